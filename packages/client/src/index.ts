@@ -1,0 +1,28 @@
+export { SynclineError } from '@syncline/protocol';
+export { type BackoffOptions, backoffDelay } from './backoff.js';
+export {
+  type ClientEvents,
+  type ClientOptions,
+  createClient,
+  errorFromMessage,
+  type MessageHandler,
+  randomId,
+  SynclineClient,
+} from './client.js';
+export { Emitter, type Listener } from './emitter.js';
+export type { ClientState, StateChange, StateReason, SubscriptionState } from './states.js';
+export {
+  type ReceivedPublication,
+  type SubscribedEvent,
+  type SubscribeOptions,
+  Subscription,
+  type SubscriptionEvents,
+} from './subscription.js';
+export type { ClientTransport, ClientTransportEvents, TransportFactory } from './transport/transport.js';
+export {
+  defaultWebSocket,
+  type WebSocketConstructor,
+  type WebSocketLike,
+  websocketTransport,
+  websocketUrl,
+} from './transport/websocket.js';

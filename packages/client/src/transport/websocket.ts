@@ -1,0 +1,80 @@
+import { type Codec, jsonCodec, subprotocolFor } from '@syncline/protocol';
+import type { ClientTransport, ClientTransportEvents, TransportFactory } from './transport.js';
+
+/** Minimal WebSocket surface shared by browsers and the `ws` package. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly protocol: string;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** A WebSocket constructor (browser global or `ws`). */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
+
+/** Path of the server's WebSocket endpoint. */
+export const WEBSOCKET_PATH = '/connect/ws';
+
+let wsImport: Promise<WebSocketConstructor> | undefined;
+
+/** The global WebSocket, or the `ws` package in Node. */
+export function defaultWebSocket(): Promise<WebSocketConstructor> {
+  const g = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (g) return Promise.resolve(g);
+  const name = 'ws';
+  wsImport ??= import(/* @vite-ignore */ name).then((m: { WebSocket: WebSocketConstructor }) => m.WebSocket);
+  return wsImport;
+}
+
+/** Turns an http(s)/ws(s) base URL into the WebSocket endpoint URL. */
+export function websocketUrl(base: string): string {
+  const u = new URL(base);
+  if (u.protocol === 'http:') u.protocol = 'ws:';
+  else if (u.protocol === 'https:') u.protocol = 'wss:';
+  if (u.pathname === '/' || u.pathname === '') u.pathname = WEBSOCKET_PATH;
+  return u.toString();
+}
+
+/** Creates the WebSocket transport factory. */
+export function websocketTransport(ctor?: WebSocketConstructor, codec: Codec = jsonCodec): TransportFactory {
+  return async (baseUrl: string, events: ClientTransportEvents): Promise<ClientTransport> => {
+    const Ctor = ctor ?? (await defaultWebSocket());
+    const ws = new Ctor(websocketUrl(baseUrl), [subprotocolFor(codec)]);
+    let closed = false;
+    const finish = (code: number, reason: string): void => {
+      if (closed) return;
+      closed = true;
+      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      events.onClose(code, reason);
+    };
+    ws.onopen = () => events.onOpen();
+    ws.onmessage = (ev) => {
+      if (closed) return;
+      const d = ev.data;
+      events.onFrame(typeof d === 'string' ? d : String(d));
+    };
+    ws.onclose = (ev) => finish(ev.code, ev.reason);
+    ws.onerror = () => {
+      // 'close' follows an error; it carries the code.
+    };
+    return {
+      name: 'websocket',
+      send(frame) {
+        if (!closed && ws.readyState === 1) ws.send(frame);
+      },
+      close(code, reason) {
+        if (closed) return;
+        try {
+          ws.close(code, reason);
+        } catch {
+          // Already closing.
+        }
+        finish(code, reason);
+      },
+    };
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * Every error code Syncline puts on the wire, grouped by what the client
+ * should do about it:
+ * - `bad-request`: the request is wrong; retrying it unchanged fails again.
+ * - `auth`: get a fresh token (or different capabilities) and retry.
+ * - `retry`: a temporary condition; retry with backoff (`retryAfterMs` hints).
+ * - `fatal`: the client cannot continue as it is (upgrade, new identity).
+ */
+export const ERROR_CODES = {
+  bad_frame: {
+    group: 'bad-request',
+    description: 'The frame could not be decoded (not JSON, not an object or array of objects).',
+  },
+  unknown_command: { group: 'bad-request', description: 'The command `type` is not one this server knows.' },
+  invalid_command: { group: 'bad-request', description: 'A command field is missing or has the wrong type or size.' },
+  frame_too_large: {
+    group: 'bad-request',
+    description: "The frame exceeds the server's `maxFrameBytes`; nothing in it was processed.",
+  },
+  not_connected: { group: 'bad-request', description: 'A command arrived before a successful `connect`.' },
+  already_connected: { group: 'bad-request', description: '`connect` was sent twice on one connection.' },
+  bad_channel: {
+    group: 'bad-request',
+    description: 'The channel or document name is malformed (expected `namespace:name` with allowed characters).',
+  },
+  unknown_namespace: {
+    group: 'bad-request',
+    description: 'The namespace of the channel or document is not configured on the server.',
+  },
+  already_subscribed: { group: 'bad-request', description: 'The connection is already subscribed to that channel.' },
+  not_subscribed: {
+    group: 'bad-request',
+    description: 'The connection is not subscribed to that channel or document.',
+  },
+  publish_disabled: {
+    group: 'bad-request',
+    description:
+      'Clients may not publish in this namespace (`allowPublish: "none"`); only the server and HTTP API can.',
+  },
+  limit_exceeded: {
+    group: 'bad-request',
+    description: 'A per-connection or per-user limit was reached (channels per connection, connections per user).',
+  },
+  not_found: { group: 'bad-request', description: 'The requested resource does not exist.' },
+  unauthorized: { group: 'auth', description: 'The token is missing, malformed, wrongly signed, or not accepted.' },
+  token_expired: { group: 'auth', description: 'The token has expired; obtain a new one (`getToken`) and retry.' },
+  forbidden: {
+    group: 'auth',
+    description: "The token's capabilities do not allow this operation on this channel or document.",
+  },
+  rate_limited: { group: 'retry', description: 'Too many requests; wait `retryAfterMs` before retrying.' },
+  unavailable: {
+    group: 'retry',
+    description:
+      'A backing service (storage, broker) is temporarily unavailable; retry with backoff. Nothing was stored.',
+  },
+  timeout: {
+    group: 'retry',
+    description: 'The request did not complete in time; its outcome is unknown unless it was idempotent.',
+  },
+  too_many_connections: {
+    group: 'retry',
+    description: 'The node is at its connection limit; reconnect later, possibly to another node.',
+  },
+  server_draining: {
+    group: 'retry',
+    description: 'The node is shutting down; reconnect (to another node) after a jittered delay.',
+  },
+  unsupported_protocol: {
+    group: 'fatal',
+    description:
+      "The client's protocol version is outside the range this server supports (see `details.min`/`details.max`).",
+  },
+  revoked: {
+    group: 'fatal',
+    description: "The user's access was revoked; a new token issued after the revocation is required.",
+  },
+  slow_consumer: {
+    group: 'retry',
+    description:
+      'The connection did not read fast enough and its send queue passed the limit; it was closed. Reconnect and recover.',
+  },
+  internal: {
+    group: 'retry',
+    description: 'An unexpected server error; the request was not applied. Retry with backoff.',
+  },
+} as const satisfies Record<string, { group: ErrorGroup; description: string }>;
+
+/** What a client should do about an error. */
+export type ErrorGroup = 'bad-request' | 'auth' | 'retry' | 'fatal';
+
+/** Any error code on the wire. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Client-side only codes: produced by the SDK itself, never sent by a server. */
+export const CLIENT_ERROR_CODES = {
+  client_closed: { group: 'fatal', description: 'The client was closed with `close()`; the request was not sent.' },
+  request_timeout: {
+    group: 'retry',
+    description:
+      'No reply arrived within `requestTimeoutMs`; the outcome is unknown unless the request was idempotent.',
+  },
+  connection_lost: { group: 'retry', description: 'The connection dropped before a reply arrived.' },
+} as const satisfies Record<string, { group: ErrorGroup; description: string }>;
+
+/** Any code a `SynclineError` can carry. */
+export type AnyErrorCode = ErrorCode | keyof typeof CLIENT_ERROR_CODES;
+
+/** True when `code` is a known wire error code. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
+/** The group of any known code (`retry` for unknown ones). */
+export function errorGroup(code: string): ErrorGroup {
+  if (isErrorCode(code)) return ERROR_CODES[code].group;
+  if (Object.hasOwn(CLIENT_ERROR_CODES, code)) return CLIENT_ERROR_CODES[code as keyof typeof CLIENT_ERROR_CODES].group;
+  return 'retry';
+}
+
+/** Extra facts an error may carry. */
+export interface SynclineErrorOptions {
+  readonly cause?: unknown;
+  readonly retryAfterMs?: number;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+/** The one error type of Syncline, on the server and the client. */
+export class SynclineError extends Error {
+  override readonly name = 'SynclineError';
+  readonly code: AnyErrorCode;
+  readonly retryAfterMs: number | undefined;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: AnyErrorCode, message: string, options: SynclineErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryAfterMs = options.retryAfterMs;
+    this.details = options.details;
+  }
+
+  /** What a client should do about this error. */
+  get group(): ErrorGroup {
+    return errorGroup(this.code);
+  }
+}
+
+/** Turns any thrown value into a `SynclineError` (unknown errors become `internal`). */
+export function toSynclineError(err: unknown): SynclineError {
+  if (err instanceof SynclineError) return err;
+  if (err instanceof Error) return new SynclineError('internal', err.message, { cause: err });
+  return new SynclineError('internal', String(err), { cause: err });
+}

@@ -1,0 +1,6 @@
+export * from './close-codes.js';
+export * from './codec.js';
+export * from './errors.js';
+export * from './messages/index.js';
+export * from './names.js';
+export * from './version.js';

@@ -1,0 +1,61 @@
+import * as v from 'valibot';
+import { CORE_COMMANDS } from './core.js';
+
+export * from './common.js';
+export * from './core.js';
+export * from './server.js';
+
+/**
+ * Every client→server command schema, by `type`. Feature areas (documents,
+ * presence) add their command schemas here.
+ */
+export const COMMAND_SCHEMAS = {
+  ...CORE_COMMANDS,
+} as const;
+
+/** Type name of any client command. */
+export type CommandType = keyof typeof COMMAND_SCHEMAS;
+
+/** Any client→server command, typed by its `type`. */
+export type ClientCommand = { [K in CommandType]: v.InferOutput<(typeof COMMAND_SCHEMAS)[K]> }[CommandType];
+
+/** Command of one type. */
+export type CommandOf<K extends CommandType> = v.InferOutput<(typeof COMMAND_SCHEMAS)[K]>;
+
+/** Any server→client message. */
+export type { CoreServerMessage as ServerMessage } from './server.js';
+
+/** Outcome of parsing one decoded frame element. */
+export type ParseResult =
+  | { readonly ok: true; readonly command: ClientCommand }
+  | {
+      readonly ok: false;
+      readonly code: 'unknown_command' | 'invalid_command' | 'bad_frame';
+      readonly message: string;
+      readonly id?: number;
+    };
+
+/** Validates a decoded value as a client command. */
+export function parseCommand(raw: unknown): ParseResult {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, code: 'bad_frame', message: 'A command must be a JSON object.' };
+  }
+  const rec = raw as Record<string, unknown>;
+  const id = typeof rec.id === 'number' && Number.isSafeInteger(rec.id) ? rec.id : undefined;
+  const type = rec.type;
+  if (typeof type !== 'string' || !Object.hasOwn(COMMAND_SCHEMAS, type)) {
+    const message = typeof type === 'string' ? `Unknown command type "${type.slice(0, 40)}".` : 'Missing command type.';
+    return id === undefined
+      ? { ok: false, code: 'unknown_command', message }
+      : { ok: false, code: 'unknown_command', message, id };
+  }
+  const schema = COMMAND_SCHEMAS[type as CommandType];
+  const res = v.safeParse(schema, raw);
+  if (res.success) return { ok: true, command: res.output as ClientCommand };
+  const issue = res.issues[0];
+  const path = issue.path?.map((p) => String(p.key)).join('.') ?? '';
+  const message = `Invalid ${type} command${path ? ` at "${path}"` : ''}: ${issue.message}`;
+  return id === undefined
+    ? { ok: false, code: 'invalid_command', message }
+    : { ok: false, code: 'invalid_command', message, id };
+}

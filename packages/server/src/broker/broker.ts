@@ -1,0 +1,73 @@
+import type { Publication } from '@syncline/protocol';
+import type { HistoryOptions } from '../channels/namespaces.js';
+
+/** A publication to append. */
+export interface PublishInput {
+  readonly channel: string;
+  readonly data: unknown;
+  /** Publisher user id; undefined for server/HTTP publications. */
+  readonly user?: string | undefined;
+  /** Idempotency key, already scoped to the publisher. */
+  readonly key?: string | undefined;
+  readonly history: HistoryOptions;
+}
+
+/** Where a publication landed. */
+export interface PublishOutcome {
+  readonly offset: number;
+  readonly epoch: string;
+  /** True when the key was already used: nothing new was published. */
+  readonly duplicate: boolean;
+}
+
+/** A channel's stream position. */
+export interface StreamTop {
+  readonly epoch: string;
+  /** Offset of the newest publication (0: none yet). */
+  readonly offset: number;
+}
+
+/** A read of retained history. */
+export interface HistoryRead extends StreamTop {
+  /** Smallest retained offset, 0 when nothing is retained. */
+  readonly minOffset: number;
+  readonly publications: Publication[];
+}
+
+/** A publication as the broker hands it to a node. */
+export interface BrokerPublication extends Publication {
+  readonly channel: string;
+  readonly epoch: string;
+}
+
+/** Receives a node's publications for one channel, in offset order. */
+export type BrokerListener = (pub: BrokerPublication) => void;
+
+/**
+ * Moves publications between nodes and keeps channel history.
+ *
+ * Contract:
+ * - `publish` resolves only once the publication is durable in history (when
+ *   the namespace keeps history) and has been handed to fan-out; it assigns
+ *   offsets 1, 2, 3 … per channel with no gaps and no reuse within an epoch.
+ *   Publications of one caller are assigned offsets in call order.
+ * - A rejected `publish` stored nothing (`unavailable` when the backend is down).
+ * - A publication with a key that was already used within the retained history
+ *   is not stored again; the earlier offset is returned with `duplicate: true`.
+ * - Listeners of a channel receive every publication of it in offset order, at
+ *   most once; after a backend failure they may miss some, which subscribers
+ *   recover through `history`.
+ * - `epoch` changes only when the channel's history was lost.
+ */
+export interface Broker {
+  publish(input: PublishInput): Promise<PublishOutcome>;
+  /** Starts delivering a channel's publications to this node. */
+  subscribe(channel: string, listener: BrokerListener): Promise<void>;
+  /** Stops delivering a channel to this node. */
+  unsubscribe(channel: string): Promise<void>;
+  /** Reads publications after `since` (exclusive), oldest first, at most `limit`. */
+  history(channel: string, options: { since: number; limit: number; history: HistoryOptions }): Promise<HistoryRead>;
+  /** Current top of a channel. */
+  top(channel: string): Promise<StreamTop>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,185 @@
+import {
+  type HistoryResult,
+  type Publication,
+  type PublishResult,
+  type SubscribeResult,
+  SynclineError,
+} from '@syncline/protocol';
+import type { ServerCore } from '../core.js';
+import { connectionInfo } from '../session/connect-commands.js';
+import { forbidden, REPLIED, type Session } from '../session/session.js';
+import type { SubscriptionSink } from './channel-hub.js';
+import type { ResolvedNamespace } from './namespaces.js';
+
+/** Most publications a recovering subscribe may return. */
+export const MAX_RECOVERY_PUBLICATIONS = 10_000;
+
+/** Token bucket for publish rate limiting, kept per session. */
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+function takeToken(core: ServerCore, session: Session): void {
+  const { publishRatePerSec: rate, publishBurst: burst } = core.limits;
+  const now = Date.now();
+  let b = session.ext.get('publishBucket') as Bucket | undefined;
+  if (!b) {
+    b = { tokens: burst, at: now };
+    session.ext.set('publishBucket', b);
+  }
+  b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
+  b.at = now;
+  if (b.tokens < 1) {
+    throw new SynclineError('rate_limited', `Publish rate above ${rate}/s.`, {
+      retryAfterMs: Math.ceil(((1 - b.tokens) / rate) * 1000),
+    });
+  }
+  b.tokens -= 1;
+}
+
+async function runHook(fn: () => void | Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof SynclineError) throw err;
+    throw new SynclineError('forbidden', err instanceof Error ? err.message : String(err));
+  }
+}
+
+/**
+ * Subscribes a session to a channel with optional recovery; sends the reply
+ * itself so that live publications follow it in order.
+ */
+export async function subscribeSession(
+  core: ServerCore,
+  session: Session,
+  id: number,
+  channel: string,
+  ns: ResolvedNamespace,
+  since: { epoch: string; offset: number } | undefined,
+): Promise<typeof REPLIED> {
+  const sink: SubscriptionSink = {
+    status: 'pending',
+    lastOffset: 0,
+    buffer: [],
+    push: (frame) => session.pushFrame(frame),
+  };
+  session.subscriptions.set(channel, sink);
+  try {
+    await core.hub.add(channel, sink, ns.history);
+    let result: SubscribeResult;
+    if (since !== undefined && ns.recover && ns.history.size > 0) {
+      const limit = Math.min(MAX_RECOVERY_PUBLICATIONS, ns.history.size);
+      const read = await core.broker.history(channel, { since: since.offset, limit, history: ns.history });
+      const pubs = read.publications;
+      const complete =
+        read.epoch === since.epoch &&
+        since.offset <= read.offset &&
+        (since.offset === read.offset ||
+          (pubs.length > 0 && pubs[0]?.offset === since.offset + 1 && pubs[pubs.length - 1]?.offset === read.offset));
+      sink.lastOffset = read.offset;
+      result = complete
+        ? { epoch: read.epoch, offset: read.offset, recovered: true, publications: pubs }
+        : { epoch: read.epoch, offset: read.offset, recovered: false, publications: [] };
+    } else {
+      const top = await core.broker.top(channel);
+      sink.lastOffset = top.offset;
+      result =
+        since === undefined
+          ? { epoch: top.epoch, offset: top.offset }
+          : { epoch: top.epoch, offset: top.offset, recovered: false, publications: [] };
+    }
+    if (session.subscriptions.get(channel) !== sink || session.closed) {
+      core.hub.remove(channel, sink);
+      throw new SynclineError('not_subscribed', 'The subscription was cancelled while it was being set up.');
+    }
+    session.reply(id, result);
+    core.hub.activate(sink);
+    return REPLIED;
+  } catch (err) {
+    if (session.subscriptions.get(channel) === sink) session.subscriptions.delete(channel);
+    core.hub.remove(channel, sink);
+    throw err instanceof SynclineError
+      ? err
+      : new SynclineError('unavailable', 'Could not subscribe right now.', { cause: err });
+  }
+}
+
+/** Registers `subscribe`, `unsubscribe`, `publish` and `history`. */
+export function registerChannelCommands(core: ServerCore): void {
+  core.command('subscribe', async (session, cmd) => {
+    const ns = core.namespaces.forChannel(cmd.channel);
+    if (!session.principal?.can.allows('subscribe', cmd.channel)) throw forbidden('subscribe to', cmd.channel);
+    if (session.subscriptions.has(cmd.channel)) {
+      throw new SynclineError('already_subscribed', `Already subscribed to "${cmd.channel}".`);
+    }
+    if (session.subscriptions.size >= core.limits.maxChannelsPerConnection) {
+      throw new SynclineError(
+        'limit_exceeded',
+        `A connection may subscribe to at most ${core.limits.maxChannelsPerConnection} channels.`,
+        { details: { limit: 'maxChannelsPerConnection', value: core.limits.maxChannelsPerConnection } },
+      );
+    }
+    const hook = core.hooks.onSubscribe;
+    if (hook) await runHook(() => hook({ ...connectionInfo(session), channel: cmd.channel }));
+    return subscribeSession(core, session, cmd.id, cmd.channel, ns, cmd.since);
+  });
+
+  core.command('unsubscribe', (session, cmd) => {
+    const sink = session.subscriptions.get(cmd.channel);
+    if (!sink) throw new SynclineError('not_subscribed', `Not subscribed to "${cmd.channel}".`);
+    session.subscriptions.delete(cmd.channel);
+    core.hub.remove(cmd.channel, sink);
+    return {};
+  });
+
+  core.command('publish', async (session, cmd) => {
+    const ns = core.namespaces.forChannel(cmd.channel);
+    if (ns.allowPublish === 'none') {
+      throw new SynclineError('publish_disabled', `Clients may not publish in namespace "${ns.name}".`);
+    }
+    if (!session.principal?.can.allows('publish', cmd.channel)) throw forbidden('publish to', cmd.channel);
+    if (ns.allowPublish === 'subscribers' && !session.subscriptions.has(cmd.channel)) {
+      throw new SynclineError('forbidden', `Subscribe to "${cmd.channel}" before publishing to it.`);
+    }
+    takeToken(core, session);
+    const hook = core.hooks.onPublish;
+    if (hook) await runHook(() => hook({ ...connectionInfo(session), channel: cmd.channel, data: cmd.data }));
+    const outcome = await core.broker.publish({
+      channel: cmd.channel,
+      data: cmd.data,
+      user: session.user,
+      key: cmd.key === undefined ? undefined : `u:${session.user}:${cmd.key}`,
+      history: ns.history,
+    });
+    if (!outcome.duplicate) {
+      try {
+        core.hooks.afterPublish?.({ user: session.user, channel: cmd.channel, data: cmd.data, offset: outcome.offset });
+      } catch (err) {
+        core.logger.warn({ err }, 'afterPublish hook failed');
+      }
+    }
+    const result: PublishResult = outcome.duplicate
+      ? { offset: outcome.offset, epoch: outcome.epoch, duplicate: true }
+      : { offset: outcome.offset, epoch: outcome.epoch };
+    return result;
+  });
+
+  core.command('history', async (session, cmd) => {
+    const ns = core.namespaces.forChannel(cmd.channel);
+    if (!session.principal?.can.allows('history', cmd.channel)) throw forbidden('read the history of', cmd.channel);
+    const read = await core.broker.history(cmd.channel, {
+      since: cmd.since ?? 0,
+      limit: cmd.limit ?? 100,
+      history: ns.history,
+    });
+    const result: HistoryResult = {
+      epoch: read.epoch,
+      offset: read.offset,
+      minOffset: read.minOffset,
+      publications: read.publications as Publication[],
+    };
+    return result;
+  });
+}

@@ -1,0 +1,161 @@
+import type { Broker, BrokerPublication } from '../broker/broker.js';
+import type { HistoryOptions } from './namespaces.js';
+
+/** A connection's subscription as the hub tracks it. */
+export interface SubscriptionSink {
+  /** `pending` buffers publications until the subscribe reply went out. */
+  status: 'pending' | 'active';
+  /** Last offset delivered (or known) to this subscriber. */
+  lastOffset: number;
+  /** Publications that arrived while pending. */
+  buffer: BrokerPublication[];
+  /** Queues an encoded frame on the connection. */
+  readonly push: (frame: string) => void;
+}
+
+interface ChannelState {
+  readonly sinks: Set<SubscriptionSink>;
+  /** Last offset handed to sinks (0: unknown yet). */
+  lastOffset: number;
+  epoch: string;
+  /** Set while missing offsets are being fetched; live publications wait here. */
+  repairing: BrokerPublication[] | undefined;
+  ready: Promise<void>;
+  history: HistoryOptions;
+}
+
+/** Encodes a publication frame once per broadcast (JSON codec). */
+export function encodePubFrame(pub: BrokerPublication): string {
+  const user = pub.user === undefined ? '' : `,"user":${JSON.stringify(pub.user)}`;
+  return `{"type":"pub","channel":${JSON.stringify(pub.channel)},"offset":${pub.offset},"ts":${pub.ts}${user},"data":${JSON.stringify(pub.data ?? null)}}`;
+}
+
+/**
+ * Local subscribers of every channel on this node. Subscribes the node to the
+ * broker for a channel while it has local subscribers, delivers each
+ * publication to every sink once and in offset order, and repairs offset gaps
+ * from history before delivering past them.
+ */
+export class ChannelHub {
+  readonly #broker: Broker;
+  readonly #channels = new Map<string, ChannelState>();
+  readonly #onError: (err: unknown, channel: string) => void;
+
+  constructor(broker: Broker, onError: (err: unknown, channel: string) => void) {
+    this.#broker = broker;
+    this.#onError = onError;
+  }
+
+  /** Number of channels with local subscribers. */
+  get channelCount(): number {
+    return this.#channels.size;
+  }
+
+  /** Local subscriber count per channel. */
+  counts(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [name, ch] of this.#channels) out.set(name, ch.sinks.size);
+    return out;
+  }
+
+  /** Adds a sink; resolves once the node receives the channel's publications. */
+  add(channel: string, sink: SubscriptionSink, history: HistoryOptions): Promise<void> {
+    let ch = this.#channels.get(channel);
+    if (!ch) {
+      const state: ChannelState = {
+        sinks: new Set(),
+        lastOffset: 0,
+        epoch: '',
+        repairing: undefined,
+        ready: Promise.resolve(),
+        history,
+      };
+      state.ready = this.#broker.subscribe(channel, (pub) => this.#receive(state, pub));
+      ch = state;
+      this.#channels.set(channel, ch);
+      state.ready.catch((err: unknown) => {
+        if (this.#channels.get(channel) === state) this.#channels.delete(channel);
+        this.#onError(err, channel);
+      });
+    }
+    ch.sinks.add(sink);
+    return ch.ready;
+  }
+
+  /** Removes a sink; the node leaves the channel when it was the last. */
+  remove(channel: string, sink: SubscriptionSink): void {
+    const ch = this.#channels.get(channel);
+    if (!ch) return;
+    ch.sinks.delete(sink);
+    if (ch.sinks.size === 0) {
+      this.#channels.delete(channel);
+      this.#broker.unsubscribe(channel).catch((err: unknown) => this.#onError(err, channel));
+    }
+  }
+
+  #receive(ch: ChannelState, pub: BrokerPublication): void {
+    if (ch.repairing) {
+      ch.repairing.push(pub);
+      return;
+    }
+    if (ch.epoch !== pub.epoch) {
+      ch.epoch = pub.epoch;
+      ch.lastOffset = 0;
+    }
+    if (ch.lastOffset > 0 && pub.offset > ch.lastOffset + 1) {
+      this.#repair(ch, pub);
+      return;
+    }
+    this.#deliver(ch, pub);
+  }
+
+  #repair(ch: ChannelState, first: BrokerPublication): void {
+    ch.repairing = [first];
+    const from = ch.lastOffset;
+    this.#broker
+      .history(first.channel, { since: from, limit: first.offset - from - 1, history: ch.history })
+      .then(
+        (read) => {
+          if (read.epoch === ch.epoch) {
+            for (const p of read.publications) {
+              if (p.offset < first.offset) this.#deliver(ch, { ...p, channel: first.channel, epoch: read.epoch });
+            }
+          }
+        },
+        (err: unknown) => this.#onError(err, first.channel),
+      )
+      .finally(() => {
+        const queued = ch.repairing ?? [];
+        ch.repairing = undefined;
+        for (const p of queued) this.#receive(ch, p);
+      });
+  }
+
+  #deliver(ch: ChannelState, pub: BrokerPublication): void {
+    if (pub.offset <= ch.lastOffset) return;
+    ch.lastOffset = pub.offset;
+    let frame: string | undefined;
+    for (const sink of ch.sinks) {
+      if (sink.status === 'pending') {
+        sink.buffer.push(pub);
+        continue;
+      }
+      if (pub.offset <= sink.lastOffset) continue;
+      sink.lastOffset = pub.offset;
+      frame ??= encodePubFrame(pub);
+      sink.push(frame);
+    }
+  }
+
+  /** Marks a sink active and delivers what it buffered past its position. */
+  activate(sink: SubscriptionSink): void {
+    sink.status = 'active';
+    const buffered = sink.buffer;
+    sink.buffer = [];
+    for (const pub of buffered) {
+      if (pub.offset <= sink.lastOffset) continue;
+      sink.lastOffset = pub.offset;
+      sink.push(encodePubFrame(pub));
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import { parseName, SynclineError } from '@syncline/protocol';
+
+/** History retention of a namespace. */
+export interface HistoryOptions {
+  /** Publications kept per channel (0: none, recovery impossible). */
+  readonly size: number;
+  /** How long a publication is kept, ms. */
+  readonly ttlMs: number;
+}
+
+/** Options of one channel namespace (`namespace:rest`). */
+export interface NamespaceOptions {
+  /** Retained history; defaults to 100 publications for 10 minutes. */
+  readonly history?: Partial<HistoryOptions>;
+  /**
+   * Who may publish from a client connection: `clients` (any client whose token
+   * allows `publish`), `subscribers` (only while subscribed, and allowed), or
+   * `none` (server and HTTP API only). Default `clients`.
+   */
+  readonly allowPublish?: 'clients' | 'subscribers' | 'none';
+  /** Whether subscribers may recover missed publications from history (default true). */
+  readonly recover?: boolean;
+  /** Presence in channels of this namespace (default false). */
+  readonly presence?: boolean;
+}
+
+/** Namespace options with every default filled in. */
+export interface ResolvedNamespace {
+  readonly name: string;
+  readonly history: HistoryOptions;
+  readonly allowPublish: 'clients' | 'subscribers' | 'none';
+  readonly recover: boolean;
+  readonly presence: boolean;
+}
+
+/** Default history size per channel. */
+export const DEFAULT_HISTORY_SIZE = 100;
+/** Default history TTL. */
+export const DEFAULT_HISTORY_TTL_MS = 10 * 60_000;
+
+/** Fills in defaults. */
+export function resolveNamespace(name: string, o: NamespaceOptions): ResolvedNamespace {
+  return {
+    name,
+    history: {
+      size: Math.max(0, Math.floor(o.history?.size ?? DEFAULT_HISTORY_SIZE)),
+      ttlMs: Math.max(1, Math.floor(o.history?.ttlMs ?? DEFAULT_HISTORY_TTL_MS)),
+    },
+    allowPublish: o.allowPublish ?? 'clients',
+    recover: o.recover ?? true,
+    presence: o.presence ?? false,
+  };
+}
+
+/** The configured namespaces, looked up by channel name. */
+export class NamespaceRegistry {
+  readonly #byName = new Map<string, ResolvedNamespace>();
+
+  constructor(namespaces: Readonly<Record<string, NamespaceOptions>>) {
+    for (const [name, o] of Object.entries(namespaces)) this.#byName.set(name, resolveNamespace(name, o));
+  }
+
+  /** All namespaces. */
+  all(): ResolvedNamespace[] {
+    return [...this.#byName.values()];
+  }
+
+  /** Namespace of a channel; throws `bad_channel` or `unknown_namespace`. */
+  forChannel(channel: string): ResolvedNamespace {
+    const parsed = parseName(channel);
+    if (!parsed) {
+      throw new SynclineError(
+        'bad_channel',
+        `Malformed channel name "${channel.slice(0, 80)}"; expected "namespace:name".`,
+      );
+    }
+    const ns = this.#byName.get(parsed.namespace);
+    if (!ns) throw new SynclineError('unknown_namespace', `Namespace "${parsed.namespace}" is not configured.`);
+    return ns;
+  }
+}

@@ -1,0 +1,61 @@
+import type { ClientCommand, CommandOf, CommandType, ErrorCode } from '@syncline/protocol';
+import type { Logger } from 'pino';
+import type { TokenVerifier } from './auth/token-verifier.js';
+import type { Broker } from './broker/broker.js';
+import type { ChannelHub } from './channels/channel-hub.js';
+import type { NamespaceRegistry } from './channels/namespaces.js';
+import type { ServerHooks } from './hooks.js';
+import type { Session } from './session/session.js';
+import type { SqliteDatabase } from './storage/sqlite.js';
+
+/** Handles one command type; the result becomes the reply (or `REPLIED`). */
+export type CommandHandler<K extends CommandType> = (session: Session, command: CommandOf<K>) => unknown;
+
+/** Limits enforced per connection and per user. */
+export interface Limits {
+  /** Channels one connection may subscribe to (default 512). */
+  readonly maxChannelsPerConnection: number;
+  /** Connections one user may hold on a node (default 64). */
+  readonly maxConnectionsPerUser: number;
+  /** Publishes per second per connection, sustained (token bucket; default 50). */
+  readonly publishRatePerSec: number;
+  /** Burst size of the publish token bucket (default 100). */
+  readonly publishBurst: number;
+}
+
+/**
+ * What feature modules (channels, documents, presence, HTTP API) see of the
+ * server: shared services and registration points.
+ */
+export interface ServerCore {
+  readonly nodeId: string;
+  readonly logger: Logger;
+  readonly broker: Broker;
+  readonly hub: ChannelHub;
+  readonly namespaces: NamespaceRegistry;
+  readonly verifier: TokenVerifier;
+  readonly hooks: ServerHooks;
+  readonly limits: Limits;
+  /** The embedded database (documents and history share it). */
+  readonly db: SqliteDatabase;
+  /** Every connected session on this node. */
+  readonly sessions: ReadonlySet<Session>;
+  /** Registers the handler of a command type. */
+  command<K extends CommandType>(type: K, handler: CommandHandler<K>): void;
+  /** Connected sessions of one user on this node. */
+  sessionsOf(user: string): ReadonlySet<Session>;
+  /** Ends one subscription from the server side, telling the client why. */
+  unsubscribeSession(session: Session, channel: string, code: ErrorCode, message: string): void;
+  /** Listeners of session lifecycle events; feature modules add theirs. */
+  readonly sessionEvents: SessionEvents;
+}
+
+/** Session lifecycle listeners. */
+export interface SessionEvents {
+  readonly connected: Set<(session: Session) => void>;
+  readonly refreshed: Set<(session: Session) => void>;
+  readonly closed: Set<(session: Session, code: number, reason: string) => void>;
+}
+
+/** A command of any type with its handler, for the dispatch table. */
+export type AnyHandler = (session: Session, command: ClientCommand) => unknown;

@@ -1,0 +1,15 @@
+export * from './auth/capabilities.js';
+export { type SignTokenOptions, signToken } from './auth/sign.js';
+export { type AuthOptions, createTokenVerifier, type Principal, type TokenVerifier } from './auth/token-verifier.js';
+export type * from './broker/broker.js';
+export { LocalBroker } from './broker/local-broker.js';
+export { ChannelHub, encodePubFrame, type SubscriptionSink } from './channels/channel-hub.js';
+export * from './channels/namespaces.js';
+export type * from './core.js';
+export type * from './hooks.js';
+export { HttpRouter, httpStatusFor, readBody, sendError, sendJson } from './http/router.js';
+export { createServer, type ServerOptions, type SynclineServer, WEBSOCKET_PATH } from './server.js';
+export { REPLIED, Session } from './session/session.js';
+export { migrate, openDatabase, type SqliteDatabase } from './storage/sqlite.js';
+export { newEpoch, SqliteHistory } from './storage/sqlite-history.js';
+export type * from './transport/transport.js';

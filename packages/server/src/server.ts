@@ -1,0 +1,446 @@
+import { randomBytes } from 'node:crypto';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import {
+  CLOSE_CODES,
+  type ClientCommand,
+  type CloseCodeName,
+  type Codec,
+  type CommandType,
+  type ErrorCode,
+  jsonCodec,
+  PROTOCOL_VERSION,
+  SynclineError,
+  subprotocolFor,
+  toSynclineError,
+} from '@syncline/protocol';
+import { type Logger, pino } from 'pino';
+import { type AuthOptions, createTokenVerifier, type Principal, type TokenVerifier } from './auth/token-verifier.js';
+import type { Broker } from './broker/broker.js';
+import { LocalBroker } from './broker/local-broker.js';
+import { registerChannelCommands } from './channels/channel-commands.js';
+import { ChannelHub } from './channels/channel-hub.js';
+import { type NamespaceOptions, NamespaceRegistry } from './channels/namespaces.js';
+import type { AnyHandler, CommandHandler, Limits, ServerCore, SessionEvents } from './core.js';
+import type { ServerHooks } from './hooks.js';
+import { HttpRouter, sendError, sendJson } from './http/router.js';
+import { serveStatic } from './http/static.js';
+import { registerConnectCommands } from './session/connect-commands.js';
+import { Session, type SessionHost } from './session/session.js';
+import { openDatabase, type SqliteDatabase } from './storage/sqlite.js';
+import { SqliteHistory } from './storage/sqlite-history.js';
+import type { Transport } from './transport/transport.js';
+import { WebSocketTransport } from './transport/websocket.js';
+
+/** Options of `createServer`. */
+export interface ServerOptions {
+  /** TCP port (default 8787; 0 picks a free one). */
+  readonly port?: number;
+  /** Interface to bind (default all). */
+  readonly host?: string;
+  /** Folder for the embedded database; without it and without `database`, data lives in memory. */
+  readonly dataDir?: string;
+  /** SQLite file path (or `:memory:`); overrides `dataDir`. */
+  readonly database?: string;
+  /** How connection tokens are verified. */
+  readonly auth: AuthOptions;
+  /** Channel namespaces and their options. */
+  readonly namespaces?: Readonly<Record<string, NamespaceOptions>>;
+  /** Largest accepted frame; bigger frames get `frame_too_large` (default 64 KiB). */
+  readonly maxFrameBytes?: number;
+  /** Bytes queued for one connection before it is dropped as a slow consumer (default 4 MiB). */
+  readonly maxQueueBytes?: number;
+  /** Interval of server pings; a peer silent for a whole interval after a ping is closed (default 25 s). */
+  readonly pingIntervalMs?: number;
+  /** Time allowed between opening a connection and `connect` (default 10 s). */
+  readonly connectTimeoutMs?: number;
+  /** Connection and rate limits. */
+  readonly limits?: Partial<Limits>;
+  /** Most connections this node accepts (default 100,000). */
+  readonly maxConnections?: number;
+  /** Folder of static files served at `/` (the demo app). */
+  readonly static?: string;
+  /** Hooks that run around connection, subscription and publication. */
+  readonly hooks?: ServerHooks;
+  /** Injected logger (pino); default pino at `SYNCLINE_LOG_LEVEL` or `warn`. */
+  readonly logger?: Logger;
+  /** Injected broker (cluster adapters); default the embedded one. */
+  readonly broker?: Broker;
+  /** Node id for logs and diagnostics (default random). */
+  readonly nodeId?: string;
+}
+
+/** WebSocket endpoint path. */
+export const WEBSOCKET_PATH = '/connect/ws';
+
+/** A running (or ready to run) Syncline server. */
+export interface SynclineServer {
+  /** Starts listening; resolves with the bound port. */
+  listen(): Promise<{ port: number; url: string }>;
+  /** Closes every connection and releases storage. */
+  close(): Promise<void>;
+  /** HTTP base URL, once listening (`http://host:port`). */
+  readonly url: string;
+  /** Bound port, once listening. */
+  readonly port: number;
+  /** The node's HTTP server (to mount under another app or read its address). */
+  readonly httpServer: Server;
+  /** The core, for feature modules and adapters. */
+  readonly core: ServerCore;
+  /** Routes of the HTTP API; add your own. */
+  readonly router: HttpRouter;
+  /** Publishes from the server (no publisher user); resolves with the offset. */
+  publish(
+    channel: string,
+    data: unknown,
+    options?: { key?: string },
+  ): Promise<{ offset: number; epoch: string; duplicate: boolean }>;
+  /** Closes every connection of a user. */
+  disconnectUser(user: string, close?: CloseCodeName, reason?: string): number;
+  /** Number of connected sessions. */
+  readonly connectionCount: number;
+}
+
+const DEFAULTS = {
+  port: 8787,
+  maxFrameBytes: 64 * 1024,
+  maxQueueBytes: 4 * 1024 * 1024,
+  pingIntervalMs: 25_000,
+  connectTimeoutMs: 10_000,
+  maxConnections: 100_000,
+} as const;
+
+const DEFAULT_LIMITS: Limits = {
+  maxChannelsPerConnection: 512,
+  maxConnectionsPerUser: 64,
+  publishRatePerSec: 50,
+  publishBurst: 100,
+};
+
+/** Creates a Syncline server. Call `listen()` to start it. */
+export function createServer(options: ServerOptions): SynclineServer {
+  const logger = options.logger ?? pino({ level: process.env.SYNCLINE_LOG_LEVEL ?? 'warn' });
+  const nodeId = options.nodeId ?? randomBytes(4).toString('hex');
+  const codec: Codec = jsonCodec;
+  const maxFrameBytes = options.maxFrameBytes ?? DEFAULTS.maxFrameBytes;
+  const maxQueueBytes = options.maxQueueBytes ?? DEFAULTS.maxQueueBytes;
+  const pingIntervalMs = options.pingIntervalMs ?? DEFAULTS.pingIntervalMs;
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
+  const maxConnections = options.maxConnections ?? DEFAULTS.maxConnections;
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const dbFile = options.database ?? (options.dataDir ? join(options.dataDir, 'syncline.db') : ':memory:');
+  const db: SqliteDatabase = openDatabase(dbFile);
+  const history = new SqliteHistory(db);
+  const broker = options.broker ?? new LocalBroker(history);
+  const verifier: TokenVerifier = createTokenVerifier(options.auth);
+  const namespaces = new NamespaceRegistry(options.namespaces ?? {});
+  const hooks: ServerHooks = options.hooks ?? {};
+  const hub = new ChannelHub(broker, (err, channel) => logger.error({ err, channel }, 'channel delivery failed'));
+  const sessions = new Set<Session>();
+  const byUser = new Map<string, Set<Session>>();
+  const handlers = new Map<string, AnyHandler>();
+  const sessionEvents: SessionEvents = { connected: new Set(), refreshed: new Set(), closed: new Set() };
+  const EMPTY: ReadonlySet<Session> = new Set();
+
+  const core: ServerCore = {
+    nodeId,
+    logger,
+    broker,
+    hub,
+    namespaces,
+    verifier,
+    hooks,
+    limits,
+    db,
+    sessions,
+    sessionEvents,
+    command<K extends CommandType>(type: K, handler: CommandHandler<K>) {
+      handlers.set(type, handler as unknown as AnyHandler);
+    },
+    sessionsOf(user) {
+      return byUser.get(user) ?? EMPTY;
+    },
+    unsubscribeSession(session: Session, channel: string, code: ErrorCode, message: string) {
+      const sink = session.subscriptions.get(channel);
+      if (!sink) return;
+      session.subscriptions.delete(channel);
+      hub.remove(channel, sink);
+      session.send({ type: 'unsubscribed', channel, code, message });
+    },
+  };
+
+  // Flushes of every session touched in this tick happen together.
+  let dirty: Session[] = [];
+  let flushScheduled = false;
+  const flushAll = (): void => {
+    flushScheduled = false;
+    const list = dirty;
+    dirty = [];
+    for (const s of list) s.flush();
+  };
+
+  const host: SessionHost = {
+    codec,
+    maxFrameBytes,
+    maxQueueBytes,
+    maxCommandsPerFrame: 100,
+    dispatch(session: Session, command: ClientCommand) {
+      const handler = handlers.get(command.type);
+      if (!handler)
+        throw new SynclineError('unknown_command', `Command "${command.type}" is not enabled on this server.`);
+      return handler(session, command);
+    },
+    scheduleFlush(session: Session) {
+      dirty.push(session);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushAll);
+      }
+    },
+    sessionClosed(session: Session, code: number, reason: string) {
+      sessions.delete(session);
+      for (const [channel, sink] of session.subscriptions) hub.remove(channel, sink);
+      if (session.principal) {
+        const set = byUser.get(session.user);
+        set?.delete(session);
+        if (set?.size === 0) byUser.delete(session.user);
+      }
+      for (const l of sessionEvents.closed) {
+        try {
+          l(session, code, reason);
+        } catch (err) {
+          logger.error({ err }, 'session close listener failed');
+        }
+      }
+      if (session.principal) {
+        try {
+          hooks.afterDisconnect?.({ session: session.id, user: session.user, code, reason });
+        } catch (err) {
+          logger.warn({ err }, 'afterDisconnect hook failed');
+        }
+      }
+      logger.debug({ session: session.id, code, reason }, 'session closed');
+    },
+    logError(err: unknown, session: Session) {
+      logger.error({ err, session: session.id }, 'command failed');
+    },
+  };
+
+  registerConnectCommands(core, {
+    pingIntervalMs,
+    features: [],
+    admit(principal: Principal, session: Session) {
+      const mine = byUser.get(principal.user);
+      if (session.state !== 'connected' && (mine?.size ?? 0) >= limits.maxConnectionsPerUser) {
+        throw new SynclineError(
+          'too_many_connections',
+          `User already has ${limits.maxConnectionsPerUser} connections on this node.`,
+          { details: { limit: 'maxConnectionsPerUser', value: limits.maxConnectionsPerUser } },
+        );
+      }
+    },
+  });
+  sessionEvents.connected.add((session) => {
+    let set = byUser.get(session.user);
+    if (!set) {
+      set = new Set();
+      byUser.set(session.user, set);
+    }
+    set.add(session);
+  });
+  registerChannelCommands(core);
+
+  // The connected event fires once the connect reply is on its way.
+  const connectHandler = handlers.get('connect') as AnyHandler;
+  handlers.set('connect', async (session, command) => {
+    const result = await connectHandler(session, command);
+    if (session.state === 'connected') {
+      for (const l of sessionEvents.connected) l(session);
+      try {
+        hooks.afterConnect?.({
+          session: session.id,
+          user: session.user,
+          principal: session.principal as Principal,
+          transport: session.conn.transport,
+          app: session.app,
+        });
+      } catch (err) {
+        logger.warn({ err }, 'afterConnect hook failed');
+      }
+    }
+    return result;
+  });
+
+  const transports: Transport[] = [];
+  const ws = new WebSocketTransport(
+    {
+      path: WEBSOCKET_PATH,
+      hardMaxFrameBytes: Math.max(maxFrameBytes * 16, 1024 * 1024),
+      subprotocols: [subprotocolFor(codec)],
+    },
+    (conn) => {
+      const session = new Session(conn, host);
+      if (sessions.size >= maxConnections || closing) {
+        session.close(
+          closing ? 'SHUTDOWN' : 'TOO_MANY_CONNECTIONS',
+          closing ? 'server closing' : 'node at connection limit',
+          1000,
+        );
+        return;
+      }
+      sessions.add(session);
+      session.addTimer(
+        setTimeout(() => {
+          if (session.state === 'connecting' || session.state === 'authenticating') {
+            session.close('CONNECT_TIMEOUT', 'no connect command in time');
+          }
+        }, connectTimeoutMs),
+      );
+    },
+  );
+  transports.push(ws);
+
+  // Heartbeats: one timer for the node. A session still awaiting the pong of
+  // the previous round is dead.
+  const heartbeat = setInterval(() => {
+    for (const s of sessions) {
+      if (s.state !== 'connected') continue;
+      if (s.awaitingPong) {
+        s.close('HEARTBEAT_TIMEOUT', 'no pong');
+        continue;
+      }
+      s.awaitingPong = true;
+      s.pushFrame('{"type":"ping"}');
+    }
+  }, pingIntervalMs);
+  heartbeat.unref();
+
+  const trim = setInterval(() => {
+    const now = Date.now();
+    for (const ns of namespaces.all()) {
+      try {
+        history.trimExpired(ns.name, ns.history.ttlMs, now);
+      } catch (err) {
+        logger.warn({ err }, 'history trim failed');
+      }
+    }
+  }, 60_000);
+  trim.unref();
+
+  const router = new HttpRouter();
+  let closing = false;
+  let ready = false;
+  router.add('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok', node: nodeId }));
+  router.add('GET', '/readyz', (_req, res) => {
+    const ok = ready && !closing && sessions.size < maxConnections;
+    sendJson(res, ok ? 200 : 503, { ready: ok, connections: sessions.size, node: nodeId });
+  });
+
+  const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      const m = router.match(req.method ?? 'GET', url.pathname);
+      if (m === 'method') {
+        sendError(res, new SynclineError('invalid_command', `Method ${req.method} is not allowed on ${url.pathname}.`));
+        return;
+      }
+      if (m) {
+        await m.handler(req, res, m.params);
+        return;
+      }
+      if (options.static && (await serveStatic(options.static, req, res, url.pathname))) return;
+      sendError(res, new SynclineError('not_found', `No route for ${req.method} ${url.pathname}.`));
+    } catch (err) {
+      const e = toSynclineError(err);
+      if (e.code === 'internal') logger.error({ err }, 'http request failed');
+      sendError(res, e);
+    }
+  };
+
+  const httpServer = createHttpServer((req, res) => {
+    void onRequest(req, res);
+  });
+  httpServer.on('upgrade', (req, socket, head) => {
+    for (const t of transports) if (t.handleUpgrade?.(req, socket, head)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+  });
+  httpServer.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+
+  let port = 0;
+  let baseUrl = '';
+
+  const server: SynclineServer = {
+    get url() {
+      return baseUrl;
+    },
+    get port() {
+      return port;
+    },
+    get connectionCount() {
+      return sessions.size;
+    },
+    httpServer,
+    core,
+    router,
+    listen() {
+      return new Promise((resolve, reject) => {
+        httpServer.once('error', reject);
+        const onListening = (): void => {
+          httpServer.off('error', reject);
+          const addr = httpServer.address();
+          port = typeof addr === 'object' && addr ? addr.port : 0;
+          const h = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : 'localhost';
+          baseUrl = `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+          ready = true;
+          logger.info({ port, node: nodeId, protocol: PROTOCOL_VERSION }, 'syncline listening');
+          resolve({ port, url: baseUrl });
+        };
+        if (options.host) httpServer.listen(options.port ?? DEFAULTS.port, options.host, onListening);
+        else httpServer.listen(options.port ?? DEFAULTS.port, onListening);
+      });
+    },
+    async close() {
+      if (closing && !ready) return;
+      closing = true;
+      ready = false;
+      clearInterval(heartbeat);
+      clearInterval(trim);
+      for (const s of [...sessions]) s.close('SHUTDOWN', 'server closing', 0);
+      await Promise.all(transports.map((t) => t.close()));
+      await new Promise<void>((resolve) => {
+        if (!httpServer.listening) resolve();
+        else httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      });
+      await broker.close();
+      db.close();
+    },
+    async publish(channel, data, publishOptions = {}) {
+      const ns = namespaces.forChannel(channel);
+      const outcome = await broker.publish({
+        channel,
+        data,
+        user: undefined,
+        key: publishOptions.key === undefined ? undefined : `s:${publishOptions.key}`,
+        history: ns.history,
+      });
+      if (!outcome.duplicate) {
+        try {
+          hooks.afterPublish?.({ user: undefined, channel, data, offset: outcome.offset });
+        } catch (err) {
+          logger.warn({ err }, 'afterPublish hook failed');
+        }
+      }
+      return outcome;
+    },
+    disconnectUser(user, close = 'FORCE_DISCONNECT', reason = 'disconnected by server') {
+      const list = [...(byUser.get(user) ?? [])];
+      for (const s of list) s.close(close, reason);
+      return list.length;
+    },
+  };
+  void CLOSE_CODES;
+  return server;
+}

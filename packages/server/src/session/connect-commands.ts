@@ -1,0 +1,130 @@
+import {
+  type ConnectResult,
+  MIN_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  type RefreshResult,
+  SynclineError,
+  toSynclineError,
+} from '@syncline/protocol';
+import type { Principal } from '../auth/token-verifier.js';
+import type { ServerCore } from '../core.js';
+import type { ConnectionInfo } from '../hooks.js';
+import { REPLIED, type Session } from './session.js';
+
+/** Longest timer Node accepts, ms. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** Hook context of a connected session. */
+export function connectionInfo(session: Session): ConnectionInfo {
+  return {
+    session: session.id,
+    user: session.user,
+    principal: session.principal as Principal,
+    transport: session.conn.transport,
+    app: session.app,
+  };
+}
+
+/** Closes the session with `TOKEN_EXPIRED` when its token expires unrefreshed. */
+export function scheduleExpiry(session: Session, principal: Principal): void {
+  const prev = session.ext.get('expiryTimer') as NodeJS.Timeout | undefined;
+  if (prev) clearTimeout(prev);
+  if (principal.expiresAt === undefined) return;
+  const delay = Math.min(MAX_TIMER_MS, Math.max(0, principal.expiresAt - Date.now()));
+  const t = setTimeout(() => {
+    if (session.principal === principal) session.close('TOKEN_EXPIRED', 'token expired');
+  }, delay);
+  session.ext.set('expiryTimer', t);
+  session.addTimer(t);
+}
+
+/** Options of the connect command. */
+export interface ConnectOptions {
+  readonly pingIntervalMs: number;
+  readonly features: readonly string[];
+  /** Extra checks on a verified principal (revocation); throw to refuse. */
+  readonly admit: (principal: Principal, session: Session) => void;
+}
+
+/** Registers `connect` and `refresh`. */
+export function registerConnectCommands(core: ServerCore, options: ConnectOptions): void {
+  core.command('connect', async (session, cmd) => {
+    if (cmd.protocol < MIN_PROTOCOL_VERSION || cmd.protocol > PROTOCOL_VERSION) {
+      session.fail(
+        new SynclineError(
+          'unsupported_protocol',
+          `Protocol ${cmd.protocol} is not supported; this server speaks ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}.`,
+          { details: { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION } },
+        ),
+        'UNSUPPORTED_PROTOCOL',
+        cmd.id,
+      );
+      return REPLIED;
+    }
+    if (cmd.token === undefined) {
+      session.fail(new SynclineError('unauthorized', 'A token is required.'), 'UNAUTHORIZED', cmd.id);
+      return REPLIED;
+    }
+    let principal: Principal;
+    try {
+      principal = await core.verifier.verify(cmd.token);
+      options.admit(principal, session);
+    } catch (err) {
+      const e = toSynclineError(err);
+      const close = e.code === 'token_expired' ? 'TOKEN_EXPIRED' : e.code === 'revoked' ? 'REVOKED' : 'UNAUTHORIZED';
+      session.fail(e, e.code === 'too_many_connections' ? 'TOO_MANY_CONNECTIONS' : close, cmd.id);
+      return REPLIED;
+    }
+    if (session.closed) return REPLIED;
+    session.principal = principal;
+    session.protocol = cmd.protocol;
+    session.app =
+      cmd.app?.build === undefined
+        ? cmd.app && { version: cmd.app.version }
+        : { version: cmd.app.version, build: cmd.app.build };
+    if (core.hooks.onConnect) {
+      try {
+        await core.hooks.onConnect(connectionInfo(session));
+      } catch (err) {
+        const e = err instanceof SynclineError ? err : new SynclineError('forbidden', toSynclineError(err).message);
+        session.fail(e, 'UNAUTHORIZED', cmd.id);
+        return REPLIED;
+      }
+    }
+    if (session.closed) return REPLIED;
+    session.state = 'connected';
+    scheduleExpiry(session, principal);
+    const result: ConnectResult = {
+      session: session.id,
+      user: principal.user,
+      protocol: cmd.protocol,
+      pingIntervalMs: options.pingIntervalMs,
+      features: options.features,
+      node: core.nodeId,
+      ...(principal.expiresAt === undefined ? {} : { expiresAt: principal.expiresAt }),
+    };
+    return result;
+  });
+
+  core.command('refresh', async (session, cmd) => {
+    const principal = await core.verifier.verify(cmd.token);
+    if (principal.user !== session.user) {
+      throw new SynclineError('unauthorized', 'A refreshed token must be for the same user.');
+    }
+    options.admit(principal, session);
+    if (session.closed) return REPLIED;
+    session.principal = principal;
+    scheduleExpiry(session, principal);
+    const unsubscribed: string[] = [];
+    for (const channel of [...session.subscriptions.keys()]) {
+      if (!principal.can.allows('subscribe', channel)) {
+        unsubscribed.push(channel);
+        core.unsubscribeSession(session, channel, 'forbidden', 'The refreshed token no longer allows this channel.');
+      }
+    }
+    for (const listener of core.sessionEvents.refreshed) listener(session);
+    const result: RefreshResult =
+      principal.expiresAt === undefined ? { unsubscribed } : { unsubscribed, expiresAt: principal.expiresAt };
+    return result;
+  });
+}

@@ -1,0 +1,307 @@
+import { randomBytes } from 'node:crypto';
+import {
+  CLOSE_CODES,
+  type ClientCommand,
+  type CloseCodeName,
+  type Codec,
+  type ErrorCode,
+  parseCommand,
+  SynclineError,
+  toSynclineError,
+} from '@syncline/protocol';
+import type { Principal } from '../auth/token-verifier.js';
+import type { SubscriptionSink } from '../channels/channel-hub.js';
+import type { Connection } from '../transport/transport.js';
+
+/** Lifecycle of a session. */
+export type SessionState = 'connecting' | 'authenticating' | 'connected' | 'closed';
+
+/** Returned by a handler that already sent its own reply. */
+export const REPLIED: unique symbol = Symbol('replied');
+
+/** What a session needs from the server core. */
+export interface SessionHost {
+  readonly codec: Codec;
+  readonly maxFrameBytes: number;
+  readonly maxQueueBytes: number;
+  readonly maxCommandsPerFrame: number;
+  /** Runs one parsed command; the result is the reply (or `REPLIED`). */
+  dispatch(session: Session, command: ClientCommand): Promise<unknown> | unknown;
+  /** Schedules a flush of this session's outbox at the end of the tick. */
+  scheduleFlush(session: Session): void;
+  /** Called once when the session is gone. */
+  sessionClosed(session: Session, code: number, reason: string): void;
+  /** Logs a failure that has no request to answer. */
+  logError(err: unknown, session: Session): void;
+}
+
+const ID_RE = /"id"\s*:\s*(\d{1,15})/;
+const MAX_FRAME_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * One client connection on the server: authentication state, subscriptions,
+ * the outgoing queue (coalesced per tick, bounded in bytes) and heartbeats.
+ */
+export class Session {
+  /** Unguessable id. */
+  readonly id = randomBytes(12).toString('base64url');
+  readonly conn: Connection;
+  readonly createdAt = Date.now();
+  state: SessionState = 'connecting';
+  principal: Principal | undefined;
+  /** Channel subscriptions of this connection. */
+  readonly subscriptions = new Map<string, SubscriptionSink>();
+  /** Free-form per-feature state (documents, presence, limits). */
+  readonly ext = new Map<string, unknown>();
+  /** Set by the heartbeat when a ping is outstanding. */
+  awaitingPong = false;
+  /** App info sent in connect. */
+  app: { version: string; build?: string } | undefined;
+  protocol = 0;
+
+  readonly #host: SessionHost;
+  #outbox: string[] = [];
+  #outboxBytes = 0;
+  #flushScheduled = false;
+  #pendingFrames: Array<[string | Uint8Array, number]> = [];
+  #timers: NodeJS.Timeout[] = [];
+
+  constructor(conn: Connection, host: SessionHost) {
+    this.conn = conn;
+    this.#host = host;
+    conn.onFrame = (frame, bytes) => this.#onFrame(frame, bytes);
+    conn.onClose = (code, reason) => this.#onClosed(code, reason);
+  }
+
+  /** True once the connection is gone (state may change across awaits). */
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** User id, once authenticated. */
+  get user(): string {
+    return this.principal?.user ?? '';
+  }
+
+  /** Bytes waiting in this session's queues. */
+  get queuedBytes(): number {
+    return this.#outboxBytes + this.conn.bufferedAmount;
+  }
+
+  /** Adds a timer cleared when the session closes. */
+  addTimer(t: NodeJS.Timeout): void {
+    t.unref();
+    this.#timers.push(t);
+  }
+
+  /** Encodes and queues a message. */
+  send(message: object): void {
+    this.pushFrame(this.#host.codec.encode(message) as string);
+  }
+
+  /** Queues an already-encoded message; coalesced with others of this tick. */
+  pushFrame(frame: string): void {
+    if (this.state === 'closed') return;
+    this.#outbox.push(frame);
+    this.#outboxBytes += frame.length;
+    if (this.#outboxBytes + this.conn.bufferedAmount > this.#host.maxQueueBytes) {
+      this.#outbox = [];
+      this.#outboxBytes = 0;
+      this.close('SLOW_CONSUMER', 'send queue limit exceeded');
+      return;
+    }
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      this.#host.scheduleFlush(this);
+    }
+  }
+
+  /** Writes the queued frames, batched into JSON arrays of bounded size. */
+  flush(): void {
+    this.#flushScheduled = false;
+    const out = this.#outbox;
+    if (out.length === 0) return;
+    this.#outbox = [];
+    this.#outboxBytes = 0;
+    if (out.length === 1) {
+      this.conn.send(out[0] as string);
+    } else {
+      let start = 0;
+      let bytes = 0;
+      for (let i = 0; i < out.length; i++) {
+        bytes += (out[i] as string).length + 1;
+        if (bytes >= MAX_FRAME_CHUNK_BYTES || i === out.length - 1) {
+          const n = i - start + 1;
+          this.conn.send(n === 1 ? (out[start] as string) : `[${out.slice(start, i + 1).join(',')}]`);
+          start = i + 1;
+          bytes = 0;
+        }
+      }
+    }
+    if (this.conn.bufferedAmount > this.#host.maxQueueBytes) this.close('SLOW_CONSUMER', 'send queue limit exceeded');
+  }
+
+  /** Sends a successful reply. */
+  reply(id: number, result: unknown): void {
+    this.send({ type: 'reply', id, result: result ?? null });
+  }
+
+  /** Sends an error reply (or a connection-level error without id). */
+  replyError(id: number | undefined, err: SynclineError): void {
+    const msg: Record<string, unknown> = { type: 'error', code: err.code, message: err.message };
+    if (id !== undefined) msg.id = id;
+    if (err.retryAfterMs !== undefined) msg.retryAfterMs = err.retryAfterMs;
+    if (err.details !== undefined) msg.details = err.details;
+    this.send(msg);
+  }
+
+  /** Sends a `disconnect` push, flushes, and closes with a named close code. */
+  close(name: CloseCodeName, reason: string, retryAfterMs?: number): void {
+    if (this.state === 'closed') return;
+    const info = CLOSE_CODES[name];
+    const msg: Record<string, unknown> = { type: 'disconnect', code: info.code, reason, reconnect: info.reconnect };
+    if (retryAfterMs !== undefined) msg.retryAfterMs = retryAfterMs;
+    if (name !== 'SLOW_CONSUMER') {
+      this.#outbox.push(this.#host.codec.encode(msg) as string);
+      this.flush();
+    }
+    this.conn.close(info.code, reason);
+  }
+
+  /** Fails with an error and closes (used for connect failures). */
+  fail(err: SynclineError, name: CloseCodeName, id?: number): void {
+    this.replyError(id, err);
+    this.close(name, err.message);
+  }
+
+  #onFrame(frame: string | Uint8Array, bytes: number): void {
+    if (this.state === 'closed') return;
+    this.awaitingPong = false;
+    if (this.state === 'authenticating') {
+      this.#pendingFrames.push([frame, bytes]);
+      return;
+    }
+    this.#processFrame(frame, bytes);
+  }
+
+  #processFrame(frame: string | Uint8Array, bytes: number): void {
+    if (bytes > this.#host.maxFrameBytes) {
+      const head = typeof frame === 'string' ? frame.slice(0, 200) : '';
+      const m = ID_RE.exec(head);
+      this.replyError(
+        m ? Number(m[1]) : undefined,
+        new SynclineError(
+          'frame_too_large',
+          `Frame of ${bytes} bytes exceeds the limit of ${this.#host.maxFrameBytes}.`,
+          {
+            details: { limit: this.#host.maxFrameBytes },
+          },
+        ),
+      );
+      return;
+    }
+    let decoded: unknown;
+    try {
+      decoded = this.#host.codec.decode(frame);
+    } catch {
+      this.replyError(undefined, new SynclineError('bad_frame', 'The frame is not valid JSON.'));
+      return;
+    }
+    if (Array.isArray(decoded)) {
+      if (decoded.length > this.#host.maxCommandsPerFrame) {
+        this.replyError(
+          undefined,
+          new SynclineError('bad_frame', `A frame may batch at most ${this.#host.maxCommandsPerFrame} commands.`),
+        );
+        return;
+      }
+      for (const item of decoded) {
+        if (this.state !== 'connected' && this.state !== 'connecting') {
+          // Frames batched after a connect are processed once it completes.
+          this.#pendingFrames.push([JSON.stringify(item), 0]);
+          continue;
+        }
+        this.#processOne(item);
+      }
+    } else {
+      this.#processOne(decoded);
+    }
+  }
+
+  #processOne(raw: unknown): void {
+    const parsed = parseCommand(raw);
+    if (!parsed.ok) {
+      this.replyError(parsed.id, new SynclineError(parsed.code, parsed.message));
+      return;
+    }
+    const cmd = parsed.command;
+    if (cmd.type === 'ping') {
+      this.send({ type: 'pong' });
+      return;
+    }
+    if (cmd.type === 'pong') return;
+    if (this.state === 'connecting' && cmd.type !== 'connect') {
+      this.replyError(cmd.id, new SynclineError('not_connected', 'Send "connect" first.'));
+      return;
+    }
+    if (this.state === 'connected' && cmd.type === 'connect') {
+      this.replyError(cmd.id, new SynclineError('already_connected', 'This connection is already connected.'));
+      return;
+    }
+    if (cmd.type === 'connect') this.state = 'authenticating';
+    let out: unknown;
+    try {
+      out = this.#host.dispatch(this, cmd);
+    } catch (err) {
+      this.#replyFailure(cmd, err);
+      return;
+    }
+    if (out instanceof Promise) {
+      out.then(
+        (result) => this.#replyResult(cmd, result),
+        (err: unknown) => this.#replyFailure(cmd, err),
+      );
+    } else {
+      this.#replyResult(cmd, out);
+    }
+  }
+
+  #replyResult(cmd: ClientCommand, result: unknown): void {
+    if (result !== REPLIED && 'id' in cmd) this.reply(cmd.id, result);
+    if (cmd.type === 'connect') this.#drainPending();
+  }
+
+  #replyFailure(cmd: ClientCommand, err: unknown): void {
+    const e = toSynclineError(err);
+    if (e.code === 'internal') this.#host.logError(err, this);
+    if ('id' in cmd) this.replyError(cmd.id, e);
+    if (cmd.type === 'connect' && this.state === 'authenticating') this.state = 'connecting';
+  }
+
+  /** Processes frames that arrived while `connect` was being verified. */
+  #drainPending(): void {
+    const frames = this.#pendingFrames;
+    this.#pendingFrames = [];
+    for (const [f, b] of frames) this.#processFrame(f, b);
+  }
+
+  #onClosed(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers = [];
+    this.#outbox = [];
+    this.#pendingFrames = [];
+    this.#host.sessionClosed(this, code, reason);
+  }
+}
+
+/** An error for an operation the principal may not perform. */
+export function forbidden(op: string, name: string): SynclineError {
+  return new SynclineError('forbidden', `Not allowed to ${op} "${name}".`);
+}
+
+/** Shorthand for building a typed error. */
+export function err(code: ErrorCode, message: string): SynclineError {
+  return new SynclineError(code, message);
+}

@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import type { Publication } from '@syncline/protocol';
+import type { HistoryRead, PublishInput, PublishOutcome, StreamTop } from '../broker/broker.js';
+import type { HistoryOptions } from '../channels/namespaces.js';
+import { migrate, type SqliteDatabase } from './sqlite.js';
+
+const MIGRATION = `
+CREATE TABLE channels (
+  name TEXT PRIMARY KEY,
+  epoch TEXT NOT NULL,
+  top INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE publications (
+  channel TEXT NOT NULL,
+  offset INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  user TEXT,
+  key TEXT,
+  ts INTEGER NOT NULL,
+  PRIMARY KEY (channel, offset)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX publications_key ON publications (channel, key) WHERE key IS NOT NULL;
+CREATE INDEX publications_ts ON publications (ts);
+`;
+
+interface Row {
+  offset: number;
+  data: string;
+  user: string | null;
+  ts: number;
+}
+
+/** A new random epoch string. */
+export function newEpoch(): string {
+  return randomBytes(6).toString('base64url');
+}
+
+/**
+ * Channel history in SQLite. Synchronous (better-sqlite3); the broker batches
+ * appends of one tick into one transaction.
+ */
+export class SqliteHistory {
+  readonly #db: SqliteDatabase;
+  readonly #tops = new Map<string, { epoch: string; offset: number }>();
+  readonly #stmts;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+    migrate(db, '001_history', MIGRATION);
+    this.#stmts = {
+      getChannel: db.prepare<[string], { epoch: string; top: number }>(
+        'SELECT epoch, top FROM channels WHERE name = ?',
+      ),
+      upsertChannel: db.prepare(
+        'INSERT INTO channels (name, epoch, top, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET epoch = excluded.epoch, top = excluded.top, updated_at = excluded.updated_at',
+      ),
+      insert: db.prepare('INSERT INTO publications (channel, offset, data, user, key, ts) VALUES (?, ?, ?, ?, ?, ?)'),
+      byKey: db.prepare<[string, string, number], { offset: number }>(
+        'SELECT offset FROM publications WHERE channel = ? AND key = ? AND ts >= ?',
+      ),
+      trimSize: db.prepare('DELETE FROM publications WHERE channel = ? AND offset <= ?'),
+      read: db.prepare<[string, number, number, number], Row>(
+        'SELECT offset, data, user, ts FROM publications WHERE channel = ? AND offset > ? AND ts >= ? ORDER BY offset LIMIT ?',
+      ),
+      minOffset: db.prepare<[string, number], { m: number | null }>(
+        'SELECT MIN(offset) AS m FROM publications WHERE channel = ? AND ts >= ?',
+      ),
+      trimTtl: db.prepare('DELETE FROM publications WHERE channel >= ? AND channel < ? AND ts < ?'),
+    };
+  }
+
+  /** Top of a channel, creating its epoch on first use. */
+  top(channel: string): StreamTop {
+    let t = this.#tops.get(channel);
+    if (!t) {
+      const row = this.#stmts.getChannel.get(channel);
+      t = row ? { epoch: row.epoch, offset: row.top } : { epoch: newEpoch(), offset: 0 };
+      if (!row) this.#stmts.upsertChannel.run(channel, t.epoch, 0, Date.now());
+      if (this.#tops.size > 100_000) this.#tops.clear();
+      this.#tops.set(channel, t);
+    }
+    return { epoch: t.epoch, offset: t.offset };
+  }
+
+  /** Appends a batch in one transaction; outcomes in input order. */
+  appendBatch(inputs: readonly PublishInput[], now: number): PublishOutcome[] {
+    const run = this.#db.transaction((batch: readonly PublishInput[]) => {
+      const out: PublishOutcome[] = [];
+      const touched = new Map<string, HistoryOptions>();
+      for (const input of batch) {
+        this.top(input.channel);
+        const t = this.#tops.get(input.channel) as { epoch: string; offset: number };
+        const keep = input.history.size > 0;
+        if (keep && input.key !== undefined) {
+          const prior = this.#stmts.byKey.get(input.channel, input.key, now - input.history.ttlMs);
+          if (prior) {
+            out.push({ offset: prior.offset, epoch: t.epoch, duplicate: true });
+            continue;
+          }
+        }
+        t.offset += 1;
+        if (keep) {
+          this.#stmts.insert.run(
+            input.channel,
+            t.offset,
+            JSON.stringify(input.data ?? null),
+            input.user ?? null,
+            input.key ?? null,
+            now,
+          );
+        }
+        touched.set(input.channel, input.history);
+        out.push({ offset: t.offset, epoch: t.epoch, duplicate: false });
+      }
+      for (const [channel, history] of touched) {
+        const t = this.#tops.get(channel) as { epoch: string; offset: number };
+        this.#stmts.upsertChannel.run(channel, t.epoch, t.offset, now);
+        if (t.offset > history.size) this.#stmts.trimSize.run(channel, t.offset - history.size);
+      }
+      return out;
+    });
+    try {
+      return run(inputs);
+    } catch (err) {
+      // The transaction rolled back: forget cached tops so they are reread.
+      this.#tops.clear();
+      throw err;
+    }
+  }
+
+  /** Publications after `since`, within TTL, oldest first. */
+  read(channel: string, since: number, limit: number, history: HistoryOptions, now: number): HistoryRead {
+    const t = this.top(channel);
+    const minTs = now - history.ttlMs;
+    const rows = this.#stmts.read.all(channel, since, minTs, limit);
+    const min = this.#stmts.minOffset.get(channel, minTs)?.m ?? 0;
+    const publications: Publication[] = rows.map((r) =>
+      r.user === null
+        ? { offset: r.offset, data: JSON.parse(r.data), ts: r.ts }
+        : { offset: r.offset, data: JSON.parse(r.data), ts: r.ts, user: r.user },
+    );
+    return { epoch: t.epoch, offset: t.offset, minOffset: min, publications };
+  }
+
+  /** Drops publications older than the TTL of their namespace. */
+  trimExpired(namespace: string, ttlMs: number, now: number): number {
+    return this.#stmts.trimTtl.run(`${namespace}:`, `${namespace};`, now - ttlMs).changes;
+  }
+}

@@ -1,0 +1,40 @@
+import type { IncomingMessage } from 'node:http';
+
+/**
+ * One client connection as the core sees it, whatever carries it
+ * (WebSocket, SSE + POST, long-polling). The core never touches sockets.
+ */
+export interface Connection {
+  /** Transport name: `websocket`, `sse`, `longpoll`. */
+  readonly transport: string;
+  /** Remote address, for logs and limits. */
+  readonly remoteAddress: string;
+  /**
+   * Queues one encoded frame for the peer. Frames are delivered in the order
+   * sent; a frame sent after `close()` is dropped.
+   */
+  send(frame: string | Uint8Array): void;
+  /** Bytes queued and not yet handed to the kernel; used for slow-consumer detection. */
+  readonly bufferedAmount: number;
+  /** Closes with a code and reason; `onClose` fires once afterwards. */
+  close(code: number, reason: string): void;
+  /** Called for every frame received, in order. */
+  onFrame: ((frame: string | Uint8Array, byteLength: number) => void) | undefined;
+  /** Called once when the connection is gone (either side closed it). */
+  onClose: ((code: number, reason: string) => void) | undefined;
+}
+
+/** Accepts connections and hands them to the core. */
+export interface Transport {
+  readonly name: string;
+  /**
+   * Offers an HTTP upgrade request to the transport. Returns true when the
+   * transport took it (it then owns the socket).
+   */
+  handleUpgrade?(req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): boolean;
+  /** Stops accepting and closes every connection it carries. */
+  close(): Promise<void>;
+}
+
+/** Called by a transport for each new connection. */
+export type ConnectionHandler = (conn: Connection, req: IncomingMessage) => void;

@@ -1,0 +1,103 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CLOSE_CODES } from '@syncline/protocol';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Connection, ConnectionHandler, Transport } from './transport.js';
+
+/** Options of the WebSocket transport. */
+export interface WebSocketTransportOptions {
+  /** URL path that accepts upgrades. */
+  readonly path: string;
+  /** Frames above `maxFrameBytes` get an error reply; frames above this hard cap close the socket (1009). */
+  readonly hardMaxFrameBytes: number;
+  /** Subprotocols accepted, first match wins (`syncline.json`). */
+  readonly subprotocols: readonly string[];
+}
+
+class WebSocketConnection implements Connection {
+  readonly transport = 'websocket';
+  readonly remoteAddress: string;
+  onFrame: Connection['onFrame'];
+  onClose: Connection['onClose'];
+  readonly #ws: WebSocket;
+  #closed = false;
+
+  constructor(ws: WebSocket, req: IncomingMessage) {
+    this.#ws = ws;
+    this.remoteAddress = req.socket.remoteAddress ?? '';
+    ws.on('message', (data, isBinary) => {
+      if (this.#closed) return;
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+      this.onFrame?.(isBinary ? new Uint8Array(buf) : buf.toString('utf8'), buf.byteLength);
+    });
+    ws.on('close', (code, reason) => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.onClose?.(code, reason.toString());
+    });
+    ws.on('error', () => {
+      // A socket error is followed by 'close'; nothing else to do here.
+    });
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  send(frame: string | Uint8Array): void {
+    if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
+    this.#ws.send(frame);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#ws.close(code, reason.slice(0, 120));
+    } catch {
+      this.#ws.terminate();
+    }
+    // A peer that never answers the close handshake is cut after a while.
+    const timer = setTimeout(() => this.#ws.terminate(), 5_000);
+    timer.unref();
+    this.#ws.once('close', () => clearTimeout(timer));
+    this.onClose?.(code, reason);
+  }
+}
+
+/** WebSocket transport on the `ws` library. */
+export class WebSocketTransport implements Transport {
+  readonly name = 'websocket';
+  readonly #wss: WebSocketServer;
+  readonly #options: WebSocketTransportOptions;
+
+  constructor(options: WebSocketTransportOptions, onConnection: ConnectionHandler) {
+    this.#options = options;
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.hardMaxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: true,
+      handleProtocols: (protocols) => {
+        for (const p of options.subprotocols) if (protocols.has(p)) return p;
+        return false;
+      },
+    });
+    this.#wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+      onConnection(new WebSocketConnection(ws, req), req);
+    });
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== this.#options.path) return false;
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
+    return true;
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.#wss.clients) ws.close(CLOSE_CODES.SHUTDOWN.code, 'server closing');
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+    for (const ws of this.#wss.clients) ws.terminate();
+  }
+}

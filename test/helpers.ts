@@ -1,0 +1,154 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type ClientOptions, createClient, type SynclineClient } from '@syncline/client';
+import { type Capability, createServer, type ServerOptions, type SynclineServer, signToken } from '@syncline/server';
+import { afterEach } from 'vitest';
+import WebSocket from 'ws';
+
+/** Secret used by test servers. */
+export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+  while (cleanups.length > 0) {
+    const fn = cleanups.pop();
+    try {
+      await fn?.();
+    } catch {
+      // best effort
+    }
+  }
+});
+
+/** Registers a cleanup run after the current test. */
+export function defer(fn: () => Promise<void> | void): void {
+  cleanups.push(fn);
+}
+
+/** A fresh temporary folder removed after the test. */
+export function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'syncline-test-'));
+  defer(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Default namespaces of test servers. */
+export const TEST_NAMESPACES: ServerOptions['namespaces'] = {
+  chat: { history: { size: 1000, ttlMs: 600_000 } },
+  small: { history: { size: 50, ttlMs: 600_000 } },
+  news: { allowPublish: 'none' },
+  subs: { allowPublish: 'subscribers' },
+  nohist: { history: { size: 0 } },
+};
+
+/** Starts a server on a free port on 127.0.0.1; closed after the test. */
+export async function startServer(options: Partial<ServerOptions> = {}): Promise<SynclineServer> {
+  const server = createServer({
+    port: 0,
+    host: '127.0.0.1',
+    auth: { secret: SECRET },
+    namespaces: TEST_NAMESPACES,
+    ...options,
+  });
+  await server.listen();
+  defer(() => server.close());
+  return server;
+}
+
+/** Full access capabilities. */
+export const ALL: Capability[] = [{ match: '*', allow: ['*'] }];
+
+/** Signs a token for `sub`. */
+export function token(sub: string, caps: Capability[] = ALL, ttlSec = 3600): Promise<string> {
+  return signToken(SECRET, { sub, caps, ttlSec });
+}
+
+/** Creates a client for a server, closed after the test. */
+export async function client(
+  server: SynclineServer,
+  sub = 'alice',
+  options: Partial<ClientOptions> = {},
+): Promise<SynclineClient> {
+  const t = options.token ?? (options.getToken ? undefined : await token(sub));
+  const c = createClient({
+    url: server.url,
+    WebSocket: WebSocket as unknown as ClientOptions['WebSocket'] & object,
+    reconnect: { minDelayMs: 20, maxDelayMs: 200 },
+    ...(t === undefined ? {} : { token: t }),
+    ...options,
+  });
+  defer(() => c.close());
+  return c;
+}
+
+/** Waits until `cond` is true, polling; throws after `timeoutMs`. */
+export async function waitFor(cond: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** Resolves when the client reaches `state`. */
+export function waitState(c: SynclineClient, state: string, timeoutMs = 5_000): Promise<void> {
+  return waitFor(() => c.state === state, timeoutMs, `client state ${state}`);
+}
+
+/** A raw WebSocket to the server that records every message it receives. */
+export interface RawSocket {
+  readonly ws: WebSocket;
+  readonly messages: Array<Record<string, unknown>>;
+  readonly closed: { code: number; reason: string } | undefined;
+  send(data: string | Buffer): void;
+  /** Waits for a message matching `pred`, returns it. */
+  next(pred: (m: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitClosed(timeoutMs?: number): Promise<{ code: number; reason: string }>;
+}
+
+/** Opens a raw WebSocket (no client SDK) for bad-input tests. */
+export async function rawSocket(server: SynclineServer): Promise<RawSocket> {
+  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/connect/ws`, ['syncline.json']);
+  const messages: Array<Record<string, unknown>> = [];
+  let closed: { code: number; reason: string } | undefined;
+  ws.on('message', (data) => {
+    const v = JSON.parse(data.toString()) as unknown;
+    if (Array.isArray(v)) messages.push(...(v as Array<Record<string, unknown>>));
+    else messages.push(v as Record<string, unknown>);
+  });
+  ws.on('close', (code, reason) => {
+    closed = { code, reason: reason.toString() };
+  });
+  ws.on('error', () => undefined);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  defer(() => ws.terminate());
+  return {
+    ws,
+    messages,
+    get closed() {
+      return closed;
+    },
+    send: (d) => ws.send(d),
+    async next(pred, timeoutMs = 5_000) {
+      let found: Record<string, unknown> | undefined;
+      await waitFor(
+        () => {
+          found = messages.find(pred);
+          return found !== undefined;
+        },
+        timeoutMs,
+        'raw message',
+      );
+      return found as Record<string, unknown>;
+    },
+    async waitClosed(timeoutMs = 5_000) {
+      await waitFor(() => closed !== undefined, timeoutMs, 'socket close');
+      return closed as { code: number; reason: string };
+    },
+  };
+}
