@@ -38,6 +38,8 @@ export interface ServerCore {
   readonly limits: Limits;
   /** The embedded database (documents and history share it). */
   readonly db: SqliteDatabase;
+  /** API key of the HTTP API (undefined: API disabled). */
+  readonly apiKey: string | undefined;
   /** Every connected session on this node. */
   readonly sessions: ReadonlySet<Session>;
   /** Registers the handler of a command type. */

@@ -7,6 +7,7 @@ export { ChannelHub, encodePubFrame, type SubscriptionSink } from './channels/ch
 export * from './channels/namespaces.js';
 export type * from './core.js';
 export type * from './hooks.js';
+export { requireApiKey } from './http/api-auth.js';
 export { HttpRouter, httpStatusFor, readBody, sendError, sendJson } from './http/router.js';
 export { createServer, type ServerOptions, type SynclineServer, WEBSOCKET_PATH } from './server.js';
 export { REPLIED, Session } from './session/session.js';

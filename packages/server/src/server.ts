@@ -58,6 +58,8 @@ export interface ServerOptions {
   readonly limits?: Partial<Limits>;
   /** Most connections this node accepts (default 100,000). */
   readonly maxConnections?: number;
+  /** API key of the server HTTP API (`Authorization: Bearer …`); the API is off without one. */
+  readonly apiKey?: string;
   /** Folder of static files served at `/` (the demo app). */
   readonly static?: string;
   /** Hooks that run around connection, subscription and publication. */
@@ -152,6 +154,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     hooks,
     limits,
     db,
+    apiKey: options.apiKey,
     sessions,
     sessionEvents,
     command<K extends CommandType>(type: K, handler: CommandHandler<K>) {
