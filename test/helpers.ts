@@ -152,3 +152,16 @@ export async function rawSocket(server: SynclineServer): Promise<RawSocket> {
     },
   };
 }
+
+/** Opens a raw WebSocket and completes `connect` with a token for `sub`; returns it after the reply. */
+export async function connectedRawSocket(
+  server: SynclineServer,
+  sub = 'raw',
+  caps: Capability[] = ALL,
+): Promise<RawSocket> {
+  const raw = await rawSocket(server);
+  raw.send(JSON.stringify({ type: 'connect', id: 1, protocol: 1, token: await token(sub, caps) }));
+  const reply = await raw.next((m) => m.id === 1);
+  if (reply.type !== 'reply') throw new Error(`connect failed: ${JSON.stringify(reply)}`);
+  return raw;
+}
