@@ -12,3 +12,7 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
 });
+
+// npm links the CLI before the first build, so make sure it is executable.
+const { chmodSync, existsSync } = await import('node:fs');
+if (existsSync('packages/server/dist/cli.js')) chmodSync('packages/server/dist/cli.js', 0o755);

@@ -5,6 +5,7 @@ export type * from './broker/broker.js';
 export { LocalBroker } from './broker/local-broker.js';
 export { ChannelHub, encodePubFrame, type SubscriptionSink } from './channels/channel-hub.js';
 export * from './channels/namespaces.js';
+export { defineConfig, type SynclineConfig } from './config.js';
 export type * from './core.js';
 export type * from './hooks.js';
 export { requireApiKey } from './http/api-auth.js';

@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { type Capability, OPERATIONS, type Operation } from './auth/capabilities.js';
+import { signToken } from './auth/sign.js';
+import { loadDevCredentials } from './cli/dev-credentials.js';
+import { DEV_NAMESPACES } from './cli/dev-namespaces.js';
+import { addDevTokenRoute, DEV_TOKEN_TTL_SEC } from './cli/dev-routes.js';
+import { loadConfig } from './cli/load-config.js';
+import { parseDurationSec } from './cli/parse-duration.js';
+import type { SynclineConfig } from './config.js';
+import { createServer } from './server.js';
+
+const USAGE = `Usage:
+  syncline start [--port 8787] [--host H] [--data ./data] [--config syncline.config.ts] [--static DIR]
+  syncline token [--data ./data] --sub USER [--allow PATTERN[=op,op]]... [--ttl 1h]
+
+start   runs a server. Without --config it looks for syncline.config.{ts,mjs,js} in the
+        current folder; without auth in the config it signs with a dev secret kept in
+        the data folder and serves POST /dev/token for demo sign-in.
+token   prints a token signed with the dev secret of the data folder. --allow takes a
+        glob over channel/document names, optionally with operations
+        (${OPERATIONS.join(', ')}); without operations every operation is allowed.`;
+
+function fail(message: string): never {
+  process.stderr.write(`syncline: ${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parseAllow(spec: string): Capability {
+  const [match, ops] = spec.split('=', 2) as [string, string | undefined];
+  if (!match) fail(`bad --allow "${spec}"`);
+  if (ops === undefined) return { match, allow: ['*'] };
+  const allow = ops.split(',').map((o) => o.trim());
+  for (const op of allow) {
+    if (op !== '*' && !(OPERATIONS as readonly string[]).includes(op)) fail(`unknown operation "${op}" in --allow`);
+  }
+  return { match, allow: allow as (Operation | '*')[] };
+}
+
+async function token(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: 'string', default: './data' },
+      sub: { type: 'string' },
+      allow: { type: 'string', multiple: true },
+      ttl: { type: 'string', default: '1h' },
+    },
+  });
+  if (!values.sub) fail('--sub is required');
+  const ttlSec = parseDurationSec(values.ttl);
+  if (ttlSec === undefined) fail(`bad --ttl "${values.ttl}"`);
+  const caps = (values.allow ?? []).map(parseAllow);
+  const { secret } = loadDevCredentials(resolve(values.data));
+  process.stdout.write(`${await signToken(secret, { sub: values.sub, caps, ttlSec })}\n`);
+}
+
+function findConfig(): string | undefined {
+  for (const name of ['syncline.config.ts', 'syncline.config.mjs', 'syncline.config.js']) {
+    if (existsSync(name)) return name;
+  }
+  return undefined;
+}
+
+async function start(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: process.env.PORT ?? '8787' },
+      host: { type: 'string' },
+      data: { type: 'string', default: process.env.SYNCLINE_DATA ?? './data' },
+      config: { type: 'string' },
+      static: { type: 'string' },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --port "${values.port}"`);
+  const dataDir = resolve(values.data);
+  const configFile = values.config ?? findConfig();
+  const config: SynclineConfig = configFile ? await loadConfig(configFile) : { namespaces: DEV_NAMESPACES };
+  const logger = pino({ level: process.env.SYNCLINE_LOG_LEVEL ?? 'info' });
+  const dev = loadDevCredentials(dataDir);
+  const usingDevSecret = config.auth === undefined;
+  const apiKey = config.apiKey ?? process.env.SYNCLINE_API_KEY ?? dev.apiKey;
+  const staticDir = values.static ?? config.static;
+  const server = createServer({
+    ...config,
+    ...(values.host ? { host: values.host } : {}),
+    ...(staticDir ? { static: resolve(staticDir) } : {}),
+    port,
+    dataDir,
+    logger,
+    apiKey,
+    auth: config.auth ?? { secret: dev.secret },
+  });
+  if (usingDevSecret) addDevTokenRoute(server, dev.secret);
+  const { url } = await server.listen();
+  const out: string[] = [`\nSyncline is running at ${url}  (data: ${dataDir}${configFile ? `, config: ${configFile}` : ''})`];
+  if (usingDevSecret) {
+    const devToken = await signToken(dev.secret, { sub: 'dev', caps: [{ match: '*', allow: ['*'] }], ttlSec: DEV_TOKEN_TTL_SEC });
+    out.push(
+      `Dev token (user "dev", all capabilities, 24 h):\n  ${devToken}`,
+      `HTTP API key: ${apiKey}`,
+      staticDir ? `Open ${url} in two browser tabs and chat between them.` : `Connect a client to ${url}.`,
+      'Tokens are signed with a dev secret kept in the data folder; configure `auth` for production.',
+    );
+  }
+  process.stdout.write(`${out.join('\n')}\n\n`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'start':
+      return start(rest);
+    case 'token':
+      return token(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      fail(`unknown command "${command}"`);
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`syncline: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

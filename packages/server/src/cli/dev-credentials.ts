@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Development credentials kept in the data folder. */
+export interface DevCredentials {
+  /** HS256 secret that signs dev tokens. */
+  readonly secret: string;
+  /** API key of the HTTP API. */
+  readonly apiKey: string;
+}
+
+/** File name of the dev credentials inside the data folder. */
+export const DEV_CREDENTIALS_FILE = 'dev-credentials.json';
+
+/**
+ * Reads the dev credentials of a data folder, creating them (random, file
+ * mode 0600) on first use.
+ */
+export function loadDevCredentials(dataDir: string): DevCredentials {
+  const file = join(dataDir, DEV_CREDENTIALS_FILE);
+  try {
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevCredentials>;
+    if (typeof parsed.secret === 'string' && typeof parsed.apiKey === 'string') {
+      return { secret: parsed.secret, apiKey: parsed.apiKey };
+    }
+  } catch {
+    // Missing or unreadable: create below.
+  }
+  mkdirSync(dataDir, { recursive: true });
+  const creds: DevCredentials = {
+    secret: randomBytes(32).toString('base64url'),
+    apiKey: `sk_dev_${randomBytes(24).toString('base64url')}`,
+  };
+  writeFileSync(file, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
+  return creds;
+}

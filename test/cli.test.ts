@@ -1,0 +1,141 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createClient, type ReceivedPublication } from '@syncline/client';
+import { createTokenVerifier } from '@syncline/server';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { defer, tempDir, waitFor } from './helpers.js';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '..', 'packages', 'server', 'dist', 'cli.js');
+
+/** Starts `syncline start` on a free port and returns its URL and output. */
+async function startCli(args: string[]): Promise<{ url: string; out: () => string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [CLI, 'start', '--port', '0', '--host', '127.0.0.1', ...args], {
+    env: { ...process.env, SYNCLINE_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  defer(() => {
+    proc.kill('SIGKILL');
+  });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  proc.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  await waitFor(() => /running at (http:\/\/\S+)/.test(out) || proc.exitCode !== null, 20_000, 'cli start');
+  const m = /running at (http:\/\/\S+)/.exec(out);
+  if (!m) throw new Error(`CLI did not start:\n${out}`);
+  return { url: m[1] as string, out: () => out, proc };
+}
+
+describe('syncline CLI', () => {
+  it('is built (npm test builds before running)', () => {
+    expect(existsSync(CLI)).toBe(true);
+  });
+
+  it('`token` prints only a token signed with the data folder dev secret', async () => {
+    const data = tempDir();
+    const { stdout } = await run(process.execPath, [
+      CLI,
+      'token',
+      '--data',
+      data,
+      '--sub',
+      'user-1',
+      '--allow',
+      'chat:*',
+      '--allow',
+      'news:*=subscribe,history',
+      '--ttl',
+      '2h',
+    ]);
+    const tok = stdout.trim();
+    expect(tok.split('.')).toHaveLength(3);
+    const creds = JSON.parse(
+      await import('node:fs/promises').then((fs) => fs.readFile(join(data, 'dev-credentials.json'), 'utf8')),
+    ) as { secret: string };
+    const principal = await createTokenVerifier({ secret: creds.secret }).verify(tok);
+    expect(principal.user).toBe('user-1');
+    expect(principal.can.allows('publish', 'chat:a')).toBe(true);
+    expect(principal.can.allows('subscribe', 'news:x')).toBe(true);
+    expect(principal.can.allows('publish', 'news:x')).toBe(false);
+    expect((principal.expiresAt ?? 0) - Date.now()).toBeGreaterThan(7_000_000);
+  });
+
+  it('`token` rejects bad arguments with usage', async () => {
+    await expect(run(process.execPath, [CLI, 'token', '--allow', 'x'])).rejects.toMatchObject({ code: 2 });
+    await expect(run(process.execPath, [CLI, 'token', '--sub', 'a', '--ttl', 'soon'])).rejects.toMatchObject({
+      code: 2,
+    });
+    await expect(run(process.execPath, [CLI, 'bogus'])).rejects.toMatchObject({ code: 2 });
+  });
+
+  it('`start` serves health, the dev token route and accepts the printed dev token', async () => {
+    const data = tempDir();
+    const { url, out } = await startCli(['--data', data]);
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const devToken = /Dev token[^\n]*\n\s+(\S+)/.exec(out())?.[1];
+    expect(devToken).toBeTruthy();
+    const res = await fetch(`${url}/dev/token`, { method: 'POST', body: JSON.stringify({ name: 'Ada' }) });
+    expect(res.status).toBe(200);
+    const { token: adaToken, user } = (await res.json()) as { token: string; user: string };
+    expect(user).toBe('Ada');
+    const bad = await fetch(`${url}/dev/token`, { method: 'POST', body: '{"name":"<script>"}' });
+    expect(bad.status).toBe(400);
+
+    const ws = WebSocket as unknown as NonNullable<Parameters<typeof createClient>[0]['WebSocket']>;
+    const a = createClient({ url, token: devToken as string, WebSocket: ws });
+    const b = createClient({ url, token: adaToken, WebSocket: ws });
+    defer(() => a.close());
+    defer(() => b.close());
+    const got: ReceivedPublication[] = [];
+    await a.subscribe('chat:lobby', { onPublication: (p) => got.push(p) }).ready;
+    await b.publish('chat:lobby', { text: 'hello' });
+    await waitFor(() => got.length === 1);
+    expect(got[0]?.user).toBe('Ada');
+  });
+
+  it('`start` keeps history across a restart on the same data folder', async () => {
+    const data = tempDir();
+    const first = await startCli(['--data', data]);
+    const tok = /Dev token[^\n]*\n\s+(\S+)/.exec(first.out())?.[1] as string;
+    const ws = WebSocket as unknown as NonNullable<Parameters<typeof createClient>[0]['WebSocket']>;
+    const c = createClient({ url: first.url, token: tok, WebSocket: ws });
+    await c.publish('chat:keep', { n: 1 });
+    await c.publish('chat:keep', { n: 2 });
+    c.close();
+    first.proc.kill('SIGTERM');
+    await waitFor(() => first.proc.exitCode !== null, 10_000, 'cli exit');
+    const second = await startCli(['--data', data]);
+    const c2 = createClient({ url: second.url, token: tok, WebSocket: ws });
+    defer(() => c2.close());
+    const h = await c2.history('chat:keep');
+    expect(h.publications.map((p) => p.data)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect((await c2.publish('chat:keep', { n: 3 })).offset).toBe(3);
+  });
+
+  it('`start` loads a TypeScript config file', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'syncline.config.ts');
+    await import('node:fs/promises').then((fs) =>
+      fs.writeFile(
+        file,
+        'const ttl: number = 60_000;\nexport default { namespaces: { rooms: { history: { size: 5, ttlMs: ttl } } }, maxFrameBytes: 2048 };\n',
+      ),
+    );
+    const { url, out } = await startCli(['--data', dir, '--config', file]);
+    const tok = /Dev token[^\n]*\n\s+(\S+)/.exec(out())?.[1] as string;
+    const ws = WebSocket as unknown as NonNullable<Parameters<typeof createClient>[0]['WebSocket']>;
+    const c = createClient({ url, token: tok, WebSocket: ws });
+    defer(() => c.close());
+    for (let i = 1; i <= 8; i++) await c.publish('rooms:a', { i });
+    const h = await c.history('rooms:a');
+    expect(h.publications.map((p) => p.offset)).toEqual([4, 5, 6, 7, 8]);
+    await expect(c.publish('chat:a', {})).rejects.toMatchObject({ code: 'unknown_namespace' });
+  });
+});
