@@ -9,6 +9,8 @@ export default defineConfig({
       '@syncline/protocol': src('protocol'),
       '@syncline/server': src('server'),
       '@syncline/client': src('client'),
+      '@syncline/testing': src('testing'),
+      '@syncline/redis': src('redis'),
     },
   },
   test: {

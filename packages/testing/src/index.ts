@@ -1,0 +1,3 @@
+export { type BrokerBackend, type BrokerFactory, brokerContract } from './broker-contract.js';
+export { requireService, type ServiceCheck } from './services.js';
+export { eventually, uniqueName } from './wait.js';
