@@ -220,11 +220,11 @@ export class SynclineClient {
 
   /**
    * Publishes to a channel. Every publish carries an idempotency key (random
-   * unless given), so it is safely resent after a reconnect and never
-   * published twice.
+   * unless given as `id` or `key`), so it is safely resent after a reconnect
+   * and never published twice within the key window.
    */
-  async publish(channel: string, data: unknown, options: { key?: string } = {}): Promise<PublishResult> {
-    const key = options.key ?? randomId();
+  async publish(channel: string, data: unknown, options: { id?: string; key?: string } = {}): Promise<PublishResult> {
+    const key = options.id ?? options.key ?? randomId();
     return (await this.request({ type: 'publish', channel, data, key }, { resend: true })) as PublishResult;
   }
 

@@ -24,6 +24,18 @@ CREATE UNIQUE INDEX publications_key ON publications (channel, key) WHERE key IS
 CREATE INDEX publications_ts ON publications (ts);
 `;
 
+/** Idempotency keys of namespaces that keep no history (their publications are not stored). */
+const KEYS_MIGRATION = `
+CREATE TABLE publication_keys (
+  channel TEXT NOT NULL,
+  key TEXT NOT NULL,
+  offset INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  PRIMARY KEY (channel, key)
+) WITHOUT ROWID;
+CREATE INDEX publication_keys_ts ON publication_keys (ts);
+`;
+
 interface Row {
   offset: number;
   data: string;
@@ -48,6 +60,7 @@ export class SqliteHistory {
   constructor(db: SqliteDatabase) {
     this.#db = db;
     migrate(db, '001_history', MIGRATION);
+    migrate(db, '002_publication_keys', KEYS_MIGRATION);
     this.#stmts = {
       getChannel: db.prepare<[string], { epoch: string; top: number }>(
         'SELECT epoch, top FROM channels WHERE name = ?',
@@ -56,8 +69,15 @@ export class SqliteHistory {
         'INSERT INTO channels (name, epoch, top, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET epoch = excluded.epoch, top = excluded.top, updated_at = excluded.updated_at',
       ),
       insert: db.prepare('INSERT INTO publications (channel, offset, data, user, key, ts) VALUES (?, ?, ?, ?, ?, ?)'),
-      byKey: db.prepare<[string, string, number], { offset: number }>(
-        'SELECT offset FROM publications WHERE channel = ? AND key = ? AND ts >= ?',
+      byKey: db.prepare<[string, string], { offset: number; ts: number }>(
+        'SELECT offset, ts FROM publications WHERE channel = ? AND key = ?',
+      ),
+      forgetKey: db.prepare('UPDATE publications SET key = NULL WHERE channel = ? AND key = ?'),
+      keyOnly: db.prepare<[string, string], { offset: number; ts: number }>(
+        'SELECT offset, ts FROM publication_keys WHERE channel = ? AND key = ?',
+      ),
+      putKey: db.prepare(
+        'INSERT INTO publication_keys (channel, key, offset, ts) VALUES (?, ?, ?, ?) ON CONFLICT(channel, key) DO UPDATE SET offset = excluded.offset, ts = excluded.ts',
       ),
       trimSize: db.prepare('DELETE FROM publications WHERE channel = ? AND offset <= ?'),
       read: db.prepare<[string, number, number, number], Row>(
@@ -67,6 +87,7 @@ export class SqliteHistory {
         'SELECT MIN(offset) AS m FROM publications WHERE channel = ? AND ts >= ?',
       ),
       trimTtl: db.prepare('DELETE FROM publications WHERE channel >= ? AND channel < ? AND ts < ?'),
+      trimKeys: db.prepare('DELETE FROM publication_keys WHERE channel >= ? AND channel < ? AND ts < ?'),
     };
   }
 
@@ -92,12 +113,17 @@ export class SqliteHistory {
         this.top(input.channel);
         const t = this.#tops.get(input.channel) as { epoch: string; offset: number };
         const keep = input.history.size > 0;
-        if (keep && input.key !== undefined) {
-          const prior = this.#stmts.byKey.get(input.channel, input.key, now - input.history.ttlMs);
-          if (prior) {
+        if (input.key !== undefined) {
+          // The key window is the retained history (size and TTL); without history, the TTL.
+          const prior = keep
+            ? this.#stmts.byKey.get(input.channel, input.key)
+            : this.#stmts.keyOnly.get(input.channel, input.key);
+          if (prior && prior.ts >= now - input.history.ttlMs) {
             out.push({ offset: prior.offset, epoch: t.epoch, duplicate: true });
             continue;
           }
+          // Expired but not trimmed yet: the key may be used again.
+          if (prior && keep) this.#stmts.forgetKey.run(input.channel, input.key);
         }
         t.offset += 1;
         if (keep) {
@@ -109,6 +135,8 @@ export class SqliteHistory {
             input.key ?? null,
             now,
           );
+        } else if (input.key !== undefined) {
+          this.#stmts.putKey.run(input.channel, input.key, t.offset, now);
         }
         touched.set(input.channel, input.history);
         out.push({ offset: t.offset, epoch: t.epoch, duplicate: false });
@@ -143,8 +171,11 @@ export class SqliteHistory {
     return { epoch: t.epoch, offset: t.offset, minOffset: min, publications };
   }
 
-  /** Drops publications older than the TTL of their namespace. */
+  /** Drops publications and idempotency keys older than the TTL of their namespace. */
   trimExpired(namespace: string, ttlMs: number, now: number): number {
-    return this.#stmts.trimTtl.run(`${namespace}:`, `${namespace};`, now - ttlMs).changes;
+    const from = `${namespace}:`;
+    const to = `${namespace};`;
+    const cutoff = now - ttlMs;
+    return this.#stmts.trimTtl.run(from, to, cutoff).changes + this.#stmts.trimKeys.run(from, to, cutoff).changes;
   }
 }
