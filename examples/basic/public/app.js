@@ -49,7 +49,8 @@ async function join(name) {
   const pos = sub.position;
   if (pos && pos.offset > 0) {
     const h = await client.history(CHANNEL, { since: Math.max(0, pos.offset - 50), limit: 50 });
-    for (const p of h.publications) if (p.offset <= pos.offset) line('', p.user ?? 'server', p.data?.text ?? '', p.offset);
+    for (const p of h.publications)
+      if (p.offset <= pos.offset) line('', p.user ?? 'server', p.data?.text ?? '', p.offset);
   }
 
   $('send-form').addEventListener('submit', async (e) => {

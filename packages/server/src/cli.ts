@@ -98,9 +98,15 @@ async function start(argv: string[]): Promise<void> {
   });
   if (usingDevSecret) addDevTokenRoute(server, dev.secret);
   const { url } = await server.listen();
-  const out: string[] = [`\nSyncline is running at ${url}  (data: ${dataDir}${configFile ? `, config: ${configFile}` : ''})`];
+  const out: string[] = [
+    `\nSyncline is running at ${url}  (data: ${dataDir}${configFile ? `, config: ${configFile}` : ''})`,
+  ];
   if (usingDevSecret) {
-    const devToken = await signToken(dev.secret, { sub: 'dev', caps: [{ match: '*', allow: ['*'] }], ttlSec: DEV_TOKEN_TTL_SEC });
+    const devToken = await signToken(dev.secret, {
+      sub: 'dev',
+      caps: [{ match: '*', allow: ['*'] }],
+      ttlSec: DEV_TOKEN_TTL_SEC,
+    });
     out.push(
       `Dev token (user "dev", all capabilities, 24 h):\n  ${devToken}`,
       `HTTP API key: ${apiKey}`,
