@@ -63,6 +63,9 @@ interface PendingRequest {
   readonly timer: ReturnType<typeof setTimeout> | undefined;
 }
 
+/** Shortest wait before an in-band token refresh. */
+const MIN_REFRESH_DELAY_MS = 1_000;
+
 /** Handles server messages of a feature area (documents, presence). */
 export type MessageHandler = (message: Record<string, unknown>) => boolean;
 
@@ -515,7 +518,10 @@ export class SynclineClient {
     this.#refreshTimer = undefined;
     if (expiresAt === undefined || !this.#options.getToken) return;
     const lifetime = expiresAt - Date.now();
-    const delay = Math.max(0, lifetime - Math.max(2_000, Math.min(60_000, lifetime * 0.2)));
+    // Ahead of expiry by 20% of the lifetime (2 s to 60 s, at most half of it);
+    // never sooner than 1 s, so short-lived tokens cannot cause a refresh storm.
+    const margin = Math.min(Math.max(2_000, Math.min(60_000, lifetime * 0.2)), lifetime / 2);
+    const delay = Math.max(MIN_REFRESH_DELAY_MS, lifetime - margin);
     this.#refreshTimer = setTimeout(() => void this.#refresh(), Math.min(delay, 2_147_483_647));
   }
 
