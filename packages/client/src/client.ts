@@ -3,6 +3,7 @@ import {
   type ConnectResult,
   closeCodeInfo,
   type ErrorMessage,
+  errorGroup,
   type HistoryResult,
   PROTOCOL_VERSION,
   type PublishResult,
@@ -434,7 +435,11 @@ export class SynclineClient {
       }
       case 'unsubscribed': {
         const sub = this.#subs.get(msg.channel as string);
-        if (sub) {
+        if (sub && errorGroup(String(msg.code)) === 'retry') {
+          // A temporary end (e.g. `stream_reset`): resubscribe from the last position.
+          sub.connectionLost();
+          this.#sendSubscribe(sub);
+        } else if (sub) {
           this.#subs.delete(sub.channel);
           sub.handleUnsubscribed(String(msg.code), String(msg.message));
         }

@@ -80,6 +80,11 @@ export const ERROR_CODES = {
     description:
       'The connection did not read fast enough and its send queue passed the limit; it was closed. Reconnect and recover.',
   },
+  stream_reset: {
+    group: 'retry',
+    description:
+      "The channel's history was lost (its epoch changed), so the server ended the subscription; the client resubscribes at once and gets `recovered: false`.",
+  },
   internal: {
     group: 'retry',
     description: 'An unexpected server error; the request was not applied. Retry with backoff.',

@@ -1,1 +1,1 @@
-export {};
+export { DEFAULT_META_TTL_MS, RedisBroker, type RedisBrokerOptions } from './redis-broker.js';

@@ -184,16 +184,18 @@ export function brokerContract(factory: BrokerFactory): void {
       expect(offsets(read.publications)).toEqual(range(8, 12));
     });
 
-    it('allocates offsets but keeps nothing when size is 0', async () => {
+    it('allocates offsets but keeps nothing when size is 0 (keys are still deduped within the TTL)', async () => {
       const broker = await oneNode();
       const ch = uniqueName('t');
       const none: HistoryOptions = { size: 0, ttlMs: 600_000 };
       const c = collector();
       await broker.subscribe(ch, c.listener);
       const a = await broker.publish({ channel: ch, data: 1, key: 'k', history: none });
-      const b = await broker.publish({ channel: ch, data: 2, key: 'k', history: none });
+      const b = await broker.publish({ channel: ch, data: 2, key: 'k2', history: none });
+      const again = await broker.publish({ channel: ch, data: 1, key: 'k', history: none });
       expect([a.offset, b.offset]).toEqual([1, 2]);
       expect(b.duplicate).toBe(false);
+      expect(again).toEqual({ offset: 1, epoch: a.epoch, duplicate: true });
       await eventually(() => c.got.length === 2, 'both delivered');
       const read = await broker.history(ch, { since: 0, limit: 10, history: none });
       expect(read.offset).toBe(2);

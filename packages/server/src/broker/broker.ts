@@ -51,9 +51,11 @@ export type BrokerListener = (pub: BrokerPublication) => void;
  *   the namespace keeps history) and has been handed to fan-out; it assigns
  *   offsets 1, 2, 3 … per channel with no gaps and no reuse within an epoch.
  *   Publications of one caller are assigned offsets in call order.
- * - A rejected `publish` stored nothing (`unavailable` when the backend is down).
+ * - A `publish` rejected with `unavailable` stored nothing; one rejected with
+ *   `timeout` may or may not have been applied (resend it with its key).
  * - A publication with a key that was already used within the retained history
- *   is not stored again; the earlier offset is returned with `duplicate: true`.
+ *   (or, in a namespace without history, within the TTL) is not stored again;
+ *   the earlier offset is returned with `duplicate: true`.
  * - Listeners of a channel receive every publication of it in offset order, at
  *   most once; after a backend failure they may miss some, which subscribers
  *   recover through `history`.

@@ -64,6 +64,8 @@ export async function subscribeSession(
     lastOffset: 0,
     buffer: [],
     push: (frame) => session.pushFrame(frame),
+    reset: () =>
+      core.unsubscribeSession(session, channel, 'stream_reset', `The history of "${channel}" was reset; resubscribe.`),
   };
   session.subscriptions.set(channel, sink);
   try {
@@ -79,12 +81,14 @@ export async function subscribeSession(
         (since.offset === read.offset ||
           (pubs.length > 0 && pubs[0]?.offset === since.offset + 1 && pubs[pubs.length - 1]?.offset === read.offset));
       sink.lastOffset = read.offset;
+      sink.epoch = read.epoch;
       result = complete
         ? { epoch: read.epoch, offset: read.offset, recovered: true, publications: pubs }
         : { epoch: read.epoch, offset: read.offset, recovered: false, publications: [] };
     } else {
       const top = await core.broker.top(channel);
       sink.lastOffset = top.offset;
+      sink.epoch = top.epoch;
       result =
         since === undefined
           ? { epoch: top.epoch, offset: top.offset }

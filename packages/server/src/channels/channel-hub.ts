@@ -11,6 +11,14 @@ export interface SubscriptionSink {
   buffer: BrokerPublication[];
   /** Queues an encoded frame on the connection. */
   readonly push: (frame: string) => void;
+  /** Epoch `lastOffset` belongs to, once known. */
+  epoch?: string | undefined;
+  /**
+   * Ends the subscription because the channel's epoch changed under it (its
+   * history was lost); the client is told to resubscribe. Sinks without it
+   * are left in place.
+   */
+  readonly reset?: (() => void) | undefined;
 }
 
 interface ChannelState {
@@ -101,6 +109,7 @@ export class ChannelHub {
     if (ch.epoch !== pub.epoch) {
       ch.epoch = pub.epoch;
       ch.lastOffset = 0;
+      this.#resetStale(ch);
     }
     if (ch.lastOffset > 0 && pub.offset > ch.lastOffset + 1) {
       this.#repair(ch, pub);
@@ -147,11 +156,22 @@ export class ChannelHub {
     }
   }
 
+  /** Ends active subscriptions whose position belongs to an older epoch of the channel. */
+  #resetStale(ch: ChannelState): void {
+    for (const sink of [...ch.sinks]) {
+      if (sink.status === 'active' && sink.reset && sink.epoch !== undefined && sink.epoch !== ch.epoch) sink.reset();
+    }
+  }
+
   /** Marks a sink active and delivers what it buffered past its position. */
   activate(sink: SubscriptionSink): void {
     sink.status = 'active';
     const buffered = sink.buffer;
     sink.buffer = [];
+    if (sink.reset && sink.epoch !== undefined && buffered.some((p) => p.epoch !== sink.epoch)) {
+      sink.reset();
+      return;
+    }
     for (const pub of buffered) {
       if (pub.offset <= sink.lastOffset) continue;
       sink.lastOffset = pub.offset;

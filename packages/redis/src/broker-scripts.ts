@@ -1,0 +1,107 @@
+import { LuaScript } from './lua-script.js';
+
+// Shared Lua prelude: server time in ms, and the channel's epoch and top,
+// creating a fresh epoch (and dropping any orphaned stream) when the channel's
+// meta key is gone, which is exactly when its history was lost.
+const PRELUDE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local meta = redis.call('HMGET', KEYS[1], 'e', 'o')
+local epoch = meta[1]
+local top = tonumber(meta[2])
+local created = false
+if not epoch then
+  epoch = ARGV[1]
+  top = 0
+  created = true
+  redis.call('DEL', KEYS[2])
+end
+`;
+
+/**
+ * Publish: KEYS = meta, stream, idempotency key; ARGV = candidate epoch, size,
+ * ttlMs, metaTtlMs, data (JSON), user (JSON or ''), fan-out channel, has key.
+ * Allocates the next offset, appends to the capped stream, records the key
+ * (it dedupes while its publication is retained, or for the TTL when the
+ * namespace keeps no history) and publishes to the node fan-out, all in one
+ * atomic step.
+ * Returns { epoch, offset, duplicate (0/1), ts }.
+ */
+export const PUBLISH_SCRIPT = new LuaScript(`${PRELUDE}
+local size = tonumber(ARGV[2])
+local ttl = tonumber(ARGV[3])
+local metaTtl = tonumber(ARGV[4])
+local hasKey = ARGV[8] == '1'
+if hasKey and not created then
+  local prior = redis.call('GET', KEYS[3])
+  if prior then
+    local sep = string.find(prior, ' ', 1, true)
+    if sep and string.sub(prior, 1, sep - 1) == epoch then
+      local po = tonumber(string.sub(prior, sep + 1))
+      if size == 0 or po > top - size then
+        return {epoch, po, 1, now}
+      end
+    end
+  end
+end
+top = top + 1
+redis.call('HSET', KEYS[1], 'e', epoch, 'o', top)
+redis.call('PEXPIRE', KEYS[1], metaTtl)
+if size > 0 then
+  if ARGV[6] == '' then
+    redis.call('XADD', KEYS[2], 'MAXLEN', size, top .. '-0', 'd', ARGV[5], 't', now)
+  else
+    redis.call('XADD', KEYS[2], 'MAXLEN', size, top .. '-0', 'd', ARGV[5], 't', now, 'u', ARGV[6])
+  end
+  redis.call('PEXPIRE', KEYS[2], ttl)
+end
+if hasKey then
+  redis.call('SET', KEYS[3], epoch .. ' ' .. top, 'PX', ttl)
+end
+local user = ARGV[6]
+if user == '' then user = 'null' end
+redis.call('PUBLISH', ARGV[7], '["' .. epoch .. '",' .. top .. ',' .. now .. ',' .. user .. ',' .. ARGV[5] .. ']')
+return {epoch, top, 0, now}
+`);
+
+/**
+ * History: KEYS = meta, stream; ARGV = candidate epoch, since, limit, ttlMs,
+ * metaTtlMs. Drops entries past the TTL from the head of the stream, then
+ * reads after \`since\`. Returns { epoch, top, minOffset, entries }.
+ */
+export const HISTORY_SCRIPT = new LuaScript(`${PRELUDE}
+local since = tonumber(ARGV[2])
+local limit = tonumber(ARGV[3])
+local minTs = now - tonumber(ARGV[4])
+if created then
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]))
+  return {epoch, 0, 0, {}}
+end
+local function tsOf(fields)
+  for i = 1, #fields, 2 do
+    if fields[i] == 't' then return tonumber(fields[i + 1]) end
+  end
+  return 0
+end
+local minOffset = 0
+for _ = 1, 1000 do
+  local first = redis.call('XRANGE', KEYS[2], '-', '+', 'COUNT', 1)
+  if #first == 0 then break end
+  if tsOf(first[1][2]) >= minTs then
+    minOffset = tonumber(string.match(first[1][1], '^(%d+)'))
+    break
+  end
+  redis.call('XDEL', KEYS[2], first[1][1])
+end
+local entries = {}
+if limit > 0 and minOffset > 0 then
+  local from = since + 1
+  if from < minOffset then from = minOffset end
+  local raw = redis.call('XRANGE', KEYS[2], from .. '-0', '+', 'COUNT', limit)
+  for i = 1, #raw do
+    if tsOf(raw[i][2]) >= minTs then entries[#entries + 1] = raw[i] end
+  end
+end
+return {epoch, top, minOffset, entries}
+`);

@@ -1,0 +1,284 @@
+import { randomBytes } from 'node:crypto';
+import type { Publication } from '@syncline/protocol';
+import { SynclineError } from '@syncline/protocol';
+import type {
+  Broker,
+  BrokerListener,
+  BrokerPublication,
+  HistoryOptions,
+  HistoryRead,
+  PublishInput,
+  PublishOutcome,
+  StreamTop,
+} from '@syncline/server';
+import { Redis } from 'ioredis';
+import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './broker-scripts.js';
+import { toBrokerError } from './errors.js';
+
+/** Options of the Redis broker. */
+export interface RedisBrokerOptions {
+  /** `redis://…` (or `rediss://` for TLS) URL of the Redis server, with credentials and database if any. */
+  readonly url: string;
+  /** Prefix of every key and fan-out channel (default `syncline:`); separates deployments sharing a Redis. */
+  readonly prefix?: string;
+  /** How long a channel's epoch and position outlive its last publication (default 24 h, at least the history TTL). */
+  readonly metaTtlMs?: number;
+  /** Time after which a Redis command fails with a retryable error (default 5 s). */
+  readonly commandTimeoutMs?: number;
+  /** Called with background failures (fan-out parsing, catch-up reads). */
+  readonly onError?: (err: unknown, channel?: string) => void;
+}
+
+/** Default lifetime of a channel's meta key after its last publication. */
+export const DEFAULT_META_TTL_MS = 24 * 60 * 60_000;
+
+interface LocalChannel {
+  readonly listener: BrokerListener;
+  epoch: string;
+  /** Last offset handed to the listener. */
+  offset: number;
+}
+
+function newEpoch(): string {
+  return randomBytes(6).toString('base64url');
+}
+
+type RawEntry = [string, string[]];
+
+function parseEntry(entry: RawEntry): Publication {
+  const [id, fields] = entry;
+  let data: unknown = null;
+  let ts = 0;
+  let user: string | undefined;
+  for (let i = 0; i < fields.length; i += 2) {
+    const k = fields[i];
+    const v = fields[i + 1] as string;
+    if (k === 'd') data = JSON.parse(v);
+    else if (k === 't') ts = Number(v);
+    else if (k === 'u') user = JSON.parse(v) as string;
+  }
+  const offset = Number.parseInt(id, 10);
+  return user === undefined ? { offset, data, ts } : { offset, data, ts, user };
+}
+
+/**
+ * A Broker on Redis for a cluster of nodes. Publish is one Lua script that
+ * allocates the channel's next offset, appends to a capped stream (the
+ * history, trimmed by size and TTL), records the idempotency key and publishes
+ * to the node fan-out, so offsets and order hold across nodes. Each channel
+ * has an epoch stored beside its position; when Redis loses the channel (a
+ * restart without persistence, expiry of an abandoned channel) the next use
+ * creates a new epoch. A node subscribes to a channel's fan-out only while
+ * it has local subscribers. While Redis is unreachable, publishes fail with
+ * `unavailable` (or `timeout` when the outcome is unknown); after a reconnect
+ * the node reads what it missed from history.
+ */
+export class RedisBroker implements Broker {
+  readonly #redis: Redis;
+  readonly #sub: Redis;
+  readonly #prefix: string;
+  readonly #metaTtlMs: number;
+  readonly #onError: (err: unknown, channel?: string) => void;
+  readonly #channels = new Map<string, LocalChannel>();
+  #closed = false;
+  #wasReady = false;
+
+  /** Connects; use `RedisBroker.connect` to wait for the connection. */
+  constructor(options: RedisBrokerOptions) {
+    this.#prefix = options.prefix ?? 'syncline:';
+    this.#metaTtlMs = options.metaTtlMs ?? DEFAULT_META_TTL_MS;
+    this.#onError = options.onError ?? (() => undefined);
+    const commandTimeout = options.commandTimeoutMs ?? 5_000;
+    const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000);
+    // Commands fail fast while disconnected and are never resent blindly
+    // (a resent publish could be applied twice).
+    this.#redis = new Redis(options.url, {
+      lazyConnect: true,
+      commandTimeout,
+      retryStrategy,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+    });
+    // The fan-out connection queues (re)subscriptions until Redis is back.
+    this.#sub = new Redis(options.url, {
+      lazyConnect: true,
+      commandTimeout,
+      retryStrategy,
+      maxRetriesPerRequest: null,
+    });
+    this.#redis.on('error', () => undefined);
+    this.#sub.on('error', () => undefined);
+    this.#sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
+    this.#sub.on('ready', () => {
+      if (this.#wasReady) this.#catchUpAll();
+      this.#wasReady = true;
+    });
+  }
+
+  /** Creates a broker and waits until both connections are up. */
+  static async connect(options: RedisBrokerOptions): Promise<RedisBroker> {
+    const broker = new RedisBroker(options);
+    try {
+      await Promise.all([broker.#redis.connect(), broker.#sub.connect()]);
+    } catch (err) {
+      await broker.close();
+      throw new SynclineError('unavailable', `Redis is not reachable: ${(err as Error).message}`, { cause: err });
+    }
+    return broker;
+  }
+
+  /** The command connection (for adapters sharing it, e.g. presence). */
+  get redis(): Redis {
+    return this.#redis;
+  }
+
+  /** Key prefix of this deployment. */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
+  #keys(channel: string): [string, string] {
+    const base = `${this.#prefix}{${channel}}`;
+    return [`${base}:m`, `${base}:s`];
+  }
+
+  #fanout(channel: string): string {
+    return `${this.#prefix}p:${channel}`;
+  }
+
+  #metaTtl(history: HistoryOptions): number {
+    return Math.max(this.#metaTtlMs, history.ttlMs);
+  }
+
+  async publish(input: PublishInput): Promise<PublishOutcome> {
+    if (this.#closed) throw new SynclineError('unavailable', 'The broker is closed.');
+    const [meta, stream] = this.#keys(input.channel);
+    const keyName = input.key === undefined ? `${meta}:k` : `${this.#prefix}{${input.channel}}:k:${input.key}`;
+    let raw: unknown;
+    try {
+      raw = await PUBLISH_SCRIPT.run(
+        this.#redis,
+        [meta, stream, keyName],
+        [
+          newEpoch(),
+          input.history.size,
+          input.history.ttlMs,
+          this.#metaTtl(input.history),
+          JSON.stringify(input.data ?? null),
+          input.user === undefined ? '' : JSON.stringify(input.user),
+          this.#fanout(input.channel),
+          input.key === undefined ? '0' : '1',
+        ],
+      );
+    } catch (err) {
+      throw toBrokerError(err, 'publish');
+    }
+    const [epoch, offset, duplicate] = raw as [string, number, number, number];
+    return { epoch, offset, duplicate: duplicate === 1 };
+  }
+
+  async subscribe(channel: string, listener: BrokerListener): Promise<void> {
+    if (this.#closed) throw new SynclineError('unavailable', 'The broker is closed.');
+    this.#channels.set(channel, { listener, epoch: '', offset: 0 });
+    try {
+      await this.#sub.subscribe(this.#fanout(channel));
+    } catch (err) {
+      this.#channels.delete(channel);
+      throw toBrokerError(err, 'subscribe');
+    }
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    if (!this.#channels.delete(channel)) return;
+    if (this.#closed) return;
+    try {
+      await this.#sub.unsubscribe(this.#fanout(channel));
+    } catch (err) {
+      throw toBrokerError(err, 'unsubscribe');
+    }
+  }
+
+  async history(
+    channel: string,
+    options: { since: number; limit: number; history: HistoryOptions },
+  ): Promise<HistoryRead> {
+    if (this.#closed) throw new SynclineError('unavailable', 'The broker is closed.');
+    let raw: unknown;
+    try {
+      raw = await HISTORY_SCRIPT.run(this.#redis, this.#keys(channel), [
+        newEpoch(),
+        Math.max(0, Math.floor(options.since)),
+        options.history.size > 0 ? Math.max(0, Math.floor(options.limit)) : 0,
+        options.history.ttlMs,
+        this.#metaTtl(options.history),
+      ]);
+    } catch (err) {
+      throw toBrokerError(err, 'history');
+    }
+    const [epoch, offset, minOffset, entries] = raw as [string, number, number, RawEntry[]];
+    return { epoch, offset, minOffset, publications: entries.map(parseEntry) };
+  }
+
+  async top(channel: string): Promise<StreamTop> {
+    const read = await this.history(channel, { since: 0, limit: 0, history: { size: 0, ttlMs: 1 } });
+    return { epoch: read.epoch, offset: read.offset };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#channels.clear();
+    this.#redis.disconnect();
+    this.#sub.disconnect();
+  }
+
+  #onMessage(fanout: Buffer, message: Buffer): void {
+    const channel = fanout.toString('utf8').slice(this.#prefix.length + 2);
+    const local = this.#channels.get(channel);
+    if (!local) return;
+    let pub: BrokerPublication;
+    try {
+      const [epoch, offset, ts, user, data] = JSON.parse(message.toString('utf8')) as [
+        string,
+        number,
+        number,
+        string | null,
+        unknown,
+      ];
+      pub = user === null ? { channel, epoch, offset, ts, data } : { channel, epoch, offset, ts, data, user };
+    } catch (err) {
+      this.#onError(err, channel);
+      return;
+    }
+    this.#hand(local, pub);
+  }
+
+  /** Hands a publication to the listener once, in offset order within an epoch. */
+  #hand(local: LocalChannel, pub: BrokerPublication): void {
+    if (pub.epoch !== local.epoch) {
+      local.epoch = pub.epoch;
+      local.offset = 0;
+    } else if (pub.offset <= local.offset) {
+      return;
+    }
+    local.offset = pub.offset;
+    local.listener(pub);
+  }
+
+  /** After the fan-out connection came back: read what was published meanwhile. */
+  #catchUpAll(): void {
+    for (const [channel, local] of this.#channels) {
+      if (local.offset === 0) continue;
+      const since = local.offset;
+      const epoch = local.epoch;
+      this.history(channel, { since, limit: 10_000, history: { size: 10_000, ttlMs: Number.MAX_SAFE_INTEGER } }).then(
+        (read) => {
+          if (this.#channels.get(channel) !== local || read.epoch !== epoch) return;
+          for (const p of read.publications) this.#hand(local, { ...p, channel, epoch });
+        },
+        (err: unknown) => this.#onError(err, channel),
+      );
+    }
+  }
+}
