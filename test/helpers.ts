@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ClientOptions, createClient, type SynclineClient } from '@syncline/client';
+import { type ClientOptions, createClient, type SynclineClient, type TransportName } from '@syncline/client';
 import { type Capability, createServer, type ServerOptions, type SynclineServer, signToken } from '@syncline/server';
 import { afterEach } from 'vitest';
 import WebSocket from 'ws';
@@ -65,6 +65,17 @@ export function token(sub: string, caps: Capability[] = ALL, ttlSec = 3600): Pro
   return signToken(SECRET, { sub, caps, ttlSec });
 }
 
+/**
+ * Transport the integration suites run over: `SYNCLINE_TEST_TRANSPORT`
+ * (`websocket`, `sse` or `longpoll`; default `websocket`). Test clients use it
+ * alone, without fallback, unless a test passes its own `transports`.
+ */
+export const TEST_TRANSPORT = ((): TransportName => {
+  const t = process.env.SYNCLINE_TEST_TRANSPORT ?? 'websocket';
+  if (t !== 'websocket' && t !== 'sse' && t !== 'longpoll') throw new Error(`Unknown SYNCLINE_TEST_TRANSPORT "${t}"`);
+  return t;
+})();
+
 /** Creates a client for a server, closed after the test. */
 export async function client(
   server: SynclineServer,
@@ -75,6 +86,7 @@ export async function client(
   const c = createClient({
     url: server.url,
     WebSocket: WebSocket as unknown as ClientOptions['WebSocket'] & object,
+    transports: [TEST_TRANSPORT],
     reconnect: { minDelayMs: 20, maxDelayMs: 200 },
     ...(t === undefined ? {} : { token: t }),
     ...options,

@@ -17,7 +17,8 @@ import { Emitter } from './emitter.js';
 import type { ClientState, StateChange, StateReason } from './states.js';
 import { type ReceivedPublication, type SubscribeOptions, Subscription } from './subscription.js';
 import type { ClientTransport, TransportFactory } from './transport/transport.js';
-import { type WebSocketConstructor, websocketTransport } from './transport/websocket.js';
+import { type FallbackOptions, type TransportName, transportFromList } from './transport/fallback.js';
+import type { WebSocketConstructor } from './transport/websocket.js';
 
 /** Options of `createClient`. */
 export interface ClientOptions {
@@ -35,8 +36,12 @@ export interface ClientOptions {
   readonly autoConnect?: boolean;
   /** WebSocket implementation (default the global one, or `ws` in Node). */
   readonly WebSocket?: WebSocketConstructor;
-  /** Transport factory (advanced; default WebSocket). */
+  /** Transport factory (advanced; overrides `transports`). */
   readonly transport?: TransportFactory;
+  /** Transports to try, in order (default `['websocket', 'sse', 'longpoll']`); see docs/transports.md. */
+  readonly transports?: readonly TransportName[];
+  /** Timing and memory of the transport fallback. */
+  readonly fallback?: FallbackOptions;
   /** App version, announced to the server. */
   readonly app?: { readonly version: string; readonly build?: string };
   /** Client name and version, for server logs. */
@@ -116,7 +121,13 @@ export class SynclineClient {
   constructor(options: ClientOptions) {
     this.#options = options;
     this.#token = options.token;
-    this.#transportFactory = options.transport ?? websocketTransport(options.WebSocket);
+    this.#transportFactory =
+      options.transport ??
+      transportFromList({
+        ...(options.transports ? { transports: options.transports } : {}),
+        ...(options.fallback ? { fallback: options.fallback } : {}),
+        ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
+      });
     const g = globalThis as { addEventListener?: (t: string, l: () => void) => void };
     g.addEventListener?.('online', this.#onOnline);
     g.addEventListener?.('offline', this.#onOffline);
@@ -138,7 +149,7 @@ export class SynclineClient {
     return this.#info;
   }
 
-  /** Name of the transport in use. */
+  /** Name of the transport in use (`websocket`, `sse`, `longpoll`); undefined while disconnected. */
   get transport(): string | undefined {
     return this.#transport?.name;
   }

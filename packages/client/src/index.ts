@@ -20,6 +20,17 @@ export {
 } from './subscription.js';
 export type { ClientTransport, ClientTransportEvents, TransportFactory } from './transport/transport.js';
 export {
+  DEFAULT_TRANSPORTS,
+  type FallbackOptions,
+  fallbackTransport,
+  type NamedTransport,
+  type StorageLike,
+  type TransportName,
+} from './transport/fallback.js';
+export { httpBaseUrl } from './transport/http-common.js';
+export { longPollTransport } from './transport/longpoll.js';
+export { type EventSourceConstructor, type SseTransportOptions, sseTransport } from './transport/sse.js';
+export {
   defaultWebSocket,
   type WebSocketConstructor,
   type WebSocketLike,

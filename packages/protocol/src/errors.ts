@@ -85,6 +85,11 @@ export const ERROR_CODES = {
     description:
       "The channel's history was lost (its epoch changed), so the server ended the subscription; the client resubscribes at once and gets `recovered: false`.",
   },
+  session_not_found: {
+    group: 'retry',
+    description:
+      'An SSE or long-polling request named an HTTP session that does not exist (never did, expired, or closed); open a new connection and recover.',
+  },
   internal: {
     group: 'retry',
     description: 'An unexpected server error; the request was not applied. Retry with backoff.',

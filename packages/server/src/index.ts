@@ -14,4 +14,12 @@ export { createServer, type ServerOptions, type SynclineServer, WEBSOCKET_PATH }
 export { REPLIED, Session } from './session/session.js';
 export { migrate, openDatabase, type SqliteDatabase } from './storage/sqlite.js';
 export { newEpoch, SqliteHistory } from './storage/sqlite-history.js';
+export { type HttpTransportOptions, POLL_PATH, SSE_PATH } from './transport/http-transports.js';
+export {
+  type ForwardedRequest,
+  type ForwardedResponse,
+  type ForwardHandler,
+  LocalSessionForwarder,
+  type SessionForwarder,
+} from './transport/session-forwarder.js';
 export type * from './transport/transport.js';

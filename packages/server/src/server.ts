@@ -29,7 +29,8 @@ import { registerConnectCommands } from './session/connect-commands.js';
 import { Session, type SessionHost } from './session/session.js';
 import { openDatabase, type SqliteDatabase } from './storage/sqlite.js';
 import { SqliteHistory } from './storage/sqlite-history.js';
-import type { Transport } from './transport/transport.js';
+import { type HttpTransportOptions, HttpTransports } from './transport/http-transports.js';
+import type { ConnectionHandler, Transport } from './transport/transport.js';
 import { WebSocketTransport } from './transport/websocket.js';
 
 /** Options of `createServer`. */
@@ -70,6 +71,8 @@ export interface ServerOptions {
   readonly broker?: Broker;
   /** Node id for logs and diagnostics (default random). */
   readonly nodeId?: string;
+  /** SSE and long-polling fallback transports (on by default); see docs/transports.md. */
+  readonly httpTransports?: HttpTransportOptions;
 }
 
 /** WebSocket endpoint path. */
@@ -275,31 +278,30 @@ export function createServer(options: ServerOptions): SynclineServer {
   });
 
   const transports: Transport[] = [];
-  const ws = new WebSocketTransport(
-    {
-      path: WEBSOCKET_PATH,
-      hardMaxFrameBytes: Math.max(maxFrameBytes * 16, 1024 * 1024),
-      subprotocols: [subprotocolFor(codec)],
-    },
-    (conn) => {
-      const session = new Session(conn, host);
-      if (sessions.size >= maxConnections || closing) {
-        session.close(
-          closing ? 'SHUTDOWN' : 'TOO_MANY_CONNECTIONS',
-          closing ? 'server closing' : 'node at connection limit',
-          1000,
-        );
-        return;
-      }
-      sessions.add(session);
-      session.addTimer(
-        setTimeout(() => {
-          if (session.state === 'connecting' || session.state === 'authenticating') {
-            session.close('CONNECT_TIMEOUT', 'no connect command in time');
-          }
-        }, connectTimeoutMs),
+  const hardMaxFrameBytes = Math.max(maxFrameBytes * 16, 1024 * 1024);
+  // Every transport hands its connections to the same handler.
+  const acceptConnection: ConnectionHandler = (conn) => {
+    const session = new Session(conn, host);
+    if (sessions.size >= maxConnections || closing) {
+      session.close(
+        closing ? 'SHUTDOWN' : 'TOO_MANY_CONNECTIONS',
+        closing ? 'server closing' : 'node at connection limit',
+        1000,
       );
-    },
+      return;
+    }
+    sessions.add(session);
+    session.addTimer(
+      setTimeout(() => {
+        if (session.state === 'connecting' || session.state === 'authenticating') {
+          session.close('CONNECT_TIMEOUT', 'no connect command in time');
+        }
+      }, connectTimeoutMs),
+    );
+  };
+  const ws = new WebSocketTransport(
+    { path: WEBSOCKET_PATH, hardMaxFrameBytes, subprotocols: [subprotocolFor(codec)] },
+    acceptConnection,
   );
   transports.push(ws);
 
@@ -331,6 +333,10 @@ export function createServer(options: ServerOptions): SynclineServer {
   trim.unref();
 
   const router = new HttpRouter();
+  if (options.httpTransports?.enabled !== false) {
+    const ctx = { nodeId, maxFrameBytes, maxBodyBytes: hardMaxFrameBytes, onConnection: acceptConnection };
+    transports.push(new HttpTransports(router, ctx, options.httpTransports));
+  }
   let closing = false;
   let ready = false;
   router.add('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok', node: nodeId }));

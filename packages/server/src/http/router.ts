@@ -21,6 +21,7 @@ export function httpStatusFor(code: string): number {
     case 'publish_disabled':
       return 403;
     case 'not_found':
+    case 'session_not_found':
     case 'unknown_namespace':
       return 404;
     case 'frame_too_large':

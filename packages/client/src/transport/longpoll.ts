@@ -1,0 +1,113 @@
+import { EventStreamParser } from './event-stream.js';
+import {
+  ABNORMAL_CLOSE,
+  type FetchLike,
+  HttpFrameSender,
+  type HttpTransportOptions,
+  httpBaseUrl,
+  POLL_PATH,
+  parseCloseEvent,
+  postClose,
+  resolveFetch,
+} from './http-common.js';
+import type { ClientTransport, ClientTransportEvents, TransportFactory } from './transport.js';
+
+class LongPollClientTransport implements ClientTransport {
+  readonly name = 'longpoll';
+  readonly #base: string;
+  readonly #events: ClientTransportEvents;
+  readonly #fetch: FetchLike;
+  readonly #abort = new AbortController();
+  #sender: HttpFrameSender | undefined;
+  #sessionUrl: string | undefined;
+  #closed = false;
+
+  constructor(baseUrl: string, events: ClientTransportEvents, options: HttpTransportOptions) {
+    this.#base = httpBaseUrl(baseUrl);
+    this.#events = events;
+    this.#fetch = resolveFetch(options.fetch);
+    void this.#run();
+  }
+
+  send(frame: string): void {
+    this.#sender?.send(frame);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#closed) return;
+    if (this.#sessionUrl !== undefined) postClose(this.#fetch, `${this.#sessionUrl}/close`);
+    this.#finish(code, reason);
+  }
+
+  async #run(): Promise<void> {
+    try {
+      const res = await this.#fetch(`${this.#base}${POLL_PATH}`, {
+        method: 'POST',
+        body: '',
+        cache: 'no-store',
+        signal: this.#abort.signal,
+      });
+      const text = await res.text();
+      if (this.#closed) return;
+      const session = res.ok ? (JSON.parse(text) as { session?: unknown }).session : undefined;
+      if (typeof session !== 'string') {
+        this.#finish(ABNORMAL_CLOSE, `open refused with HTTP ${res.status}`);
+        return;
+      }
+      const url = `${this.#base}${POLL_PATH}/${encodeURIComponent(session)}`;
+      this.#sessionUrl = url;
+      this.#sender = new HttpFrameSender(
+        url,
+        this.#fetch,
+        (code, reason) => this.#finish(code, reason),
+        (frame) => {
+          if (!this.#closed) this.#events.onFrame(frame);
+        },
+      );
+      this.#events.onOpen();
+      await this.#pollLoop(url);
+    } catch {
+      this.#finish(ABNORMAL_CLOSE, 'poll failed');
+    }
+  }
+
+  async #pollLoop(url: string): Promise<void> {
+    while (!this.#closed) {
+      const res = await this.#fetch(url, { cache: 'no-store', signal: this.#abort.signal });
+      const text = await res.text();
+      if (this.#closed) return;
+      if (res.status === 204) continue;
+      if (!res.ok) {
+        this.#finish(ABNORMAL_CLOSE, res.status === 404 ? 'session not found' : `poll failed with HTTP ${res.status}`);
+        return;
+      }
+      const parser = new EventStreamParser();
+      for (const e of parser.push(text)) {
+        if (this.#closed) return;
+        if (e.event === 'message') this.#events.onFrame(e.data);
+        else if (e.event === 'close') {
+          const c = parseCloseEvent(e.data);
+          this.#finish(c.code, c.reason);
+          return;
+        }
+      }
+    }
+  }
+
+  #finish(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sender?.close();
+    this.#abort.abort();
+    this.#events.onClose(code, reason);
+  }
+}
+
+/**
+ * Creates the long-polling transport: the client polls (GET) for frames and
+ * sends its own by POST. Works through proxies that buffer streaming responses.
+ */
+export function longPollTransport(options: HttpTransportOptions = {}): TransportFactory {
+  return async (baseUrl: string, events: ClientTransportEvents): Promise<ClientTransport> =>
+    new LongPollClientTransport(baseUrl, events, options);
+}

@@ -1,0 +1,118 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type HttpRouter, readBody, sendJson } from '../http/router.js';
+import { HttpSessionRegistry } from './http-sessions.js';
+import { LongPollConnection } from './longpoll.js';
+import type { ForwardedRequest, ForwardedResponse, SessionForwarder } from './session-forwarder.js';
+import { LocalSessionForwarder } from './session-forwarder.js';
+import { SseConnection } from './sse.js';
+import type { ConnectionHandler, Transport } from './transport.js';
+
+/** Path of the SSE stream; frames go to `POST {SSE_PATH}/:session`. */
+export const SSE_PATH = '/connect/sse';
+/** Path that opens a long-polling session; polls are `GET {POLL_PATH}/:session`. */
+export const POLL_PATH = '/connect/poll';
+
+/** Options of the HTTP fallback transports (SSE + POST, long-polling). */
+export interface HttpTransportOptions {
+  /** Serve SSE and long-polling (default true). */
+  readonly enabled?: boolean;
+  /** Longest a long-poll waits for frames before answering empty (default 20 s; keep it under proxy timeouts). */
+  readonly pollTimeoutMs?: number;
+  /** A long-polling session with no poll outstanding for this long is closed (default 45 s). */
+  readonly idleTimeoutMs?: number;
+  /** How requests for sessions of other nodes reach them (default in-process; cluster adapters supply theirs). */
+  readonly forwarder?: SessionForwarder;
+}
+
+/** What the HTTP transports need from the server. */
+export interface HttpTransportContext {
+  readonly nodeId: string;
+  readonly maxFrameBytes: number;
+  /** POST bodies above it are refused with 413. */
+  readonly maxBodyBytes: number;
+  readonly onConnection: ConnectionHandler;
+}
+
+const CORS = { 'access-control-allow-origin': '*' } as const;
+
+function writeResponse(res: ServerResponse, r: ForwardedResponse): void {
+  if (res.headersSent || res.destroyed) return;
+  if (r.status === 204) {
+    res.writeHead(204, { ...CORS, 'cache-control': 'no-store' });
+    res.end();
+    return;
+  }
+  res.writeHead(r.status, {
+    ...CORS,
+    'cache-control': 'no-store',
+    'content-type': r.contentType ?? 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(r.body),
+  });
+  res.end(r.body);
+}
+
+/**
+ * SSE + POST and long-polling, registered on the server's router. Both carry
+ * the same frames as the WebSocket transport and hand each session to the same
+ * connection handler, so the core treats them alike.
+ */
+export class HttpTransports implements Transport {
+  readonly name = 'http';
+  readonly registry: HttpSessionRegistry;
+  readonly #ctx: HttpTransportContext;
+  readonly #timing: { pollTimeoutMs: number; idleTimeoutMs: number };
+
+  constructor(router: HttpRouter, ctx: HttpTransportContext, options: HttpTransportOptions = {}) {
+    this.#ctx = ctx;
+    this.#timing = { pollTimeoutMs: options.pollTimeoutMs ?? 20_000, idleTimeoutMs: options.idleTimeoutMs ?? 45_000 };
+    this.registry = new HttpSessionRegistry(
+      ctx.nodeId,
+      { maxFrameBytes: ctx.maxFrameBytes, maxBodyBytes: ctx.maxBodyBytes },
+      options.forwarder ?? new LocalSessionForwarder(),
+    );
+    router.add('GET', SSE_PATH, (req, res) => this.#openSse(req, res));
+    router.add('POST', `${SSE_PATH}/:session`, (req, res, p) => this.#send(req, res, p));
+    router.add('POST', `${SSE_PATH}/:session/close`, (_req, res, p) => this.#relay(res, this.#closeReq(p)));
+    router.add('POST', POLL_PATH, (req, res) => this.#openPoll(req, res));
+    router.add('GET', `${POLL_PATH}/:session`, (_req, res, p) =>
+      this.#relay(res, { kind: 'poll', session: p.session ?? '' }),
+    );
+    router.add('POST', `${POLL_PATH}/:session`, (req, res, p) => this.#send(req, res, p));
+    router.add('POST', `${POLL_PATH}/:session/close`, (_req, res, p) => this.#relay(res, this.#closeReq(p)));
+  }
+
+  async close(): Promise<void> {
+    this.registry.closeAll(4008, 'server closing');
+  }
+
+  #openSse(req: IncomingMessage, res: ServerResponse): void {
+    res.setHeader('access-control-allow-origin', '*');
+    const conn = new SseConnection(this.registry.newId(), req, res, this.registry);
+    this.registry.add(conn);
+    this.#ctx.onConnection(conn, req);
+  }
+
+  #openPoll(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    const conn = new LongPollConnection(this.registry.newId(), req, this.registry, this.#timing);
+    this.registry.add(conn);
+    this.#ctx.onConnection(conn, req);
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('cache-control', 'no-store');
+    sendJson(res, 200, { session: conn.id, transport: conn.transport });
+  }
+
+  async #send(req: IncomingMessage, res: ServerResponse, p: Record<string, string>): Promise<void> {
+    res.setHeader('access-control-allow-origin', '*');
+    const body = await readBody(req, this.#ctx.maxBodyBytes);
+    await this.#relay(res, { kind: 'send', session: p.session ?? '', body: body.toString('utf8') });
+  }
+
+  #closeReq(p: Record<string, string>): ForwardedRequest {
+    return { kind: 'close', session: p.session ?? '' };
+  }
+
+  async #relay(res: ServerResponse, request: ForwardedRequest): Promise<void> {
+    writeResponse(res, await this.registry.dispatch(request));
+  }
+}
