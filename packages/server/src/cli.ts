@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { type Capability, OPERATIONS, type Operation } from './auth/capabilities.js';
 import { signToken } from './auth/sign.js';
+import { clusterOptions, clusterUrls } from './cli/cluster.js';
 import { loadDevCredentials } from './cli/dev-credentials.js';
 import { DEV_NAMESPACES } from './cli/dev-namespaces.js';
 import { addDevTokenRoute, DEV_TOKEN_TTL_SEC } from './cli/dev-routes.js';
@@ -15,11 +16,15 @@ import { createServer } from './server.js';
 
 const USAGE = `Usage:
   syncline start [--port 8787] [--host H] [--data ./data] [--config syncline.config.ts] [--static DIR]
+                 [--redis redis://HOST:6379] [--postgres postgres://USER@HOST/DB] [--drain-window 10s]
   syncline token [--data ./data] --sub USER [--allow PATTERN[=op,op]]... [--ttl 1h]
 
 start   runs a server. Without --config it looks for syncline.config.{ts,mjs,js} in the
         current folder; without auth in the config it signs with a dev secret kept in
-        the data folder and serves POST /dev/token for demo sign-in.
+        the data folder and serves POST /dev/token for demo sign-in. --redis (or
+        SYNCLINE_REDIS_URL / REDIS_URL) and --postgres (or SYNCLINE_POSTGRES_URL /
+        DATABASE_URL) make it a cluster node; without them it runs embedded. SIGTERM
+        drains the node over --drain-window (clients reconnect elsewhere), then exits.
 token   prints a token signed with the dev secret of the data folder. --allow takes a
         glob over channel/document names, optionally with operations
         (${OPERATIONS.join(', ')}); without operations every operation is allowed.`;
@@ -74,9 +79,14 @@ async function start(argv: string[]): Promise<void> {
       data: { type: 'string', default: process.env.SYNCLINE_DATA ?? './data' },
       config: { type: 'string' },
       static: { type: 'string' },
+      redis: { type: 'string' },
+      postgres: { type: 'string' },
+      'drain-window': { type: 'string', default: process.env.SYNCLINE_DRAIN_WINDOW ?? '10s' },
     },
   });
   const port = Number(values.port);
+  const drainWindowSec = parseDurationSec(values['drain-window']);
+  if (drainWindowSec === undefined) fail(`bad --drain-window "${values['drain-window']}"`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --port "${values.port}"`);
   const dataDir = resolve(values.data);
   const configFile = values.config ?? findConfig();
@@ -86,8 +96,10 @@ async function start(argv: string[]): Promise<void> {
   const usingDevSecret = config.auth === undefined;
   const apiKey = config.apiKey ?? process.env.SYNCLINE_API_KEY ?? dev.apiKey;
   const staticDir = values.static ?? config.static;
+  const cluster = await clusterOptions(clusterUrls(values, process.env), logger);
   const server = createServer({
     ...config,
+    ...cluster,
     ...(values.host ? { host: values.host } : {}),
     ...(staticDir ? { static: resolve(staticDir) } : {}),
     port,
@@ -120,13 +132,17 @@ async function start(argv: string[]): Promise<void> {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    // SIGTERM drains first: clients move to other nodes spread over the window.
+    const drained = signal === 'SIGTERM' ? server.drain({ windowMs: drainWindowSec * 1000 }) : Promise.resolve();
+    drained
+      .then(() => server.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));

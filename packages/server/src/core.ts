@@ -5,6 +5,7 @@ import type { Broker } from './broker/broker.js';
 import type { ChannelHub } from './channels/channel-hub.js';
 import type { NamespaceRegistry } from './channels/namespaces.js';
 import type { ServerHooks } from './hooks.js';
+import type { ServerMetrics } from './metrics/metrics.js';
 import type { Session } from './session/session.js';
 import type { SqliteDatabase } from './storage/sqlite.js';
 
@@ -38,6 +39,8 @@ export interface ServerCore {
   readonly limits: Limits;
   /** The embedded database (documents and history share it). */
   readonly db: SqliteDatabase;
+  /** Prometheus metrics of this node (e.g. `mutationDuration` for documents). */
+  readonly metrics: ServerMetrics;
   /** API key of the HTTP API (undefined: API disabled). */
   readonly apiKey: string | undefined;
   /** Every connected session on this node. */

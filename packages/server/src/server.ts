@@ -25,6 +25,9 @@ import type { AnyHandler, CommandHandler, Limits, ServerCore, SessionEvents } fr
 import type { ServerHooks } from './hooks.js';
 import { HttpRouter, sendError, sendJson } from './http/router.js';
 import { serveStatic } from './http/static.js';
+import { MeteredBroker } from './metrics/metered-broker.js';
+import { ServerMetrics } from './metrics/metrics.js';
+import { DEFAULT_DRAIN_WINDOW_MS, type DrainOptions, drainSessions } from './ops/drain.js';
 import { registerConnectCommands } from './session/connect-commands.js';
 import { Session, type SessionHost } from './session/session.js';
 import { openDatabase, type SqliteDatabase } from './storage/sqlite.js';
@@ -104,6 +107,18 @@ export interface SynclineServer {
   disconnectUser(user: string, close?: CloseCodeName, reason?: string): number;
   /** Number of connected sessions. */
   readonly connectionCount: number;
+  /**
+   * Drains the node: `/readyz` turns 503, new connections are refused with
+   * `SHUTDOWN`, and every connection is closed with `SHUTDOWN` at a random
+   * moment within `windowMs` (with a small reconnect hint), so clients move to
+   * other nodes spread out and recover there. Resolves once all are closed;
+   * call `close()` next.
+   */
+  drain(options?: DrainOptions): Promise<void>;
+  /** True once `drain()` was called. */
+  readonly draining: boolean;
+  /** Prometheus metrics of this node (served at `/metrics`). */
+  readonly metrics: ServerMetrics;
 }
 
 const DEFAULTS = {
@@ -114,6 +129,9 @@ const DEFAULTS = {
   connectTimeoutMs: 10_000,
   maxConnections: 100_000,
 } as const;
+
+/** Base reconnect hint for refused connections (node full or draining); jittered up to twice this. */
+const REJECTED_RETRY_MS = 1_000;
 
 const DEFAULT_LIMITS: Limits = {
   maxChannelsPerConnection: 512,
@@ -136,7 +154,19 @@ export function createServer(options: ServerOptions): SynclineServer {
   const dbFile = options.database ?? (options.dataDir ? join(options.dataDir, 'syncline.db') : ':memory:');
   const db: SqliteDatabase = openDatabase(dbFile);
   const history = new SqliteHistory(db);
-  const broker = options.broker ?? new LocalBroker(history);
+  // Metric sources are plain counters of the core, read when scraped.
+  const metrics = new ServerMetrics(nodeId, {
+    connections: () => sessions.size,
+    subscriptions: () => {
+      let n = 0;
+      for (const s of sessions) n += s.subscriptions.size;
+      return n;
+    },
+    channels: () => hub.channelCount,
+    publicationsOut: () => hub.publicationsOut,
+    deliveries: () => hub.deliveries,
+  });
+  const broker: Broker = new MeteredBroker(options.broker ?? new LocalBroker(history), metrics);
   const verifier: TokenVerifier = createTokenVerifier(options.auth);
   const namespaces = new NamespaceRegistry(options.namespaces ?? {});
   const hooks: ServerHooks = options.hooks ?? {};
@@ -157,6 +187,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     hooks,
     limits,
     db,
+    metrics,
     apiKey: options.apiKey,
     sessions,
     sessionEvents,
@@ -227,6 +258,9 @@ export function createServer(options: ServerOptions): SynclineServer {
       }
       logger.debug({ session: session.id, code, reason }, 'session closed');
     },
+    onSlowConsumer() {
+      metrics.sendQueueDrops.inc();
+    },
     logError(err: unknown, session: Session) {
       logger.error({ err, session: session.id }, 'command failed');
     },
@@ -282,11 +316,14 @@ export function createServer(options: ServerOptions): SynclineServer {
   // Every transport hands its connections to the same handler.
   const acceptConnection: ConnectionHandler = (conn) => {
     const session = new Session(conn, host);
-    if (sessions.size >= maxConnections || closing) {
+    if (sessions.size >= maxConnections || closing || draining) {
+      const full = !(closing || draining);
+      metrics.rejectedConnections.inc({ reason: full ? 'limit' : 'draining' });
+      // The reconnect hint is jittered so refused clients do not return together.
       session.close(
-        closing ? 'SHUTDOWN' : 'TOO_MANY_CONNECTIONS',
-        closing ? 'server closing' : 'node at connection limit',
-        1000,
+        full ? 'TOO_MANY_CONNECTIONS' : 'SHUTDOWN',
+        full ? 'node at connection limit' : 'node draining or closing',
+        REJECTED_RETRY_MS + Math.floor(Math.random() * REJECTED_RETRY_MS),
       );
       return;
     }
@@ -339,10 +376,16 @@ export function createServer(options: ServerOptions): SynclineServer {
   }
   let closing = false;
   let ready = false;
+  let draining = false;
   router.add('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok', node: nodeId }));
   router.add('GET', '/readyz', (_req, res) => {
-    const ok = ready && !closing && sessions.size < maxConnections;
-    sendJson(res, ok ? 200 : 503, { ready: ok, connections: sessions.size, node: nodeId });
+    const ok = ready && !closing && !draining && sessions.size < maxConnections;
+    sendJson(res, ok ? 200 : 503, { ready: ok, draining, connections: sessions.size, maxConnections, node: nodeId });
+  });
+  router.add('GET', '/metrics', async (_req, res) => {
+    const { contentType, body } = await metrics.render();
+    res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
+    res.end(body);
   });
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -389,6 +432,16 @@ export function createServer(options: ServerOptions): SynclineServer {
     },
     get connectionCount() {
       return sessions.size;
+    },
+    get draining() {
+      return draining;
+    },
+    metrics,
+    async drain(drainOptions = {}) {
+      draining = true;
+      const windowMs = drainOptions.windowMs ?? DEFAULT_DRAIN_WINDOW_MS;
+      logger.info({ node: nodeId, connections: sessions.size, windowMs }, 'draining');
+      await drainSessions(sessions, windowMs);
     },
     httpServer,
     core,

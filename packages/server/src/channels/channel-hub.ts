@@ -48,6 +48,10 @@ export class ChannelHub {
   readonly #broker: Broker;
   readonly #channels = new Map<string, ChannelState>();
   readonly #onError: (err: unknown, channel: string) => void;
+  /** Publications fanned out to local subscribers since start (one per publication). */
+  publicationsOut = 0;
+  /** Publication frames queued on local connections since start. */
+  deliveries = 0;
 
   constructor(broker: Broker, onError: (err: unknown, channel: string) => void) {
     this.#broker = broker;
@@ -144,6 +148,7 @@ export class ChannelHub {
     if (pub.offset <= ch.lastOffset) return;
     ch.lastOffset = pub.offset;
     let frame: string | undefined;
+    let n = 0;
     for (const sink of ch.sinks) {
       if (sink.status === 'pending') {
         sink.buffer.push(pub);
@@ -153,7 +158,10 @@ export class ChannelHub {
       sink.lastOffset = pub.offset;
       frame ??= encodePubFrame(pub);
       sink.push(frame);
+      n++;
     }
+    this.publicationsOut++;
+    this.deliveries += n;
   }
 
   /** Ends active subscriptions whose position belongs to an older epoch of the channel. */
@@ -176,6 +184,7 @@ export class ChannelHub {
       if (pub.offset <= sink.lastOffset) continue;
       sink.lastOffset = pub.offset;
       sink.push(encodePubFrame(pub));
+      this.deliveries++;
     }
   }
 }

@@ -33,6 +33,8 @@ export interface SessionHost {
   sessionClosed(session: Session, code: number, reason: string): void;
   /** Logs a failure that has no request to answer. */
   logError(err: unknown, session: Session): void;
+  /** Called when the session is dropped as a slow consumer (metrics). */
+  onSlowConsumer?(session: Session): void;
 }
 
 const ID_RE = /"id"\s*:\s*(\d{1,15})/;
@@ -161,6 +163,7 @@ export class Session {
     const info = CLOSE_CODES[name];
     const msg: Record<string, unknown> = { type: 'disconnect', code: info.code, reason, reconnect: info.reconnect };
     if (retryAfterMs !== undefined) msg.retryAfterMs = retryAfterMs;
+    if (name === 'SLOW_CONSUMER') this.#host.onSlowConsumer?.(this);
     if (name !== 'SLOW_CONSUMER') {
       this.#outbox.push(this.#host.codec.encode(msg) as string);
       this.flush();

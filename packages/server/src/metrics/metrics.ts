@@ -1,0 +1,130 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Numbers the core keeps as plain counters (cheap on the hot path) and metrics read when scraped. */
+export interface MetricSources {
+  /** Open sessions on this node (all transports). */
+  connections(): number;
+  /** Channel subscriptions of local sessions. */
+  subscriptions(): number;
+  /** Channels this node receives from the broker. */
+  channels(): number;
+  /** Publications handed to local subscribers by the hub (once per publication). */
+  publicationsOut(): number;
+  /** Publication frames queued on local connections. */
+  deliveries(): number;
+}
+
+/** Buckets for latencies in seconds, 0.5 ms … 10 s. */
+const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** A counter whose value is read from a running total when scraped. */
+function totalCounter(registry: Registry, name: string, help: string, read: () => number): Counter {
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/**
+ * Prometheus metrics of one server node (its own registry, so several
+ * servers in one process do not mix). Per-message counts are kept by the core
+ * as plain integers and read at scrape time; only per-request events
+ * (publish, mutation, broker call, rejection) touch prom-client directly.
+ */
+export class ServerMetrics {
+  /** The registry `/metrics` serializes. */
+  readonly registry = new Registry();
+  /** Publications accepted through this node (clients, server API, HTTP API). */
+  readonly publicationsIn: Counter<'source'>;
+  /** Connections refused at accept time, by reason. */
+  readonly rejectedConnections: Counter<'reason'>;
+  /** Connections closed because their send queue passed `maxQueueBytes`. */
+  readonly sendQueueDrops: Counter;
+  /** Time to apply one document mutation (commit included), seconds. */
+  readonly mutationDuration: Histogram<'outcome'>;
+  /** Time of broker calls, by operation, seconds. */
+  readonly brokerDuration: Histogram<'op' | 'outcome'>;
+
+  constructor(nodeId: string, sources: MetricSources) {
+    this.registry.setDefaultLabels({ node: nodeId });
+    collectDefaultMetrics({ register: this.registry, prefix: 'syncline_' });
+    const r = this.registry;
+    new Gauge({
+      name: 'syncline_connections',
+      help: 'Open client connections on this node (all transports).',
+      registers: [r],
+      collect() {
+        this.set(sources.connections());
+      },
+    });
+    new Gauge({
+      name: 'syncline_subscriptions',
+      help: 'Channel subscriptions of the connections on this node.',
+      registers: [r],
+      collect() {
+        this.set(sources.subscriptions());
+      },
+    });
+    new Gauge({
+      name: 'syncline_channels',
+      help: 'Channels with local subscribers (this node receives them from the broker).',
+      registers: [r],
+      collect() {
+        this.set(sources.channels());
+      },
+    });
+    totalCounter(
+      r,
+      'syncline_publications_out_total',
+      'Publications this node received from the broker and fanned out to local subscribers (once per publication).',
+      sources.publicationsOut,
+    );
+    totalCounter(
+      r,
+      'syncline_deliveries_total',
+      'Publication frames queued on local connections (one per subscriber per publication).',
+      sources.deliveries,
+    );
+    this.publicationsIn = new Counter({
+      name: 'syncline_publications_in_total',
+      help: 'Publications accepted through this node, by source: client, or server (server API and HTTP API).',
+      labelNames: ['source'],
+      registers: [r],
+    });
+    this.rejectedConnections = new Counter({
+      name: 'syncline_connections_rejected_total',
+      help: 'Connections refused at accept time, by reason (limit, draining).',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    this.sendQueueDrops = new Counter({
+      name: 'syncline_send_queue_drops_total',
+      help: 'Connections closed as slow consumers: their send queue passed maxQueueBytes.',
+      registers: [r],
+    });
+    this.mutationDuration = new Histogram({
+      name: 'syncline_mutation_duration_seconds',
+      help: 'Time to apply one document mutation on this node, commit included.',
+      labelNames: ['outcome'],
+      buckets: LATENCY_BUCKETS_S,
+      registers: [r],
+    });
+    this.brokerDuration = new Histogram({
+      name: 'syncline_broker_duration_seconds',
+      help: 'Latency of broker calls (publish, history, subscribe), by outcome.',
+      labelNames: ['op', 'outcome'],
+      buckets: LATENCY_BUCKETS_S,
+      registers: [r],
+    });
+  }
+
+  /** Prometheus text exposition of every metric. */
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
