@@ -69,6 +69,9 @@ interface PendingRequest {
   readonly timer: ReturnType<typeof setTimeout> | undefined;
 }
 
+/** Largest batched frame, in characters, whatever the server accepts. */
+const MAX_BATCH_FRAME_CHARS = 16 * 1024;
+
 /** Shortest wait before an in-band token refresh. */
 const MIN_REFRESH_DELAY_MS = 1_000;
 
@@ -109,6 +112,7 @@ export class SynclineClient {
   #info: ConnectResult | undefined;
   #outbox: Record<string, unknown>[] = [];
   #flushQueued = false;
+  #maxBatchChars = MAX_BATCH_FRAME_CHARS;
   #lastDisconnect: { code: number; reconnect: boolean; reason: string; retryAfterMs?: number } | undefined;
   #generation = 0;
   readonly #onOnline = (): void => {
@@ -318,7 +322,21 @@ export class SynclineClient {
     const out = this.#outbox;
     this.#outbox = [];
     if (!this.#transport || out.length === 0) return;
-    this.#transport.send(JSON.stringify(out.length === 1 ? out[0] : out));
+    // Batches stay below the server's frame limit; a message too big to share a frame goes alone.
+    let batch: string[] = [];
+    let chars = 0;
+    const sendBatch = (): void => {
+      if (batch.length > 0) this.#transport?.send(batch.length === 1 ? (batch[0] as string) : `[${batch.join(',')}]`);
+      batch = [];
+      chars = 0;
+    };
+    for (const message of out) {
+      const encoded = JSON.stringify(message);
+      if (chars + encoded.length + 2 > this.#maxBatchChars) sendBatch();
+      batch.push(encoded);
+      chars += encoded.length + 1;
+    }
+    sendBatch();
   }
 
   #setState(state: ClientState, reason: StateReason, extra: { code?: number | string; retryInMs?: number } = {}): void {
@@ -483,6 +501,8 @@ export class SynclineClient {
     const info = msg.result as ConnectResult;
     this.#info = info;
     this.#pingIntervalMs = info.pingIntervalMs;
+    // A character takes at most 3 bytes in UTF-8.
+    this.#maxBatchChars = Math.min(MAX_BATCH_FRAME_CHARS, Math.floor((info.maxFrameBytes ?? 64 * 1024) / 3));
     this.#attempt = 0;
     this.#armWatchdog(this.#pingIntervalMs * 2 + 5_000);
     this.#setState('connected', 'connected');

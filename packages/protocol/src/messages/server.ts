@@ -19,6 +19,8 @@ export interface ConnectResult {
   readonly protocol: number;
   /** Interval of server pings; the client treats silence past twice this as a dead link. */
   readonly pingIntervalMs: number;
+  /** Largest frame the server accepts, bytes; clients keep their batched frames below it. */
+  readonly maxFrameBytes?: number;
   /** Token expiry, ms since the epoch, when the token has one. */
   readonly expiresAt?: number;
   /** Optional features this server supports. */

@@ -99,6 +99,7 @@ export function registerConnectCommands(core: ServerCore, options: ConnectOption
       user: principal.user,
       protocol: cmd.protocol,
       pingIntervalMs: options.pingIntervalMs,
+      maxFrameBytes: session.maxFrameBytes,
       features: options.features,
       node: core.nodeId,
       ...(principal.expiresAt === undefined ? {} : { expiresAt: principal.expiresAt }),

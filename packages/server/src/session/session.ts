@@ -37,7 +37,6 @@ export interface SessionHost {
   onSlowConsumer?(session: Session): void;
 }
 
-const ID_RE = /"id"\s*:\s*(\d{1,15})/;
 const MAX_FRAME_CHUNK_BYTES = 64 * 1024;
 
 /**
@@ -83,6 +82,11 @@ export class Session {
   /** User id, once authenticated. */
   get user(): string {
     return this.principal?.user ?? '';
+  }
+
+  /** Largest frame this session accepts, bytes. */
+  get maxFrameBytes(): number {
+    return this.#host.maxFrameBytes;
   }
 
   /** Bytes waiting in this session's queues. */
@@ -189,36 +193,33 @@ export class Session {
 
   #processFrame(frame: string | Uint8Array, bytes: number): void {
     if (bytes > this.#host.maxFrameBytes) {
-      const head = typeof frame === 'string' ? frame.slice(0, 200) : '';
-      const m = ID_RE.exec(head);
-      this.replyError(
-        m ? Number(m[1]) : undefined,
-        new SynclineError(
-          'frame_too_large',
-          `Frame of ${bytes} bytes exceeds the limit of ${this.#host.maxFrameBytes}.`,
-          {
-            details: { limit: this.#host.maxFrameBytes },
-          },
-        ),
-      );
+      const limit = this.#host.maxFrameBytes;
+      const err = new SynclineError('frame_too_large', `Frame of ${bytes} bytes exceeds the limit of ${limit}.`, {
+        details: { limit },
+      });
+      // Nothing in the frame is processed; every request in it gets its answer.
+      const ids = this.#requestIds(frame);
+      if (ids.length === 0) this.#badInput(undefined, err);
+      for (const id of ids) this.#badInput(id, err);
       return;
     }
     let decoded: unknown;
     try {
       decoded = this.#host.codec.decode(frame);
     } catch {
-      this.replyError(undefined, new SynclineError('bad_frame', 'The frame is not valid JSON.'));
+      this.#badInput(undefined, new SynclineError('bad_frame', 'The frame is not valid JSON.'));
       return;
     }
     if (Array.isArray(decoded)) {
       if (decoded.length > this.#host.maxCommandsPerFrame) {
-        this.replyError(
+        this.#badInput(
           undefined,
           new SynclineError('bad_frame', `A frame may batch at most ${this.#host.maxCommandsPerFrame} commands.`),
         );
         return;
       }
       for (const item of decoded) {
+        if (this.state === 'closed') return;
         if (this.state !== 'connected' && this.state !== 'connecting') {
           // Frames batched after a connect are processed once it completes.
           this.#pendingFrames.push([JSON.stringify(item), 0]);
@@ -231,10 +232,36 @@ export class Session {
     }
   }
 
+  /**
+   * Answers bad input with its error. Before `connect`, the first frame must
+   * be a valid `connect` command: anything else also closes with PROTOCOL_ERROR.
+   */
+  #badInput(id: number | undefined, err: SynclineError): void {
+    this.replyError(id, err);
+    if (this.state === 'connecting') this.close('PROTOCOL_ERROR', err.message);
+  }
+
+  /** Request ids of a frame that is refused unprocessed (bounded by the transport's hard frame limit). */
+  #requestIds(frame: string | Uint8Array): number[] {
+    let decoded: unknown;
+    try {
+      decoded = this.#host.codec.decode(frame);
+    } catch {
+      return [];
+    }
+    const items: unknown[] = Array.isArray(decoded) ? decoded.slice(0, this.#host.maxCommandsPerFrame) : [decoded];
+    const ids: number[] = [];
+    for (const item of items) {
+      const id = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined;
+      if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) ids.push(id);
+    }
+    return ids;
+  }
+
   #processOne(raw: unknown): void {
     const parsed = parseCommand(raw);
     if (!parsed.ok) {
-      this.replyError(parsed.id, new SynclineError(parsed.code, parsed.message));
+      this.#badInput(parsed.id, new SynclineError(parsed.code, parsed.message));
       return;
     }
     const cmd = parsed.command;
@@ -244,7 +271,7 @@ export class Session {
     }
     if (cmd.type === 'pong') return;
     if (this.state === 'connecting' && cmd.type !== 'connect') {
-      this.replyError(cmd.id, new SynclineError('not_connected', 'Send "connect" first.'));
+      this.#badInput(cmd.id, new SynclineError('not_connected', 'Send "connect" first.'));
       return;
     }
     if (this.state === 'connected' && cmd.type === 'connect') {
