@@ -1,0 +1,139 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { TARGETS, type Target } from './clients/bench-conn.js';
+import type { RunOptions } from './harness.js';
+import { machine, type PhaseResult, phaseTable } from './results.js';
+import { runConnect } from './scenarios/connect.js';
+import { runFanout } from './scenarios/fanout.js';
+import { runStorm } from './scenarios/reconnect-storm.js';
+import { runRooms } from './scenarios/rooms.js';
+
+const SCENARIOS = ['fanout', 'rooms', 'connect', 'reconnect-storm'] as const;
+
+const USAGE = `Usage: npm run bench -- [options]
+  --scenario NAME      ${SCENARIOS.join(' | ')} | all (default all)
+  --subscribers N      fan-out / storm / connect size (default: fan-out 1000 and 5000, others 5000)
+  --publications N     burst publications in fan-out (default 100)
+  --rate N             paced fan-out publications per second (default 10)
+  --seconds N          paced fan-out and rooms duration (default 5 and 10)
+  --rooms N            rooms in the rooms scenario (default 1000, 5 members each)
+  --missed N           publications missed per client in the storm (default 100)
+  --targets LIST       comma-separated: ${TARGETS.join(',')} (default all)
+  --generators N       load generator processes (default: 1 per 2,500 connections, at most 3)
+  --profile            write a --cpu-prof profile of every server process to bench/profiles
+  --out FILE           markdown results file (default bench/results/latest.md; JSON beside it)
+`;
+
+const { values } = parseArgs({
+  options: {
+    scenario: { type: 'string', default: 'all' },
+    subscribers: { type: 'string' },
+    publications: { type: 'string', default: '100' },
+    rate: { type: 'string', default: '10' },
+    seconds: { type: 'string' },
+    rooms: { type: 'string', default: '1000' },
+    missed: { type: 'string', default: '100' },
+    targets: { type: 'string', default: TARGETS.join(',') },
+    generators: { type: 'string', default: '0' },
+    profile: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+
+const num = (s: string | undefined, fallback: number): number => {
+  if (s === undefined) return fallback;
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`not a number: ${s}`);
+  return n;
+};
+
+const benchDir = fileURLToPath(new URL('..', import.meta.url));
+const targets = values.targets.split(',').map((t) => {
+  if (!(TARGETS as readonly string[]).includes(t)) throw new Error(`unknown target ${t}`);
+  return t as Target;
+});
+const scenarios = values.scenario === 'all' ? [...SCENARIOS] : values.scenario.split(',');
+for (const s of scenarios) if (!(SCENARIOS as readonly string[]).includes(s)) throw new Error(`unknown scenario ${s}`);
+const profileDir = values.profile ? `${benchDir}profiles` : undefined;
+if (profileDir) mkdirSync(profileDir, { recursive: true });
+const options: RunOptions = {
+  targets,
+  profileDir,
+  generators: num(values.generators, 0),
+  log: (line) => process.stderr.write(`[bench] ${line}\n`),
+};
+const subscribers = values.subscribers === undefined ? undefined : num(values.subscribers, 0);
+
+const started = Date.now();
+const results: PhaseResult[] = [];
+const tables: string[] = [];
+const add = (rows: PhaseResult[]): void => {
+  results.push(...rows);
+  const byPhase = new Map<string, PhaseResult[]>();
+  for (const r of rows)
+    byPhase.set(`${r.scenario}|${r.params}`, [...(byPhase.get(`${r.scenario}|${r.params}`) ?? []), r]);
+  for (const group of byPhase.values()) {
+    const t = phaseTable(group);
+    tables.push(t);
+    process.stdout.write(`\n${t}\n`);
+  }
+};
+
+for (const s of scenarios) {
+  if (s === 'fanout') {
+    for (const n of subscribers === undefined ? [1000, 5000] : [subscribers]) {
+      add(
+        await runFanout(
+          {
+            subscribers: n,
+            burst: num(values.publications, 100),
+            ratePerSec: num(values.rate, 10),
+            seconds: num(values.seconds, 5),
+            window: 64,
+          },
+          options,
+        ),
+      );
+    }
+  } else if (s === 'rooms') {
+    add(
+      await runRooms(
+        { rooms: num(values.rooms, 1000), members: 5, intervalMs: 2000, seconds: num(values.seconds, 10) },
+        options,
+      ),
+    );
+  } else if (s === 'connect') {
+    add(await runConnect(subscribers ?? 5000, options));
+  } else if (s === 'reconnect-storm') {
+    add(await runStorm({ subscribers: subscribers ?? 5000, missed: num(values.missed, 100) }, options));
+  }
+}
+
+const header = [
+  '# Benchmark results',
+  '',
+  `Machine: ${machine()}. Run of ${new Date(started).toISOString()}, ${Math.round((Date.now() - started) / 1000)} s.`,
+  'Each table compares the targets in the same run, one after the other, on the same machine.',
+  '',
+].join('\n');
+const markdown = `${header}\n${tables.join('\n\n')}\n`;
+const out = values.out ?? `${benchDir}results/latest.md`;
+mkdirSync(fileURLToPath(new URL('.', `file://${out}`)), { recursive: true });
+writeFileSync(out, markdown);
+writeFileSync(
+  out.replace(/\.md$/, '.json'),
+  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), results }, null, 2)}\n`,
+);
+process.stderr.write(`[bench] wrote ${out}\n`);
+const bad = results.filter((r) => !r.exactlyOnce);
+if (bad.length > 0) {
+  process.stderr.write(`[bench] exactly-once FAILED in: ${bad.map((r) => `${r.scenario}/${r.target}`).join(', ')}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,131 @@
+import { PROTOCOL_VERSION } from '@syncline/protocol';
+import { WebSocket } from 'ws';
+import { type BenchConn, Pending, type PubHandler } from './bench-conn.js';
+
+interface Position {
+  epoch: string;
+  offset: number;
+}
+
+interface ServerMessage {
+  type: string;
+  id?: number;
+  channel?: string;
+  offset?: number;
+  data?: unknown;
+  result?: { epoch: string; offset: number; publications?: Array<{ offset: number; data: unknown }> };
+  code?: string;
+  message?: string;
+}
+
+/** Syncline protocol client over raw `ws` (connect, subscribe with recovery, publish). */
+export class SynclineConn implements BenchConn {
+  readonly #url: string;
+  readonly #token: string;
+  readonly #onPub: PubHandler;
+  readonly #pending = new Pending();
+  readonly #positions = new Map<string, Position>();
+  readonly #subscribing = new Map<number, string>();
+  #ws: WebSocket | undefined;
+
+  constructor(url: string, token: string, onPub: PubHandler) {
+    this.#url = url;
+    this.#token = token;
+    this.#onPub = onPub;
+  }
+
+  open(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(this.#url, 'syncline.json', { perMessageDeflate: false });
+      this.#ws = ws;
+      ws.on('open', () => {
+        this.#request({ type: 'connect', protocol: PROTOCOL_VERSION, token: this.#token }).then(
+          () => resolve(),
+          reject,
+        );
+      });
+      ws.on('message', (data: Buffer) => this.#onFrame(data.toString()));
+      ws.on('error', (err) => reject(err));
+      ws.on('close', () => {
+        this.#pending.failAll(new Error('connection closed'));
+        reject(new Error('connection closed'));
+      });
+    });
+  }
+
+  async subscribe(channel: string): Promise<void> {
+    const pos = this.#positions.get(channel);
+    const { id, done } = this.#pending.open();
+    // The reply is handled synchronously (see #onMessage) so that live
+    // publications batched right after it advance the position in order.
+    this.#subscribing.set(id, channel);
+    const since = pos === undefined ? '' : `,"since":{"epoch":${JSON.stringify(pos.epoch)},"offset":${pos.offset}}`;
+    this.#ws?.send(`{"type":"subscribe","id":${id},"channel":${JSON.stringify(channel)}${since}}`);
+    await done;
+  }
+
+  publish(channel: string, json: string): Promise<void> {
+    const { id, done } = this.#pending.open();
+    this.#ws?.send(`{"type":"publish","id":${id},"channel":${JSON.stringify(channel)},"data":${json}}`);
+    return done as Promise<never>;
+  }
+
+  async reopen(): Promise<void> {
+    await this.open();
+    for (const channel of [...this.#positions.keys()]) await this.subscribe(channel);
+  }
+
+  terminate(): void {
+    this.#ws?.terminate();
+  }
+
+  close(): void {
+    this.#ws?.close();
+  }
+
+  #request(cmd: Record<string, unknown>): Promise<unknown> {
+    const { id, done } = this.#pending.open();
+    this.#ws?.send(JSON.stringify({ ...cmd, id }));
+    return done;
+  }
+
+  #onFrame(text: string): void {
+    const parsed = JSON.parse(text) as ServerMessage | ServerMessage[];
+    if (Array.isArray(parsed)) for (const m of parsed) this.#onMessage(m);
+    else this.#onMessage(parsed);
+  }
+
+  #onMessage(m: ServerMessage): void {
+    switch (m.type) {
+      case 'pub': {
+        const channel = m.channel as string;
+        const pos = this.#positions.get(channel);
+        if (pos && m.offset !== undefined) pos.offset = m.offset;
+        this.#onPub(channel, m.data, false);
+        return;
+      }
+      case 'reply': {
+        const channel = this.#subscribing.get(m.id as number);
+        if (channel !== undefined && m.result) {
+          this.#subscribing.delete(m.id as number);
+          const pubs = m.result.publications ?? [];
+          for (const p of pubs) this.#onPub(channel, p.data, true);
+          this.#positions.set(channel, { epoch: m.result.epoch, offset: m.result.offset });
+        }
+        this.#pending.settle(m.id as number, m.result);
+        return;
+      }
+      case 'error':
+        if (m.id !== undefined) {
+          this.#subscribing.delete(m.id);
+          this.#pending.fail(m.id, new Error(`${m.code}: ${m.message}`));
+        }
+        return;
+      case 'ping':
+        this.#ws?.send('{"type":"pong"}');
+        return;
+      default:
+        return;
+    }
+  }
+}

@@ -1,0 +1,130 @@
+import { cpus } from 'node:os';
+import type { Target } from './clients/bench-conn.js';
+import { Histogram, type HistogramData } from './histogram.js';
+
+/** One target's numbers for one scenario phase. */
+export interface PhaseResult {
+  readonly scenario: string;
+  /** Sizes of the phase, human-readable. */
+  readonly params: string;
+  readonly target: Target;
+  readonly deliveries: number;
+  readonly durationMs: number;
+  readonly deliveriesPerSec: number;
+  readonly latencyMs: { readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
+  /** Server CPU (user + system) per delivery, µs. */
+  readonly cpuUsPerDelivery: number;
+  /** Server event-loop delay during the phase, ms. */
+  readonly loopDelayMs: { readonly p99: number; readonly max: number };
+  readonly rssMB: number;
+  readonly heapMB: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  readonly unexpected: number;
+  /** Every expected delivery arrived exactly once. */
+  readonly exactlyOnce: boolean;
+  /** CPU of the load generators per delivery, µs (to see whether they were the limit). */
+  readonly generatorCpuUsPerDelivery: number;
+  /** Scenario-specific numbers (connections/s, bytes per connection, recovery time…). */
+  readonly extra: Readonly<Record<string, number | string>>;
+}
+
+/** Latency quantiles (ms) of merged histograms. */
+export function latencyOf(parts: readonly HistogramData[]): PhaseResult['latencyMs'] {
+  const h = new Histogram();
+  for (const p of parts) h.merge(p);
+  const ms = (us: number): number => Math.round(us) / 1000;
+  return { p50: ms(h.quantile(0.5)), p99: ms(h.quantile(0.99)), p999: ms(h.quantile(0.999)), max: ms(h.quantile(1)) };
+}
+
+/** The machine the run happened on. */
+export function machine(): string {
+  const c = cpus();
+  return `${c.length} × ${c[0]?.model.trim() ?? 'cpu'}, Node ${process.version}, ${process.platform}`;
+}
+
+const fmt = (n: number, digits = 0): string =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : 'n/a';
+
+const ratio = (a: number, b: number): string => (b > 0 && a > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+
+/** Markdown table of one scenario phase, with Syncline/peer ratios. */
+export function phaseTable(rows: readonly PhaseResult[]): string {
+  const first = rows[0];
+  if (!first) return '';
+  const extraKeys = [...new Set(rows.flatMap((r) => Object.keys(r.extra)))];
+  const head = [
+    'target',
+    'deliveries/s',
+    'p50 ms',
+    'p99 ms',
+    'p99.9 ms',
+    'server CPU µs/delivery',
+    'loop delay p99/max ms',
+    'RSS MB',
+    'heap MB',
+    'lost',
+    'dup',
+    'exactly once',
+    'gen CPU µs/delivery',
+    ...extraKeys,
+  ];
+  const lines = [
+    `### ${first.scenario} — ${first.params}`,
+    '',
+    `| ${head.join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+  ];
+  for (const r of rows) {
+    lines.push(
+      `| ${[
+        r.target,
+        fmt(r.deliveriesPerSec),
+        fmt(r.latencyMs.p50, 2),
+        fmt(r.latencyMs.p99, 2),
+        fmt(r.latencyMs.p999, 2),
+        fmt(r.cpuUsPerDelivery, 2),
+        `${fmt(r.loopDelayMs.p99, 1)} / ${fmt(r.loopDelayMs.max, 1)}`,
+        fmt(r.rssMB, 1),
+        fmt(r.heapMB, 1),
+        fmt(r.lost),
+        fmt(r.duplicates),
+        r.exactlyOnce ? 'yes' : '**NO**',
+        fmt(r.generatorCpuUsPerDelivery, 2),
+        ...extraKeys.map((k) => {
+          const v = r.extra[k];
+          return typeof v === 'number' ? fmt(v, v < 100 ? 2 : 0) : (v ?? '');
+        }),
+      ].join(' | ')} |`,
+    );
+  }
+  const s = rows.find((r) => r.target === 'syncline');
+  if (s) {
+    for (const peer of rows.filter((r) => r.target !== 'syncline')) {
+      const cells = [
+        `Syncline / ${peer.target}`,
+        ratio(s.deliveriesPerSec, peer.deliveriesPerSec),
+        ratio(s.latencyMs.p50, peer.latencyMs.p50),
+        ratio(s.latencyMs.p99, peer.latencyMs.p99),
+        ratio(s.latencyMs.p999, peer.latencyMs.p999),
+        ratio(s.cpuUsPerDelivery, peer.cpuUsPerDelivery),
+        '',
+        ratio(s.rssMB, peer.rssMB),
+        ratio(s.heapMB, peer.heapMB),
+        '',
+        '',
+        '',
+        '',
+        ...extraKeys.map((k) => {
+          const a = s.extra[k];
+          const b = peer.extra[k];
+          return typeof a === 'number' && typeof b === 'number' ? ratio(a, b) : '';
+        }),
+      ];
+      lines.push(`| ${cells.join(' | ')} |`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,51 @@
+import { Rig, type RunOptions } from '../harness.js';
+import type { PhaseResult } from '../results.js';
+
+/**
+ * Connection rate and memory per idle connection: N connections opened
+ * (handshake complete, no subscription) with 100 in flight per generator;
+ * server RSS and heap measured after a full GC before and after.
+ */
+export async function runConnect(connections: number, options: RunOptions): Promise<PhaseResult[]> {
+  const out: PhaseResult[] = [];
+  for (const target of options.targets) {
+    options.log(`connect ${connections}: ${target}`);
+    const rig = await Rig.start(target, options);
+    try {
+      const before = await rig.stats(true);
+      await rig.mark();
+      const opened = await rig.open(connections, { kind: 'none' }, options);
+      const during = await rig.stats();
+      const after = await rig.stats(true);
+      const n = Math.max(1, opened.opened);
+      out.push({
+        scenario: 'connect',
+        params: `${connections} idle connections`,
+        target,
+        deliveries: 0,
+        durationMs: opened.ms,
+        deliveriesPerSec: Number.NaN,
+        latencyMs: { p50: Number.NaN, p99: Number.NaN, p999: Number.NaN, max: Number.NaN },
+        cpuUsPerDelivery: Number.NaN,
+        loopDelayMs: { p99: during.loopDelayMs.p99, max: during.loopDelayMs.max },
+        rssMB: after.rssBytes / 2 ** 20,
+        heapMB: after.heapUsedBytes / 2 ** 20,
+        lost: 0,
+        duplicates: 0,
+        unexpected: 0,
+        exactlyOnce: opened.failed === 0,
+        generatorCpuUsPerDelivery: Number.NaN,
+        extra: {
+          failed: opened.failed,
+          'connections/s': (opened.opened / opened.ms) * 1000,
+          'server CPU µs/connection': during.cpuUs / n,
+          'RSS KB/connection': (after.rssBytes - before.rssBytes) / 1024 / n,
+          'heap KB/connection': (after.heapUsedBytes - before.heapUsedBytes) / 1024 / n,
+        },
+      });
+    } finally {
+      await rig.stop();
+    }
+  }
+  return out;
+}

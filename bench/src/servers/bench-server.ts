@@ -1,0 +1,21 @@
+/** A system under test, running in its own process. */
+export interface BenchServer {
+  /** Base URL clients connect to (`ws://127.0.0.1:port…`). */
+  readonly url: string;
+  /** Open connections right now. */
+  connections(): number;
+  close(): Promise<void>;
+}
+
+/** Options every peer understands. */
+export interface BenchServerOptions {
+  /** Keep missed publications for reconnecting clients (Socket.IO connection state recovery). */
+  readonly recovery: boolean;
+  /** Folder for durable data (Syncline's SQLite file). */
+  readonly dataDir: string;
+}
+
+/** Shared HMAC secret of the benchmark's Syncline tokens. */
+export const BENCH_SECRET = 'syncline-bench-secret-not-for-production';
+/** Publications each channel keeps for recovery (all peers). */
+export const BENCH_HISTORY_SIZE = 1000;

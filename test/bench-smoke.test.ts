@@ -1,0 +1,56 @@
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from './helpers.js';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..');
+const CLI = join(ROOT, 'bench', 'dist', 'cli.js');
+
+interface BenchJson {
+  results: Array<{ scenario: string; target: string; deliveries: number; exactlyOnce: boolean; lost: number }>;
+}
+
+describe('benchmark harness', () => {
+  it('runs a 1-second fan-out with 50 subscribers on every target and verifies exactly-once', async () => {
+    if (!existsSync(CLI)) await run('npx', ['tsc', '-b', 'bench'], { cwd: ROOT });
+    const out = join(tempDir(), 'results.md');
+    await run(
+      process.execPath,
+      [
+        '--expose-gc',
+        CLI,
+        '--scenario',
+        'fanout',
+        '--subscribers',
+        '50',
+        '--publications',
+        '20',
+        '--seconds',
+        '1',
+        '--out',
+        out,
+      ],
+      { cwd: ROOT, timeout: 60_000 },
+    );
+    const json = JSON.parse(readFileSync(out.replace(/\.md$/, '.json'), 'utf8')) as BenchJson;
+    const phases = json.results.map((r) => `${r.scenario}/${r.target}`);
+    expect(phases).toEqual([
+      'fanout paced/syncline',
+      'fanout burst/syncline',
+      'fanout paced/ws',
+      'fanout burst/ws',
+      'fanout paced/socketio',
+      'fanout burst/socketio',
+    ]);
+    for (const r of json.results) {
+      expect(r.exactlyOnce, `${r.scenario}/${r.target}`).toBe(true);
+      expect(r.lost).toBe(0);
+    }
+    // 10 paced and 20 burst publications to 50 subscribers.
+    expect(json.results.map((r) => r.deliveries)).toEqual([500, 1000, 500, 1000, 500, 1000]);
+    expect(readFileSync(out, 'utf8')).toContain('Syncline / ws');
+  });
+});
