@@ -432,6 +432,12 @@ export class SynclineClient {
         if (sub && sub.state === 'subscribed') {
           const ok = sub.handlePublication(msg as unknown as ReceivedPublication);
           if (!ok) this.#resubscribe(sub);
+        } else if (sub && sub.state === 'subscribing') {
+          // The subscribe reply may precede it in the same batch; its handler runs a microtask later.
+          queueMicrotask(() => {
+            if (sub.state !== 'subscribed' || this.#subs.get(sub.channel) !== sub) return;
+            if (!sub.handlePublication(msg as unknown as ReceivedPublication)) this.#resubscribe(sub);
+          });
         }
         return;
       }
