@@ -14,6 +14,8 @@ import {
 } from '@syncline/protocol';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import { Emitter } from './emitter.js';
+import type { PresenceChannel } from './presence/presence-channel.js';
+import { PresenceRegistry } from './presence/presence-registry.js';
 import type { ClientState, StateChange, StateReason } from './states.js';
 import { type ReceivedPublication, type SubscribeOptions, Subscription } from './subscription.js';
 import type { ClientTransport, TransportFactory } from './transport/transport.js';
@@ -56,6 +58,15 @@ export interface ClientEvents extends Record<string, unknown> {
   error: SynclineError;
   /** Any decoded server message (for feature modules). */
   message: Record<string, unknown>;
+  /** A message sent to this user (server `sendToUser` or `POST /v1/users/{user}/messages`). */
+  userMessage: UserMessageEvent;
+}
+
+/** Payload of the `userMessage` event. */
+export interface UserMessageEvent {
+  readonly data: unknown;
+  /** Server time, ms since the epoch. */
+  readonly ts: number;
 }
 
 interface PendingRequest {
@@ -115,6 +126,7 @@ export class SynclineClient {
   #maxBatchChars = MAX_BATCH_FRAME_CHARS;
   #lastDisconnect: { code: number; reconnect: boolean; reason: string; retryAfterMs?: number } | undefined;
   #generation = 0;
+  #presence: PresenceRegistry | undefined;
   readonly #onOnline = (): void => {
     if (this.#state === 'disconnected') this.#startConnecting('online');
   };
@@ -230,6 +242,16 @@ export class SynclineClient {
     this.#subs.set(channel, sub);
     if (this.#state === 'connected') this.#sendSubscribe(sub);
     return sub;
+  }
+
+  /**
+   * Presence of a channel (one object per channel): `enter`/`update`/`leave`
+   * this client's entry and `members` (`current` + `subscribe`). Watching
+   * starts at once; `close()` leaves and stops watching.
+   */
+  presence(channel: string): PresenceChannel {
+    this.#presence ??= new PresenceRegistry(this, randomId());
+    return this.#presence.get(channel);
   }
 
   /** The live subscription of a channel, if any. */
@@ -432,12 +454,6 @@ export class SynclineClient {
         if (sub && sub.state === 'subscribed') {
           const ok = sub.handlePublication(msg as unknown as ReceivedPublication);
           if (!ok) this.#resubscribe(sub);
-        } else if (sub && sub.state === 'subscribing') {
-          // The subscribe reply may precede it in the same batch; its handler runs a microtask later.
-          queueMicrotask(() => {
-            if (sub.state !== 'subscribed' || this.#subs.get(sub.channel) !== sub) return;
-            if (!sub.handlePublication(msg as unknown as ReceivedPublication)) this.#resubscribe(sub);
-          });
         }
         return;
       }
@@ -480,6 +496,9 @@ export class SynclineClient {
         }
         return;
       }
+      case 'message':
+        this.#events.emit('userMessage', { data: msg.data, ts: Number(msg.ts) });
+        return;
       case 'disconnect':
         this.#lastDisconnect = {
           code: msg.code as number,

@@ -8,8 +8,16 @@ export {
   type MessageHandler,
   randomId,
   SynclineClient,
+  type UserMessageEvent,
 } from './client.js';
 export { Emitter, type Listener } from './emitter.js';
+export { PresenceChannel, type PresenceChannelEvents } from './presence/presence-channel.js';
+export {
+  type PresenceMember,
+  type PresenceMemberEvent,
+  PresenceMembers,
+  type PresenceMembersEvents,
+} from './presence/presence-members.js';
 export type { ClientState, StateChange, StateReason, SubscriptionState } from './states.js';
 export {
   type ReceivedPublication,

@@ -42,6 +42,15 @@ export const ERROR_CODES = {
     description: 'A per-connection or per-user limit was reached (channels per connection, connections per user).',
   },
   not_found: { group: 'bad-request', description: 'The requested resource does not exist.' },
+  invalid_request: {
+    group: 'bad-request',
+    description:
+      'An HTTP API request body or parameter is missing, not JSON, or has the wrong type or size (`details.path` names the field).',
+  },
+  presence_disabled: {
+    group: 'bad-request',
+    description: 'Presence is not enabled in the namespace of this channel (namespace option `presence: true`).',
+  },
   unauthorized: { group: 'auth', description: 'The token is missing, malformed, wrongly signed, or not accepted.' },
   token_expired: { group: 'auth', description: 'The token has expired; obtain a new one (`getToken`) and retry.' },
   forbidden: {

@@ -1,4 +1,5 @@
 export * from './auth/capabilities.js';
+export { defaultRevocationTime, RevocationStore } from './auth/revocations.js';
 export { type SignTokenOptions, signToken } from './auth/sign.js';
 export { type AuthOptions, createTokenVerifier, type Principal, type TokenVerifier } from './auth/token-verifier.js';
 export type * from './broker/broker.js';
@@ -13,6 +14,15 @@ export { HttpRouter, httpStatusFor, readBody, sendError, sendJson } from './http
 export { MeteredBroker } from './metrics/metered-broker.js';
 export { type MetricSources, ServerMetrics } from './metrics/metrics.js';
 export { DEFAULT_DRAIN_WINDOW_MS, type DrainOptions } from './ops/drain.js';
+export { LocalPresenceFanout, MemoryPresenceStore } from './presence/memory-presence-store.js';
+export type * from './presence/presence-store.js';
+export {
+  DEFAULT_PRESENCE_GRACE_MS,
+  DEFAULT_PRESENCE_MAX_STATE_BYTES,
+  DEFAULT_PRESENCE_UPDATE_INTERVAL_MS,
+  type PresenceOptions,
+  type PresenceService,
+} from './presence/register-presence.js';
 export { createServer, type ServerOptions, type SynclineServer, WEBSOCKET_PATH } from './server.js';
 export { REPLIED, Session } from './session/session.js';
 export { migrate, openDatabase, type SqliteDatabase } from './storage/sqlite.js';

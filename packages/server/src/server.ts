@@ -15,6 +15,7 @@ import {
   toSynclineError,
 } from '@syncline/protocol';
 import { type Logger, pino } from 'pino';
+import { defaultRevocationTime, RevocationStore } from './auth/revocations.js';
 import { type AuthOptions, createTokenVerifier, type Principal, type TokenVerifier } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
 import { LocalBroker } from './broker/local-broker.js';
@@ -28,6 +29,7 @@ import { serveStatic } from './http/static.js';
 import { MeteredBroker } from './metrics/metered-broker.js';
 import { ServerMetrics } from './metrics/metrics.js';
 import { DEFAULT_DRAIN_WINDOW_MS, type DrainOptions, drainSessions } from './ops/drain.js';
+import { type PresenceOptions, type PresenceService, registerPresence } from './presence/register-presence.js';
 import { registerConnectCommands } from './session/connect-commands.js';
 import { Session, type SessionHost } from './session/session.js';
 import { openDatabase, type SqliteDatabase } from './storage/sqlite.js';
@@ -35,6 +37,7 @@ import { SqliteHistory } from './storage/sqlite-history.js';
 import { type HttpTransportOptions, HttpTransports } from './transport/http-transports.js';
 import type { ConnectionHandler, Transport } from './transport/transport.js';
 import { WebSocketTransport } from './transport/websocket.js';
+import { sendToUser } from './users/user-messages.js';
 
 /** Options of `createServer`. */
 export interface ServerOptions {
@@ -74,6 +77,8 @@ export interface ServerOptions {
   readonly broker?: Broker;
   /** Node id for logs and diagnostics (default random). */
   readonly nodeId?: string;
+  /** Presence: grace period, update coalescing, store (see docs/presence.md). */
+  readonly presence?: PresenceOptions;
   /** SSE and long-polling fallback transports (on by default); see docs/transports.md. */
   readonly httpTransports?: HttpTransportOptions;
 }
@@ -105,6 +110,19 @@ export interface SynclineServer {
   ): Promise<{ offset: number; epoch: string; duplicate: boolean }>;
   /** Closes every connection of a user. */
   disconnectUser(user: string, close?: CloseCodeName, reason?: string): number;
+  /**
+   * Revokes a user: refuses their tokens issued before `before` (default: the
+   * start of the next second, i.e. every token issued so far) at connect and
+   * refresh, persistently, and closes their connections holding such tokens
+   * with `REVOKED`.
+   */
+  revokeUser(user: string, options?: { before?: number; reason?: string }): { before: number; disconnected: number };
+  /** Lifts a user's revocation; returns whether there was one. */
+  unrevokeUser(user: string): boolean;
+  /** Sends a `message` push to every connection of a user; returns how many got it. */
+  sendToUser(user: string, data: unknown): number;
+  /** Presence sets of channels (server side). */
+  readonly presence: PresenceService;
   /** Number of connected sessions. */
   readonly connectionCount: number;
   /**
@@ -153,6 +171,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const dbFile = options.database ?? (options.dataDir ? join(options.dataDir, 'syncline.db') : ':memory:');
   const db: SqliteDatabase = openDatabase(dbFile);
+  const revocations = new RevocationStore(db);
   const history = new SqliteHistory(db);
   // Metric sources are plain counters of the core, read when scraped.
   const metrics = new ServerMetrics(nodeId, {
@@ -270,6 +289,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     pingIntervalMs,
     features: [],
     admit(principal: Principal, session: Session) {
+      revocations.check(principal);
       const mine = byUser.get(principal.user);
       if (session.state !== 'connected' && (mine?.size ?? 0) >= limits.maxConnectionsPerUser) {
         throw new SynclineError(
@@ -289,6 +309,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     set.add(session);
   });
   registerChannelCommands(core);
+  const presence = registerPresence(core, options.presence);
 
   // The connected event fires once the connect reply is on its way.
   const connectHandler = handlers.get('connect') as AnyHandler;
@@ -476,6 +497,7 @@ export function createServer(options: ServerOptions): SynclineServer {
         else httpServer.close(() => resolve());
         httpServer.closeAllConnections();
       });
+      await presence.close();
       await broker.close();
       db.close();
     },
@@ -502,6 +524,24 @@ export function createServer(options: ServerOptions): SynclineServer {
       for (const s of list) s.close(close, reason);
       return list.length;
     },
+    revokeUser(user, revokeOptions = {}) {
+      const before = revocations.revoke(user, revokeOptions.before ?? defaultRevocationTime());
+      let disconnected = 0;
+      for (const s of [...(byUser.get(user) ?? [])]) {
+        if (s.principal && revocations.isRevoked(s.principal)) {
+          s.close('REVOKED', revokeOptions.reason ?? 'access revoked');
+          disconnected++;
+        }
+      }
+      return { before, disconnected };
+    },
+    unrevokeUser(user) {
+      return revocations.lift(user);
+    },
+    sendToUser(user, data) {
+      return sendToUser(core, user, data);
+    },
+    presence,
   };
   void CLOSE_CODES;
   return server;

@@ -1,8 +1,10 @@
 import * as v from 'valibot';
 import { CORE_COMMANDS } from './core.js';
+import { PRESENCE_COMMANDS } from './presence.js';
 
 export * from './common.js';
 export * from './core.js';
+export * from './presence.js';
 export * from './server.js';
 
 /**
@@ -11,6 +13,7 @@ export * from './server.js';
  */
 export const COMMAND_SCHEMAS = {
   ...CORE_COMMANDS,
+  ...PRESENCE_COMMANDS,
 } as const;
 
 /** Type name of any client command. */

@@ -1,0 +1,194 @@
+import type { PresenceDiffMessage, PresenceEntry, PresenceStateMessage } from '@syncline/protocol';
+import { Emitter } from '../emitter.js';
+
+/** One user in a channel's presence set; a user on several connections is one member. */
+export interface PresenceMember {
+  readonly user: string;
+  /** The `info` claim of the user's token (name, avatar), when it has one. */
+  readonly info?: unknown;
+  /** State of the member's most recently updated entry. */
+  readonly state: unknown;
+  /** One entry per connection (client) of the user, oldest first. */
+  readonly entries: readonly PresenceEntry[];
+}
+
+/** A member-level change. */
+export interface PresenceMemberEvent {
+  readonly member: PresenceMember;
+  /** The entry that changed (for `update`, and the last entry for `join`/`leave`). */
+  readonly entry: PresenceEntry;
+}
+
+/** Events of a channel's member list. */
+export interface PresenceMembersEvents extends Record<string, unknown> {
+  /** A user appeared (their first entry). */
+  join: PresenceMemberEvent;
+  /** A user's entry changed state, or the user gained or lost one of several entries. */
+  update: PresenceMemberEvent;
+  /** A user is gone (their last entry left). */
+  leave: PresenceMemberEvent;
+  /** The full list arrived (after watching and after every reconnect). */
+  sync: readonly PresenceMember[];
+  /** `current` changed. */
+  change: readonly PresenceMember[];
+}
+
+function buildMember(user: string, entries: Map<string, PresenceEntry>): PresenceMember {
+  const list = [...entries.values()].sort((a, b) => a.enteredAt - b.enteredAt || (a.clientId < b.clientId ? -1 : 1));
+  let latest = list[0] as PresenceEntry;
+  for (const e of list) if (e.updatedAt >= latest.updatedAt) latest = e;
+  const info = list.find((e) => e.info !== undefined)?.info;
+  return info === undefined
+    ? { user, state: latest.state, entries: list }
+    : { user, info, state: latest.state, entries: list };
+}
+
+/**
+ * A channel's presence set on the client: the full list (`presence.state`)
+ * first, then diffs in `seq` order. Diffs that arrive before the list (or
+ * before the fresh list after a reconnect) are buffered and applied on top of
+ * it; those already included in it (`seq` at or below the list's) are
+ * dropped. Exposes `current` + `subscribe` for UI bindings.
+ */
+export class PresenceMembers {
+  readonly #events = new Emitter<PresenceMembersEvents>();
+  readonly #byUser = new Map<string, Map<string, PresenceEntry>>();
+  #members = new Map<string, PresenceMember>();
+  #current: readonly PresenceMember[] = [];
+  #seq = -1;
+  #synced = false;
+  #buffer: PresenceDiffMessage[] = [];
+
+  /** The members, sorted by user id (a new array after every change). */
+  get current(): readonly PresenceMember[] {
+    return this.#current;
+  }
+
+  /** True once the full list arrived on the current connection. */
+  get synced(): boolean {
+    return this.#synced;
+  }
+
+  /** The member of a user, if present. */
+  get(user: string): PresenceMember | undefined {
+    return this.#members.get(user);
+  }
+
+  /** Calls `listener` whenever `current` changes; returns the remover. */
+  subscribe(listener: (members: readonly PresenceMember[]) => void): () => void {
+    return this.#events.on('change', listener);
+  }
+
+  /** Adds an event listener; returns the remover. */
+  on<K extends keyof PresenceMembersEvents>(event: K, listener: (p: PresenceMembersEvents[K]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** @internal A fresh list is coming (watch or re-watch after a reconnect): buffer diffs until it arrives. */
+  resync(): void {
+    this.#synced = false;
+    this.#buffer = [];
+  }
+
+  /** @internal The full list. */
+  applyState(msg: Pick<PresenceStateMessage, 'seq' | 'entries'>): void {
+    const before = this.#members;
+    this.#byUser.clear();
+    for (const e of msg.entries) this.#put(e);
+    this.#seq = msg.seq;
+    this.#synced = true;
+    const buffered = this.#buffer;
+    this.#buffer = [];
+    for (const d of buffered.sort((a, b) => a.seq - b.seq)) {
+      if (d.seq > this.#seq) this.#applyDiff(d);
+    }
+    this.#rebuild(before, undefined);
+    this.#events.emit('sync', this.#current);
+  }
+
+  /** @internal One diff. */
+  applyDiff(msg: Pick<PresenceDiffMessage, 'seq' | 'action' | 'entry'>): void {
+    if (!this.#synced) {
+      this.#buffer.push(msg as PresenceDiffMessage);
+      return;
+    }
+    if (msg.seq <= this.#seq) return;
+    const before = this.#members;
+    this.#applyDiff(msg);
+    this.#rebuild(before, msg.entry);
+  }
+
+  /** @internal Forget everything (the watch ended). */
+  clear(): void {
+    const before = this.#members;
+    this.#byUser.clear();
+    this.#synced = false;
+    this.#buffer = [];
+    this.#rebuild(before, undefined);
+  }
+
+  #put(e: PresenceEntry): void {
+    let m = this.#byUser.get(e.user);
+    if (!m) {
+      m = new Map();
+      this.#byUser.set(e.user, m);
+    }
+    m.set(e.clientId, e);
+  }
+
+  #applyDiff(msg: Pick<PresenceDiffMessage, 'seq' | 'action' | 'entry'>): void {
+    this.#seq = Math.max(this.#seq, msg.seq);
+    if (msg.action === 'leave') {
+      const m = this.#byUser.get(msg.entry.user);
+      m?.delete(msg.entry.clientId);
+      if (m?.size === 0) this.#byUser.delete(msg.entry.user);
+    } else {
+      this.#put(msg.entry);
+    }
+  }
+
+  /** Recomputes members and emits member-level events against `before`. */
+  #rebuild(before: Map<string, PresenceMember>, changed: PresenceEntry | undefined): void {
+    const after = new Map<string, PresenceMember>();
+    for (const user of [...this.#byUser.keys()].sort()) {
+      after.set(user, buildMember(user, this.#byUser.get(user) as Map<string, PresenceEntry>));
+    }
+    let any = false;
+    for (const [user, m] of after) {
+      const old = before.get(user);
+      if (!old) {
+        any = true;
+        this.#events.emit('join', { member: m, entry: changed ?? (m.entries[m.entries.length - 1] as PresenceEntry) });
+      } else if (!sameMember(old, m)) {
+        any = true;
+        const entry =
+          changed?.user === user ? changed : (m.entries.find((e) => !old.entries.includes(e)) ?? m.entries[0]);
+        this.#events.emit('update', { member: m, entry: entry as PresenceEntry });
+      }
+    }
+    for (const [user, old] of before) {
+      if (after.has(user)) continue;
+      any = true;
+      this.#events.emit('leave', {
+        member: old,
+        entry: changed?.user === user ? changed : (old.entries[old.entries.length - 1] as PresenceEntry),
+      });
+    }
+    this.#members = after;
+    if (any) {
+      this.#current = [...after.values()];
+      this.#events.emit('change', this.#current);
+    }
+  }
+}
+
+function sameMember(a: PresenceMember, b: PresenceMember): boolean {
+  if (a.entries.length !== b.entries.length) return false;
+  for (let i = 0; i < a.entries.length; i++) {
+    const x = a.entries[i] as PresenceEntry;
+    const y = b.entries[i] as PresenceEntry;
+    if (x.clientId !== y.clientId || JSON.stringify(x.state) !== JSON.stringify(y.state)) return false;
+    if (JSON.stringify(x.info) !== JSON.stringify(y.info)) return false;
+  }
+  return true;
+}
