@@ -48,7 +48,9 @@ export function websocketTransport(ctor?: WebSocketConstructor, codec: Codec = j
     const finish = (code: number, reason: string): void => {
       if (closed) return;
       closed = true;
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      // Closing a socket that is still connecting reports an error afterwards; keep a listener for it.
+      ws.onerror = () => undefined;
       events.onClose(code, reason);
     };
     ws.onopen = () => events.onOpen();

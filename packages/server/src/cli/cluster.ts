@@ -8,9 +8,15 @@ export interface ClusterUrls {
   readonly redis?: string | undefined;
   /** PostgreSQL (`postgres://…`): documents. */
   readonly postgres?: string | undefined;
+  /** Prefix of Redis keys, to share one Redis between deployments (`SYNCLINE_REDIS_PREFIX`, default `syncline:`). */
+  readonly redisPrefix?: string | undefined;
 }
 
-/** Reads the service URLs from flags, then `SYNCLINE_REDIS_URL`/`REDIS_URL` and `SYNCLINE_POSTGRES_URL`/`DATABASE_URL`. */
+/**
+ * Reads the service URLs from flags, then `SYNCLINE_REDIS_URL`/`REDIS_URL` and
+ * `SYNCLINE_POSTGRES_URL`/`DATABASE_URL`; the Redis key prefix from
+ * `SYNCLINE_REDIS_PREFIX`.
+ */
 export function clusterUrls(
   flags: { redis?: string | undefined; postgres?: string | undefined },
   env: NodeJS.ProcessEnv,
@@ -18,6 +24,7 @@ export function clusterUrls(
   return {
     redis: flags.redis ?? env.SYNCLINE_REDIS_URL ?? env.REDIS_URL,
     postgres: flags.postgres ?? env.SYNCLINE_POSTGRES_URL ?? env.DATABASE_URL,
+    redisPrefix: env.SYNCLINE_REDIS_PREFIX,
   };
 }
 
@@ -25,7 +32,11 @@ export function clusterUrls(
 // run time (optional peer dependencies) rather than imported.
 interface RedisModule {
   RedisBroker: {
-    connect(o: { url: string; onError?: (err: unknown, channel?: string) => void }): Promise<Broker & object>;
+    connect(o: {
+      url: string;
+      prefix?: string;
+      onError?: (err: unknown, channel?: string) => void;
+    }): Promise<Broker & object>;
   };
   createRedisPresence?: (broker: unknown, logger: Logger) => NonNullable<ServerOptions['presence']>;
 }
@@ -56,6 +67,7 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     const mod = await load<RedisModule>('@syncline/redis', '--redis');
     const broker = await mod.RedisBroker.connect({
       url: urls.redis,
+      ...(urls.redisPrefix ? { prefix: urls.redisPrefix } : {}),
       onError: (err, channel) => logger.warn({ err, channel }, 'redis broker background failure'),
     });
     out.broker = broker;

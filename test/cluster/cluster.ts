@@ -1,0 +1,157 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type ClientOptions, createClient, type SynclineClient } from '@syncline/client';
+import WebSocket from 'ws';
+import { defer, SECRET, TEST_NAMESPACES, tempDir, token, waitFor } from '../helpers.js';
+import { REDIS_URL, testPrefix } from './redis-env.js';
+
+/** The built CLI (`npm test` builds before running). */
+export const CLI = join(import.meta.dirname, '..', '..', 'packages', 'server', 'dist', 'cli.js');
+
+/** API key of cluster test nodes. */
+export const API_KEY = 'cluster-test-api-key-0123456789';
+
+/** One node process of a test cluster. */
+export interface ClusterNode {
+  readonly index: number;
+  readonly url: string;
+  readonly proc: ChildProcess;
+  /** Output so far (stdout and stderr). */
+  output(): string;
+  /** Resolves with the exit code once the process has exited. */
+  readonly exited: Promise<number | null>;
+}
+
+/** Options of `startCluster`. */
+export interface ClusterOptions {
+  readonly nodes?: number;
+  /** Redis URL (default the machine's). */
+  readonly redisUrl?: string;
+  /** Key prefix (default a fresh one, dropped after the test). */
+  readonly prefix?: string;
+  /** `--drain-window` of every node. */
+  readonly drainWindow?: string;
+  /** Extra environment. */
+  readonly env?: Record<string, string>;
+}
+
+/** Starts one `syncline start --redis …` node process. */
+export async function startNode(
+  index: number,
+  dir: string,
+  config: string,
+  prefix: string,
+  options: ClusterOptions = {},
+): Promise<ClusterNode> {
+  const args = [
+    CLI,
+    'start',
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--data',
+    join(dir, `node-${index}-${Date.now()}`),
+    '--config',
+    config,
+    '--redis',
+    options.redisUrl ?? REDIS_URL,
+    '--drain-window',
+    options.drainWindow ?? '2s',
+  ];
+  const proc = spawn(process.execPath, args, {
+    env: { ...process.env, SYNCLINE_LOG_LEVEL: 'warn', SYNCLINE_REDIS_PREFIX: prefix, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  defer(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGKILL');
+      await exited;
+    }
+  });
+  let out = '';
+  proc.stdout?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  proc.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  await waitFor(() => /running at (http:\/\/\S+)/.test(out) || proc.exitCode !== null, 30_000, `node ${index} start`);
+  const m = /running at (http:\/\/\S+)/.exec(out);
+  if (!m) throw new Error(`node ${index} did not start:\n${out}`);
+  return { index, url: m[1] as string, proc, output: () => out, exited };
+}
+
+/** Writes the shared config module of a test cluster and returns its path. */
+export function writeClusterConfig(dir: string): string {
+  const file = join(dir, 'syncline.config.mjs');
+  const config = { auth: { secret: SECRET }, namespaces: TEST_NAMESPACES, apiKey: API_KEY };
+  writeFileSync(file, `export default ${JSON.stringify(config)};\n`);
+  return file;
+}
+
+/** Starts N node processes sharing one Redis key space; all are killed after the test. */
+export async function startCluster(
+  options: ClusterOptions = {},
+): Promise<{ nodes: ClusterNode[]; prefix: string; dir: string; config: string }> {
+  const dir = tempDir();
+  const config = writeClusterConfig(dir);
+  const prefix = options.prefix ?? testPrefix(options.redisUrl);
+  const n = options.nodes ?? 3;
+  const nodes: ClusterNode[] = [];
+  for (let i = 0; i < n; i++) nodes.push(await startNode(i, dir, config, prefix, options));
+  return { nodes, prefix, dir, config };
+}
+
+/**
+ * A client that connects to one of `urls`, moving to the next one on every
+ * reconnect (what a load balancer does for a client whose node went away).
+ */
+export async function clusterClient(
+  urls: readonly string[] | (() => readonly string[]),
+  user: string,
+  first = 0,
+  options: Partial<ClientOptions> = {},
+): Promise<SynclineClient & { nodeUrl(): string }> {
+  let i = first;
+  const list = typeof urls === 'function' ? urls : () => urls;
+  let current = list()[i % list().length] as string;
+  const WS = class extends (WebSocket as unknown as new (url: string, protocols?: string | string[]) => object) {
+    constructor(url: string, protocols?: string | string[]) {
+      const all = list();
+      current = all[i % all.length] as string;
+      i++;
+      const u = new URL(url);
+      const target = new URL(current);
+      u.host = target.host;
+      super(u.toString(), protocols);
+    }
+  };
+  const c = createClient({
+    url: list()[first % list().length] as string,
+    token: await token(user),
+    WebSocket: WS as unknown as ClientOptions['WebSocket'] & object,
+    transports: ['websocket'],
+    reconnect: { minDelayMs: 20, maxDelayMs: 300 },
+    ...options,
+  } as ClientOptions);
+  defer(() => c.close());
+  return Object.assign(c, { nodeUrl: () => current });
+}
+
+/** Publishes through a node's HTTP API. */
+export async function httpPublish(
+  url: string,
+  channel: string,
+  data: unknown,
+  key?: string,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${url}/v1/publish`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify(key === undefined ? { channel, data } : { channel, data, key }),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}

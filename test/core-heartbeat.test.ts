@@ -1,0 +1,86 @@
+import type { Socket } from 'node:net';
+import type { ClientOptions, StateChange } from '@syncline/client';
+import { CLOSE_CODES } from '@syncline/protocol';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { client, connectedRawSocket, rawSocket, startServer, waitFor, waitState } from './helpers.js';
+
+const PING_INTERVAL_MS = 100;
+
+describe('heartbeats', () => {
+  it('closes a peer that stops answering pings with HEARTBEAT_TIMEOUT; answering peers stay', async () => {
+    const closes: Array<{ user: string; code: number }> = [];
+    const server = await startServer({
+      pingIntervalMs: PING_INTERVAL_MS,
+      hooks: { afterDisconnect: ({ user, code }) => closes.push({ user, code }) },
+    });
+    const silent = await connectedRawSocket(server, 'silent');
+    const polite = await connectedRawSocket(server, 'polite');
+    polite.ws.on('message', (d) => {
+      if (d.toString().includes('"ping"')) polite.send('{"type":"pong"}');
+    });
+    const sdk = await client(server, 'sdk');
+    await waitState(sdk, 'connected');
+    const session = sdk.info?.session;
+
+    const closed = await silent.waitClosed(5_000);
+    expect(closed.code).toBe(CLOSE_CODES.HEARTBEAT_TIMEOUT.code);
+    expect(silent.messages.some((m) => m.type === 'ping')).toBe(true);
+    expect(closes).toContainEqual({ user: 'silent', code: CLOSE_CODES.HEARTBEAT_TIMEOUT.code });
+
+    // Several more intervals: those answering pings are still there.
+    const pingsSeen = (): number => polite.messages.filter((m) => m.type === 'ping').length;
+    const base = pingsSeen();
+    await waitFor(() => pingsSeen() >= base + 5, 5_000, 'more pings');
+    expect(polite.closed).toBeUndefined();
+    expect(sdk.state).toBe('connected');
+    expect(sdk.info?.session).toBe(session);
+    expect(closes.map((c) => c.user)).toEqual(['silent']);
+  });
+
+  it('answers a client ping with pong, before and after connect', async () => {
+    const server = await startServer();
+    const raw = await rawSocket(server);
+    raw.send('{"type":"ping"}');
+    await raw.next((m) => m.type === 'pong');
+    expect(raw.closed).toBeUndefined();
+  });
+
+  it('closes a connection that sends no connect within connectTimeoutMs', async () => {
+    const server = await startServer({ connectTimeoutMs: 200 });
+    const raw = await rawSocket(server);
+    const closed = await raw.waitClosed(5_000);
+    expect(closed.code).toBe(CLOSE_CODES.CONNECT_TIMEOUT.code);
+    expect(raw.messages.find((m) => m.type === 'disconnect')).toMatchObject({ code: 4004, reconnect: true });
+    await waitFor(() => server.connectionCount === 0, 5_000, 'session gone');
+  });
+
+  it('lets the client detect a silent link by itself, reconnect and recover', async () => {
+    const server = await startServer({ pingIntervalMs: PING_INTERVAL_MS });
+    const sockets: WebSocket[] = [];
+    class Tracked extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols);
+        sockets.push(this);
+      }
+    }
+    const c = await client(server, 'alice', {
+      WebSocket: Tracked as unknown as NonNullable<ClientOptions['WebSocket']>,
+    });
+    const got: number[] = [];
+    const recovered: boolean[] = [];
+    await c.subscribe('chat:hb', { onPublication: (p) => got.push(p.offset), onRecovered: (ok) => recovered.push(ok) })
+      .ready;
+    const states: StateChange[] = [];
+    c.on('state', (s) => states.push(s));
+    // The link goes silent: nothing the server sends reaches the client any more.
+    (sockets[0] as unknown as { _socket: Socket })._socket.pause();
+    await server.publish('chat:hb', 'while silent');
+    await waitFor(() => states.some((s) => s.reason === 'heartbeat_timeout'), 15_000, 'client watchdog');
+    await waitState(c, 'connected', 5_000);
+    await waitFor(() => got.length === 1, 5_000, 'recovered publication');
+    expect(got).toEqual([1]);
+    expect(recovered).toEqual([true]);
+    expect(states[0]).toMatchObject({ state: 'disconnected', reason: 'heartbeat_timeout' });
+  }, 30_000);
+});
