@@ -5,6 +5,7 @@ import {
   type ErrorMessage,
   errorGroup,
   type HistoryResult,
+  type MutatorDefs,
   PROTOCOL_VERSION,
   type PublishResult,
   type RefreshResult,
@@ -13,6 +14,8 @@ import {
   toSynclineError,
 } from '@syncline/protocol';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
+import type { DocOptions, DocReplica } from './docs/doc-replica.js';
+import { openDoc, type StateOf } from './docs/open-doc.js';
 import { Emitter } from './emitter.js';
 import type { PresenceChannel } from './presence/presence-channel.js';
 import { PresenceRegistry } from './presence/presence-registry.js';
@@ -321,6 +324,15 @@ export class SynclineClient {
       this.#flushQueued = true;
       queueMicrotask(() => this.#flush());
     }
+  }
+
+  /**
+   * The replica of a document (`namespace:id`): `current`, `subscribe`,
+   * `mutate.<name>(args)`, `status`, `version`. The same object for the same
+   * name until it is closed. See docs/documents.md.
+   */
+  doc<M extends MutatorDefs, S = StateOf<M>>(name: string, options: DocOptions<M>): DocReplica<S, M> {
+    return openDoc<M, S>(this, name, options);
   }
 
   /** Adds a handler for server messages of other areas; return true when handled. */

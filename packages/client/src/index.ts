@@ -10,6 +10,7 @@ export {
   SynclineClient,
   type UserMessageEvent,
 } from './client.js';
+export * from './docs/index.js';
 export { Emitter, type Listener } from './emitter.js';
 export { PresenceChannel, type PresenceChannelEvents } from './presence/presence-channel.js';
 export {

@@ -51,6 +51,31 @@ export const ERROR_CODES = {
     group: 'bad-request',
     description: 'Presence is not enabled in the namespace of this channel (namespace option `presence: true`).',
   },
+  unknown_mutator: {
+    group: 'bad-request',
+    description:
+      'The document namespace has no mutator of that name. The mutation id is used up (a resend is acknowledged as a duplicate); the document is unchanged.',
+  },
+  invalid_args: {
+    group: 'bad-request',
+    description:
+      "The mutation's args failed the mutator's schema (`details.issues`). The mutation id is used up; the document is unchanged.",
+  },
+  mutation_failed: {
+    group: 'bad-request',
+    description:
+      'The mutator threw on the server (its message is in `message`). The mutation id is used up; the document is unchanged.',
+  },
+  schema_violation: {
+    group: 'bad-request',
+    description:
+      "The mutation would leave the document invalid under the namespace's schema (`details.issues`). The mutation id is used up; the document is unchanged.",
+  },
+  mutation_out_of_order: {
+    group: 'bad-request',
+    description:
+      "The mutation id skips ahead of the client's last applied id; `details.expected` is the id the server expects next. Nothing was applied.",
+  },
   unauthorized: { group: 'auth', description: 'The token is missing, malformed, wrongly signed, or not accepted.' },
   token_expired: { group: 'auth', description: 'The token has expired; obtain a new one (`getToken`) and retry.' },
   forbidden: {

@@ -8,6 +8,7 @@ export { ChannelHub, encodePubFrame, type SubscriptionSink } from './channels/ch
 export * from './channels/namespaces.js';
 export { defineConfig, type SynclineConfig } from './config.js';
 export type * from './core.js';
+export * from './docs/index.js';
 export type * from './hooks.js';
 export { requireApiKey } from './http/api-auth.js';
 export { HttpRouter, httpStatusFor, readBody, sendError, sendJson } from './http/router.js';

@@ -23,6 +23,7 @@ import { registerChannelCommands } from './channels/channel-commands.js';
 import { ChannelHub } from './channels/channel-hub.js';
 import { type NamespaceOptions, NamespaceRegistry } from './channels/namespaces.js';
 import type { AnyHandler, CommandHandler, Limits, ServerCore, SessionEvents } from './core.js';
+import { type DocNamespaceOptions, type DocStore, type DocsApi, registerDocs } from './docs/index.js';
 import type { ServerHooks } from './hooks.js';
 import { HttpRouter, sendError, sendJson } from './http/router.js';
 import { serveStatic } from './http/static.js';
@@ -77,6 +78,10 @@ export interface ServerOptions {
   readonly broker?: Broker;
   /** Node id for logs and diagnostics (default random). */
   readonly nodeId?: string;
+  /** Document namespaces (mutators, schema, initial state, op log settings); see docs/documents.md. */
+  readonly docs?: Readonly<Record<string, DocNamespaceOptions>>;
+  /** Document storage (default: SQLite in the server's database). */
+  readonly docStore?: DocStore;
   /** Presence: grace period, update coalescing, store (see docs/presence.md). */
   readonly presence?: PresenceOptions;
   /** SSE and long-polling fallback transports (on by default); see docs/transports.md. */
@@ -110,6 +115,8 @@ export interface SynclineServer {
   ): Promise<{ offset: number; epoch: string; duplicate: boolean }>;
   /** Closes every connection of a user. */
   disconnectUser(user: string, close?: CloseCodeName, reason?: string): number;
+  /** Documents, server side: read and mutate (ordered, persisted and broadcast like a client's mutation). */
+  readonly docs: DocsApi;
   /**
    * Revokes a user: refuses their tokens issued before `before` (default: the
    * start of the next second, i.e. every token issued so far) at connect and
@@ -391,6 +398,11 @@ export function createServer(options: ServerOptions): SynclineServer {
   trim.unref();
 
   const router = new HttpRouter();
+  const docs = registerDocs(core, {
+    namespaces: options.docs ?? {},
+    router,
+    ...(options.docStore ? { store: options.docStore } : {}),
+  });
   if (options.httpTransports?.enabled !== false) {
     const ctx = { nodeId, maxFrameBytes, maxBodyBytes: hardMaxFrameBytes, onConnection: acceptConnection };
     transports.push(new HttpTransports(router, ctx, options.httpTransports));
@@ -467,6 +479,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     httpServer,
     core,
     router,
+    docs,
     listen() {
       return new Promise((resolve, reject) => {
         httpServer.once('error', reject);
@@ -498,6 +511,7 @@ export function createServer(options: ServerOptions): SynclineServer {
         httpServer.closeAllConnections();
       });
       await presence.close();
+      await docs.close();
       await broker.close();
       db.close();
     },

@@ -1,9 +1,11 @@
 import * as v from 'valibot';
 import { CORE_COMMANDS } from './core.js';
+import { DOC_COMMANDS } from './docs.js';
 import { PRESENCE_COMMANDS } from './presence.js';
 
 export * from './common.js';
 export * from './core.js';
+export * from './docs.js';
 export * from './presence.js';
 export * from './server.js';
 
@@ -13,6 +15,7 @@ export * from './server.js';
  */
 export const COMMAND_SCHEMAS = {
   ...CORE_COMMANDS,
+  ...DOC_COMMANDS,
   ...PRESENCE_COMMANDS,
 } as const;
 

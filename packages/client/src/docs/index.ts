@@ -1,0 +1,5 @@
+export { type DocEvents, type DocMutate, type DocOptions, DocReplica, type DocStatus } from './doc-replica.js';
+export { fileStore } from './file-store.js';
+export { indexedDbStore } from './indexeddb-store.js';
+export { openDoc, type StateOf } from './open-doc.js';
+export { memoryStore, type PersistedMutation, type ReplicaRecord, type ReplicaStore } from './replica-store.js';

@@ -1,0 +1,4 @@
+export * from './mutators.js';
+export * from './patches.js';
+export * from './standard-schema.js';
+export * from './transaction.js';

@@ -1,0 +1,380 @@
+import {
+  applyPatches,
+  type DocMutateResult,
+  type DocOp,
+  type DocPatch,
+  type DocSubscribeResult,
+  type MutationMeta,
+  resolveMutator,
+  runMutator,
+  SynclineError,
+  toSynclineError,
+  validateWith,
+} from '@syncline/protocol';
+import type { Logger } from 'pino';
+import type { DocFanout } from './doc-fanout.js';
+import type { DocNamespaces, ResolvedDocNamespace } from './doc-namespaces.js';
+import { type DocStore, DocVersionConflict, type StoredOp } from './doc-store.js';
+
+/** Most ops a catching-up subscriber is sent before a snapshot is cheaper. */
+export const MAX_CATCH_UP_OPS = 5_000;
+
+/** One mutation to apply. */
+export interface MutationInput {
+  readonly name: string;
+  readonly args: unknown;
+  readonly clientId?: string | undefined;
+  readonly mutationId?: number | undefined;
+  readonly userId?: string | undefined;
+}
+
+interface LiveDoc {
+  readonly name: string;
+  readonly ns: ResolvedDocNamespace;
+  loaded: boolean;
+  version: number;
+  state: unknown;
+  snapshotVersion: number;
+  readonly clients: Map<string, number>;
+  tail: Promise<unknown>;
+  jobs: number;
+  idleTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+function unavailable(err: unknown): SynclineError {
+  return new SynclineError('unavailable', 'Document storage is unavailable; nothing was applied.', {
+    cause: err,
+    retryAfterMs: 250,
+  });
+}
+
+function publicOp(op: StoredOp): DocOp {
+  const out: { -readonly [K in keyof DocOp]: DocOp[K] } = { version: op.version, patches: op.patches, ts: op.ts };
+  if (op.clientId !== undefined) out.clientId = op.clientId;
+  if (op.mutationId !== undefined) out.mutationId = op.mutationId;
+  return out;
+}
+
+/**
+ * The authoritative side of documents on one node: loads documents lazily,
+ * applies mutations one at a time per document in arrival order, commits
+ * them through the `DocStore`, publishes the patches, and unloads idle
+ * documents.
+ */
+export class DocEngine {
+  readonly #namespaces: DocNamespaces;
+  readonly #store: DocStore;
+  readonly #fanout: DocFanout;
+  readonly #logger: Logger;
+  readonly #hasSubscribers: (doc: string) => boolean;
+  readonly #docs = new Map<string, LiveDoc>();
+  #closed = false;
+
+  constructor(deps: {
+    namespaces: DocNamespaces;
+    store: DocStore;
+    fanout: DocFanout;
+    logger: Logger;
+    hasSubscribers: (doc: string) => boolean;
+  }) {
+    this.#namespaces = deps.namespaces;
+    this.#store = deps.store;
+    this.#fanout = deps.fanout;
+    this.#logger = deps.logger;
+    this.#hasSubscribers = deps.hasSubscribers;
+  }
+
+  /** Documents in memory. */
+  get loadedCount(): number {
+    return this.#docs.size;
+  }
+
+  /** True when the document is in memory. */
+  isLoaded(doc: string): boolean {
+    return this.#docs.get(doc)?.loaded ?? false;
+  }
+
+  /** Current version and state. */
+  get(doc: string): Promise<{ version: number; state: unknown }> {
+    return this.#enqueue(doc, async (live) => ({ version: live.version, state: live.state }));
+  }
+
+  /**
+   * Subscribes: computes the reply (ops since `version` or a snapshot) and
+   * calls `attach` with it inside the document's queue, so that every later
+   * op is published after it.
+   */
+  subscribe(
+    doc: string,
+    options: { version?: number | undefined; clientId?: string | undefined },
+    attach: (result: DocSubscribeResult) => void,
+  ): Promise<void> {
+    return this.#enqueue(doc, async (live) => {
+      let ops: DocOp[] | undefined;
+      const since = options.version;
+      if (since !== undefined && since <= live.version) {
+        if (since === live.version) ops = [];
+        else {
+          const read = await this.#store.opsSince(doc, since, MAX_CATCH_UP_OPS).catch((err) => {
+            throw unavailable(err);
+          });
+          if (read !== 'too_old') ops = read.map(publicOp);
+        }
+      }
+      const lastMutationId = options.clientId === undefined ? 0 : await this.#lastId(live, options.clientId);
+      attach(
+        ops === undefined
+          ? { version: live.version, snapshot: live.state, lastMutationId }
+          : { version: live.version, ops, lastMutationId },
+      );
+    });
+  }
+
+  /**
+   * Applies one mutation (exactly once per client id + mutation id).
+   * `settle` runs inside the document's queue, before the next mutation
+   * starts, so replies sent from it keep the server order on the wire.
+   */
+  mutate(
+    doc: string,
+    input: MutationInput,
+    settle?: (result: DocMutateResult | undefined, error: unknown) => void,
+  ): Promise<DocMutateResult> {
+    return this.#enqueue(doc, async (live) => {
+      let result: DocMutateResult;
+      try {
+        result = await this.#apply(live, input);
+      } catch (err) {
+        settle?.(undefined, err);
+        throw err;
+      }
+      settle?.(result, undefined);
+      return result;
+    });
+  }
+
+  /** Called when a document loses its last local subscriber. */
+  maybeIdle(doc: string): void {
+    const live = this.#docs.get(doc);
+    if (live) this.#scheduleIdle(live);
+  }
+
+  /** Waits for queued work and drops every document from memory. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const tails = [...this.#docs.values()].map((d) => d.tail);
+    await Promise.allSettled(tails);
+    for (const d of this.#docs.values()) if (d.idleTimer) clearTimeout(d.idleTimer);
+    this.#docs.clear();
+  }
+
+  // ---------------------------------------------------------------------------
+
+  #enqueue<T>(doc: string, fn: (live: LiveDoc) => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new SynclineError('server_draining', 'The server is closing.'));
+    let live = this.#docs.get(doc);
+    if (!live) {
+      const ns = this.#namespaces.forDoc(doc);
+      live = {
+        name: doc,
+        ns,
+        loaded: false,
+        version: 0,
+        state: undefined,
+        snapshotVersion: 0,
+        clients: new Map(),
+        tail: Promise.resolve(),
+        jobs: 0,
+        idleTimer: undefined,
+      };
+      this.#docs.set(doc, live);
+    }
+    const d = live;
+    d.jobs++;
+    if (d.idleTimer) {
+      clearTimeout(d.idleTimer);
+      d.idleTimer = undefined;
+    }
+    const run = async (): Promise<T> => {
+      try {
+        if (!d.loaded) await this.#load(d);
+        return await fn(d);
+      } finally {
+        d.jobs--;
+        this.#scheduleIdle(d);
+      }
+    };
+    const p = d.tail.then(run, run);
+    d.tail = p.catch(() => undefined);
+    return p;
+  }
+
+  async #load(live: LiveDoc): Promise<void> {
+    let loaded: Awaited<ReturnType<DocStore['load']>>;
+    try {
+      loaded = await this.#store.load(live.name);
+    } catch (err) {
+      this.#logger.warn({ err, doc: live.name }, 'document load failed');
+      throw unavailable(err);
+    }
+    let state = loaded.snapshot ? loaded.snapshot.state : live.ns.initialState(live.name);
+    for (const op of loaded.ops) state = applyPatches(state, op.patches);
+    live.state = state;
+    live.version = loaded.version;
+    live.snapshotVersion = loaded.snapshot?.version ?? 0;
+    live.clients.clear();
+    live.loaded = true;
+  }
+
+  async #lastId(live: LiveDoc, clientId: string): Promise<number> {
+    const known = live.clients.get(clientId);
+    if (known !== undefined) return known;
+    let last: number;
+    try {
+      last = await this.#store.lastMutationId(live.name, clientId);
+    } catch (err) {
+      throw unavailable(err);
+    }
+    if (live.clients.size > 10_000) live.clients.clear();
+    live.clients.set(clientId, last);
+    return last;
+  }
+
+  async #apply(live: LiveDoc, input: MutationInput): Promise<DocMutateResult> {
+    const { clientId, mutationId } = input;
+    const tracked = clientId !== undefined && mutationId !== undefined;
+    if (tracked) {
+      const last = await this.#lastId(live, clientId);
+      if (mutationId <= last) return { version: live.version, duplicate: true };
+      if (mutationId > last + 1) {
+        throw new SynclineError(
+          'mutation_out_of_order',
+          `Mutation ${mutationId} of client ${clientId} skips ahead; expected ${last + 1}.`,
+          { details: { expected: last + 1, got: mutationId } },
+        );
+      }
+    }
+    const ts = Date.now();
+    const outcome = await this.#run(live, input, ts);
+    if (outcome instanceof SynclineError) {
+      if (tracked) {
+        try {
+          await this.#store.advanceClient(live.name, clientId, mutationId);
+        } catch (err) {
+          throw unavailable(err);
+        }
+        live.clients.set(clientId, mutationId);
+      }
+      throw outcome;
+    }
+    const version = live.version + 1;
+    const snapshotDue = version - live.snapshotVersion >= live.ns.snapshotEvery;
+    try {
+      await this.#store.commit({
+        doc: live.name,
+        version,
+        patches: outcome.patches,
+        ts,
+        ...(tracked ? { clientId, mutationId } : {}),
+        ...(input.userId === undefined ? {} : { userId: input.userId }),
+        ...(snapshotDue ? { snapshot: outcome.state } : {}),
+      });
+    } catch (err) {
+      // Another writer (or a failed write) makes the memory copy suspect: reload next time.
+      if (err instanceof DocVersionConflict) live.loaded = false;
+      this.#logger.warn({ err, doc: live.name }, 'document commit failed');
+      throw unavailable(err);
+    }
+    live.version = version;
+    live.state = outcome.state;
+    if (tracked) live.clients.set(clientId, mutationId);
+    if (snapshotDue) {
+      live.snapshotVersion = version;
+      const upTo = version - live.ns.opLogRetention;
+      if (upTo > 0) {
+        await this.#store.compact(live.name, upTo).catch((err: unknown) => {
+          this.#logger.warn({ err, doc: live.name }, 'document compaction failed');
+        });
+      }
+    }
+    this.#fanout.publish({
+      type: 'doc.patch',
+      doc: live.name,
+      version,
+      patches: outcome.patches,
+      ts,
+      ...(tracked ? { clientId, mutationId } : {}),
+    });
+    return { version };
+  }
+
+  /** Runs the mutator and the schema; a permanent failure comes back as an error value. */
+  async #run(
+    live: LiveDoc,
+    input: MutationInput,
+    ts: number,
+  ): Promise<{ state: unknown; patches: DocPatch[] } | SynclineError> {
+    const mutator = resolveMutator(live.ns.mutators, input.name);
+    if (!mutator) {
+      return new SynclineError('unknown_mutator', `No mutator "${input.name.slice(0, 100)}" in "${live.ns.name}".`);
+    }
+    let args = input.args;
+    if (mutator.args) {
+      const check = await validateWith(mutator.args, args);
+      if (!check.ok) {
+        return new SynclineError('invalid_args', `Invalid args for "${input.name}": ${check.issues[0]?.message}`, {
+          details: { issues: check.issues },
+        });
+      }
+      args = check.value;
+    }
+    const meta: MutationMeta = {
+      doc: live.name,
+      clientId: input.clientId,
+      mutationId: input.mutationId,
+      userId: input.userId,
+      timestamp: ts,
+      location: 'server',
+    };
+    let patches: DocPatch[];
+    try {
+      // Round-trip through JSON so memory, storage and every replica hold the same values.
+      const raw = runMutator(live.state, mutator.run, args, meta).patches;
+      patches = JSON.parse(JSON.stringify(raw)) as DocPatch[];
+    } catch (err) {
+      const e = toSynclineError(err);
+      return new SynclineError('mutation_failed', `Mutator "${input.name}" failed: ${e.message}`);
+    }
+    if (patches.length === 0) return { state: live.state, patches };
+    let state: unknown;
+    try {
+      state = applyPatches(live.state, patches);
+    } catch (err) {
+      return new SynclineError('mutation_failed', `Mutator "${input.name}" produced a change that is not JSON.`, {
+        cause: err,
+      });
+    }
+    if (live.ns.schema) {
+      const check = await validateWith(live.ns.schema, state);
+      if (!check.ok) {
+        return new SynclineError(
+          'schema_violation',
+          `Mutation "${input.name}" breaks the document schema: ${check.issues[0]?.path || '(root)'}: ${check.issues[0]?.message}`,
+          { details: { issues: check.issues } },
+        );
+      }
+    }
+    return { state, patches };
+  }
+
+  #scheduleIdle(live: LiveDoc): void {
+    if (live.jobs > 0 || live.idleTimer || this.#closed || this.#hasSubscribers(live.name)) return;
+    live.idleTimer = setTimeout(() => {
+      live.idleTimer = undefined;
+      if (live.jobs === 0 && !this.#hasSubscribers(live.name) && this.#docs.get(live.name) === live) {
+        this.#docs.delete(live.name);
+      }
+    }, live.ns.idleUnloadMs);
+    live.idleTimer.unref?.();
+  }
+}

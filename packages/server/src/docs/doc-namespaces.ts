@@ -1,0 +1,79 @@
+import { type MutatorDefs, parseName, type StandardSchemaV1, SynclineError } from '@syncline/protocol';
+
+/** Options of one document namespace (`ServerOptions.docs[namespace]`). */
+export interface DocNamespaceOptions {
+  /** The namespace's mutators (`defineMutators`), shared with the clients. */
+  readonly mutators: MutatorDefs;
+  /** Schema of the whole document (Standard Schema), checked after every mutation. */
+  readonly schema?: StandardSchemaV1;
+  /** State of a document never written: a JSON object, or a function of the document name. Default `{}`. */
+  readonly initialState?: unknown;
+  /** Store a snapshot every this many versions (default 100). */
+  readonly snapshotEvery?: number;
+  /**
+   * Ops kept in the log behind the latest version, for clients catching up
+   * (default 1,000). Older ops are compacted away when a snapshot is stored;
+   * a client further behind gets a snapshot.
+   */
+  readonly opLogRetention?: number;
+  /** Unload a document from memory after this long without subscribers or mutations (default 60 s). */
+  readonly idleUnloadMs?: number;
+}
+
+/** A namespace with defaults applied. */
+export interface ResolvedDocNamespace {
+  readonly name: string;
+  readonly mutators: MutatorDefs;
+  readonly schema: StandardSchemaV1 | undefined;
+  readonly initialState: (doc: string) => unknown;
+  readonly snapshotEvery: number;
+  readonly opLogRetention: number;
+  readonly idleUnloadMs: number;
+}
+
+/** Default namespace settings. */
+export const DOC_DEFAULTS = { snapshotEvery: 100, opLogRetention: 1_000, idleUnloadMs: 60_000 } as const;
+
+function positive(v: number | undefined, fallback: number, what: string): number {
+  if (v === undefined) return fallback;
+  if (!Number.isInteger(v) || v < 1) throw new TypeError(`${what} must be a positive integer.`);
+  return v;
+}
+
+/** The document namespaces of a server. */
+export class DocNamespaces {
+  readonly #byName = new Map<string, ResolvedDocNamespace>();
+
+  constructor(options: Readonly<Record<string, DocNamespaceOptions>>) {
+    for (const [name, o] of Object.entries(options)) {
+      if (!o || typeof o.mutators !== 'object') throw new TypeError(`Document namespace "${name}" needs mutators.`);
+      const init = o.initialState;
+      this.#byName.set(name, {
+        name,
+        mutators: o.mutators,
+        schema: o.schema,
+        initialState:
+          typeof init === 'function'
+            ? (doc) => (init as (doc: string) => unknown)(doc)
+            : () => structuredClone(init === undefined ? {} : init),
+        snapshotEvery: positive(o.snapshotEvery, DOC_DEFAULTS.snapshotEvery, 'snapshotEvery'),
+        opLogRetention: positive(o.opLogRetention, DOC_DEFAULTS.opLogRetention, 'opLogRetention'),
+        idleUnloadMs: positive(o.idleUnloadMs, DOC_DEFAULTS.idleUnloadMs, 'idleUnloadMs'),
+      });
+    }
+  }
+
+  /** Number of namespaces. */
+  get size(): number {
+    return this.#byName.size;
+  }
+
+  /** The namespace of a document name; throws `bad_channel` or `unknown_namespace`. */
+  forDoc(doc: string): ResolvedDocNamespace {
+    const parsed = parseName(doc);
+    if (!parsed) throw new SynclineError('bad_channel', `Malformed document name "${doc.slice(0, 80)}".`);
+    const ns = this.#byName.get(parsed.namespace);
+    if (!ns) throw new SynclineError('unknown_namespace', `No document namespace "${parsed.namespace}".`);
+    return ns;
+  }
+}

@@ -1,0 +1,86 @@
+import type { DocOp, DocPatch } from '@syncline/protocol';
+
+/** An op as the store keeps it (a `DocOp` plus the user that made it). */
+export interface StoredOp extends DocOp {
+  readonly userId?: string;
+}
+
+/** What `DocStore.load` returns. */
+export interface LoadedDocument {
+  /** Current version (0 for a document never written). */
+  readonly version: number;
+  /** Latest snapshot, if one was stored. */
+  readonly snapshot: { readonly version: number; readonly state: unknown } | undefined;
+  /** Every op after the snapshot's version (or after 0), ascending, up to `version`. */
+  readonly ops: readonly StoredOp[];
+}
+
+/** One successful mutation to commit. */
+export interface CommitInput {
+  readonly doc: string;
+  /** The new version; the store's current version must be `version - 1`. */
+  readonly version: number;
+  readonly patches: readonly DocPatch[];
+  readonly ts: number;
+  readonly clientId?: string;
+  readonly mutationId?: number;
+  readonly userId?: string;
+  /** The full state at `version`, when a snapshot is due. */
+  readonly snapshot?: unknown;
+}
+
+/**
+ * Storage of documents: op log, snapshots, versions and the last mutation id
+ * of each client. Every method is async so that network databases can
+ * implement it.
+ *
+ * Contract:
+ * - One writer per document at a time is the caller's duty (the embedded
+ *   server serializes per document; a cluster holds a lease or row lock).
+ *   `commit` still guards against lost updates: it rejects with
+ *   `DocVersionConflict` when the stored version is not `version - 1`, and
+ *   stores nothing.
+ * - `commit` is atomic: the op, the new version, the snapshot (when given)
+ *   and the client's last mutation id are all stored, or none is.
+ * - `advanceClient` stores only the client's last mutation id (a mutation
+ *   rejected for good); it never lowers an id.
+ * - Any other failure rejects (the caller treats it as temporary: nothing
+ *   is applied and the mutation id is not used up).
+ * - Ops are never rewritten; `compact` only deletes ops that a stored
+ *   snapshot already covers, so `load` always has what it needs.
+ */
+export interface DocStore {
+  /** Snapshot + version + ops after the snapshot. A document never written has version 0. */
+  load(doc: string): Promise<LoadedDocument>;
+  /** Commits one mutation atomically with the client's last mutation id. */
+  commit(input: CommitInput): Promise<void>;
+  /** Records a permanently failed mutation: advances the client's last id only. */
+  advanceClient(doc: string, clientId: string, mutationId: number): Promise<void>;
+  /** The client's last applied (or permanently rejected) mutation id; 0 when unknown. */
+  lastMutationId(doc: string, clientId: string): Promise<number>;
+  /**
+   * Ops after `version` (exclusive) up to the latest, at most `limit`.
+   * `'too_old'` when the log no longer reaches back to `version + 1` or more
+   * than `limit` ops would be needed (send a snapshot instead).
+   */
+  opsSince(doc: string, version: number, limit: number): Promise<StoredOp[] | 'too_old'>;
+  /**
+   * Deletes ops with version `<= upTo` that the latest snapshot covers
+   * (never past it). Resolves with the number of ops removed.
+   */
+  compact(doc: string, upTo: number): Promise<number>;
+  /** Releases resources (the embedded store leaves the shared database open). */
+  close(): Promise<void>;
+}
+
+/** Raised by `DocStore.commit` when another writer moved the document on. */
+export class DocVersionConflict extends Error {
+  override readonly name = 'DocVersionConflict';
+  constructor(
+    readonly doc: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`Document "${doc}" is at version ${actual}, expected ${expected}.`);
+  }
+}

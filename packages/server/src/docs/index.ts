@@ -1,0 +1,15 @@
+export { DocEngine, MAX_CATCH_UP_OPS, type MutationInput } from './doc-engine.js';
+export { type DocFanout, type DocPatchListener, LocalDocFanout } from './doc-fanout.js';
+export { MAX_MUTATE_BODY_BYTES, registerDocRoutes } from './doc-http.js';
+export { DOC_DEFAULTS, type DocNamespaceOptions, DocNamespaces, type ResolvedDocNamespace } from './doc-namespaces.js';
+export {
+  type CommitInput,
+  type DocStore,
+  DocVersionConflict,
+  type LoadedDocument,
+  type StoredOp,
+} from './doc-store.js';
+export { DocSubscribers } from './doc-subscribers.js';
+export type { DocsApi, ServerMutateOptions } from './docs-api.js';
+export { type RegisterDocsOptions, registerDocs } from './register-docs.js';
+export { SqliteDocStore } from './sqlite-doc-store.js';

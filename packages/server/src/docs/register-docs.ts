@@ -1,0 +1,139 @@
+import { SynclineError, toSynclineError } from '@syncline/protocol';
+import type { ServerCore } from '../core.js';
+import type { HttpRouter } from '../http/router.js';
+import { forbidden, REPLIED } from '../session/session.js';
+import { DocEngine } from './doc-engine.js';
+import { type DocFanout, LocalDocFanout } from './doc-fanout.js';
+import { registerDocRoutes } from './doc-http.js';
+import { type DocNamespaceOptions, DocNamespaces } from './doc-namespaces.js';
+import type { DocStore } from './doc-store.js';
+import { DocSubscribers, sessionDocs } from './doc-subscribers.js';
+import type { DocsApi } from './docs-api.js';
+import { SqliteDocStore } from './sqlite-doc-store.js';
+
+/** Options of `registerDocs`. */
+export interface RegisterDocsOptions {
+  /** Document namespaces and their options. */
+  readonly namespaces: Readonly<Record<string, DocNamespaceOptions>>;
+  /** Router for the HTTP API routes (`GET /v1/docs/:name`, `POST /v1/docs/:name/mutate`). */
+  readonly router?: HttpRouter;
+  /** Document storage (default: SQLite in the server's database). */
+  readonly store?: DocStore;
+  /** Fan-out between nodes (default: in process). */
+  readonly fanout?: DocFanout;
+  /** Documents one connection may subscribe to (default 512). */
+  readonly maxDocsPerConnection?: number;
+}
+
+/**
+ * Enables documents on a server: registers `doc.subscribe`,
+ * `doc.unsubscribe` and `doc.mutate`, the HTTP routes, and returns the
+ * server-side API.
+ */
+export function registerDocs(core: ServerCore, options: RegisterDocsOptions): DocsApi {
+  const namespaces = new DocNamespaces(options.namespaces);
+  const store = options.store ?? new SqliteDocStore(core.db);
+  const fanout =
+    options.fanout ?? new LocalDocFanout((err, doc) => core.logger.error({ err, doc }, 'document delivery failed'));
+  const maxDocs = options.maxDocsPerConnection ?? 512;
+  let engine: DocEngine | undefined;
+  const subscribers = new DocSubscribers(fanout, (doc) => engine?.maybeIdle(doc));
+  engine = new DocEngine({
+    namespaces,
+    store,
+    fanout,
+    logger: core.logger,
+    hasSubscribers: (doc) => subscribers.count(doc) > 0,
+  });
+  const docs = engine;
+
+  core.command('doc.subscribe', async (session, cmd) => {
+    namespaces.forDoc(cmd.doc);
+    if (!session.principal?.can.allows('read', cmd.doc)) throw forbidden('read', cmd.doc);
+    if (subscribers.has(cmd.doc, session)) {
+      throw new SynclineError('already_subscribed', `Already subscribed to "${cmd.doc}".`);
+    }
+    if (sessionDocs(session).size >= maxDocs) {
+      throw new SynclineError('limit_exceeded', `A connection may subscribe to at most ${maxDocs} documents.`, {
+        details: { limit: 'maxDocsPerConnection', value: maxDocs },
+      });
+    }
+    await docs.subscribe(cmd.doc, { version: cmd.version, clientId: cmd.clientId }, (result) => {
+      if (session.closed) return;
+      session.reply(cmd.id, result);
+      subscribers.add(cmd.doc, session);
+    });
+    return REPLIED;
+  });
+
+  core.command('doc.unsubscribe', (session, cmd) => {
+    if (!subscribers.remove(cmd.doc, session)) {
+      throw new SynclineError('not_subscribed', `Not subscribed to "${cmd.doc}".`);
+    }
+    return {};
+  });
+
+  core.command('doc.mutate', (session, cmd) => {
+    namespaces.forDoc(cmd.doc);
+    if (!session.principal?.can.allows('mutate', cmd.doc)) throw forbidden('mutate', cmd.doc);
+    let settled = false;
+    const input = {
+      name: cmd.name,
+      args: cmd.args,
+      clientId: cmd.clientId,
+      mutationId: cmd.mutationId,
+      userId: session.user,
+    };
+    // The reply goes out inside the document's queue: replies and patches keep the server order.
+    return docs
+      .mutate(cmd.doc, input, (result, error) => {
+        settled = true;
+        if (error === undefined) {
+          session.reply(cmd.id, result);
+          return;
+        }
+        const e = toSynclineError(error);
+        if (e.code === 'internal') core.logger.error({ err: error, doc: cmd.doc }, 'mutation failed');
+        session.replyError(cmd.id, e);
+      })
+      .then(
+        () => REPLIED,
+        (err: unknown) => {
+          if (settled) return REPLIED;
+          throw err;
+        },
+      );
+  });
+
+  core.sessionEvents.closed.add((session) => subscribers.removeSession(session));
+  core.sessionEvents.refreshed.add((session) => {
+    for (const doc of [...sessionDocs(session)]) {
+      if (session.principal?.can.allows('read', doc)) continue;
+      subscribers.remove(doc, session);
+      session.send({
+        type: 'doc.unsubscribed',
+        doc,
+        code: 'forbidden',
+        message: 'The new token does not allow reading it.',
+      });
+    }
+  });
+
+  const api: DocsApi = {
+    get: async (doc) => docs.get(doc),
+    mutate: async (doc, mutator, args, o = {}) =>
+      docs.mutate(doc, { name: mutator, args, clientId: o.clientId, mutationId: o.mutationId, userId: o.userId }),
+    store,
+    get loadedCount() {
+      return docs.loadedCount;
+    },
+    subscriberCount: (doc) => subscribers.count(doc),
+    async close() {
+      await docs.close();
+      await fanout.close();
+      await store.close();
+    },
+  };
+  if (options.router) registerDocRoutes(options.router, api, () => core.apiKey);
+  return api;
+}

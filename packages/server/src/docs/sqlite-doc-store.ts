@@ -1,0 +1,153 @@
+import type { DocPatch } from '@syncline/protocol';
+import { migrate, type SqliteDatabase } from '../storage/sqlite.js';
+import {
+  type CommitInput,
+  type DocStore,
+  DocVersionConflict,
+  type LoadedDocument,
+  type StoredOp,
+} from './doc-store.js';
+
+const MIGRATION = `
+CREATE TABLE doc_heads (doc TEXT PRIMARY KEY, version INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE doc_snapshots (doc TEXT PRIMARY KEY, version INTEGER NOT NULL, state TEXT NOT NULL, ts INTEGER NOT NULL);
+CREATE TABLE doc_ops (
+  doc TEXT NOT NULL, version INTEGER NOT NULL, patches TEXT NOT NULL,
+  client_id TEXT, mutation_id INTEGER, user_id TEXT, ts INTEGER NOT NULL,
+  PRIMARY KEY (doc, version)
+) WITHOUT ROWID;
+CREATE TABLE doc_clients (
+  doc TEXT NOT NULL, client_id TEXT NOT NULL, last_mutation_id INTEGER NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (doc, client_id)
+) WITHOUT ROWID;
+`;
+
+interface OpRow {
+  version: number;
+  patches: string;
+  client_id: string | null;
+  mutation_id: number | null;
+  user_id: string | null;
+  ts: number;
+}
+
+function toOp(r: OpRow): StoredOp {
+  const op: { -readonly [K in keyof StoredOp]: StoredOp[K] } = {
+    version: r.version,
+    patches: JSON.parse(r.patches) as DocPatch[],
+    ts: r.ts,
+  };
+  if (r.client_id !== null) op.clientId = r.client_id;
+  if (r.mutation_id !== null) op.mutationId = r.mutation_id;
+  if (r.user_id !== null) op.userId = r.user_id;
+  return op;
+}
+
+/**
+ * The embedded `DocStore` on the server's SQLite database (better-sqlite3).
+ * Every call runs synchronously inside a transaction; the promise API is for
+ * interchangeability with network stores.
+ */
+export class SqliteDocStore implements DocStore {
+  readonly #db: SqliteDatabase;
+  readonly #stmts;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+    migrate(db, 'docs-1', MIGRATION);
+    this.#stmts = {
+      head: db.prepare<[string], { version: number }>('SELECT version FROM doc_heads WHERE doc = ?'),
+      setHead: db.prepare(
+        'INSERT INTO doc_heads (doc, version, updated_at) VALUES (?, ?, ?) ON CONFLICT(doc) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at',
+      ),
+      snapshot: db.prepare<[string], { version: number; state: string }>(
+        'SELECT version, state FROM doc_snapshots WHERE doc = ?',
+      ),
+      setSnapshot: db.prepare(
+        'INSERT INTO doc_snapshots (doc, version, state, ts) VALUES (?, ?, ?, ?) ON CONFLICT(doc) DO UPDATE SET version = excluded.version, state = excluded.state, ts = excluded.ts',
+      ),
+      insertOp: db.prepare(
+        'INSERT INTO doc_ops (doc, version, patches, client_id, mutation_id, user_id, ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      opsAfter: db.prepare<[string, number, number], OpRow>(
+        'SELECT version, patches, client_id, mutation_id, user_id, ts FROM doc_ops WHERE doc = ? AND version > ? ORDER BY version LIMIT ?',
+      ),
+      minOp: db.prepare<[string], { m: number | null }>('SELECT MIN(version) AS m FROM doc_ops WHERE doc = ?'),
+      deleteOps: db.prepare('DELETE FROM doc_ops WHERE doc = ? AND version <= ?'),
+      client: db.prepare<[string, string], { last_mutation_id: number }>(
+        'SELECT last_mutation_id FROM doc_clients WHERE doc = ? AND client_id = ?',
+      ),
+      setClient: db.prepare(
+        'INSERT INTO doc_clients (doc, client_id, last_mutation_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(doc, client_id) DO UPDATE SET last_mutation_id = MAX(last_mutation_id, excluded.last_mutation_id), updated_at = excluded.updated_at',
+      ),
+    };
+  }
+
+  #version(doc: string): number {
+    return this.#stmts.head.get(doc)?.version ?? 0;
+  }
+
+  async load(doc: string): Promise<LoadedDocument> {
+    return this.#db.transaction(() => {
+      const version = this.#version(doc);
+      const snap = this.#stmts.snapshot.get(doc);
+      const snapshot = snap ? { version: snap.version, state: JSON.parse(snap.state) as unknown } : undefined;
+      const ops = this.#stmts.opsAfter.all(doc, snapshot?.version ?? 0, Number.MAX_SAFE_INTEGER).map(toOp);
+      return { version, snapshot, ops };
+    })();
+  }
+
+  async commit(input: CommitInput): Promise<void> {
+    this.#db.transaction(() => {
+      const current = this.#version(input.doc);
+      if (current !== input.version - 1) throw new DocVersionConflict(input.doc, input.version - 1, current);
+      this.#stmts.insertOp.run(
+        input.doc,
+        input.version,
+        JSON.stringify(input.patches),
+        input.clientId ?? null,
+        input.mutationId ?? null,
+        input.userId ?? null,
+        input.ts,
+      );
+      this.#stmts.setHead.run(input.doc, input.version, input.ts);
+      if (input.snapshot !== undefined) {
+        this.#stmts.setSnapshot.run(input.doc, input.version, JSON.stringify(input.snapshot), input.ts);
+      }
+      if (input.clientId !== undefined && input.mutationId !== undefined) {
+        this.#stmts.setClient.run(input.doc, input.clientId, input.mutationId, input.ts);
+      }
+    })();
+  }
+
+  async advanceClient(doc: string, clientId: string, mutationId: number): Promise<void> {
+    this.#stmts.setClient.run(doc, clientId, mutationId, Date.now());
+  }
+
+  async lastMutationId(doc: string, clientId: string): Promise<number> {
+    return this.#stmts.client.get(doc, clientId)?.last_mutation_id ?? 0;
+  }
+
+  async opsSince(doc: string, version: number, limit: number): Promise<StoredOp[] | 'too_old'> {
+    return this.#db.transaction(() => {
+      const head = this.#version(doc);
+      if (version > head || head - version > limit) return 'too_old' as const;
+      if (version === head) return [];
+      const min = this.#stmts.minOp.get(doc)?.m ?? null;
+      if (min === null || min > version + 1) return 'too_old' as const;
+      return this.#stmts.opsAfter.all(doc, version, limit).map(toOp);
+    })();
+  }
+
+  async compact(doc: string, upTo: number): Promise<number> {
+    return this.#db.transaction(() => {
+      const snap = this.#stmts.snapshot.get(doc);
+      if (!snap) return 0;
+      return this.#stmts.deleteOps.run(doc, Math.min(upTo, snap.version)).changes;
+    })();
+  }
+
+  async close(): Promise<void> {
+    // The database belongs to the server; nothing of ours to release.
+  }
+}

@@ -1,0 +1,111 @@
+import { type ClientOptions, type DocReplica, type TransportFactory, websocketTransport } from '@syncline/client';
+import type { SynclineServer } from '@syncline/server';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { prng, type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
+import { client, startServer, tempDir, waitFor } from './helpers.js';
+
+type Replica = DocReplica<TestState, typeof testMutators>;
+
+const CLIENTS = 6;
+const MUTATIONS_PER_CLIENT = 40;
+const MAX_DELAY_MS = 15;
+
+/** The real WebSocket transport with random, order-preserving delays in both directions. */
+function delayedTransport(rng: () => number): TransportFactory {
+  const inner = websocketTransport(WebSocket as unknown as ClientOptions['WebSocket'] & object);
+  return async (url, events) => {
+    let inAt = 0;
+    let outAt = 0;
+    const later = (at: number, fn: () => void): number => {
+      const when = Math.max(at, Date.now() + rng() * MAX_DELAY_MS);
+      setTimeout(fn, when - Date.now());
+      return when;
+    };
+    const t = await inner(url, {
+      onOpen: () => {
+        inAt = later(inAt, () => events.onOpen());
+      },
+      onFrame: (f) => {
+        inAt = later(inAt, () => events.onFrame(f));
+      },
+      onClose: (code, reason) => {
+        inAt = later(inAt, () => events.onClose(code, reason));
+      },
+    });
+    return {
+      name: 'delayed-websocket',
+      send(frame) {
+        outAt = later(outAt, () => t.send(frame));
+      },
+      close(code, reason) {
+        t.close(code, reason);
+      },
+    };
+  };
+}
+
+describe('document convergence (seeded)', () => {
+  it('converges with random delays, dropped connections and a server restart', async () => {
+    const seed = Number(process.env.SYNCLINE_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    console.log(`docs convergence seed: ${seed} (replay with SYNCLINE_SEED=${seed})`);
+    const rng = prng(seed);
+    const database = `${tempDir()}/docs.db`;
+    const docs = { conv: testDocNamespace({ snapshotEvery: 25, opLogRetention: 50 }) };
+    let server: SynclineServer = await startServer({ docs, database });
+    const port = server.port;
+
+    const users = Array.from({ length: CLIENTS }, (_, i) => `u${i}`);
+    const clients = await Promise.all(
+      users.map((u) =>
+        client(server, u, { transport: delayedTransport(rng), reconnect: { minDelayMs: 10, maxDelayMs: 150 } }),
+      ),
+    );
+    const replicas = clients.map((c) => c.doc('conv:doc', { mutators: testMutators }) as Replica);
+
+    const expected = { count: 0, tally: {} as Record<string, number>, items: new Set<string>() };
+    const confirmations: Promise<unknown>[] = [];
+    const total = CLIENTS * MUTATIONS_PER_CLIENT;
+    let restarted = false;
+    for (let n = 0; n < total; n++) {
+      const i = Math.floor(rng() * CLIENTS);
+      const r = replicas[i] as Replica;
+      const user = users[i] as string;
+      const kind = rng();
+      if (kind < 0.4) {
+        expected.count += 1;
+        confirmations.push(r.mutate.increment({}));
+      } else if (kind < 0.7) {
+        expected.tally[user] = (expected.tally[user] ?? 0) + 1;
+        confirmations.push(r.mutate.tally({ key: user }));
+      } else {
+        const id = `${user}-${n}`;
+        expected.items.add(id);
+        confirmations.push(r.mutate.addItem({ id, text: `item ${n}` }));
+      }
+      const chaos = rng();
+      if (chaos < 0.04) server.disconnectUser(users[Math.floor(rng() * CLIENTS)] as string);
+      if (!restarted && n === Math.floor(total / 2)) {
+        restarted = true;
+        await server.close();
+        server = await startServer({ docs, database, port });
+      }
+      if (rng() < 0.3) await new Promise((res) => setTimeout(res, rng() * 10));
+    }
+    await Promise.all(confirmations);
+
+    const final = await server.docs.get('conv:doc');
+    await waitFor(
+      () => replicas.every((r) => r.status === 'synced' && r.version === final.version),
+      20_000,
+      'every replica synced at the server version',
+    );
+    const state = final.state as TestState;
+    for (const r of replicas) expect(r.current).toEqual(state);
+    // Every acknowledged mutation applied exactly once.
+    expect(state.count).toBe(expected.count);
+    expect(state.tally).toEqual(expected.tally);
+    expect(state.items.map((x) => x.id).sort()).toEqual([...expected.items].sort());
+    expect(state.items.length).toBe(expected.items.size);
+  });
+});
