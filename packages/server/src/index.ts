@@ -11,6 +11,8 @@ export type * from './core.js';
 export * from './docs/index.js';
 export type * from './hooks.js';
 export { requireApiKey } from './http/api-auth.js';
+export { buildOpenApi } from './http/api-openapi.js';
+export { type ApiContext, type ApiRoute, apiRoutes, HTTP_API_PREFIX, type HttpApiOptions } from './http/api-routes.js';
 export { HttpRouter, httpStatusFor, readBody, sendError, sendJson } from './http/router.js';
 export { MeteredBroker } from './metrics/metered-broker.js';
 export { type MetricSources, ServerMetrics } from './metrics/metrics.js';

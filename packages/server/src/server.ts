@@ -25,6 +25,7 @@ import { type NamespaceOptions, NamespaceRegistry } from './channels/namespaces.
 import type { AnyHandler, CommandHandler, Limits, ServerCore, SessionEvents } from './core.js';
 import { type DocNamespaceOptions, type DocStore, type DocsApi, registerDocs } from './docs/index.js';
 import type { ServerHooks } from './hooks.js';
+import { registerHttpApi } from './http/api-routes.js';
 import { HttpRouter, sendError, sendJson } from './http/router.js';
 import { serveStatic } from './http/static.js';
 import { MeteredBroker } from './metrics/metered-broker.js';
@@ -558,5 +559,6 @@ export function createServer(options: ServerOptions): SynclineServer {
     presence,
   };
   void CLOSE_CODES;
+  registerHttpApi(server, { maxBodyBytes: maxFrameBytes });
   return server;
 }

@@ -1,0 +1,182 @@
+import { MAX_NAME_LENGTH } from '@syncline/protocol';
+import * as v from 'valibot';
+
+/**
+ * Valibot schemas of the HTTP API: request bodies and query strings are
+ * validated with them, and the OpenAPI document is generated from them, so
+ * the two cannot drift apart.
+ */
+
+/** A channel name `namespace:name` (its syntax and namespace are checked after parsing). */
+export const ApiChannel = v.pipe(
+  v.string(),
+  v.minLength(3),
+  v.maxLength(MAX_NAME_LENGTH),
+  v.description('Channel name `namespace:name`.'),
+);
+
+/** A user id (the `sub` of their tokens). */
+export const ApiUser = v.pipe(v.string(), v.minLength(1), v.maxLength(200), v.description('User id (token `sub`).'));
+
+/** Idempotency key of a publication. */
+export const ApiIdempotencyKey = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.maxLength(128),
+  v.description('Idempotency key: a resend with the same key within the history window is not published again.'),
+);
+
+const Offset = v.pipe(v.number(), v.integer(), v.minValue(0));
+const Count = v.pipe(v.number(), v.integer(), v.minValue(0));
+const Timestamp = v.pipe(v.number(), v.integer(), v.description('Milliseconds since the Unix epoch.'));
+
+/** `POST /v1/publish` body. */
+export const PublishBody = v.strictObject({
+  channel: ApiChannel,
+  data: v.pipe(v.unknown(), v.description('Any JSON value.')),
+  key: v.optional(ApiIdempotencyKey),
+});
+
+/** Most publications in one batch. */
+export const MAX_BATCH_PUBLICATIONS = 100;
+
+/** `POST /v1/publish/batch` body. */
+export const BatchPublishBody = v.strictObject({
+  publications: v.pipe(v.array(PublishBody), v.minLength(1), v.maxLength(MAX_BATCH_PUBLICATIONS)),
+});
+
+/** `POST /v1/users/{user}/disconnect` body (may be empty). */
+export const DisconnectBody = v.strictObject({
+  reconnect: v.optional(
+    v.pipe(
+      v.boolean(),
+      v.description('false: also revoke the user, so reconnecting needs a token issued after now (default true).'),
+    ),
+  ),
+  reason: v.optional(v.pipe(v.string(), v.maxLength(120))),
+});
+
+/** `POST /v1/users/{user}/revoke` body (may be empty). */
+export const RevokeBody = v.strictObject({
+  before: v.optional(
+    v.pipe(
+      Timestamp,
+      v.minValue(0),
+      v.description('Refuse tokens issued before this time (default: every token issued up to now).'),
+    ),
+  ),
+  reason: v.optional(v.pipe(v.string(), v.maxLength(120))),
+});
+
+/** `POST /v1/users/{user}/messages` body. */
+export const UserMessageBody = v.strictObject({
+  data: v.pipe(v.unknown(), v.description('Any JSON value, delivered as a `message` push.')),
+});
+
+const DigitsQuery = v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'Expected a non-negative integer.'));
+
+/** `GET /v1/channels/{channel}/history` query. */
+export const HistoryQuery = v.strictObject({
+  since: v.optional(
+    v.pipe(DigitsQuery, v.description('Return publications after this offset (exclusive); default 0.')),
+  ),
+  limit: v.optional(v.pipe(DigitsQuery, v.description('Page size, 1–1000; default 100.'))),
+});
+
+/** `GET /v1/channels` query. */
+export const ChannelsQuery = v.strictObject({
+  prefix: v.optional(
+    v.pipe(v.string(), v.maxLength(MAX_NAME_LENGTH), v.description('Only channels starting with it.')),
+  ),
+  limit: v.optional(v.pipe(DigitsQuery, v.description('Most channels returned, 1–10000; default 1000.'))),
+});
+
+// ---- responses (documentation only) ----
+
+/** Where a publication landed. */
+export const PublishResponse = v.object({
+  channel: ApiChannel,
+  offset: Offset,
+  epoch: v.string(),
+  duplicate: v.pipe(v.boolean(), v.description('True when the key was used before; nothing new was published.')),
+});
+
+/** Results of a batch, in request order. */
+export const BatchPublishResponse = v.object({ results: v.array(PublishResponse) });
+
+const PublicationSchema = v.object({
+  offset: Offset,
+  data: v.unknown(),
+  ts: Timestamp,
+  user: v.optional(v.string()),
+});
+
+/** One page of history. */
+export const HistoryResponse = v.object({
+  channel: ApiChannel,
+  epoch: v.string(),
+  offset: v.pipe(Offset, v.description('Offset of the newest publication in the channel.')),
+  minOffset: v.pipe(Offset, v.description('Oldest retained offset (0: none retained).')),
+  publications: v.array(PublicationSchema),
+  next: v.optional(v.pipe(Offset, v.description('Pass as `since` to read the next page; absent on the last page.'))),
+});
+
+const PresenceEntrySchema = v.object({
+  clientId: v.string(),
+  state: v.unknown(),
+  enteredAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+/** A channel's presence set, grouped by user. */
+export const PresenceResponse = v.object({
+  channel: ApiChannel,
+  seq: Count,
+  members: v.array(
+    v.object({
+      user: ApiUser,
+      info: v.optional(v.unknown()),
+      entries: v.array(PresenceEntrySchema),
+    }),
+  ),
+});
+
+/** Active channels on this node. */
+export const ChannelsResponse = v.object({
+  channels: v.array(
+    v.object({
+      channel: ApiChannel,
+      subscribers: v.pipe(Count, v.description('Connections subscribed on this node.')),
+      present: v.pipe(Count, v.description('Presence entries.')),
+    }),
+  ),
+});
+
+/** Result of a disconnect. */
+export const DisconnectResponse = v.object({
+  user: ApiUser,
+  disconnected: Count,
+  revokedBefore: v.optional(Timestamp),
+});
+
+/** Result of a revocation. */
+export const RevokeResponse = v.object({ user: ApiUser, before: Timestamp, disconnected: Count });
+
+/** Result of lifting a revocation. */
+export const UnrevokeResponse = v.object({ user: ApiUser, lifted: v.boolean() });
+
+/** Result of a user message. */
+export const UserMessageResponse = v.object({
+  user: ApiUser,
+  delivered: v.pipe(Count, v.description('Connections the message was queued on.')),
+});
+
+/** Every error response. */
+export const ErrorResponse = v.object({
+  error: v.object({
+    code: v.pipe(v.string(), v.description('A documented error code (docs/protocol.md).')),
+    message: v.string(),
+    retryAfterMs: v.optional(v.number()),
+    details: v.optional(v.record(v.string(), v.unknown())),
+  }),
+});

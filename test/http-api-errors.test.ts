@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { startServer } from './helpers.js';
+import { type ApiResponse, api, apiServer, code } from './http-api-helpers.js';
+
+function details(r: ApiResponse): unknown {
+  return (r.body.error as { details?: unknown }).details;
+}
+
+async function historyLength(server: Awaited<ReturnType<typeof apiServer>>, channel: string): Promise<number> {
+  const r = await api(server, 'GET', `/v1/channels/${encodeURIComponent(channel)}/history?limit=1000`);
+  return (r.body.publications as unknown[]).length;
+}
+
+describe('HTTP API errors', () => {
+  it('bad or missing API key: 401 unauthorized on every route', async () => {
+    const server = await apiServer();
+    const routes: Array<[string, string, unknown]> = [
+      ['POST', '/v1/publish', { channel: 'chat:a', data: 1 }],
+      ['POST', '/v1/publish/batch', { publications: [{ channel: 'chat:a', data: 1 }] }],
+      ['GET', '/v1/channels', undefined],
+      ['GET', '/v1/channels/chat:a/history', undefined],
+      ['GET', '/v1/channels/room:a/presence', undefined],
+      ['POST', '/v1/users/alice/disconnect', {}],
+      ['POST', '/v1/users/alice/revoke', {}],
+      ['DELETE', '/v1/users/alice/revoke', undefined],
+      ['POST', '/v1/users/alice/messages', { data: 1 }],
+    ];
+    for (const [method, path, body] of routes) {
+      for (const key of [null, 'wrong-key', '']) {
+        const r = await api(server, method, path, body, { key });
+        expect([method, path, key, r.status, code(r)]).toEqual([method, path, key, 401, 'unauthorized']);
+      }
+    }
+    const basic = await api(server, 'GET', '/v1/channels', undefined, {
+      key: null,
+      headers: { authorization: 'Basic dXNlcjpwYXNz' },
+    });
+    expect(basic.status).toBe(401);
+    expect(await historyLength(server, 'chat:a')).toBe(0);
+    // Without an apiKey the API is off.
+    const off = await startServer();
+    const r = await api(off, 'GET', '/v1/channels', undefined, { key: 'anything' });
+    expect([r.status, code(r)]).toEqual([401, 'unauthorized']);
+  });
+
+  it('bad bodies: 400 invalid_request naming the field, nothing stored', async () => {
+    const server = await apiServer();
+    const cases: Array<[string, string, unknown, string]> = [
+      ['POST', '/v1/publish', '{not json', ''],
+      ['POST', '/v1/publish', '', ''],
+      ['POST', '/v1/publish', [1, 2], ''],
+      ['POST', '/v1/publish', { channel: 5, data: 1 }, 'channel'],
+      ['POST', '/v1/publish', { channel: 'chat:a' }, ''],
+      ['POST', '/v1/publish', { channel: 'chat:a', data: 1, key: '' }, 'key'],
+      ['POST', '/v1/publish', { channel: 'chat:a', data: 1, extra: true }, ''],
+      ['POST', '/v1/publish/batch', { publications: [] }, 'publications'],
+      ['POST', '/v1/publish/batch', { publications: [{ channel: 'chat:a', data: 1 }, { data: 2 }] }, ''],
+      [
+        'POST',
+        '/v1/publish/batch',
+        { publications: Array.from({ length: 101 }, () => ({ channel: 'chat:a', data: 1 })) },
+        'publications',
+      ],
+      ['POST', '/v1/users/alice/disconnect', { reconnect: 'no' }, 'reconnect'],
+      ['POST', '/v1/users/alice/revoke', { before: 'yesterday' }, 'before'],
+      ['POST', '/v1/users/alice/messages', {}, ''],
+      ['POST', `/v1/users/${'u'.repeat(201)}/messages`, { data: 1 }, ''],
+    ];
+    for (const [method, path, body, field] of cases) {
+      const r = await api(server, method, path, body);
+      expect([path, body, r.status, code(r)]).toEqual([path, body, 400, 'invalid_request']);
+      if (field) expect((details(r) as { path: string }).path).toBe(field);
+    }
+    expect(await historyLength(server, 'chat:a')).toBe(0);
+  });
+
+  it('bad query strings: 400 invalid_request', async () => {
+    const server = await apiServer();
+    for (const q of ['since=abc', 'limit=0', 'limit=5000', 'since=-1', 'page=2']) {
+      const r = await api(server, 'GET', `/v1/channels/chat:a/history?${q}`);
+      expect([q, r.status, code(r)]).toEqual([q, 400, 'invalid_request']);
+    }
+    const r = await api(server, 'GET', '/v1/channels?limit=0');
+    expect([r.status, code(r)]).toEqual([400, 'invalid_request']);
+  });
+
+  it('unknown namespace: 404 unknown_namespace', async () => {
+    const server = await apiServer();
+    const r1 = await api(server, 'POST', '/v1/publish', { channel: 'nope:a', data: 1 });
+    const r2 = await api(server, 'GET', '/v1/channels/nope:a/history');
+    const r3 = await api(server, 'GET', '/v1/channels/nope:a/presence');
+    for (const r of [r1, r2, r3]) expect([r.status, code(r)]).toEqual([404, 'unknown_namespace']);
+  });
+
+  it('forbidden characters in channel names: 400 bad_channel', async () => {
+    const server = await apiServer();
+    for (const channel of [
+      'chat:a b',
+      'Chat:x',
+      'chat:<script>',
+      'chat:',
+      'nocolon',
+      'chat:ä',
+      `chat:${'x'.repeat(191)}`,
+    ]) {
+      const r = await api(server, 'POST', '/v1/publish', { channel, data: 1 });
+      expect([channel, r.status, code(r)]).toEqual([channel, 400, 'bad_channel']);
+      const h = await api(server, 'GET', `/v1/channels/${encodeURIComponent(channel)}/history`);
+      expect([channel, h.status, code(h)]).toEqual([channel, 400, 'bad_channel']);
+    }
+  });
+
+  it('oversize payloads: 413 frame_too_large, nothing stored', async () => {
+    const server = await apiServer({ maxFrameBytes: 4_096 });
+    const big = { channel: 'chat:big', data: 'x'.repeat(5_000) };
+    const r = await api(server, 'POST', '/v1/publish', big);
+    expect([r.status, code(r)]).toEqual([413, 'frame_too_large']);
+    expect(details(r)).toEqual({ limit: 4_096 });
+    const batch = await api(server, 'POST', '/v1/publish/batch', { publications: [big] });
+    expect([batch.status, code(batch)]).toEqual([413, 'frame_too_large']);
+    const msg = await api(server, 'POST', '/v1/users/alice/messages', { data: 'y'.repeat(5_000) });
+    expect([msg.status, code(msg)]).toEqual([413, 'frame_too_large']);
+    expect(await historyLength(server, 'chat:big')).toBe(0);
+    // The server keeps serving.
+    const ok = await api(server, 'POST', '/v1/publish', { channel: 'chat:big', data: 'small' });
+    expect(ok.status).toBe(200);
+  });
+
+  it('unknown routes and methods get 4xx with a code', async () => {
+    const server = await apiServer();
+    const r = await api(server, 'GET', '/v1/nothing-here');
+    expect([r.status, code(r)]).toEqual([404, 'not_found']);
+    const m = await api(server, 'GET', '/v1/publish');
+    expect(m.status).toBeGreaterThanOrEqual(400);
+    expect(m.status).toBeLessThan(500);
+    expect(typeof code(m)).toBe('string');
+  });
+});
