@@ -38,3 +38,68 @@ export async function dropPrefix(url: string, prefix: string): Promise<void> {
 export function redisBroker(prefix: string, url = REDIS_URL): Promise<RedisBroker> {
   return RedisBroker.connect({ url, prefix });
 }
+
+/** A private redis-server process on its own port, for tests that stop and restart Redis. */
+export interface PrivateRedis {
+  readonly url: string;
+  readonly port: number;
+  /** Kills the server with SIGKILL (its data is lost: no persistence). */
+  kill(): Promise<void>;
+  /** Starts it again on the same port. */
+  start(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function ping(url: string): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Starts `redis-server` without persistence on a free loopback port; killed after the test. */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const { spawn } = await import('node:child_process');
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  let proc: import('node:child_process').ChildProcess | undefined;
+  const start = async (): Promise<void> => {
+    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
+    const deadline = Date.now() + 10_000;
+    while (!(await ping(url))) {
+      if (Date.now() > deadline) throw new Error(`private redis-server did not start on ${port}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const kill = async (): Promise<void> => {
+    const p = proc;
+    proc = undefined;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await exited;
+  };
+  await start();
+  defer(kill);
+  return { url, port, kill, start };
+}
