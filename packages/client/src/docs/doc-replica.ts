@@ -15,6 +15,7 @@ import {
 import type { SynclineClient } from '../client.js';
 import { randomId } from '../client.js';
 import { Emitter } from '../emitter.js';
+import { type Entry, invalidArgs, makeEntry, replay } from './pending-entry.js';
 import { memoryStore, type PersistedMutation, type ReplicaRecord, type ReplicaStore } from './replica-store.js';
 
 /**
@@ -46,18 +47,6 @@ export interface DocEvents extends Record<string, unknown> {
 export type DocMutate<M extends MutatorDefs> = {
   readonly [K in keyof M & string]: (args: MutatorArgs<M[K]>) => Promise<DocMutateResult>;
 };
-
-interface Entry extends Omit<PersistedMutation, 'id'> {
-  id: number;
-  /** Args after the mutator's schema (what the mutator runs with). */
-  runArgs: unknown;
-  persisted: boolean;
-  /** Send attempt in flight (0: none). */
-  sendSeq: number;
-  /** Version at which the server acknowledged it. */
-  ackedVersion: number | undefined;
-  waiters: Array<{ resolve: (r: DocMutateResult) => void; reject: (e: SynclineError) => void }>;
-}
 
 const MAX_RETRY_DELAY_MS = 5_000;
 
@@ -210,13 +199,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
   }
 
   #entry(p: PersistedMutation, persisted: boolean): Entry {
-    const m = resolveMutator(this.#mutators, p.name);
-    let runArgs = p.args;
-    if (m?.args) {
-      const check = validateWith(m.args, p.args);
-      if (!(check instanceof Promise) && check.ok) runArgs = check.value;
-    }
-    return { ...p, runArgs, persisted, sendSeq: 0, ackedVersion: undefined, waiters: [] };
+    return makeEntry(this.#mutators, p, persisted);
   }
 
   #subscribe(): void {
@@ -405,17 +388,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
   /** Replays the pending mutations on the confirmed state. */
   #rebase(): void {
     if (!this.#confirmed) return;
-    let s = this.#confirmed.state;
-    for (const e of this.#pending) {
-      const m = resolveMutator(this.#mutators, e.name);
-      if (!m) continue;
-      try {
-        s = runMutator(s, m.run, e.runArgs, this.#meta(e.id, e.ts)).state;
-      } catch {
-        // It fails on the new state: it shows no effect; the server has the last word.
-      }
-    }
-    this.#visible = s;
+    this.#visible = replay(this.#mutators, this.#confirmed.state, this.#pending, (e) => this.#meta(e.id, e.ts));
   }
 
   #flushSends(): void {
@@ -553,10 +526,4 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
   #emitChange(): void {
     this.#events.emit('change', undefined);
   }
-}
-
-function invalidArgs(name: string, issues: ReadonlyArray<{ path: string; message: string }>): SynclineError {
-  return new SynclineError('invalid_args', `Invalid args for "${name}": ${issues[0]?.message}`, {
-    details: { issues },
-  });
 }
