@@ -1,5 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/** Every test file (run over WebSocket). Root-level `include` would be merged into each project's, so it lives here. */
+const ALL_TESTS = ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'];
+/** Integration suites that run once per transport (`SYNCLINE_TEST_TRANSPORT`); see docs/transports.md. */
+const PER_TRANSPORT = ['test/core-*.test.ts', 'test/docs-*.test.ts', 'test/presence-*.test.ts'];
+/** Suites that speak raw WebSocket frames: they run in the websocket project only. */
+const WEBSOCKET_ONLY = ['test/core-bad-input*.test.ts'];
 
 const src = (p: string): string => fileURLToPath(new URL(`./packages/${p}/src/index.ts`, import.meta.url));
 
@@ -14,9 +21,21 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Every test once (WebSocket), and the integration suites again over SSE and long-polling.
+    projects: [
+      { extends: true, test: { name: 'websocket', include: ALL_TESTS } },
+      ...(['sse', 'longpoll'] as const).map((transport) => ({
+        extends: true,
+        test: {
+          name: transport,
+          include: PER_TRANSPORT,
+          exclude: [...configDefaults.exclude, ...WEBSOCKET_ONLY],
+          env: { SYNCLINE_TEST_TRANSPORT: transport },
+        },
+      })),
+    ],
   },
 });

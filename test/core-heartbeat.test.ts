@@ -64,7 +64,9 @@ describe('heartbeats', () => {
         sockets.push(this);
       }
     }
+    // Pauses the WebSocket's TCP socket: WebSocket only, whatever transport the suite runs over.
     const c = await client(server, 'alice', {
+      transports: ['websocket'],
       WebSocket: Tracked as unknown as NonNullable<ClientOptions['WebSocket']>,
     });
     const got: number[] = [];

@@ -65,7 +65,9 @@ describe('slow consumer', () => {
         sockets.push(this as unknown as { _socket?: Socket });
       }
     }
+    // Pauses the WebSocket's TCP socket: WebSocket only, whatever transport the suite runs over.
     const c = await client(server, 'slow', {
+      transports: ['websocket'],
       WebSocket: Tracked as unknown as NonNullable<Parameters<typeof client>[2]['WebSocket']>,
     });
     const got: ReceivedPublication[] = [];

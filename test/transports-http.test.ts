@@ -1,3 +1,4 @@
+import { get, type IncomingMessage } from 'node:http';
 import { LocalSessionForwarder, type SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { client, defer, startServer, token, waitFor, waitState } from './helpers.js';
@@ -171,6 +172,36 @@ describe('SSE + POST transport', () => {
     await waitFor(() => s.closeEvent() !== undefined, 10_000, 'close event');
     expect(s.closeEvent()?.code).toBe(4006);
     await waitFor(() => server.connectionCount === 0, 5_000, 'session gone');
+  });
+
+  it('drops a stream whose reader stops reading as a slow consumer, holding at most the queue limit', async () => {
+    const maxQueueBytes = 64 * 1024;
+    const server = await startServer({ maxQueueBytes, limits: { publishRatePerSec: 100_000, publishBurst: 100_000 } });
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+      const req = get(`${server.url}/connect/sse`, resolve);
+      req.on('error', reject);
+      defer(() => req.destroy());
+    });
+    res.on('error', () => undefined);
+    const first = await new Promise<string>((resolve) => res.once('data', (c: Buffer) => resolve(c.toString())));
+    const session = (JSON.parse(parseEvents(first).events[0]?.data ?? '{}') as { session: string }).session;
+    res.pause();
+    const post = (body: string): Promise<Response> =>
+      fetch(`${server.url}/connect/sse/${session}`, { method: 'POST', body });
+    await post(await connectFrame('slow'));
+    await post(JSON.stringify({ type: 'subscribe', id: 2, channel: 'nohist:flood' }));
+    const slow = () => [...server.core.sessions].find((x) => x.user === 'slow');
+    await waitFor(() => slow()?.subscriptions.size === 1, 5_000, 'subscribed');
+    const payload = 'x'.repeat(16 * 1024);
+    let maxQueued = 0;
+    for (let i = 0; i < 20_000 && slow(); i++) {
+      await server.publish('nohist:flood', payload);
+      maxQueued = Math.max(maxQueued, slow()?.queuedBytes ?? 0);
+    }
+    expect(slow()).toBeUndefined();
+    expect(maxQueued).toBeLessThanOrEqual(maxQueueBytes + payload.length * 2);
+    // The session is gone for its POSTs too.
+    expect((await post('{"type":"ping"}')).status).toBe(404);
   });
 
   it('ends the session when the stream closes', async () => {
