@@ -6,6 +6,9 @@ import { type Capability, createServer, type ServerOptions, type SynclineServer,
 import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 
+// Test servers log errors only (expected warnings, e.g. injected faults, would drown the output).
+process.env.SYNCLINE_LOG_LEVEL ??= 'error';
+
 /** Secret used by test servers. */
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 
