@@ -2,7 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { configDefaults, defineConfig } from 'vitest/config';
 
 /** Every test file (run over WebSocket). Root-level `include` would be merged into each project's, so it lives here. */
-const ALL_TESTS = ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'];
+const ALL_TESTS = [
+  'packages/*/src/**/*.test.ts',
+  'test/**/*.test.ts',
+  'test/**/*.test.tsx',
+  'examples/chat/e2e/**/*.test.ts',
+];
 /** Integration suites that run once per transport (`SYNCLINE_TEST_TRANSPORT`); see docs/transports.md. */
 const PER_TRANSPORT = ['test/core-*.test.ts', 'test/docs-*.test.ts', 'test/presence-*.test.ts'];
 /** Suites that speak raw WebSocket frames: they run in the websocket project only. */
@@ -18,6 +23,7 @@ export default defineConfig({
       '@syncline/client': src('client'),
       '@syncline/testing': src('testing'),
       '@syncline/redis': src('redis'),
+      '@syncline/react': src('react'),
     },
   },
   test: {
