@@ -47,6 +47,23 @@ describe('limits', () => {
     await waitState(third, 'connected', 10_000);
   });
 
+  it('max connections per user holds under concurrent connects with a slow onConnect hook', async () => {
+    const server = await startServer({
+      limits: { maxConnectionsPerUser: 2 },
+      hooks: { onConnect: () => new Promise((r) => setTimeout(r, 50)) },
+    });
+    const clients = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        client(server, 'alice', { reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000 } }),
+      ),
+    );
+    const refused = new Set<number>();
+    clients.forEach((c, i) => c.on('error', (e) => e.code === 'too_many_connections' && refused.add(i)));
+    await waitFor(() => refused.size === 4, 10_000, 'four refused');
+    await waitFor(() => clients.filter((c) => c.state === 'connected').length === 2, 10_000, 'two connected');
+    expect(server.core.sessionsOf('alice').size).toBe(2);
+  });
+
   it('publish rate per connection: a burst past the bucket gets rate_limited with retryAfterMs', async () => {
     const server = await startServer({ limits: { publishRatePerSec: 5, publishBurst: 5 } });
     const c = await client(server, 'alice');

@@ -34,6 +34,7 @@ import { DEFAULT_DRAIN_WINDOW_MS, type DrainOptions, drainSessions } from './ops
 import { type PresenceOptions, type PresenceService, registerPresence } from './presence/register-presence.js';
 import { registerConnectCommands } from './session/connect-commands.js';
 import { Session, type SessionHost } from './session/session.js';
+import { UserSlots } from './session/user-slots.js';
 import { openDatabase, type SqliteDatabase } from './storage/sqlite.js';
 import { SqliteHistory } from './storage/sqlite-history.js';
 import { type HttpTransportOptions, HttpTransports } from './transport/http-transports.js';
@@ -180,6 +181,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   const dbFile = options.database ?? (options.dataDir ? join(options.dataDir, 'syncline.db') : ':memory:');
   const db: SqliteDatabase = openDatabase(dbFile);
   const revocations = new RevocationStore(db);
+  const userSlots = new UserSlots();
   const history = new SqliteHistory(db);
   // Metric sources are plain counters of the core, read when scraped.
   const metrics = new ServerMetrics(nodeId, {
@@ -298,17 +300,21 @@ export function createServer(options: ServerOptions): SynclineServer {
     features: [],
     admit(principal: Principal, session: Session) {
       revocations.check(principal);
-      const mine = byUser.get(principal.user);
-      if (session.state !== 'connected' && (mine?.size ?? 0) >= limits.maxConnectionsPerUser) {
+      if (session.state === 'connected') return;
+      const held = (byUser.get(principal.user)?.size ?? 0) + userSlots.pending(principal.user, session);
+      if (held >= limits.maxConnectionsPerUser) {
         throw new SynclineError(
           'too_many_connections',
           `User already has ${limits.maxConnectionsPerUser} connections on this node.`,
           { details: { limit: 'maxConnectionsPerUser', value: limits.maxConnectionsPerUser } },
         );
       }
+      userSlots.reserve(principal.user, session);
     },
   });
+  sessionEvents.closed.add((session) => userSlots.release(session));
   sessionEvents.connected.add((session) => {
+    userSlots.release(session);
     let set = byUser.get(session.user);
     if (!set) {
       set = new Set();
