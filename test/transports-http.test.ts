@@ -1,4 +1,5 @@
 import { get, type IncomingMessage } from 'node:http';
+import { type EventSourceConstructor, sseTransport } from '@syncline/client';
 import { LocalSessionForwarder, type SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { client, defer, startServer, token, waitFor, waitState } from './helpers.js';
@@ -320,4 +321,69 @@ describe('SDK over the HTTP transports', () => {
       expect(got).toEqual([1, 2]);
     });
   }
+});
+
+/**
+ * A minimal EventSource (the browser API) on fetch, to drive the SDK's
+ * EventSource path in Node: named events, `onmessage`, `onerror`, `close()`.
+ */
+class FetchEventSource {
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  readonly #listeners = new Map<string, Array<(ev: { data: unknown }) => void>>();
+  readonly #abort = new AbortController();
+
+  constructor(url: string) {
+    void this.#run(url);
+  }
+
+  addEventListener(type: string, listener: (ev: { data: unknown }) => void): void {
+    this.#listeners.set(type, [...(this.#listeners.get(type) ?? []), listener]);
+  }
+
+  close(): void {
+    this.#abort.abort();
+  }
+
+  async #run(url: string): Promise<void> {
+    try {
+      const res = await fetch(url, { signal: this.#abort.signal });
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let buf = '';
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const parsed = parseEvents(buf + decoder.decode(value, { stream: true }));
+        buf = parsed.rest;
+        for (const e of parsed.events) {
+          if (e.event === 'message') this.onmessage?.({ data: e.data });
+          else for (const l of this.#listeners.get(e.event) ?? []) l({ data: e.data });
+        }
+      }
+      this.onerror?.({});
+    } catch {
+      if (!this.#abort.signal.aborted) this.onerror?.({});
+    }
+  }
+}
+
+describe('SDK over SSE with an EventSource (browser path)', () => {
+  it('connects, receives and learns the close code from the close event', async () => {
+    const server = await startServer();
+    const c = await client(server, 'alice', {
+      transport: sseTransport({ EventSource: FetchEventSource as unknown as EventSourceConstructor }),
+    });
+    await waitState(c, 'connected');
+    expect(c.transport).toBe('sse');
+    const got: unknown[] = [];
+    await c.subscribe('chat:es', { onPublication: (p) => got.push(p.data) }).ready;
+    await c.publish('chat:es', 'hi');
+    await waitFor(() => got.length === 1, 5_000, 'publication');
+    const codes: Array<number | string | undefined> = [];
+    c.on('state', (e) => codes.push(e.code));
+    server.disconnectUser('alice');
+    await waitFor(() => codes.includes(4010), 5_000, 'FORCE_DISCONNECT code');
+    await waitState(c, 'connected', 10_000);
+  });
 });
