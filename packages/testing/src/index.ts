@@ -1,3 +1,5 @@
 export { type BrokerBackend, type BrokerFactory, brokerContract } from './broker-contract.js';
+export { type DocStoreFactory, docStoreContract } from './doc-store-contract.js';
+export { type PresenceStoreFactory, presenceStoreContract } from './presence-store-contract.js';
 export { requireService, type ServiceCheck } from './services.js';
 export { eventually, uniqueName } from './wait.js';

@@ -1,0 +1,73 @@
+import type pg from 'pg';
+
+/** Schema migrations, applied in order, each once. */
+export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly sql: string }> = [
+  {
+    name: '001_documents',
+    sql: `
+CREATE TABLE syncline_doc_heads (
+  doc TEXT PRIMARY KEY,
+  version BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE TABLE syncline_doc_snapshots (
+  doc TEXT PRIMARY KEY,
+  version BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  ts BIGINT NOT NULL
+);
+CREATE TABLE syncline_doc_ops (
+  doc TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  patches TEXT NOT NULL,
+  client_id TEXT,
+  mutation_id BIGINT,
+  user_id TEXT,
+  ts BIGINT NOT NULL,
+  PRIMARY KEY (doc, version)
+);
+CREATE TABLE syncline_doc_clients (
+  doc TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  last_mutation_id BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (doc, client_id)
+);
+`,
+  },
+];
+
+/** Arbitrary key of the advisory lock that serializes migrations of concurrently starting nodes. */
+const MIGRATION_LOCK_KEY = 0x5359_4e43;
+
+/**
+ * Applies pending migrations in one transaction under an advisory lock, so
+ * nodes starting at the same time do not race. Safe to run at every start.
+ */
+export async function migrate(pool: pg.Pool): Promise<string[]> {
+  const client = await pool.connect();
+  const applied: string[] = [];
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS syncline_migrations (name TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())',
+    );
+    const done = new Set(
+      (await client.query<{ name: string }>('SELECT name FROM syncline_migrations')).rows.map((r) => r.name),
+    );
+    for (const m of MIGRATIONS) {
+      if (done.has(m.name)) continue;
+      await client.query(m.sql);
+      await client.query('INSERT INTO syncline_migrations (name) VALUES ($1)', [m.name]);
+      applied.push(m.name);
+    }
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+  return applied;
+}

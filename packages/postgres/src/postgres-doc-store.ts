@@ -1,0 +1,208 @@
+import type { DocPatch } from '@syncline/protocol';
+import {
+  type CommitInput,
+  type DocStore,
+  DocVersionConflict,
+  type LoadedDocument,
+  type StoredOp,
+} from '@syncline/server';
+import pg from 'pg';
+import { migrate } from './migrations.js';
+
+/** Options of the PostgreSQL document store. */
+export interface PostgresDocStoreOptions {
+  /** `postgres://user:password@host:5432/database` */
+  readonly url: string;
+  /** Most pooled connections of this node (default 10). */
+  readonly maxConnections?: number;
+  /** Receives pool-level failures (a connection dropped while idle). */
+  readonly onError?: (err: unknown) => void;
+}
+
+interface OpRow {
+  version: string;
+  patches: string;
+  client_id: string | null;
+  mutation_id: string | null;
+  user_id: string | null;
+  ts: string;
+}
+
+const OP_COLUMNS = 'version, patches, client_id, mutation_id, user_id, ts';
+
+function toOp(r: OpRow): StoredOp {
+  const op: { -readonly [K in keyof StoredOp]: StoredOp[K] } = {
+    version: Number(r.version),
+    patches: JSON.parse(r.patches) as DocPatch[],
+    ts: Number(r.ts),
+  };
+  if (r.client_id !== null) op.clientId = r.client_id;
+  if (r.mutation_id !== null) op.mutationId = Number(r.mutation_id);
+  if (r.user_id !== null) op.userId = r.user_id;
+  return op;
+}
+
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/**
+ * A `DocStore` on PostgreSQL for a cluster: documents, op log, snapshots and
+ * the last mutation id of each client. Migrations run at `connect`. A commit
+ * takes the document's row lock (`SELECT … FOR UPDATE` on its head) inside its
+ * transaction, so across nodes there is one writer per document at a time and
+ * a writer working from a stale version gets `DocVersionConflict`.
+ */
+export class PostgresDocStore implements DocStore {
+  /** Several nodes share this store: engines must catch up from it before each job. */
+  readonly shared = true;
+  readonly #pool: pg.Pool;
+
+  private constructor(pool: pg.Pool) {
+    this.#pool = pool;
+  }
+
+  /** Connects, runs pending migrations and returns the store. */
+  static async connect(options: PostgresDocStoreOptions): Promise<PostgresDocStore> {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
+    pool.on('error', (err) => options.onError?.(err));
+    try {
+      await migrate(pool);
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
+    return new PostgresDocStore(pool);
+  }
+
+  async #tx<T>(isolation: 'READ COMMITTED' | 'REPEATABLE READ', fn: (c: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async #head(c: Queryable, doc: string): Promise<number> {
+    const r = await c.query<{ version: string }>('SELECT version FROM syncline_doc_heads WHERE doc = $1', [doc]);
+    return r.rows[0] ? Number(r.rows[0].version) : 0;
+  }
+
+  async load(doc: string): Promise<LoadedDocument> {
+    return this.#tx('REPEATABLE READ', async (c) => {
+      const version = await this.#head(c, doc);
+      const s = await c.query<{ version: string; state: string }>(
+        'SELECT version, state FROM syncline_doc_snapshots WHERE doc = $1',
+        [doc],
+      );
+      const row = s.rows[0];
+      const snapshot = row ? { version: Number(row.version), state: JSON.parse(row.state) as unknown } : undefined;
+      const ops = await c.query<OpRow>(
+        `SELECT ${OP_COLUMNS} FROM syncline_doc_ops WHERE doc = $1 AND version > $2 ORDER BY version`,
+        [doc, snapshot?.version ?? 0],
+      );
+      return { version, snapshot, ops: ops.rows.map(toOp) };
+    });
+  }
+
+  async commit(input: CommitInput): Promise<void> {
+    await this.#tx('READ COMMITTED', async (c) => {
+      // The head row is the document's lock: created if missing, then locked.
+      await c.query(
+        'INSERT INTO syncline_doc_heads (doc, version, updated_at) VALUES ($1, 0, $2) ON CONFLICT (doc) DO NOTHING',
+        [input.doc, input.ts],
+      );
+      const r = await c.query<{ version: string }>('SELECT version FROM syncline_doc_heads WHERE doc = $1 FOR UPDATE', [
+        input.doc,
+      ]);
+      const current = Number(r.rows[0]?.version ?? 0);
+      if (current !== input.version - 1) throw new DocVersionConflict(input.doc, input.version - 1, current);
+      await c.query(
+        'INSERT INTO syncline_doc_ops (doc, version, patches, client_id, mutation_id, user_id, ts) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [
+          input.doc,
+          input.version,
+          JSON.stringify(input.patches),
+          input.clientId ?? null,
+          input.mutationId ?? null,
+          input.userId ?? null,
+          input.ts,
+        ],
+      );
+      await c.query('UPDATE syncline_doc_heads SET version = $2, updated_at = $3 WHERE doc = $1', [
+        input.doc,
+        input.version,
+        input.ts,
+      ]);
+      if (input.snapshot !== undefined) {
+        await c.query(
+          `INSERT INTO syncline_doc_snapshots (doc, version, state, ts) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (doc) DO UPDATE SET version = excluded.version, state = excluded.state, ts = excluded.ts`,
+          [input.doc, input.version, JSON.stringify(input.snapshot), input.ts],
+        );
+      }
+      if (input.clientId !== undefined && input.mutationId !== undefined) {
+        await this.#setClient(c, input.doc, input.clientId, input.mutationId, input.ts);
+      }
+    });
+  }
+
+  async #setClient(c: Queryable, doc: string, clientId: string, mutationId: number, now: number): Promise<void> {
+    await c.query(
+      `INSERT INTO syncline_doc_clients (doc, client_id, last_mutation_id, updated_at) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (doc, client_id) DO UPDATE SET
+         last_mutation_id = GREATEST(syncline_doc_clients.last_mutation_id, excluded.last_mutation_id),
+         updated_at = excluded.updated_at`,
+      [doc, clientId, mutationId, now],
+    );
+  }
+
+  async advanceClient(doc: string, clientId: string, mutationId: number): Promise<void> {
+    await this.#setClient(this.#pool, doc, clientId, mutationId, Date.now());
+  }
+
+  async lastMutationId(doc: string, clientId: string): Promise<number> {
+    const r = await this.#pool.query<{ last_mutation_id: string }>(
+      'SELECT last_mutation_id FROM syncline_doc_clients WHERE doc = $1 AND client_id = $2',
+      [doc, clientId],
+    );
+    return r.rows[0] ? Number(r.rows[0].last_mutation_id) : 0;
+  }
+
+  async opsSince(doc: string, version: number, limit: number): Promise<StoredOp[] | 'too_old'> {
+    return this.#tx('REPEATABLE READ', async (c) => {
+      const head = await this.#head(c, doc);
+      if (version > head || head - version > limit) return 'too_old' as const;
+      if (version === head) return [];
+      const min = await c.query<{ m: string | null }>('SELECT MIN(version) AS m FROM syncline_doc_ops WHERE doc = $1', [
+        doc,
+      ]);
+      const m = min.rows[0]?.m;
+      if (m === null || m === undefined || Number(m) > version + 1) return 'too_old' as const;
+      const ops = await c.query<OpRow>(
+        `SELECT ${OP_COLUMNS} FROM syncline_doc_ops WHERE doc = $1 AND version > $2 ORDER BY version LIMIT $3`,
+        [doc, version, limit],
+      );
+      return ops.rows.map(toOp);
+    });
+  }
+
+  async compact(doc: string, upTo: number): Promise<number> {
+    const r = await this.#pool.query(
+      // Never past the snapshot; nothing at all without one (the subquery is NULL).
+      `DELETE FROM syncline_doc_ops WHERE doc = $1 AND version <=
+         (SELECT LEAST($2::bigint, version) FROM syncline_doc_snapshots WHERE doc = $1)`,
+      [doc, upTo],
+    );
+    return r.rowCount ?? 0;
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+}

@@ -1,0 +1,146 @@
+import type { PresenceEntry } from '@syncline/protocol';
+import type { PresenceOwner, PresenceStore } from '@syncline/server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { uniqueName } from './wait.js';
+
+/** A PresenceStore implementation under test. */
+export interface PresenceStoreFactory {
+  readonly name: string;
+  /** Whether `open()` may be called more than once to get several nodes' stores on one backend. */
+  readonly multiNode: boolean;
+  /** A fresh backend; `open()` gives a store on it (one per node). */
+  create(): Promise<{ open(): Promise<PresenceStore>; close(): Promise<void> }>;
+}
+
+const T0 = 1_700_000_000_000;
+
+function entry(user: string, clientId: string, state: unknown = null, at = T0): PresenceEntry {
+  return { user, clientId, state, enteredAt: at, updatedAt: at };
+}
+
+const A: PresenceOwner = { node: 'node-a', session: 's1' };
+const B: PresenceOwner = { node: 'node-b', session: 's2' };
+
+/** The PresenceStore contract: the in-memory store and every cluster store must pass it. */
+export function presenceStoreContract(factory: PresenceStoreFactory): void {
+  describe(`PresenceStore contract: ${factory.name}`, () => {
+    let closers: Array<() => Promise<void>> = [];
+
+    afterEach(async () => {
+      const list = closers;
+      closers = [];
+      for (const c of list.reverse()) await c();
+    });
+
+    async function backend(): Promise<{ open(): Promise<PresenceStore> }> {
+      const b = await factory.create();
+      closers.push(() => b.close());
+      return {
+        async open() {
+          const s = await b.open();
+          closers.push(() => s.close());
+          return s;
+        },
+      };
+    }
+
+    async function store(): Promise<PresenceStore> {
+      return (await backend()).open();
+    }
+
+    it('joins, takes over with update (keeping enteredAt), updates and leaves with rising seq', async () => {
+      const s = await store();
+      const ch = uniqueName('p');
+      const j = await s.enter(ch, entry('alice', 'c1', { x: 1 }), A);
+      expect(j).toMatchObject({ channel: ch, action: 'join', entry: entry('alice', 'c1', { x: 1 }) });
+      expect(j.entry).not.toHaveProperty('owner');
+      const t = await s.enter(ch, entry('alice', 'c1', { x: 2 }, T0 + 50), B);
+      expect(t.action).toBe('update');
+      expect(t.entry).toMatchObject({ state: { x: 2 }, enteredAt: T0 });
+      expect(t.seq).toBeGreaterThan(j.seq);
+      const u = await s.update(ch, 'alice', 'c1', { x: 3 }, T0 + 100);
+      expect(u).toMatchObject({ action: 'update', entry: { state: { x: 3 }, updatedAt: T0 + 100, enteredAt: T0 } });
+      expect(u?.seq).toBeGreaterThan(t.seq);
+      const l = await s.leave(ch, 'alice', 'c1');
+      expect(l).toMatchObject({ action: 'leave', entry: { user: 'alice', clientId: 'c1', state: { x: 3 } } });
+      expect(l?.seq).toBeGreaterThan(u?.seq ?? 0);
+      expect(await s.update(ch, 'alice', 'c1', 1, T0)).toBeUndefined();
+      expect(await s.leave(ch, 'alice', 'c1')).toBeUndefined();
+    });
+
+    it('keeps one entry per connection of a user and lists the set with its seq', async () => {
+      const s = await store();
+      const ch = uniqueName('p');
+      await s.enter(ch, entry('alice', 'c1'), A);
+      await s.enter(ch, entry('alice', 'c2'), A);
+      const last = await s.enter(ch, entry('bob', 'c3', { typing: true }), B);
+      const snap = await s.list(ch);
+      expect(snap.seq).toBeGreaterThanOrEqual(last.seq);
+      const sorted = [...snap.entries].sort((x, y) => x.clientId.localeCompare(y.clientId));
+      expect(sorted).toEqual([entry('alice', 'c1'), entry('alice', 'c2'), entry('bob', 'c3', { typing: true })]);
+      expect((await s.channels()).get(ch)).toBe(3);
+      await s.leave(ch, 'alice', 'c1');
+      await s.leave(ch, 'alice', 'c2');
+      await s.leave(ch, 'bob', 'c3');
+      expect((await s.channels()).has(ch)).toBe(false);
+      expect((await s.list(ch)).entries).toEqual([]);
+    });
+
+    it('leaves with onlyOwner only while that session still owns the entry', async () => {
+      const s = await store();
+      const ch = uniqueName('p');
+      await s.enter(ch, entry('alice', 'c1'), A);
+      await s.enter(ch, entry('alice', 'c1'), B);
+      expect(await s.leave(ch, 'alice', 'c1', A)).toBeUndefined();
+      expect((await s.list(ch)).entries).toHaveLength(1);
+      expect(await s.leave(ch, 'alice', 'c1', B)).toMatchObject({ action: 'leave' });
+    });
+
+    it('gives concurrent changes distinct, per-channel increasing seqs', async () => {
+      const s = await store();
+      const ch = uniqueName('p');
+      const changes = await Promise.all(Array.from({ length: 20 }, (_, i) => s.enter(ch, entry(`u${i}`, `c${i}`), A)));
+      const seqs = changes.map((c) => c.seq);
+      expect(new Set(seqs).size).toBe(seqs.length);
+      expect((await s.list(ch)).seq).toBeGreaterThanOrEqual(Math.max(...seqs));
+    });
+
+    it('expires the entries of a node that stopped heartbeating, once', async () => {
+      const s = await store();
+      const ch = uniqueName('p');
+      const other = uniqueName('p');
+      await s.heartbeat('node-a', T0);
+      await s.heartbeat('node-b', T0);
+      await s.enter(ch, entry('alice', 'c1'), A);
+      await s.enter(ch, entry('bob', 'c2'), B);
+      await s.enter(other, entry('bob', 'c3'), B);
+      await s.heartbeat('node-a', T0 + 20_000);
+      expect(await s.expire(T0 + 20_000, 30_000)).toEqual([]);
+      const leaves = await s.expire(T0 + 31_000, 30_000);
+      expect(leaves.map((c) => `${c.channel}|${c.action}|${c.entry.clientId}`).sort()).toEqual(
+        [`${ch}|leave|c2`, `${other}|leave|c3`].sort(),
+      );
+      expect(await s.expire(T0 + 32_000, 30_000)).toEqual([]);
+      expect((await s.list(ch)).entries.map((e) => e.clientId)).toEqual(['c1']);
+    });
+
+    if (factory.multiNode) {
+      it('shares entries, seqs and expiry between the nodes of one backend', async () => {
+        const b = await backend();
+        const [x, y] = [await b.open(), await b.open()];
+        const ch = uniqueName('p');
+        await x.heartbeat('node-a', T0);
+        await y.heartbeat('node-b', T0);
+        const j = await x.enter(ch, entry('alice', 'c1'), A);
+        const k = await y.enter(ch, entry('bob', 'c2'), B);
+        expect(k.seq).toBeGreaterThan(j.seq);
+        expect((await y.list(ch)).entries).toHaveLength(2);
+        expect((await x.update(ch, 'bob', 'c2', 'hi', T0 + 5))?.entry.state).toBe('hi');
+        await y.heartbeat('node-b', T0 + 40_000);
+        const [l1, l2] = await Promise.all([x.expire(T0 + 40_000, 30_000), y.expire(T0 + 40_000, 30_000)]);
+        expect([...l1, ...l2].map((c) => c.entry.clientId)).toEqual(['c1']);
+        expect((await x.list(ch)).entries.map((e) => e.user)).toEqual(['bob']);
+      });
+    }
+  });
+}
