@@ -23,6 +23,7 @@ export default defineConfig({
       '@syncline/client': src('client'),
       '@syncline/testing': src('testing'),
       '@syncline/redis': src('redis'),
+      '@syncline/postgres': src('postgres'),
       '@syncline/react': src('react'),
     },
   },
