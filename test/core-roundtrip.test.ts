@@ -1,4 +1,4 @@
-import type { ReceivedPublication, StateChange } from '@syncline/client';
+import { backoffDelay, type ReceivedPublication, type StateChange } from '@syncline/client';
 import { describe, expect, it } from 'vitest';
 import { client, connectedRawSocket, startServer, waitFor, waitState } from './helpers.js';
 
@@ -123,5 +123,71 @@ describe('round trip', () => {
     expect(all).toMatchObject({ offset: 5, minOffset: 1 });
     const page = await c.history('chat:h', { since: 2, limit: 2 });
     expect(page.publications.map((p) => p.offset)).toEqual([3, 4]);
+  });
+
+  it('lets a channel be unsubscribed before its subscribe reply and subscribed again', async () => {
+    const server = await startServer();
+    const c = await client(server, 'alice');
+    await waitState(c, 'connected');
+    const first = c.subscribe('chat:flip');
+    const firstErrors: unknown[] = [];
+    first.on('error', (e) => firstErrors.push(e));
+    first.unsubscribe();
+    const got: unknown[] = [];
+    const second = c.subscribe('chat:flip', { onPublication: (p) => got.push(p.data) });
+    expect(second).not.toBe(first);
+    await second.ready;
+    await server.publish('chat:flip', 'once');
+    await waitFor(() => got.length === 1);
+    second.unsubscribe();
+    await waitFor(() => (server.core.hub.counts().get('chat:flip') ?? 0) === 0, 5_000, 'server to drop it');
+    // A subscription cancelled in flight leaves nothing behind on the server either.
+    const third = c.subscribe('chat:flop');
+    third.unsubscribe();
+    await c.history('chat:flop');
+    await waitFor(() => (server.core.hub.counts().get('chat:flop') ?? 0) === 0, 5_000, 'cancelled subscribe');
+    expect(firstErrors).toEqual([]);
+    expect(got).toEqual(['once']);
+  });
+
+  it('reconnects at once when the browser reports it is online again', async () => {
+    const server = await startServer();
+    const port = server.port;
+    const listeners = new Map<string, () => void>();
+    const g = globalThis as { addEventListener?: unknown; removeEventListener?: unknown };
+    const saved = { add: g.addEventListener, remove: g.removeEventListener };
+    g.addEventListener = (type: string, l: () => void) => listeners.set(type, l);
+    g.removeEventListener = (type: string) => listeners.delete(type);
+    try {
+      // Backoff long enough that only the online event can explain a quick reconnect.
+      const c = await client(server, 'alice', { reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000 } });
+      await waitState(c, 'connected');
+      listeners.get('offline')?.();
+      expect(c.state).toBe('disconnected');
+      listeners.get('online')?.();
+      await waitState(c, 'connected');
+      const changes: StateChange[] = [];
+      c.on('state', (e) => changes.push(e));
+      await server.close();
+      await waitFor(() => c.state === 'disconnected', 5_000, 'disconnect');
+      const again = await startServer({ port });
+      listeners.get('online')?.();
+      await waitState(c, 'connected');
+      expect(changes.map((e) => e.reason)).toEqual(['server_disconnect', 'online', 'connected']);
+      expect(again.connectionCount).toBe(1);
+    } finally {
+      g.addEventListener = saved.add;
+      g.removeEventListener = saved.remove;
+    }
+  });
+
+  it('backs off exponentially with full jitter', () => {
+    const opts = { minDelayMs: 100, maxDelayMs: 1_000 };
+    expect(backoffDelay(0, opts, () => 0.999)).toBe(99);
+    expect(backoffDelay(3, opts, () => 0.999)).toBe(799);
+    expect(backoffDelay(10, opts, () => 0.999)).toBe(999);
+    expect(backoffDelay(10, opts, () => 0)).toBe(0);
+    const spread = new Set(Array.from({ length: 50 }, () => backoffDelay(4, opts)));
+    expect(spread.size).toBeGreaterThan(10);
   });
 });

@@ -567,11 +567,17 @@ export class SynclineClient {
     if (since) cmd.since = since;
     this.request(cmd, { timeoutMs: 0 }).then(
       (result) => {
-        if (this.#subs.get(sub.channel) !== sub) return;
+        if (this.#subs.get(sub.channel) !== sub) {
+          // Unsubscribed while the subscribe was in flight: make sure the server forgets it too.
+          if (!this.#subs.has(sub.channel) && this.#state === 'connected') {
+            this.request({ type: 'unsubscribe', channel: sub.channel }).catch(() => undefined);
+          }
+          return;
+        }
         sub.handleSubscribed(result as SubscribeResult, since !== undefined);
       },
       (err: SynclineError) => {
-        if (err.code === 'connection_lost' || err.code === 'client_closed') return;
+        if (err.code === 'connection_lost' || err.code === 'client_closed' || sub.state === 'unsubscribed') return;
         if (this.#subs.get(sub.channel) === sub) this.#subs.delete(sub.channel);
         sub.handleError(err);
       },
@@ -580,10 +586,10 @@ export class SynclineClient {
 
   #resubscribe(sub: Subscription): void {
     sub.connectionLost();
-    this.request({ type: 'unsubscribe', channel: sub.channel }).then(
-      () => this.#sendSubscribe(sub),
-      () => this.#sendSubscribe(sub),
-    );
+    const again = (): void => {
+      if (sub.state !== 'unsubscribed') this.#sendSubscribe(sub);
+    };
+    this.request({ type: 'unsubscribe', channel: sub.channel }).then(again, again);
   }
 
   #scheduleRefresh(expiresAt: number | undefined): void {

@@ -107,9 +107,9 @@ export class Subscription {
   /** Stops the subscription for good. */
   unsubscribe(): void {
     if (this.#state === 'unsubscribed') return;
-    const wasActive = this.#state === 'subscribed';
     this.#setState('unsubscribed', 'unsubscribe_called');
-    if (wasActive) this.#host.sendUnsubscribe(this);
+    // Also while subscribing: a subscribe may be in flight (the client sends it only when connected).
+    this.#host.sendUnsubscribe(this);
     this.#rejectReady(new SynclineError('not_subscribed', 'Unsubscribed before the subscription was ready.'));
   }
 
