@@ -1,4 +1,4 @@
-import type { PresenceEntry } from '@syncline/protocol';
+import { type PresenceEntry, SynclineError } from '@syncline/protocol';
 import type { Logger } from 'pino';
 import type { Session } from '../session/session.js';
 import type {
@@ -71,6 +71,7 @@ export class PresenceManager {
   readonly #entries = new Map<string, LocalEntry>();
   readonly #chains = new Map<string, Promise<unknown>>();
   readonly #watchers = new Map<string, Set<Session>>();
+  readonly #ready = new Map<string, Promise<void>>();
   #closed = false;
 
   constructor(store: PresenceStore, fanout: PresenceFanout, timing: PresenceTiming, node: string, logger: Logger) {
@@ -252,10 +253,21 @@ export class PresenceManager {
     if (!set) {
       set = new Set();
       this.#watchers.set(channel, set);
-      await this.#fanout.subscribe(channel, (change) => this.#deliver(change));
+      const ready = this.#fanout.subscribe(channel, (change) => this.#deliver(change));
+      this.#ready.set(channel, ready);
+      ready.catch(() => undefined);
     }
     set.add(session);
-    const snapshot: PresenceSnapshot = await this.#store.list(channel);
+    // Every watcher waits until the node receives the channel's changes, so
+    // no change falls between the list and the first diff.
+    let snapshot: PresenceSnapshot;
+    try {
+      await this.#ready.get(channel);
+      snapshot = await this.#store.list(channel);
+    } catch (err) {
+      this.unwatch(session, channel);
+      throw new SynclineError('unavailable', 'Presence is unavailable right now; retry.', { cause: err });
+    }
     if (session.closed || !sp.watching.has(channel)) return;
     session.send({ type: 'presence.state', channel, seq: snapshot.seq, entries: snapshot.entries });
   }
@@ -269,6 +281,7 @@ export class PresenceManager {
     set.delete(session);
     if (set.size === 0) {
       this.#watchers.delete(channel);
+      this.#ready.delete(channel);
       this.#fanout.unsubscribe(channel).catch((err: unknown) => this.#logger.warn({ err }, 'presence unsubscribe'));
     }
   }
