@@ -58,7 +58,11 @@ describe('limits', () => {
       ),
     );
     const refused = new Set<number>();
-    clients.forEach((c, i) => c.on('error', (e) => e.code === 'too_many_connections' && refused.add(i)));
+    for (const [i, c] of clients.entries()) {
+      c.on('error', (e) => {
+        if (e.code === 'too_many_connections') refused.add(i);
+      });
+    }
     await waitFor(() => refused.size === 4, 10_000, 'four refused');
     await waitFor(() => clients.filter((c) => c.state === 'connected').length === 2, 10_000, 'two connected');
     expect(server.core.sessionsOf('alice').size).toBe(2);
