@@ -1,0 +1,195 @@
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ARTIFACTS, type ChatServer, ensureBuilt, hasChromium, launchBrowser, startChatServer } from './harness.js';
+
+// With SYNCLINE_REQUIRE_SERVICES=1 (CI) a missing Chromium fails the suite instead of skipping it.
+const required = process.env.SYNCLINE_REQUIRE_SERVICES === '1';
+const run = hasChromium() || required;
+
+const UI_TIMEOUT_MS = 15_000;
+
+interface User {
+  readonly name: string;
+  readonly context: BrowserContext;
+  readonly page: Page;
+}
+
+async function shot(u: User, name: string): Promise<void> {
+  await u.page.screenshot({ path: join(ARTIFACTS, `${name}-${u.name.toLowerCase()}.png`) });
+}
+
+function messageTexts(u: User): Promise<string[]> {
+  return u.page.getByTestId('message-text').allTextContents();
+}
+
+function message(u: User, text: string) {
+  return u.page
+    .getByTestId('message')
+    .filter({ has: u.page.getByTestId('message-text').getByText(text, { exact: true }) });
+}
+
+async function send(u: User, text: string): Promise<void> {
+  await u.page.getByTestId('composer').fill(text);
+  await u.page.getByTestId('composer').press('Enter');
+}
+
+describe.skipIf(!run)('chat in the browser (two users)', () => {
+  let server: ChatServer | undefined;
+  let browser: Browser | undefined;
+  let ada: User;
+  let grace: User;
+
+  beforeAll(async () => {
+    if (!hasChromium())
+      throw new Error('Chromium is required (SYNCLINE_REQUIRE_SERVICES=1) but /usr/bin/chromium is missing.');
+    ensureBuilt();
+    server = await startChatServer();
+    browser = await launchBrowser();
+    const open = async (name: string): Promise<User> => {
+      const context = await (browser as Browser).newContext({ viewport: { width: 1100, height: 720 } });
+      const page = await context.newPage();
+      page.setDefaultTimeout(UI_TIMEOUT_MS);
+      await page.goto((server as ChatServer).url);
+      await page.getByLabel('Your name').fill(name);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByTestId('composer').waitFor();
+      return { name, context, page };
+    };
+    ada = await open('Ada');
+    grace = await open('Grace');
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('shows who is online and who is in the room', async () => {
+    await ada.page.getByTestId('online-Grace').waitFor();
+    await grace.page.getByTestId('online-Ada').waitFor();
+    await expect
+      .poll(() => ada.page.getByTestId('here-count').textContent(), { timeout: UI_TIMEOUT_MS })
+      .toBe('2 people here');
+  });
+
+  it('sends and receives messages, with read receipts', async () => {
+    await send(ada, 'Hi Grace! Did the deploy go out?');
+    await message(grace, 'Hi Grace! Did the deploy go out?').waitFor();
+    // Grace has the room open, so she has seen it: Ada's message says so.
+    await message(ada, 'Hi Grace! Did the deploy go out?').and(ada.page.locator('[data-delivery="sent"]')).waitFor();
+    await ada.page.getByTestId('seen-by').filter({ hasText: 'Seen by Grace' }).waitFor();
+    await send(grace, 'Yes, ten minutes ago. All green.');
+    await message(ada, 'Yes, ten minutes ago. All green.').waitFor();
+    expect(await messageTexts(ada)).toEqual(await messageTexts(grace));
+  });
+
+  it('shows the typing indicator while the other user types', async () => {
+    await grace.page.getByTestId('composer').fill('I am typing somethi');
+    await ada.page.getByTestId('typing').getByText('Grace is typing').waitFor();
+    await grace.page.getByTestId('composer').fill('');
+    await expect.poll(() => ada.page.getByTestId('typing').textContent(), { timeout: UI_TIMEOUT_MS }).toBe('');
+  });
+
+  it('reacts to a message and both sides see the reaction', async () => {
+    const target = message(ada, 'Yes, ten minutes ago. All green.');
+    await target.hover();
+    await target.getByTestId('react-🎉').click();
+    await message(grace, 'Yes, ten minutes ago. All green.')
+      .getByTestId('reaction')
+      .filter({ hasText: '🎉 1' })
+      .waitFor();
+    await shot(ada, '1-conversation');
+    await shot(grace, '1-conversation');
+  });
+
+  it('counts unread messages per room', async () => {
+    await grace.page.getByTestId('room-random').click();
+    await grace.page.getByTestId('composer').waitFor();
+    await send(grace, 'Lunch at noon?');
+    await ada.page.getByTestId('unread-random').filter({ hasText: '1' }).waitFor();
+    await shot(ada, '2-unread');
+    await ada.page.getByTestId('room-random').click();
+    await message(ada, 'Lunch at noon?').waitFor();
+    await expect.poll(() => ada.page.getByTestId('unread-random').count(), { timeout: UI_TIMEOUT_MS }).toBe(0);
+  });
+
+  it('keeps messages sent offline pending and delivers them once, in order, when back online', async () => {
+    await ada.context.setOffline(true);
+    await ada.page.locator('[data-testid="banner"][data-state="offline"]').waitFor();
+    const texts = ['offline one', 'offline two', 'offline three'];
+    for (const t of texts) await send(ada, t);
+    for (const t of texts) await message(ada, t).and(ada.page.locator('[data-delivery="pending"]')).waitFor();
+    await shot(ada, '3-offline-pending');
+    expect(await messageTexts(grace)).not.toContain('offline one');
+
+    await ada.context.setOffline(false);
+    for (const t of texts) await message(ada, t).and(ada.page.locator('[data-delivery="sent"]')).waitFor();
+    await ada.page.locator('[data-testid="banner"][data-state="online"]').waitFor();
+    await message(grace, 'offline three').waitFor();
+    for (const u of [ada, grace]) {
+      const all = await messageTexts(u);
+      expect(all.filter((t) => t.startsWith('offline '))).toEqual(texts);
+    }
+    await shot(grace, '4-delivered');
+  });
+
+  it('keeps the history and pending messages across a page reload', async () => {
+    // The server becomes unreachable for Ada (every Syncline transport refused), the page itself still loads.
+    let unreachable = true;
+    await ada.page.routeWebSocket(/\/connect\/ws/, (ws) => {
+      if (unreachable) ws.close();
+      else ws.connectToServer();
+    });
+    await ada.context.route(/\/connect\//, (route) => (unreachable ? route.abort() : route.continue()));
+    await ada.page.evaluate(() => window.dispatchEvent(new Event('offline')));
+    await ada.page.locator('[data-testid="banner"][data-state="offline"]').waitFor();
+    await send(ada, 'sent before the reload');
+    await message(ada, 'sent before the reload').and(ada.page.locator('[data-delivery="pending"]')).waitFor();
+    // Wait until the replica store (IndexedDB) holds the pending message.
+    await expect
+      .poll(
+        () =>
+          ada.page.evaluate(async () => {
+            const dbs = await indexedDB.databases();
+            let found = false;
+            for (const info of dbs) {
+              if (!info.name?.startsWith('syncline-chat.')) continue;
+              const db = await new Promise<IDBDatabase>((res, rej) => {
+                const r = indexedDB.open(info.name as string);
+                r.onsuccess = () => res(r.result);
+                r.onerror = () => rej(r.error);
+              });
+              const rec = await new Promise<unknown>((res) => {
+                const req = db.transaction('replicas').objectStore('replicas').get('room:random');
+                req.onsuccess = () => res(req.result);
+                req.onerror = () => res(undefined);
+              });
+              db.close();
+              const pending = (rec as { pending?: { args?: { text?: string } }[] } | undefined)?.pending ?? [];
+              if (pending.some((p) => p.args?.text === 'sent before the reload')) found = true;
+            }
+            return found;
+          }),
+        { timeout: UI_TIMEOUT_MS },
+      )
+      .toBe(true);
+
+    await ada.page.reload();
+    await ada.page.getByTestId('composer').waitFor();
+    await message(ada, 'Lunch at noon?').waitFor();
+    await message(ada, 'offline three').waitFor();
+    await message(ada, 'sent before the reload').and(ada.page.locator('[data-delivery="pending"]')).waitFor();
+    await shot(ada, '5-reloaded-pending');
+    expect(await messageTexts(grace)).not.toContain('sent before the reload');
+
+    unreachable = false;
+    await ada.page.evaluate(() => window.dispatchEvent(new Event('online')));
+    await message(ada, 'sent before the reload').and(ada.page.locator('[data-delivery="sent"]')).waitFor();
+    await message(grace, 'sent before the reload').waitFor();
+    const graceTexts = await messageTexts(grace);
+    expect(graceTexts.filter((t) => t === 'sent before the reload')).toHaveLength(1);
+    expect(graceTexts.filter((t) => t.startsWith('offline '))).toEqual(['offline one', 'offline two', 'offline three']);
+    await shot(grace, '6-after-reload');
+  });
+});
