@@ -1,10 +1,10 @@
-import type {
-  PresenceDiffMessage,
-  PresenceEndedMessage,
-  PresenceStateMessage,
+import {
+  type PresenceDiffMessage,
+  type PresenceEndedMessage,
+  type PresenceStateMessage,
   SynclineError,
+  toSynclineError,
 } from '@syncline/protocol';
-import { toSynclineError } from '@syncline/protocol';
 import { Emitter } from '../emitter.js';
 import { PresenceMembers } from './presence-members.js';
 
@@ -122,7 +122,7 @@ export class PresenceChannel {
   }
 
   #set(state: unknown): Promise<void> {
-    if (this.#closed) return Promise.reject(toSynclineError(new Error('The presence channel is closed.')));
+    if (this.#closed) return Promise.reject(new SynclineError('client_closed', 'The presence channel is closed.'));
     this.#desired = { state: state === undefined ? null : state };
     this.#leaveOnConnect = false;
     const p = new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }));
