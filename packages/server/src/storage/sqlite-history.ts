@@ -43,6 +43,15 @@ interface Row {
   ts: number;
 }
 
+/** A channel's epoch and last offset, as cached. */
+interface Top {
+  epoch: string;
+  offset: number;
+}
+
+/** Channel tops kept in memory; the cache starts over past this many channels. */
+const MAX_CACHED_TOPS = 100_000;
+
 /** A new random epoch string. */
 export function newEpoch(): string {
   return randomBytes(6).toString('base64url');
@@ -54,7 +63,7 @@ export function newEpoch(): string {
  */
 export class SqliteHistory {
   readonly #db: SqliteDatabase;
-  readonly #tops = new Map<string, { epoch: string; offset: number }>();
+  readonly #tops = new Map<string, Top>();
   readonly #stmts;
 
   constructor(db: SqliteDatabase) {
@@ -93,25 +102,31 @@ export class SqliteHistory {
 
   /** Top of a channel, creating its epoch on first use. */
   top(channel: string): StreamTop {
+    const t = this.#entry(channel);
+    return { epoch: t.epoch, offset: t.offset };
+  }
+
+  /** The cached, mutable top of a channel, loaded (or created) on first use. */
+  #entry(channel: string): Top {
     let t = this.#tops.get(channel);
     if (!t) {
       const row = this.#stmts.getChannel.get(channel);
       t = row ? { epoch: row.epoch, offset: row.top } : { epoch: newEpoch(), offset: 0 };
       if (!row) this.#stmts.upsertChannel.run(channel, t.epoch, 0, Date.now());
-      if (this.#tops.size > 100_000) this.#tops.clear();
+      if (this.#tops.size >= MAX_CACHED_TOPS) this.#tops.clear();
       this.#tops.set(channel, t);
     }
-    return { epoch: t.epoch, offset: t.offset };
+    return t;
   }
 
   /** Appends a batch in one transaction; outcomes in input order. */
   appendBatch(inputs: readonly PublishInput[], now: number): PublishOutcome[] {
     const run = this.#db.transaction((batch: readonly PublishInput[]) => {
       const out: PublishOutcome[] = [];
-      const touched = new Map<string, HistoryOptions>();
+      // Tops of this batch's channels, held here: the cache may be cleared mid-batch.
+      const touched = new Map<string, { t: Top; history: HistoryOptions }>();
       for (const input of batch) {
-        this.top(input.channel);
-        const t = this.#tops.get(input.channel) as { epoch: string; offset: number };
+        const t = touched.get(input.channel)?.t ?? this.#entry(input.channel);
         const keep = input.history.size > 0;
         if (input.key !== undefined) {
           // The key window is the retained history (size and TTL); without history, the TTL.
@@ -138,11 +153,10 @@ export class SqliteHistory {
         } else if (input.key !== undefined) {
           this.#stmts.putKey.run(input.channel, input.key, t.offset, now);
         }
-        touched.set(input.channel, input.history);
+        touched.set(input.channel, { t, history: input.history });
         out.push({ offset: t.offset, epoch: t.epoch, duplicate: false });
       }
-      for (const [channel, history] of touched) {
-        const t = this.#tops.get(channel) as { epoch: string; offset: number };
+      for (const [channel, { t, history }] of touched) {
         this.#stmts.upsertChannel.run(channel, t.epoch, t.offset, now);
         if (t.offset > history.size) this.#stmts.trimSize.run(channel, t.offset - history.size);
       }

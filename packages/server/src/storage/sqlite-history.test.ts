@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from './sqlite.js';
+import { SqliteHistory } from './sqlite-history.js';
+
+const history = { size: 3, ttlMs: 60_000 };
+
+describe('SqliteHistory', () => {
+  it('appends batches touching more channels than the top cache holds', () => {
+    const db = openDatabase(':memory:');
+    const h = new SqliteHistory(db);
+    const channels = 100_010;
+    const inputs = Array.from({ length: channels }, (_, i) => ({ channel: `chat:c${i}`, data: i, history }));
+    // The first channel again after the cache started over: its offset continues.
+    inputs.push({ channel: 'chat:c0', data: 'again', history });
+    const out = h.appendBatch(inputs, Date.now());
+    expect(out).toHaveLength(channels + 1);
+    expect(out[0]).toMatchObject({ offset: 1, duplicate: false });
+    expect(out[channels]).toMatchObject({ offset: 2, duplicate: false, epoch: out[0]?.epoch });
+    expect(h.top('chat:c0')).toEqual({ epoch: out[0]?.epoch, offset: 2 });
+    expect(h.read('chat:c0', 0, 10, history, Date.now()).publications.map((p) => p.data)).toEqual([0, 'again']);
+    db.close();
+  });
+
+  it('trims by size and keeps offsets and epochs across reopening', () => {
+    const db = openDatabase(':memory:');
+    const h = new SqliteHistory(db);
+    const now = Date.now();
+    for (let i = 1; i <= 5; i++) h.appendBatch([{ channel: 'chat:a', data: i, history }], now);
+    const read = h.read('chat:a', 0, 10, history, now);
+    expect(read.publications.map((p) => p.offset)).toEqual([3, 4, 5]);
+    expect(read.minOffset).toBe(3);
+    const again = new SqliteHistory(db);
+    expect(again.top('chat:a')).toEqual({ epoch: read.epoch, offset: 5 });
+    db.close();
+  });
+});
