@@ -105,6 +105,11 @@ export const ERROR_CODES = {
     description:
       "The client's protocol version is outside the range this server supports (see `details.min`/`details.max`).",
   },
+  client_outdated: {
+    group: 'fatal',
+    description:
+      'The client is too old for this write: its app version is below the server\'s `minClientVersion` (`details.reason: "app"`) or its mutator set is below the namespace\'s `minMutatorVersion` (`details.reason: "mutators"`). Reads keep working; reload the app. Nothing was applied and no mutation id was used up.',
+  },
   revoked: {
     group: 'fatal',
     description: "The user's access was revoked; a new token issued after the revocation is required.",

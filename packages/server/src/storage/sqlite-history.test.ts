@@ -33,4 +33,37 @@ describe('SqliteHistory', () => {
     expect(again.top('chat:a')).toEqual({ epoch: read.epoch, offset: 5 });
     db.close();
   });
+
+  it('trims expired publications and idempotency keys by TTL, per namespace', () => {
+    const db = openDatabase(':memory:');
+    const h = new SqliteHistory(db);
+    const brief = { size: 100, ttlMs: 1_000 };
+    const none = { size: 0, ttlMs: 1_000 };
+    const then = Date.now() - 5_000;
+    h.appendBatch(
+      [
+        { channel: 'chat:a', data: 1, key: 'k', history: brief },
+        { channel: 'nohist:a', data: 1, key: 'k', history: none },
+        { channel: 'other:a', data: 1, history: brief },
+      ],
+      then,
+    );
+    const now = Date.now();
+    expect(h.trimExpired('chat', brief.ttlMs, now)).toBe(1);
+    expect(h.trimExpired('nohist', none.ttlMs, now)).toBe(1);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM publications').get()).toEqual({ n: 1 });
+    // The keys are new again; offsets go on.
+    const out = h.appendBatch(
+      [
+        { channel: 'chat:a', data: 2, key: 'k', history: brief },
+        { channel: 'nohist:a', data: 2, key: 'k', history: none },
+      ],
+      now,
+    );
+    expect(out.map((o) => [o.offset, o.duplicate])).toEqual([
+      [2, false],
+      [2, false],
+    ]);
+    db.close();
+  });
 });
