@@ -5,6 +5,7 @@ import {
   type ErrorMessage,
   errorGroup,
   type HistoryResult,
+  MIN_PROTOCOL_VERSION,
   type MutatorDefs,
   PROTOCOL_VERSION,
   type PublishResult,
@@ -24,9 +25,10 @@ import { type ReceivedPublication, type SubscribeOptions, Subscription } from '.
 import type { ClientTransport, TransportFactory } from './transport/transport.js';
 import { type FallbackOptions, type TransportName, transportFromList } from './transport/fallback.js';
 import type { WebSocketConstructor } from './transport/websocket.js';
+import { type AppUpdate, AppUpdateTracker, type ReloadGuardOptions } from './versions/app-update.js';
 
 /** Options of `createClient`. */
-export interface ClientOptions {
+export interface ClientOptions extends ReloadGuardOptions {
   /** Server base URL (`http(s)://host:port`) or a full WebSocket URL. */
   readonly url: string;
   /** A connection token. */
@@ -63,6 +65,8 @@ export interface ClientEvents extends Record<string, unknown> {
   message: Record<string, unknown>;
   /** A message sent to this user (server `sendToUser` or `POST /v1/users/{user}/messages`). */
   userMessage: UserMessageEvent;
+  /** The server's verdict on this app version changed (see `client.update`, docs/versioning.md). */
+  update: AppUpdate;
 }
 
 /** Payload of the `userMessage` event. */
@@ -130,6 +134,7 @@ export class SynclineClient {
   #lastDisconnect: { code: number; reconnect: boolean; reason: string; retryAfterMs?: number } | undefined;
   #generation = 0;
   #presence: PresenceRegistry | undefined;
+  readonly #updates: AppUpdateTracker;
   readonly #onOnline = (): void => {
     if (this.#state === 'disconnected') this.#startConnecting('online');
   };
@@ -147,6 +152,13 @@ export class SynclineClient {
         ...(options.fallback ? { fallback: options.fallback } : {}),
         ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
       });
+    this.#updates = new AppUpdateTracker(options, (u) => this.#events.emit('update', u));
+    this.#events.on('connected', (info) => this.#updates.apply(info.update));
+    this.addMessageHandler((msg) => {
+      if (msg.type !== 'update') return false;
+      this.#updates.apply(msg.update as AppUpdate);
+      return true;
+    });
     const g = globalThis as { addEventListener?: (t: string, l: () => void) => void };
     g.addEventListener?.('online', this.#onOnline);
     g.addEventListener?.('offline', this.#onOffline);
@@ -166,6 +178,16 @@ export class SynclineClient {
   /** Facts from the last accepted `connect` (session id, user, node). */
   get info(): ConnectResult | undefined {
     return this.#info;
+  }
+
+  /**
+   * The server's verdict on this app version (`ClientOptions.app`):
+   * `status` `none`, `available` or `required`, the server's `version`,
+   * its `message`, and `reload` (ask the user to reload now; false when the
+   * reload-loop guard holds). Changes come as `update` events.
+   */
+  get update(): AppUpdate {
+    return this.#updates.current;
   }
 
   /** Name of the transport in use (`websocket`, `sse`, `longpoll`); undefined while disconnected. */
@@ -430,7 +452,12 @@ export class SynclineClient {
   }
 
   #sendConnect(): void {
-    const cmd: Record<string, unknown> = { type: 'connect', id: 0, protocol: PROTOCOL_VERSION };
+    const cmd: Record<string, unknown> = {
+      type: 'connect',
+      id: 0,
+      protocol: PROTOCOL_VERSION,
+      minProtocol: MIN_PROTOCOL_VERSION,
+    };
     this.#connectId = this.#nextId++;
     cmd.id = this.#connectId;
     if (this.#token !== undefined) cmd.token = this.#token;

@@ -40,6 +40,13 @@ export { httpBaseUrl } from './transport/http-common.js';
 export { longPollTransport } from './transport/longpoll.js';
 export { type EventSourceConstructor, type SseTransportOptions, sseTransport } from './transport/sse.js';
 export {
+  type AppUpdate,
+  AppUpdateTracker,
+  DEFAULT_RELOAD_GUARD_MS,
+  memoryReloadStorage,
+  type ReloadGuardOptions,
+} from './versions/app-update.js';
+export {
   defaultWebSocket,
   type WebSocketConstructor,
   type WebSocketLike,

@@ -1,3 +1,4 @@
+export * from './app-versions.js';
 export * from './close-codes.js';
 export * from './codec.js';
 export * from './docs/index.js';

@@ -49,6 +49,11 @@ export interface ServerCore {
   command<K extends CommandType>(type: K, handler: CommandHandler<K>): void;
   /** Connected sessions of one user on this node. */
   sessionsOf(user: string): ReadonlySet<Session>;
+  /**
+   * Throws `client_outdated` when the session's app version is below the
+   * server's `minClientVersion` (call before any write: publish, mutate).
+   */
+  assertClientCurrent(session: Session): void;
   /** Ends one subscription from the server side, telling the client why. */
   unsubscribeSession(session: Session, channel: string, code: ErrorCode, message: string): void;
   /** Listeners of session lifecycle events; feature modules add theirs. */

@@ -4,7 +4,13 @@ export { type SignTokenOptions, signToken } from './auth/sign.js';
 export { type AuthOptions, createTokenVerifier, type Principal, type TokenVerifier } from './auth/token-verifier.js';
 export type * from './broker/broker.js';
 export { LocalBroker } from './broker/local-broker.js';
-export { ChannelHub, encodePubFrame, type SubscriptionSink } from './channels/channel-hub.js';
+export {
+  ChannelHub,
+  encodePubFrame,
+  FANOUT_SLICE_BUDGET_MS,
+  FANOUT_SLICE_MIN_SINKS,
+  type SubscriptionSink,
+} from './channels/channel-hub.js';
 export * from './channels/namespaces.js';
 export { defineConfig, type SynclineConfig } from './config.js';
 export type * from './core.js';

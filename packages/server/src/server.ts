@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import {
+  type AppVersionConfig,
   CLOSE_CODES,
   type ClientCommand,
   type CloseCodeName,
@@ -41,6 +42,9 @@ import { type HttpTransportOptions, HttpTransports } from './transport/http-tran
 import type { ConnectionHandler, Transport } from './transport/transport.js';
 import { WebSocketTransport } from './transport/websocket.js';
 import { sendToUser } from './users/user-messages.js';
+import { registerAppRoutes } from './versions/app-routes.js';
+import { type AppAnnounceResult, AppVersions } from './versions/app-versions.js';
+import { listenForAnnounces, publishAnnounce } from './versions/cluster-announce.js';
 
 /** Options of `createServer`. */
 export interface ServerOptions {
@@ -88,6 +92,10 @@ export interface ServerOptions {
   readonly presence?: PresenceOptions;
   /** SSE and long-polling fallback transports (on by default); see docs/transports.md. */
   readonly httpTransports?: HttpTransportOptions;
+  /** App version and the client versions it accepts; see docs/versioning.md. */
+  readonly app?: AppVersionConfig;
+  /** Protocol versions this node accepts (default: all this build speaks); see docs/versioning.md. */
+  readonly protocolRange?: { readonly min: number; readonly max: number };
 }
 
 /** WebSocket endpoint path. */
@@ -146,6 +154,14 @@ export interface SynclineServer {
   readonly draining: boolean;
   /** Prometheus metrics of this node (served at `/metrics`). */
   readonly metrics: ServerMetrics;
+  /** The app version settings in force (`ServerOptions.app`, or the last announce). */
+  readonly app: AppVersionConfig | undefined;
+  /**
+   * Announces new app version settings at runtime, on every node of the
+   * cluster: connected clients are judged again and pushed `update` when
+   * their verdict changed. Resolves with what changed on this node.
+   */
+  setAppVersion(config: AppVersionConfig): Promise<AppAnnounceResult>;
 }
 
 const DEFAULTS = {
@@ -205,6 +221,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   const handlers = new Map<string, AnyHandler>();
   const sessionEvents: SessionEvents = { connected: new Set(), refreshed: new Set(), closed: new Set() };
   const EMPTY: ReadonlySet<Session> = new Set();
+  const appVersions = new AppVersions(options.app, sessions, db, logger);
 
   const core: ServerCore = {
     nodeId,
@@ -225,6 +242,9 @@ export function createServer(options: ServerOptions): SynclineServer {
     },
     sessionsOf(user) {
       return byUser.get(user) ?? EMPTY;
+    },
+    assertClientCurrent(session: Session) {
+      appVersions.assertCurrent(session);
     },
     unsubscribeSession(session: Session, channel: string, code: ErrorCode, message: string) {
       const sink = session.subscriptions.get(channel);
@@ -298,6 +318,8 @@ export function createServer(options: ServerOptions): SynclineServer {
   registerConnectCommands(core, {
     pingIntervalMs,
     features: [],
+    ...(options.protocolRange ? { protocol: options.protocolRange } : {}),
+    appUpdate: (session) => appVersions.assess(session),
     admit(principal: Principal, session: Session) {
       revocations.check(principal);
       if (session.state === 'connected') return;
@@ -563,7 +585,17 @@ export function createServer(options: ServerOptions): SynclineServer {
       return sendToUser(core, user, data);
     },
     presence,
+    get app() {
+      return appVersions.config;
+    },
+    async setAppVersion(config) {
+      const result = appVersions.set(config);
+      await publishAnnounce(broker, nodeId, config, logger);
+      return result;
+    },
   };
+  listenForAnnounces(broker, nodeId, (config) => appVersions.set(config), logger);
+  registerAppRoutes(server);
   void CLOSE_CODES;
   registerHttpApi(server, { maxBodyBytes: maxFrameBytes });
   return server;

@@ -455,9 +455,11 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
       this.#retryLater(() => this.#flushSends());
       return;
     }
-    // Permanent: roll back (with `forbidden`, every later mutation would fail too).
-    const dropped = err.code === 'forbidden' ? this.#pending.splice(i) : this.#pending.splice(i, 1);
-    if (err.code === 'forbidden') this.#nextId = e.id;
+    // Permanent: roll back (with `forbidden` or `client_outdated`, every later mutation would fail too;
+    // neither uses up the id).
+    const all = err.code === 'forbidden' || err.code === 'client_outdated';
+    const dropped = all ? this.#pending.splice(i) : this.#pending.splice(i, 1);
+    if (all) this.#nextId = e.id;
     for (const d of dropped) {
       if (d.waiters.length === 0) this.#events.emit('error', err);
       for (const w of d.waiters.splice(0)) w.reject(err);

@@ -6,6 +6,8 @@ export const ConnectCommand = v.object({
   type: v.literal('connect'),
   id: RequestId,
   protocol: v.pipe(v.number(), v.integer()),
+  /** Oldest protocol version the client can speak (protocol 2+): lets an older server answer with its own. */
+  minProtocol: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
   token: v.optional(Token),
   client: v.optional(
     v.object({

@@ -1,3 +1,4 @@
+import type { AppUpdateInfo } from '../app-versions.js';
 import type { ErrorCode } from '../errors.js';
 
 /** One publication as delivered to a subscriber or returned by history. */
@@ -27,6 +28,8 @@ export interface ConnectResult {
   readonly features: readonly string[];
   /** Server node id, for diagnostics. */
   readonly node: string;
+  /** Protocol 2+: the verdict on the announced app version. */
+  readonly update?: AppUpdateInfo;
 }
 
 /** Result of `subscribe`. */

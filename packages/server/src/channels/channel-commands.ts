@@ -139,6 +139,7 @@ export function registerChannelCommands(core: ServerCore): void {
   });
 
   core.command('publish', async (session, cmd) => {
+    core.assertClientCurrent(session);
     const ns = core.namespaces.forChannel(cmd.channel);
     if (ns.allowPublish === 'none') {
       throw new SynclineError('publish_disabled', `Clients may not publish in namespace "${ns.name}".`);

@@ -30,7 +30,16 @@ interface ChannelState {
   repairing: BrokerPublication[] | undefined;
   ready: Promise<void>;
   history: HistoryOptions;
+  /** Set while a sliced fan-out runs; publications received meanwhile wait here, in order. */
+  outgoing: BrokerPublication[] | undefined;
 }
+
+/** Channels with at least this many local subscribers fan out in slices. */
+export const FANOUT_SLICE_MIN_SINKS = 512;
+/** A fan-out slice yields to the event loop after running this long. */
+export const FANOUT_SLICE_BUDGET_MS = 4;
+/** Subscribers served between two looks at the clock. */
+const FANOUT_CLOCK_EVERY = 128;
 
 /** Encodes a publication frame once per broadcast (JSON codec). */
 export function encodePubFrame(pub: BrokerPublication): string {
@@ -81,6 +90,7 @@ export class ChannelHub {
         repairing: undefined,
         ready: Promise.resolve(),
         history,
+        outgoing: undefined,
       };
       state.ready = this.#broker.subscribe(channel, (pub) => this.#receive(state, pub));
       ch = state;
@@ -147,21 +157,96 @@ export class ChannelHub {
   #deliver(ch: ChannelState, pub: BrokerPublication): void {
     if (pub.offset <= ch.lastOffset) return;
     ch.lastOffset = pub.offset;
-    let frame: string | undefined;
+    this.publicationsOut++;
+    if (ch.outgoing) {
+      ch.outgoing.push(pub);
+      return;
+    }
+    if (ch.sinks.size < FANOUT_SLICE_MIN_SINKS) {
+      this.#fanOut(ch, [pub], [], ch.sinks);
+      return;
+    }
+    // Large channel: publications of this tick are gathered (one write per
+    // connection for all of them), then fanned out in slices.
+    ch.outgoing = [pub];
+    queueMicrotask(() => this.#round(ch));
+  }
+
+  /** Hands `pubs` to every sink of a small channel, synchronously. */
+  #fanOut(
+    ch: ChannelState,
+    pubs: readonly BrokerPublication[],
+    frames: string[],
+    sinks: Iterable<SubscriptionSink>,
+  ): void {
     let n = 0;
-    for (const sink of ch.sinks) {
-      if (sink.status === 'pending') {
-        sink.buffer.push(pub);
-        continue;
-      }
+    for (const sink of sinks) n += this.#toSink(ch, pubs, frames, sink);
+    this.deliveries += n;
+  }
+
+  /**
+   * Hands `pubs` (in offset order) to one sink; `frames` caches the encoded
+   * frame of each publication (encoded once, shared by every connection).
+   * Returns the number of frames queued.
+   */
+  #toSink(ch: ChannelState, pubs: readonly BrokerPublication[], frames: string[], sink: SubscriptionSink): number {
+    if (sink.status === 'pending') {
+      for (const pub of pubs) sink.buffer.push(pub);
+      return 0;
+    }
+    let n = 0;
+    for (let i = 0; i < pubs.length; i++) {
+      const pub = pubs[i] as BrokerPublication;
       if (pub.offset <= sink.lastOffset) continue;
+      // A publication queued before the channel's epoch changed only goes to
+      // subscribers positioned in that epoch.
+      if (pub.epoch !== ch.epoch && sink.epoch !== undefined && sink.epoch !== pub.epoch) continue;
       sink.lastOffset = pub.offset;
-      frame ??= encodePubFrame(pub);
+      let frame = frames[i];
+      if (frame === undefined) {
+        frame = encodePubFrame(pub);
+        frames[i] = frame;
+      }
       sink.push(frame);
       n++;
     }
-    this.publicationsOut++;
-    this.deliveries += n;
+    return n;
+  }
+
+  /**
+   * One round of a sliced fan-out: every publication queued so far goes to
+   * every subscriber present when the round starts, a slice at a time, each
+   * slice running at most `FANOUT_SLICE_BUDGET_MS` before yielding (so
+   * connections of earlier slices are written while later ones wait).
+   * Publications arriving meanwhile wait for the next round, which keeps each
+   * subscriber's offset order.
+   */
+  #round(ch: ChannelState): void {
+    const pubs = ch.outgoing ?? [];
+    ch.outgoing = [];
+    const frames: string[] = [];
+    const sinks = [...ch.sinks];
+    let next = 0;
+    const slice = (): void => {
+      const deadline = performance.now() + FANOUT_SLICE_BUDGET_MS;
+      while (next < sinks.length) {
+        const end = Math.min(sinks.length, next + FANOUT_CLOCK_EVERY);
+        let n = 0;
+        for (; next < end; next++) {
+          const sink = sinks[next] as SubscriptionSink;
+          // Skips subscribers that left since the round started.
+          if (ch.sinks.has(sink)) n += this.#toSink(ch, pubs, frames, sink);
+        }
+        this.deliveries += n;
+        if (next < sinks.length && performance.now() >= deadline) {
+          setImmediate(slice);
+          return;
+        }
+      }
+      if (ch.outgoing && ch.outgoing.length > 0) setImmediate(() => this.#round(ch));
+      else ch.outgoing = undefined;
+    };
+    slice();
   }
 
   /** Ends active subscriptions whose position belongs to an older epoch of the channel. */

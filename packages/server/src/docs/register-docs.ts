@@ -74,6 +74,7 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
   });
 
   core.command('doc.mutate', (session, cmd) => {
+    core.assertClientCurrent(session);
     namespaces.forDoc(cmd.doc);
     if (!session.principal?.can.allows('mutate', cmd.doc)) throw forbidden('mutate', cmd.doc);
     let settled = false;

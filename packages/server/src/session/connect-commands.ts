@@ -1,7 +1,10 @@
 import {
+  type AppUpdateInfo,
   type ConnectResult,
   MIN_PROTOCOL_VERSION,
+  negotiateProtocol,
   PROTOCOL_VERSION,
+  protocolFeatures,
   type RefreshResult,
   SynclineError,
   toSynclineError,
@@ -44,17 +47,39 @@ export interface ConnectOptions {
   readonly features: readonly string[];
   /** Extra checks on a verified principal (revocation); throw to refuse. */
   readonly admit: (principal: Principal, session: Session) => void;
+  /** Protocol versions this node accepts (default `MIN_PROTOCOL_VERSION..PROTOCOL_VERSION`). */
+  readonly protocol?: { readonly min: number; readonly max: number };
+  /** The verdict on the session's app version (sent to protocol 2+ sessions). */
+  readonly appUpdate?: (session: Session) => AppUpdateInfo;
 }
 
 /** Registers `connect` and `refresh`. */
 export function registerConnectCommands(core: ServerCore, options: ConnectOptions): void {
+  const range = options.protocol;
+  if (
+    range &&
+    !(
+      Number.isInteger(range.min) &&
+      Number.isInteger(range.max) &&
+      range.min >= MIN_PROTOCOL_VERSION &&
+      range.max <= PROTOCOL_VERSION &&
+      range.min <= range.max
+    )
+  ) {
+    throw new TypeError(
+      `protocolRange must lie within ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION} with min <= max (got ${range.min}..${range.max}).`,
+    );
+  }
   core.command('connect', async (session, cmd) => {
-    if (cmd.protocol < MIN_PROTOCOL_VERSION || cmd.protocol > PROTOCOL_VERSION) {
+    const min = options.protocol?.min ?? MIN_PROTOCOL_VERSION;
+    const max = options.protocol?.max ?? PROTOCOL_VERSION;
+    const protocol = negotiateProtocol(cmd.protocol, cmd.minProtocol, min, max);
+    if (protocol === undefined) {
       session.fail(
         new SynclineError(
           'unsupported_protocol',
-          `Protocol ${cmd.protocol} is not supported; this server speaks ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}.`,
-          { details: { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION } },
+          `Protocol ${cmd.protocol} is not supported; this server speaks ${min}..${max}.`,
+          { details: { min, max } },
         ),
         'UNSUPPORTED_PROTOCOL',
         cmd.id,
@@ -77,7 +102,7 @@ export function registerConnectCommands(core: ServerCore, options: ConnectOption
     }
     if (session.closed) return REPLIED;
     session.principal = principal;
-    session.protocol = cmd.protocol;
+    session.protocol = protocol;
     session.app =
       cmd.app?.build === undefined
         ? cmd.app && { version: cmd.app.version }
@@ -97,13 +122,15 @@ export function registerConnectCommands(core: ServerCore, options: ConnectOption
     const result: ConnectResult = {
       session: session.id,
       user: principal.user,
-      protocol: cmd.protocol,
+      protocol,
       pingIntervalMs: options.pingIntervalMs,
       maxFrameBytes: session.maxFrameBytes,
-      features: options.features,
+      features: [...options.features, ...protocolFeatures(protocol)],
       node: core.nodeId,
       ...(principal.expiresAt === undefined ? {} : { expiresAt: principal.expiresAt }),
     };
+    const update = options.appUpdate?.(session);
+    if (update && protocol >= 2) return { ...result, update } satisfies ConnectResult;
     return result;
   });
 

@@ -12,6 +12,7 @@ import {
 import type { Principal } from '../auth/token-verifier.js';
 import type { SubscriptionSink } from '../channels/channel-hub.js';
 import type { Connection } from '../transport/transport.js';
+import { sharedFrames } from './shared-frames.js';
 
 /** Lifecycle of a session. */
 export type SessionState = 'connecting' | 'authenticating' | 'connected' | 'closed';
@@ -63,6 +64,8 @@ export class Session {
   readonly #host: SessionHost;
   #outbox: string[] = [];
   #outboxBytes = 0;
+  /** The connection's `bufferedAmount` at the last flush. */
+  #backlog = 0;
   #flushScheduled = false;
   #pendingFrames: Array<[string | Uint8Array, number]> = [];
   #timers: NodeJS.Timeout[] = [];
@@ -110,7 +113,10 @@ export class Session {
     if (this.state === 'closed') return;
     this.#outbox.push(frame);
     this.#outboxBytes += frame.length;
-    if (this.#outboxBytes + this.conn.bufferedAmount > this.#host.maxQueueBytes) {
+    // The connection's backlog only shrinks between flushes: the one measured
+    // at the last flush spares asking the connection on every frame.
+    const max = this.#host.maxQueueBytes;
+    if (this.#outboxBytes + this.#backlog > max && this.#outboxBytes + this.conn.bufferedAmount > max) {
       this.#outbox = [];
       this.#outboxBytes = 0;
       this.close('SLOW_CONSUMER', 'send queue limit exceeded');
@@ -130,7 +136,7 @@ export class Session {
     this.#outbox = [];
     this.#outboxBytes = 0;
     if (out.length === 1) {
-      this.conn.send(out[0] as string);
+      this.#write(out[0] as string);
     } else {
       let start = 0;
       let bytes = 0;
@@ -138,13 +144,20 @@ export class Session {
         bytes += (out[i] as string).length + 1;
         if (bytes >= MAX_FRAME_CHUNK_BYTES || i === out.length - 1) {
           const n = i - start + 1;
-          this.conn.send(n === 1 ? (out[start] as string) : `[${out.slice(start, i + 1).join(',')}]`);
+          this.#write(n === 1 ? (out[start] as string) : sharedFrames.batch(out, start, i + 1));
           start = i + 1;
           bytes = 0;
         }
       }
     }
-    if (this.conn.bufferedAmount > this.#host.maxQueueBytes) this.close('SLOW_CONSUMER', 'send queue limit exceeded');
+    this.#backlog = this.conn.bufferedAmount;
+    if (this.#backlog > this.#host.maxQueueBytes) this.close('SLOW_CONSUMER', 'send queue limit exceeded');
+  }
+
+  /** Writes one text frame, as shared UTF-8 bytes when the transport takes them. */
+  #write(text: string): void {
+    if (this.conn.sendUtf8) this.conn.sendUtf8(sharedFrames.utf8(text));
+    else this.conn.send(text);
   }
 
   /** Sends a successful reply. */

@@ -14,6 +14,12 @@ export interface Connection {
    * sent; a frame sent after `close()` is dropped.
    */
   send(frame: string | Uint8Array): void;
+  /**
+   * Optional fast path: queues a text frame given as UTF-8 bytes, in order
+   * with `send`. The bytes may be shared with other connections (one encoding
+   * per fan-out); the transport must not modify them.
+   */
+  sendUtf8?(frame: Uint8Array): void;
   /** Bytes queued and not yet handed to the kernel; used for slow-consumer detection. */
   readonly bufferedAmount: number;
   /** Closes with a code and reason; `onClose` fires once afterwards. */

@@ -14,6 +14,9 @@ export interface WebSocketTransportOptions {
   readonly subprotocols: readonly string[];
 }
 
+/** `ws` send options of a text frame given as bytes. */
+const TEXT_FRAME = { binary: false } as const;
+
 class WebSocketConnection implements Connection {
   readonly transport = 'websocket';
   readonly remoteAddress: string;
@@ -47,6 +50,11 @@ class WebSocketConnection implements Connection {
   send(frame: string | Uint8Array): void {
     if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
     this.#ws.send(frame);
+  }
+
+  sendUtf8(frame: Uint8Array): void {
+    if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
+    this.#ws.send(frame, TEXT_FRAME);
   }
 
   close(code: number, reason: string): void {
