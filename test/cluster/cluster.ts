@@ -30,6 +30,8 @@ export interface ClusterOptions {
   readonly redisUrl?: string;
   /** Key prefix (default a fresh one, dropped after the test). */
   readonly prefix?: string;
+  /** PostgreSQL URL for documents (`--postgres`); without it each node keeps documents in its own SQLite. */
+  readonly postgresUrl?: string;
   /** `--drain-window` of every node. */
   readonly drainWindow?: string;
   /** Extra environment. */
@@ -59,6 +61,7 @@ export async function startNode(
     options.redisUrl ?? REDIS_URL,
     '--drain-window',
     options.drainWindow ?? '2s',
+    ...(options.postgresUrl ? ['--postgres', options.postgresUrl] : []),
   ];
   const proc = spawn(process.execPath, args, {
     env: { ...process.env, SYNCLINE_LOG_LEVEL: 'warn', SYNCLINE_REDIS_PREFIX: prefix, ...options.env },
@@ -84,11 +87,26 @@ export async function startNode(
   return { index, url: m[1] as string, proc, output: () => out, exited };
 }
 
+/** Mutators of the `ctr` document namespace of test clusters (shared with clients). */
+export const CLUSTER_MUTATORS = {
+  add(tx: { draft: { count: number }; push(path: string, v: unknown): void }, args: { tag: string }) {
+    tx.draft.count += 1;
+    tx.push('log', args.tag);
+  },
+};
+
 /** Writes the shared config module of a test cluster and returns its path. */
 export function writeClusterConfig(dir: string): string {
   const file = join(dir, 'syncline.config.mjs');
-  const config = { auth: { secret: SECRET }, namespaces: TEST_NAMESPACES, apiKey: API_KEY };
-  writeFileSync(file, `export default ${JSON.stringify(config)};\n`);
+  const config = {
+    auth: { secret: SECRET },
+    namespaces: { ...TEST_NAMESPACES, room: { presence: true } },
+    apiKey: API_KEY,
+    presence: { graceMs: 200, nodeHeartbeatMs: 250, nodeTtlMs: 1_500 },
+  };
+  const json = JSON.stringify(config);
+  const docs = `{ ctr: { initialState: { count: 0, log: [] }, mutators: { ${CLUSTER_MUTATORS.add.toString()} } } }`;
+  writeFileSync(file, `export default { ...${json}, docs: ${docs} };\n`);
   return file;
 }
 

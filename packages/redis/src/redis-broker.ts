@@ -82,6 +82,7 @@ export class RedisBroker implements Broker {
   readonly #channels = new Map<string, LocalChannel>();
   #closed = false;
   #wasReady = false;
+  readonly #alsoClose: Array<() => Promise<void>> = [];
 
   /** Connects; use `RedisBroker.connect` to wait for the connection. */
   constructor(options: RedisBrokerOptions) {
@@ -225,10 +226,16 @@ export class RedisBroker implements Broker {
     return { epoch: read.epoch, offset: read.offset };
   }
 
+  /** Ties another resource's lifetime to the broker's: `close()` closes it too. */
+  alsoClose(fn: () => Promise<void>): void {
+    this.#alsoClose.push(fn);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#channels.clear();
+    for (const fn of this.#alsoClose.splice(0)) await fn().catch(this.#onError);
     this.#redis.disconnect();
     this.#sub.disconnect();
   }

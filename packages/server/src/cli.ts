@@ -100,6 +100,7 @@ async function start(argv: string[]): Promise<void> {
   const server = createServer({
     ...config,
     ...cluster,
+    ...(cluster.presence ? { presence: { ...config.presence, ...cluster.presence } } : {}),
     ...(values.host ? { host: values.host } : {}),
     ...(staticDir ? { static: resolve(staticDir) } : {}),
     port,

@@ -24,7 +24,13 @@ import { registerChannelCommands } from './channels/channel-commands.js';
 import { ChannelHub } from './channels/channel-hub.js';
 import { type NamespaceOptions, NamespaceRegistry } from './channels/namespaces.js';
 import type { AnyHandler, CommandHandler, Limits, ServerCore, SessionEvents } from './core.js';
-import { type DocNamespaceOptions, type DocStore, type DocsApi, registerDocs } from './docs/index.js';
+import {
+  type DocFanout,
+  type DocNamespaceOptions,
+  type DocStore,
+  type DocsApi,
+  registerDocs,
+} from './docs/index.js';
 import type { ServerHooks } from './hooks.js';
 import { registerHttpApi } from './http/api-routes.js';
 import { HttpRouter, sendError, sendJson } from './http/router.js';
@@ -88,6 +94,8 @@ export interface ServerOptions {
   readonly docs?: Readonly<Record<string, DocNamespaceOptions>>;
   /** Document storage (default: SQLite in the server's database). */
   readonly docStore?: DocStore;
+  /** How committed document ops reach other nodes (default in process; a cluster passes its adapter's). */
+  readonly docFanout?: DocFanout;
   /** Presence: grace period, update coalescing, store (see docs/presence.md). */
   readonly presence?: PresenceOptions;
   /** SSE and long-polling fallback transports (on by default); see docs/transports.md. */
@@ -431,6 +439,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     namespaces: options.docs ?? {},
     router,
     ...(options.docStore ? { store: options.docStore } : {}),
+    ...(options.docFanout ? { fanout: options.docFanout } : {}),
   });
   if (options.httpTransports?.enabled !== false) {
     const ctx = { nodeId, maxFrameBytes, maxBodyBytes: hardMaxFrameBytes, onConnection: acceptConnection };

@@ -1,5 +1,8 @@
 import type { Logger } from 'pino';
 import type { Broker } from '../broker/broker.js';
+import type { DocFanout } from '../docs/doc-fanout.js';
+import type { DocStore } from '../docs/doc-store.js';
+import type { PresenceFanout, PresenceStore } from '../presence/presence-store.js';
 import type { ServerOptions } from '../server.js';
 
 /** Backing services of a cluster node, as URLs. */
@@ -31,18 +34,20 @@ export function clusterUrls(
 // The adapters depend on the server package, so they are loaded by name at
 // run time (optional peer dependencies) rather than imported.
 interface RedisModule {
-  RedisBroker: {
-    connect(o: {
-      url: string;
-      prefix?: string;
-      onError?: (err: unknown, channel?: string) => void;
-    }): Promise<Broker & object>;
-  };
-  createRedisPresence?: (broker: unknown, logger: Logger) => NonNullable<ServerOptions['presence']>;
+  connectRedisCluster(o: {
+    url: string;
+    prefix?: string | undefined;
+    docStore?: DocStore | undefined;
+    onError?: (err: unknown, what: string) => void;
+  }): Promise<{
+    broker: Broker;
+    presence: { store: PresenceStore; fanout: PresenceFanout };
+    docFanout?: DocFanout;
+  }>;
 }
 
 interface PostgresModule {
-  PostgresDocStore: { connect(o: { url: string; logger?: Logger }): Promise<NonNullable<ServerOptions['docStore']>> };
+  PostgresDocStore: { connect(o: { url: string; onError?: (err: unknown) => void }): Promise<DocStore> };
 }
 
 async function load<T>(name: string, flag: string): Promise<T> {
@@ -56,29 +61,36 @@ async function load<T>(name: string, flag: string): Promise<T> {
 /**
  * Server options for the cluster services that were configured; empty (the
  * embedded default: in-process broker, SQLite) when neither URL is given.
+ * PostgreSQL holds documents; Redis carries channels, history, presence and
+ * (with PostgreSQL) document ops between nodes.
  */
 export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise<Partial<ServerOptions>> {
   const out: {
     broker?: Broker;
-    presence?: NonNullable<ServerOptions['presence']>;
-    docStore?: NonNullable<ServerOptions['docStore']>;
+    presence?: { store: PresenceStore; fanout: PresenceFanout };
+    docStore?: DocStore;
+    docFanout?: DocFanout;
   } = {};
-  if (urls.redis) {
-    const mod = await load<RedisModule>('@syncline/redis', '--redis');
-    const broker = await mod.RedisBroker.connect({
-      url: urls.redis,
-      ...(urls.redisPrefix ? { prefix: urls.redisPrefix } : {}),
-      onError: (err, channel) => logger.warn({ err, channel }, 'redis broker background failure'),
-    });
-    out.broker = broker;
-    const presence = mod.createRedisPresence?.(broker, logger);
-    if (presence) out.presence = presence;
-    logger.info('cluster broker: redis');
-  }
   if (urls.postgres) {
     const mod = await load<PostgresModule>('@syncline/postgres', '--postgres');
-    out.docStore = await mod.PostgresDocStore.connect({ url: urls.postgres, logger });
+    out.docStore = await mod.PostgresDocStore.connect({
+      url: urls.postgres,
+      onError: (err) => logger.warn({ err }, 'postgres connection failure'),
+    });
     logger.info('document store: postgres');
+  }
+  if (urls.redis) {
+    const mod = await load<RedisModule>('@syncline/redis', '--redis');
+    const parts = await mod.connectRedisCluster({
+      url: urls.redis,
+      prefix: urls.redisPrefix,
+      docStore: out.docStore,
+      onError: (err, what) => logger.warn({ err, what }, 'redis background failure'),
+    });
+    out.broker = parts.broker;
+    out.presence = parts.presence;
+    if (parts.docFanout) out.docFanout = parts.docFanout;
+    logger.info('cluster broker: redis');
   }
   return out;
 }

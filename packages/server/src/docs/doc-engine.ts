@@ -19,6 +19,9 @@ import { type DocStore, DocVersionConflict, type StoredOp } from './doc-store.js
 /** Most ops a catching-up subscriber is sent before a snapshot is cheaper. */
 export const MAX_CATCH_UP_OPS = 5_000;
 
+/** Attempts of one mutation when other nodes keep committing first (shared store). */
+export const MAX_CONFLICT_RETRIES = 10;
+
 /** One mutation to apply. */
 export interface MutationInput {
   readonly name: string;
@@ -142,11 +145,25 @@ export class DocEngine {
   ): Promise<DocMutateResult> {
     return this.#enqueue(doc, async (live) => {
       let result: DocMutateResult;
-      try {
-        result = await this.#apply(live, input);
-      } catch (err) {
-        settle?.(undefined, err);
-        throw err;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          result = await this.#apply(live, input);
+          break;
+        } catch (err) {
+          // Another node committed first (shared store): reload and run the mutation again.
+          const conflict = err instanceof SynclineError && err.cause instanceof DocVersionConflict;
+          if (conflict && attempt < MAX_CONFLICT_RETRIES) {
+            try {
+              await this.#load(live);
+              continue;
+            } catch (loadErr) {
+              settle?.(undefined, loadErr);
+              throw loadErr;
+            }
+          }
+          settle?.(undefined, err);
+          throw err;
+        }
       }
       settle?.(result, undefined);
       return result;
@@ -198,6 +215,7 @@ export class DocEngine {
     const run = async (): Promise<T> => {
       try {
         if (!d.loaded) await this.#load(d);
+        else if (this.#store.shared) await this.#catchUp(d);
         return await fn(d);
       } finally {
         d.jobs--;
@@ -224,6 +242,29 @@ export class DocEngine {
     live.snapshotVersion = loaded.snapshot?.version ?? 0;
     live.clients.clear();
     live.loaded = true;
+  }
+
+  /**
+   * A store shared by several nodes may have moved on: apply the ops other
+   * nodes committed since the memory copy's version, and forget cached client
+   * ids (another node may have advanced them).
+   */
+  async #catchUp(live: LiveDoc): Promise<void> {
+    let ops: StoredOp[] | 'too_old';
+    try {
+      ops = await this.#store.opsSince(live.name, live.version, MAX_CATCH_UP_OPS);
+    } catch (err) {
+      throw unavailable(err);
+    }
+    live.clients.clear();
+    if (ops === 'too_old') {
+      await this.#load(live);
+      return;
+    }
+    let state = live.state;
+    for (const op of ops) state = applyPatches(state, op.patches);
+    live.state = state;
+    live.version = ops.at(-1)?.version ?? live.version;
   }
 
   async #lastId(live: LiveDoc, clientId: string): Promise<number> {

@@ -50,6 +50,11 @@ export interface CommitInput {
  *   snapshot already covers, so `load` always has what it needs.
  */
 export interface DocStore {
+  /**
+   * True when several nodes write to this store (a cluster): the engine then
+   * brings its memory copy up to the stored version before each job.
+   */
+  readonly shared?: boolean;
   /** Snapshot + version + ops after the snapshot. A document never written has version 0. */
   load(doc: string): Promise<LoadedDocument>;
   /** Commits one mutation atomically with the client's last mutation id. */

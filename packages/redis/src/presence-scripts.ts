@@ -1,0 +1,85 @@
+import { LuaScript } from './lua-script.js';
+
+// An entry is stored as one hash field (`user \0 clientId`) whose value is
+// `node \t session \t enteredAt \t updatedAt \t base JSON \t state JSON`
+// (JSON text never holds a raw tab), so scripts can replace parts without
+// decoding JSON.
+const SPLIT = `
+local function split(v)
+  local out = {}
+  local from = 1
+  for i = 1, 5 do
+    local at = string.find(v, '\\t', from, true)
+    out[i] = string.sub(v, from, at - 1)
+    from = at + 1
+  end
+  out[6] = string.sub(v, from)
+  return out
+end
+local function join(p)
+  return p[1] .. '\\t' .. p[2] .. '\\t' .. p[3] .. '\\t' .. p[4] .. '\\t' .. p[5] .. '\\t' .. p[6]
+end
+`;
+
+/**
+ * Enter: KEYS = seq, channel hash, channels set, new owner's node index;
+ * ARGV = channel, field, node, session, enteredAt, updatedAt, base JSON,
+ * state JSON, node index prefix. Returns { seq, action, stored value }.
+ */
+export const ENTER_SCRIPT = new LuaScript(`${SPLIT}
+local prior = redis.call('HGET', KEYS[2], ARGV[2])
+local action = 'join'
+local enteredAt = ARGV[5]
+local ref = ARGV[1] .. '\\n' .. ARGV[2]
+if prior then
+  local p = split(prior)
+  action = 'update'
+  enteredAt = p[3]
+  if p[1] ~= ARGV[3] then redis.call('SREM', ARGV[9] .. p[1], ref) end
+end
+local value = join({ARGV[3], ARGV[4], enteredAt, ARGV[6], ARGV[7], ARGV[8]})
+redis.call('HSET', KEYS[2], ARGV[2], value)
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('SADD', KEYS[4], ref)
+local seq = redis.call('INCR', KEYS[1])
+return {seq, action, value}
+`);
+
+/**
+ * Update: KEYS = seq, channel hash; ARGV = field, updatedAt, state JSON.
+ * Returns { seq, 'update', stored value } or nil when the entry is gone.
+ */
+export const UPDATE_SCRIPT = new LuaScript(`${SPLIT}
+local prior = redis.call('HGET', KEYS[2], ARGV[1])
+if not prior then return nil end
+local p = split(prior)
+p[4] = ARGV[2]
+p[6] = ARGV[3]
+local value = join(p)
+redis.call('HSET', KEYS[2], ARGV[1], value)
+local seq = redis.call('INCR', KEYS[1])
+return {seq, 'update', value}
+`);
+
+/**
+ * Leave: KEYS = seq, channel hash, channels set; ARGV = channel, field, only
+ * node ('' for any), only session ('' for any), node index prefix.
+ * Returns { seq, 'leave', stored value } or nil.
+ */
+export const LEAVE_SCRIPT = new LuaScript(`${SPLIT}
+local prior = redis.call('HGET', KEYS[2], ARGV[2])
+if not prior then return nil end
+local p = split(prior)
+if ARGV[3] ~= '' and (p[1] ~= ARGV[3] or (ARGV[4] ~= '' and p[2] ~= ARGV[4])) then return nil end
+redis.call('HDEL', KEYS[2], ARGV[2])
+redis.call('SREM', ARGV[5] .. p[1], ARGV[1] .. '\\n' .. ARGV[2])
+if redis.call('HLEN', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[1]) end
+local seq = redis.call('INCR', KEYS[1])
+return {seq, 'leave', prior}
+`);
+
+/** List: KEYS = seq, channel hash. Returns { seq, values } atomically. */
+export const LIST_SCRIPT = new LuaScript(`
+local seq = tonumber(redis.call('GET', KEYS[1]) or '0')
+return {seq, redis.call('HVALS', KEYS[2])}
+`);

@@ -1,0 +1,111 @@
+import { Redis } from 'ioredis';
+
+/** Receives the payloads of one bus channel. */
+export type BusListener = (payload: string) => void;
+
+/** Options of a pub/sub bus. */
+export interface PubSubBusOptions {
+  readonly url: string;
+  /** Time after which a command fails (default 5 s). */
+  readonly commandTimeoutMs?: number;
+  /** Called with failures of background work. */
+  readonly onError?: (err: unknown) => void;
+}
+
+/**
+ * Redis pub/sub for one node: a publishing connection that fails fast while
+ * Redis is down (never queues or resends), and a subscriber connection that
+ * resubscribes by itself after a reconnect and then calls the `reconnected`
+ * hooks so users can catch up on what they missed.
+ */
+export class PubSubBus {
+  readonly #pub: Redis;
+  readonly #sub: Redis;
+  readonly #listeners = new Map<string, BusListener>();
+  readonly #reconnected = new Set<() => void>();
+  readonly #onError: (err: unknown) => void;
+  #wasReady = false;
+  #closed = false;
+
+  constructor(options: PubSubBusOptions) {
+    const commandTimeout = options.commandTimeoutMs ?? 5_000;
+    const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000);
+    this.#onError = options.onError ?? (() => undefined);
+    this.#pub = new Redis(options.url, {
+      lazyConnect: true,
+      commandTimeout,
+      retryStrategy,
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
+      maxRetriesPerRequest: 0,
+    });
+    this.#sub = new Redis(options.url, {
+      lazyConnect: true,
+      commandTimeout,
+      retryStrategy,
+      maxRetriesPerRequest: null,
+    });
+    this.#pub.on('error', () => undefined);
+    this.#sub.on('error', () => undefined);
+    this.#sub.on('message', (channel: string, payload: string) => {
+      const l = this.#listeners.get(channel);
+      if (!l) return;
+      try {
+        l(payload);
+      } catch (err) {
+        this.#onError(err);
+      }
+    });
+    this.#sub.on('ready', () => {
+      if (this.#wasReady) for (const fn of this.#reconnected) fn();
+      this.#wasReady = true;
+    });
+  }
+
+  /** Connects both connections. */
+  async connect(): Promise<void> {
+    await Promise.all([this.#pub.connect(), this.#sub.connect()]);
+  }
+
+  /** The command connection (fails fast while Redis is down). */
+  get redis(): Redis {
+    return this.#pub;
+  }
+
+  /** Publishes a payload; rejects while Redis is unreachable. */
+  async publish(channel: string, payload: string): Promise<void> {
+    await this.#pub.publish(channel, payload);
+  }
+
+  /** Delivers a channel's payloads to `listener` (replacing any earlier one). */
+  async subscribe(channel: string, listener: BusListener): Promise<void> {
+    this.#listeners.set(channel, listener);
+    try {
+      await this.#sub.subscribe(channel);
+    } catch (err) {
+      this.#listeners.delete(channel);
+      throw err;
+    }
+  }
+
+  /** Stops delivering a channel. */
+  async unsubscribe(channel: string): Promise<void> {
+    if (!this.#listeners.delete(channel) || this.#closed) return;
+    await this.#sub.unsubscribe(channel);
+  }
+
+  /** Runs `fn` each time the subscriber connection is back after a loss. */
+  onReconnected(fn: () => void): () => void {
+    this.#reconnected.add(fn);
+    return () => this.#reconnected.delete(fn);
+  }
+
+  /** Closes both connections. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#pub.disconnect();
+    this.#sub.disconnect();
+  }
+}

@@ -1,0 +1,59 @@
+import type { Broker, DocFanout, DocStore, PresenceFanout, PresenceStore } from '@syncline/server';
+import { PubSubBus } from './pubsub-bus.js';
+import { RedisBroker } from './redis-broker.js';
+import { RedisDocFanout } from './redis-doc-fanout.js';
+import { RedisPresenceFanout } from './redis-presence-fanout.js';
+import { RedisPresenceStore } from './redis-presence-store.js';
+
+/** Options of `connectRedisCluster`. */
+export interface RedisClusterOptions {
+  /** `redis://…` URL. */
+  readonly url: string;
+  /** Key prefix (default `syncline:`). */
+  readonly prefix?: string | undefined;
+  /** The shared document store (PostgreSQL); with it, document ops are fanned out through Redis too. */
+  readonly docStore?: DocStore | undefined;
+  /** Receives background failures. */
+  readonly onError?: (err: unknown, what: string) => void;
+}
+
+/** Server options of a cluster node on Redis: spread them into `createServer`. */
+export interface RedisClusterParts {
+  readonly broker: Broker;
+  readonly presence: { readonly store: PresenceStore; readonly fanout: PresenceFanout };
+  readonly docFanout?: DocFanout;
+}
+
+/**
+ * Connects everything a cluster node keeps in Redis: the broker (channels and
+ * history), the presence store and its fan-out, and (given the shared
+ * document store) the fan-out of document ops. Closing the broker (which the
+ * server does on `close()`) closes the rest.
+ */
+export async function connectRedisCluster(options: RedisClusterOptions): Promise<RedisClusterParts> {
+  const onError = options.onError ?? (() => undefined);
+  const prefix = options.prefix ?? 'syncline:';
+  const broker = await RedisBroker.connect({
+    url: options.url,
+    prefix,
+    onError: (err, channel) => onError(err, `channel ${channel ?? ''}`),
+  });
+  const bus = new PubSubBus({ url: options.url, onError: (err) => onError(err, 'pubsub') });
+  broker.alsoClose(() => bus.close());
+  try {
+    await bus.connect();
+  } catch (err) {
+    await broker.close();
+    throw err;
+  }
+  const presence = {
+    store: new RedisPresenceStore({ redis: broker.redis, prefix }),
+    fanout: new RedisPresenceFanout(bus, { prefix, onError: (err) => onError(err, 'presence') }),
+  };
+  if (!options.docStore) return { broker, presence };
+  const docFanout = new RedisDocFanout(bus, options.docStore, {
+    prefix,
+    onError: (err, doc) => onError(err, `document ${doc}`),
+  });
+  return { broker, presence, docFanout };
+}

@@ -1,0 +1,225 @@
+import type { PresenceAction, PresenceEntry } from '@syncline/protocol';
+import type { PresenceChange, PresenceOwner, PresenceSnapshot, PresenceStore } from '@syncline/server';
+import type { Redis } from 'ioredis';
+import { toBrokerError } from './errors.js';
+import { ENTER_SCRIPT, LEAVE_SCRIPT, LIST_SCRIPT, UPDATE_SCRIPT } from './presence-scripts.js';
+
+/** Options of the Redis presence store. */
+export interface RedisPresenceStoreOptions {
+  /** A connected ioredis client (e.g. `RedisBroker.redis`); the store does not close it. */
+  readonly redis: Redis;
+  /** Key prefix (default `syncline:`). */
+  readonly prefix?: string;
+}
+
+function fieldOf(user: string, clientId: string): string {
+  return `${user}\u0000${clientId}`;
+}
+
+/** Decodes a stored value `node \t session \t enteredAt \t updatedAt \t base \t state`. */
+function decode(value: string): { owner: PresenceOwner; entry: PresenceEntry } {
+  const parts = value.split('\t');
+  const [node, session, enteredAt, updatedAt, base, state] = parts as [string, string, string, string, string, string];
+  const b = JSON.parse(base) as { user: string; clientId: string; info?: unknown };
+  const entry: PresenceEntry =
+    b.info === undefined
+      ? {
+          user: b.user,
+          clientId: b.clientId,
+          state: JSON.parse(state),
+          enteredAt: Number(enteredAt),
+          updatedAt: Number(updatedAt),
+        }
+      : {
+          user: b.user,
+          clientId: b.clientId,
+          state: JSON.parse(state),
+          info: b.info,
+          enteredAt: Number(enteredAt),
+          updatedAt: Number(updatedAt),
+        };
+  return { owner: { node, session }, entry };
+}
+
+/**
+ * Presence entries in Redis, shared by every node: one hash per channel, a
+ * set of channels with entries, an index of entries per owning node, node
+ * heartbeats in a sorted set, and one sequence counter. Each change is one
+ * Lua script, so it is atomic and gets its `seq` in the same step. The
+ * entries of a node that stops heartbeating (crashed) are removed by any live
+ * node's `expire`, each exactly once.
+ */
+export class RedisPresenceStore implements PresenceStore {
+  readonly #redis: Redis;
+  readonly #p: string;
+
+  constructor(options: RedisPresenceStoreOptions) {
+    this.#redis = options.redis;
+    this.#p = `${options.prefix ?? 'syncline:'}pres:`;
+  }
+
+  #seqKey(): string {
+    return `${this.#p}seq`;
+  }
+
+  #hash(channel: string): string {
+    return `${this.#p}{${channel}}:e`;
+  }
+
+  #channelsKey(): string {
+    return `${this.#p}channels`;
+  }
+
+  #nodeIndexPrefix(): string {
+    return `${this.#p}node:`;
+  }
+
+  #nodesKey(): string {
+    return `${this.#p}nodes`;
+  }
+
+  async #run(script: typeof ENTER_SCRIPT, keys: string[], args: Array<string | number>, op: string): Promise<unknown> {
+    try {
+      return await script.run(this.#redis, keys, args);
+    } catch (err) {
+      throw toBrokerError(err, op);
+    }
+  }
+
+  #change(channel: string, raw: unknown): PresenceChange | undefined {
+    if (raw === null || raw === undefined) return undefined;
+    const [seq, action, value] = raw as [number, PresenceAction, string];
+    return { channel, seq: Number(seq), action, entry: decode(value).entry };
+  }
+
+  async enter(channel: string, entry: PresenceEntry, owner: PresenceOwner): Promise<PresenceChange> {
+    const base = JSON.stringify(
+      entry.info === undefined
+        ? { user: entry.user, clientId: entry.clientId }
+        : { user: entry.user, clientId: entry.clientId, info: entry.info },
+    );
+    const raw = await this.#run(
+      ENTER_SCRIPT,
+      [this.#seqKey(), this.#hash(channel), this.#channelsKey(), `${this.#nodeIndexPrefix()}${owner.node}`],
+      [
+        channel,
+        fieldOf(entry.user, entry.clientId),
+        owner.node,
+        owner.session,
+        entry.enteredAt,
+        entry.updatedAt,
+        base,
+        JSON.stringify(entry.state ?? null),
+        this.#nodeIndexPrefix(),
+      ],
+      'presence enter',
+    );
+    return this.#change(channel, raw) as PresenceChange;
+  }
+
+  async update(
+    channel: string,
+    user: string,
+    clientId: string,
+    state: unknown,
+    now: number,
+  ): Promise<PresenceChange | undefined> {
+    const raw = await this.#run(
+      UPDATE_SCRIPT,
+      [this.#seqKey(), this.#hash(channel)],
+      [fieldOf(user, clientId), now, JSON.stringify(state ?? null)],
+      'presence update',
+    );
+    return this.#change(channel, raw);
+  }
+
+  async leave(
+    channel: string,
+    user: string,
+    clientId: string,
+    onlyOwner?: PresenceOwner,
+  ): Promise<PresenceChange | undefined> {
+    return this.#leave(channel, fieldOf(user, clientId), onlyOwner?.node ?? '', onlyOwner?.session ?? '');
+  }
+
+  async #leave(channel: string, field: string, node: string, session: string): Promise<PresenceChange | undefined> {
+    const raw = await this.#run(
+      LEAVE_SCRIPT,
+      [this.#seqKey(), this.#hash(channel), this.#channelsKey()],
+      [channel, field, node, session, this.#nodeIndexPrefix()],
+      'presence leave',
+    );
+    return this.#change(channel, raw);
+  }
+
+  async list(channel: string): Promise<PresenceSnapshot> {
+    const raw = await this.#run(LIST_SCRIPT, [this.#seqKey(), this.#hash(channel)], [], 'presence list');
+    const [seq, values] = raw as [number, string[]];
+    return { seq: Number(seq), entries: values.map((v) => decode(v).entry) };
+  }
+
+  async channels(): Promise<ReadonlyMap<string, number>> {
+    try {
+      const names = await this.#redis.smembers(this.#channelsKey());
+      const out = new Map<string, number>();
+      if (names.length === 0) return out;
+      const pipe = this.#redis.pipeline();
+      for (const n of names) pipe.hlen(this.#hash(n));
+      const counts = (await pipe.exec()) ?? [];
+      names.forEach((n, i) => {
+        const c = Number(counts[i]?.[1] ?? 0);
+        if (c > 0) out.set(n, c);
+      });
+      return out;
+    } catch (err) {
+      throw toBrokerError(err, 'presence channels');
+    }
+  }
+
+  async heartbeat(node: string, now: number): Promise<void> {
+    try {
+      await this.#redis.zadd(this.#nodesKey(), now, node);
+    } catch (err) {
+      throw toBrokerError(err, 'presence heartbeat');
+    }
+  }
+
+  async expire(now: number, nodeTtlMs: number): Promise<PresenceChange[]> {
+    let dead: string[];
+    try {
+      dead = await this.#redis.zrangebyscore(this.#nodesKey(), '-inf', `(${now - nodeTtlMs}`);
+    } catch (err) {
+      throw toBrokerError(err, 'presence expire');
+    }
+    const out: PresenceChange[] = [];
+    for (const node of dead) {
+      const index = `${this.#nodeIndexPrefix()}${node}`;
+      const refs = await this.#redis.smembers(index).catch((err: unknown) => {
+        throw toBrokerError(err, 'presence expire');
+      });
+      for (const ref of refs) {
+        const at = ref.indexOf('\n');
+        const change = await this.#leave(ref.slice(0, at), ref.slice(at + 1), node, '');
+        if (change) out.push(change);
+      }
+      // Only a node still silent is forgotten (it may have come back meanwhile).
+      await this.#redis
+        .eval(
+          "if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1]) or '0') < tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]); if redis.call('SCARD', KEYS[2]) == 0 then redis.call('DEL', KEYS[2]) end end",
+          2,
+          this.#nodesKey(),
+          index,
+          node,
+          now - nodeTtlMs,
+        )
+        .catch((err: unknown) => {
+          throw toBrokerError(err, 'presence expire');
+        });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    // The connection belongs to whoever created it.
+  }
+}
