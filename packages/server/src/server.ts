@@ -24,13 +24,7 @@ import { registerChannelCommands } from './channels/channel-commands.js';
 import { ChannelHub } from './channels/channel-hub.js';
 import { type NamespaceOptions, NamespaceRegistry } from './channels/namespaces.js';
 import type { AnyHandler, CommandHandler, Limits, ServerCore, SessionEvents } from './core.js';
-import {
-  type DocFanout,
-  type DocNamespaceOptions,
-  type DocStore,
-  type DocsApi,
-  registerDocs,
-} from './docs/index.js';
+import { type DocFanout, type DocNamespaceOptions, type DocStore, type DocsApi, registerDocs } from './docs/index.js';
 import type { ServerHooks } from './hooks.js';
 import { registerHttpApi } from './http/api-routes.js';
 import { HttpRouter, sendError, sendJson } from './http/router.js';
