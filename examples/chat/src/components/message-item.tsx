@@ -1,5 +1,5 @@
 import { memo, type ReactNode } from 'react';
-import type { TimelineMessage } from '../data/rooms.ts';
+import type { TimelineMessage } from '../hooks/rooms.ts';
 import { REACTIONS } from '../shared/model.ts';
 import { Avatar } from './avatar.tsx';
 import { CheckIcon, ClockIcon } from './icons.tsx';

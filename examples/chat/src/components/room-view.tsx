@@ -1,6 +1,6 @@
 import { usePresence } from '@syncline/react';
 import { type ReactNode, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
-import { type TimelineMessage, useRoomActions, useRooms, useRoomTimeline } from '../data/rooms.ts';
+import { type TimelineMessage, useRoomActions, useRooms, useRoomTimeline } from '../hooks/rooms.ts';
 import { type HereState, roomPresence } from '../shared/model.ts';
 import { Avatar } from './avatar.tsx';
 import { Composer } from './composer.tsx';
@@ -123,7 +123,7 @@ export function RoomView({ roomId, me, onMenu }: { roomId: string; me: string; o
   return (
     <>
       <header className="room-header">
-        <button type="button" className="menu-btn" aria-label="Rooms" onClick={onMenu}>
+        <button type="button" className="menu-btn" aria-label="Open rooms" onClick={onMenu}>
           <MenuIcon />
         </button>
         <div>

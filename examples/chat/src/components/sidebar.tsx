@@ -1,7 +1,7 @@
 import type { PresenceMember } from '@syncline/client';
 import { useConnectionState, usePresence } from '@syncline/react';
 import { type FormEvent, type ReactNode, useState } from 'react';
-import { useCreateRoom, useRooms, useUnread } from '../data/rooms.ts';
+import { useCreateRoom, useRooms, useUnread } from '../hooks/rooms.ts';
 import { ONLINE_CHANNEL, type OnlineState, type RoomInfo } from '../shared/model.ts';
 import { Avatar } from './avatar.tsx';
 import { BrandMark, PlusIcon } from './icons.tsx';
