@@ -5,12 +5,12 @@ import {
   type ChatMessage,
   LOBBY_DOC,
   type LobbyDoc,
-  type Reaction,
   type lobbyMutators,
+  type Reaction,
   type RoomDoc,
   type RoomInfo,
-  type roomMutators,
   roomDoc,
+  type roomMutators,
   slug,
 } from '../shared/model.ts';
 import { type FailedMessage, failedMessages } from './failed.ts';
