@@ -1,6 +1,7 @@
 import type { ReceivedPublication } from '@syncline/client';
 import { CLOSE_CODES } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { client, rawSocket, startServer, waitFor, waitState } from './helpers.js';
 
 async function get(url: string): Promise<{ status: number; body: string; type: string }> {
@@ -74,10 +75,11 @@ describe('operations endpoints', () => {
     const server = await startServer();
     const clients = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((u) => client(server, u, { autoConnect: true })));
     await Promise.all(clients.map((c) => waitState(c, 'connected')));
-    const codes: number[] = [];
-    for (const c of clients) {
+    // The first disconnect of each client (later reconnect attempts are refused while draining).
+    const codes = new Map<number, number>();
+    for (const [i, c] of clients.entries()) {
       c.on('state', (s) => {
-        if (s.state === 'disconnected' && typeof s.code === 'number') codes.push(s.code);
+        if (s.state === 'disconnected' && typeof s.code === 'number' && !codes.has(i)) codes.set(i, s.code);
       });
     }
     const started = Date.now();
@@ -86,11 +88,20 @@ describe('operations endpoints', () => {
     const ready = await get(`${server.url}/readyz`);
     expect(ready.status).toBe(503);
     expect(JSON.parse(ready.body)).toMatchObject({ ready: false, draining: true });
-    const raw = await rawSocket(server);
-    expect((await raw.next((m) => m.type === 'disconnect')).code).toBe(CLOSE_CODES.SHUTDOWN.code);
+    // New WebSocket upgrades are refused with HTTP 503 (a load balancer retries another node).
+    const status = await new Promise<number>((resolve, reject) => {
+      const ws = new WebSocket(`${server.url.replace('http', 'ws')}/connect/ws`, ['syncline.json']);
+      ws.on('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        ws.terminate();
+      });
+      ws.on('open', () => reject(new Error('upgrade accepted while draining')));
+      ws.on('error', () => undefined);
+    });
+    expect(status).toBe(503);
     await drained;
     expect(Date.now() - started).toBeLessThan(5_000);
-    await waitFor(() => codes.length >= clients.length, 5_000, 'every client told to reconnect');
-    expect(codes.every((c) => c === CLOSE_CODES.SHUTDOWN.code)).toBe(true);
+    await waitFor(() => codes.size >= clients.length, 5_000, 'every client told to reconnect');
+    expect([...codes.values()].every((c) => c === CLOSE_CODES.SHUTDOWN.code)).toBe(true);
   });
 });

@@ -478,6 +478,11 @@ export function createServer(options: ServerOptions): SynclineServer {
     void onRequest(req, res);
   });
   httpServer.on('upgrade', (req, socket, head) => {
+    if (draining) {
+      // Refused before the upgrade, so a load balancer tries another node at once.
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n\r\n');
+      return;
+    }
     for (const t of transports) if (t.handleUpgrade?.(req, socket, head)) return;
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   });

@@ -1,0 +1,122 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { ReceivedPublication } from '@syncline/client';
+import { describe, expect, it } from 'vitest';
+import { clusterClient, httpPublish, startCluster } from './cluster/cluster.js';
+import { redisService } from './cluster/redis-env.js';
+import { defer, tempDir, waitFor } from './helpers.js';
+
+const NGINX = '/usr/sbin/nginx';
+const CONFIG = join(import.meta.dirname, '..', 'deploy', 'nginx', 'nginx.conf');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs Debian's nginx in the foreground with deploy/nginx/nginx.conf, pointed at the given node ports. */
+async function startNginx(nodePorts: number[]): Promise<{ url: string; proc: ChildProcess }> {
+  const dir = tempDir();
+  const port = await freePort();
+  let conf = readFileSync(CONFIG, 'utf8');
+  conf = conf.replace(/^pid .*$/m, `pid ${join(dir, 'nginx.pid')};`);
+  conf = conf.replace('listen 8080;', `listen 127.0.0.1:${port};`);
+  conf = conf.replace(/error_log stderr warn;/, `error_log ${join(dir, 'error.log')} warn;`);
+  const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
+    .map((t) => `  ${t}_temp_path ${join(dir, t)};`)
+    .join('\n');
+  conf = conf.replace('http {', `http {\n${temp}`);
+  ['8801', '8802', '8803'].forEach((p, i) => {
+    conf = conf.replace(`127.0.0.1:${p}`, `127.0.0.1:${nodePorts[i]}`);
+  });
+  const file = join(dir, 'nginx.conf');
+  writeFileSync(file, conf);
+  const proc = spawn(NGINX, ['-c', file, '-p', dir, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  proc.stderr?.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const exited = new Promise((r) => proc.once('exit', r));
+  defer(async () => {
+    if (proc.exitCode === null) {
+      proc.kill('SIGQUIT');
+      await exited;
+    }
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    () => {
+      if (proc.exitCode !== null) throw new Error(`nginx exited: ${out}`);
+      return out.length >= 0 && existsSync(join(dir, 'nginx.pid'));
+    },
+    10_000,
+    'nginx start',
+  );
+  await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, 10_000);
+  return { url, proc };
+}
+
+describe.runIf(redisService.available && existsSync(NGINX))('nginx in front of three nodes', () => {
+  it('carries a whole scenario: spread clients, HTTP API, a node killed, recovery without loss', async () => {
+    const { nodes } = await startCluster({ nodes: 3 });
+    const ports = nodes.map((n) => Number(new URL(n.url).port));
+    const lb = await startNginx(ports);
+    const channel = 'chat:nginx';
+
+    const subs = await Promise.all(Array.from({ length: 9 }, (_, i) => clusterClient([lb.url], `sub-${i}`)));
+    const got = subs.map(() => [] as ReceivedPublication[]);
+    const nodesSeen = new Set<string>();
+    await Promise.all(
+      subs.map(async (c, i) => {
+        const s = c.subscribe(channel, { onPublication: (p) => got[i]?.push(p) });
+        await s.ready;
+        if (c.info) nodesSeen.add(c.info.node);
+      }),
+    );
+    // least_conn spread the clients over the nodes.
+    expect(nodesSeen.size).toBeGreaterThan(1);
+
+    const publisher = await clusterClient([lb.url], 'publisher');
+    const acked: number[] = [];
+    for (let j = 0; j < 30; j++) {
+      acked.push((await publisher.publish(channel, { j }, { id: `a${j}` })).offset);
+      const r = await httpPublish(lb.url, channel, { http: j });
+      expect(r.status).toBe(200);
+      acked.push((r.body as { offset: number }).offset);
+    }
+    await waitFor(() => got.every((g) => g.length >= acked.length), 20_000, 'phase 1 delivered');
+
+    // A node dies; nginx sends its clients' reconnects to the others.
+    nodes[1]?.proc.kill('SIGKILL');
+    await nodes[1]?.exited;
+    for (let j = 30; j < 60; j++) {
+      try {
+        acked.push((await publisher.publish(channel, { j }, { id: `a${j}` })).offset);
+      } catch {
+        // The publisher itself may have been on the dead node: resend with the same id.
+        acked.push((await publisher.publish(channel, { j }, { id: `a${j}` })).offset);
+      }
+      const r = await httpPublish(lb.url, channel, { http: j });
+      if (r.status === 200) acked.push((r.body as { offset: number }).offset);
+    }
+    const total = Math.max(...acked);
+    expect([...new Set(acked)].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, k) => k + 1));
+    for (const [i, g] of got.entries()) await waitFor(() => g.length >= total, 20_000, `subscriber ${i} complete`);
+    for (const g of got) expect(g.map((p) => p.offset)).toEqual(Array.from({ length: total }, (_, k) => k + 1));
+    const health = await fetch(`${lb.url}/readyz`);
+    expect(health.status).toBe(200);
+    const metrics = await fetch(`${lb.url}/metrics`);
+    expect(metrics.status).toBe(200);
+  }, 60_000);
+});
