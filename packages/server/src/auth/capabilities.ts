@@ -38,6 +38,23 @@ export function globToRegExp(glob: string): RegExp {
 
 /** Compiles a capability list. */
 export function compileCapabilities(caps: readonly Capability[]): CompiledCapabilities {
+  // Tokens of one app mostly carry the same capabilities: connections share
+  // one compiled form (memory per connection).
+  const key = JSON.stringify(caps);
+  let out = compiledCache.get(key);
+  if (!out) {
+    out = compile(caps);
+    if (compiledCache.size >= COMPILED_CACHE_SIZE) compiledCache.clear();
+    compiledCache.set(key, out);
+  }
+  return out;
+}
+
+/** Distinct capability lists kept compiled. */
+const COMPILED_CACHE_SIZE = 1000;
+const compiledCache = new Map<string, CompiledCapabilities>();
+
+function compile(caps: readonly Capability[]): CompiledCapabilities {
   const compiled = caps.map((c) => ({
     re: globToRegExp(c.match),
     all: c.allow.includes('*'),
