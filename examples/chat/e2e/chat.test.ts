@@ -29,6 +29,27 @@ function message(u: User, text: string) {
     .filter({ has: u.page.getByTestId('message-text').getByText(text, { exact: true }) });
 }
 
+/**
+ * What the network does to Ada's WebSocket (routed through Playwright from
+ * the start): pass frames, refuse connections, or corrupt the `send`
+ * mutations of messages starting with "refused:" so the server rejects them.
+ */
+const adaNetwork = { unreachable: false, corruptSends: false };
+
+function corrupt(frame: string | Buffer): string | Buffer {
+  if (typeof frame !== 'string') return frame;
+  const parsed = JSON.parse(frame) as Record<string, unknown> | Record<string, unknown>[];
+  let changed = false;
+  for (const cmd of Array.isArray(parsed) ? parsed : [parsed]) {
+    const args = cmd.args as { text?: unknown } | undefined;
+    if (cmd.type === 'doc.mutate' && cmd.name === 'send' && String(args?.text).startsWith('refused:')) {
+      cmd.args = { ...args, text: '' };
+      changed = true;
+    }
+  }
+  return changed ? JSON.stringify(parsed) : frame;
+}
+
 async function send(u: User, text: string): Promise<void> {
   await u.page.getByTestId('composer').fill(text);
   await u.page.getByTestId('composer').press('Enter');
@@ -49,6 +70,17 @@ describe.skipIf(!run)('chat in the browser (two users)', () => {
     const open = async (name: string): Promise<User> => {
       const context = await (browser as Browser).newContext({ viewport: { width: 1100, height: 720 } });
       const page = await context.newPage();
+      if (name === 'Ada') {
+        await page.routeWebSocket(/\/connect\/ws/, (ws) => {
+          if (adaNetwork.unreachable) {
+            ws.close();
+            return;
+          }
+          const server = ws.connectToServer();
+          ws.onMessage((frame) => server.send(adaNetwork.corruptSends ? corrupt(frame) : frame));
+          server.onMessage((frame) => ws.send(frame));
+        });
+      }
       page.setDefaultTimeout(UI_TIMEOUT_MS);
       await page.goto((server as ChatServer).url);
       await page.getByLabel('Your name').fill(name);
@@ -134,14 +166,24 @@ describe.skipIf(!run)('chat in the browser (two users)', () => {
     await shot(grace, '4-delivered');
   });
 
+  it('shows a message the server refuses as not sent, and Retry sends it', async () => {
+    const text = 'refused: the first try of this message is corrupted on the way';
+    adaNetwork.corruptSends = true;
+    await send(ada, text);
+    await message(ada, text).and(ada.page.locator('[data-delivery="failed"]')).waitFor();
+    await shot(ada, '5-failed');
+    adaNetwork.corruptSends = false;
+    await message(ada, text).getByRole('button', { name: 'Retry' }).click();
+    await message(ada, text).and(ada.page.locator('[data-delivery="sent"]')).waitFor();
+    await message(grace, text).waitFor();
+    expect((await messageTexts(grace)).filter((t) => t === text)).toHaveLength(1);
+    expect((await messageTexts(ada)).filter((t) => t === text)).toHaveLength(1);
+  });
+
   it('keeps the history and pending messages across a page reload', async () => {
     // The server becomes unreachable for Ada (every Syncline transport refused), the page itself still loads.
-    let unreachable = true;
-    await ada.page.routeWebSocket(/\/connect\/ws/, (ws) => {
-      if (unreachable) ws.close();
-      else ws.connectToServer();
-    });
-    await ada.context.route(/\/connect\//, (route) => (unreachable ? route.abort() : route.continue()));
+    adaNetwork.unreachable = true;
+    await ada.context.route(/\/connect\//, (route) => (adaNetwork.unreachable ? route.abort() : route.continue()));
     await ada.page.evaluate(() => window.dispatchEvent(new Event('offline')));
     await ada.page.locator('[data-testid="banner"][data-state="offline"]').waitFor();
     await send(ada, 'sent before the reload');
@@ -180,16 +222,16 @@ describe.skipIf(!run)('chat in the browser (two users)', () => {
     await message(ada, 'Lunch at noon?').waitFor();
     await message(ada, 'offline three').waitFor();
     await message(ada, 'sent before the reload').and(ada.page.locator('[data-delivery="pending"]')).waitFor();
-    await shot(ada, '5-reloaded-pending');
+    await shot(ada, '6-reloaded-pending');
     expect(await messageTexts(grace)).not.toContain('sent before the reload');
 
-    unreachable = false;
+    adaNetwork.unreachable = false;
     await ada.page.evaluate(() => window.dispatchEvent(new Event('online')));
     await message(ada, 'sent before the reload').and(ada.page.locator('[data-delivery="sent"]')).waitFor();
     await message(grace, 'sent before the reload').waitFor();
     const graceTexts = await messageTexts(grace);
     expect(graceTexts.filter((t) => t === 'sent before the reload')).toHaveLength(1);
     expect(graceTexts.filter((t) => t.startsWith('offline '))).toEqual(['offline one', 'offline two', 'offline three']);
-    await shot(grace, '6-after-reload');
+    await shot(grace, '7-after-reload');
   });
 });
