@@ -159,8 +159,12 @@ describe('round trip', () => {
     g.addEventListener = (type: string, l: () => void) => listeners.set(type, l);
     g.removeEventListener = (type: string) => listeners.delete(type);
     try {
-      // Backoff long enough that only the online event can explain a quick reconnect.
-      const c = await client(server, 'alice', { reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000 } });
+      // Backoff long enough that only the online event can explain a quick reconnect. The state
+      // machine is the same for every transport; one failed HTTP attempt would wait out the backoff.
+      const c = await client(server, 'alice', {
+        transports: ['websocket'],
+        reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000 },
+      });
       await waitState(c, 'connected');
       listeners.get('offline')?.();
       expect(c.state).toBe('disconnected');
