@@ -5,6 +5,7 @@ import {
   type DocSubscribeResult,
   type MutatorArgs,
   type MutatorDefs,
+  mutatorsVersion,
   type ResolvedMutator,
   resolveMutator,
   runMutator,
@@ -65,6 +66,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
   readonly ready: Promise<void>;
   readonly #client: SynclineClient;
   readonly #mutators: M;
+  readonly #mutatorVersion: number | undefined;
   readonly #store: ReplicaStore;
   readonly #events = new Emitter<DocEvents>();
   readonly #offs: Array<() => void> = [];
@@ -92,6 +94,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     this.#onClosed = onClosed;
     this.name = name;
     this.#mutators = options.mutators;
+    this.#mutatorVersion = mutatorsVersion(options.mutators);
     this.#store = options.store ?? memoryStore();
     this.ready = new Promise((resolve) => {
       this.#markReady = resolve;
@@ -409,6 +412,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
       mutationId: e.id,
       name: e.name,
       args: e.args ?? null,
+      ...(this.#mutatorVersion === undefined ? {} : { mutatorVersion: this.#mutatorVersion }),
     };
     this.#client.request(cmd, { timeoutMs: 0 }).then(
       (r) => this.#onAck(e, seq, r as DocMutateResult),

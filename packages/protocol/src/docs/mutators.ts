@@ -39,14 +39,31 @@ export type MutatorArgs<D> = D extends { readonly args: infer Sch extends Standa
  *   },
  * });
  */
-export function defineMutators<const D extends MutatorDefs>(defs: D): D {
+export function defineMutators<const D extends MutatorDefs>(defs: D, options: { readonly version?: number } = {}): D {
   for (const [name, def] of Object.entries(defs)) {
     const ok =
       typeof def === 'function' ||
       (typeof def === 'object' && def !== null && typeof def.run === 'function' && '~standard' in def.args);
     if (!ok) throw new TypeError(`Mutator "${name}" must be a function or { args: schema, run }.`);
   }
+  if (options.version !== undefined) {
+    if (!Number.isInteger(options.version) || options.version < 0) {
+      throw new TypeError('The mutator set version must be a non-negative integer.');
+    }
+    setVersions.set(defs, options.version);
+  }
   return defs;
+}
+
+const setVersions = new WeakMap<MutatorDefs, number>();
+
+/**
+ * Version of a mutator set, as given to `defineMutators(defs, { version })`
+ * (undefined when none was). Clients send it with each mutation; a server
+ * namespace with `minMutatorVersion` refuses older sets with `client_outdated`.
+ */
+export function mutatorsVersion(defs: MutatorDefs): number | undefined {
+  return setVersions.get(defs);
 }
 
 /**

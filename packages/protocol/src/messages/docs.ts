@@ -40,6 +40,8 @@ export const DocMutateCommand = v.object({
   mutationId: MutationId,
   name: MutatorName,
   args: Json,
+  /** Version of the client's mutator set (`defineMutators(…, { version })`); checked against `minMutatorVersion`. */
+  mutatorVersion: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
 });
 
 /** Schemas of the document commands, by `type`. */
@@ -59,6 +61,8 @@ export interface DocOp {
   readonly mutationId?: number;
   /** Server time of the mutation, ms since the epoch. */
   readonly ts: number;
+  /** Present on a schema migration op: the document's schema version after it. */
+  readonly schemaVersion?: number;
 }
 
 /** Result of `doc.subscribe`. Exactly one of `snapshot` and `ops` is present. */

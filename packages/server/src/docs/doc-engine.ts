@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import type { DocFanout } from './doc-fanout.js';
 import type { DocNamespaces, ResolvedDocNamespace } from './doc-namespaces.js';
 import { type DocStore, DocVersionConflict, type StoredOp } from './doc-store.js';
+import { migrateLoaded, storedSchemaVersion } from './migrations.js';
 
 /** Most ops a catching-up subscriber is sent before a snapshot is cheaper. */
 export const MAX_CATCH_UP_OPS = 5_000;
@@ -55,6 +56,7 @@ function publicOp(op: StoredOp): DocOp {
   const out: { -readonly [K in keyof DocOp]: DocOp[K] } = { version: op.version, patches: op.patches, ts: op.ts };
   if (op.clientId !== undefined) out.clientId = op.clientId;
   if (op.mutationId !== undefined) out.mutationId = op.mutationId;
+  if (op.schemaVersion !== undefined) out.schemaVersion = op.schemaVersion;
   return out;
 }
 
@@ -237,9 +239,31 @@ export class DocEngine {
     }
     let state = loaded.snapshot ? loaded.snapshot.state : live.ns.initialState(live.name);
     for (const op of loaded.ops) state = applyPatches(state, op.patches);
+    let version = loaded.version;
+    let snapshotVersion = loaded.snapshot?.version ?? 0;
+    const schemaVersion = storedSchemaVersion(loaded);
+    // Stored with an older schema: migrate, record the migration in the op log, tell subscribers.
+    const migrated = await migrateLoaded(this.#store, live.name, live.ns.versions, {
+      version,
+      state,
+      schemaVersion,
+    }).catch((err: unknown) => {
+      if (err instanceof SynclineError) throw err;
+      this.#logger.error({ err, doc: live.name }, 'document migration failed');
+      throw unavailable(err);
+    });
+    if (migrated) {
+      this.#logger.info(
+        { doc: live.name, from: schemaVersion, to: live.ns.versions.schemaVersion },
+        'document migrated',
+      );
+      ({ state, version } = migrated);
+      snapshotVersion = version;
+      this.#fanout.publish(migrated.message);
+    }
     live.state = state;
-    live.version = loaded.version;
-    live.snapshotVersion = loaded.snapshot?.version ?? 0;
+    live.version = version;
+    live.snapshotVersion = snapshotVersion;
     live.clients.clear();
     live.loaded = true;
   }
@@ -257,7 +281,9 @@ export class DocEngine {
       throw unavailable(err);
     }
     live.clients.clear();
-    if (ops === 'too_old') {
+    // A newer node migrated the document past this node's schema: reload (which refuses it).
+    const newer = ops !== 'too_old' && ops.some((o) => (o.schemaVersion ?? 0) > live.ns.versions.schemaVersion);
+    if (ops === 'too_old' || newer) {
       await this.#load(live);
       return;
     }
@@ -309,7 +335,9 @@ export class DocEngine {
       throw outcome;
     }
     const version = live.version + 1;
-    const snapshotDue = version - live.snapshotVersion >= live.ns.snapshotEvery;
+    // The first version is always snapshotted: later loads (and schema migrations) never
+    // replay old ops on a newer `initialState`.
+    const snapshotDue = version === 1 || version - live.snapshotVersion >= live.ns.snapshotEvery;
     try {
       await this.#store.commit({
         doc: live.name,
@@ -319,6 +347,7 @@ export class DocEngine {
         ...(tracked ? { clientId, mutationId } : {}),
         ...(input.userId === undefined ? {} : { userId: input.userId }),
         ...(snapshotDue ? { snapshot: outcome.state } : {}),
+        schemaVersion: live.ns.versions.schemaVersion,
       });
     } catch (err) {
       // Another writer (or a failed write) makes the memory copy suspect: reload next time.

@@ -1,4 +1,5 @@
 import { type MutatorDefs, parseName, type StandardSchemaV1, SynclineError } from '@syncline/protocol';
+import { type DocMigration, type DocSchemaVersions, resolveSchemaVersions } from './migrations.js';
 
 /** Options of one document namespace (`ServerOptions.docs[namespace]`). */
 export interface DocNamespaceOptions {
@@ -18,6 +19,12 @@ export interface DocNamespaceOptions {
   readonly opLogRetention?: number;
   /** Unload a document from memory after this long without subscribers or mutations (default 60 s). */
   readonly idleUnloadMs?: number;
+  /** Schema version of the state the mutators work on (default 1); see docs/versioning.md. */
+  readonly schemaVersion?: number;
+  /** `migrations[n]`: a pure function turning a version n - 1 state into version n, applied on load. */
+  readonly migrations?: Readonly<Record<number, DocMigration>>;
+  /** Mutations from mutator sets older than this (`defineMutators(…, { version })`) get `client_outdated`. */
+  readonly minMutatorVersion?: number;
 }
 
 /** A namespace with defaults applied. */
@@ -29,6 +36,8 @@ export interface ResolvedDocNamespace {
   readonly snapshotEvery: number;
   readonly opLogRetention: number;
   readonly idleUnloadMs: number;
+  /** Schema version, migrations and minimum mutator set version. */
+  readonly versions: DocSchemaVersions;
 }
 
 /** Default namespace settings. */
@@ -59,6 +68,7 @@ export class DocNamespaces {
         snapshotEvery: positive(o.snapshotEvery, DOC_DEFAULTS.snapshotEvery, 'snapshotEvery'),
         opLogRetention: positive(o.opLogRetention, DOC_DEFAULTS.opLogRetention, 'opLogRetention'),
         idleUnloadMs: positive(o.idleUnloadMs, DOC_DEFAULTS.idleUnloadMs, 'idleUnloadMs'),
+        versions: resolveSchemaVersions(name, o),
       });
     }
   }

@@ -9,8 +9,10 @@ export interface StoredOp extends DocOp {
 export interface LoadedDocument {
   /** Current version (0 for a document never written). */
   readonly version: number;
-  /** Latest snapshot, if one was stored. */
-  readonly snapshot: { readonly version: number; readonly state: unknown } | undefined;
+  /** Latest snapshot, if one was stored (with the schema version of its state, when recorded). */
+  readonly snapshot:
+    | { readonly version: number; readonly state: unknown; readonly schemaVersion?: number | undefined }
+    | undefined;
   /** Every op after the snapshot's version (or after 0), ascending, up to `version`. */
   readonly ops: readonly StoredOp[];
 }
@@ -27,6 +29,12 @@ export interface CommitInput {
   readonly userId?: string;
   /** The full state at `version`, when a snapshot is due. */
   readonly snapshot?: unknown;
+  /**
+   * Schema version of the state after this op (see docs/versioning.md).
+   * Stored with the op and with the snapshot; `load` returns them so the
+   * engine knows which migrations a stored document still needs.
+   */
+  readonly schemaVersion?: number;
 }
 
 /**

@@ -11,5 +11,13 @@ export {
 } from './doc-store.js';
 export { DocSubscribers } from './doc-subscribers.js';
 export type { DocsApi, ServerMutateOptions } from './docs-api.js';
+export {
+  type DocMigration,
+  type DocSchemaVersions,
+  migrateLoaded,
+  resolveSchemaVersions,
+  storedSchemaVersion,
+} from './migrations.js';
+export { assertMutatorVersion } from './mutator-versions.js';
 export { type RegisterDocsOptions, registerDocs } from './register-docs.js';
 export { SqliteDocStore } from './sqlite-doc-store.js';

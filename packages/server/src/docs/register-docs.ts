@@ -9,6 +9,7 @@ import { type DocNamespaceOptions, DocNamespaces } from './doc-namespaces.js';
 import type { DocStore } from './doc-store.js';
 import { DocSubscribers, sessionDocs } from './doc-subscribers.js';
 import type { DocsApi } from './docs-api.js';
+import { assertMutatorVersion } from './mutator-versions.js';
 import { SqliteDocStore } from './sqlite-doc-store.js';
 
 /** Options of `registerDocs`. */
@@ -75,7 +76,7 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
 
   core.command('doc.mutate', (session, cmd) => {
     core.assertClientCurrent(session);
-    namespaces.forDoc(cmd.doc);
+    assertMutatorVersion(namespaces.forDoc(cmd.doc), cmd.mutatorVersion);
     if (!session.principal?.can.allows('mutate', cmd.doc)) throw forbidden('mutate', cmd.doc);
     let settled = false;
     const input = {

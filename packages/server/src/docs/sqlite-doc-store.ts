@@ -22,7 +22,13 @@ CREATE TABLE doc_clients (
 ) WITHOUT ROWID;
 `;
 
+const MIGRATION_2 = `
+ALTER TABLE doc_ops ADD COLUMN schema_version INTEGER;
+ALTER TABLE doc_snapshots ADD COLUMN schema_version INTEGER;
+`;
+
 interface OpRow {
+  schema_version: number | null;
   version: number;
   patches: string;
   client_id: string | null;
@@ -40,6 +46,7 @@ function toOp(r: OpRow): StoredOp {
   if (r.client_id !== null) op.clientId = r.client_id;
   if (r.mutation_id !== null) op.mutationId = r.mutation_id;
   if (r.user_id !== null) op.userId = r.user_id;
+  if (r.schema_version !== null) op.schemaVersion = r.schema_version;
   return op;
 }
 
@@ -55,22 +62,23 @@ export class SqliteDocStore implements DocStore {
   constructor(db: SqliteDatabase) {
     this.#db = db;
     migrate(db, 'docs-1', MIGRATION);
+    migrate(db, 'docs-2-schema-versions', MIGRATION_2);
     this.#stmts = {
       head: db.prepare<[string], { version: number }>('SELECT version FROM doc_heads WHERE doc = ?'),
       setHead: db.prepare(
         'INSERT INTO doc_heads (doc, version, updated_at) VALUES (?, ?, ?) ON CONFLICT(doc) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at',
       ),
-      snapshot: db.prepare<[string], { version: number; state: string }>(
-        'SELECT version, state FROM doc_snapshots WHERE doc = ?',
+      snapshot: db.prepare<[string], { version: number; state: string; schema_version: number | null }>(
+        'SELECT version, state, schema_version FROM doc_snapshots WHERE doc = ?',
       ),
       setSnapshot: db.prepare(
-        'INSERT INTO doc_snapshots (doc, version, state, ts) VALUES (?, ?, ?, ?) ON CONFLICT(doc) DO UPDATE SET version = excluded.version, state = excluded.state, ts = excluded.ts',
+        'INSERT INTO doc_snapshots (doc, version, state, ts, schema_version) VALUES (?, ?, ?, ?, ?) ON CONFLICT(doc) DO UPDATE SET version = excluded.version, state = excluded.state, ts = excluded.ts, schema_version = excluded.schema_version',
       ),
       insertOp: db.prepare(
-        'INSERT INTO doc_ops (doc, version, patches, client_id, mutation_id, user_id, ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO doc_ops (doc, version, patches, client_id, mutation_id, user_id, ts, schema_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       opsAfter: db.prepare<[string, number, number], OpRow>(
-        'SELECT version, patches, client_id, mutation_id, user_id, ts FROM doc_ops WHERE doc = ? AND version > ? ORDER BY version LIMIT ?',
+        'SELECT version, patches, client_id, mutation_id, user_id, ts, schema_version FROM doc_ops WHERE doc = ? AND version > ? ORDER BY version LIMIT ?',
       ),
       minOp: db.prepare<[string], { m: number | null }>('SELECT MIN(version) AS m FROM doc_ops WHERE doc = ?'),
       deleteOps: db.prepare('DELETE FROM doc_ops WHERE doc = ? AND version <= ?'),
@@ -91,7 +99,13 @@ export class SqliteDocStore implements DocStore {
     return this.#db.transaction(() => {
       const version = this.#version(doc);
       const snap = this.#stmts.snapshot.get(doc);
-      const snapshot = snap ? { version: snap.version, state: JSON.parse(snap.state) as unknown } : undefined;
+      const snapshot = snap
+        ? {
+            version: snap.version,
+            state: JSON.parse(snap.state) as unknown,
+            schemaVersion: snap.schema_version ?? undefined,
+          }
+        : undefined;
       const ops = this.#stmts.opsAfter.all(doc, snapshot?.version ?? 0, Number.MAX_SAFE_INTEGER).map(toOp);
       return { version, snapshot, ops };
     })();
@@ -109,10 +123,17 @@ export class SqliteDocStore implements DocStore {
         input.mutationId ?? null,
         input.userId ?? null,
         input.ts,
+        input.schemaVersion ?? null,
       );
       this.#stmts.setHead.run(input.doc, input.version, input.ts);
       if (input.snapshot !== undefined) {
-        this.#stmts.setSnapshot.run(input.doc, input.version, JSON.stringify(input.snapshot), input.ts);
+        this.#stmts.setSnapshot.run(
+          input.doc,
+          input.version,
+          JSON.stringify(input.snapshot),
+          input.ts,
+          input.schemaVersion ?? null,
+        );
       }
       if (input.clientId !== undefined && input.mutationId !== undefined) {
         this.#stmts.setClient.run(input.doc, input.clientId, input.mutationId, input.ts);
