@@ -1,4 +1,5 @@
 import type { ReceivedPublication, SubscribedEvent } from '@syncline/client';
+import { eventually } from '@syncline/testing';
 import { describe, expect, it } from 'vitest';
 import { type ClusterNode, clusterClient, httpPublish, startCluster } from './cluster/cluster.js';
 import { redisService } from './cluster/redis-env.js';
@@ -98,7 +99,7 @@ describe.runIf(redisService.available)('node failure and drain', () => {
     const ready = await fetch(`${nodes[2]?.url}/readyz`);
     expect(ready.status).toBe(200);
     nodes[2]?.proc.kill('SIGTERM');
-    await waitFor(async () => (await fetch(`${nodes[2]?.url}/readyz`).catch(() => undefined))?.status !== 200, 5_000);
+    await eventually(async () => (await fetch(`${nodes[2]?.url}/readyz`).catch(() => undefined))?.status !== 200);
     expect(await nodes[2]?.exited).toBe(0);
     const atExit = t.acked.length;
     await waitFor(() => t.acked.length >= atExit + 30, 20_000, 'traffic after the drain');

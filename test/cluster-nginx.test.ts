@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ReceivedPublication } from '@syncline/client';
+import { eventually } from '@syncline/testing';
 import { describe, expect, it } from 'vitest';
 import { clusterClient, httpPublish, startCluster } from './cluster/cluster.js';
 import { redisService } from './cluster/redis-env.js';
@@ -63,7 +64,7 @@ async function startNginx(nodePorts: number[]): Promise<{ url: string; proc: Chi
     10_000,
     'nginx start',
   );
-  await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, 10_000);
+  await eventually(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, 'nginx', 10_000);
   return { url, proc };
 }
 

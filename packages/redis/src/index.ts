@@ -4,3 +4,4 @@ export { connectRedisCluster, type RedisClusterOptions, type RedisClusterParts }
 export { RedisDocFanout } from './redis-doc-fanout.js';
 export { RedisPresenceFanout } from './redis-presence-fanout.js';
 export { RedisPresenceStore, type RedisPresenceStoreOptions } from './redis-presence-store.js';
+export { RedisSessionForwarder, type RedisSessionForwarderOptions } from './redis-session-forwarder.js';

@@ -72,9 +72,9 @@ export class PubSubBus {
     return this.#pub;
   }
 
-  /** Publishes a payload; rejects while Redis is unreachable. */
-  async publish(channel: string, payload: string): Promise<void> {
-    await this.#pub.publish(channel, payload);
+  /** Publishes a payload; resolves with the number of subscribers that got it; rejects while Redis is unreachable. */
+  async publish(channel: string, payload: string): Promise<number> {
+    return this.#pub.publish(channel, payload);
   }
 
   /** Delivers a channel's payloads to `listener` (replacing any earlier one). */

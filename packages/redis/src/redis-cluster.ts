@@ -1,9 +1,10 @@
-import type { Broker, DocFanout, DocStore, PresenceFanout, PresenceStore } from '@syncline/server';
+import type { Broker, DocFanout, DocStore, PresenceFanout, PresenceStore, SessionForwarder } from '@syncline/server';
 import { PubSubBus } from './pubsub-bus.js';
 import { RedisBroker } from './redis-broker.js';
 import { RedisDocFanout } from './redis-doc-fanout.js';
 import { RedisPresenceFanout } from './redis-presence-fanout.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
+import { RedisSessionForwarder } from './redis-session-forwarder.js';
 
 /** Options of `connectRedisCluster`. */
 export interface RedisClusterOptions {
@@ -22,12 +23,14 @@ export interface RedisClusterParts {
   readonly broker: Broker;
   readonly presence: { readonly store: PresenceStore; readonly fanout: PresenceFanout };
   readonly docFanout?: DocFanout;
+  /** Pass as `httpTransports.forwarder`: SSE/long-polling requests that reach the wrong node go to the owner. */
+  readonly forwarder: SessionForwarder;
 }
 
 /**
  * Connects everything a cluster node keeps in Redis: the broker (channels and
- * history), the presence store and its fan-out, and (given the shared
- * document store) the fan-out of document ops. Closing the broker (which the
+ * history), the presence store and its fan-out, the forwarder of HTTP-session
+ * requests, and (given the shared document store) the fan-out of document ops. Closing the broker (which the
  * server does on `close()`) closes the rest.
  */
 export async function connectRedisCluster(options: RedisClusterOptions): Promise<RedisClusterParts> {
@@ -50,10 +53,11 @@ export async function connectRedisCluster(options: RedisClusterOptions): Promise
     store: new RedisPresenceStore({ redis: broker.redis, prefix }),
     fanout: new RedisPresenceFanout(bus, { prefix, onError: (err) => onError(err, 'presence') }),
   };
-  if (!options.docStore) return { broker, presence };
+  const forwarder = new RedisSessionForwarder(bus, { prefix, onError: (err) => onError(err, 'forwarder') });
+  if (!options.docStore) return { broker, presence, forwarder };
   const docFanout = new RedisDocFanout(bus, options.docStore, {
     prefix,
     onError: (err, doc) => onError(err, `document ${doc}`),
   });
-  return { broker, presence, docFanout };
+  return { broker, presence, docFanout, forwarder };
 }

@@ -101,6 +101,7 @@ async function start(argv: string[]): Promise<void> {
     ...config,
     ...cluster,
     ...(cluster.presence ? { presence: { ...config.presence, ...cluster.presence } } : {}),
+    ...(cluster.httpTransports ? { httpTransports: { ...config.httpTransports, ...cluster.httpTransports } } : {}),
     ...(values.host ? { host: values.host } : {}),
     ...(staticDir ? { static: resolve(staticDir) } : {}),
     port,

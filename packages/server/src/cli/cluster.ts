@@ -4,6 +4,7 @@ import type { DocFanout } from '../docs/doc-fanout.js';
 import type { DocStore } from '../docs/doc-store.js';
 import type { PresenceFanout, PresenceStore } from '../presence/presence-store.js';
 import type { ServerOptions } from '../server.js';
+import type { SessionForwarder } from '../transport/session-forwarder.js';
 
 /** Backing services of a cluster node, as URLs. */
 export interface ClusterUrls {
@@ -43,6 +44,7 @@ interface RedisModule {
     broker: Broker;
     presence: { store: PresenceStore; fanout: PresenceFanout };
     docFanout?: DocFanout;
+    forwarder: SessionForwarder;
   }>;
 }
 
@@ -61,8 +63,9 @@ async function load<T>(name: string, flag: string): Promise<T> {
 /**
  * Server options for the cluster services that were configured; empty (the
  * embedded default: in-process broker, SQLite) when neither URL is given.
- * PostgreSQL holds documents; Redis carries channels, history, presence and
- * (with PostgreSQL) document ops between nodes.
+ * PostgreSQL holds documents; Redis carries channels, history, presence,
+ * forwarded HTTP-session requests and (with PostgreSQL) document ops between
+ * nodes.
  */
 export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise<Partial<ServerOptions>> {
   const out: {
@@ -70,6 +73,7 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     presence?: { store: PresenceStore; fanout: PresenceFanout };
     docStore?: DocStore;
     docFanout?: DocFanout;
+    httpTransports?: { forwarder: SessionForwarder };
   } = {};
   if (urls.postgres) {
     const mod = await load<PostgresModule>('@syncline/postgres', '--postgres');
@@ -90,6 +94,7 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     out.broker = parts.broker;
     out.presence = parts.presence;
     if (parts.docFanout) out.docFanout = parts.docFanout;
+    out.httpTransports = { forwarder: parts.forwarder };
     logger.info('cluster broker: redis');
   }
   return out;
