@@ -1,7 +1,15 @@
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, type ChatServer, ensureBuilt, hasChromium, launchBrowser, startChatServer } from './harness.js';
+import {
+  ARTIFACTS,
+  CHROMIUM,
+  type ChatServer,
+  ensureBuilt,
+  hasChromium,
+  launchBrowser,
+  startChatServer,
+} from './harness.js';
 
 // With SYNCLINE_REQUIRE_SERVICES=1 (CI) a missing Chromium fails the suite instead of skipping it.
 const required = process.env.SYNCLINE_REQUIRE_SERVICES === '1';
@@ -55,7 +63,7 @@ async function send(u: User, text: string): Promise<void> {
   await u.page.getByTestId('composer').press('Enter');
 }
 
-describe.skipIf(!run)('chat in the browser (two users)', () => {
+describe.skipIf(!run)('chat in the browser (two users)', { timeout: 45_000 }, () => {
   let server: ChatServer | undefined;
   let browser: Browser | undefined;
   let ada: User;
@@ -63,7 +71,7 @@ describe.skipIf(!run)('chat in the browser (two users)', () => {
 
   beforeAll(async () => {
     if (!hasChromium())
-      throw new Error('Chromium is required (SYNCLINE_REQUIRE_SERVICES=1) but /usr/bin/chromium is missing.');
+      throw new Error(`Chromium is required (SYNCLINE_REQUIRE_SERVICES=1) but ${CHROMIUM} is missing.`);
     ensureBuilt();
     server = await startChatServer();
     browser = await launchBrowser();

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { unreadCount } from '../examples/chat/src/hooks/rooms.js';
+import {
+  LOBBY_DOC,
+  type LobbyDoc,
+  lobbyMutators,
+  type RoomDoc,
+  roomMutators,
+  slug,
+} from '../examples/chat/src/shared/model.js';
+import chatConfig from '../examples/chat/syncline.config.js';
+import { client, startServer, waitFor } from './helpers.js';
+
+async function chatServer() {
+  return startServer({ docs: chatConfig.docs ?? {}, namespaces: chatConfig.namespaces ?? {} });
+}
+
+describe('chat example model on a real server', () => {
+  it('the server decides author, time and order; a resend of the same message id is a no-op', async () => {
+    const server = await chatServer();
+    const alice = await client(server, 'alice');
+    const bob = await client(server, 'bob');
+    const a = alice.doc<typeof roomMutators, RoomDoc>('room:t1', { mutators: roomMutators });
+    const b = bob.doc<typeof roomMutators, RoomDoc>('room:t1', { mutators: roomMutators });
+    await Promise.all([a.ready, b.ready]);
+    await a.mutate.send({ id: 'm1', text: '  hello  ' });
+    await a.mutate.send({ id: 'm1', text: 'hello again' });
+    await b.mutate.send({ id: 'm2', text: 'hi alice' });
+    await waitFor(
+      () => b.confirmed?.messages.length === 2 && a.confirmed?.messages.length === 2,
+      5_000,
+      'both messages',
+    );
+    const msgs = b.current?.messages ?? [];
+    expect(msgs.map((m) => [m.seq, m.user, m.text])).toEqual([
+      [1, 'alice', 'hello'],
+      [2, 'bob', 'hi alice'],
+    ]);
+    expect(a.confirmed).toEqual(b.confirmed);
+    // Sending marks the room read for the sender.
+    expect(b.current?.receipts).toEqual({ alice: 1, bob: 2 });
+  });
+
+  it('reactions toggle per user; receipts only move forward and never past the last message', async () => {
+    const server = await chatServer();
+    const alice = await client(server, 'alice');
+    const bob = await client(server, 'bob');
+    const a = alice.doc<typeof roomMutators, RoomDoc>('room:t2', { mutators: roomMutators });
+    const b = bob.doc<typeof roomMutators, RoomDoc>('room:t2', { mutators: roomMutators });
+    await Promise.all([a.ready, b.ready]);
+    for (const [i, text] of ['one', 'two', 'three'].entries()) await a.mutate.send({ id: `m${i}`, text });
+    await waitFor(() => b.current?.messages.length === 3, 5_000, 'messages at bob');
+    expect(unreadCount(b.current, 'bob')).toBe(3);
+    expect(unreadCount(a.current, 'alice')).toBe(0);
+
+    await b.mutate.react({ messageId: 'm0', emoji: '🎉' });
+    await a.mutate.react({ messageId: 'm0', emoji: '🎉' });
+    await b.mutate.react({ messageId: 'm0', emoji: '👍' });
+    await b.mutate.react({ messageId: 'm0', emoji: '👍' });
+    await waitFor(() => a.version === b.version && a.status === 'synced', 5_000, 'synced');
+    expect(a.current?.messages[0]?.reactions).toEqual({ '🎉': ['bob', 'alice'] });
+    await expect(b.mutate.react({ messageId: 'm0', emoji: '💩' as '👍' })).rejects.toMatchObject({
+      code: 'invalid_args',
+    });
+
+    await b.mutate.read({ seq: 99 });
+    await b.mutate.read({ seq: 1 });
+    await waitFor(() => a.confirmed?.receipts.bob === 3 && b.confirmed?.receipts.bob === 3, 5_000, 'receipt');
+    expect(unreadCount(b.current, 'bob')).toBe(0);
+  });
+
+  it('rooms are created once per name in the lobby', async () => {
+    const server = await chatServer();
+    const alice = await client(server, 'alice');
+    const lobby = alice.doc<typeof lobbyMutators, LobbyDoc>(LOBBY_DOC, { mutators: lobbyMutators });
+    await lobby.ready;
+    expect(lobby.current?.rooms.map((r) => r.id)).toEqual(['general', 'random']);
+    await lobby.mutate.createRoom({ id: slug('Design Review'), name: 'Design Review' });
+    await lobby.mutate.createRoom({ id: 'other-id', name: 'design review' });
+    await waitFor(() => lobby.status === 'synced', 5_000, 'lobby synced');
+    expect(lobby.confirmed?.rooms.map((r) => [r.id, r.name, r.createdBy])).toEqual([
+      ['general', 'general', 'syncline'],
+      ['random', 'random', 'syncline'],
+      ['design-review', 'design-review', 'alice'],
+    ]);
+  });
+});
