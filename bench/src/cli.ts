@@ -5,11 +5,12 @@ import { TARGETS, type Target } from './clients/bench-conn.js';
 import type { RunOptions } from './harness.js';
 import { machine, type PhaseResult, phaseTable } from './results.js';
 import { runConnect } from './scenarios/connect.js';
+import { runDocs } from './scenarios/docs.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runStorm } from './scenarios/reconnect-storm.js';
 import { runRooms } from './scenarios/rooms.js';
 
-const SCENARIOS = ['fanout', 'rooms', 'connect', 'reconnect-storm'] as const;
+const SCENARIOS = ['fanout', 'rooms', 'docs', 'connect', 'reconnect-storm'] as const;
 
 const USAGE = `Usage: npm run bench -- [options]
   --scenario NAME      ${SCENARIOS.join(' | ')} | all (default all)
@@ -19,6 +20,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --seconds N          paced fan-out and rooms duration (default 5 and 10)
   --rooms N            rooms in the rooms scenario (default 1000, 5 members each)
   --missed N           publications missed per client in the storm (default 100)
+  --clients N          document clients (default 500), --docs N documents (default 100)
+  --doc-rate N         paced document mutations per second in total (default 1000)
+  --window N           document mutations in flight per client in the burst phase (default 4)
   --targets LIST       comma-separated: ${TARGETS.join(',')} (default all)
   --generators N       load generator processes (default: 1 per 2,500 connections, at most 3)
   --profile            write a --cpu-prof profile of every server process to bench/profiles
@@ -34,6 +38,10 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     rooms: { type: 'string', default: '1000' },
     missed: { type: 'string', default: '100' },
+    clients: { type: 'string' },
+    docs: { type: 'string' },
+    'doc-rate': { type: 'string' },
+    window: { type: 'string' },
     targets: { type: 'string', default: TARGETS.join(',') },
     generators: { type: 'string', default: '0' },
     profile: { type: 'boolean', default: false },
@@ -106,6 +114,19 @@ for (const s of scenarios) {
     add(
       await runRooms(
         { rooms: num(values.rooms, 1000), members: 5, intervalMs: 2000, seconds: num(values.seconds, 10) },
+        options,
+      ),
+    );
+  } else if (s === 'docs') {
+    add(
+      await runDocs(
+        {
+          clients: num(values.clients, 500),
+          docs: num(values.docs, 100),
+          ratePerSec: num(values['doc-rate'], 1000),
+          seconds: num(values.seconds, 5),
+          window: num(values.window, 4),
+        },
         options,
       ),
     );

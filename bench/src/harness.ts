@@ -63,6 +63,16 @@ export class Rig {
     return error === undefined ? out : { ...out, error };
   }
 
+  /** Starts `n` load generator processes (without connections). */
+  spawn(n: number): Child[] {
+    for (let g = 0; g < n; g++) {
+      this.gens.push(
+        new Child(`${this.target} generator ${this.gens.length}`, LOADGEN_SCRIPT, [this.target, this.url]),
+      );
+    }
+    return this.gens;
+  }
+
   /** Opens a publisher connection in its own process. */
   async openPublisher(): Promise<Child> {
     const pub = new Child(`${this.target} publisher`, LOADGEN_SCRIPT, [this.target, this.url]);

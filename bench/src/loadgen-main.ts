@@ -3,6 +3,7 @@ import { SocketIoConn } from './clients/socketio-conn.js';
 import { SynclineConn } from './clients/syncline-conn.js';
 import { WsConn } from './clients/ws-conn.js';
 import { nowMs, sleep } from './clock.js';
+import { Histogram, type HistogramData } from './histogram.js';
 import { serveRpc } from './ipc.js';
 import { payloadJson } from './payload.js';
 import { BENCH_SECRET } from './servers/bench-server.js';
@@ -30,6 +31,18 @@ export interface PublishResult {
   readonly failed: number;
 }
 
+/** A documents run of one generator. */
+export interface MutateResult {
+  readonly acked: number;
+  readonly failed: number;
+  readonly startAt: number;
+  readonly endAt: number;
+  /** Mutation acknowledgement latency, µs. */
+  readonly acks: HistogramData;
+  /** Highest version acknowledged per document (as published counts: publisher 0). */
+  readonly versions: PublishedCounts;
+}
+
 /** Tracker verdict plus this generator's own cost. */
 export interface LoadgenReport extends TrackerReport {
   readonly cpuUs: number;
@@ -44,6 +57,13 @@ const channelOf: string[] = [];
 /** Global index of each local connection. */
 const indexOf: number[] = [];
 const seqs = new Map<number, number>();
+/** Connections of the documents scenario. */
+interface DocConn {
+  readonly conn: SynclineConn;
+  readonly doc: string;
+  readonly clientId: string;
+}
+const docConns: DocConn[] = [];
 const published: PublishedCounts = {};
 let cpuMark = process.cpuUsage();
 
@@ -94,7 +114,10 @@ async function tokens(from: number, n: number): Promise<string[]> {
     out.push(
       await signToken(BENCH_SECRET, {
         sub: `u${from + i}`,
-        caps: [{ match: 'bench:*', allow: ['*'] }],
+        caps: [
+          { match: 'bench:*', allow: ['*'] },
+          { match: 'bdoc:*', allow: ['*'] },
+        ],
         ttlSec: 6 * 3600,
       }),
     );
@@ -205,6 +228,69 @@ serveRpc({
     return { published: structuredClone(published), startAt, endAt: nowMs(), failed };
   },
 
+  async openDocs(params: { from: number; count: number; docs: number; concurrency: number }): Promise<OpenResult> {
+    const toks = await tokens(params.from, params.count);
+    const start = nowMs();
+    const items = Array.from({ length: params.count }, (_, i) => i);
+    const r = await pool(items, params.concurrency, async (i) => {
+      const idx = params.from + i;
+      const doc = `bdoc:d${idx % params.docs}`;
+      const sub = tracker.addSubscription(doc);
+      const conn = new SynclineConn(url, toks[i] as string, () => undefined);
+      // Versions are consecutive per document: the tracker checks every patch arrives once, in order.
+      conn.onDocPatch = (_doc, version, patches) =>
+        tracker.deliver(sub, { p: 0, s: version, t: patches[0]?.value ?? nowMs() }, false);
+      await conn.open();
+      await conn.docSubscribe(doc, `c${idx}-bench`);
+      docConns.push({ conn, doc, clientId: `c${idx}-bench` });
+    });
+    return { ms: nowMs() - start, opened: params.count - r.failed, ...r };
+  },
+
+  async mutateRun(params: { durationMs: number; intervalMs: number; window: number }): Promise<MutateResult> {
+    const acks = new Histogram();
+    const versions: PublishedCounts = {};
+    let acked = 0;
+    let failed = 0;
+    const startAt = nowMs();
+    const end = startAt + params.durationMs;
+    const one = async (d: DocConn): Promise<void> => {
+      const t = nowMs();
+      try {
+        const v = await d.conn.mutate(d.doc, d.clientId, 'stamp', `{"k":"${d.clientId}","t":${t}}`);
+        acks.record((nowMs() - t) * 1000);
+        acked++;
+        const byDoc = versions[d.doc] ?? { 0: 0 };
+        if (v > (byDoc[0] ?? 0)) byDoc[0] = v;
+        versions[d.doc] = byDoc;
+      } catch {
+        failed++;
+      }
+    };
+    const inflight: Promise<void>[] = [];
+    await Promise.all(
+      docConns.map(async (d) => {
+        if (params.intervalMs > 0) {
+          await sleep(Math.random() * params.intervalMs);
+          while (nowMs() < end) {
+            const next = nowMs() + params.intervalMs;
+            inflight.push(one(d));
+            const wait = next - nowMs();
+            if (wait > 0) await sleep(wait);
+          }
+        } else {
+          // Sequential lanes per connection (each mutation is one round trip).
+          const lane = async (): Promise<void> => {
+            while (nowMs() < end) await one(d);
+          };
+          await Promise.all(Array.from({ length: params.window }, lane));
+        }
+      }),
+    );
+    await Promise.all(inflight);
+    return { acked, failed, startAt, endAt: nowMs(), acks: acks.toJSON(), versions };
+  },
+
   drop(): null {
     for (const c of conns) c.terminate();
     return null;
@@ -218,6 +304,7 @@ serveRpc({
 
   close(): null {
     for (const c of conns) c.close();
+    for (const d of docConns) d.conn.close();
     return null;
   },
 });

@@ -7,8 +7,14 @@ interface Position {
   offset: number;
 }
 
+/** Called for every document patch a connection receives. */
+export type DocPatchHandler = (doc: string, version: number, patches: ReadonlyArray<{ value?: unknown }>) => void;
+
 interface ServerMessage {
   type: string;
+  doc?: string;
+  version?: number;
+  patches?: Array<{ value?: unknown }>;
   id?: number;
   channel?: string;
   offset?: number;
@@ -27,11 +33,29 @@ export class SynclineConn implements BenchConn {
   readonly #positions = new Map<string, Position>();
   readonly #subscribing = new Map<number, string>();
   #ws: WebSocket | undefined;
+  #mutationId = 0;
+  /** Receives document patches (documents scenario). */
+  onDocPatch: DocPatchHandler | undefined;
 
   constructor(url: string, token: string, onPub: PubHandler) {
     this.#url = url;
     this.#token = token;
     this.#onPub = onPub;
+  }
+
+  /** Subscribes to a document as client `clientId`; resolves with its version. */
+  async docSubscribe(doc: string, clientId: string): Promise<number> {
+    const r = (await this.#request({ type: 'doc.subscribe', doc, clientId })) as { version: number };
+    return r.version;
+  }
+
+  /** Runs a mutator (next mutation id of this connection); resolves with the new version. */
+  async mutate(doc: string, clientId: string, name: string, argsJson: string): Promise<number> {
+    const { id, done } = this.#pending.open();
+    this.#ws?.send(
+      `{"type":"doc.mutate","id":${id},"doc":${JSON.stringify(doc)},"clientId":"${clientId}","mutationId":${++this.#mutationId},"name":"${name}","args":${argsJson}}`,
+    );
+    return ((await done) as { version: number }).version;
   }
 
   open(): Promise<void> {
@@ -120,6 +144,9 @@ export class SynclineConn implements BenchConn {
           this.#subscribing.delete(m.id);
           this.#pending.fail(m.id, new Error(`${m.code}: ${m.message}`));
         }
+        return;
+      case 'doc.patch':
+        this.onDocPatch?.(m.doc as string, m.version as number, m.patches ?? []);
         return;
       case 'ping':
         this.#ws?.send('{"type":"pong"}');

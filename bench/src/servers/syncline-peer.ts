@@ -1,6 +1,20 @@
 import { join } from 'node:path';
+import { defineMutators, type Transaction } from '@syncline/protocol';
 import { createServer, WEBSOCKET_PATH } from '@syncline/server';
 import { BENCH_HISTORY_SIZE, BENCH_SECRET, type BenchServer, type BenchServerOptions } from './bench-server.js';
+
+/** State of a benchmark document: the last stamp written by each client. */
+interface BenchDoc {
+  by: Record<string, number>;
+}
+
+/** Mutators of the `bdoc` namespace (documents scenario). */
+export const benchMutators = defineMutators({
+  /** Records client `k`'s stamp `t` (the mutating client's clock, for patch latency). */
+  stamp(tx: Transaction<BenchDoc>, args: { k: string; t: number }) {
+    tx.draft.by[args.k] = args.t;
+  },
+});
 
 /** Syncline, embedded mode: in-process broker, history in a SQLite file (WAL). */
 export async function startSyncline(options: BenchServerOptions): Promise<BenchServer> {
@@ -10,6 +24,7 @@ export async function startSyncline(options: BenchServerOptions): Promise<BenchS
     database: join(options.dataDir, 'syncline.db'),
     auth: { secret: BENCH_SECRET },
     namespaces: { bench: { history: { size: BENCH_HISTORY_SIZE, ttlMs: 10 * 60_000 } } },
+    docs: { bdoc: { mutators: benchMutators, initialState: { by: {} } } },
     limits: {
       maxConnectionsPerUser: 1_000_000,
       publishRatePerSec: 1_000_000,
