@@ -22,8 +22,8 @@ import type { PresenceChannel } from './presence/presence-channel.js';
 import { PresenceRegistry } from './presence/presence-registry.js';
 import type { ClientState, StateChange, StateReason } from './states.js';
 import { type ReceivedPublication, type SubscribeOptions, Subscription } from './subscription.js';
-import type { ClientTransport, TransportFactory } from './transport/transport.js';
 import { type FallbackOptions, type TransportName, transportFromList } from './transport/fallback.js';
+import type { ClientTransport, TransportFactory } from './transport/transport.js';
 import type { WebSocketConstructor } from './transport/websocket.js';
 import { type AppUpdate, AppUpdateTracker, type ReloadGuardOptions } from './versions/app-update.js';
 
@@ -493,6 +493,12 @@ export class SynclineClient {
         if (sub && sub.state === 'subscribed') {
           const ok = sub.handlePublication(msg as unknown as ReceivedPublication);
           if (!ok) this.#resubscribe(sub);
+        } else if (sub && sub.state === 'subscribing') {
+          // The subscribe reply may precede it in the same batch; its handler runs a microtask later.
+          queueMicrotask(() => {
+            if (sub.state !== 'subscribed' || this.#subs.get(sub.channel) !== sub) return;
+            if (!sub.handlePublication(msg as unknown as ReceivedPublication)) this.#resubscribe(sub);
+          });
         }
         return;
       }
@@ -705,6 +711,8 @@ export class SynclineClient {
     this.#generation++;
     this.#connectionLost();
     const d = this.#lastDisconnect;
+    // A later attempt that fails before its connect must not inherit this reason.
+    this.#lastDisconnect = undefined;
     const info = closeCodeInfo(code);
     const reconnect = d ? d.reconnect : (info?.reconnect ?? true);
     const why: StateReason = d ? 'server_disconnect' : 'transport_closed';

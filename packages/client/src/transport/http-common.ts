@@ -140,6 +140,20 @@ export function parseCloseEvent(data: string): { code: number; reason: string } 
   return { code: ABNORMAL_CLOSE, reason: 'malformed close event' };
 }
 
+/**
+ * Fetches, retrying once right away when the request failed before any
+ * answer (a pooled keep-alive connection the server had just closed). Only
+ * for requests that are safe to repeat (opening a stream or a session).
+ */
+export async function fetchRetryingOnce(fetchFn: FetchLike, url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetchFn(url, init);
+  } catch (err) {
+    if (init.signal?.aborted) throw err;
+    return fetchFn(url, init);
+  }
+}
+
 /** Tells the server the session is over; best effort, errors ignored. */
 export function postClose(fetchFn: FetchLike, url: string): void {
   fetchFn(url, { method: 'POST', body: '', keepalive: true }).then(

@@ -2,6 +2,7 @@ import { EventStreamParser } from './event-stream.js';
 import {
   ABNORMAL_CLOSE,
   type FetchLike,
+  fetchRetryingOnce,
   HttpFrameSender,
   type HttpTransportOptions,
   httpBaseUrl,
@@ -41,7 +42,7 @@ class LongPollClientTransport implements ClientTransport {
 
   async #run(): Promise<void> {
     try {
-      const res = await this.#fetch(`${this.#base}${POLL_PATH}`, {
+      const res = await fetchRetryingOnce(this.#fetch, `${this.#base}${POLL_PATH}`, {
         method: 'POST',
         body: '',
         cache: 'no-store',

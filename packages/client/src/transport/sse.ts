@@ -2,6 +2,7 @@ import { EventStreamParser, type StreamEvent } from './event-stream.js';
 import {
   ABNORMAL_CLOSE,
   type FetchLike,
+  fetchRetryingOnce,
   HttpFrameSender,
   type HttpTransportOptions,
   httpBaseUrl,
@@ -105,7 +106,7 @@ class SseClientTransport implements ClientTransport {
 
   async #openFetch(url: string): Promise<void> {
     try {
-      const res = await this.#fetch(url, {
+      const res = await fetchRetryingOnce(this.#fetch, url, {
         headers: { accept: 'text/event-stream' },
         cache: 'no-store',
         signal: this.#abort.signal,

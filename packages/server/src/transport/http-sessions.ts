@@ -161,11 +161,14 @@ export class HttpSessionRegistry {
     }
   }
 
-  /** Closes every session and stops serving forwarded requests. */
+  /**
+   * Closes every session and stops serving forwarded requests. Closed
+   * long-polling sessions stay registered until their next poll picks up the
+   * close (or their linger time passes), so `size` tells when all were told.
+   */
   closeAll(code: number, reason: string): void {
     this.#detach();
     for (const conn of [...this.#sessions.values()]) conn.close(code, reason);
-    this.#sessions.clear();
   }
 }
 

@@ -35,6 +35,10 @@ export interface HttpTransportContext {
 
 const CORS = { 'access-control-allow-origin': '*' } as const;
 
+/** On shutdown, how long open streams and polls get to deliver their last frames. */
+const SHUTDOWN_DRAIN_MS = 2_000;
+const DRAIN_CHECK_MS = 10;
+
 function writeResponse(res: ServerResponse, r: ForwardedResponse): void {
   if (res.headersSent || res.destroyed) return;
   if (r.status === 204) {
@@ -61,6 +65,8 @@ export class HttpTransports implements Transport {
   readonly registry: HttpSessionRegistry;
   readonly #ctx: HttpTransportContext;
   readonly #timing: { pollTimeoutMs: number; idleTimeoutMs: number };
+  /** Open SSE streams and pending polls: shutdown lets them deliver their last frames. */
+  readonly #open = new Set<ServerResponse>();
 
   constructor(router: HttpRouter, ctx: HttpTransportContext, options: HttpTransportOptions = {}) {
     this.#ctx = ctx;
@@ -74,19 +80,36 @@ export class HttpTransports implements Transport {
     router.add('POST', `${SSE_PATH}/:session`, (req, res, p) => this.#send(req, res, p));
     router.add('POST', `${SSE_PATH}/:session/close`, (_req, res, p) => this.#relay(res, this.#closeReq(p)));
     router.add('POST', POLL_PATH, (req, res) => this.#openPoll(req, res));
-    router.add('GET', `${POLL_PATH}/:session`, (_req, res, p) =>
-      this.#relay(res, { kind: 'poll', session: p.session ?? '' }),
-    );
+    router.add('GET', `${POLL_PATH}/:session`, (_req, res, p) => {
+      this.#track(res);
+      return this.#relay(res, { kind: 'poll', session: p.session ?? '' });
+    });
     router.add('POST', `${POLL_PATH}/:session`, (req, res, p) => this.#send(req, res, p));
     router.add('POST', `${POLL_PATH}/:session/close`, (_req, res, p) => this.#relay(res, this.#closeReq(p)));
   }
 
+  /** Closes every session, then waits (briefly) until their streams and polls have delivered the close. */
   async close(): Promise<void> {
     this.registry.closeAll(4008, 'server closing');
+    // Long-polling clients between two polls learn about the close on their next poll.
+    const deadline = Date.now() + SHUTDOWN_DRAIN_MS;
+    while ((this.#open.size > 0 || this.registry.size > 0) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, DRAIN_CHECK_MS));
+    }
+  }
+
+  #track(res: ServerResponse): void {
+    this.#open.add(res);
+    const done = (): void => {
+      this.#open.delete(res);
+    };
+    res.once('finish', done);
+    res.once('close', done);
   }
 
   #openSse(req: IncomingMessage, res: ServerResponse): void {
     res.setHeader('access-control-allow-origin', '*');
+    this.#track(res);
     const conn = new SseConnection(this.registry.newId(), req, res, this.registry);
     this.registry.add(conn);
     this.#ctx.onConnection(conn, req);
