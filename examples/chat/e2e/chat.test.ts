@@ -148,10 +148,12 @@ describe.skipIf(!run)('chat in the browser (two users)', { timeout: 45_000 }, ()
     await grace.page.getByTestId('composer').waitFor();
     await send(grace, 'Lunch at noon?');
     await ada.page.getByTestId('unread-random').filter({ hasText: '1' }).waitFor();
+    await expect.poll(() => ada.page.title(), { timeout: UI_TIMEOUT_MS }).toBe('(1) Syncline Chat');
     await shot(ada, '2-unread');
     await ada.page.getByTestId('room-random').click();
     await message(ada, 'Lunch at noon?').waitFor();
     await expect.poll(() => ada.page.getByTestId('unread-random').count(), { timeout: UI_TIMEOUT_MS }).toBe(0);
+    await expect.poll(() => ada.page.title(), { timeout: UI_TIMEOUT_MS }).toBe('Syncline Chat');
   });
 
   it('keeps messages sent offline pending and delivers them once, in order, when back online', async () => {

@@ -1,4 +1,6 @@
-import { type ReactNode, useCallback, useState, useSyncExternalStore } from 'react';
+import { useStore } from '@syncline/react';
+import { type ReactNode, useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { unreadTotal } from '../hooks/unread-total.ts';
 import { ConnectionBanner } from './connection-banner.tsx';
 import { RoomView } from './room-view.tsx';
 import { Sidebar } from './sidebar.tsx';
@@ -19,6 +21,10 @@ function roomFromHash(): string {
 export function ChatShell({ me, onSignOut }: { me: string; onSignOut: () => void }): ReactNode {
   const room = useSyncExternalStore(subscribeHash, roomFromHash, () => DEFAULT_ROOM);
   const [menuOpen, setMenuOpen] = useState(false);
+  const unread = useStore(unreadTotal);
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) Syncline Chat` : 'Syncline Chat';
+  }, [unread]);
   const select = useCallback((id: string) => {
     window.location.hash = `/${id}`;
     setMenuOpen(false);
@@ -29,7 +35,7 @@ export function ChatShell({ me, onSignOut }: { me: string; onSignOut: () => void
       <Sidebar me={me} room={room} onSelect={select} onSignOut={onSignOut} />
       <div className="scrim" onClick={() => setMenuOpen(false)} aria-hidden="true" />
       <main className="main">
-        <RoomView key={room} roomId={room} me={me} onMenu={() => setMenuOpen(true)} />
+        <RoomView key={room} roomId={room} me={me} unreadElsewhere={unread > 0} onMenu={() => setMenuOpen(true)} />
       </main>
     </div>
   );

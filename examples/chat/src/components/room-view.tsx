@@ -101,7 +101,18 @@ function Timeline({
 }
 
 /** One room: header with who is here, the timeline, who is typing, and the composer. */
-export function RoomView({ roomId, me, onMenu }: { roomId: string; me: string; onMenu: () => void }): ReactNode {
+export function RoomView({
+  roomId,
+  me,
+  unreadElsewhere,
+  onMenu,
+}: {
+  roomId: string;
+  me: string;
+  /** Other rooms have unread messages (a dot on the mobile menu button). */
+  unreadElsewhere: boolean;
+  onMenu: () => void;
+}): ReactNode {
   const { rooms } = useRooms();
   const room = rooms.find((r) => r.id === roomId);
   const timeline = useRoomTimeline(roomId, me);
@@ -125,6 +136,7 @@ export function RoomView({ roomId, me, onMenu }: { roomId: string; me: string; o
       <header className="room-header">
         <button type="button" className="menu-btn" aria-label="Open rooms" onClick={onMenu}>
           <MenuIcon />
+          {unreadElsewhere ? <span className="menu-dot" /> : null}
         </button>
         <div>
           <h2>#{name}</h2>

@@ -1,7 +1,8 @@
 import type { PresenceMember } from '@syncline/client';
 import { useConnectionState, usePresence } from '@syncline/react';
-import { type FormEvent, type ReactNode, useState } from 'react';
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { useCreateRoom, useRooms, useUnread } from '../hooks/rooms.ts';
+import { unreadTotal } from '../hooks/unread-total.ts';
 import { ONLINE_CHANNEL, type OnlineState, type RoomInfo } from '../shared/model.ts';
 import { Avatar } from './avatar.tsx';
 import { BrandMark, PlusIcon } from './icons.tsx';
@@ -19,6 +20,10 @@ function RoomLink({
 }): ReactNode {
   const unread = useUnread(room.id, me);
   const shown = active ? 0 : unread;
+  useEffect(() => {
+    unreadTotal.set(room.id, shown);
+    return () => unreadTotal.remove(room.id);
+  }, [room.id, shown]);
   return (
     <button
       type="button"
