@@ -35,6 +35,14 @@ CREATE TABLE syncline_doc_clients (
 );
 `,
   },
+  {
+    // Schema version of the state after an op / in a snapshot (document migrations).
+    name: '002_schema_versions',
+    sql: `
+ALTER TABLE syncline_doc_ops ADD COLUMN schema_version INTEGER;
+ALTER TABLE syncline_doc_snapshots ADD COLUMN schema_version INTEGER;
+`,
+  },
 ];
 
 /** Arbitrary key of the advisory lock that serializes migrations of concurrently starting nodes. */

@@ -26,9 +26,10 @@ interface OpRow {
   mutation_id: string | null;
   user_id: string | null;
   ts: string;
+  schema_version: number | null;
 }
 
-const OP_COLUMNS = 'version, patches, client_id, mutation_id, user_id, ts';
+const OP_COLUMNS = 'version, patches, client_id, mutation_id, user_id, ts, schema_version';
 
 function toOp(r: OpRow): StoredOp {
   const op: { -readonly [K in keyof StoredOp]: StoredOp[K] } = {
@@ -39,6 +40,7 @@ function toOp(r: OpRow): StoredOp {
   if (r.client_id !== null) op.clientId = r.client_id;
   if (r.mutation_id !== null) op.mutationId = Number(r.mutation_id);
   if (r.user_id !== null) op.userId = r.user_id;
+  if (r.schema_version !== null) op.schemaVersion = r.schema_version;
   return op;
 }
 
@@ -96,12 +98,18 @@ export class PostgresDocStore implements DocStore {
   async load(doc: string): Promise<LoadedDocument> {
     return this.#tx('REPEATABLE READ', async (c) => {
       const version = await this.#head(c, doc);
-      const s = await c.query<{ version: string; state: string }>(
-        'SELECT version, state FROM syncline_doc_snapshots WHERE doc = $1',
+      const s = await c.query<{ version: string; state: string; schema_version: number | null }>(
+        'SELECT version, state, schema_version FROM syncline_doc_snapshots WHERE doc = $1',
         [doc],
       );
       const row = s.rows[0];
-      const snapshot = row ? { version: Number(row.version), state: JSON.parse(row.state) as unknown } : undefined;
+      const snapshot = row
+        ? {
+            version: Number(row.version),
+            state: JSON.parse(row.state) as unknown,
+            schemaVersion: row.schema_version ?? undefined,
+          }
+        : undefined;
       const ops = await c.query<OpRow>(
         `SELECT ${OP_COLUMNS} FROM syncline_doc_ops WHERE doc = $1 AND version > $2 ORDER BY version`,
         [doc, snapshot?.version ?? 0],
@@ -123,7 +131,7 @@ export class PostgresDocStore implements DocStore {
       const current = Number(r.rows[0]?.version ?? 0);
       if (current !== input.version - 1) throw new DocVersionConflict(input.doc, input.version - 1, current);
       await c.query(
-        'INSERT INTO syncline_doc_ops (doc, version, patches, client_id, mutation_id, user_id, ts) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        'INSERT INTO syncline_doc_ops (doc, version, patches, client_id, mutation_id, user_id, ts, schema_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
         [
           input.doc,
           input.version,
@@ -132,6 +140,7 @@ export class PostgresDocStore implements DocStore {
           input.mutationId ?? null,
           input.userId ?? null,
           input.ts,
+          input.schemaVersion ?? null,
         ],
       );
       await c.query('UPDATE syncline_doc_heads SET version = $2, updated_at = $3 WHERE doc = $1', [
@@ -141,9 +150,10 @@ export class PostgresDocStore implements DocStore {
       ]);
       if (input.snapshot !== undefined) {
         await c.query(
-          `INSERT INTO syncline_doc_snapshots (doc, version, state, ts) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (doc) DO UPDATE SET version = excluded.version, state = excluded.state, ts = excluded.ts`,
-          [input.doc, input.version, JSON.stringify(input.snapshot), input.ts],
+          `INSERT INTO syncline_doc_snapshots (doc, version, state, ts, schema_version) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (doc) DO UPDATE SET version = excluded.version, state = excluded.state, ts = excluded.ts,
+             schema_version = excluded.schema_version`,
+          [input.doc, input.version, JSON.stringify(input.snapshot), input.ts, input.schemaVersion ?? null],
         );
       }
       if (input.clientId !== undefined && input.mutationId !== undefined) {

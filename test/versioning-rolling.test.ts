@@ -1,0 +1,121 @@
+import type { AppUpdate } from '@syncline/client';
+import { PostgresDocStore } from '@syncline/postgres';
+import { connectRedisCluster } from '@syncline/redis';
+import type { ServerOptions, SynclineServer } from '@syncline/server';
+import { describe, expect, it } from 'vitest';
+import { clusterClient } from './cluster/cluster.js';
+import { DATABASE_URL, postgresService } from './cluster/postgres-env.js';
+import { REDIS_URL, redisService, testPrefix } from './cluster/redis-env.js';
+import { startServer, waitFor, waitState } from './helpers.js';
+import { mutatorsV2, type NotesV2, notesV2 } from './versioning-fixtures.js';
+
+const services = redisService.available && postgresService.available;
+
+/** One node of a cluster on the machine's Redis and PostgreSQL, running in this process. */
+async function node(prefix: string, options: Partial<ServerOptions>): Promise<SynclineServer> {
+  const docStore = await PostgresDocStore.connect({ url: DATABASE_URL, maxConnections: 4 });
+  const parts = await connectRedisCluster({ url: REDIS_URL, prefix, docStore });
+  return startServer({
+    broker: parts.broker,
+    presence: parts.presence,
+    ...(parts.docFanout ? { docFanout: parts.docFanout } : {}),
+    docStore,
+    httpTransports: { forwarder: parts.forwarder },
+    ...options,
+  });
+}
+
+describe.runIf(services)('rolling deploy: two server builds on one storage (Redis + PostgreSQL)', () => {
+  it('old and new nodes serve the same document and channels to clients on each, without loss', async () => {
+    const prefix = testPrefix();
+    // The old build: app 1.0.0, speaks only protocol 1. The new build: app 1.1.0, protocol 2,
+    // recommends 1.1.0 to clients. Both run the same document schema (2) and mutator set.
+    const old = await node(prefix, {
+      app: { version: '1.0.0' },
+      protocolRange: { min: 1, max: 1 },
+      docs: { notes: notesV2 },
+    });
+    const neu = await node(prefix, {
+      app: { version: '1.1.0', recommendedClientVersion: '1.1.0', message: 'Version 1.1 is out.' },
+      docs: { notes: notesV2 },
+    });
+    const doc = `notes:rolling-${Date.now().toString(36)}`;
+    const channel = `chat:rolling-${Date.now().toString(36)}`;
+
+    const onOld = await clusterClient([old.url], 'olive', 0, { app: { version: '1.0.0' } });
+    const onNew = await clusterClient([neu.url], 'nina', 0, { app: { version: '1.0.0' } });
+    await waitState(onOld, 'connected');
+    await waitState(onNew, 'connected');
+    expect(onOld.info?.protocol).toBe(1);
+    expect(onNew.info?.protocol).toBe(2);
+    expect(onOld.update.status).toBe('none');
+    expect(onNew.update).toMatchObject({ status: 'available', version: '1.1.0', message: 'Version 1.1 is out.' });
+
+    // Channels: each side sees the other's publications.
+    const seen: Record<string, unknown[]> = { old: [], new: [] };
+    const subOld = onOld.subscribe(channel);
+    const subNew = onNew.subscribe(channel);
+    subOld.on('publication', (p) => seen.old?.push(p.data));
+    subNew.on('publication', (p) => seen.new?.push(p.data));
+    await waitFor(() => subOld.state === 'subscribed' && subNew.state === 'subscribed');
+
+    // Documents: both mutate the same document at once.
+    const rOld = onOld.doc(doc, { mutators: mutatorsV2 });
+    const rNew = onNew.doc(doc, { mutators: mutatorsV2 });
+    await Promise.all([rOld.ready, rNew.ready]);
+    const writes: Promise<unknown>[] = [];
+    const perSide = 15;
+    for (let k = 0; k < perSide; k++) {
+      writes.push(rOld.mutate.add({ text: `old-${k}` }), rNew.mutate.add({ text: `new-${k}` }));
+      writes.push(onOld.publish(channel, `old-${k}`), onNew.publish(channel, `new-${k}`));
+    }
+    await Promise.all(writes);
+    const total = perSide * 2;
+    await waitFor(
+      () =>
+        [rOld, rNew].every((r) => (r.current as NotesV2 | undefined)?.items.length === total && r.pendingCount === 0),
+      20_000,
+      'both replicas have every item',
+    );
+    expect(rOld.current).toEqual(rNew.current);
+    const texts = (rOld.current as NotesV2).items.map((i) => i.text);
+    expect(new Set(texts).size).toBe(total);
+    for (const side of ['old', 'new']) {
+      const mine = texts.filter((t) => t.startsWith(`${side}-`)).map((t) => Number(t.split('-')[1]));
+      expect(mine).toEqual(Array.from({ length: perSide }, (_, k) => k));
+    }
+    await waitFor(() => seen.old?.length === total && seen.new?.length === total, 10_000, 'publications on both');
+    expect(seen.old).toEqual(seen.new);
+    for (const s of [old, neu]) {
+      const got = await s.docs.get(doc);
+      expect(got.version).toBe(total);
+      expect(got.state).toEqual(rOld.current);
+    }
+
+    // The announce on one node reaches the clients of the other.
+    const updates: AppUpdate[] = [];
+    onNew.on('update', (u) => updates.push(u));
+    await old.setAppVersion({ version: '1.1.0', minClientVersion: '1.1.0', message: 'Reload now.' });
+    await waitFor(() => updates.length === 1, 10_000, 'update pushed by the other node');
+    expect(updates[0]).toMatchObject({ status: 'required', version: '1.1.0' });
+    expect(neu.app?.minClientVersion).toBe('1.1.0');
+    // Writes of the outdated clients are refused on both nodes; reads go on.
+    await expect(rOld.mutate.add({ text: 'late' })).rejects.toMatchObject({ code: 'client_outdated' });
+    await expect(onNew.publish(channel, 'late')).rejects.toMatchObject({ code: 'client_outdated' });
+    expect((await neu.docs.get(doc)).version).toBe(total);
+
+    // The old node drains; its client moves to the new node, keeps its state and converges.
+    const mover = await clusterClient([old.url, neu.url], 'mo', 0, { app: { version: '1.1.0' } });
+    const rMover = mover.doc(doc, { mutators: mutatorsV2 });
+    await rMover.ready;
+    await old.drain({ windowMs: 50 });
+    await waitFor(() => mover.state === 'connected' && mover.nodeUrl() === neu.url, 10_000, 'moved to the new node');
+    await rMover.mutate.toggle({ index: 0 });
+    await waitFor(
+      () => (rNew.current as NotesV2).items[0]?.done === true && rMover.version === total + 1,
+      10_000,
+      'toggle seen everywhere',
+    );
+    expect(rMover.current).toEqual(rNew.current);
+  }, 60_000);
+});
