@@ -1,4 +1,7 @@
 import type { ReceivedPublication, SubscribedEvent } from '@syncline/client';
+import { RedisBroker } from '@syncline/redis';
+import { eventually } from '@syncline/testing';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { dropPrefix, REDIS_URL, redisBroker, redisService, testPrefix } from './cluster/redis-env.js';
 import { client, startServer, waitFor } from './helpers.js';
@@ -38,6 +41,53 @@ describe.runIf(redisService.available)('epoch changes on a Redis broker', () => 
       expect(g[0]?.data).toBe('before');
       expect(g.at(-1)?.data).toBe('after-2');
       expect(g.filter((p) => p.data === 'after-2')).toHaveLength(1);
+    }
+  });
+});
+
+describe.runIf(redisService.available)('offset gaps on a Redis broker', () => {
+  it('fetches a publication missing from the live stream from history before delivering past it', async () => {
+    const prefix = testPrefix();
+    const server = await startServer({ broker: await redisBroker(prefix) });
+    const c = await client(server, 'u1');
+    const got: ReceivedPublication[] = [];
+    const events: SubscribedEvent[] = [];
+    const sub = c.subscribe('chat:gap', { onPublication: (p) => got.push(p) });
+    sub.on('subscribed', (e) => events.push(e));
+    await sub.ready;
+    await server.publish('chat:gap', 'one');
+    await waitFor(() => got.length === 1, 5_000, 'first');
+    // A publication whose fan-out message was lost: in Redis history, never on the live stream.
+    const redis = new Redis(REDIS_URL);
+    try {
+      const meta = `${prefix}{chat:gap}:m`;
+      const offset = await redis.hincrby(meta, 'o', 1);
+      await redis.xadd(`${prefix}{chat:gap}:s`, `${offset}-0`, 'd', JSON.stringify('lost'), 't', String(Date.now()));
+    } finally {
+      redis.disconnect();
+    }
+    await server.publish('chat:gap', 'three');
+    await waitFor(() => got.length === 3, 5_000, 'gap repaired');
+    expect(got.map((p) => [p.offset, p.data])).toEqual([
+      [1, 'one'],
+      [2, 'lost'],
+      [3, 'three'],
+    ]);
+    expect(events).toHaveLength(1);
+  });
+
+  it('gives an abandoned channel a new epoch once its meta key expired', async () => {
+    const prefix = testPrefix();
+    const broker = await RedisBroker.connect({ url: REDIS_URL, prefix, metaTtlMs: 150 });
+    try {
+      const history = { size: 10, ttlMs: 100 };
+      const first = await broker.publish({ channel: 'chat:old', data: 1, history });
+      await eventually(async () => (await broker.top('chat:old')).epoch !== first.epoch, 'meta expiry', 5_000);
+      const next = await broker.publish({ channel: 'chat:old', data: 2, history });
+      expect(next.offset).toBe(1);
+      expect(next.epoch).not.toBe(first.epoch);
+    } finally {
+      await broker.close();
     }
   });
 });
