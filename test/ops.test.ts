@@ -2,6 +2,7 @@ import type { ReceivedPublication } from '@syncline/client';
 import { CLOSE_CODES } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { testDocNamespace, testMutators } from './docs-fixtures.js';
 import { client, rawSocket, startServer, waitFor, waitState } from './helpers.js';
 
 async function get(url: string): Promise<{ status: number; body: string; type: string }> {
@@ -50,6 +51,17 @@ describe('operations endpoints', () => {
     expect(m.body).toContain('syncline_send_queue_drops_total');
     expect(m.body).toContain('syncline_mutation_duration_seconds');
     expect(m.body).toContain('syncline_process_resident_memory_bytes');
+  });
+
+  it('measures document mutations', async () => {
+    const server = await startServer({ docs: { todo: testDocNamespace() } });
+    const c = await client(server, 'alice');
+    const r = c.doc('todo:m', { mutators: testMutators });
+    await r.ready;
+    await r.mutate.increment({});
+    await r.mutate.increment({ by: 2 });
+    const m = await get(`${server.url}/metrics`);
+    expect(metric(m.body, 'syncline_mutation_duration_seconds_count', 'outcome="ok"')).toBe(2);
   });
 
   it('refuses connections over maxConnections with TOO_MANY_CONNECTIONS and a retry hint, and is not ready', async () => {

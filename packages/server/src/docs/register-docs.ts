@@ -79,6 +79,7 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
     assertMutatorVersion(namespaces.forDoc(cmd.doc), cmd.mutatorVersion);
     if (!session.principal?.can.allows('mutate', cmd.doc)) throw forbidden('mutate', cmd.doc);
     let settled = false;
+    const endTimer = core.metrics.mutationDuration.startTimer();
     const input = {
       name: cmd.name,
       args: cmd.args,
@@ -90,6 +91,7 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
     return docs
       .mutate(cmd.doc, input, (result, error) => {
         settled = true;
+        endTimer({ outcome: error === undefined ? 'ok' : 'error' });
         if (error === undefined) {
           session.reply(cmd.id, result);
           return;
