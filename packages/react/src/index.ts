@@ -12,3 +12,4 @@ export { type UseChannelResult, useChannel, useChannelMessages } from './use-cha
 export { type ConnectionStatus, useConnectionState, useConnectionStatus } from './use-connection-state.js';
 export { type UseDocOptions, useDoc, useDocView, useMutate } from './use-doc.js';
 export { type UsePresenceOptions, usePresence } from './use-presence.js';
+export { useUpdate } from './use-update.js';

@@ -4,6 +4,7 @@ import { unreadTotal } from '../hooks/unread-total.ts';
 import { ConnectionBanner } from './connection-banner.tsx';
 import { RoomView } from './room-view.tsx';
 import { Sidebar } from './sidebar.tsx';
+import { UpdateBanner } from './update-banner.tsx';
 
 const DEFAULT_ROOM = 'general';
 
@@ -32,6 +33,7 @@ export function ChatShell({ me, onSignOut }: { me: string; onSignOut: () => void
   return (
     <div className={`shell${menuOpen ? ' menu-open' : ''}`}>
       <ConnectionBanner />
+      <UpdateBanner />
       <Sidebar me={me} room={room} onSelect={select} onSignOut={onSignOut} />
       <div className="scrim" onClick={() => setMenuOpen(false)} aria-hidden="true" />
       <main className="main">
