@@ -93,6 +93,9 @@ const MAX_BATCH_FRAME_CHARS = 16 * 1024;
 /** Shortest wait before an in-band token refresh. */
 const MIN_REFRESH_DELAY_MS = 1_000;
 
+/** Wait before resending a subscribe refused for a temporary reason without a `retryAfterMs` hint. */
+const SUBSCRIBE_RETRY_MS = 1_000;
+
 /** Handles server messages of a feature area (documents, presence). */
 export type MessageHandler = (message: Record<string, unknown>) => boolean;
 
@@ -358,8 +361,12 @@ export class SynclineClient {
   }
 
   /** Adds a handler for server messages of other areas; return true when handled. */
-  addMessageHandler(handler: MessageHandler): void {
+  addMessageHandler(handler: MessageHandler): () => void {
     this.#handlers.push(handler);
+    return () => {
+      const i = this.#handlers.indexOf(handler);
+      if (i >= 0) this.#handlers.splice(i, 1);
+    };
   }
 
   /** Runs `fn` after every successful connect, after subscriptions were resent. */
@@ -611,6 +618,16 @@ export class SynclineClient {
       },
       (err: SynclineError) => {
         if (err.code === 'connection_lost' || err.code === 'client_closed' || sub.state === 'unsubscribed') return;
+        if (err.group === 'retry' && this.#subs.get(sub.channel) === sub) {
+          // A temporary failure (broker down, rate limit): try again on this
+          // connection after the hint; a new connection resubscribes anyway.
+          const generation = this.#generation;
+          setTimeout(() => {
+            if (generation !== this.#generation || this.#state !== 'connected') return;
+            if (this.#subs.get(sub.channel) === sub && sub.state !== 'unsubscribed') this.#sendSubscribe(sub);
+          }, err.retryAfterMs ?? SUBSCRIBE_RETRY_MS);
+          return;
+        }
         if (this.#subs.get(sub.channel) === sub) this.#subs.delete(sub.channel);
         sub.handleError(err);
       },

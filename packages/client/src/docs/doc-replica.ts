@@ -102,7 +102,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     const mutate: Record<string, (args: unknown) => Promise<DocMutateResult>> = {};
     for (const key of Object.keys(options.mutators)) mutate[key] = (args) => this.#mutate(key, args);
     this.mutate = mutate as DocMutate<M>;
-    client.addMessageHandler((msg) => this.#onMessage(msg));
+    this.#offs.push(client.addMessageHandler((msg) => this.#onMessage(msg)));
     this.#offs.push(client.onConnected(() => this.#subscribe()));
     this.#offs.push(
       client.on('state', (e) => {

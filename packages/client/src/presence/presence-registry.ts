@@ -5,7 +5,7 @@ import { PresenceChannel, type PresenceHost } from './presence-channel.js';
 export interface PresenceClient {
   readonly state: string;
   request(command: Record<string, unknown>): Promise<unknown>;
-  addMessageHandler(handler: (message: Record<string, unknown>) => boolean): void;
+  addMessageHandler(handler: (message: Record<string, unknown>) => boolean): () => void;
   onConnected(fn: () => void): () => void;
 }
 
