@@ -89,3 +89,28 @@ describe.runIf(redisService.available)('Redis restart under traffic', () => {
     }
   }, 60_000);
 });
+
+describe.runIf(redisService.available)('subscribing while Redis is down', () => {
+  it('keeps retrying a subscribe refused for a temporary reason and succeeds once Redis is back', async () => {
+    const redis = await startPrivateRedis();
+    const { nodes } = await startCluster({ nodes: 1, redisUrl: redis.url, prefix: 'syncline-down:' });
+    const c = await clusterClient([nodes[0]?.url as string], 'late');
+    await waitFor(() => c.state === 'connected', 10_000, 'connected');
+    await redis.kill();
+    const got: ReceivedPublication[] = [];
+    const sub = c.subscribe('chat:late', { onPublication: (p) => got.push(p) });
+    let ready = false;
+    void sub.ready.then(() => {
+      ready = true;
+    });
+    // Longer than the broker's command timeout (5 s): the node refuses the subscribe with a retryable error.
+    await pause(6_500);
+    expect(ready).toBe(false);
+    expect(sub.state).not.toBe('unsubscribed');
+    await redis.start();
+    await waitFor(() => ready, 20_000, 'subscribed after Redis came back');
+    const p = await clusterClient([nodes[0]?.url as string], 'pub');
+    await p.publish('chat:late', 'hello');
+    await waitFor(() => got.length === 1, 10_000, 'delivered');
+  }, 60_000);
+});
