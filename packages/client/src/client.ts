@@ -96,9 +96,6 @@ const MIN_REFRESH_DELAY_MS = 1_000;
 /** Wait before resending a subscribe refused for a temporary reason without a `retryAfterMs` hint. */
 const SUBSCRIBE_RETRY_MS = 1_000;
 
-/** Wait before resending a subscribe refused for a temporary reason without a `retryAfterMs` hint. */
-const SUBSCRIBE_RETRY_MS = 1_000;
-
 /** Handles server messages of a feature area (documents, presence). */
 export type MessageHandler = (message: Record<string, unknown>) => boolean;
 
