@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { clusterUrls } from './cluster.js';
+
+describe('clusterUrls', () => {
+  it('prefers flags, then SYNCLINE_* variables, then REDIS_URL / DATABASE_URL', () => {
+    const env = {
+      SYNCLINE_REDIS_URL: 'redis://a',
+      REDIS_URL: 'redis://b',
+      SYNCLINE_POSTGRES_URL: 'postgres://a',
+      DATABASE_URL: 'postgres://b',
+      SYNCLINE_REDIS_PREFIX: 'app1:',
+    };
+    expect(clusterUrls({ redis: 'redis://flag', postgres: 'postgres://flag' }, env)).toEqual({
+      redis: 'redis://flag',
+      postgres: 'postgres://flag',
+      redisPrefix: 'app1:',
+    });
+    expect(clusterUrls({}, env)).toMatchObject({ redis: 'redis://a', postgres: 'postgres://a' });
+    expect(clusterUrls({}, { REDIS_URL: 'redis://b', DATABASE_URL: 'postgres://b' })).toMatchObject({
+      redis: 'redis://b',
+      postgres: 'postgres://b',
+    });
+  });
+
+  it('leaves both empty without flags or variables (the embedded default)', () => {
+    expect(clusterUrls({}, {})).toEqual({ redis: undefined, postgres: undefined, redisPrefix: undefined });
+  });
+});
