@@ -78,6 +78,10 @@ if created then
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]))
   return {epoch, 0, 0, {}}
 end
+if limit == 0 then
+  -- A position read (top): touches no entry.
+  return {epoch, top, 0, {}}
+end
 local function tsOf(fields)
   for i = 1, #fields, 2 do
     if fields[i] == 't' then return tonumber(fields[i + 1]) end

@@ -173,6 +173,18 @@ export function brokerContract(factory: BrokerFactory): void {
       expect(beyond.offset).toBe(10);
     });
 
+    it('reading the top of a channel leaves its history alone', async () => {
+      const broker = await oneNode();
+      const ch = uniqueName('t');
+      for (let i = 1; i <= 3; i++) await broker.publish({ channel: ch, data: i, history: KEEP });
+      const top = await broker.top(ch);
+      expect(top.offset).toBe(3);
+      await broker.top(ch);
+      const read = await broker.history(ch, { since: 0, limit: 10, history: KEEP });
+      expect(offsets(read.publications)).toEqual([1, 2, 3]);
+      expect(read.minOffset).toBe(1);
+    });
+
     it('keeps at most `size` publications per channel', async () => {
       const broker = await oneNode();
       const ch = uniqueName('t');
