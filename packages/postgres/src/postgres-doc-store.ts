@@ -70,7 +70,7 @@ export class PostgresDocStore implements DocStore {
       await migrate(pool);
     } catch (err) {
       await pool.end().catch(() => undefined);
-      throw err;
+      throw new Error(`PostgreSQL is not reachable or not usable: ${(err as Error).message}`, { cause: err });
     }
     return new PostgresDocStore(pool);
   }
