@@ -21,7 +21,7 @@ import { type AuthOptions, createTokenVerifier, type Principal, type TokenVerifi
 import type { Broker } from './broker/broker.js';
 import { LocalBroker } from './broker/local-broker.js';
 import { registerChannelCommands } from './channels/channel-commands.js';
-import { ChannelHub } from './channels/channel-hub.js';
+import { ChannelHub, FANOUT_SLICE_BUDGET_MS } from './channels/channel-hub.js';
 import { type NamespaceOptions, NamespaceRegistry } from './channels/namespaces.js';
 import type { AnyHandler, CommandHandler, Limits, ServerCore, SessionEvents } from './core.js';
 import { type DocFanout, type DocNamespaceOptions, type DocStore, type DocsApi, registerDocs } from './docs/index.js';
@@ -257,14 +257,28 @@ export function createServer(options: ServerOptions): SynclineServer {
     },
   };
 
-  // Flushes of every session touched in this tick happen together.
+  // Flushes of every session touched in this tick happen together, in slices
+  // of at most FANOUT_SLICE_BUDGET_MS: the writes of a large fan-out never
+  // block the event loop for long (sessions not reached keep their frames
+  // queued, in order, and go first in the next slice).
   let dirty: Session[] = [];
   let flushScheduled = false;
   const flushAll = (): void => {
     flushScheduled = false;
     const list = dirty;
     dirty = [];
-    for (const s of list) s.flush();
+    const deadline = performance.now() + FANOUT_SLICE_BUDGET_MS;
+    for (let i = 0; i < list.length; i++) {
+      (list[i] as Session).flush();
+      if ((i & 63) === 63 && i + 1 < list.length && performance.now() >= deadline) {
+        dirty = dirty.length === 0 ? list.slice(i + 1) : list.slice(i + 1).concat(dirty);
+        if (!flushScheduled) {
+          flushScheduled = true;
+          setImmediate(flushAll);
+        }
+        return;
+      }
+    }
   };
 
   const host: SessionHost = {
