@@ -1,160 +1,100 @@
 import {
-  CLOSE_CODES,
   type ConnectResult,
-  closeCodeInfo,
   type ErrorMessage,
-  errorGroup,
   type HistoryResult,
-  MIN_PROTOCOL_VERSION,
   type MutatorDefs,
-  PROTOCOL_VERSION,
   type PublishResult,
-  type RefreshResult,
-  type SubscribeResult,
   SynclineError,
   toSynclineError,
 } from '@syncline/protocol';
-import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { ChannelSubscriptions } from './channel-subscriptions.js';
+import {
+  type ClientEvents,
+  type ClientOptions,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type MessageHandler,
+} from './client-options.js';
+import { Connection } from './connection.js';
 import type { DocOptions, DocReplica } from './docs/doc-replica.js';
 import { openDoc, type StateOf } from './docs/open-doc.js';
 import { Emitter } from './emitter.js';
 import type { PresenceChannel } from './presence/presence-channel.js';
 import { PresenceRegistry } from './presence/presence-registry.js';
-import type { ClientState, StateChange, StateReason } from './states.js';
-import { type ReceivedPublication, type SubscribeOptions, Subscription } from './subscription.js';
-import { type FallbackOptions, type TransportName, transportFromList } from './transport/fallback.js';
-import type { ClientTransport, TransportFactory } from './transport/transport.js';
-import type { WebSocketConstructor } from './transport/websocket.js';
-import { type AppUpdate, AppUpdateTracker, type ReloadGuardOptions } from './versions/app-update.js';
+import { randomId } from './random-id.js';
+import { errorFromMessage, RequestManager, type RequestOptions } from './request-manager.js';
+import type { ClientState, StateChange } from './states.js';
+import type { SubscribeOptions, Subscription } from './subscription.js';
+import { TokenKeeper } from './token-refresh.js';
+import { type AppUpdate, AppUpdateTracker } from './versions/app-update.js';
 
-/** Options of `createClient`. */
-export interface ClientOptions extends ReloadGuardOptions {
-  /** Server base URL (`http(s)://host:port`) or a full WebSocket URL. */
-  readonly url: string;
-  /** A connection token. */
-  readonly token?: string;
-  /** Fetches a fresh token: at connect without `token`, when it expired, and before it expires. */
-  readonly getToken?: () => Promise<string>;
-  /** Reconnect backoff bounds (full jitter). */
-  readonly reconnect?: BackoffOptions;
-  /** Time a request waits for its reply, including time spent offline (default 15 s). */
-  readonly requestTimeoutMs?: number;
-  /** Connect as soon as the client is created (default true). */
-  readonly autoConnect?: boolean;
-  /** WebSocket implementation (default the global one, or `ws` in Node). */
-  readonly WebSocket?: WebSocketConstructor;
-  /** Transport factory (advanced; overrides `transports`). */
-  readonly transport?: TransportFactory;
-  /** Transports to try, in order (default `['websocket', 'sse', 'longpoll']`); see docs/transports.md. */
-  readonly transports?: readonly TransportName[];
-  /** Timing and memory of the transport fallback. */
-  readonly fallback?: FallbackOptions;
-  /** App version, announced to the server. */
-  readonly app?: { readonly version: string; readonly build?: string };
-  /** Client name and version, for server logs. */
-  readonly client?: { readonly name?: string; readonly version?: string };
-}
-
-/** Events of a client. */
-export interface ClientEvents extends Record<string, unknown> {
-  state: StateChange;
-  connected: ConnectResult;
-  /** Errors with no request to reject (refresh failures, server error pushes). */
-  error: SynclineError;
-  /** Any decoded server message (for feature modules). */
-  message: Record<string, unknown>;
-  /** A message sent to this user (server `sendToUser` or `POST /v1/users/{user}/messages`). */
-  userMessage: UserMessageEvent;
-  /** The server's verdict on this app version changed (see `client.update`, docs/versioning.md). */
-  update: AppUpdate;
-}
-
-/** Payload of the `userMessage` event. */
-export interface UserMessageEvent {
-  readonly data: unknown;
-  /** Server time, ms since the epoch. */
-  readonly ts: number;
-}
-
-interface PendingRequest {
-  readonly id: number;
-  readonly command: Record<string, unknown>;
-  /** Safe to send again on a new connection (idempotent). */
-  readonly resend: boolean;
-  sent: boolean;
-  readonly resolve: (v: unknown) => void;
-  readonly reject: (e: SynclineError) => void;
-  readonly timer: ReturnType<typeof setTimeout> | undefined;
-}
-
-/** Largest batched frame, in characters, whatever the server accepts. */
-const MAX_BATCH_FRAME_CHARS = 16 * 1024;
-
-/** Shortest wait before an in-band token refresh. */
-const MIN_REFRESH_DELAY_MS = 1_000;
-
-/** Wait before resending a subscribe refused for a temporary reason without a `retryAfterMs` hint. */
-const SUBSCRIBE_RETRY_MS = 1_000;
-
-/** Handles server messages of a feature area (documents, presence). */
-export type MessageHandler = (message: Record<string, unknown>) => boolean;
-
-/** A random id (idempotency keys, client ids). */
-export function randomId(): string {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  if (c?.randomUUID) return c.randomUUID();
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}`;
-}
+export type { ClientEvents, ClientOptions, MessageHandler, UserMessageEvent } from './client-options.js';
+export { randomId } from './random-id.js';
+export { errorFromMessage } from './request-manager.js';
 
 /**
  * A Syncline client: one logical connection that reconnects by itself and
  * keeps subscriptions (with recovery) and idempotent publishes across
  * reconnects.
+ *
+ * It wires focused parts together: `Connection` (the connection state
+ * machine, transport, heartbeat watchdog, backoff), `RequestManager`
+ * (correlation ids, timeouts, resend after a reconnect), `ChannelSubscriptions`
+ * and `TokenKeeper` (token fetch and in-band refresh), and routes server
+ * messages between them and the feature areas (documents, presence).
  */
 export class SynclineClient {
-  readonly #options: ClientOptions;
   readonly #events = new Emitter<ClientEvents>();
-  readonly #transportFactory: TransportFactory;
-  readonly #subs = new Map<string, Subscription>();
-  readonly #requests = new Map<number, PendingRequest>();
   readonly #handlers: MessageHandler[] = [];
   readonly #connectedHooks: Array<() => void> = [];
-  #state: ClientState = 'disconnected';
-  #transport: ClientTransport | undefined;
-  #token: string | undefined;
-  #tokenStale = false;
-  #nextId = 1;
-  #attempt = 0;
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  #watchdog: ReturnType<typeof setTimeout> | undefined;
-  #refreshTimer: ReturnType<typeof setTimeout> | undefined;
-  #pingIntervalMs = 25_000;
-  #connectId = 0;
-  #info: ConnectResult | undefined;
-  #outbox: Record<string, unknown>[] = [];
-  #flushQueued = false;
-  #maxBatchChars = MAX_BATCH_FRAME_CHARS;
-  #lastDisconnect: { code: number; reconnect: boolean; reason: string; retryAfterMs?: number } | undefined;
-  #generation = 0;
-  #presence: PresenceRegistry | undefined;
+  readonly #connection: Connection;
+  readonly #requests: RequestManager;
+  readonly #tokens: TokenKeeper;
+  readonly #channels: ChannelSubscriptions;
   readonly #updates: AppUpdateTracker;
-  readonly #onOnline = (): void => {
-    if (this.#state === 'disconnected') this.#startConnecting('online');
-  };
-  readonly #onOffline = (): void => {
-    if (this.#state === 'connected' || this.#state === 'connecting') this.#lost('offline');
-  };
+  #presence: PresenceRegistry | undefined;
 
   constructor(options: ClientOptions) {
-    this.#options = options;
-    this.#token = options.token;
-    this.#transportFactory =
-      options.transport ??
-      transportFromList({
-        ...(options.transports ? { transports: options.transports } : {}),
-        ...(options.fallback ? { fallback: options.fallback } : {}),
-        ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
-      });
+    const client = this;
+    this.#tokens = new TokenKeeper(options.token, options.getToken, {
+      get connected() {
+        return client.state === 'connected';
+      },
+      request: (command) => this.request(command),
+      emitError: (err) => this.#events.emit('error', err),
+    });
+    this.#requests = new RequestManager({
+      get connected() {
+        return client.state === 'connected';
+      },
+      send: (command) => this.send(command),
+      defaultTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      onErrorReply: (err) => {
+        if (err.code === 'token_expired' && this.#tokens.renewable) this.#tokens.markStale();
+      },
+    });
+    this.#connection = new Connection(options, this.#events, this.#tokens, {
+      allocateId: () => this.#requests.allocateId(),
+      onMessage: (msg) => this.#onMessage(msg),
+      onAccepted: () => this.#onAccepted(),
+      onLost: () => {
+        this.#requests.connectionLost();
+        this.#channels.connectionLost();
+      },
+      onClosing: () => {
+        this.#requests.rejectAll(new SynclineError('client_closed', 'The client was closed.'));
+        this.#channels.connectionLost();
+      },
+    });
+    const connection = this.#connection;
+    this.#channels = new ChannelSubscriptions({
+      get connected() {
+        return connection.state === 'connected';
+      },
+      get generation() {
+        return connection.generation;
+      },
+      request: (command, opts) => this.request(command, opts),
+    });
     this.#updates = new AppUpdateTracker(options, (u) => this.#events.emit('update', u));
     this.#events.on('connected', (info) => this.#updates.apply(info.update));
     this.addMessageHandler((msg) => {
@@ -162,25 +102,32 @@ export class SynclineClient {
       this.#updates.apply(msg.update as AppUpdate);
       return true;
     });
-    const g = globalThis as { addEventListener?: (t: string, l: () => void) => void };
-    g.addEventListener?.('online', this.#onOnline);
-    g.addEventListener?.('offline', this.#onOffline);
     if (options.autoConnect !== false) queueMicrotask(() => this.connect());
   }
 
   /** Connection state: `disconnected`, `connecting`, `connected` or `closed`. */
   get state(): ClientState {
-    return this.#state;
+    return this.#connection.state;
   }
 
   /** Same as `state`, for UI bindings (`subscribe` + `current`). */
   get current(): ClientState {
-    return this.#state;
+    return this.#connection.state;
+  }
+
+  /**
+   * The last state transition (the payload of the last `state` event: state,
+   * previous state, reason, code, retry delay); undefined before the first.
+   * Lets UI code show why the client is where it is without listening from
+   * the start.
+   */
+  get lastChange(): StateChange | undefined {
+    return this.#connection.lastChange;
   }
 
   /** Facts from the last accepted `connect` (session id, user, node). */
   get info(): ConnectResult | undefined {
-    return this.#info;
+    return this.#connection.info;
   }
 
   /**
@@ -195,7 +142,7 @@ export class SynclineClient {
 
   /** Name of the transport in use (`websocket`, `sse`, `longpoll`); undefined while disconnected. */
   get transport(): string | undefined {
-    return this.#transport?.name;
+    return this.#connection.transportName;
   }
 
   /** Adds an event listener; returns a function that removes it. */
@@ -212,64 +159,22 @@ export class SynclineClient {
   subscribe(channel: string, options?: SubscribeOptions): Subscription;
   subscribe(arg: string | (() => void), options: SubscribeOptions = {}): Subscription | (() => void) {
     if (typeof arg === 'function') return this.#events.on('state', () => arg());
-    return this.#subscribeChannel(arg, options);
+    return this.#channels.subscribe(arg, options);
   }
 
   /** Starts connecting (no-op when already connecting or connected). */
   connect(): void {
-    if (this.#state === 'closed' || this.#state === 'connecting' || this.#state === 'connected') return;
-    this.#attempt = 0;
-    this.#startConnecting('connect_called');
+    this.#connection.connect();
   }
 
   /** Disconnects without closing; `connect()` brings it back. Subscriptions are kept. */
   disconnect(): void {
-    if (this.#state === 'closed' || this.#state === 'disconnected') return;
-    this.#clearTimers();
-    this.#dropTransport(CLOSE_CODES.NORMAL.code, 'disconnect called');
-    this.#connectionLost();
-    this.#setState('disconnected', 'client_closed');
+    this.#connection.disconnect();
   }
 
   /** Ends the client for good: closes the connection, rejects pending requests. */
   close(): void {
-    if (this.#state === 'closed') return;
-    this.#clearTimers();
-    this.#dropTransport(CLOSE_CODES.NORMAL.code, 'client closed');
-    for (const r of this.#requests.values()) {
-      if (r.timer) clearTimeout(r.timer);
-      r.reject(new SynclineError('client_closed', 'The client was closed.'));
-    }
-    this.#requests.clear();
-    for (const s of this.#subs.values()) s.connectionLost();
-    const g = globalThis as { removeEventListener?: (t: string, l: () => void) => void };
-    g.removeEventListener?.('online', this.#onOnline);
-    g.removeEventListener?.('offline', this.#onOffline);
-    this.#setState('closed', 'client_closed');
-  }
-
-  #subscribeChannel(channel: string, options: SubscribeOptions): Subscription {
-    const existing = this.#subs.get(channel);
-    if (existing && existing.state !== 'unsubscribed') return existing;
-    const sub = new Subscription(
-      channel,
-      {
-        sendSubscribe: (s) => this.#sendSubscribe(s),
-        sendUnsubscribe: (s) => {
-          this.#subs.delete(s.channel);
-          if (this.#state === 'connected') {
-            this.request({ type: 'unsubscribe', channel: s.channel }).catch(() => undefined);
-          }
-        },
-      },
-      options,
-    );
-    sub.on('state', (e) => {
-      if (e.state === 'unsubscribed' && this.#subs.get(channel) === sub) this.#subs.delete(channel);
-    });
-    this.#subs.set(channel, sub);
-    if (this.#state === 'connected') this.#sendSubscribe(sub);
-    return sub;
+    this.#connection.close();
   }
 
   /**
@@ -284,7 +189,7 @@ export class SynclineClient {
 
   /** The live subscription of a channel, if any. */
   getSubscription(channel: string): Subscription | undefined {
-    return this.#subs.get(channel);
+    return this.#channels.get(channel);
   }
 
   /**
@@ -310,45 +215,14 @@ export class SynclineClient {
    * disconnected wait for the connection (within `requestTimeoutMs`).
    * `resend` requests are sent again after a reconnect if their reply was lost.
    */
-  request(command: Record<string, unknown>, options: { resend?: boolean; timeoutMs?: number } = {}): Promise<unknown> {
-    if (this.#state === 'closed') return Promise.reject(new SynclineError('client_closed', 'The client is closed.'));
-    return new Promise((resolve, reject) => {
-      const id = this.#nextId++;
-      const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs ?? 15_000;
-      const timer =
-        timeoutMs > 0
-          ? setTimeout(() => {
-              this.#requests.delete(id);
-              reject(
-                new SynclineError('request_timeout', `No reply to "${String(command.type)}" within ${timeoutMs} ms.`),
-              );
-            }, timeoutMs)
-          : undefined;
-      const req: PendingRequest = {
-        id,
-        command: { ...command, id },
-        resend: options.resend ?? false,
-        sent: false,
-        resolve,
-        reject,
-        timer,
-      };
-      this.#requests.set(id, req);
-      if (this.#state === 'connected') {
-        req.sent = true;
-        this.send(req.command);
-      }
-    });
+  request(command: Record<string, unknown>, options: RequestOptions = {}): Promise<unknown> {
+    if (this.state === 'closed') return Promise.reject(new SynclineError('client_closed', 'The client is closed.'));
+    return this.#requests.request(command, options);
   }
 
   /** Queues a raw message for the server (batched within a microtask). */
   send(message: Record<string, unknown>): void {
-    if (!this.#transport) return;
-    this.#outbox.push(message);
-    if (!this.#flushQueued) {
-      this.#flushQueued = true;
-      queueMicrotask(() => this.#flush());
-    }
+    this.#connection.send(message);
   }
 
   /**
@@ -378,186 +252,25 @@ export class SynclineClient {
     };
   }
 
-  // ---------------------------------------------------------------------------
+  // --- routing -------------------------------------------------------------------
 
-  #flush(): void {
-    this.#flushQueued = false;
-    const out = this.#outbox;
-    this.#outbox = [];
-    if (!this.#transport || out.length === 0) return;
-    // Batches stay below the server's frame limit; a message too big to share a frame goes alone.
-    let batch: string[] = [];
-    let chars = 0;
-    const sendBatch = (): void => {
-      if (batch.length > 0) this.#transport?.send(batch.length === 1 ? (batch[0] as string) : `[${batch.join(',')}]`);
-      batch = [];
-      chars = 0;
-    };
-    for (const message of out) {
-      const encoded = JSON.stringify(message);
-      if (chars + encoded.length + 2 > this.#maxBatchChars) sendBatch();
-      batch.push(encoded);
-      chars += encoded.length + 1;
-    }
-    sendBatch();
-  }
-
-  #setState(state: ClientState, reason: StateReason, extra: { code?: number | string; retryInMs?: number } = {}): void {
-    if (state === this.#state) return;
-    const previous = this.#state;
-    this.#state = state;
-    this.#events.emit('state', { state, previous, reason, ...extra });
-  }
-
-  #startConnecting(reason: StateReason): void {
-    this.#setState('connecting', reason);
-    const generation = ++this.#generation;
-    void this.#open(generation);
-  }
-
-  async #open(generation: number): Promise<void> {
-    try {
-      if ((this.#token === undefined || this.#tokenStale) && this.#options.getToken) {
-        this.#token = await this.#options.getToken();
-        this.#tokenStale = false;
-      }
-    } catch (err) {
-      if (generation !== this.#generation) return;
-      this.#events.emit('error', new SynclineError('unauthorized', 'getToken failed.', { cause: err }));
-      this.#scheduleReconnect('token_error');
-      return;
-    }
-    if (generation !== this.#generation || this.#state !== 'connecting') return;
-    let transport: ClientTransport;
-    try {
-      transport = await this.#transportFactory(this.#options.url, {
-        onOpen: () => {
-          if (generation !== this.#generation) return;
-          this.#sendConnect();
-        },
-        onFrame: (frame) => {
-          if (generation !== this.#generation) return;
-          this.#onFrame(frame);
-        },
-        onClose: (code, reason) => {
-          if (generation !== this.#generation) return;
-          this.#onTransportClose(code, reason);
-        },
-      });
-    } catch (err) {
-      if (generation !== this.#generation) return;
-      this.#events.emit('error', toSynclineError(err));
-      this.#scheduleReconnect('transport_error');
-      return;
-    }
-    if (generation !== this.#generation) {
-      transport.close(CLOSE_CODES.NORMAL.code, 'superseded');
-      return;
-    }
-    this.#transport = transport;
-    this.#armWatchdog(this.#pingIntervalMs * 2 + 10_000);
-  }
-
-  #sendConnect(): void {
-    const cmd: Record<string, unknown> = {
-      type: 'connect',
-      id: 0,
-      protocol: PROTOCOL_VERSION,
-      minProtocol: MIN_PROTOCOL_VERSION,
-    };
-    this.#connectId = this.#nextId++;
-    cmd.id = this.#connectId;
-    if (this.#token !== undefined) cmd.token = this.#token;
-    if (this.#options.app) cmd.app = this.#options.app;
-    cmd.client = {
-      name: this.#options.client?.name ?? 'syncline-js',
-      version: this.#options.client?.version ?? '0.1.0',
-    };
-    this.#lastDisconnect = undefined;
-    this.#transport?.send(JSON.stringify(cmd));
-  }
-
-  #onFrame(frame: string): void {
-    this.#armWatchdog(this.#pingIntervalMs * 2 + 5_000);
-    let decoded: unknown;
-    try {
-      decoded = JSON.parse(frame);
-    } catch {
-      this.#events.emit('error', new SynclineError('bad_frame', 'The server sent a frame that is not JSON.'));
-      return;
-    }
-    if (Array.isArray(decoded)) {
-      for (const m of decoded) this.#onMessage(m as Record<string, unknown>);
-    } else {
-      this.#onMessage(decoded as Record<string, unknown>);
-    }
-  }
-
+  /** Session messages (the connection handled its own). */
   #onMessage(msg: Record<string, unknown>): void {
     switch (msg.type) {
-      case 'pub': {
-        const sub = this.#subs.get(msg.channel as string);
-        if (sub && sub.state === 'subscribed') {
-          const ok = sub.handlePublication(msg as unknown as ReceivedPublication);
-          if (!ok) this.#resubscribe(sub);
-        } else if (sub && sub.state === 'subscribing') {
-          // The subscribe reply may precede it in the same batch; its handler runs a microtask later.
-          queueMicrotask(() => {
-            if (sub.state !== 'subscribed' || this.#subs.get(sub.channel) !== sub) return;
-            if (!sub.handlePublication(msg as unknown as ReceivedPublication)) this.#resubscribe(sub);
-          });
-        }
-        return;
-      }
-      case 'ping':
-        this.send({ type: 'pong' });
-        return;
-      case 'pong':
+      case 'pub':
+        this.#channels.handlePublication(msg);
         return;
       case 'reply':
-      case 'error': {
-        const id = msg.id as number | undefined;
-        if (id !== undefined && id === this.#connectId) {
-          this.#onConnectReply(msg);
-          return;
-        }
-        const req = id === undefined ? undefined : this.#requests.get(id);
-        if (!req) {
-          if (msg.type === 'error') this.#events.emit('error', errorFromMessage(msg as unknown as ErrorMessage));
-          return;
-        }
-        this.#requests.delete(req.id);
-        if (req.timer) clearTimeout(req.timer);
-        if (msg.type === 'reply') req.resolve(msg.result);
-        else {
-          const err = errorFromMessage(msg as unknown as ErrorMessage);
-          if (err.code === 'token_expired' && this.#options.getToken) this.#tokenStale = true;
-          req.reject(err);
+      case 'error':
+        if (!this.#requests.settle(msg) && msg.type === 'error') {
+          this.#events.emit('error', errorFromMessage(msg as unknown as ErrorMessage));
         }
         return;
-      }
-      case 'unsubscribed': {
-        const sub = this.#subs.get(msg.channel as string);
-        if (sub && errorGroup(String(msg.code)) === 'retry') {
-          // A temporary end (e.g. `stream_reset`): resubscribe from the last position.
-          sub.connectionLost();
-          this.#sendSubscribe(sub);
-        } else if (sub) {
-          this.#subs.delete(sub.channel);
-          sub.handleUnsubscribed(String(msg.code), String(msg.message));
-        }
+      case 'unsubscribed':
+        this.#channels.handleUnsubscribed(msg);
         return;
-      }
       case 'message':
         this.#events.emit('userMessage', { data: msg.data, ts: Number(msg.ts) });
-        return;
-      case 'disconnect':
-        this.#lastDisconnect = {
-          code: msg.code as number,
-          reconnect: msg.reconnect === true,
-          reason: String(msg.reason ?? ''),
-          ...(typeof msg.retryAfterMs === 'number' ? { retryAfterMs: msg.retryAfterMs } : {}),
-        };
         return;
       default:
         this.#events.emit('message', msg);
@@ -565,33 +278,10 @@ export class SynclineClient {
     }
   }
 
-  #onConnectReply(msg: Record<string, unknown>): void {
-    if (msg.type === 'error') {
-      const err = errorFromMessage(msg as unknown as ErrorMessage);
-      this.#events.emit('error', err);
-      if (err.code === 'token_expired' || err.code === 'unauthorized' || err.code === 'revoked') {
-        this.#tokenStale = true;
-        // The server closes the socket next; the close decides what happens.
-      }
-      return;
-    }
-    const info = msg.result as ConnectResult;
-    this.#info = info;
-    this.#pingIntervalMs = info.pingIntervalMs;
-    // A character takes at most 3 bytes in UTF-8.
-    this.#maxBatchChars = Math.min(MAX_BATCH_FRAME_CHARS, Math.floor((info.maxFrameBytes ?? 64 * 1024) / 3));
-    this.#attempt = 0;
-    this.#armWatchdog(this.#pingIntervalMs * 2 + 5_000);
-    this.#setState('connected', 'connected');
-    this.#events.emit('connected', info);
-    this.#scheduleRefresh(info.expiresAt);
-    for (const sub of this.#subs.values()) this.#sendSubscribe(sub);
-    for (const req of this.#requests.values()) {
-      if (!req.sent) {
-        req.sent = true;
-        this.send(req.command);
-      }
-    }
+  /** `connect` was accepted: resubscribe, send what waited, then run the connected hooks. */
+  #onAccepted(): void {
+    this.#channels.resubscribeAll();
+    this.#requests.sendUnsent();
     for (const fn of [...this.#connectedHooks]) {
       try {
         fn();
@@ -600,187 +290,6 @@ export class SynclineClient {
       }
     }
   }
-
-  #sendSubscribe(sub: Subscription): void {
-    const since = sub.recoveryPosition();
-    const cmd: Record<string, unknown> = { type: 'subscribe', channel: sub.channel };
-    if (since) cmd.since = since;
-    this.request(cmd, { timeoutMs: 0 }).then(
-      (result) => {
-        if (this.#subs.get(sub.channel) !== sub) {
-          // Unsubscribed while the subscribe was in flight: make sure the server forgets it too.
-          if (!this.#subs.has(sub.channel) && this.#state === 'connected') {
-            this.request({ type: 'unsubscribe', channel: sub.channel }).catch(() => undefined);
-          }
-          return;
-        }
-        sub.handleSubscribed(result as SubscribeResult, since !== undefined);
-      },
-      (err: SynclineError) => {
-        if (err.code === 'connection_lost' || err.code === 'client_closed' || sub.state === 'unsubscribed') return;
-        if (err.group === 'retry' && this.#subs.get(sub.channel) === sub) {
-          // A temporary failure (broker down, rate limit): try again on this
-          // connection after the hint; a new connection resubscribes anyway.
-          const generation = this.#generation;
-          setTimeout(() => {
-            if (generation !== this.#generation || this.#state !== 'connected') return;
-            if (this.#subs.get(sub.channel) === sub && sub.state !== 'unsubscribed') this.#sendSubscribe(sub);
-          }, err.retryAfterMs ?? SUBSCRIBE_RETRY_MS);
-          return;
-        }
-        if (this.#subs.get(sub.channel) === sub) this.#subs.delete(sub.channel);
-        sub.handleError(err);
-      },
-    );
-  }
-
-  #resubscribe(sub: Subscription): void {
-    sub.connectionLost();
-    const again = (): void => {
-      if (sub.state !== 'unsubscribed') this.#sendSubscribe(sub);
-    };
-    this.request({ type: 'unsubscribe', channel: sub.channel }).then(again, again);
-  }
-
-  #scheduleRefresh(expiresAt: number | undefined): void {
-    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = undefined;
-    if (expiresAt === undefined || !this.#options.getToken) return;
-    const lifetime = expiresAt - Date.now();
-    // Ahead of expiry by 20% of the lifetime (2 s to 60 s, at most half of it);
-    // never sooner than 1 s, so short-lived tokens cannot cause a refresh storm.
-    const margin = Math.min(Math.max(2_000, Math.min(60_000, lifetime * 0.2)), lifetime / 2);
-    const delay = Math.max(MIN_REFRESH_DELAY_MS, lifetime - margin);
-    this.#refreshTimer = setTimeout(() => void this.#refresh(), Math.min(delay, 2_147_483_647));
-  }
-
-  async #refresh(): Promise<void> {
-    if (this.#state !== 'connected' || !this.#options.getToken) return;
-    try {
-      const token = await this.#options.getToken();
-      this.#token = token;
-      const result = (await this.request({ type: 'refresh', token })) as RefreshResult;
-      this.#scheduleRefresh(result.expiresAt);
-    } catch (err) {
-      this.#events.emit('error', toSynclineError(err));
-      // Try again shortly; the server closes with TOKEN_EXPIRED if it runs out.
-      if (this.#state === 'connected') this.#refreshTimer = setTimeout(() => void this.#refresh(), 5_000);
-    }
-  }
-
-  #armWatchdog(ms: number): void {
-    if (this.#watchdog) clearTimeout(this.#watchdog);
-    this.#watchdog = setTimeout(() => this.#lost('heartbeat_timeout'), ms);
-  }
-
-  #clearTimers(): void {
-    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
-    if (this.#watchdog) clearTimeout(this.#watchdog);
-    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
-    this.#reconnectTimer = this.#watchdog = this.#refreshTimer = undefined;
-  }
-
-  #dropTransport(code: number, reason: string): void {
-    const t = this.#transport;
-    this.#transport = undefined;
-    this.#outbox = [];
-    this.#generation++;
-    t?.close(code, reason);
-  }
-
-  /** Mark in-flight work as unsent; reject what cannot be resent. */
-  #connectionLost(): void {
-    for (const req of [...this.#requests.values()]) {
-      if (!req.sent) continue;
-      if (req.resend || req.command.type === 'subscribe') {
-        req.sent = false;
-        if (req.command.type === 'subscribe') {
-          this.#requests.delete(req.id);
-          if (req.timer) clearTimeout(req.timer);
-          req.reject(new SynclineError('connection_lost', 'Connection lost during subscribe.'));
-        }
-      } else {
-        this.#requests.delete(req.id);
-        if (req.timer) clearTimeout(req.timer);
-        req.reject(
-          new SynclineError('connection_lost', `Connection lost before the reply to "${String(req.command.type)}".`),
-        );
-      }
-    }
-    for (const s of this.#subs.values()) s.connectionLost();
-    if (this.#refreshTimer) clearTimeout(this.#refreshTimer);
-  }
-
-  #lost(reason: StateReason): void {
-    if (this.#state === 'closed' || this.#state === 'disconnected') return;
-    this.#dropTransport(CLOSE_CODES.NORMAL.code, reason);
-    this.#connectionLost();
-    if (reason === 'offline') {
-      if (this.#watchdog) clearTimeout(this.#watchdog);
-      this.#setState('disconnected', 'offline');
-      return;
-    }
-    this.#scheduleReconnect(reason);
-  }
-
-  #onTransportClose(code: number, _reason: string): void {
-    this.#transport = undefined;
-    this.#generation++;
-    this.#connectionLost();
-    const d = this.#lastDisconnect;
-    // A later attempt that fails before its connect must not inherit this reason.
-    this.#lastDisconnect = undefined;
-    const info = closeCodeInfo(code);
-    const reconnect = d ? d.reconnect : (info?.reconnect ?? true);
-    const why: StateReason = d ? 'server_disconnect' : 'transport_closed';
-    if (
-      code === CLOSE_CODES.TOKEN_EXPIRED.code ||
-      code === CLOSE_CODES.UNAUTHORIZED.code ||
-      code === CLOSE_CODES.REVOKED.code
-    ) {
-      this.#tokenStale = true;
-      if (this.#options.getToken) {
-        this.#scheduleReconnect(code === CLOSE_CODES.TOKEN_EXPIRED.code ? why : 'unauthorized', code, d?.retryAfterMs);
-        return;
-      }
-      this.#clearTimers();
-      this.#setState('disconnected', 'unauthorized', { code });
-      return;
-    }
-    if (code === CLOSE_CODES.UNSUPPORTED_PROTOCOL.code) {
-      this.close();
-      return;
-    }
-    if (!reconnect) {
-      this.#clearTimers();
-      this.#setState('disconnected', why, { code });
-      return;
-    }
-    this.#scheduleReconnect(why, code, d?.retryAfterMs);
-  }
-
-  #scheduleReconnect(reason: StateReason, code?: number | string, minDelayMs?: number): void {
-    if (this.#state === 'closed') return;
-    if (this.#watchdog) clearTimeout(this.#watchdog);
-    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
-    const delay = Math.max(minDelayMs ?? 0, backoffDelay(this.#attempt, this.#options.reconnect));
-    this.#attempt++;
-    const extra: { code?: number | string; retryInMs: number } = { retryInMs: delay };
-    if (code !== undefined) extra.code = code;
-    this.#setState('disconnected', reason, extra);
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      if (this.#state === 'disconnected') this.#startConnecting('reconnect');
-    }, delay);
-  }
-}
-
-/** Turns an error message into a `SynclineError`. */
-export function errorFromMessage(msg: ErrorMessage): SynclineError {
-  const opts: { retryAfterMs?: number; details?: Readonly<Record<string, unknown>> } = {};
-  if (msg.retryAfterMs !== undefined) opts.retryAfterMs = msg.retryAfterMs;
-  if (msg.details !== undefined) opts.details = msg.details;
-  return new SynclineError(msg.code, msg.message, opts);
 }
 
 /** Creates a client. It connects right away unless `autoConnect: false`. */

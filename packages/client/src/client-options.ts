@@ -1,0 +1,62 @@
+import type { ConnectResult, SynclineError } from '@syncline/protocol';
+import type { BackoffOptions } from './backoff.js';
+import type { StateChange } from './states.js';
+import type { FallbackOptions, TransportName } from './transport/fallback.js';
+import type { TransportFactory } from './transport/transport.js';
+import type { WebSocketConstructor } from './transport/websocket.js';
+import type { AppUpdate, ReloadGuardOptions } from './versions/app-update.js';
+
+/** Time a request waits for its reply when `requestTimeoutMs` is not set. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
+
+/** Options of `createClient`. */
+export interface ClientOptions extends ReloadGuardOptions {
+  /** Server base URL (`http(s)://host:port`) or a full WebSocket URL. */
+  readonly url: string;
+  /** A connection token. */
+  readonly token?: string;
+  /** Fetches a fresh token: at connect without `token`, when it expired, and before it expires. */
+  readonly getToken?: () => Promise<string>;
+  /** Reconnect backoff bounds (full jitter). */
+  readonly reconnect?: BackoffOptions;
+  /** Time a request waits for its reply, including time spent offline (default 15 s). */
+  readonly requestTimeoutMs?: number;
+  /** Connect as soon as the client is created (default true). */
+  readonly autoConnect?: boolean;
+  /** WebSocket implementation (default the global one, or `ws` in Node). */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Transport factory (advanced; overrides `transports`). */
+  readonly transport?: TransportFactory;
+  /** Transports to try, in order (default `['websocket', 'sse', 'longpoll']`); see docs/transports.md. */
+  readonly transports?: readonly TransportName[];
+  /** Timing and memory of the transport fallback. */
+  readonly fallback?: FallbackOptions;
+  /** App version, announced to the server. */
+  readonly app?: { readonly version: string; readonly build?: string };
+  /** Client name and version, for server logs. */
+  readonly client?: { readonly name?: string; readonly version?: string };
+}
+
+/** Events of a client. */
+export interface ClientEvents extends Record<string, unknown> {
+  state: StateChange;
+  connected: ConnectResult;
+  /** Errors with no request to reject (refresh failures, server error pushes). */
+  error: SynclineError;
+  /** Any decoded server message (for feature modules). */
+  message: Record<string, unknown>;
+  /** A message sent to this user (server `sendToUser` or `POST /v1/users/{user}/messages`). */
+  userMessage: UserMessageEvent;
+  /** The server's verdict on this app version changed (see `client.update`, docs/versioning.md). */
+  update: AppUpdate;
+}
+
+/** Payload of the `userMessage` event. */
+export interface UserMessageEvent {
+  readonly data: unknown;
+  /** Server time, ms since the epoch. */
+  readonly ts: number;
+}
+
+/** Handles server messages of a feature area (documents, presence). */
+export type MessageHandler = (message: Record<string, unknown>) => boolean;

@@ -1,0 +1,67 @@
+import type { ClientTransport } from './transport/transport.js';
+
+/** Largest batched frame, in characters, whatever the server accepts. */
+export const MAX_BATCH_FRAME_CHARS = 16 * 1024;
+
+/** Frame limit assumed when the server announces none, in bytes. */
+const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
+
+/**
+ * Outbound messages of one connection: messages queued within a microtask go
+ * out together, as a JSON array per frame. Frames stay below the server's
+ * limit; a message too big to share a frame goes alone. Messages queued while
+ * no transport is open are dropped (requests keep their own copy).
+ */
+export class Outbox {
+  readonly #transport: () => ClientTransport | undefined;
+  #queue: Record<string, unknown>[] = [];
+  #flushQueued = false;
+  #maxBatchChars = MAX_BATCH_FRAME_CHARS;
+
+  /** `transport` returns the open transport, if any, at the time of sending. */
+  constructor(transport: () => ClientTransport | undefined) {
+    this.#transport = transport;
+  }
+
+  /** Queues a message; the queue is flushed in a microtask. */
+  push(message: Record<string, unknown>): void {
+    if (!this.#transport()) return;
+    this.#queue.push(message);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  /** Forgets what is queued (the transport is gone). */
+  clear(): void {
+    this.#queue = [];
+  }
+
+  /** Adapts the batch size to the server's frame limit (from `connect`). */
+  setMaxFrameBytes(maxFrameBytes: number | undefined): void {
+    // A character takes at most 3 bytes in UTF-8.
+    this.#maxBatchChars = Math.min(MAX_BATCH_FRAME_CHARS, Math.floor((maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) / 3));
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    const out = this.#queue;
+    this.#queue = [];
+    if (!this.#transport() || out.length === 0) return;
+    let batch: string[] = [];
+    let chars = 0;
+    const sendBatch = (): void => {
+      if (batch.length > 0) this.#transport()?.send(batch.length === 1 ? (batch[0] as string) : `[${batch.join(',')}]`);
+      batch = [];
+      chars = 0;
+    };
+    for (const message of out) {
+      const encoded = JSON.stringify(message);
+      if (chars + encoded.length + 2 > this.#maxBatchChars) sendBatch();
+      batch.push(encoded);
+      chars += encoded.length + 1;
+    }
+    sendBatch();
+  }
+}
