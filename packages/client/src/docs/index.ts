@@ -1,4 +1,11 @@
-export { type DocEvents, type DocMutate, type DocOptions, DocReplica, type DocStatus } from './doc-replica.js';
+export {
+  type DocEvents,
+  type DocMutate,
+  type DocOptions,
+  DocReplica,
+  type DocStatus,
+  type PendingMutation,
+} from './doc-replica.js';
 export { fileStore } from './file-store.js';
 export { indexedDbStore } from './indexeddb-store.js';
 export { openDoc, type StateOf } from './open-doc.js';

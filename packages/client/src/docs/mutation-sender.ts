@@ -1,0 +1,153 @@
+import { type DocMutateResult, SynclineError } from '@syncline/protocol';
+import type { RequestOptions } from '../request-manager.js';
+import type { Entry } from './pending-entry.js';
+import type { ReplicaModel } from './replica-model.js';
+
+/** Longest wait between two attempts, before jitter. */
+const MAX_RETRY_DELAY_MS = 5_000;
+
+/** First wait after a failure; doubles per attempt. */
+const FIRST_RETRY_DELAY_MS = 100;
+
+/** What the sender needs from its replica. */
+export interface SenderHost {
+  readonly doc: string;
+  readonly model: ReplicaModel;
+  /** Version of the mutator set, sent with every mutation (when it has one). */
+  readonly mutatorVersion: number | undefined;
+  /** True while mutations may go out: subscribed, connected and not closed. */
+  readonly canSend: boolean;
+  readonly closed: boolean;
+  request(command: Record<string, unknown>, options: RequestOptions): Promise<unknown>;
+  persist(): void;
+  emitChange(): void;
+  emitError(err: SynclineError): void;
+}
+
+/**
+ * Sends a replica's persisted pending mutations in id order and handles the
+ * verdicts: an ack confirms (and resolves the caller), a temporary failure
+ * retries with backoff, `mutation_out_of_order` resyncs the numbering, and a
+ * permanent failure rolls the mutation back (with `forbidden` or
+ * `client_outdated`, every later one too). Each attempt has a sequence
+ * number; the verdict of a superseded attempt is ignored.
+ */
+export class MutationSender {
+  readonly #host: SenderHost;
+  #sendSeq = 0;
+  #attempt = 0;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(host: SenderHost) {
+    this.#host = host;
+  }
+
+  /** Sends every persisted entry not yet in flight, unless a retry is planned. */
+  flush(): void {
+    if (this.#retryTimer || !this.#host.canSend) return;
+    for (const e of this.#host.model.pending) {
+      if (!e.persisted) break;
+      if (e.sendSeq === 0 && e.ackedVersion === undefined) this.#send(e);
+    }
+  }
+
+  /** Marks every entry as not in flight (the connection or the subscription ended). */
+  markAllUnsent(): void {
+    for (const p of this.#host.model.pending) p.sendSeq = 0;
+  }
+
+  /** Starts the backoff over (subscribed again). */
+  resetBackoff(): void {
+    this.#attempt = 0;
+  }
+
+  /** Runs `fn` after the backoff delay (at most one retry is planned); nothing is in flight meanwhile. */
+  retryLater(fn: () => void): void {
+    this.markAllUnsent();
+    if (this.#retryTimer) return;
+    const delay = Math.min(MAX_RETRY_DELAY_MS, FIRST_RETRY_DELAY_MS * 2 ** this.#attempt) * (0.5 + Math.random() / 2);
+    this.#attempt++;
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = undefined;
+      fn();
+    }, delay);
+  }
+
+  /** Cancels a planned retry. */
+  stop(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+  }
+
+  #send(e: Entry): void {
+    const seq = ++this.#sendSeq;
+    e.sendSeq = seq;
+    const { model, mutatorVersion } = this.#host;
+    const cmd = {
+      type: 'doc.mutate',
+      doc: this.#host.doc,
+      clientId: model.clientId,
+      mutationId: e.id,
+      name: e.name,
+      args: e.args ?? null,
+      ...(mutatorVersion === undefined ? {} : { mutatorVersion }),
+    };
+    this.#host.request(cmd, { timeoutMs: 0 }).then(
+      (r) => this.#onAck(e, seq, r as DocMutateResult),
+      (err: SynclineError) => this.#onNack(e, seq, err),
+    );
+  }
+
+  #onAck(e: Entry, seq: number, r: DocMutateResult): void {
+    if (e.sendSeq !== seq) return;
+    const model = this.#host.model;
+    e.sendSeq = 0;
+    model.forgetOrphan(e);
+    this.#attempt = 0;
+    e.ackedVersion = r.version;
+    for (const w of e.waiters.splice(0)) w.resolve(r);
+    if (model.pending.includes(e) && (model.confirmed?.version ?? 0) >= r.version) {
+      if (model.dropAcked()) this.#host.persist();
+      model.rebase();
+      this.#host.emitChange();
+    }
+  }
+
+  #onNack(e: Entry, seq: number, err: SynclineError): void {
+    if (e.sendSeq !== seq) return;
+    const model = this.#host.model;
+    e.sendSeq = 0;
+    if (model.takeOrphan(e)) {
+      const lost = err.code === 'connection_lost' || err.code === 'client_closed';
+      const why = lost
+        ? new SynclineError('mutation_failed', 'The server rejected this mutation; its reply was lost.')
+        : err;
+      for (const w of e.waiters.splice(0)) w.reject(why);
+      return;
+    }
+    if (!model.pending.includes(e) || this.#host.closed) return;
+    if (err.code === 'connection_lost' || err.code === 'client_closed') return;
+    if (err.code === 'mutation_out_of_order') {
+      const expected = err.details?.expected;
+      const lowest = (model.pending[0] as Entry).id;
+      if (typeof expected === 'number' && expected < lowest) {
+        model.newIdentity();
+        this.#host.persist();
+      } else this.retryLater(() => this.flush());
+      return;
+    }
+    if (err.group === 'retry' || err.code === 'token_expired' || err.code === 'unauthorized') {
+      this.retryLater(() => this.flush());
+      return;
+    }
+    // Permanent: roll back (with `forbidden` or `client_outdated`, every later mutation would fail too;
+    // neither uses up the id).
+    const all = err.code === 'forbidden' || err.code === 'client_outdated';
+    for (const d of model.rollBack(e, all)) {
+      if (d.waiters.length === 0) this.#host.emitError(err);
+      for (const w of d.waiters.splice(0)) w.reject(err);
+    }
+    model.rebase();
+    this.#host.persist();
+    this.#host.emitChange();
+  }
+}
