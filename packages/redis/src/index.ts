@@ -1,7 +1,17 @@
 export { type BusListener, PubSubBus, type PubSubBusOptions } from './pubsub-bus.js';
 export { DEFAULT_META_TTL_MS, RedisBroker, type RedisBrokerOptions } from './redis-broker.js';
+export {
+  DEFAULT_COUNTS_REPORT_MS,
+  RedisChannelCounts,
+  type RedisChannelCountsOptions,
+} from './redis-channel-counts.js';
 export { connectRedisCluster, type RedisClusterOptions, type RedisClusterParts } from './redis-cluster.js';
 export { RedisDocFanout } from './redis-doc-fanout.js';
 export { RedisPresenceFanout } from './redis-presence-fanout.js';
 export { RedisPresenceStore, type RedisPresenceStoreOptions } from './redis-presence-store.js';
+export {
+  DEFAULT_REVOCATION_REFRESH_MS,
+  RedisRevocationStore,
+  type RedisRevocationStoreOptions,
+} from './redis-revocation-store.js';
 export { RedisSessionForwarder, type RedisSessionForwarderOptions } from './redis-session-forwarder.js';

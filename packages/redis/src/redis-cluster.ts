@@ -1,9 +1,20 @@
-import type { Broker, DocFanout, DocStore, PresenceFanout, PresenceStore, SessionForwarder } from '@syncline/server';
+import type {
+  Broker,
+  ChannelCountsStore,
+  DocFanout,
+  DocStore,
+  PresenceFanout,
+  PresenceStore,
+  RevocationStore,
+  SessionForwarder,
+} from '@syncline/server';
 import { PubSubBus } from './pubsub-bus.js';
 import { RedisBroker } from './redis-broker.js';
+import { RedisChannelCounts } from './redis-channel-counts.js';
 import { RedisDocFanout } from './redis-doc-fanout.js';
 import { RedisPresenceFanout } from './redis-presence-fanout.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
+import { RedisRevocationStore } from './redis-revocation-store.js';
 import { RedisSessionForwarder } from './redis-session-forwarder.js';
 
 /** Options of `connectRedisCluster`. */
@@ -25,13 +36,18 @@ export interface RedisClusterParts {
   readonly docFanout?: DocFanout;
   /** Pass as `httpTransports.forwarder`: SSE/long-polling requests that reach the wrong node go to the owner. */
   readonly forwarder: SessionForwarder;
+  /** Pass as `revocations`: revocations shared by every node. */
+  readonly revocations: RevocationStore;
+  /** Pass as `channelCounts`: subscriber counts of every node for the HTTP API. */
+  readonly channelCounts: ChannelCountsStore;
 }
 
 /**
  * Connects everything a cluster node keeps in Redis: the broker (channels and
  * history), the presence store and its fan-out, the forwarder of HTTP-session
- * requests, and (given the shared document store) the fan-out of document ops. Closing the broker (which the
- * server does on `close()`) closes the rest.
+ * requests, the revocations and channel counts shared by every node, and
+ * (given the shared document store) the fan-out of document ops. Closing the
+ * broker (which the server does on `close()`) closes the rest.
  */
 export async function connectRedisCluster(options: RedisClusterOptions): Promise<RedisClusterParts> {
   const onError = options.onError ?? (() => undefined);
@@ -54,10 +70,13 @@ export async function connectRedisCluster(options: RedisClusterOptions): Promise
     fanout: new RedisPresenceFanout(bus, { prefix, onError: (err) => onError(err, 'presence') }),
   };
   const forwarder = new RedisSessionForwarder(bus, { prefix, onError: (err) => onError(err, 'forwarder') });
-  if (!options.docStore) return { broker, presence, forwarder };
+  const revocations = new RedisRevocationStore({ redis: broker.redis, prefix });
+  const channelCounts = new RedisChannelCounts({ redis: broker.redis, prefix });
+  const shared = { broker, presence, forwarder, revocations, channelCounts };
+  if (!options.docStore) return shared;
   const docFanout = new RedisDocFanout(bus, options.docStore, {
     prefix,
     onError: (err, doc) => onError(err, `document ${doc}`),
   });
-  return { broker, presence, docFanout, forwarder };
+  return { ...shared, docFanout };
 }

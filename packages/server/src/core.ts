@@ -8,6 +8,7 @@ import type { ServerHooks } from './hooks.js';
 import type { ServerMetrics } from './metrics/metrics.js';
 import type { Session } from './session/session.js';
 import type { SqliteDatabase } from './storage/sqlite.js';
+import type { UserOperations } from './users/user-operations.js';
 
 /** Handles one command type; the result becomes the reply (or `REPLIED`). */
 export type CommandHandler<K extends CommandType> = (session: Session, command: CommandOf<K>) => unknown;
@@ -58,6 +59,10 @@ export interface ServerCore {
   unsubscribeSession(session: Session, channel: string, code: ErrorCode, message: string): void;
   /** Listeners of session lifecycle events; feature modules add theirs. */
   readonly sessionEvents: SessionEvents;
+  /** Operations on a user's connections on every node (messages, disconnects, revocations). */
+  readonly users: UserOperations;
+  /** Subscriber counts per channel: over every node with a `channelCounts` store, else this node's. */
+  subscriberCounts(): Promise<ReadonlyMap<string, number>>;
 }
 
 /** Session lifecycle listeners. */

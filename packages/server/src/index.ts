@@ -1,9 +1,11 @@
 export * from './auth/capabilities.js';
-export { defaultRevocationTime, RevocationStore } from './auth/revocations.js';
+export { RevocationCache } from './auth/revocation-cache.js';
+export { defaultRevocationTime, type RevocationStore, SqliteRevocationStore } from './auth/revocations.js';
 export { type SignTokenOptions, signToken } from './auth/sign.js';
 export { type AuthOptions, createTokenVerifier, type Principal, type TokenVerifier } from './auth/token-verifier.js';
 export type * from './broker/broker.js';
 export { LocalBroker } from './broker/local-broker.js';
+export { ChannelCountsReporter, type ChannelCountsStore } from './channels/channel-counts.js';
 export {
   ChannelHub,
   encodePubFrame,
@@ -12,6 +14,7 @@ export {
   type SubscriptionSink,
 } from './channels/channel-hub.js';
 export * from './channels/namespaces.js';
+export { NodeBus, type NodeBusListener } from './cluster/node-bus.js';
 export { defineConfig, type SynclineConfig } from './config.js';
 export type * from './core.js';
 export * from './docs/index.js';
@@ -45,3 +48,4 @@ export {
   type SessionForwarder,
 } from './transport/session-forwarder.js';
 export type * from './transport/transport.js';
+export { USER_OPS_CHANNEL, UserOperations, type UserOpResult } from './users/user-operations.js';

@@ -16,13 +16,16 @@ import {
   toSynclineError,
 } from '@syncline/protocol';
 import { type Logger, pino } from 'pino';
-import { defaultRevocationTime, RevocationStore } from './auth/revocations.js';
+import { RevocationCache } from './auth/revocation-cache.js';
+import { defaultRevocationTime, type RevocationStore, SqliteRevocationStore } from './auth/revocations.js';
 import { type AuthOptions, createTokenVerifier, type Principal, type TokenVerifier } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
 import { LocalBroker } from './broker/local-broker.js';
 import { registerChannelCommands } from './channels/channel-commands.js';
+import { ChannelCountsReporter, type ChannelCountsStore } from './channels/channel-counts.js';
 import { ChannelHub, FANOUT_SLICE_BUDGET_MS } from './channels/channel-hub.js';
 import { type NamespaceOptions, NamespaceRegistry } from './channels/namespaces.js';
+import { NodeBus } from './cluster/node-bus.js';
 import type { AnyHandler, CommandHandler, Limits, ServerCore, SessionEvents } from './core.js';
 import { type DocFanout, type DocNamespaceOptions, type DocStore, type DocsApi, registerDocs } from './docs/index.js';
 import type { ServerHooks } from './hooks.js';
@@ -41,7 +44,7 @@ import { SqliteHistory } from './storage/sqlite-history.js';
 import { type HttpTransportOptions, HttpTransports } from './transport/http-transports.js';
 import type { ConnectionHandler, Transport } from './transport/transport.js';
 import { WebSocketTransport } from './transport/websocket.js';
-import { sendToUser } from './users/user-messages.js';
+import { UserOperations } from './users/user-operations.js';
 import { registerAppRoutes } from './versions/app-routes.js';
 import { type AppAnnounceResult, AppVersions } from './versions/app-versions.js';
 import { listenForAnnounces, publishAnnounce } from './versions/cluster-announce.js';
@@ -98,6 +101,10 @@ export interface ServerOptions {
   readonly app?: AppVersionConfig;
   /** Protocol versions this node accepts (default: all this build speaks); see docs/versioning.md. */
   readonly protocolRange?: { readonly min: number; readonly max: number };
+  /** Where revocations are kept (default: the node's SQLite); a cluster passes its shared store. */
+  readonly revocations?: RevocationStore;
+  /** Where nodes report channel subscriber counts for the HTTP API (default: none, counts of this node). */
+  readonly channelCounts?: ChannelCountsStore;
 }
 
 /** WebSocket endpoint path. */
@@ -198,7 +205,12 @@ export function createServer(options: ServerOptions): SynclineServer {
   const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
   const dbFile = options.database ?? (options.dataDir ? join(options.dataDir, 'syncline.db') : ':memory:');
   const db: SqliteDatabase = openDatabase(dbFile);
-  const revocations = new RevocationStore(db);
+  const revocationStore = options.revocations ?? new SqliteRevocationStore(db);
+  const revocations = new RevocationCache(
+    revocationStore,
+    logger,
+    revocationStore instanceof SqliteRevocationStore ? revocationStore.snapshot() : undefined,
+  );
   const userSlots = new UserSlots();
   const history = new SqliteHistory(db);
   // Metric sources are plain counters of the core, read when scraped.
@@ -224,6 +236,9 @@ export function createServer(options: ServerOptions): SynclineServer {
   const sessionEvents: SessionEvents = { connected: new Set(), refreshed: new Set(), closed: new Set() };
   const EMPTY: ReadonlySet<Session> = new Set();
   const appVersions = new AppVersions(options.app, sessions, db, logger);
+  const bus = new NodeBus({ broker, nodeId, logger, clustered: options.broker !== undefined });
+  const counts =
+    options.channelCounts && new ChannelCountsReporter(options.channelCounts, nodeId, () => hub.counts(), logger);
 
   const core: ServerCore = {
     nodeId,
@@ -239,6 +254,12 @@ export function createServer(options: ServerOptions): SynclineServer {
     apiKey: options.apiKey,
     sessions,
     sessionEvents,
+    get users() {
+      return users;
+    },
+    async subscriberCounts() {
+      return counts ? counts.totals() : hub.counts();
+    },
     command<K extends CommandType>(type: K, handler: CommandHandler<K>) {
       handlers.set(type, handler as unknown as AnyHandler);
     },
@@ -256,6 +277,8 @@ export function createServer(options: ServerOptions): SynclineServer {
       session.send({ type: 'unsubscribed', channel, code, message });
     },
   };
+
+  const users = new UserOperations(core, bus, revocations, logger);
 
   // Flushes of every session touched in this tick happen together, in slices
   // of at most FANOUT_SLICE_BUDGET_MS: the writes of a large fan-out never
@@ -532,21 +555,26 @@ export function createServer(options: ServerOptions): SynclineServer {
     router,
     docs,
     listen() {
-      return new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        const onListening = (): void => {
-          httpServer.off('error', reject);
-          const addr = httpServer.address();
-          port = typeof addr === 'object' && addr ? addr.port : 0;
-          const h = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : 'localhost';
-          baseUrl = `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
-          ready = true;
-          logger.info({ port, node: nodeId, protocol: PROTOCOL_VERSION }, 'syncline listening');
-          resolve({ port, url: baseUrl });
-        };
-        if (options.host) httpServer.listen(options.port ?? DEFAULTS.port, options.host, onListening);
-        else httpServer.listen(options.port ?? DEFAULTS.port, onListening);
-      });
+      return revocations.start().then(
+        () =>
+          new Promise((resolve, reject) => {
+            httpServer.once('error', reject);
+            const onListening = (): void => {
+              httpServer.off('error', reject);
+              const addr = httpServer.address();
+              port = typeof addr === 'object' && addr ? addr.port : 0;
+              const h =
+                options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : 'localhost';
+              baseUrl = `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+              ready = true;
+              counts?.start();
+              logger.info({ port, node: nodeId, protocol: PROTOCOL_VERSION }, 'syncline listening');
+              resolve({ port, url: baseUrl });
+            };
+            if (options.host) httpServer.listen(options.port ?? DEFAULTS.port, options.host, onListening);
+            else httpServer.listen(options.port ?? DEFAULTS.port, onListening);
+          }),
+      );
     },
     async close() {
       if (closing && !ready) return;
@@ -563,6 +591,8 @@ export function createServer(options: ServerOptions): SynclineServer {
       });
       await presence.close();
       await docs.close();
+      await counts?.close();
+      await revocations.close();
       await broker.close();
       db.close();
     },
@@ -585,26 +615,25 @@ export function createServer(options: ServerOptions): SynclineServer {
       return outcome;
     },
     disconnectUser(user, close = 'FORCE_DISCONNECT', reason = 'disconnected by server') {
-      const list = [...(byUser.get(user) ?? [])];
-      for (const s of list) s.close(close, reason);
-      return list.length;
+      const r = users.disconnect(user, close, reason);
+      users.logFailure('disconnect', user, r.cluster);
+      return r.local;
     },
     revokeUser(user, revokeOptions = {}) {
-      const before = revocations.revoke(user, revokeOptions.before ?? defaultRevocationTime());
-      let disconnected = 0;
-      for (const s of [...(byUser.get(user) ?? [])]) {
-        if (s.principal && revocations.isRevoked(s.principal)) {
-          s.close('REVOKED', revokeOptions.reason ?? 'access revoked');
-          disconnected++;
-        }
-      }
-      return { before, disconnected };
+      const before = revokeOptions.before ?? defaultRevocationTime();
+      const r = users.revoke(user, before, revokeOptions.reason ?? 'access revoked');
+      users.logFailure('revocation', user, r.cluster);
+      return r.local;
     },
     unrevokeUser(user) {
-      return revocations.lift(user);
+      const r = users.lift(user);
+      users.logFailure('lifting a revocation', user, r.cluster);
+      return r.local;
     },
     sendToUser(user, data) {
-      return sendToUser(core, user, data);
+      const r = users.sendToUser(user, data);
+      users.logFailure('user message', user, r.cluster);
+      return r.local;
     },
     presence,
     get app() {
@@ -612,11 +641,11 @@ export function createServer(options: ServerOptions): SynclineServer {
     },
     async setAppVersion(config) {
       const result = appVersions.set(config);
-      await publishAnnounce(broker, nodeId, config, logger);
+      await publishAnnounce(bus, config, logger);
       return result;
     },
   };
-  listenForAnnounces(broker, nodeId, (config) => appVersions.set(config), logger);
+  listenForAnnounces(bus, (config) => appVersions.set(config));
   registerAppRoutes(server);
   void CLOSE_CODES;
   registerHttpApi(server, { maxBodyBytes: maxFrameBytes });

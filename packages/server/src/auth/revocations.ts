@@ -1,6 +1,38 @@
-import { SynclineError } from '@syncline/protocol';
 import { migrate, type SqliteDatabase } from '../storage/sqlite.js';
-import type { Principal } from './token-verifier.js';
+
+/**
+ * Durable per-user revocations: "tokens of this user issued before T (ms since
+ * the epoch) are refused". Nodes never query it on the hot path: each keeps
+ * the revocations in memory (`RevocationCache`) and reads them again every
+ * `refreshMs`, and the operations themselves reach the other nodes over the
+ * node bus at once.
+ *
+ * Contract:
+ * - `revoke` stores the later of `before` and any time already stored for the
+ *   user (a revocation never moves back), atomically with respect to other
+ *   nodes' `revoke` and `lift`, and resolves with the time in force. It
+ *   resolves only once the revocation is durable in the store.
+ * - `lift` removes the user's revocation and resolves whether there was one.
+ * - `all` returns every revocation in force. A store shared by several nodes
+ *   returns what any node stored; a read that fails rejects (the caller keeps
+ *   its cache). `known` is what the caller holds in force; a store that finds
+ *   it lost its data (e.g. Redis restarted without persistence) writes those
+ *   back first, so a data loss does not lift revocations.
+ * - A failed call rejects with a `SynclineError` (`unavailable` or `timeout`)
+ *   and, for `unavailable`, changed nothing.
+ */
+export interface RevocationStore {
+  all(known: ReadonlyMap<string, number>): Promise<ReadonlyMap<string, number>>;
+  revoke(user: string, before: number): Promise<number>;
+  lift(user: string): Promise<boolean>;
+  /**
+   * How often a node re-reads `all()` (ms) to pick up changes it missed on the
+   * node bus; undefined for a store only this node writes.
+   */
+  readonly refreshMs?: number | undefined;
+  /** Releases the store's resources (not a connection it was given). */
+  close(): Promise<void>;
+}
 
 const MIGRATION = `
 CREATE TABLE revocations (
@@ -11,13 +43,10 @@ CREATE TABLE revocations (
 `;
 
 /**
- * Per-user revocations: "tokens of this user issued before T are refused".
- * Kept in the embedded database so they survive a restart, and cached in
- * memory so the check on every connect and refresh costs a map lookup.
- * A token without `iat` counts as issued at time 0, so any revocation refuses it.
+ * Revocations in the node's embedded SQLite database (the default): they
+ * survive a restart of the node, and only this node sees them.
  */
-export class RevocationStore {
-  readonly #before = new Map<string, number>();
+export class SqliteRevocationStore implements RevocationStore {
   readonly #stmts;
 
   constructor(db: SqliteDatabase) {
@@ -26,55 +55,31 @@ export class RevocationStore {
       upsert: db.prepare(
         'INSERT INTO revocations (user, before, created_at) VALUES (?, ?, ?) ON CONFLICT(user) DO UPDATE SET before = MAX(before, excluded.before), created_at = excluded.created_at',
       ),
+      get: db.prepare<[string], { before: number }>('SELECT before FROM revocations WHERE user = ?'),
       remove: db.prepare('DELETE FROM revocations WHERE user = ?'),
+      all: db.prepare<[], { user: string; before: number }>('SELECT user, before FROM revocations'),
     };
-    const rows = db.prepare<[], { user: string; before: number }>('SELECT user, before FROM revocations').all();
-    for (const r of rows) this.#before.set(r.user, r.before);
   }
 
-  /**
-   * Refuses the user's tokens issued before `before` (ms since the epoch). A
-   * later revocation with an earlier time never shortens an existing one.
-   * Returns the time in force.
-   */
-  revoke(user: string, before: number): number {
-    const at = Math.max(before, this.#before.get(user) ?? 0);
-    this.#stmts.upsert.run(user, at, Date.now());
-    this.#before.set(user, at);
-    return at;
+  /** Every revocation, read synchronously (to seed a node's cache before it serves). */
+  snapshot(): Map<string, number> {
+    return new Map(this.#stmts.all.all().map((r) => [r.user, r.before]));
   }
 
-  /** Lifts a user's revocation; returns whether there was one. */
-  lift(user: string): boolean {
-    const had = this.#before.delete(user);
-    this.#stmts.remove.run(user);
-    return had;
+  async all(_known: ReadonlyMap<string, number>): Promise<ReadonlyMap<string, number>> {
+    return this.snapshot();
   }
 
-  /** The revocation time of a user, if any. */
-  revokedBefore(user: string): number | undefined {
-    return this.#before.get(user);
+  async revoke(user: string, before: number): Promise<number> {
+    this.#stmts.upsert.run(user, before, Date.now());
+    return this.#stmts.get.get(user)?.before ?? before;
   }
 
-  /** True when the principal's token was issued before the user's revocation time. */
-  isRevoked(principal: Principal): boolean {
-    const before = this.#before.get(principal.user);
-    return before !== undefined && principal.issuedAt < before;
+  async lift(user: string): Promise<boolean> {
+    return this.#stmts.remove.run(user).changes > 0;
   }
 
-  /** Throws `revoked` when the principal's token is refused. */
-  check(principal: Principal): void {
-    if (this.isRevoked(principal)) {
-      throw new SynclineError('revoked', 'Access was revoked; a token issued after the revocation is required.', {
-        details: { revokedBefore: this.#before.get(principal.user) },
-      });
-    }
-  }
-
-  /** Number of users with a revocation. */
-  get size(): number {
-    return this.#before.size;
-  }
+  async close(): Promise<void> {}
 }
 
 /**

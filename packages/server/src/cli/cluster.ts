@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import type { RevocationStore } from '../auth/revocations.js';
 import type { Broker } from '../broker/broker.js';
+import type { ChannelCountsStore } from '../channels/channel-counts.js';
 import type { DocFanout } from '../docs/doc-fanout.js';
 import type { DocStore } from '../docs/doc-store.js';
 import type { PresenceFanout, PresenceStore } from '../presence/presence-store.js';
@@ -45,6 +47,8 @@ interface RedisModule {
     presence: { store: PresenceStore; fanout: PresenceFanout };
     docFanout?: DocFanout;
     forwarder: SessionForwarder;
+    revocations: RevocationStore;
+    channelCounts: ChannelCountsStore;
   }>;
 }
 
@@ -64,8 +68,8 @@ async function load<T>(name: string, flag: string): Promise<T> {
  * Server options for the cluster services that were configured; empty (the
  * embedded default: in-process broker, SQLite) when neither URL is given.
  * PostgreSQL holds documents; Redis carries channels, history, presence,
- * forwarded HTTP-session requests and (with PostgreSQL) document ops between
- * nodes.
+ * revocations, channel counts, forwarded HTTP-session requests and (with
+ * PostgreSQL) document ops between nodes.
  */
 export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise<Partial<ServerOptions>> {
   const out: {
@@ -74,6 +78,8 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     docStore?: DocStore;
     docFanout?: DocFanout;
     httpTransports?: { forwarder: SessionForwarder };
+    revocations?: RevocationStore;
+    channelCounts?: ChannelCountsStore;
   } = {};
   if (urls.postgres) {
     const mod = await load<PostgresModule>('@syncline/postgres', '--postgres');
@@ -95,6 +101,8 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     out.presence = parts.presence;
     if (parts.docFanout) out.docFanout = parts.docFanout;
     out.httpTransports = { forwarder: parts.forwarder };
+    out.revocations = parts.revocations;
+    out.channelCounts = parts.channelCounts;
     logger.info('cluster broker: redis');
   }
   return out;

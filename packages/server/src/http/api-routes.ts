@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { type ErrorCode, type PresenceEntry, SynclineError } from '@syncline/protocol';
 import type * as v from 'valibot';
+import { defaultRevocationTime } from '../auth/revocations.js';
 import type { SynclineServer } from '../server.js';
 import { requireApiKey } from './api-auth.js';
 import { buildOpenApi } from './api-openapi.js';
@@ -127,7 +128,7 @@ export function apiRoutes(server: SynclineServer): ApiRoute[] {
       method: 'GET',
       path: '/v1/channels',
       operationId: 'listChannels',
-      summary: 'Channels with subscribers or presence on this node, with counts.',
+      summary: 'Channels with subscribers or presence, with counts over every node.',
       query: ChannelsQuery,
       response: ChannelsResponse,
       errors: ['invalid_request'],
@@ -139,7 +140,7 @@ export function apiRoutes(server: SynclineServer): ApiRoute[] {
             details: { path: 'limit', in: 'query' },
           });
         }
-        const subs = core.hub.counts();
+        const subs = await core.subscriberCounts();
         const present = await server.presence.channels();
         const names = new Set([...subs.keys(), ...present.keys()]);
         const channels = [...names]
@@ -205,16 +206,19 @@ export function apiRoutes(server: SynclineServer): ApiRoute[] {
       body: DisconnectBody,
       bodyOptional: true,
       response: DisconnectResponse,
-      errors: ['invalid_request'],
-      handle: ({ params, body }) => {
+      errors: ['invalid_request', 'unavailable'],
+      handle: async ({ params, body }) => {
         const user = userParam(params);
         const b = body as v.InferOutput<typeof DisconnectBody>;
         const reason = b.reason ?? 'disconnected by the HTTP API';
         if (b.reconnect === false) {
-          const r = server.revokeUser(user, { reason });
-          return { user, disconnected: r.disconnected, revokedBefore: r.before };
+          const r = core.users.revoke(user, defaultRevocationTime(), reason);
+          await r.cluster;
+          return { user, disconnected: r.local.disconnected, revokedBefore: r.local.before };
         }
-        return { user, disconnected: server.disconnectUser(user, 'FORCE_DISCONNECT', reason) };
+        const r = core.users.disconnect(user, 'FORCE_DISCONNECT', reason);
+        await r.cluster;
+        return { user, disconnected: r.local };
       },
     },
     {
@@ -226,15 +230,17 @@ export function apiRoutes(server: SynclineServer): ApiRoute[] {
       body: RevokeBody,
       bodyOptional: true,
       response: RevokeResponse,
-      errors: ['invalid_request'],
-      handle: ({ params, body }) => {
+      errors: ['invalid_request', 'unavailable'],
+      handle: async ({ params, body }) => {
         const user = userParam(params);
         const b = body as v.InferOutput<typeof RevokeBody>;
-        const r = server.revokeUser(user, {
-          ...(b.before === undefined ? {} : { before: b.before }),
-          reason: b.reason ?? 'access revoked by the HTTP API',
-        });
-        return { user, before: r.before, disconnected: r.disconnected };
+        const r = core.users.revoke(
+          user,
+          b.before ?? defaultRevocationTime(),
+          b.reason ?? 'access revoked by the HTTP API',
+        );
+        await r.cluster;
+        return { user, before: r.local.before, disconnected: r.local.disconnected };
       },
     },
     {
@@ -244,10 +250,12 @@ export function apiRoutes(server: SynclineServer): ApiRoute[] {
       summary: "Lift a user's revocation.",
       params: { user: ApiUser },
       response: UnrevokeResponse,
-      errors: ['invalid_request'],
-      handle: ({ params }) => {
+      errors: ['invalid_request', 'unavailable'],
+      handle: async ({ params }) => {
         const user = userParam(params);
-        return { user, lifted: server.unrevokeUser(user) };
+        const r = core.users.lift(user);
+        await r.cluster;
+        return { user, lifted: r.local };
       },
     },
     {
@@ -258,11 +266,13 @@ export function apiRoutes(server: SynclineServer): ApiRoute[] {
       params: { user: ApiUser },
       body: UserMessageBody,
       response: UserMessageResponse,
-      errors: ['invalid_request', 'frame_too_large'],
-      handle: ({ params, body }) => {
+      errors: ['invalid_request', 'frame_too_large', 'unavailable'],
+      handle: async ({ params, body }) => {
         const user = userParam(params);
         const b = body as v.InferOutput<typeof UserMessageBody>;
-        return { user, delivered: server.sendToUser(user, b.data) };
+        const r = core.users.sendToUser(user, b.data);
+        await r.cluster;
+        return { user, delivered: r.local };
       },
     },
   ];

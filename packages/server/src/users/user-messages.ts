@@ -2,8 +2,8 @@ import type { ServerCore } from '../core.js';
 
 /**
  * Sends `data` to every connection of `user` on this node as a `message`
- * push; returns how many connections it was queued on. (A cluster adapter
- * carries it to the user's connections on other nodes through its broker.)
+ * push; returns how many connections it was queued on. (`UserOperations`
+ * also sends it to the other nodes of a cluster.)
  */
 export function sendToUser(core: ServerCore, user: string, data: unknown): number {
   const sessions = core.sessionsOf(user);

@@ -1,52 +1,29 @@
 import { type AppVersionConfig, checkAppVersionConfig } from '@syncline/protocol';
 import type { Logger } from 'pino';
-import type { Broker } from '../broker/broker.js';
+import type { NodeBus } from '../cluster/node-bus.js';
 
 /**
- * Broker channel carrying app version announces between nodes. `$` is not
- * allowed in client channel names, so no client can subscribe or publish.
+ * Node bus channel carrying app version announces between nodes (body
+ * `{ node, config }`). `$` is not allowed in client channel names, so no
+ * client can subscribe or publish.
  */
 export const APP_ANNOUNCE_CHANNEL = '$syncline:app-version';
 
-const NO_HISTORY = { size: 0, ttlMs: 60_000 } as const;
-
-interface AnnounceData {
-  readonly node: string;
-  readonly config: AppVersionConfig;
-}
-
 /** Sends an announce to the other nodes (failures are logged: each node keeps its own settings). */
-export async function publishAnnounce(
-  broker: Broker,
-  nodeId: string,
-  config: AppVersionConfig,
-  logger: Logger,
-): Promise<void> {
-  const data: AnnounceData = { node: nodeId, config };
+export async function publishAnnounce(bus: NodeBus, config: AppVersionConfig, logger: Logger): Promise<void> {
   try {
-    await broker.publish({ channel: APP_ANNOUNCE_CHANNEL, data, history: NO_HISTORY });
+    await bus.send(APP_ANNOUNCE_CHANNEL, { config });
   } catch (err) {
     logger.warn({ err }, 'app version announce could not reach the other nodes');
   }
 }
 
 /** Applies announces from other nodes. */
-export function listenForAnnounces(
-  broker: Broker,
-  nodeId: string,
-  apply: (config: AppVersionConfig) => void,
-  logger: Logger,
-): void {
-  broker
-    .subscribe(APP_ANNOUNCE_CHANNEL, (pub) => {
-      const d = pub.data as Partial<AnnounceData> | null;
-      if (!d || typeof d !== 'object' || d.node === nodeId || !d.config) return;
-      try {
-        checkAppVersionConfig(d.config);
-        apply(d.config);
-      } catch (err) {
-        logger.warn({ err }, 'ignored a malformed app version announce');
-      }
-    })
-    .catch((err: unknown) => logger.warn({ err }, 'cannot listen for app version announces'));
+export function listenForAnnounces(bus: NodeBus, apply: (config: AppVersionConfig) => void): void {
+  bus.listen(APP_ANNOUNCE_CHANNEL, (body) => {
+    const config = body.config as AppVersionConfig | undefined;
+    if (!config) throw new TypeError('announce without config');
+    checkAppVersionConfig(config);
+    apply(config);
+  });
 }

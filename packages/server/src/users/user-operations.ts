@@ -1,0 +1,149 @@
+import { CLOSE_CODES, type CloseCodeName } from '@syncline/protocol';
+import type { Logger } from 'pino';
+import type { RevocationCache } from '../auth/revocation-cache.js';
+import type { NodeBus } from '../cluster/node-bus.js';
+import type { ServerCore } from '../core.js';
+import { sendToUser } from './user-messages.js';
+
+/**
+ * Node bus channel of user operations (body `{ op, user, … }`). `$` is not
+ * allowed in client channel names.
+ */
+export const USER_OPS_CHANNEL = '$syncline:users';
+
+/** Outcome of a user operation: its effect on this node, and its delivery to the others. */
+export interface UserOpResult<T> {
+  /** The result on this node (connections reached here, the revocation time in force …). */
+  readonly local: T;
+  /**
+   * Resolves once the operation is stored (revocations) and handed to the
+   * broker for every other node; rejects with a `SynclineError` when not.
+   * Resolves at once on a single node.
+   */
+  readonly cluster: Promise<void>;
+}
+
+type UserOp =
+  | { readonly op: 'message'; readonly user: string; readonly data: unknown }
+  | { readonly op: 'disconnect'; readonly user: string; readonly close: CloseCodeName; readonly reason: string }
+  | { readonly op: 'revoke'; readonly user: string; readonly before: number; readonly reason: string }
+  | { readonly op: 'lift'; readonly user: string };
+
+/**
+ * Operations on a user's connections wherever they are: each is applied to
+ * this node's sessions at once and sent to every other node over the node
+ * bus, which applies it to theirs. Revocations are also written to the
+ * `RevocationStore` (before the other nodes are told), so nodes that miss the
+ * message or start later enforce them too.
+ */
+export class UserOperations {
+  readonly #core: ServerCore;
+  readonly #bus: NodeBus;
+  readonly #revocations: RevocationCache;
+  readonly #logger: Logger;
+
+  constructor(core: ServerCore, bus: NodeBus, revocations: RevocationCache, logger: Logger) {
+    this.#core = core;
+    this.#bus = bus;
+    this.#revocations = revocations;
+    this.#logger = logger;
+    bus.listen(USER_OPS_CHANNEL, (body) => this.#receive(body as Partial<UserOp>));
+  }
+
+  /** The node's revocation cache (checked at connect and refresh). */
+  get revocations(): RevocationCache {
+    return this.#revocations;
+  }
+
+  /** Sends a `message` push to every connection of the user. */
+  sendToUser(user: string, data: unknown): UserOpResult<number> {
+    return { local: sendToUser(this.#core, user, data), cluster: this.#send({ op: 'message', user, data }) };
+  }
+
+  /** Closes every connection of the user. */
+  disconnect(user: string, close: CloseCodeName, reason: string): UserOpResult<number> {
+    return { local: this.#close(user, close, reason), cluster: this.#send({ op: 'disconnect', user, close, reason }) };
+  }
+
+  /** Refuses the user's tokens issued before `before` and closes the connections holding them. */
+  revoke(user: string, before: number, reason: string): UserOpResult<{ before: number; disconnected: number }> {
+    const at = this.#revocations.apply(user, before);
+    const disconnected = this.#closeRevoked(user, reason);
+    const cluster = (async () => {
+      let stored: number;
+      try {
+        stored = await this.#revocations.store.revoke(user, at);
+      } finally {
+        this.#revocations.settled(user);
+      }
+      if (stored > at) this.#revocations.apply(user, stored, true);
+      await this.#send({ op: 'revoke', user, before: stored, reason });
+    })();
+    return { local: { before: at, disconnected }, cluster };
+  }
+
+  /** Lifts the user's revocation; `local` says whether this node had one. */
+  lift(user: string): UserOpResult<boolean> {
+    const had = this.#revocations.remove(user);
+    const cluster = (async () => {
+      try {
+        await this.#revocations.store.lift(user);
+      } finally {
+        this.#revocations.settled(user);
+      }
+      await this.#send({ op: 'lift', user });
+    })();
+    return { local: had, cluster };
+  }
+
+  /** Logs a failed cluster delivery (for callers that do not wait for it). */
+  logFailure(what: string, user: string, cluster: Promise<void>): void {
+    cluster.catch((err: unknown) => this.#logger.warn({ err, user }, `${what} did not reach every node`));
+  }
+
+  #send(op: UserOp): Promise<void> {
+    return this.#bus.send(USER_OPS_CHANNEL, op);
+  }
+
+  #close(user: string, close: CloseCodeName, reason: string): number {
+    const list = [...this.#core.sessionsOf(user)];
+    for (const s of list) s.close(close, reason);
+    return list.length;
+  }
+
+  #closeRevoked(user: string, reason: string): number {
+    let n = 0;
+    for (const s of [...this.#core.sessionsOf(user)]) {
+      if (s.principal && this.#revocations.isRevoked(s.principal)) {
+        s.close('REVOKED', reason);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  #receive(op: Partial<UserOp>): void {
+    if (typeof op.user !== 'string') throw new TypeError('user operation without user');
+    const user = op.user;
+    switch (op.op) {
+      case 'message':
+        sendToUser(this.#core, user, op.data);
+        return;
+      case 'disconnect': {
+        const close = op.close !== undefined && op.close in CLOSE_CODES ? op.close : 'FORCE_DISCONNECT';
+        this.#close(user, close, String(op.reason ?? 'disconnected by server'));
+        return;
+      }
+      case 'revoke':
+        if (typeof op.before !== 'number') throw new TypeError('revoke without before');
+        this.#revocations.apply(user, op.before, true);
+        this.#closeRevoked(user, String(op.reason ?? 'access revoked'));
+        return;
+      case 'lift':
+        this.#revocations.remove(user, true);
+        return;
+      default:
+        throw new TypeError(`unknown user operation ${String(op.op)}`);
+    }
+  }
+}
