@@ -27,7 +27,6 @@ export {
   Subscription,
   type SubscriptionEvents,
 } from './subscription.js';
-export type { ClientTransport, ClientTransportEvents, TransportFactory } from './transport/transport.js';
 export {
   DEFAULT_TRANSPORTS,
   type FallbackOptions,
@@ -39,13 +38,7 @@ export {
 export { httpBaseUrl } from './transport/http-common.js';
 export { longPollTransport } from './transport/longpoll.js';
 export { type EventSourceConstructor, type SseTransportOptions, sseTransport } from './transport/sse.js';
-export {
-  type AppUpdate,
-  AppUpdateTracker,
-  DEFAULT_RELOAD_GUARD_MS,
-  memoryReloadStorage,
-  type ReloadGuardOptions,
-} from './versions/app-update.js';
+export type { ClientTransport, ClientTransportEvents, TransportFactory } from './transport/transport.js';
 export {
   defaultWebSocket,
   type WebSocketConstructor,
@@ -53,3 +46,10 @@ export {
   websocketTransport,
   websocketUrl,
 } from './transport/websocket.js';
+export {
+  type AppUpdate,
+  AppUpdateTracker,
+  DEFAULT_RELOAD_GUARD_MS,
+  memoryReloadStorage,
+  type ReloadGuardOptions,
+} from './versions/app-update.js';
