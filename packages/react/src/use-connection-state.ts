@@ -5,9 +5,9 @@ import { type ExternalStore, useStore } from './store.js';
 /** The connection's state and why it got there. */
 export interface ConnectionStatus {
   readonly state: ClientState;
-  /** The last transition (undefined until the first one after the hook was first used). */
+  /** The last transition (`client.lastChange`; undefined before the client's first one). */
   readonly change: StateChange | undefined;
-  /** Time of the last transition, ms since the epoch. */
+  /** Time of the last transition seen since the hook was first used (or of that first use), ms since the epoch. */
   readonly since: number;
   /** True once the client has been connected at least once. */
   readonly everConnected: boolean;
@@ -27,7 +27,7 @@ function statusStore(client: SynclineClient): ExternalStore<ConnectionStatus> {
   if (store) return store;
   let current: ConnectionStatus = {
     state: client.current,
-    change: undefined,
+    change: client.lastChange,
     since: Date.now(),
     everConnected: client.current === 'connected' || client.info !== undefined,
     connects: client.current === 'connected' ? 1 : 0,
