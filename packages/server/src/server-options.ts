@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { type AppVersionConfig, type Codec, jsonCodec } from '@syncline/protocol';
+import { type Logger, pino } from 'pino';
+import type { RevocationStore } from './auth/revocations.js';
+import type { AuthOptions } from './auth/token-verifier.js';
+import type { Broker } from './broker/broker.js';
+import type { ChannelCountsStore } from './channels/channel-counts.js';
+import type { NamespaceOptions } from './channels/namespaces.js';
+import type { Limits } from './core.js';
+import type { DocFanout, DocNamespaceOptions, DocStore } from './docs/index.js';
+import type { ServerHooks } from './hooks.js';
+import type { PresenceOptions } from './presence/register-presence.js';
+import type { HttpTransportOptions } from './transport/http-transports.js';
+
+/** Options of `createServer`. */
+export interface ServerOptions {
+  /** TCP port (default 8787; 0 picks a free one). */
+  readonly port?: number;
+  /** Interface to bind (default all). */
+  readonly host?: string;
+  /** Folder for the embedded database; without it and without `database`, data lives in memory. */
+  readonly dataDir?: string;
+  /** SQLite file path (or `:memory:`); overrides `dataDir`. */
+  readonly database?: string;
+  /** How connection tokens are verified. */
+  readonly auth: AuthOptions;
+  /** Channel namespaces and their options. */
+  readonly namespaces?: Readonly<Record<string, NamespaceOptions>>;
+  /** Largest accepted frame; bigger frames get `frame_too_large` (default 64 KiB). */
+  readonly maxFrameBytes?: number;
+  /** Bytes queued for one connection before it is dropped as a slow consumer (default 4 MiB). */
+  readonly maxQueueBytes?: number;
+  /** Interval of server pings; a peer silent for a whole interval after a ping is closed (default 25 s). */
+  readonly pingIntervalMs?: number;
+  /** Time allowed between opening a connection and `connect` (default 10 s). */
+  readonly connectTimeoutMs?: number;
+  /** Connection and rate limits. */
+  readonly limits?: Partial<Limits>;
+  /** Most connections this node accepts (default 100,000). */
+  readonly maxConnections?: number;
+  /** API key of the server HTTP API (`Authorization: Bearer …`); the API is off without one. */
+  readonly apiKey?: string;
+  /** Folder of static files served at `/` (the demo app). */
+  readonly static?: string;
+  /** Hooks that run around connection, subscription and publication. */
+  readonly hooks?: ServerHooks;
+  /** Injected logger (pino); default pino at `SYNCLINE_LOG_LEVEL` or `warn`. */
+  readonly logger?: Logger;
+  /** Injected broker (cluster adapters); default the embedded one. */
+  readonly broker?: Broker;
+  /** Node id for logs and diagnostics (default random). */
+  readonly nodeId?: string;
+  /** Document namespaces (mutators, schema, initial state, op log settings); see docs/documents.md. */
+  readonly docs?: Readonly<Record<string, DocNamespaceOptions>>;
+  /** Document storage (default: SQLite in the server's database). */
+  readonly docStore?: DocStore;
+  /** How committed document ops reach other nodes (default in process; a cluster passes its adapter's). */
+  readonly docFanout?: DocFanout;
+  /** Presence: grace period, update coalescing, store (see docs/presence.md). */
+  readonly presence?: PresenceOptions;
+  /** SSE and long-polling fallback transports (on by default); see docs/transports.md. */
+  readonly httpTransports?: HttpTransportOptions;
+  /** App version and the client versions it accepts; see docs/versioning.md. */
+  readonly app?: AppVersionConfig;
+  /** Protocol versions this node accepts (default: all this build speaks); see docs/versioning.md. */
+  readonly protocolRange?: { readonly min: number; readonly max: number };
+  /** Where revocations are kept (default: the node's SQLite); a cluster passes its shared store. */
+  readonly revocations?: RevocationStore;
+  /** Where nodes report channel subscriber counts for the HTTP API (default: none, counts of this node). */
+  readonly channelCounts?: ChannelCountsStore;
+}
+
+/** WebSocket endpoint path. */
+export const WEBSOCKET_PATH = '/connect/ws';
+
+/** Defaults of the scalar options of `createServer`. */
+export const SERVER_DEFAULTS = {
+  port: 8787,
+  maxFrameBytes: 64 * 1024,
+  maxQueueBytes: 4 * 1024 * 1024,
+  pingIntervalMs: 25_000,
+  connectTimeoutMs: 10_000,
+  maxConnections: 100_000,
+} as const;
+
+/** Base reconnect hint for refused connections (node full or draining); jittered up to twice this. */
+export const REJECTED_RETRY_MS = 1_000;
+
+/** Default connection and rate limits. */
+export const DEFAULT_LIMITS: Limits = {
+  maxChannelsPerConnection: 512,
+  maxConnectionsPerUser: 64,
+  publishRatePerSec: 50,
+  publishBurst: 100,
+};
+
+/** The options of `createServer` with their defaults applied. */
+export interface ServerSettings {
+  readonly logger: Logger;
+  readonly nodeId: string;
+  readonly codec: Codec;
+  readonly port: number;
+  readonly maxFrameBytes: number;
+  /** Transport-level frame limit, far above `maxFrameBytes` (frames in between get `frame_too_large`). */
+  readonly hardMaxFrameBytes: number;
+  readonly maxQueueBytes: number;
+  readonly pingIntervalMs: number;
+  readonly connectTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly limits: Limits;
+  /** SQLite file path or `:memory:`. */
+  readonly dbFile: string;
+}
+
+/** Applies the defaults to `createServer`'s options. */
+export function resolveSettings(options: ServerOptions): ServerSettings {
+  const maxFrameBytes = options.maxFrameBytes ?? SERVER_DEFAULTS.maxFrameBytes;
+  return {
+    logger: options.logger ?? pino({ level: process.env.SYNCLINE_LOG_LEVEL ?? 'warn' }),
+    nodeId: options.nodeId ?? randomBytes(4).toString('hex'),
+    codec: jsonCodec,
+    port: options.port ?? SERVER_DEFAULTS.port,
+    maxFrameBytes,
+    hardMaxFrameBytes: Math.max(maxFrameBytes * 16, 1024 * 1024),
+    maxQueueBytes: options.maxQueueBytes ?? SERVER_DEFAULTS.maxQueueBytes,
+    pingIntervalMs: options.pingIntervalMs ?? SERVER_DEFAULTS.pingIntervalMs,
+    connectTimeoutMs: options.connectTimeoutMs ?? SERVER_DEFAULTS.connectTimeoutMs,
+    maxConnections: options.maxConnections ?? SERVER_DEFAULTS.maxConnections,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    dbFile: options.database ?? (options.dataDir ? join(options.dataDir, 'syncline.db') : ':memory:'),
+  };
+}

@@ -1,0 +1,74 @@
+import { type ClientCommand, type Codec, SynclineError } from '@syncline/protocol';
+import type { Logger } from 'pino';
+import type { ChannelHub } from '../channels/channel-hub.js';
+import type { AnyHandler, SessionEvents } from '../core.js';
+import type { ServerHooks } from '../hooks.js';
+import type { ServerMetrics } from '../metrics/metrics.js';
+import { FlushScheduler } from './flush-scheduler.js';
+import type { Session, SessionHost } from './session.js';
+import type { SessionRegistry } from './session-registry.js';
+
+/** What the session host of a node works with. */
+export interface SessionHostDeps {
+  readonly codec: Codec;
+  readonly maxFrameBytes: number;
+  readonly maxQueueBytes: number;
+  /** Command handlers by type. */
+  readonly handlers: ReadonlyMap<string, AnyHandler>;
+  readonly registry: SessionRegistry;
+  readonly hub: ChannelHub;
+  readonly sessionEvents: SessionEvents;
+  readonly hooks: ServerHooks;
+  readonly logger: Logger;
+  readonly metrics: ServerMetrics;
+}
+
+/**
+ * The node side of every session: command dispatch, batched flushes, and the
+ * clean-up when a session closes (registry, channel sinks, close listeners,
+ * `afterDisconnect`).
+ */
+export function createSessionHost(deps: SessionHostDeps): SessionHost {
+  const { handlers, registry, hub, sessionEvents, hooks, logger, metrics } = deps;
+  const flushes = new FlushScheduler();
+  return {
+    codec: deps.codec,
+    maxFrameBytes: deps.maxFrameBytes,
+    maxQueueBytes: deps.maxQueueBytes,
+    maxCommandsPerFrame: 100,
+    dispatch(session: Session, command: ClientCommand) {
+      const handler = handlers.get(command.type);
+      if (!handler)
+        throw new SynclineError('unknown_command', `Command "${command.type}" is not enabled on this server.`);
+      return handler(session, command);
+    },
+    scheduleFlush(session: Session) {
+      flushes.schedule(session);
+    },
+    sessionClosed(session: Session, code: number, reason: string) {
+      registry.remove(session);
+      for (const [channel, sink] of session.subscriptions) hub.remove(channel, sink);
+      for (const l of sessionEvents.closed) {
+        try {
+          l(session, code, reason);
+        } catch (err) {
+          logger.error({ err }, 'session close listener failed');
+        }
+      }
+      if (session.principal) {
+        try {
+          hooks.afterDisconnect?.({ session: session.id, user: session.user, code, reason });
+        } catch (err) {
+          logger.warn({ err }, 'afterDisconnect hook failed');
+        }
+      }
+      logger.debug({ session: session.id, code, reason }, 'session closed');
+    },
+    onSlowConsumer() {
+      metrics.sendQueueDrops.inc();
+    },
+    logError(err: unknown, session: Session) {
+      logger.error({ err, session: session.id }, 'command failed');
+    },
+  };
+}
