@@ -1,5 +1,11 @@
 export { type BrokerBackend, type BrokerFactory, brokerContract } from './broker-contract.js';
 export { type DocStoreFactory, docStoreContract } from './doc-store-contract.js';
 export { type PresenceStoreFactory, presenceStoreContract } from './presence-store-contract.js';
+export {
+  type ChannelCountsStoreFactory,
+  channelCountsStoreContract,
+  type RevocationStoreFactory,
+  revocationStoreContract,
+} from './revocation-store-contract.js';
 export { requireService, type ServiceCheck } from './services.js';
 export { eventually, uniqueName } from './wait.js';
