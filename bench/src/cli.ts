@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TARGETS, type Target } from './clients/bench-conn.js';
 import type { RunOptions } from './harness.js';
-import { machine, type PhaseResult, phaseTable } from './results.js';
+import { combineRuns, machine, type PhaseResult, phaseTable } from './results.js';
 import { runConnect } from './scenarios/connect.js';
 import { runDocs } from './scenarios/docs.js';
 import { runFanout } from './scenarios/fanout.js';
@@ -14,7 +14,7 @@ const SCENARIOS = ['fanout', 'rooms', 'docs', 'connect', 'reconnect-storm'] as c
 
 const USAGE = `Usage: npm run bench -- [options]
   --scenario NAME      ${SCENARIOS.join(' | ')} | all (default all)
-  --subscribers N      fan-out / storm / connect size (default: fan-out 1000 and 5000, others 5000)
+  --subscribers N      fan-out / storm / connect size (default: fan-out 1000, 5000 and 10000; others 5000)
   --publications N     burst publications in fan-out (default 100)
   --rate N             paced fan-out publications per second (default 10)
   --seconds N          paced fan-out and rooms duration (default 5 and 10)
@@ -25,6 +25,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --window N           document mutations in flight per client in the burst phase (default 4)
   --targets LIST       comma-separated: ${TARGETS.join(',')} (default all)
   --generators N       load generator processes (default: 1 per 2,500 connections, at most 3)
+  --repeat N           run every scenario N times (targets take turns) and report medians (default 1)
   --profile            write a --cpu-prof profile of every server process to bench/profiles
   --out FILE           markdown results file (default bench/results/latest.md; JSON beside it)
 `;
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     targets: { type: 'string', default: TARGETS.join(',') },
     generators: { type: 'string', default: '0' },
     profile: { type: 'boolean', default: false },
+    repeat: { type: 'string', default: '1' },
     out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -82,13 +84,27 @@ const subscribers = values.subscribers === undefined ? undefined : num(values.su
 const started = Date.now();
 const results: PhaseResult[] = [];
 const tables: string[] = [];
-const add = (rows: PhaseResult[]): void => {
-  results.push(...rows);
-  const byPhase = new Map<string, PhaseResult[]>();
-  for (const r of rows)
-    byPhase.set(`${r.scenario}|${r.params}`, [...(byPhase.get(`${r.scenario}|${r.params}`) ?? []), r]);
-  for (const group of byPhase.values()) {
-    const t = phaseTable(group);
+const repeat = Math.max(1, Math.floor(num(values.repeat, 1)));
+const runs: PhaseResult[] = [];
+/** Runs a scenario `repeat` times (each run has every target take its turn) and prints its tables. */
+const add = async (run: () => Promise<PhaseResult[]>): Promise<void> => {
+  const rows: PhaseResult[] = [];
+  for (let i = 0; i < repeat; i++) {
+    if (repeat > 1) options.log(`run ${i + 1} of ${repeat}`);
+    rows.push(...(await run()));
+  }
+  runs.push(...rows);
+  const byPhase = new Map<string, Map<string, PhaseResult[]>>();
+  for (const r of rows) {
+    const key = `${r.scenario}|${r.params}`;
+    const phase = byPhase.get(key) ?? new Map<string, PhaseResult[]>();
+    phase.set(r.target, [...(phase.get(r.target) ?? []), r]);
+    byPhase.set(key, phase);
+  }
+  for (const phase of byPhase.values()) {
+    const combined = [...phase.values()].map(combineRuns);
+    results.push(...combined);
+    const t = phaseTable(combined);
     tables.push(t);
     process.stdout.write(`\n${t}\n`);
   }
@@ -96,9 +112,9 @@ const add = (rows: PhaseResult[]): void => {
 
 for (const s of scenarios) {
   if (s === 'fanout') {
-    for (const n of subscribers === undefined ? [1000, 5000] : [subscribers]) {
-      add(
-        await runFanout(
+    for (const n of subscribers === undefined ? [1000, 5000, 10000] : [subscribers]) {
+      await add(() =>
+        runFanout(
           {
             subscribers: n,
             burst: num(values.publications, 100),
@@ -111,15 +127,15 @@ for (const s of scenarios) {
       );
     }
   } else if (s === 'rooms') {
-    add(
-      await runRooms(
+    await add(() =>
+      runRooms(
         { rooms: num(values.rooms, 1000), members: 5, intervalMs: 2000, seconds: num(values.seconds, 10) },
         options,
       ),
     );
   } else if (s === 'docs') {
-    add(
-      await runDocs(
+    await add(() =>
+      runDocs(
         {
           clients: num(values.clients, 500),
           docs: num(values.docs, 100),
@@ -131,9 +147,9 @@ for (const s of scenarios) {
       ),
     );
   } else if (s === 'connect') {
-    add(await runConnect(subscribers ?? 5000, options));
+    await add(() => runConnect(subscribers ?? 5000, options));
   } else if (s === 'reconnect-storm') {
-    add(await runStorm({ subscribers: subscribers ?? 5000, missed: num(values.missed, 100) }, options));
+    await add(() => runStorm({ subscribers: subscribers ?? 5000, missed: num(values.missed, 100) }, options));
   }
 }
 
@@ -141,7 +157,10 @@ const header = [
   '# Benchmark results',
   '',
   `Machine: ${machine()}. Run of ${new Date(started).toISOString()}, ${Math.round((Date.now() - started) / 1000)} s.`,
-  'Each table compares the targets in the same run, one after the other, on the same machine.',
+  'Each table compares the targets in the same run, one after the other, on the same machine' +
+    (repeat > 1
+      ? `; every scenario ran ${repeat} times with the targets taking turns, and each number is the median of the runs (losses and duplicates are summed).`
+      : '.'),
   '',
 ].join('\n');
 const markdown = `${header}\n${tables.join('\n\n')}\n`;
@@ -150,7 +169,7 @@ mkdirSync(fileURLToPath(new URL('.', `file://${out}`)), { recursive: true });
 writeFileSync(out, markdown);
 writeFileSync(
   out.replace(/\.md$/, '.json'),
-  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), results }, null, 2)}\n`,
+  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), repeat, results, runs }, null, 2)}\n`,
 );
 process.stderr.write(`[bench] wrote ${out}\n`);
 const bad = results.filter((r) => !r.exactlyOnce);

@@ -128,3 +128,50 @@ export function phaseTable(rows: readonly PhaseResult[]): string {
   }
   return lines.join('\n');
 }
+
+const median = (xs: readonly number[]): number => {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
+};
+
+/**
+ * Combines repeated runs of one phase and target: the median of every
+ * number, the sum of losses and duplicates, exactly-once only if every run
+ * was.
+ */
+export function combineRuns(runs: readonly PhaseResult[]): PhaseResult {
+  const first = runs[0];
+  if (!first) throw new Error('no runs');
+  if (runs.length === 1) return first;
+  const m = (f: (r: PhaseResult) => number): number => median(runs.map(f));
+  const sum = (f: (r: PhaseResult) => number): number => runs.reduce((a, r) => a + f(r), 0);
+  const extra: Record<string, number | string> = {};
+  for (const k of Object.keys(first.extra)) {
+    const v = first.extra[k];
+    extra[k] = typeof v === 'number' ? m((r) => Number(r.extra[k])) : (v ?? '');
+  }
+  return {
+    ...first,
+    deliveries: m((r) => r.deliveries),
+    durationMs: m((r) => r.durationMs),
+    deliveriesPerSec: m((r) => r.deliveriesPerSec),
+    latencyMs: {
+      p50: m((r) => r.latencyMs.p50),
+      p99: m((r) => r.latencyMs.p99),
+      p999: m((r) => r.latencyMs.p999),
+      max: m((r) => r.latencyMs.max),
+    },
+    cpuUsPerDelivery: m((r) => r.cpuUsPerDelivery),
+    loopDelayMs: { p99: m((r) => r.loopDelayMs.p99), max: m((r) => r.loopDelayMs.max) },
+    rssMB: m((r) => r.rssMB),
+    heapMB: m((r) => r.heapMB),
+    lost: sum((r) => r.lost),
+    duplicates: sum((r) => r.duplicates),
+    unexpected: sum((r) => r.unexpected),
+    exactlyOnce: runs.every((r) => r.exactlyOnce),
+    generatorCpuUsPerDelivery: m((r) => r.generatorCpuUsPerDelivery),
+    extra,
+  };
+}
