@@ -180,7 +180,9 @@ describe('token refresh', () => {
     const c = await client(server, 'alice', {
       getToken: async () => {
         calls++;
-        return token('alice', undefined, 2);
+        // Short-lived, but long enough that a refresh round trip over a slow
+        // HTTP transport on a loaded machine lands before expiry.
+        return token('alice', undefined, 4);
       },
     });
     const states: StateChange[] = [];
