@@ -226,6 +226,21 @@ describe('token refresh', () => {
     expect((await raw.waitClosed(5_000)).code).toBe(CLOSE_CODES.TOKEN_EXPIRED.code);
     expect(raw.messages.find((m) => m.type === 'disconnect')).toMatchObject({ code: 4002, reconnect: true });
   });
+  it('keeps a token accepted within the clock tolerance open until exp plus the tolerance, then closes it', async () => {
+    const toleranceSec = 3;
+    const server = await startServer({ auth: { secret: SECRET, clockToleranceSec: toleranceSec } });
+    const tok = await token('alice', undefined, -1); // expired a second ago, inside the tolerance
+    const exp = (JSON.parse(Buffer.from(tok.split('.')[1] as string, 'base64url').toString()) as { exp: number }).exp;
+    const raw = await rawConnect(server, tok);
+    expect(await raw.next((m) => m.id === 1)).toMatchObject({ type: 'reply' });
+    // The session is usable, not closed the moment it connected.
+    raw.send(JSON.stringify({ type: 'publish', id: 2, channel: 'chat:grace', data: 1 }));
+    expect(await raw.next((m) => m.id === 2)).toMatchObject({ type: 'reply', result: { offset: 1 } });
+    expect((await raw.waitClosed(10_000)).code).toBe(CLOSE_CODES.TOKEN_EXPIRED.code);
+    // Closed no earlier than the instant a connect with this token is refused.
+    expect(Date.now()).toBeGreaterThanOrEqual(exp * 1000 + toleranceSec * 1000 - 50);
+    await expectRefused(server, tok, 'token_expired', CLOSE_CODES.TOKEN_EXPIRED.code);
+  });
 });
 
 describe('asymmetric keys and JWKS', () => {

@@ -37,6 +37,12 @@ export interface Principal {
   readonly user: string;
   /** Expiry, ms since the epoch (undefined: the token never expires). */
   readonly expiresAt: number | undefined;
+  /**
+   * How long past `expiresAt` the token is still accepted (the verifier's
+   * clock tolerance), ms. A session stays open until `expiresAt + graceMs`,
+   * so a token accepted within the tolerance is not closed the moment it connects.
+   */
+  readonly graceMs?: number;
   /** Issued-at, ms since the epoch (0 when absent). */
   readonly issuedAt: number;
   readonly capabilities: readonly Capability[];
@@ -105,6 +111,7 @@ export function createTokenVerifier(options: AuthOptions): TokenVerifier {
       return {
         user: payload.sub,
         expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
+        graceMs: (options.clockToleranceSec ?? 5) * 1000,
         issuedAt: typeof payload.iat === 'number' ? payload.iat * 1000 : 0,
         capabilities: caps,
         can: compileCapabilities(caps),

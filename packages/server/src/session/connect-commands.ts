@@ -28,12 +28,16 @@ export function connectionInfo(session: Session): ConnectionInfo {
   };
 }
 
-/** Closes the session with `TOKEN_EXPIRED` when its token expires unrefreshed. */
+/**
+ * Closes the session with `TOKEN_EXPIRED` when its token expires unrefreshed:
+ * at `expiresAt` plus the verifier's clock tolerance, the same instant from
+ * which a connect with that token would be refused.
+ */
 export function scheduleExpiry(session: Session, principal: Principal): void {
   const prev = session.ext.get('expiryTimer') as NodeJS.Timeout | undefined;
   if (prev) clearTimeout(prev);
   if (principal.expiresAt === undefined) return;
-  const delay = Math.min(MAX_TIMER_MS, Math.max(0, principal.expiresAt - Date.now()));
+  const delay = Math.min(MAX_TIMER_MS, Math.max(0, principal.expiresAt + (principal.graceMs ?? 0) - Date.now()));
   const t = setTimeout(() => {
     if (session.principal === principal) session.close('TOKEN_EXPIRED', 'token expired');
   }, delay);
