@@ -1,16 +1,11 @@
 import type { DocPatch } from '@syncline/protocol';
 import { type CommitInput, type DocStore, DocVersionConflict } from '@syncline/server';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { type StoreFactory, storeFixture } from './store-fixture.js';
 import { uniqueName } from './wait.js';
 
 /** A DocStore implementation under test. */
-export interface DocStoreFactory {
-  readonly name: string;
-  /** Whether `open()` may be called more than once to get several nodes' stores on one backend. */
-  readonly multiNode: boolean;
-  /** A fresh backend; `open()` gives a store on it (one per node). */
-  create(): Promise<{ open(): Promise<DocStore>; close(): Promise<void> }>;
-}
+export type DocStoreFactory = StoreFactory<DocStore>;
 
 function set(path: string, value: unknown): DocPatch {
   return { op: 'add', path: path.split('/').filter(Boolean), value };
@@ -23,29 +18,7 @@ function commitOf(doc: string, version: number, extra: Partial<CommitInput> = {}
 /** The DocStore contract: the embedded SQLite store and every cluster store must pass it. */
 export function docStoreContract(factory: DocStoreFactory): void {
   describe(`DocStore contract: ${factory.name}`, () => {
-    let closers: Array<() => Promise<void>> = [];
-
-    afterEach(async () => {
-      const list = closers;
-      closers = [];
-      for (const c of list.reverse()) await c();
-    });
-
-    async function backend(): Promise<{ open(): Promise<DocStore> }> {
-      const b = await factory.create();
-      closers.push(() => b.close());
-      return {
-        async open() {
-          const s = await b.open();
-          closers.push(() => s.close());
-          return s;
-        },
-      };
-    }
-
-    async function store(): Promise<DocStore> {
-      return (await backend()).open();
-    }
+    const { backend, store } = storeFixture(factory);
 
     it('loads a document never written at version 0', async () => {
       const s = await store();

@@ -8,4 +8,5 @@ export {
   revocationStoreContract,
 } from './revocation-store-contract.js';
 export { requireService, type ServiceCheck } from './services.js';
+export type { StoreBackend, StoreFactory } from './store-fixture.js';
 export { eventually, uniqueName } from './wait.js';

@@ -1,16 +1,11 @@
 import type { PresenceEntry } from '@syncline/protocol';
 import type { PresenceOwner, PresenceStore } from '@syncline/server';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { type StoreFactory, storeFixture } from './store-fixture.js';
 import { uniqueName } from './wait.js';
 
 /** A PresenceStore implementation under test. */
-export interface PresenceStoreFactory {
-  readonly name: string;
-  /** Whether `open()` may be called more than once to get several nodes' stores on one backend. */
-  readonly multiNode: boolean;
-  /** A fresh backend; `open()` gives a store on it (one per node). */
-  create(): Promise<{ open(): Promise<PresenceStore>; close(): Promise<void> }>;
-}
+export type PresenceStoreFactory = StoreFactory<PresenceStore>;
 
 const T0 = 1_700_000_000_000;
 
@@ -24,29 +19,7 @@ const B: PresenceOwner = { node: 'node-b', session: 's2' };
 /** The PresenceStore contract: the in-memory store and every cluster store must pass it. */
 export function presenceStoreContract(factory: PresenceStoreFactory): void {
   describe(`PresenceStore contract: ${factory.name}`, () => {
-    let closers: Array<() => Promise<void>> = [];
-
-    afterEach(async () => {
-      const list = closers;
-      closers = [];
-      for (const c of list.reverse()) await c();
-    });
-
-    async function backend(): Promise<{ open(): Promise<PresenceStore> }> {
-      const b = await factory.create();
-      closers.push(() => b.close());
-      return {
-        async open() {
-          const s = await b.open();
-          closers.push(() => s.close());
-          return s;
-        },
-      };
-    }
-
-    async function store(): Promise<PresenceStore> {
-      return (await backend()).open();
-    }
+    const { backend, store } = storeFixture(factory);
 
     it('joins, takes over with update (keeping enteredAt), updates and leaves with rising seq', async () => {
       const s = await store();

@@ -1,15 +1,10 @@
 import type { ChannelCountsStore, RevocationStore } from '@syncline/server';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type StoreFactory, storeFixture } from './store-fixture.js';
 import { eventually, uniqueName } from './wait.js';
 
 /** A RevocationStore implementation under test. */
-export interface RevocationStoreFactory {
-  readonly name: string;
-  /** Whether `open()` may be called more than once to get several nodes' stores on one backend. */
-  readonly multiNode: boolean;
-  /** A fresh backend; `open()` gives a store on it (one per node). */
-  create(): Promise<{ open(): Promise<RevocationStore>; close(): Promise<void> }>;
-}
+export type RevocationStoreFactory = StoreFactory<RevocationStore>;
 
 const NONE: ReadonlyMap<string, number> = new Map();
 const T0 = 1_700_000_000_000;
@@ -21,25 +16,7 @@ function sorted(m: ReadonlyMap<string, number>): Array<[string, number]> {
 /** The RevocationStore contract: the SQLite store and every cluster store must pass it. */
 export function revocationStoreContract(factory: RevocationStoreFactory): void {
   describe(`RevocationStore contract: ${factory.name}`, () => {
-    let closers: Array<() => Promise<void>> = [];
-
-    afterEach(async () => {
-      const list = closers;
-      closers = [];
-      for (const c of list.reverse()) await c();
-    });
-
-    async function backend(): Promise<{ open(): Promise<RevocationStore> }> {
-      const b = await factory.create();
-      closers.push(() => b.close());
-      return {
-        async open() {
-          const s = await b.open();
-          closers.push(() => s.close());
-          return s;
-        },
-      };
-    }
+    const { backend } = storeFixture(factory);
 
     it('stores revocations, never moves one back, and lifts them', async () => {
       const store = await (await backend()).open();
