@@ -45,6 +45,20 @@ export class Activation {
   }
 }
 
+/**
+ * Adds `listener` to `listeners` and keeps `activation` retained until the
+ * returned function is called, which removes the listener and releases it:
+ * the `subscribe` of every shared handle.
+ */
+export function listenWhileActive<L>(activation: Activation, listeners: Set<L>, listener: L): () => void {
+  listeners.add(listener);
+  const release = activation.retain();
+  return () => {
+    listeners.delete(listener);
+    release();
+  };
+}
+
 /** A per-owner cache (one entry per client and key), created lazily. */
 export function cachePer<O extends object, V>(make: (owner: O, key: string) => V): (owner: O, key: string) => V {
   const caches = new WeakMap<O, Map<string, V>>();

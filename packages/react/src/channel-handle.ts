@@ -1,5 +1,5 @@
 import type { ReceivedPublication, SubscribedEvent, Subscription, SynclineClient } from '@syncline/client';
-import { Activation, cachePer } from './activation.js';
+import { Activation, cachePer, listenWhileActive } from './activation.js';
 
 /** Listener of a channel handle. */
 export interface ChannelListener {
@@ -35,12 +35,7 @@ export class ChannelHandle {
 
   /** Adds a listener and keeps the subscription alive until the returned function is called. */
   use(listener: ChannelListener): () => void {
-    this.#listeners.add(listener);
-    const release = this.#activation.retain();
-    return () => {
-      this.#listeners.delete(listener);
-      release();
-    };
+    return listenWhileActive(this.#activation, this.#listeners, listener);
   }
 
   #start(): () => void {

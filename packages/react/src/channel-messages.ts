@@ -1,5 +1,5 @@
 import type { ReceivedPublication, SubscribedEvent, SynclineClient } from '@syncline/client';
-import { Activation, cachePer } from './activation.js';
+import { Activation, cachePer, listenWhileActive } from './activation.js';
 import { type ChannelHandle, channelHandle } from './channel-handle.js';
 import type { ExternalStore } from './store.js';
 
@@ -57,12 +57,7 @@ export class ChannelMessageBuffer implements ExternalStore<ChannelMessages> {
   }
 
   subscribe(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    const release = this.#activation.retain();
-    return () => {
-      this.#listeners.delete(listener);
-      release();
-    };
+    return listenWhileActive(this.#activation, this.#listeners, listener);
   }
 
   #set(next: ChannelMessages): void {

@@ -1,6 +1,6 @@
 import type { DocOptions, DocReplica, DocStatus, SynclineClient } from '@syncline/client';
 import type { MutatorDefs } from '@syncline/protocol';
-import { Activation } from './activation.js';
+import { Activation, listenWhileActive } from './activation.js';
 import type { ExternalStore } from './store.js';
 
 /** What document hooks see of a replica; a new object after every change. */
@@ -63,12 +63,7 @@ export class DocHandle<S = unknown, M extends MutatorDefs = MutatorDefs> impleme
   }
 
   subscribe(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    const release = this.#activation.retain();
-    return () => {
-      this.#listeners.delete(listener);
-      release();
-    };
+    return listenWhileActive(this.#activation, this.#listeners, listener);
   }
 
   /** Keeps the document open until the returned function is called. */

@@ -1,5 +1,5 @@
 import type { PresenceChannel, PresenceMember, SynclineClient } from '@syncline/client';
-import { Activation, cachePer } from './activation.js';
+import { Activation, cachePer, listenWhileActive } from './activation.js';
 import type { ExternalStore } from './store.js';
 
 const NO_MEMBERS: readonly PresenceMember[] = [];
@@ -30,12 +30,7 @@ export class PresenceHandle implements ExternalStore<readonly PresenceMember[]> 
   }
 
   subscribe(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    const release = this.#activation.retain();
-    return () => {
-      this.#listeners.delete(listener);
-      release();
-    };
+    return listenWhileActive(this.#activation, this.#listeners, listener);
   }
 
   /** Sets the entry state of one hook (`undefined` removes it); keeps the channel open while set. */
