@@ -53,7 +53,11 @@ describe('bad input on a connected socket', () => {
         'invalid_command',
         undefined,
       ],
-      ['negative id', JSON.stringify({ type: 'history', id: -1, channel: 'chat:a' }), 'invalid_command', -1],
+      // An invalid id is never echoed: the error carries no id.
+      ['negative id', JSON.stringify({ type: 'history', id: -1, channel: 'chat:a' }), 'invalid_command', undefined],
+      ['zero id', JSON.stringify({ type: 'history', id: 0, channel: 'chat:a' }), 'invalid_command', undefined],
+      ['fractional id', JSON.stringify({ type: 'history', id: 1.5, channel: 'chat:a' }), 'invalid_command', undefined],
+      ['negative id, unknown command', JSON.stringify({ type: 'fly', id: -3 }), 'unknown_command', undefined],
       [
         'since of wrong shape',
         JSON.stringify({ type: 'subscribe', id: 8, channel: 'chat:b', since: { epoch: 1, offset: 'x' } }),

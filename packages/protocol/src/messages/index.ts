@@ -47,7 +47,9 @@ export function parseCommand(raw: unknown): ParseResult {
     return { ok: false, code: 'bad_frame', message: 'A command must be a JSON object.' };
   }
   const rec = raw as Record<string, unknown>;
-  const id = typeof rec.id === 'number' && Number.isSafeInteger(rec.id) ? rec.id : undefined;
+  // Only a valid request id (a positive safe integer) is echoed; an error for
+  // any other value carries no id, as for a frame with no readable id.
+  const id = typeof rec.id === 'number' && Number.isSafeInteger(rec.id) && rec.id >= 1 ? rec.id : undefined;
   const type = rec.type;
   if (typeof type !== 'string' || !Object.hasOwn(COMMAND_SCHEMAS, type)) {
     const message = typeof type === 'string' ? `Unknown command type "${type.slice(0, 40)}".` : 'Missing command type.';
