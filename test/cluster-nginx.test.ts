@@ -12,6 +12,14 @@ import { defer, tempDir, waitFor } from './helpers.js';
 const NGINX = '/usr/sbin/nginx';
 const CONFIG = join(import.meta.dirname, '..', 'deploy', 'nginx', 'nginx.conf');
 
+/** Whether Debian's nginx is installed; like Redis, it is required (not skipped) when SYNCLINE_REQUIRE_SERVICES=1. */
+const nginxInstalled = existsSync(NGINX);
+if (!nginxInstalled && process.env.SYNCLINE_REQUIRE_SERVICES === '1') {
+  throw new Error(
+    `nginx is required (SYNCLINE_REQUIRE_SERVICES=1) but ${NGINX} is missing (apt-get install nginx-light).`,
+  );
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -68,7 +76,7 @@ async function startNginx(nodePorts: number[]): Promise<{ url: string; proc: Chi
   return { url, proc };
 }
 
-describe.runIf(redisService.available && existsSync(NGINX))('nginx in front of three nodes', () => {
+describe.runIf(redisService.available && nginxInstalled)('nginx in front of three nodes', () => {
   it('carries a whole scenario: spread clients, HTTP API, a node killed, recovery without loss', async () => {
     const { nodes } = await startCluster({ nodes: 3 });
     const ports = nodes.map((n) => Number(new URL(n.url).port));

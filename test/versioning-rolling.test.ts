@@ -7,7 +7,7 @@ import { clusterClient } from './cluster/cluster.js';
 import { DATABASE_URL, postgresService } from './cluster/postgres-env.js';
 import { REDIS_URL, redisService, testPrefix } from './cluster/redis-env.js';
 import { startServer, waitFor, waitState } from './helpers.js';
-import { mutatorsV2, type NotesV2, notesV2 } from './versioning-fixtures.js';
+import { mutatorsV2, mutatorsV3, type NotesV2, type NotesV3, notesV2, notesV3 } from './versioning-fixtures.js';
 
 const services = redisService.available && postgresService.available;
 
@@ -117,5 +117,73 @@ describe.runIf(services)('rolling deploy: two server builds on one storage (Redi
       'toggle seen everywhere',
     );
     expect(rMover.current).toEqual(rNew.current);
+  }, 60_000);
+
+  it('a schema change mid-deploy: the new node migrates, the old node refuses the new shape, its clients lose nothing', async () => {
+    const prefix = testPrefix();
+    // The old build runs schema 2 with mutator set 2; the new build schema 3 (with the 2 → 3 migration).
+    const old = await node(prefix, { docs: { notes: notesV2 } });
+    const neu = await node(prefix, { docs: { notes: notesV3 } });
+    const doc = `notes:schema-${Date.now().toString(36)}`;
+
+    // Before the new node touches the document, it lives at schema 2 and the old client writes to it.
+    const olive = await clusterClient([old.url, neu.url], 'olive', 0, { app: { version: '1.0.0' } });
+    const rOld = olive.doc(doc, { mutators: mutatorsV2 });
+    await rOld.ready;
+    for (const text of ['a', 'b', 'c']) await rOld.mutate.add({ text });
+    expect(rOld.current).toEqual({ title: 'Notes', items: ['a', 'b', 'c'].map((text) => ({ text, done: false })) });
+
+    // The new node loads it: one migration op (schema 3) reaches the old node's client through the broker.
+    const nina = await clusterClient([neu.url], 'nina', 0, { app: { version: '1.1.0' } });
+    const rNew = nina.doc(doc, { mutators: mutatorsV3 });
+    await rNew.ready;
+    const migrated: NotesV3 = {
+      meta: { title: 'Notes' },
+      items: ['a', 'b', 'c'].map((text) => ({ text, done: false })),
+    };
+    expect(rNew.current).toEqual(migrated);
+    expect(rNew.version).toBe(4);
+    await waitFor(() => rOld.version === 4, 10_000, "the migration op reached the old node's client");
+    expect(rOld.current).toEqual(migrated);
+
+    // The old node never runs schema-2 mutators on the schema-3 shape: it refuses the document, retryably.
+    await expect(old.docs.get(doc)).rejects.toMatchObject({
+      code: 'unavailable',
+      details: { schemaVersion: 3, nodeSchemaVersion: 2 },
+    });
+    const write = rOld.mutate.toggle({ index: 1 });
+    // Meanwhile the new node keeps serving writes.
+    await rNew.mutate.add({ text: 'd' });
+    await waitFor(() => rOld.version === 5, 10_000, "the new node's write reached the old node's client");
+    expect(rOld.pendingCount).toBe(1);
+    expect((await neu.docs.get(doc)).version).toBe(5);
+
+    // The old node drains; its client moves to the new node and its pending write lands there, once.
+    await old.drain({ windowMs: 50 });
+    await write;
+    await waitFor(() => olive.nodeUrl() === neu.url, 10_000, 'moved to the new node');
+    await waitFor(
+      () => rOld.pendingCount === 0 && rOld.version === 6 && rNew.version === 6,
+      10_000,
+      'the pending write confirmed everywhere',
+    );
+    const final: NotesV3 = {
+      meta: { title: 'Notes' },
+      items: [
+        { text: 'a', done: false },
+        { text: 'b', done: true },
+        { text: 'c', done: false },
+        { text: 'd', done: false },
+      ],
+    };
+    expect(rOld.current).toEqual(final);
+    expect(rNew.current).toEqual(final);
+    const stored = await neu.docs.get(doc);
+    expect(stored).toMatchObject({ version: 6, state: final });
+    // The op log records the shape change once, at the version the new node loaded it.
+    const ops = await neu.docs.store.opsSince(doc, 3, 10);
+    expect(ops !== 'too_old' && ops.map((o) => o.schemaVersion)).toEqual([3, 3, 3]);
+    // NotesV2 (the old shape) is gone for good.
+    expect((stored.state as Partial<NotesV2>).title).toBeUndefined();
   }, 60_000);
 });
