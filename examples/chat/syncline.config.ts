@@ -10,6 +10,10 @@ import { defineConfig } from '@syncline/server';
 import { EMPTY_ROOM, INITIAL_LOBBY, lobbyMutators, roomMutators } from './src/shared/model.js';
 
 export default defineConfig({
+  // The app version this server expects; the browser announces its own
+  // (`app.version` in src/app.tsx). Raise `recommendedClientVersion` or
+  // `minClientVersion` here (or announce at runtime) to show the update banner.
+  app: { version: '0.1.0' },
   docs: {
     lobby: { mutators: lobbyMutators, initialState: INITIAL_LOBBY },
     room: { mutators: roomMutators, initialState: EMPTY_ROOM },
