@@ -6,6 +6,7 @@ export {
   type RedisChannelCountsOptions,
 } from './redis-channel-counts.js';
 export { connectRedisCluster, type RedisClusterOptions, type RedisClusterParts } from './redis-cluster.js';
+export type { RedisStoreOptions } from './redis-connections.js';
 export { RedisDocFanout } from './redis-doc-fanout.js';
 export { RedisPresenceFanout } from './redis-presence-fanout.js';
 export { RedisPresenceStore, type RedisPresenceStoreOptions } from './redis-presence-store.js';

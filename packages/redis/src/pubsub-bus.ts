@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createNodeConnections } from './redis-connections.js';
 
 /** Receives the payloads of one bus channel. */
 export type BusListener = (payload: string) => void;
@@ -28,25 +29,10 @@ export class PubSubBus {
   #closed = false;
 
   constructor(options: PubSubBusOptions) {
-    const commandTimeout = options.commandTimeoutMs ?? 5_000;
-    const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000);
     this.#onError = options.onError ?? (() => undefined);
-    this.#pub = new Redis(options.url, {
-      lazyConnect: true,
-      commandTimeout,
-      retryStrategy,
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-    });
-    this.#sub = new Redis(options.url, {
-      lazyConnect: true,
-      commandTimeout,
-      retryStrategy,
-      maxRetriesPerRequest: null,
-    });
-    this.#pub.on('error', () => undefined);
-    this.#sub.on('error', () => undefined);
+    const { commands, subscriber } = createNodeConnections(options.url, options.commandTimeoutMs);
+    this.#pub = commands;
+    this.#sub = subscriber;
     this.#sub.on('message', (channel: string, payload: string) => {
       const l = this.#listeners.get(channel);
       if (!l) return;

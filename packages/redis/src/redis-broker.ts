@@ -11,9 +11,10 @@ import type {
   PublishOutcome,
   StreamTop,
 } from '@syncline/server';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './broker-scripts.js';
 import { toBrokerError } from './errors.js';
+import { createNodeConnections } from './redis-connections.js';
 
 /** Options of the Redis broker. */
 export interface RedisBrokerOptions {
@@ -89,27 +90,12 @@ export class RedisBroker implements Broker {
     this.#prefix = options.prefix ?? 'syncline:';
     this.#metaTtlMs = options.metaTtlMs ?? DEFAULT_META_TTL_MS;
     this.#onError = options.onError ?? (() => undefined);
-    const commandTimeout = options.commandTimeoutMs ?? 5_000;
-    const retryStrategy = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 6), 2_000);
     // Commands fail fast while disconnected and are never resent blindly
-    // (a resent publish could be applied twice).
-    this.#redis = new Redis(options.url, {
-      lazyConnect: true,
-      commandTimeout,
-      retryStrategy,
-      enableOfflineQueue: false,
-      autoResendUnfulfilledCommands: false,
-      maxRetriesPerRequest: 0,
-    });
-    // The fan-out connection queues (re)subscriptions until Redis is back.
-    this.#sub = new Redis(options.url, {
-      lazyConnect: true,
-      commandTimeout,
-      retryStrategy,
-      maxRetriesPerRequest: null,
-    });
-    this.#redis.on('error', () => undefined);
-    this.#sub.on('error', () => undefined);
+    // (a resent publish could be applied twice); the fan-out connection
+    // queues (re)subscriptions until Redis is back.
+    const { commands, subscriber } = createNodeConnections(options.url, options.commandTimeoutMs);
+    this.#redis = commands;
+    this.#sub = subscriber;
     this.#sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
     this.#sub.on('ready', () => {
       if (this.#wasReady) this.#catchUpAll();

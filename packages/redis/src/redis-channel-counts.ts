@@ -1,6 +1,7 @@
 import type { ChannelCountsStore } from '@syncline/server';
 import type { Redis } from 'ioredis';
 import { toBrokerError } from './errors.js';
+import type { RedisStoreOptions } from './redis-connections.js';
 
 /** Default interval at which each node reports its channel counts. */
 export const DEFAULT_COUNTS_REPORT_MS = 1_000;
@@ -9,11 +10,7 @@ export const DEFAULT_COUNTS_REPORT_MS = 1_000;
 const INDEX_TTL_MS = 60_000;
 
 /** Options of the Redis channel counts store. */
-export interface RedisChannelCountsOptions {
-  /** A connected ioredis client (e.g. `RedisBroker.redis`); the store does not close it. */
-  readonly redis: Redis;
-  /** Key prefix (default `syncline:`). */
-  readonly prefix?: string | undefined;
+export interface RedisChannelCountsOptions extends RedisStoreOptions {
   /** How often each node reports (default 1 s); reports expire after three times that. */
   readonly reportIntervalMs?: number | undefined;
 }

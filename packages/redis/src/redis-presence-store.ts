@@ -3,14 +3,10 @@ import type { PresenceChange, PresenceOwner, PresenceSnapshot, PresenceStore } f
 import type { Redis } from 'ioredis';
 import { toBrokerError } from './errors.js';
 import { ENTER_SCRIPT, LEAVE_SCRIPT, LIST_SCRIPT, UPDATE_SCRIPT } from './presence-scripts.js';
+import type { RedisStoreOptions } from './redis-connections.js';
 
 /** Options of the Redis presence store. */
-export interface RedisPresenceStoreOptions {
-  /** A connected ioredis client (e.g. `RedisBroker.redis`); the store does not close it. */
-  readonly redis: Redis;
-  /** Key prefix (default `syncline:`). */
-  readonly prefix?: string;
-}
+export type RedisPresenceStoreOptions = RedisStoreOptions;
 
 function fieldOf(user: string, clientId: string): string {
   return `${user}\u0000${clientId}`;

@@ -2,6 +2,7 @@ import type { RevocationStore } from '@syncline/server';
 import type { Redis } from 'ioredis';
 import { toBrokerError } from './errors.js';
 import { LuaScript } from './lua-script.js';
+import type { RedisStoreOptions } from './redis-connections.js';
 
 /** Default interval at which nodes re-read the revocations (the node bus carries changes at once). */
 export const DEFAULT_REVOCATION_REFRESH_MS = 5_000;
@@ -22,11 +23,7 @@ return redis.call('HGETALL', KEYS[1])
 `);
 
 /** Options of the Redis revocation store. */
-export interface RedisRevocationStoreOptions {
-  /** A connected ioredis client (e.g. `RedisBroker.redis`); the store does not close it. */
-  readonly redis: Redis;
-  /** Key prefix (default `syncline:`). */
-  readonly prefix?: string | undefined;
+export interface RedisRevocationStoreOptions extends RedisStoreOptions {
   /** How often nodes re-read the revocations (default 5 s). */
   readonly refreshMs?: number | undefined;
 }
