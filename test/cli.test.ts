@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createClient, type ReceivedPublication } from '@syncline/client';
@@ -12,10 +12,13 @@ const run = promisify(execFile);
 const CLI = join(import.meta.dirname, '..', 'packages', 'server', 'dist', 'cli.js');
 
 /** Starts `syncline start` on a free port and returns its URL and output. */
-async function startCli(args: string[]): Promise<{ url: string; out: () => string; proc: ChildProcess }> {
+async function startCli(args: string[], cwd?: string): Promise<{ url: string; out: () => string; proc: ChildProcess }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, SYNCLINE_LOG_LEVEL: 'warn' };
+  delete env.SYNCLINE_DATA;
   const proc = spawn(process.execPath, [CLI, 'start', '--port', '0', '--host', '127.0.0.1', ...args], {
-    env: { ...process.env, SYNCLINE_LOG_LEVEL: 'warn' },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(cwd === undefined ? {} : { cwd }),
   });
   defer(() => {
     proc.kill('SIGKILL');
@@ -98,6 +101,22 @@ describe('syncline CLI', () => {
     await b.publish('chat:lobby', { text: 'hello' });
     await waitFor(() => got.length === 1);
     expect(got[0]?.user).toBe('Ada');
+  });
+
+  it('`start` without --data keeps its data in ./data and prints the URL and a working dev token', async () => {
+    const cwd = tempDir();
+    const { url, out } = await startCli([], cwd);
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(out()).toContain(`(data: ${join(cwd, 'data')}`);
+    const devToken = /Dev token[^\n]*\n\s+(\S+)/.exec(out())?.[1] as string;
+    const creds = JSON.parse(readFileSync(join(cwd, 'data', 'dev-credentials.json'), 'utf8')) as { secret: string };
+    expect((await createTokenVerifier({ secret: creds.secret }).verify(devToken)).user).toBe('dev');
+    const ws = WebSocket as unknown as NonNullable<Parameters<typeof createClient>[0]['WebSocket']>;
+    const c = createClient({ url, token: devToken, WebSocket: ws });
+    defer(() => c.close());
+    expect((await c.publish('chat:here', { n: 1 })).offset).toBe(1);
+    // The history database lives in that folder too.
+    expect(readdirSync(join(cwd, 'data')).some((f) => /\.(db|sqlite)$/.test(f))).toBe(true);
   });
 
   it('`start` keeps history across a restart on the same data folder', async () => {
