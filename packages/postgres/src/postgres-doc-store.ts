@@ -1,10 +1,15 @@
-import type { DocPatch } from '@syncline/protocol';
 import {
   type CommitInput,
   type DocStore,
   DocVersionConflict,
   type LoadedDocument,
+  OP_COLUMNS,
+  type OpRow,
+  opRowValues,
+  type SnapshotRow,
   type StoredOp,
+  snapshotFromRow,
+  storedOpFromRow,
 } from '@syncline/server';
 import pg from 'pg';
 import { migrate } from './migrations.js';
@@ -17,31 +22,6 @@ export interface PostgresDocStoreOptions {
   readonly maxConnections?: number;
   /** Receives pool-level failures (a connection dropped while idle). */
   readonly onError?: (err: unknown) => void;
-}
-
-interface OpRow {
-  version: string;
-  patches: string;
-  client_id: string | null;
-  mutation_id: string | null;
-  user_id: string | null;
-  ts: string;
-  schema_version: number | null;
-}
-
-const OP_COLUMNS = 'version, patches, client_id, mutation_id, user_id, ts, schema_version';
-
-function toOp(r: OpRow): StoredOp {
-  const op: { -readonly [K in keyof StoredOp]: StoredOp[K] } = {
-    version: Number(r.version),
-    patches: JSON.parse(r.patches) as DocPatch[],
-    ts: Number(r.ts),
-  };
-  if (r.client_id !== null) op.clientId = r.client_id;
-  if (r.mutation_id !== null) op.mutationId = Number(r.mutation_id);
-  if (r.user_id !== null) op.userId = r.user_id;
-  if (r.schema_version !== null) op.schemaVersion = r.schema_version;
-  return op;
 }
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -98,23 +78,16 @@ export class PostgresDocStore implements DocStore {
   async load(doc: string): Promise<LoadedDocument> {
     return this.#tx('REPEATABLE READ', async (c) => {
       const version = await this.#head(c, doc);
-      const s = await c.query<{ version: string; state: string; schema_version: number | null }>(
+      const s = await c.query<SnapshotRow>(
         'SELECT version, state, schema_version FROM syncline_doc_snapshots WHERE doc = $1',
         [doc],
       );
-      const row = s.rows[0];
-      const snapshot = row
-        ? {
-            version: Number(row.version),
-            state: JSON.parse(row.state) as unknown,
-            schemaVersion: row.schema_version ?? undefined,
-          }
-        : undefined;
+      const snapshot = snapshotFromRow(s.rows[0]);
       const ops = await c.query<OpRow>(
         `SELECT ${OP_COLUMNS} FROM syncline_doc_ops WHERE doc = $1 AND version > $2 ORDER BY version`,
         [doc, snapshot?.version ?? 0],
       );
-      return { version, snapshot, ops: ops.rows.map(toOp) };
+      return { version, snapshot, ops: ops.rows.map(storedOpFromRow) };
     });
   }
 
@@ -131,17 +104,8 @@ export class PostgresDocStore implements DocStore {
       const current = Number(r.rows[0]?.version ?? 0);
       if (current !== input.version - 1) throw new DocVersionConflict(input.doc, input.version - 1, current);
       await c.query(
-        'INSERT INTO syncline_doc_ops (doc, version, patches, client_id, mutation_id, user_id, ts, schema_version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-        [
-          input.doc,
-          input.version,
-          JSON.stringify(input.patches),
-          input.clientId ?? null,
-          input.mutationId ?? null,
-          input.userId ?? null,
-          input.ts,
-          input.schemaVersion ?? null,
-        ],
+        `INSERT INTO syncline_doc_ops (doc, ${OP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        opRowValues(input),
       );
       await c.query('UPDATE syncline_doc_heads SET version = $2, updated_at = $3 WHERE doc = $1', [
         input.doc,
@@ -198,7 +162,7 @@ export class PostgresDocStore implements DocStore {
         `SELECT ${OP_COLUMNS} FROM syncline_doc_ops WHERE doc = $1 AND version > $2 ORDER BY version LIMIT $3`,
         [doc, version, limit],
       );
-      return ops.rows.map(toOp);
+      return ops.rows.map(storedOpFromRow);
     });
   }
 

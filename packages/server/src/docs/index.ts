@@ -3,6 +3,14 @@ export { type DocFanout, type DocPatchListener, LocalDocFanout } from './doc-fan
 export { MAX_MUTATE_BODY_BYTES, registerDocRoutes } from './doc-http.js';
 export { DOC_DEFAULTS, type DocNamespaceOptions, DocNamespaces, type ResolvedDocNamespace } from './doc-namespaces.js';
 export {
+  OP_COLUMNS,
+  type OpRow,
+  opRowValues,
+  type SnapshotRow,
+  snapshotFromRow,
+  storedOpFromRow,
+} from './doc-rows.js';
+export {
   type CommitInput,
   type DocStore,
   DocVersionConflict,

@@ -1,5 +1,5 @@
-import type { DocPatch } from '@syncline/protocol';
 import { migrate, type SqliteDatabase } from '../storage/sqlite.js';
+import { OP_COLUMNS, type OpRow, opRowValues, type SnapshotRow, snapshotFromRow, storedOpFromRow } from './doc-rows.js';
 import {
   type CommitInput,
   type DocStore,
@@ -27,29 +27,6 @@ ALTER TABLE doc_ops ADD COLUMN schema_version INTEGER;
 ALTER TABLE doc_snapshots ADD COLUMN schema_version INTEGER;
 `;
 
-interface OpRow {
-  schema_version: number | null;
-  version: number;
-  patches: string;
-  client_id: string | null;
-  mutation_id: number | null;
-  user_id: string | null;
-  ts: number;
-}
-
-function toOp(r: OpRow): StoredOp {
-  const op: { -readonly [K in keyof StoredOp]: StoredOp[K] } = {
-    version: r.version,
-    patches: JSON.parse(r.patches) as DocPatch[],
-    ts: r.ts,
-  };
-  if (r.client_id !== null) op.clientId = r.client_id;
-  if (r.mutation_id !== null) op.mutationId = r.mutation_id;
-  if (r.user_id !== null) op.userId = r.user_id;
-  if (r.schema_version !== null) op.schemaVersion = r.schema_version;
-  return op;
-}
-
 /**
  * The embedded `DocStore` on the server's SQLite database (better-sqlite3).
  * Every call runs synchronously inside a transaction; the promise API is for
@@ -68,17 +45,15 @@ export class SqliteDocStore implements DocStore {
       setHead: db.prepare(
         'INSERT INTO doc_heads (doc, version, updated_at) VALUES (?, ?, ?) ON CONFLICT(doc) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at',
       ),
-      snapshot: db.prepare<[string], { version: number; state: string; schema_version: number | null }>(
+      snapshot: db.prepare<[string], SnapshotRow & { version: number }>(
         'SELECT version, state, schema_version FROM doc_snapshots WHERE doc = ?',
       ),
       setSnapshot: db.prepare(
         'INSERT INTO doc_snapshots (doc, version, state, ts, schema_version) VALUES (?, ?, ?, ?, ?) ON CONFLICT(doc) DO UPDATE SET version = excluded.version, state = excluded.state, ts = excluded.ts, schema_version = excluded.schema_version',
       ),
-      insertOp: db.prepare(
-        'INSERT INTO doc_ops (doc, version, patches, client_id, mutation_id, user_id, ts, schema_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
+      insertOp: db.prepare(`INSERT INTO doc_ops (doc, ${OP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
       opsAfter: db.prepare<[string, number, number], OpRow>(
-        'SELECT version, patches, client_id, mutation_id, user_id, ts, schema_version FROM doc_ops WHERE doc = ? AND version > ? ORDER BY version LIMIT ?',
+        `SELECT ${OP_COLUMNS} FROM doc_ops WHERE doc = ? AND version > ? ORDER BY version LIMIT ?`,
       ),
       minOp: db.prepare<[string], { m: number | null }>('SELECT MIN(version) AS m FROM doc_ops WHERE doc = ?'),
       deleteOps: db.prepare('DELETE FROM doc_ops WHERE doc = ? AND version <= ?'),
@@ -98,15 +73,8 @@ export class SqliteDocStore implements DocStore {
   async load(doc: string): Promise<LoadedDocument> {
     return this.#db.transaction(() => {
       const version = this.#version(doc);
-      const snap = this.#stmts.snapshot.get(doc);
-      const snapshot = snap
-        ? {
-            version: snap.version,
-            state: JSON.parse(snap.state) as unknown,
-            schemaVersion: snap.schema_version ?? undefined,
-          }
-        : undefined;
-      const ops = this.#stmts.opsAfter.all(doc, snapshot?.version ?? 0, Number.MAX_SAFE_INTEGER).map(toOp);
+      const snapshot = snapshotFromRow(this.#stmts.snapshot.get(doc));
+      const ops = this.#stmts.opsAfter.all(doc, snapshot?.version ?? 0, Number.MAX_SAFE_INTEGER).map(storedOpFromRow);
       return { version, snapshot, ops };
     })();
   }
@@ -115,16 +83,7 @@ export class SqliteDocStore implements DocStore {
     this.#db.transaction(() => {
       const current = this.#version(input.doc);
       if (current !== input.version - 1) throw new DocVersionConflict(input.doc, input.version - 1, current);
-      this.#stmts.insertOp.run(
-        input.doc,
-        input.version,
-        JSON.stringify(input.patches),
-        input.clientId ?? null,
-        input.mutationId ?? null,
-        input.userId ?? null,
-        input.ts,
-        input.schemaVersion ?? null,
-      );
+      this.#stmts.insertOp.run(...opRowValues(input));
       this.#stmts.setHead.run(input.doc, input.version, input.ts);
       if (input.snapshot !== undefined) {
         this.#stmts.setSnapshot.run(
@@ -156,7 +115,7 @@ export class SqliteDocStore implements DocStore {
       if (version === head) return [];
       const min = this.#stmts.minOp.get(doc)?.m ?? null;
       if (min === null || min > version + 1) return 'too_old' as const;
-      return this.#stmts.opsAfter.all(doc, version, limit).map(toOp);
+      return this.#stmts.opsAfter.all(doc, version, limit).map(storedOpFromRow);
     })();
   }
 
