@@ -20,7 +20,8 @@ async function traffic(nodes: ClusterNode[], publisherNodes: number[], channel: 
     for (let j = 0; running; j++) {
       const r = await c.publish(channel, { from: `ws-${i}`, j }, { id: `ws-${i}-${j}` });
       acked.push(r.offset);
-      await new Promise((res) => setTimeout(res, 5));
+      // 40/s per publisher: under the default per-connection publish limit (50/s).
+      await new Promise((res) => setTimeout(res, 25));
     }
   });
   const http = (async () => {
