@@ -18,7 +18,7 @@ import { HttpRouter } from './http/router.js';
 import { MeteredBroker } from './metrics/metered-broker.js';
 import { ServerMetrics } from './metrics/metrics.js';
 import { DEFAULT_DRAIN_WINDOW_MS, drainSessions } from './ops/drain.js';
-import { startHeartbeats, startHistoryTrim } from './ops/node-timers.js';
+import { startDeadlineSweep, startHeartbeats, startHistoryTrim } from './ops/node-timers.js';
 import { registerPresence } from './presence/register-presence.js';
 import type { SynclineServer } from './server-api.js';
 import { REJECTED_RETRY_MS, resolveSettings, type ServerOptions, WEBSOCKET_PATH } from './server-options.js';
@@ -59,7 +59,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     connections: () => sessions.size,
     subscriptions: () => {
       let n = 0;
-      for (const s of sessions) n += s.subscriptions.size;
+      for (const s of sessions) n += s.subscriptionCount;
       return n;
     },
     channels: () => hub.channelCount,
@@ -158,14 +158,8 @@ export function createServer(options: ServerOptions): SynclineServer {
       );
       return;
     }
+    // The connect deadline is checked by the node-wide deadline sweep.
     registry.add(session);
-    session.addTimer(
-      setTimeout(() => {
-        if (session.state === 'connecting' || session.state === 'authenticating') {
-          session.close('CONNECT_TIMEOUT', 'no connect command in time');
-        }
-      }, settings.connectTimeoutMs),
-    );
   };
   transports.push(
     new WebSocketTransport(
@@ -175,6 +169,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   );
 
   const heartbeat = startHeartbeats(sessions, settings.pingIntervalMs);
+  const deadlines = startDeadlineSweep(sessions, settings.connectTimeoutMs);
   const trim = startHistoryTrim(namespaces, history, logger);
 
   const router = new HttpRouter();
@@ -253,6 +248,7 @@ export function createServer(options: ServerOptions): SynclineServer {
       closing = true;
       ready = false;
       clearInterval(heartbeat);
+      clearInterval(deadlines);
       clearInterval(trim);
       for (const s of [...sessions]) s.close('SHUTDOWN', 'server closing', 0);
       await Promise.all(transports.map((t) => t.close()));

@@ -27,6 +27,39 @@ export function startHeartbeats(sessions: ReadonlySet<Session>, intervalMs: numb
   return timer;
 }
 
+/** Longest wait between two deadline sweeps, ms: token expiries close at most this late. */
+export const DEADLINE_SWEEP_MAX_INTERVAL_MS = 1_000;
+
+/**
+ * Connect deadlines and token expiries: one timer for the node instead of
+ * two per connection. Each round closes the sessions still not connected
+ * `connectTimeoutMs` after they were accepted (`CONNECT_TIMEOUT`) and the
+ * connected sessions whose current token expired unrefreshed
+ * (`TOKEN_EXPIRED`, at `expiresAt` plus the verifier's clock tolerance).
+ * Both deadlines are derived from the session itself (accept time, current
+ * principal), so nothing is kept per connection. A close comes at most one
+ * round late: rounds run every second, or every quarter of
+ * `connectTimeoutMs` when that is shorter. Returns the (unref'd) timer.
+ */
+export function startDeadlineSweep(sessions: ReadonlySet<Session>, connectTimeoutMs: number): NodeJS.Timeout {
+  const intervalMs = Math.max(10, Math.min(DEADLINE_SWEEP_MAX_INTERVAL_MS, Math.floor(connectTimeoutMs / 4)));
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const acceptedBefore = now - connectTimeoutMs;
+    for (const s of sessions) {
+      if (s.state === 'connected') {
+        const p = s.principal;
+        if (p?.expiresAt !== undefined && p.expiresAt + (p.graceMs ?? 0) <= now)
+          s.close('TOKEN_EXPIRED', 'token expired');
+      } else if (s.createdAt <= acceptedBefore && (s.state === 'connecting' || s.state === 'authenticating')) {
+        s.close('CONNECT_TIMEOUT', 'no connect command in time');
+      }
+    }
+  }, intervalMs);
+  timer.unref();
+  return timer;
+}
+
 /** Removes publications past their namespace's TTL from the embedded history, once a minute. */
 export function startHistoryTrim(
   namespaces: NamespaceRegistry,

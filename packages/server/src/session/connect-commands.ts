@@ -14,9 +14,6 @@ import type { ServerCore } from '../core.js';
 import type { ConnectionInfo } from '../hooks.js';
 import { REPLIED, type Session } from './session.js';
 
-/** Longest timer Node accepts, ms. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /** Hook context of a connected session. */
 export function connectionInfo(session: Session): ConnectionInfo {
   return {
@@ -26,23 +23,6 @@ export function connectionInfo(session: Session): ConnectionInfo {
     transport: session.conn.transport,
     app: session.app,
   };
-}
-
-/**
- * Closes the session with `TOKEN_EXPIRED` when its token expires unrefreshed:
- * at `expiresAt` plus the verifier's clock tolerance, the same instant from
- * which a connect with that token would be refused.
- */
-export function scheduleExpiry(session: Session, principal: Principal): void {
-  const prev = session.ext.get('expiryTimer') as NodeJS.Timeout | undefined;
-  if (prev) clearTimeout(prev);
-  if (principal.expiresAt === undefined) return;
-  const delay = Math.min(MAX_TIMER_MS, Math.max(0, principal.expiresAt + (principal.graceMs ?? 0) - Date.now()));
-  const t = setTimeout(() => {
-    if (session.principal === principal) session.close('TOKEN_EXPIRED', 'token expired');
-  }, delay);
-  session.ext.set('expiryTimer', t);
-  session.addTimer(t);
 }
 
 /** Options of the connect command. */
@@ -121,8 +101,9 @@ export function registerConnectCommands(core: ServerCore, options: ConnectOption
       }
     }
     if (session.closed) return REPLIED;
+    // From here the node's deadline sweep closes the session with
+    // TOKEN_EXPIRED once its current token expires unrefreshed.
     session.state = 'connected';
-    scheduleExpiry(session, principal);
     const result: ConnectResult = {
       session: session.id,
       user: principal.user,
@@ -146,7 +127,6 @@ export function registerConnectCommands(core: ServerCore, options: ConnectOption
     options.admit(principal, session);
     if (session.closed) return REPLIED;
     session.principal = principal;
-    scheduleExpiry(session, principal);
     const unsubscribed: string[] = [];
     for (const channel of [...session.subscriptions.keys()]) {
       if (!principal.can.allows('subscribe', channel)) {

@@ -47,7 +47,7 @@ export function createSessionHost(deps: SessionHostDeps): SessionHost {
     },
     sessionClosed(session: Session, code: number, reason: string) {
       registry.remove(session);
-      for (const [channel, sink] of session.subscriptions) hub.remove(channel, sink);
+      if (session.subscriptionCount > 0) for (const [channel, sink] of session.subscriptions) hub.remove(channel, sink);
       for (const l of sessionEvents.closed) {
         try {
           l(session, code, reason);

@@ -51,10 +51,6 @@ export class Session {
   readonly createdAt = Date.now();
   state: SessionState = 'connecting';
   principal: Principal | undefined;
-  /** Channel subscriptions of this connection. */
-  readonly subscriptions = new Map<string, SubscriptionSink>();
-  /** Free-form per-feature state (documents, presence, limits). */
-  readonly ext = new Map<string, unknown>();
   /** Set by the heartbeat when a ping is outstanding. */
   awaitingPong = false;
   /** App info sent in connect. */
@@ -62,19 +58,45 @@ export class Session {
   protocol = 0;
 
   readonly #host: SessionHost;
-  #outbox: string[] = [];
+  // An idle connection holds as little as possible: the maps and queues
+  // below are created on first use and dropped again when emptied.
+  #subscriptions: Map<string, SubscriptionSink> | undefined;
+  #ext: Map<string, unknown> | undefined;
+  #outbox: string[] | undefined;
   #outboxBytes = 0;
   /** The connection's `bufferedAmount` at the last flush. */
   #backlog = 0;
   #flushScheduled = false;
-  #pendingFrames: Array<[string | Uint8Array, number]> = [];
-  #timers: NodeJS.Timeout[] = [];
+  #pendingFrames: Array<[string | Uint8Array, number]> | undefined;
+  #timers: NodeJS.Timeout[] | undefined;
 
   constructor(conn: Connection, host: SessionHost) {
     this.conn = conn;
     this.#host = host;
     conn.onFrame = (frame, bytes) => this.#onFrame(frame, bytes);
     conn.onClose = (code, reason) => this.#onClosed(code, reason);
+  }
+
+  /** Channel subscriptions of this connection (created on first use). */
+  get subscriptions(): Map<string, SubscriptionSink> {
+    this.#subscriptions ??= new Map();
+    return this.#subscriptions;
+  }
+
+  /** Number of channel subscriptions (without creating the map). */
+  get subscriptionCount(): number {
+    return this.#subscriptions?.size ?? 0;
+  }
+
+  /** Free-form per-feature state (documents, presence, limits; created on first use). */
+  get ext(): Map<string, unknown> {
+    this.#ext ??= new Map();
+    return this.#ext;
+  }
+
+  /** True once some per-feature state was stored (reading `ext` creates the map). */
+  get hasExt(): boolean {
+    return this.#ext !== undefined;
   }
 
   /** True once the connection is gone (state may change across awaits). */
@@ -100,6 +122,7 @@ export class Session {
   /** Adds a timer cleared when the session closes. */
   addTimer(t: NodeJS.Timeout): void {
     t.unref();
+    this.#timers ??= [];
     this.#timers.push(t);
   }
 
@@ -111,13 +134,14 @@ export class Session {
   /** Queues an already-encoded message; coalesced with others of this tick. */
   pushFrame(frame: string): void {
     if (this.state === 'closed') return;
-    this.#outbox.push(frame);
+    if (this.#outbox === undefined) this.#outbox = [frame];
+    else this.#outbox.push(frame);
     this.#outboxBytes += frame.length;
     // The connection's backlog only shrinks between flushes: the one measured
     // at the last flush spares asking the connection on every frame.
     const max = this.#host.maxQueueBytes;
     if (this.#outboxBytes + this.#backlog > max && this.#outboxBytes + this.conn.bufferedAmount > max) {
-      this.#outbox = [];
+      this.#outbox = undefined;
       this.#outboxBytes = 0;
       this.close('SLOW_CONSUMER', 'send queue limit exceeded');
       return;
@@ -132,8 +156,8 @@ export class Session {
   flush(): void {
     this.#flushScheduled = false;
     const out = this.#outbox;
-    if (out.length === 0) return;
-    this.#outbox = [];
+    if (out === undefined) return;
+    this.#outbox = undefined;
     this.#outboxBytes = 0;
     if (out.length === 1) {
       this.#write(out[0] as string);
@@ -182,7 +206,9 @@ export class Session {
     if (retryAfterMs !== undefined) msg.retryAfterMs = retryAfterMs;
     if (name === 'SLOW_CONSUMER') this.#host.onSlowConsumer?.(this);
     if (name !== 'SLOW_CONSUMER') {
-      this.#outbox.push(this.#host.codec.encode(msg) as string);
+      const frame = this.#host.codec.encode(msg) as string;
+      if (this.#outbox === undefined) this.#outbox = [frame];
+      else this.#outbox.push(frame);
       this.flush();
     }
     this.conn.close(info.code, reason);
@@ -198,6 +224,7 @@ export class Session {
     if (this.state === 'closed') return;
     this.awaitingPong = false;
     if (this.state === 'authenticating') {
+      this.#pendingFrames ??= [];
       this.#pendingFrames.push([frame, bytes]);
       return;
     }
@@ -235,6 +262,7 @@ export class Session {
         if (this.state === 'closed') return;
         if (this.state !== 'connected' && this.state !== 'connecting') {
           // Frames batched after a connect are processed once it completes.
+          this.#pendingFrames ??= [];
           this.#pendingFrames.push([JSON.stringify(item), 0]);
           continue;
         }
@@ -324,17 +352,18 @@ export class Session {
   /** Processes frames that arrived while `connect` was being verified. */
   #drainPending(): void {
     const frames = this.#pendingFrames;
-    this.#pendingFrames = [];
+    if (frames === undefined) return;
+    this.#pendingFrames = undefined;
     for (const [f, b] of frames) this.#processFrame(f, b);
   }
 
   #onClosed(code: number, reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers = [];
-    this.#outbox = [];
-    this.#pendingFrames = [];
+    if (this.#timers) for (const t of this.#timers) clearTimeout(t);
+    this.#timers = undefined;
+    this.#outbox = undefined;
+    this.#pendingFrames = undefined;
     this.#host.sessionClosed(this, code, reason);
   }
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CLOSE_CODES } from '@syncline/protocol';
-import { type WebSocket, WebSocketServer } from 'ws';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { Connection, ConnectionHandler, Transport } from './transport.js';
 
 /** Options of the WebSocket transport. */
@@ -17,30 +17,56 @@ export interface WebSocketTransportOptions {
 /** `ws` send options of a text frame given as bytes. */
 const TEXT_FRAME = { binary: false } as const;
 
+/**
+ * The `ws` socket class of this transport: it points back to its connection,
+ * so one set of listeners serves every socket (no closures per connection).
+ */
+class SynclineSocket extends WebSocket {
+  connection?: WebSocketConnection;
+}
+
+function onSocketMessage(this: SynclineSocket, data: RawData, isBinary: boolean): void {
+  const conn = this.connection;
+  if (conn === undefined || conn.closed) return;
+  const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+  conn.onFrame?.(isBinary ? new Uint8Array(buf) : buf.toString('utf8'), buf.byteLength);
+}
+
+function onSocketClose(this: SynclineSocket, code: number, reason: Buffer): void {
+  this.connection?.peerClosed(code, reason.toString());
+}
+
+function onSocketError(): void {
+  // A socket error is followed by 'close'; nothing else to do here.
+}
+
 class WebSocketConnection implements Connection {
   readonly transport = 'websocket';
   readonly remoteAddress: string;
   onFrame: Connection['onFrame'];
   onClose: Connection['onClose'];
-  readonly #ws: WebSocket;
+  readonly #ws: SynclineSocket;
   #closed = false;
 
-  constructor(ws: WebSocket, req: IncomingMessage) {
+  constructor(ws: SynclineSocket, req: IncomingMessage) {
     this.#ws = ws;
     this.remoteAddress = req.socket.remoteAddress ?? '';
-    ws.on('message', (data, isBinary) => {
-      if (this.#closed) return;
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      this.onFrame?.(isBinary ? new Uint8Array(buf) : buf.toString('utf8'), buf.byteLength);
-    });
-    ws.on('close', (code, reason) => {
-      if (this.#closed) return;
-      this.#closed = true;
-      this.onClose?.(code, reason.toString());
-    });
-    ws.on('error', () => {
-      // A socket error is followed by 'close'; nothing else to do here.
-    });
+    ws.connection = this;
+    ws.on('message', onSocketMessage);
+    ws.on('close', onSocketClose);
+    ws.on('error', onSocketError);
+  }
+
+  /** True once either side closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The socket closed (peer, network or the end of our close handshake). */
+  peerClosed(code: number, reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.onClose?.(code, reason);
   }
 
   get bufferedAmount(): number {
@@ -86,12 +112,13 @@ export class WebSocketTransport implements Transport {
       maxPayload: options.hardMaxFrameBytes,
       perMessageDeflate: false,
       clientTracking: true,
+      WebSocket: SynclineSocket,
       handleProtocols: (protocols) => {
         for (const p of options.subprotocols) if (protocols.has(p)) return p;
         return false;
       },
     });
-    this.#wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    this.#wss.on('connection', (ws: SynclineSocket, req: IncomingMessage) => {
       onConnection(new WebSocketConnection(ws, req), req);
     });
   }

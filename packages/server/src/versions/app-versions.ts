@@ -81,13 +81,18 @@ export class AppVersions {
   /** Computes and remembers a session's verdict (at connect). */
   assess(session: Session): AppUpdateInfo {
     const info = updateStatusFor(session.app?.version, this.#config);
-    session.ext.set(EXT_KEY, info);
+    // Without settings every verdict is `none`, which `statusOf` derives:
+    // nothing is kept per connection.
+    if (this.#config === undefined) {
+      if (session.hasExt) session.ext.delete(EXT_KEY);
+    } else session.ext.set(EXT_KEY, info);
     return info;
   }
 
   /** A session's last verdict. */
   statusOf(session: Session): AppUpdateInfo {
-    return (session.ext.get(EXT_KEY) as AppUpdateInfo | undefined) ?? { status: 'none' };
+    const info = session.hasExt ? (session.ext.get(EXT_KEY) as AppUpdateInfo | undefined) : undefined;
+    return info ?? { status: 'none' };
   }
 
   /** Throws `client_outdated` when the session's app version is below the minimum. */
@@ -120,7 +125,7 @@ export class AppVersions {
     const sessions = { none: 0, available: 0, required: 0 };
     for (const s of this.#sessions) {
       if (s.state !== 'connected') continue;
-      const before = s.ext.get(EXT_KEY) as AppUpdateInfo | undefined;
+      const before = this.statusOf(s);
       const info = this.assess(s);
       sessions[info.status]++;
       if (same(before, info) || s.protocol < PROTOCOL_FEATURES['app-update']) continue;
