@@ -29,11 +29,16 @@ export function httpBaseUrl(base: string): string {
   return `${u.origin}${path}`;
 }
 
-/** The global `fetch`, or an error when there is none. */
+/**
+ * The given `fetch`, else the global one, or an error when there is none.
+ * The global is wrapped so it is never called as a method of another object:
+ * browsers refuse that ("Illegal invocation"), Node does not.
+ */
 export function resolveFetch(f: FetchLike | undefined): FetchLike {
-  const g = f ?? (globalThis as { fetch?: FetchLike }).fetch;
+  if (f) return f;
+  const g = (globalThis as { fetch?: FetchLike }).fetch;
   if (!g) throw new Error('No fetch implementation available for the HTTP transports.');
-  return g;
+  return (input, init) => g(input, init);
 }
 
 /**
