@@ -204,6 +204,25 @@ describe('app update flows', () => {
     expect(c.update).toMatchObject({ status: 'required', version: '2.0.1', reload: true });
   });
 
+  it('reload-loop guard: available then required for one version in one page load still asks for the reload', async () => {
+    const server = await startServer({ app: { version: '1.0.0' } });
+    const tab = storage();
+    const c = await client(server, 'alice', { app: { version: '1.0.0' }, reloadGuardStorage: tab });
+    await waitState(c, 'connected');
+    await server.setAppVersion({ version: '1.1.0', recommendedClientVersion: '1.1.0' });
+    await waitFor(() => c.update.status === 'available');
+    expect(c.update.reload).toBe(true);
+    // The user did not reload; the version becomes required: nothing failed, so the UI still asks.
+    await server.setAppVersion({ version: '1.1.0', minClientVersion: '1.1.0' });
+    await waitFor(() => c.update.status === 'required');
+    expect(c.update).toMatchObject({ version: '1.1.0', reload: true });
+    c.close();
+    // The page reloaded and still runs 1.0.0: now the guard holds.
+    const again = await client(server, 'alice', { app: { version: '1.0.0' }, reloadGuardStorage: tab });
+    await waitState(again, 'connected');
+    expect(again.update).toMatchObject({ status: 'required', version: '1.1.0', reload: false });
+  });
+
   it('keeps the guard in process memory by default outside browsers', () => {
     memoryReloadStorage.setItem('syncline:test', '1');
     expect(memoryReloadStorage.getItem('syncline:test')).toBe('1');

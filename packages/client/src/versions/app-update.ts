@@ -77,6 +77,8 @@ export class AppUpdateTracker {
   readonly #guardMs: number;
   readonly #storage: StorageLike;
   readonly #emit: (update: AppUpdate) => void;
+  /** Target versions this tracker (this page load) asked a reload for: it has not reloaded since. */
+  readonly #asked = new Set<string>();
   #current: AppUpdate = NONE;
 
   constructor(options: ReloadGuardOptions, emit: (update: AppUpdate) => void) {
@@ -106,14 +108,21 @@ export class AppUpdateTracker {
     this.#emit(update);
   }
 
-  /** True (and remembered) unless a reload towards `version` was asked within the guard interval. */
+  /**
+   * True (and remembered) unless an earlier page load asked for a reload
+   * towards `version` within the guard interval. A request this page load
+   * made itself still stands (e.g. `available` then `required` for the same
+   * version): no reload has happened yet, so none has failed.
+   */
   #mayAskReload(version: string | undefined): boolean {
     const key = KEY_PREFIX + (version ?? '?');
+    if (this.#asked.has(key)) return true;
     const now = Date.now();
     try {
       const last = Number(this.#storage.getItem(key));
       if (Number.isFinite(last) && last > 0 && now - last < this.#guardMs) return false;
       this.#storage.setItem(key, String(now));
+      this.#asked.add(key);
     } catch {
       // Unusable storage: ask, but the guard cannot hold across reloads.
     }
