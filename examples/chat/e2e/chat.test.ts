@@ -244,4 +244,37 @@ describe.skipIf(!run)('chat in the browser (two users)', { timeout: 45_000 }, ()
     expect(graceTexts.filter((t) => t.startsWith('offline '))).toEqual(['offline one', 'offline two', 'offline three']);
     await shot(grace, '7-after-reload');
   });
+
+  it('shows a new-version banner on announce, a blocking dialog when the version is required', async () => {
+    const srv = server as ChatServer;
+    const announce = (body: Record<string, string>): Promise<Response> =>
+      fetch(`${srv.url}/v1/app/announce`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${srv.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    // The server runs the version the page announces (syncline.config.ts and src/app.tsx): no banner.
+    expect(await grace.page.getByTestId('update-banner').count()).toBe(0);
+
+    expect((await announce({ version: '0.2.0', recommendedClientVersion: '0.2.0' })).status).toBe(200);
+    const available = grace.page.locator('[data-testid="update-banner"][data-state="available"]');
+    await available.getByText('New version available').waitFor();
+    await shot(grace, '8-update-available');
+    // Non-blocking: the chat keeps working.
+    await send(grace, 'still chatting with 0.1.0');
+    await message(ada, 'still chatting with 0.1.0').waitFor();
+
+    const res = await announce({ version: '0.2.0', minClientVersion: '0.2.0', message: 'Chat 0.2 is out.' });
+    expect(res.status).toBe(200);
+    const required = grace.page.locator('[data-testid="update-banner"][data-state="required"]');
+    await required.getByText('Chat 0.2 is out.').waitFor();
+    // Grace has not reloaded since the banner: the dialog asks for the reload (the loop guard does not hold yet).
+    await required.getByText('can no longer send them').waitFor();
+    await required.getByRole('button', { name: 'Reload' }).waitFor();
+    await shot(grace, '9-update-required');
+
+    // Announcing the running version again takes the banner away.
+    expect((await announce({ version: '0.1.0' })).status).toBe(200);
+    await expect.poll(() => grace.page.getByTestId('update-banner').count(), { timeout: UI_TIMEOUT_MS }).toBe(0);
+  });
 });

@@ -61,6 +61,8 @@ export function ensureBuilt(): void {
 /** A running chat server. */
 export interface ChatServer {
   readonly url: string;
+  /** The HTTP API key the CLI printed (a dev key kept in the data folder). */
+  readonly apiKey: string;
   readonly process: ChildProcess;
   stop(): Promise<void>;
 }
@@ -87,14 +89,15 @@ export async function startChatServer(): Promise<ChatServer> {
     { cwd: ROOT, env: { ...process.env, SYNCLINE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
-  const url = await new Promise<string>((resolveUrl, reject) => {
+  const { url, apiKey } = await new Promise<{ url: string; apiKey: string }>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`The chat server did not start:\n${output}`)), 30_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       const m = /running at (http:\/\/\S+)/.exec(output);
-      if (m?.[1]) {
+      const key = /HTTP API key: (\S+)/.exec(output);
+      if (m?.[1] && key?.[1]) {
         clearTimeout(timer);
-        resolveUrl(m[1].replace('localhost', '127.0.0.1'));
+        resolveUrl({ url: m[1].replace('localhost', '127.0.0.1'), apiKey: key[1] });
       }
     };
     child.stdout?.on('data', onData);
@@ -106,6 +109,7 @@ export async function startChatServer(): Promise<ChatServer> {
   });
   return {
     url,
+    apiKey,
     process: child,
     async stop() {
       if (child.exitCode === null) {

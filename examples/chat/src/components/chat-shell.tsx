@@ -32,8 +32,10 @@ export function ChatShell({ me, onSignOut }: { me: string; onSignOut: () => void
   }, []);
   return (
     <div className={`shell${menuOpen ? ' menu-open' : ''}`}>
-      <ConnectionBanner />
-      <UpdateBanner />
+      <div className="banners">
+        <ConnectionBanner />
+        <UpdateBanner />
+      </div>
       <Sidebar me={me} room={room} onSelect={select} onSignOut={onSignOut} />
       <div className="scrim" onClick={() => setMenuOpen(false)} aria-hidden="true" />
       <main className="main">

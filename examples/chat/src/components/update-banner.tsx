@@ -1,23 +1,6 @@
 import { useUpdate } from '@syncline/react';
 import type { CSSProperties, ReactNode } from 'react';
 
-const toast: CSSProperties = {
-  position: 'fixed',
-  left: '50%',
-  bottom: 16,
-  transform: 'translateX(-50%)',
-  zIndex: 30,
-  display: 'flex',
-  alignItems: 'center',
-  gap: 10,
-  padding: '8px 14px',
-  borderRadius: 10,
-  background: '#1e3a8a',
-  color: '#fff',
-  fontSize: 13,
-  fontWeight: 600,
-  boxShadow: '0 6px 24px rgb(15 23 42 / 25%)',
-};
 const overlay: CSSProperties = {
   position: 'fixed',
   inset: 0,
@@ -46,9 +29,10 @@ const button: CSSProperties = {
 };
 
 /**
- * Tells the user about a new version of the app. `available`: a small
- * banner with a reload button; the chat keeps working. `required`: a
- * blocking dialog (the server refuses messages from this version). When a
+ * Tells the user about a new version of the app. `available`: a strip at
+ * the top (under any connection banner) with a reload button; the chat
+ * keeps working. `required`: a blocking dialog (the server refuses messages
+ * from this version). When a
  * reload already failed to bring the new version (the reload-loop guard
  * answers `reload: false`), it says so rather than pushing the same reload.
  */
@@ -59,9 +43,9 @@ export function UpdateBanner(): ReactNode {
   const text = update.message ?? `Version ${update.version ?? ''} is out.`;
   if (update.status === 'available') {
     return (
-      <div style={toast} role="status" data-testid="update-banner" data-state="available">
+      <div className="banner banner-update" role="status" data-testid="update-banner" data-state="available">
         <span>New version available — {text}</span>
-        <button type="button" style={{ ...button, background: '#fff', color: '#1e3a8a' }} onClick={reload}>
+        <button type="button" className="banner-button" onClick={reload}>
           Reload
         </button>
       </div>
