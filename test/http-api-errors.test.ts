@@ -24,7 +24,18 @@ describe('HTTP API errors', () => {
       ['POST', '/v1/users/alice/revoke', {}],
       ['DELETE', '/v1/users/alice/revoke', undefined],
       ['POST', '/v1/users/alice/messages', { data: 1 }],
+      ['GET', '/v1/app', undefined],
+      ['POST', '/v1/app/announce', { version: '9.0.0' }],
     ];
+    // The list covers every route of the OpenAPI document.
+    const doc = await api(server, 'GET', '/v1/openapi.json', undefined, { key: null });
+    const documented = Object.entries(doc.body.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
+    );
+    const tested = routes.map(
+      ([m, p]) => `${m} ${p.replace('/alice/', '/{user}/').replace(/\/(chat|room):a\//, '/{channel}/')}`,
+    );
+    expect(tested.sort()).toEqual(documented.sort());
     for (const [method, path, body] of routes) {
       for (const key of [null, 'wrong-key', '']) {
         const r = await api(server, method, path, body, { key });
@@ -37,6 +48,7 @@ describe('HTTP API errors', () => {
     });
     expect(basic.status).toBe(401);
     expect(await historyLength(server, 'chat:a')).toBe(0);
+    expect(server.app).toBeUndefined();
     // Without an apiKey the API is off.
     const off = await startServer();
     const r = await api(off, 'GET', '/v1/channels', undefined, { key: 'anything' });
@@ -65,6 +77,10 @@ describe('HTTP API errors', () => {
       ['POST', '/v1/users/alice/revoke', { before: 'yesterday' }, 'before'],
       ['POST', '/v1/users/alice/messages', {}, ''],
       ['POST', `/v1/users/${'u'.repeat(201)}/messages`, { data: 1 }, ''],
+      ['POST', '/v1/app/announce', {}, 'version'],
+      ['POST', '/v1/app/announce', { version: 'two' }, 'version'],
+      ['POST', '/v1/app/announce', { version: '2.0.0', minClientVersion: 'x' }, 'minClientVersion'],
+      ['POST', '/v1/app/announce', '{not json', ''],
     ];
     for (const [method, path, body, field] of cases) {
       const r = await api(server, method, path, body);
@@ -72,6 +88,7 @@ describe('HTTP API errors', () => {
       if (field) expect((details(r) as { path: string }).path).toBe(field);
     }
     expect(await historyLength(server, 'chat:a')).toBe(0);
+    expect(server.app).toBeUndefined();
   });
 
   it('bad query strings: 400 invalid_request', async () => {
@@ -89,7 +106,15 @@ describe('HTTP API errors', () => {
     const r1 = await api(server, 'POST', '/v1/publish', { channel: 'nope:a', data: 1 });
     const r2 = await api(server, 'GET', '/v1/channels/nope:a/history');
     const r3 = await api(server, 'GET', '/v1/channels/nope:a/presence');
-    for (const r of [r1, r2, r3]) expect([r.status, code(r)]).toEqual([404, 'unknown_namespace']);
+    const r4 = await api(server, 'POST', '/v1/publish/batch', {
+      publications: [
+        { channel: 'chat:a', data: 1 },
+        { channel: 'nope:a', data: 2 },
+      ],
+    });
+    for (const r of [r1, r2, r3, r4]) expect([r.status, code(r)]).toEqual([404, 'unknown_namespace']);
+    // A batch is all or nothing: its valid publication was not stored either.
+    expect(await historyLength(server, 'chat:a')).toBe(0);
   });
 
   it('forbidden characters in channel names: 400 bad_channel', async () => {
@@ -107,6 +132,10 @@ describe('HTTP API errors', () => {
       expect([channel, r.status, code(r)]).toEqual([channel, 400, 'bad_channel']);
       const h = await api(server, 'GET', `/v1/channels/${encodeURIComponent(channel)}/history`);
       expect([channel, h.status, code(h)]).toEqual([channel, 400, 'bad_channel']);
+      const p = await api(server, 'GET', `/v1/channels/${encodeURIComponent(channel)}/presence`);
+      expect([channel, p.status, code(p)]).toEqual([channel, 400, 'bad_channel']);
+      const b = await api(server, 'POST', '/v1/publish/batch', { publications: [{ channel, data: 1 }] });
+      expect([channel, b.status, code(b)]).toEqual([channel, 400, 'bad_channel']);
     }
   });
 
@@ -120,6 +149,13 @@ describe('HTTP API errors', () => {
     expect([batch.status, code(batch)]).toEqual([413, 'frame_too_large']);
     const msg = await api(server, 'POST', '/v1/users/alice/messages', { data: 'y'.repeat(5_000) });
     expect([msg.status, code(msg)]).toEqual([413, 'frame_too_large']);
+    for (const path of ['/v1/users/alice/disconnect', '/v1/users/alice/revoke']) {
+      const r = await api(server, 'POST', path, { pad: 'z'.repeat(5_000) });
+      expect([path, r.status, code(r)]).toEqual([path, 413, 'frame_too_large']);
+    }
+    const announce = await api(server, 'POST', '/v1/app/announce', { version: '2.0.0', message: 'm'.repeat(9_000) });
+    expect([announce.status, code(announce)]).toEqual([413, 'frame_too_large']);
+    expect(server.app).toBeUndefined();
     expect(await historyLength(server, 'chat:big')).toBe(0);
     // The server keeps serving.
     const ok = await api(server, 'POST', '/v1/publish', { channel: 'chat:big', data: 'small' });

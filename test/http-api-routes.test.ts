@@ -163,6 +163,8 @@ describe('HTTP API routes', () => {
     expect(r.body.openapi).toBe('3.1.0');
     const paths = r.body.paths as Record<string, Record<string, { requestBody?: unknown; responses: object }>>;
     expect(Object.keys(paths).sort()).toEqual([
+      '/v1/app',
+      '/v1/app/announce',
       '/v1/channels',
       '/v1/channels/{channel}/history',
       '/v1/channels/{channel}/presence',
@@ -181,5 +183,16 @@ describe('HTTP API routes', () => {
     expect(Object.keys(schema.properties).sort()).toEqual(['channel', 'data', 'key']);
     expect(Object.keys(publish.responses).sort()).toEqual(['200', '400', '401', '404', '413', '500', '503']);
     expect(paths['/v1/users/{user}/revoke']?.delete).toBeDefined();
+    const announce = paths['/v1/app/announce']?.post as typeof publish;
+    const announceSchema = announce.requestBody.content['application/json'].schema;
+    expect(announceSchema.required).toEqual(['version']);
+    expect(Object.keys(announceSchema.properties).sort()).toEqual([
+      'message',
+      'minClientVersion',
+      'recommendedClientVersion',
+      'version',
+    ]);
+    expect(Object.keys(announce.responses).sort()).toEqual(['200', '400', '401', '413', '500']);
+    expect(paths['/v1/app']?.get?.responses).toHaveProperty('200');
   });
 });

@@ -33,7 +33,6 @@ import { HttpTransports } from './transport/http-transports.js';
 import type { ConnectionHandler, Transport } from './transport/transport.js';
 import { WebSocketTransport } from './transport/websocket.js';
 import { UserOperations } from './users/user-operations.js';
-import { registerAppRoutes } from './versions/app-routes.js';
 import { AppVersions } from './versions/app-versions.js';
 import { listenForAnnounces, publishAnnounce } from './versions/cluster-announce.js';
 
@@ -314,7 +313,6 @@ export function createServer(options: ServerOptions): SynclineServer {
     },
   };
   listenForAnnounces(bus, (config) => appVersions.set(config));
-  registerAppRoutes(server);
   registerHttpApi(server, { maxBodyBytes: maxFrameBytes });
   return server;
 }

@@ -3,6 +3,7 @@ import { type ErrorCode, type PresenceEntry, SynclineError } from '@syncline/pro
 import type * as v from 'valibot';
 import { defaultRevocationTime } from '../auth/revocations.js';
 import type { SynclineServer } from '../server.js';
+import { appRoutes } from '../versions/app-routes.js';
 import { requireApiKey } from './api-auth.js';
 import { buildOpenApi } from './api-openapi.js';
 import { readJsonBody, readQuery, validate } from './api-request.js';
@@ -49,6 +50,8 @@ export interface ApiRoute {
   readonly body?: v.GenericSchema;
   /** True when the body may be omitted. */
   readonly bodyOptional?: boolean;
+  /** Largest body of this route (default the API's `maxBodyBytes`). */
+  readonly maxBodyBytes?: number;
   readonly response: v.GenericSchema;
   /** Error codes the route documents (besides `unauthorized` and `internal`). */
   readonly errors: readonly ErrorCode[];
@@ -275,6 +278,7 @@ export function apiRoutes(server: SynclineServer): ApiRoute[] {
         return { user, delivered: r.local };
       },
     },
+    ...appRoutes(server),
   ];
 }
 
@@ -303,7 +307,7 @@ export function registerHttpApi(server: SynclineServer, options: HttpApiOptions)
       requireApiKey(req, server.core.apiKey);
       const query = route.query ? readQuery(req, route.query) : undefined;
       const body = route.body
-        ? await readJsonBody(req, route.body, options.maxBodyBytes, route.bodyOptional === true)
+        ? await readJsonBody(req, route.body, route.maxBodyBytes ?? options.maxBodyBytes, route.bodyOptional === true)
         : undefined;
       const result = await route.handle({ req, params, body, query });
       sendJson(res, 200, result);

@@ -1,8 +1,6 @@
 import { type AppVersionConfig, isAppVersion } from '@syncline/protocol';
 import * as v from 'valibot';
-import { requireApiKey } from '../http/api-auth.js';
-import { readJsonBody } from '../http/api-request.js';
-import { sendJson } from '../http/router.js';
+import type { ApiRoute } from '../http/api-routes.js';
 import type { SynclineServer } from '../server.js';
 
 const AppVersion = v.pipe(
@@ -19,27 +17,66 @@ export const AnnounceBody = v.object({
   message: v.optional(v.pipe(v.string(), v.maxLength(1000))),
 });
 
+/** The app version settings in force. */
+const AppConfig = v.object({
+  version: v.string(),
+  minClientVersion: v.optional(v.string()),
+  recommendedClientVersion: v.optional(v.string()),
+  message: v.optional(v.string()),
+});
+
+/** Response of `GET /v1/app`. */
+export const AppResponse = v.object({ app: v.nullable(AppConfig) });
+
+/** Response of `POST /v1/app/announce`. */
+export const AnnounceResponse = v.object({
+  version: v.optional(v.string()),
+  notified: v.pipe(v.number(), v.integer(), v.description('Connected sessions pushed an `update` (verdict changed).')),
+  sessions: v.pipe(
+    v.object({ none: v.number(), available: v.number(), required: v.number() }),
+    v.description('Connected sessions by verdict, after the change.'),
+  ),
+});
+
 const MAX_ANNOUNCE_BODY_BYTES = 8 * 1024;
 
 /**
- * App version routes of the HTTP API (API key required):
+ * App version routes of the HTTP API (API key required), part of its route
+ * table and OpenAPI document:
  * `GET /v1/app` → the settings in force (`{ app: … | null }`);
  * `POST /v1/app/announce` with `{ version, minClientVersion?, recommendedClientVersion?, message? }`
  * → `{ version, notified, sessions }`: every node judges its connected
  * clients again and pushes `update` to those whose verdict changed.
  */
-export function registerAppRoutes(server: SynclineServer): void {
-  server.router.add('GET', '/v1/app', (req, res) => {
-    requireApiKey(req, server.core.apiKey);
-    sendJson(res, 200, { app: server.app ?? null });
-  });
-  server.router.add('POST', '/v1/app/announce', async (req, res) => {
-    requireApiKey(req, server.core.apiKey);
-    const body = await readJsonBody(req, AnnounceBody, MAX_ANNOUNCE_BODY_BYTES);
-    const config: { -readonly [K in keyof AppVersionConfig]: AppVersionConfig[K] } = { version: body.version };
-    if (body.minClientVersion !== undefined) config.minClientVersion = body.minClientVersion;
-    if (body.recommendedClientVersion !== undefined) config.recommendedClientVersion = body.recommendedClientVersion;
-    if (body.message !== undefined) config.message = body.message;
-    sendJson(res, 200, await server.setAppVersion(config));
-  });
+export function appRoutes(server: SynclineServer): ApiRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/app',
+      operationId: 'getAppVersion',
+      summary: 'The app version settings in force (`null` when none are configured).',
+      response: AppResponse,
+      errors: [],
+      handle: () => ({ app: server.app ?? null }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/app/announce',
+      operationId: 'announceAppVersion',
+      summary:
+        'Announce a new app version to every node: connected clients are judged again and those whose verdict changed get an `update` push.',
+      body: AnnounceBody,
+      maxBodyBytes: MAX_ANNOUNCE_BODY_BYTES,
+      response: AnnounceResponse,
+      errors: ['invalid_request', 'frame_too_large'],
+      handle: async ({ body }) => {
+        const b = body as v.InferOutput<typeof AnnounceBody>;
+        const config: { -readonly [K in keyof AppVersionConfig]: AppVersionConfig[K] } = { version: b.version };
+        if (b.minClientVersion !== undefined) config.minClientVersion = b.minClientVersion;
+        if (b.recommendedClientVersion !== undefined) config.recommendedClientVersion = b.recommendedClientVersion;
+        if (b.message !== undefined) config.message = b.message;
+        return server.setAppVersion(config);
+      },
+    },
+  ];
 }
