@@ -36,23 +36,38 @@ export function globToRegExp(glob: string): RegExp {
   return re;
 }
 
-/** Compiles a capability list. */
-export function compileCapabilities(caps: readonly Capability[]): CompiledCapabilities {
-  // Tokens of one app mostly carry the same capabilities: connections share
-  // one compiled form (memory per connection).
+/** A capability list and its compiled form, shared by every token that carries the same list. */
+export interface SharedCapabilities {
+  /** The list (frozen: it is shared between connections). */
+  readonly capabilities: readonly Capability[];
+  readonly can: CompiledCapabilities;
+}
+
+/**
+ * The shared copy of a capability list and its compiled form. Tokens of one
+ * app mostly carry the same capabilities: their connections hold one list
+ * and one compiled form instead of one each (memory per connection).
+ */
+export function shareCapabilities(caps: readonly Capability[]): SharedCapabilities {
   const key = JSON.stringify(caps);
-  let out = compiledCache.get(key);
+  let out = sharedCache.get(key);
   if (!out) {
-    out = compile(caps);
-    if (compiledCache.size >= COMPILED_CACHE_SIZE) compiledCache.clear();
-    compiledCache.set(key, out);
+    const frozen = Object.freeze(caps.map((c) => Object.freeze({ ...c, allow: Object.freeze([...c.allow]) })));
+    out = { capabilities: frozen, can: compile(frozen) };
+    if (sharedCache.size >= SHARED_CACHE_SIZE) sharedCache.clear();
+    sharedCache.set(key, out);
   }
   return out;
 }
 
-/** Distinct capability lists kept compiled. */
-const COMPILED_CACHE_SIZE = 1000;
-const compiledCache = new Map<string, CompiledCapabilities>();
+/** Compiles a capability list (the compiled form is shared, see `shareCapabilities`). */
+export function compileCapabilities(caps: readonly Capability[]): CompiledCapabilities {
+  return shareCapabilities(caps).can;
+}
+
+/** Distinct capability lists kept shared. */
+const SHARED_CACHE_SIZE = 1000;
+const sharedCache = new Map<string, SharedCapabilities>();
 
 function compile(caps: readonly Capability[]): CompiledCapabilities {
   const compiled = caps.map((c) => ({

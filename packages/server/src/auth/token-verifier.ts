@@ -10,7 +10,7 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose';
-import { type Capability, type CompiledCapabilities, compileCapabilities, parseCapabilities } from './capabilities.js';
+import { type Capability, type CompiledCapabilities, parseCapabilities, shareCapabilities } from './capabilities.js';
 
 /** How connection tokens are verified. Give exactly one key source. */
 export interface AuthOptions {
@@ -108,13 +108,14 @@ export function createTokenVerifier(options: AuthOptions): TokenVerifier {
       }
       const caps = parseCapabilities(payload.caps);
       if (!caps) throw new SynclineError('unauthorized', 'The token\'s "caps" claim is malformed.');
+      const shared = shareCapabilities(caps);
       return {
         user: payload.sub,
         expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
         graceMs: (options.clockToleranceSec ?? 5) * 1000,
         issuedAt: typeof payload.iat === 'number' ? payload.iat * 1000 : 0,
-        capabilities: caps,
-        can: compileCapabilities(caps),
+        capabilities: shared.capabilities,
+        can: shared.can,
         info: payload.info,
       };
     },

@@ -30,7 +30,7 @@ export function createAdmission(deps: {
   return (principal, session) => {
     revocations.check(principal);
     if (session.state === 'connected') return;
-    const held = registry.sessionsOf(principal.user).size + userSlots.pending(principal.user, session);
+    const held = registry.countOf(principal.user) + userSlots.pending(principal.user, session);
     if (held >= limits.maxConnectionsPerUser) {
       throw new SynclineError(
         'too_many_connections',

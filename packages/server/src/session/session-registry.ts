@@ -4,12 +4,13 @@ const EMPTY: ReadonlySet<Session> = new Set();
 
 /**
  * The sessions of a node: every open one (from accept to close), and the
- * connected ones grouped by user.
+ * connected ones grouped by user. A user with one connection, the common
+ * case, is indexed by that session alone (no set per user).
  */
 export class SessionRegistry {
   /** Every open session. */
   readonly all = new Set<Session>();
-  readonly #byUser = new Map<string, Set<Session>>();
+  readonly #byUser = new Map<string, Session | Set<Session>>();
 
   /** Number of open sessions. */
   get size(): number {
@@ -23,25 +24,38 @@ export class SessionRegistry {
 
   /** Records a session that completed `connect` under its user. */
   connected(session: Session): void {
-    let set = this.#byUser.get(session.user);
-    if (!set) {
-      set = new Set();
-      this.#byUser.set(session.user, set);
-    }
-    set.add(session);
+    const user = session.user;
+    const held = this.#byUser.get(user);
+    if (held === undefined) this.#byUser.set(user, session);
+    else if (held instanceof Set) held.add(session);
+    else if (held !== session) this.#byUser.set(user, new Set([held, session]));
   }
 
   /** Forgets a closed session. */
   remove(session: Session): void {
     this.all.delete(session);
     if (!session.principal) return;
-    const set = this.#byUser.get(session.user);
-    set?.delete(session);
-    if (set?.size === 0) this.#byUser.delete(session.user);
+    const user = session.user;
+    const held = this.#byUser.get(user);
+    if (held === session) this.#byUser.delete(user);
+    else if (held instanceof Set) {
+      held.delete(session);
+      if (held.size === 1) this.#byUser.set(user, held.values().next().value as Session);
+      else if (held.size === 0) this.#byUser.delete(user);
+    }
   }
 
-  /** Connected sessions of a user. */
+  /** Number of connected sessions of a user. */
+  countOf(user: string): number {
+    const held = this.#byUser.get(user);
+    if (held === undefined) return 0;
+    return held instanceof Set ? held.size : 1;
+  }
+
+  /** Connected sessions of a user (a snapshot when the user has one). */
   sessionsOf(user: string): ReadonlySet<Session> {
-    return this.#byUser.get(user) ?? EMPTY;
+    const held = this.#byUser.get(user);
+    if (held === undefined) return EMPTY;
+    return held instanceof Set ? held : new Set([held]);
   }
 }

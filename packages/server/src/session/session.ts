@@ -11,7 +11,7 @@ import {
 } from '@syncline/protocol';
 import type { Principal } from '../auth/token-verifier.js';
 import type { SubscriptionSink } from '../channels/channel-hub.js';
-import type { Connection } from '../transport/transport.js';
+import type { Connection, ConnectionReceiver } from '../transport/transport.js';
 import { sharedFrames } from './shared-frames.js';
 
 /** Lifecycle of a session. */
@@ -44,7 +44,7 @@ const MAX_FRAME_CHUNK_BYTES = 64 * 1024;
  * One client connection on the server: authentication state, subscriptions,
  * the outgoing queue (coalesced per tick, bounded in bytes) and heartbeats.
  */
-export class Session {
+export class Session implements ConnectionReceiver {
   /** Unguessable id. */
   readonly id = randomBytes(12).toString('base64url');
   readonly conn: Connection;
@@ -73,8 +73,7 @@ export class Session {
   constructor(conn: Connection, host: SessionHost) {
     this.conn = conn;
     this.#host = host;
-    conn.onFrame = (frame, bytes) => this.#onFrame(frame, bytes);
-    conn.onClose = (code, reason) => this.#onClosed(code, reason);
+    conn.receiver = this;
   }
 
   /** Channel subscriptions of this connection (created on first use). */
@@ -220,7 +219,8 @@ export class Session {
     this.close(name, err.message);
   }
 
-  #onFrame(frame: string | Uint8Array, bytes: number): void {
+  /** A frame from the connection (`ConnectionReceiver`). */
+  receiveFrame(frame: string | Uint8Array, bytes: number): void {
     if (this.state === 'closed') return;
     this.awaitingPong = false;
     if (this.state === 'authenticating') {
@@ -357,7 +357,8 @@ export class Session {
     for (const [f, b] of frames) this.#processFrame(f, b);
   }
 
-  #onClosed(code: number, reason: string): void {
+  /** The connection is gone (`ConnectionReceiver`). */
+  connectionClosed(code: number, reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     if (this.#timers) for (const t of this.#timers) clearTimeout(t);

@@ -39,8 +39,7 @@ export abstract class HttpSessionConnection implements Connection {
   abstract readonly transport: string;
   readonly id: string;
   readonly remoteAddress: string;
-  onFrame: Connection['onFrame'];
-  onClose: Connection['onClose'];
+  receiver: Connection['receiver'];
   protected closed = false;
 
   constructor(id: string, remoteAddress: string) {
@@ -61,7 +60,7 @@ export abstract class HttpSessionConnection implements Connection {
   receive(frames: readonly string[]): void {
     for (const f of frames) {
       if (this.closed) return;
-      this.onFrame?.(f, Buffer.byteLength(f));
+      this.receiver?.receiveFrame(f, Buffer.byteLength(f));
     }
   }
 
@@ -76,7 +75,7 @@ export abstract class HttpSessionConnection implements Connection {
   protected finish(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    this.onClose?.(code, reason);
+    this.receiver?.connectionClosed(code, reason);
   }
 }
 

@@ -22,12 +22,18 @@ export interface Connection {
   sendUtf8?(frame: Uint8Array): void;
   /** Bytes queued and not yet handed to the kernel; used for slow-consumer detection. */
   readonly bufferedAmount: number;
-  /** Closes with a code and reason; `onClose` fires once afterwards. */
+  /** Closes with a code and reason; the receiver's `connectionClosed` runs once afterwards. */
   close(code: number, reason: string): void;
+  /** Receives the connection's frames and its end (the session; one object, no callbacks per connection). */
+  receiver: ConnectionReceiver | undefined;
+}
+
+/** What a connection reports to: its session. */
+export interface ConnectionReceiver {
   /** Called for every frame received, in order. */
-  onFrame: ((frame: string | Uint8Array, byteLength: number) => void) | undefined;
+  receiveFrame(frame: string | Uint8Array, byteLength: number): void;
   /** Called once when the connection is gone (either side closed it). */
-  onClose: ((code: number, reason: string) => void) | undefined;
+  connectionClosed(code: number, reason: string): void;
 }
 
 /** Accepts connections and hands them to the core. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { CLOSE_CODES } from '@syncline/protocol';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
@@ -29,7 +30,7 @@ function onSocketMessage(this: SynclineSocket, data: RawData, isBinary: boolean)
   const conn = this.connection;
   if (conn === undefined || conn.closed) return;
   const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-  conn.onFrame?.(isBinary ? new Uint8Array(buf) : buf.toString('utf8'), buf.byteLength);
+  conn.receiver?.receiveFrame(isBinary ? new Uint8Array(buf) : buf.toString('utf8'), buf.byteLength);
 }
 
 function onSocketClose(this: SynclineSocket, code: number, reason: Buffer): void {
@@ -42,19 +43,23 @@ function onSocketError(): void {
 
 class WebSocketConnection implements Connection {
   readonly transport = 'websocket';
-  readonly remoteAddress: string;
-  onFrame: Connection['onFrame'];
-  onClose: Connection['onClose'];
+  receiver: Connection['receiver'];
   readonly #ws: SynclineSocket;
+  /** Read on demand: asking the socket early makes it keep its peer address per connection. */
+  readonly #socket: Socket;
   #closed = false;
 
   constructor(ws: SynclineSocket, req: IncomingMessage) {
     this.#ws = ws;
-    this.remoteAddress = req.socket.remoteAddress ?? '';
+    this.#socket = req.socket;
     ws.connection = this;
     ws.on('message', onSocketMessage);
     ws.on('close', onSocketClose);
     ws.on('error', onSocketError);
+  }
+
+  get remoteAddress(): string {
+    return this.#socket.remoteAddress ?? '';
   }
 
   /** True once either side closed. */
@@ -66,7 +71,7 @@ class WebSocketConnection implements Connection {
   peerClosed(code: number, reason: string): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.onClose?.(code, reason);
+    this.receiver?.connectionClosed(code, reason);
   }
 
   get bufferedAmount(): number {
@@ -95,7 +100,7 @@ class WebSocketConnection implements Connection {
     const timer = setTimeout(() => this.#ws.terminate(), 5_000);
     timer.unref();
     this.#ws.once('close', () => clearTimeout(timer));
-    this.onClose?.(code, reason);
+    this.receiver?.connectionClosed(code, reason);
   }
 }
 
