@@ -52,4 +52,65 @@ describe('PresenceMembers', () => {
     expect(changes).toBe(0);
     expect(m.synced).toBe(true);
   });
+
+  it('a fresh list on a live watch replaces the set with one event per real change and drops older diffs', () => {
+    const m = new PresenceMembers();
+    m.applyState({
+      seq: 10,
+      entries: [entry('alice', 'a1', { x: 1 }), entry('bob', 'b1', 'idle'), entry('dana', 'd1', null)],
+    });
+    m.applyDiff({ seq: 12, action: 'join', entry: entry('dana', 'd2', 'phone', 2) });
+    const events: string[] = [];
+    let changes = 0;
+    let syncs = 0;
+    m.on('join', (e) => events.push(`join:${e.member.user}`));
+    m.on('update', (e) => events.push(`update:${e.member.user}:${e.entry.clientId}`));
+    m.on('leave', (e) => events.push(`leave:${e.member.user}`));
+    m.subscribe(() => changes++);
+    m.on('sync', () => syncs++);
+    // No resync() first: the server pushed a fresh list on the live watch (diffs
+    // 13..20 never reached this node). Alice is unchanged (new objects, same
+    // content), Bob left, Carol joined, Dana's phone changed state, Erin joined.
+    m.applyState({
+      seq: 20,
+      entries: [
+        entry('alice', 'a1', { x: 1 }),
+        entry('carol', 'c1', 'new', 5),
+        entry('dana', 'd1', null),
+        entry('dana', 'd2', 'tablet', 2),
+        entry('erin', 'e1', null, 6),
+      ],
+    });
+    expect(events.sort()).toEqual(['join:carol', 'join:erin', 'leave:bob', 'update:dana:d2']);
+    expect(changes).toBe(1);
+    expect(syncs).toBe(1);
+    expect(m.synced).toBe(true);
+    expect(m.current.map((x) => x.user)).toEqual(['alice', 'carol', 'dana', 'erin']);
+    // Diffs the fresh list already holds (seq at or below 20) change nothing.
+    events.length = 0;
+    m.applyDiff({ seq: 15, action: 'join', entry: entry('carol', 'c1', 'new', 5) });
+    m.applyDiff({ seq: 18, action: 'leave', entry: entry('erin', 'e1', null, 6) });
+    m.applyDiff({ seq: 20, action: 'join', entry: entry('bob', 'b1', 'idle') });
+    expect(events).toEqual([]);
+    expect(changes).toBe(1);
+    expect(m.current.map((x) => x.user)).toEqual(['alice', 'carol', 'dana', 'erin']);
+    // A newer diff applies on top of the fresh list.
+    m.applyDiff({ seq: 21, action: 'leave', entry: entry('carol', 'c1', 'new', 5) });
+    expect(events).toEqual(['leave:carol']);
+    expect(m.current.map((x) => x.user)).toEqual(['alice', 'dana', 'erin']);
+  });
+
+  it('a fresh list older than diffs already applied keeps them (no leave and join again)', () => {
+    const m = new PresenceMembers();
+    const events: string[] = [];
+    m.on('join', (e) => events.push(`join:${e.member.user}`));
+    m.on('leave', (e) => events.push(`leave:${e.member.user}`));
+    m.applyState({ seq: 1, entries: [entry('bob', 'b1', null)] });
+    m.applyDiff({ seq: 5, action: 'join', entry: entry('alice', 'a1', null) });
+    // A list read before seq 5 (already without Bob, who left at 2) arrives late.
+    m.applyState({ seq: 3, entries: [] });
+    expect(m.current.map((x) => x.user)).toEqual(['alice']);
+    m.applyDiff({ seq: 5, action: 'join', entry: entry('alice', 'a1', null) });
+    expect(events).toEqual(['join:bob', 'join:alice', 'leave:bob']);
+  });
 });

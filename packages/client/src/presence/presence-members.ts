@@ -27,11 +27,14 @@ export interface PresenceMembersEvents extends Record<string, unknown> {
   update: PresenceMemberEvent;
   /** A user is gone (their last entry left). */
   leave: PresenceMemberEvent;
-  /** The full list arrived (after watching and after every reconnect). */
+  /** The full list arrived (after watching, after every reconnect, and when the server resynchronises the watch). */
   sync: readonly PresenceMember[];
   /** `current` changed. */
   change: readonly PresenceMember[];
 }
+
+/** Diffs remembered since the last list. */
+const MAX_APPLIED = 256;
 
 function buildMember(user: string, entries: Map<string, PresenceEntry>): PresenceMember {
   const list = [...entries.values()].sort((a, b) => a.enteredAt - b.enteredAt || (a.clientId < b.clientId ? -1 : 1));
@@ -58,6 +61,8 @@ export class PresenceMembers {
   #seq = -1;
   #synced = false;
   #buffer: PresenceDiffMessage[] = [];
+  /** Diffs applied since the last list (bounded): re-applied when a list older than them arrives. */
+  #applied: Pick<PresenceDiffMessage, 'seq' | 'action' | 'entry'>[] = [];
 
   /** The members, sorted by user id (a new array after every change). */
   get current(): readonly PresenceMember[] {
@@ -90,16 +95,26 @@ export class PresenceMembers {
     this.#buffer = [];
   }
 
-  /** @internal The full list. */
+  /**
+   * @internal The full list: on a new watch, after a reconnect, or on a live
+   * watch when the server resynchronises it (its node may have missed diffs).
+   * Replaces the set, emits `join`/`update`/`leave` once per member that
+   * differs from the previous list (none for unchanged members), then `sync`;
+   * later diffs at or below its `seq` are ignored.
+   */
   applyState(msg: Pick<PresenceStateMessage, 'seq' | 'entries'>): void {
     const before = this.#members;
+    // On a live watch, diffs newer than this list may already be applied
+    // (rare: a list read while they travelled); they apply again on top.
+    const newer = this.#synced ? this.#applied.filter((d) => d.seq > msg.seq) : [];
     this.#byUser.clear();
+    this.#applied = [];
     for (const e of msg.entries) this.#put(e);
     this.#seq = msg.seq;
     this.#synced = true;
     const buffered = this.#buffer;
     this.#buffer = [];
-    for (const d of buffered.sort((a, b) => a.seq - b.seq)) {
+    for (const d of [...newer, ...buffered].sort((a, b) => a.seq - b.seq)) {
       if (d.seq > this.#seq) this.#applyDiff(d);
     }
     this.#rebuild(before, undefined);
@@ -124,6 +139,7 @@ export class PresenceMembers {
     this.#byUser.clear();
     this.#synced = false;
     this.#buffer = [];
+    this.#applied = [];
     this.#rebuild(before, undefined);
   }
 
@@ -138,6 +154,8 @@ export class PresenceMembers {
 
   #applyDiff(msg: Pick<PresenceDiffMessage, 'seq' | 'action' | 'entry'>): void {
     this.#seq = Math.max(this.#seq, msg.seq);
+    this.#applied.push(msg);
+    if (this.#applied.length > MAX_APPLIED) this.#applied.shift();
     if (msg.action === 'leave') {
       const m = this.#byUser.get(msg.entry.user);
       m?.delete(msg.entry.clientId);
@@ -161,8 +179,7 @@ export class PresenceMembers {
         this.#events.emit('join', { member: m, entry: changed ?? (m.entries[m.entries.length - 1] as PresenceEntry) });
       } else if (!sameMember(old, m)) {
         any = true;
-        const entry =
-          changed?.user === user ? changed : (m.entries.find((e) => !old.entries.includes(e)) ?? m.entries[0]);
+        const entry = changed?.user === user ? changed : (m.entries.find((e) => !hasSameEntry(old, e)) ?? m.entries[0]);
         this.#events.emit('update', { member: m, entry: entry as PresenceEntry });
       }
     }
@@ -180,6 +197,13 @@ export class PresenceMembers {
       this.#events.emit('change', this.#current);
     }
   }
+}
+
+/** True when `member` has an entry of the same client with the same state (a fresh list brings new objects). */
+function hasSameEntry(member: PresenceMember, e: PresenceEntry): boolean {
+  return member.entries.some(
+    (x) => x === e || (x.clientId === e.clientId && JSON.stringify(x.state) === JSON.stringify(e.state)),
+  );
 }
 
 function sameMember(a: PresenceMember, b: PresenceMember): boolean {

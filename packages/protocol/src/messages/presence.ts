@@ -80,8 +80,9 @@ export type PresenceAction = 'join' | 'update' | 'leave';
 
 /**
  * The whole presence set of a channel, pushed after `presence.subscribe` (and
- * again after a resubscribe). `seq` orders it against diffs: a diff with a
- * `seq` at or below the state's is already included in it.
+ * again after a resubscribe, or on a live watch when the server's node may
+ * have missed diffs: it then replaces the set). `seq` orders it against diffs:
+ * a diff with a `seq` at or below the state's is already included in it.
  */
 export interface PresenceStateMessage {
   readonly type: 'presence.state';

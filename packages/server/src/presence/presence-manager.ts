@@ -72,6 +72,11 @@ export class PresenceManager {
   readonly #chains = new Map<string, Promise<unknown>>();
   readonly #watchers = new Map<string, Set<Session>>();
   readonly #ready = new Map<string, Promise<void>>();
+  /** Channels whose list is being re-read after a resync: changes wait here until the fresh list is sent. */
+  readonly #resyncing = new Map<string, PresenceChange[]>();
+  /** Channels to re-read once more (a resync arrived while one was running). */
+  readonly #resyncAgain = new Set<string>();
+  readonly #stopResync: (() => void) | undefined;
   #closed = false;
 
   constructor(store: PresenceStore, fanout: PresenceFanout, timing: PresenceTiming, node: string, logger: Logger) {
@@ -80,6 +85,7 @@ export class PresenceManager {
     this.#timing = timing;
     this.#node = node;
     this.#logger = logger;
+    this.#stopResync = fanout.onResync?.(() => this.resync());
   }
 
   /** The store (for reads by the HTTP API). */
@@ -286,7 +292,63 @@ export class PresenceManager {
     }
   }
 
+  /**
+   * Changes may have been lost on the way to this node (the fanout says so):
+   * re-reads the list of every channel with local watchers and sends each
+   * watcher a fresh `presence.state`, followed by the changes newer than it.
+   */
+  resync(): void {
+    if (this.#closed) return;
+    for (const channel of this.#watchers.keys()) {
+      this.#resyncChannel(channel).catch((err: unknown) => this.#logger.warn({ err, channel }, 'presence resync'));
+    }
+  }
+
+  async #resyncChannel(channel: string, attempt = 0): Promise<void> {
+    if (this.#resyncing.has(channel)) {
+      this.#resyncAgain.add(channel);
+      return;
+    }
+    const held: PresenceChange[] = [];
+    this.#resyncing.set(channel, held);
+    let snapshot: PresenceSnapshot | undefined;
+    try {
+      snapshot = await this.#store.list(channel);
+    } catch (err) {
+      // The store is not reachable (yet): retry with backoff while the channel is watched.
+      this.#logger.warn({ err, channel, attempt }, 'presence resync: list failed');
+    } finally {
+      this.#resyncing.delete(channel);
+    }
+    const set = this.#watchers.get(channel);
+    if (snapshot && set && !this.#closed) {
+      const msg = { type: 'presence.state', channel, seq: snapshot.seq, entries: snapshot.entries };
+      for (const s of set) s.send(msg);
+    }
+    // Changes that came in while the list was read, in order; those the list holds are skipped.
+    for (const change of held) if (!snapshot || change.seq > snapshot.seq) this.#deliver(change);
+    if (this.#resyncAgain.delete(channel)) {
+      await this.#resyncChannel(channel);
+    } else if (!snapshot && !this.#closed && this.#watchers.has(channel)) {
+      const retry = setTimeout(
+        () => {
+          if (this.#closed || !this.#watchers.has(channel)) return;
+          this.#resyncChannel(channel, attempt + 1).catch((err: unknown) =>
+            this.#logger.warn({ err, channel }, 'presence resync'),
+          );
+        },
+        Math.min(100 * 2 ** Math.min(attempt, 5), 2_000),
+      );
+      retry.unref();
+    }
+  }
+
   #deliver(change: PresenceChange): void {
+    const held = this.#resyncing.get(change.channel);
+    if (held) {
+      held.push(change);
+      return;
+    }
     const set = this.#watchers.get(change.channel);
     if (!set || set.size === 0) return;
     const frame = JSON.stringify({
@@ -308,6 +370,7 @@ export class PresenceManager {
   /** Stops timers and releases the store. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#stopResync?.();
     for (const local of this.#entries.values()) this.#cancelTimers(local);
     this.#entries.clear();
     this.#watchers.clear();

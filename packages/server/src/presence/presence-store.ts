@@ -86,7 +86,12 @@ export interface PresenceStore {
  * adapter carries them over its broker.
  *
  * Contract: changes of one channel are delivered to a node in `seq` order, at
- * most once; a watcher that missed some resynchronises from `list`.
+ * most once. A fanout that can lose changes (a cluster node whose connection
+ * to the broker dropped) calls its `onResync` listeners once delivery is back
+ * (its subscriptions active again); the node then re-reads `list` for every
+ * channel it has watchers of and sends each watcher the fresh list, so no
+ * watcher keeps a stale set. A fanout that never loses changes (in process)
+ * need not implement `onResync`.
  */
 export interface PresenceFanout {
   /** Hands a change to every node watching its channel (this one included). */
@@ -95,4 +100,9 @@ export interface PresenceFanout {
   subscribe(channel: string, listener: (change: PresenceChange) => void): Promise<void>;
   /** Stops delivering a channel's changes to this node. */
   unsubscribe(channel: string): Promise<void>;
+  /**
+   * Calls `listener` each time delivery resumes after changes may have been
+   * lost; returns the remover. Optional: absent means changes are never lost.
+   */
+  onResync?(listener: () => void): () => void;
 }
