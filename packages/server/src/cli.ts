@@ -22,8 +22,8 @@ const USAGE = `Usage:
 start   runs a server. Without --config it looks for syncline.config.{ts,mjs,js} in the
         current folder; without auth in the config it signs with a dev secret kept in
         the data folder and serves POST /dev/token for demo sign-in. --redis (or
-        SYNCLINE_REDIS_URL / REDIS_URL) and --postgres (or SYNCLINE_POSTGRES_URL /
-        DATABASE_URL) make it a cluster node; without them it runs embedded. SIGTERM
+        SYNCLINE_REDIS_URL) and --postgres (or SYNCLINE_POSTGRES_URL) make it a
+        cluster node; without them it runs embedded. SIGTERM
         drains the node over --drain-window (clients reconnect elsewhere), then exits.
 token   prints a token signed with the dev secret of the data folder. --allow takes a
         glob over channel/document names, optionally with operations

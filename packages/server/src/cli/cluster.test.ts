@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { clusterUrls } from './cluster.js';
 
 describe('clusterUrls', () => {
-  it('prefers flags, then SYNCLINE_* variables, then REDIS_URL / DATABASE_URL', () => {
+  it('prefers flags, then SYNCLINE_* variables, and ignores the generic REDIS_URL / DATABASE_URL', () => {
     const env = {
       SYNCLINE_REDIS_URL: 'redis://a',
       REDIS_URL: 'redis://b',
@@ -16,9 +16,10 @@ describe('clusterUrls', () => {
       redisPrefix: 'app1:',
     });
     expect(clusterUrls({}, env)).toMatchObject({ redis: 'redis://a', postgres: 'postgres://a' });
+    // A machine (or CI) that sets REDIS_URL / DATABASE_URL for other software still runs embedded.
     expect(clusterUrls({}, { REDIS_URL: 'redis://b', DATABASE_URL: 'postgres://b' })).toMatchObject({
-      redis: 'redis://b',
-      postgres: 'postgres://b',
+      redis: undefined,
+      postgres: undefined,
     });
   });
 

@@ -19,17 +19,19 @@ export interface ClusterUrls {
 }
 
 /**
- * Reads the service URLs from flags, then `SYNCLINE_REDIS_URL`/`REDIS_URL` and
- * `SYNCLINE_POSTGRES_URL`/`DATABASE_URL`; the Redis key prefix from
- * `SYNCLINE_REDIS_PREFIX`.
+ * Reads the service URLs from flags, then `SYNCLINE_REDIS_URL` and
+ * `SYNCLINE_POSTGRES_URL`; the Redis key prefix from `SYNCLINE_REDIS_PREFIX`.
+ * The generic `REDIS_URL` / `DATABASE_URL` are deliberately not read: they are
+ * often set for other software (or by a hosting platform), and picking them up
+ * would silently turn an embedded server into a cluster node sharing state.
  */
 export function clusterUrls(
   flags: { redis?: string | undefined; postgres?: string | undefined },
   env: NodeJS.ProcessEnv,
 ): ClusterUrls {
   return {
-    redis: flags.redis ?? env.SYNCLINE_REDIS_URL ?? env.REDIS_URL,
-    postgres: flags.postgres ?? env.SYNCLINE_POSTGRES_URL ?? env.DATABASE_URL,
+    redis: flags.redis ?? env.SYNCLINE_REDIS_URL,
+    postgres: flags.postgres ?? env.SYNCLINE_POSTGRES_URL,
     redisPrefix: env.SYNCLINE_REDIS_PREFIX,
   };
 }
