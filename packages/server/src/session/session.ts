@@ -62,7 +62,8 @@ export class Session implements ConnectionReceiver {
   // below are created on first use and dropped again when emptied.
   #subscriptions: Map<string, SubscriptionSink> | undefined;
   #ext: Map<string, unknown> | undefined;
-  #outbox: string[] | undefined;
+  /** Queued frames: one alone as is (the common case of a fan-out), more in an array. */
+  #outbox: string | string[] | undefined;
   #outboxBytes = 0;
   /** The connection's `bufferedAmount` at the last flush. */
   #backlog = 0;
@@ -133,8 +134,7 @@ export class Session implements ConnectionReceiver {
   /** Queues an already-encoded message; coalesced with others of this tick. */
   pushFrame(frame: string): void {
     if (this.state === 'closed') return;
-    if (this.#outbox === undefined) this.#outbox = [frame];
-    else this.#outbox.push(frame);
+    this.#enqueue(frame);
     this.#outboxBytes += frame.length;
     // The connection's backlog only shrinks between flushes: the one measured
     // at the last flush spares asking the connection on every frame.
@@ -158,8 +158,8 @@ export class Session implements ConnectionReceiver {
     if (out === undefined) return;
     this.#outbox = undefined;
     this.#outboxBytes = 0;
-    if (out.length === 1) {
-      this.#write(out[0] as string);
+    if (typeof out === 'string') {
+      this.#write(out);
     } else {
       let start = 0;
       let bytes = 0;
@@ -175,6 +175,13 @@ export class Session implements ConnectionReceiver {
     }
     this.#backlog = this.conn.bufferedAmount;
     if (this.#backlog > this.#host.maxQueueBytes) this.close('SLOW_CONSUMER', 'send queue limit exceeded');
+  }
+
+  #enqueue(frame: string): void {
+    const out = this.#outbox;
+    if (out === undefined) this.#outbox = frame;
+    else if (typeof out === 'string') this.#outbox = [out, frame];
+    else out.push(frame);
   }
 
   /** Writes one text frame, as shared UTF-8 bytes when the transport takes them. */
@@ -205,9 +212,7 @@ export class Session implements ConnectionReceiver {
     if (retryAfterMs !== undefined) msg.retryAfterMs = retryAfterMs;
     if (name === 'SLOW_CONSUMER') this.#host.onSlowConsumer?.(this);
     if (name !== 'SLOW_CONSUMER') {
-      const frame = this.#host.codec.encode(msg) as string;
-      if (this.#outbox === undefined) this.#outbox = [frame];
-      else this.#outbox.push(frame);
+      this.#enqueue(this.#host.codec.encode(msg) as string);
       this.flush();
     }
     this.conn.close(info.code, reason);

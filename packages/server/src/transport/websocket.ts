@@ -15,8 +15,37 @@ export interface WebSocketTransportOptions {
   readonly subprotocols: readonly string[];
 }
 
-/** `ws` send options of a text frame given as bytes. */
-const TEXT_FRAME = { binary: false } as const;
+/** The last text frame built by `textFrame`, and the payload it carries. */
+let lastPayload: Uint8Array | undefined;
+let lastFrame: Buffer = Buffer.alloc(0);
+
+/**
+ * A complete server-to-client text frame (final, unmasked; RFC 6455 §5.2)
+ * carrying `payload`. During a fan-out every connection is handed the same
+ * payload bytes, so the frame is built once and the same buffer is written to
+ * every socket: one `write` per connection, no header or write request built
+ * per connection.
+ */
+function textFrame(payload: Uint8Array): Buffer {
+  if (payload === lastPayload) return lastFrame;
+  const n = payload.byteLength;
+  const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + n);
+  frame[0] = 0x81;
+  if (head === 2) frame[1] = n;
+  else if (head === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(n, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(n / 2 ** 32), 2);
+    frame.writeUInt32BE(n >>> 0, 6);
+  }
+  frame.set(payload, head);
+  lastPayload = payload;
+  lastFrame = frame;
+  return frame;
+}
 
 /**
  * The `ws` socket class of this transport: it points back to its connection,
@@ -85,7 +114,10 @@ class WebSocketConnection implements Connection {
 
   sendUtf8(frame: Uint8Array): void {
     if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
-    this.#ws.send(frame, TEXT_FRAME);
+    // Written straight to the socket `ws` writes to: without permessage-deflate
+    // `ws` queues nothing itself, so frames keep their order with its own
+    // (pings, pongs, close), and `bufferedAmount` still counts them.
+    this.#socket.write(textFrame(frame));
   }
 
   close(code: number, reason: string): void {
