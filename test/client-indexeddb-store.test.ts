@@ -16,7 +16,7 @@ async function storeBundle(): Promise<string> {
   const out = await build({
     stdin: {
       contents:
-        "import { indexedDbStore } from './packages/client/src/docs/indexeddb-store.ts';\n(globalThis as any).indexedDbStore = indexedDbStore;",
+        "import { indexedDbStore } from './packages/client/src/docs/indexeddb-store.ts';\n(globalThis as Record<string, unknown>).indexedDbStore = indexedDbStore;",
       resolveDir: join(import.meta.dirname, '..'),
       loader: 'ts',
     },

@@ -44,7 +44,7 @@ async function expectChannels(url: string, prefix: string, expected: unknown, wh
   while (Date.now() < deadline) {
     last = (await api(url, 'GET', `/v1/channels?prefix=${encodeURIComponent(prefix)}`)).channels;
     if (JSON.stringify(last) === JSON.stringify(expected)) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 50));
   }
   expect(last, what).toEqual(expected);
 }

@@ -48,7 +48,7 @@ describe('README example', () => {
       file,
       [
         ...imports,
-        'export async function run({ fetchMyToken, refetchFromMyDatabase, console }: any) {',
+        'export async function run({ fetchMyToken, refetchFromMyDatabase, console }: { fetchMyToken: () => Promise<string>; refetchFromMyDatabase: () => void; console: Console }) {',
         '  let published: unknown;',
         ...body.map((l) => `  ${l}`),
         '  return { server, client, published };',
