@@ -10,7 +10,7 @@ export interface DocSchemaVersions {
   readonly schemaVersion: number;
   /** `migrations[n]` turns a version n - 1 state into version n. */
   readonly migrations: Readonly<Record<number, DocMigration>>;
-  /** Oldest mutator set version (`defineMutators(…, { version })`) whose mutations are accepted (default 0: any). */
+  /** Oldest mutator set version (`defineMutators(…, { version })`) whose mutations are accepted (default 0, which accepts every version). */
   readonly minMutatorVersion: number;
 }
 
