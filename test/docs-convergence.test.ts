@@ -11,32 +11,40 @@ const CLIENTS = 6;
 const MUTATIONS_PER_CLIENT = 40;
 const MAX_DELAY_MS = 15;
 
+/**
+ * Runs callbacks after random delays, strictly in the order they were given: one FIFO and one
+ * timer, so equal or decreasing deadlines can never reorder two frames.
+ */
+function orderedDelay(rng: () => number): (fn: () => void) => void {
+  const queue: Array<{ at: number; fn: () => void }> = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const drain = (): void => {
+    timer = undefined;
+    while (queue.length > 0 && (queue[0] as { at: number }).at <= Date.now()) queue.shift()?.fn();
+    if (queue.length > 0) timer = setTimeout(drain, Math.max(0, (queue[0] as { at: number }).at - Date.now()));
+  };
+  return (fn) => {
+    const last = queue.at(-1)?.at ?? 0;
+    queue.push({ at: Math.max(last, Date.now() + rng() * MAX_DELAY_MS), fn });
+    if (!timer) timer = setTimeout(drain, Math.max(0, (queue[0] as { at: number }).at - Date.now()));
+  };
+}
+
 /** The real WebSocket transport with random, order-preserving delays in both directions. */
 function delayedTransport(rng: () => number): TransportFactory {
   const inner = websocketTransport(WebSocket as unknown as ClientOptions['WebSocket'] & object);
   return async (url, events) => {
-    let inAt = 0;
-    let outAt = 0;
-    const later = (at: number, fn: () => void): number => {
-      const when = Math.max(at, Date.now() + rng() * MAX_DELAY_MS);
-      setTimeout(fn, when - Date.now());
-      return when;
-    };
+    const incoming = orderedDelay(rng);
+    const outgoing = orderedDelay(rng);
     const t = await inner(url, {
-      onOpen: () => {
-        inAt = later(inAt, () => events.onOpen());
-      },
-      onFrame: (f) => {
-        inAt = later(inAt, () => events.onFrame(f));
-      },
-      onClose: (code, reason) => {
-        inAt = later(inAt, () => events.onClose(code, reason));
-      },
+      onOpen: () => incoming(() => events.onOpen()),
+      onFrame: (f) => incoming(() => events.onFrame(f)),
+      onClose: (code, reason) => incoming(() => events.onClose(code, reason)),
     });
     return {
       name: 'delayed-websocket',
       send(frame) {
-        outAt = later(outAt, () => t.send(frame));
+        outgoing(() => t.send(frame));
       },
       close(code, reason) {
         t.close(code, reason);

@@ -91,6 +91,8 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
   #loaded = false;
   #subscribed = false;
   #subscribing = false;
+  /** Patches that arrived while a subscribe was in flight (its reply may be handled after them). */
+  #early: DocOp[] = [];
   #closed = false;
   #markReady: () => void = () => undefined;
   readonly #onClosed: (() => void) | undefined;
@@ -142,6 +144,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
       client.on('state', (e) => {
         if (e.state === 'connected' || e.previous !== 'connected') return;
         this.#subscribed = false;
+        this.#early = [];
         this.#sender.markAllUnsent();
         this.#emitChange();
       }),
@@ -278,11 +281,21 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
 
   #onSubscribed(r: DocSubscribeResult): void {
     const model = this.#model;
+    // The server sends the reply before any later op, but a client may handle the reply (a promise)
+    // after patches that arrived in the same read: those were kept and apply on top of the reply.
+    const early = this.#early;
+    this.#early = [];
     if (r.ops === undefined || !model.confirmed) {
       model.setConfirmed(r.version, r.snapshot);
     } else {
       for (const op of r.ops) model.applyOp(op);
       if (model.confirmed.version !== r.version) {
+        this.#resync();
+        return;
+      }
+    }
+    for (const op of early) {
+      if (!model.applyOp(op)) {
         this.#resync();
         return;
       }
@@ -303,6 +316,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
   #resync(): void {
     this.#subscribed = false;
     this.#subscribing = true;
+    this.#early = [];
     const again = (): void => {
       this.#subscribing = false;
       this.#subscribe();
@@ -316,7 +330,11 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     if (this.#closed || msg.doc !== this.name) return false;
     if (msg.type === 'doc.patch') {
       const confirmed = this.#model.confirmed;
-      if (!this.#subscribed || !confirmed) return true;
+      if (!this.#subscribed) {
+        if (this.#subscribing) this.#early.push(msg as unknown as DocOp);
+        return true;
+      }
+      if (!confirmed) return true;
       const before = confirmed.version;
       if (!this.#model.applyOp(msg as unknown as DocOp)) {
         this.#resync();
