@@ -11,6 +11,7 @@ import {
   jwtVerify,
 } from 'jose';
 import { type Capability, type CompiledCapabilities, parseCapabilities, shareCapabilities } from './capabilities.js';
+import { HmacJwtError, HmacJwtVerifier } from './hmac-jwt.js';
 
 /** How connection tokens are verified. Give exactly one key source. */
 export interface AuthOptions {
@@ -59,15 +60,39 @@ export interface TokenVerifier {
 
 type KeySource = Uint8Array | CryptoKey | JWTVerifyGetKey;
 
-/** Builds a verifier from options (jose does the cryptography). */
+/**
+ * Builds a verifier from options. Shared-secret tokens are verified in place
+ * with node:crypto (`HmacJwtVerifier`); public keys and JWKS through jose.
+ */
 export function createTokenVerifier(options: AuthOptions): TokenVerifier {
-  let keyPromise: Promise<KeySource>;
-  let algorithms: string[] | undefined;
+  const clockTolerance = options.clockToleranceSec ?? 5;
+  const toPrincipal = (payload: JWTPayload): Principal => principalOf(payload, clockTolerance * 1000);
   if (options.secret !== undefined) {
     const secret = typeof options.secret === 'string' ? new TextEncoder().encode(options.secret) : options.secret;
-    keyPromise = Promise.resolve(secret);
-    algorithms = ['HS256', 'HS384', 'HS512'];
-  } else if (options.publicKey !== undefined) {
+    const hmac = new HmacJwtVerifier(secret, {
+      clockToleranceSec: clockTolerance,
+      issuer: options.issuer,
+      audience: options.audience,
+    });
+    return {
+      async verify(token) {
+        let payload: JWTPayload;
+        try {
+          payload = hmac.verify(token);
+        } catch (err) {
+          if (err instanceof HmacJwtError && err.expired) {
+            throw new SynclineError('token_expired', 'The token has expired.', { cause: err });
+          }
+          throw invalidToken(err);
+        }
+        return toPrincipal(payload);
+      },
+    };
+  }
+
+  let keyPromise: Promise<KeySource>;
+  let algorithms: string[] | undefined;
+  if (options.publicKey !== undefined) {
     const alg = options.algorithm ?? 'RS256';
     keyPromise = importSPKI(options.publicKey, alg);
     algorithms = [alg];
@@ -79,18 +104,18 @@ export function createTokenVerifier(options: AuthOptions): TokenVerifier {
     throw new SynclineError('internal', 'auth: one of secret, publicKey, jwksUrl or jwks is required');
   }
   keyPromise.catch(() => undefined);
+  const verifyOptions = {
+    clockTolerance,
+    ...(algorithms ? { algorithms } : {}),
+    ...(options.issuer ? { issuer: options.issuer } : {}),
+    ...(options.audience ? { audience: options.audience } : {}),
+  };
 
   return {
     async verify(token) {
       let payload: JWTPayload;
       try {
         const key = await keyPromise;
-        const verifyOptions = {
-          clockTolerance: options.clockToleranceSec ?? 5,
-          ...(algorithms ? { algorithms } : {}),
-          ...(options.issuer ? { issuer: options.issuer } : {}),
-          ...(options.audience ? { audience: options.audience } : {}),
-        };
         const res =
           typeof key === 'function'
             ? await jwtVerify(token, key, verifyOptions)
@@ -99,25 +124,34 @@ export function createTokenVerifier(options: AuthOptions): TokenVerifier {
       } catch (err) {
         if (err instanceof errors.JWTExpired)
           throw new SynclineError('token_expired', 'The token has expired.', { cause: err });
-        throw new SynclineError('unauthorized', `Invalid token: ${err instanceof Error ? err.message : String(err)}`, {
-          cause: err,
-        });
+        throw invalidToken(err);
       }
-      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) {
-        throw new SynclineError('unauthorized', 'The token has no valid "sub" claim.');
-      }
-      const caps = parseCapabilities(payload.caps);
-      if (!caps) throw new SynclineError('unauthorized', 'The token\'s "caps" claim is malformed.');
-      const shared = shareCapabilities(caps);
-      return {
-        user: payload.sub,
-        expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
-        graceMs: (options.clockToleranceSec ?? 5) * 1000,
-        issuedAt: typeof payload.iat === 'number' ? payload.iat * 1000 : 0,
-        capabilities: shared.capabilities,
-        can: shared.can,
-        info: payload.info,
-      };
+      return toPrincipal(payload);
     },
+  };
+}
+
+function invalidToken(err: unknown): SynclineError {
+  return new SynclineError('unauthorized', `Invalid token: ${err instanceof Error ? err.message : String(err)}`, {
+    cause: err,
+  });
+}
+
+/** The principal of a verified payload, or `unauthorized` when its Syncline claims are malformed. */
+function principalOf(payload: JWTPayload, graceMs: number): Principal {
+  if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) {
+    throw new SynclineError('unauthorized', 'The token has no valid "sub" claim.');
+  }
+  const caps = parseCapabilities(payload.caps);
+  if (!caps) throw new SynclineError('unauthorized', 'The token\'s "caps" claim is malformed.');
+  const shared = shareCapabilities(caps);
+  return {
+    user: payload.sub,
+    expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,
+    graceMs,
+    issuedAt: typeof payload.iat === 'number' ? payload.iat * 1000 : 0,
+    capabilities: shared.capabilities,
+    can: shared.can,
+    info: payload.info,
   };
 }
