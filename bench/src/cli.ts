@@ -14,7 +14,8 @@ const SCENARIOS = ['fanout', 'rooms', 'docs', 'connect', 'reconnect-storm'] as c
 
 const USAGE = `Usage: npm run bench -- [options]
   --scenario NAME      ${SCENARIOS.join(' | ')} | all (default all)
-  --subscribers N      fan-out / storm / connect size (default: fan-out 1000, 5000 and 10000; others 5000)
+  --subscribers N      fan-out / storm / connect size (default: fan-out 1000, 5000 and 10000; connect 15000;
+                       others 5000)
   --publications N     burst publications in fan-out (default 100)
   --rate N             paced fan-out publications per second (default 10)
   --seconds N          paced fan-out and rooms duration (default 5 and 10)
@@ -147,7 +148,7 @@ for (const s of scenarios) {
       ),
     );
   } else if (s === 'connect') {
-    await add(() => runConnect(subscribers ?? 5000, options));
+    await add(() => runConnect(subscribers ?? 15_000, options));
   } else if (s === 'reconnect-storm') {
     await add(() => runStorm({ subscribers: subscribers ?? 5000, missed: num(values.missed, 100) }, options));
   }

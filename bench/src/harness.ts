@@ -43,8 +43,14 @@ export class Rig {
     return new Rig(target, server, url);
   }
 
-  /** Opens `count` connections spread over generator processes. */
-  async open(count: number, plan: ChannelPlan, options: RunOptions, concurrency = 100): Promise<OpenResult> {
+  /** Opens `count` connections spread over generator processes (ids from `firstId`). */
+  async open(
+    count: number,
+    plan: ChannelPlan,
+    options: RunOptions,
+    concurrency = 100,
+    firstId = 0,
+  ): Promise<OpenResult> {
     const n = options.generators > 0 ? options.generators : Math.max(1, Math.min(3, Math.ceil(count / 2500)));
     const per = Math.ceil(count / n);
     const parts: Promise<OpenResult>[] = [];
@@ -54,7 +60,7 @@ export class Rig {
       if (c <= 0) break;
       const gen = new Child(`${this.target} generator ${g}`, LOADGEN_SCRIPT, [this.target, this.url]);
       this.gens.push(gen);
-      parts.push(gen.call<OpenResult>('open', { from, count: c, plan, concurrency }, 300_000));
+      parts.push(gen.call<OpenResult>('open', { from: firstId + from, count: c, plan, concurrency }, 300_000));
     }
     const results = await Promise.all(parts);
     const failed = results.reduce((a, r) => a + r.failed, 0);
