@@ -42,6 +42,10 @@ export const ERROR_CODES = {
     description: 'A per-connection or per-user limit was reached (channels per connection, connections per user).',
   },
   not_found: { group: 'bad-request', description: 'The requested resource does not exist.' },
+  method_not_allowed: {
+    group: 'bad-request',
+    description: 'The HTTP method is not allowed on this path; the `Allow` header lists those that are.',
+  },
   invalid_request: {
     group: 'bad-request',
     description:
