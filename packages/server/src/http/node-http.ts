@@ -56,8 +56,15 @@ export function createNodeHttpServer(options: NodeHttpOptions): Server {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       const m = router.match(req.method ?? 'GET', url.pathname);
-      if (m === 'method') {
-        sendError(res, new SynclineError('invalid_command', `Method ${req.method} is not allowed on ${url.pathname}.`));
+      if (m && 'allow' in m) {
+        res.setHeader('allow', m.allow.join(', '));
+        sendError(
+          res,
+          new SynclineError(
+            'method_not_allowed',
+            `Method ${req.method} is not allowed on ${url.pathname}; use ${m.allow.join(' or ')}.`,
+          ),
+        );
         return;
       }
       if (m) {

@@ -24,6 +24,8 @@ export function httpStatusFor(code: string): number {
     case 'session_not_found':
     case 'unknown_namespace':
       return 404;
+    case 'method_not_allowed':
+      return 405;
     case 'frame_too_large':
       return 413;
     case 'rate_limited':
@@ -100,13 +102,16 @@ export class HttpRouter {
     this.#routes.push({ method, parts: path.split('/').filter(Boolean), handler });
   }
 
-  /** Finds the handler of a request; undefined when no route matches. */
+  /**
+   * Finds the handler of a request: undefined when no route has this path,
+   * `{ allow }` (the methods it takes) when the path exists with other methods.
+   */
   match(
     method: string,
     pathname: string,
-  ): { handler: HttpHandler; params: Record<string, string> } | 'method' | undefined {
+  ): { handler: HttpHandler; params: Record<string, string> } | { allow: string[] } | undefined {
     const parts = pathname.split('/').filter(Boolean);
-    let pathMatched = false;
+    const allow: string[] = [];
     for (const r of this.#routes) {
       if (r.parts.length !== parts.length) continue;
       const params: Record<string, string> = {};
@@ -127,9 +132,9 @@ export class HttpRouter {
         }
       }
       if (!ok) continue;
-      pathMatched = true;
       if (r.method === method) return { handler: r.handler, params };
+      if (!allow.includes(r.method)) allow.push(r.method);
     }
-    return pathMatched ? 'method' : undefined;
+    return allow.length > 0 ? { allow } : undefined;
   }
 }
