@@ -29,6 +29,8 @@ export async function startSyncline(options: BenchServerOptions): Promise<BenchS
       maxConnectionsPerUser: 1_000_000,
       publishRatePerSec: 1_000_000,
       publishBurst: 1_000_000,
+      mutateRatePerSec: 1_000_000,
+      mutateBurst: 1_000_000,
     },
     maxConnections: 1_000_000,
     maxQueueBytes: 64 * 1024 * 1024,

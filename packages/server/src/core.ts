@@ -23,6 +23,10 @@ export interface Limits {
   readonly publishRatePerSec: number;
   /** Burst size of the publish token bucket (default 100). */
   readonly publishBurst: number;
+  /** Document mutations (`doc.mutate`) per second per connection, sustained (token bucket; default 100). */
+  readonly mutateRatePerSec: number;
+  /** Burst size of the mutation token bucket (default 200). */
+  readonly mutateBurst: number;
 }
 
 /**

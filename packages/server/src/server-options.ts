@@ -93,6 +93,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxConnectionsPerUser: 64,
   publishRatePerSec: 50,
   publishBurst: 100,
+  mutateRatePerSec: 100,
+  mutateBurst: 200,
 };
 
 /** The options of `createServer` with their defaults applied. */

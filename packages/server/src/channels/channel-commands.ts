@@ -7,36 +7,13 @@ import {
 } from '@syncline/protocol';
 import type { ServerCore } from '../core.js';
 import { connectionInfo } from '../session/connect-commands.js';
+import { takeToken } from '../session/rate-bucket.js';
 import { forbidden, REPLIED, type Session } from '../session/session.js';
 import type { SubscriptionSink } from './channel-hub.js';
 import type { ResolvedNamespace } from './namespaces.js';
 
 /** Most publications a recovering subscribe may return. */
 export const MAX_RECOVERY_PUBLICATIONS = 10_000;
-
-/** Token bucket for publish rate limiting, kept per session. */
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
-function takeToken(core: ServerCore, session: Session): void {
-  const { publishRatePerSec: rate, publishBurst: burst } = core.limits;
-  const now = Date.now();
-  let b = session.ext.get('publishBucket') as Bucket | undefined;
-  if (!b) {
-    b = { tokens: burst, at: now };
-    session.ext.set('publishBucket', b);
-  }
-  b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
-  b.at = now;
-  if (b.tokens < 1) {
-    throw new SynclineError('rate_limited', `Publish rate above ${rate}/s.`, {
-      retryAfterMs: Math.ceil(((1 - b.tokens) / rate) * 1000),
-    });
-  }
-  b.tokens -= 1;
-}
 
 async function runHook(fn: () => void | Promise<void>): Promise<void> {
   try {
@@ -148,7 +125,8 @@ export function registerChannelCommands(core: ServerCore): void {
     if (ns.allowPublish === 'subscribers' && !session.subscriptions.has(cmd.channel)) {
       throw new SynclineError('forbidden', `Subscribe to "${cmd.channel}" before publishing to it.`);
     }
-    takeToken(core, session);
+    const { publishRatePerSec: ratePerSec, publishBurst: burst } = core.limits;
+    takeToken(session, { key: 'publishBucket', ratePerSec, burst, what: 'Publish' });
     const hook = core.hooks.onPublish;
     if (hook) await runHook(() => hook({ ...connectionInfo(session), channel: cmd.channel, data: cmd.data }));
     const outcome = await core.broker.publish({

@@ -1,6 +1,7 @@
 import { SynclineError, toSynclineError } from '@syncline/protocol';
 import type { ServerCore } from '../core.js';
 import type { HttpRouter } from '../http/router.js';
+import { takeToken } from '../session/rate-bucket.js';
 import { forbidden, REPLIED } from '../session/session.js';
 import { DocEngine } from './doc-engine.js';
 import { type DocFanout, LocalDocFanout } from './doc-fanout.js';
@@ -78,6 +79,9 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
     core.assertClientCurrent(session);
     assertMutatorVersion(namespaces.forDoc(cmd.doc), cmd.mutatorVersion);
     if (!session.principal?.can.allows('mutate', cmd.doc)) throw forbidden('mutate', cmd.doc);
+    // Before the engine: a limited mutation is not applied and does not use up its id.
+    const { mutateRatePerSec: ratePerSec, mutateBurst: burst } = core.limits;
+    takeToken(session, { key: 'mutateBucket', ratePerSec, burst, what: 'Mutation' });
     let settled = false;
     const endTimer = core.metrics.mutationDuration.startTimer();
     const input = {
