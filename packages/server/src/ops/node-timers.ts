@@ -6,22 +6,42 @@ import type { SqliteHistory } from '../storage/sqlite-history.js';
 /** Interval of the embedded history's TTL trim. */
 export const HISTORY_TRIM_INTERVAL_MS = 60_000;
 
+const PING_FRAME = '{"type":"ping"}';
+
 /**
  * Heartbeats: one timer for the node. Each round pings every connected
  * session; a session still awaiting the pong of the previous round is dead
- * and closed with `HEARTBEAT_TIMEOUT`. Returns the (unref'd) timer.
+ * and closed with `HEARTBEAT_TIMEOUT`. The verdict waits for the I/O that is
+ * already in (timers run before sockets are read in an event-loop turn): a
+ * pong that arrived while the process was busy saves its session, which is
+ * then pinged for this round. Returns the (unref'd) timer.
  */
 export function startHeartbeats(sessions: ReadonlySet<Session>, intervalMs: number): NodeJS.Timeout {
   const timer = setInterval(() => {
+    let suspects: Session[] | undefined;
     for (const s of sessions) {
       if (s.state !== 'connected') continue;
       if (s.awaitingPong) {
-        s.close('HEARTBEAT_TIMEOUT', 'no pong');
+        suspects ??= [];
+        suspects.push(s);
         continue;
       }
       s.awaitingPong = true;
-      s.pushFrame('{"type":"ping"}');
+      s.pushFrame(PING_FRAME);
     }
+    if (!suspects) return;
+    const list = suspects;
+    setImmediate(() => {
+      for (const s of list) {
+        if (s.state !== 'connected') continue;
+        if (s.awaitingPong) {
+          s.close('HEARTBEAT_TIMEOUT', 'no pong');
+          continue;
+        }
+        s.awaitingPong = true;
+        s.pushFrame(PING_FRAME);
+      }
+    });
   }, intervalMs);
   timer.unref();
   return timer;
