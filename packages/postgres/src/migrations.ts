@@ -43,6 +43,17 @@ ALTER TABLE syncline_doc_ops ADD COLUMN schema_version INTEGER;
 ALTER TABLE syncline_doc_snapshots ADD COLUMN schema_version INTEGER;
 `,
   },
+  {
+    // Pruning of client rows not seen for the namespace's clientRetentionMs, and the horizon it leaves.
+    name: '003_client_pruning',
+    sql: `
+CREATE TABLE syncline_doc_client_horizons (
+  doc TEXT PRIMARY KEY,
+  pruned_up_to BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS syncline_doc_clients_updated ON syncline_doc_clients (doc, updated_at);
+`,
+  },
 ];
 
 /** Arbitrary key of the advisory lock that serializes migrations of concurrently starting nodes. */

@@ -27,8 +27,8 @@ export interface PostgresDocStoreOptions {
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
 /**
- * A `DocStore` on PostgreSQL for a cluster: documents, op log, snapshots and
- * the last mutation id of each client. Migrations run at `connect`. A commit
+ * A `DocStore` on PostgreSQL for a cluster: documents, op log, snapshots, the
+ * last mutation id of each client and the horizon of pruned client rows. Migrations run at `connect`. A commit
  * takes the document's row lock (`SELECT … FOR UPDATE` on its head) inside its
  * transaction, so across nodes there is one writer per document at a time and
  * a writer working from a stale version gets `DocVersionConflict`.
@@ -146,6 +146,33 @@ export class PostgresDocStore implements DocStore {
       [doc, clientId],
     );
     return r.rows[0] ? Number(r.rows[0].last_mutation_id) : 0;
+  }
+
+  async pruneClients(doc: string, before: number): Promise<number> {
+    return this.#tx('READ COMMITTED', async (c) => {
+      const r = await c.query<{ n: string; m: string | null }>(
+        `WITH gone AS (DELETE FROM syncline_doc_clients WHERE doc = $1 AND updated_at < $2 RETURNING updated_at)
+         SELECT COUNT(*) AS n, MAX(updated_at) AS m FROM gone`,
+        [doc, before],
+      );
+      const row = r.rows[0];
+      if (!row || row.m === null) return 0;
+      await c.query(
+        `INSERT INTO syncline_doc_client_horizons (doc, pruned_up_to) VALUES ($1, $2)
+         ON CONFLICT (doc) DO UPDATE SET
+           pruned_up_to = GREATEST(syncline_doc_client_horizons.pruned_up_to, excluded.pruned_up_to)`,
+        [doc, row.m],
+      );
+      return Number(row.n);
+    });
+  }
+
+  async clientsPrunedUpTo(doc: string): Promise<number> {
+    const r = await this.#pool.query<{ pruned_up_to: string }>(
+      'SELECT pruned_up_to FROM syncline_doc_client_horizons WHERE doc = $1',
+      [doc],
+    );
+    return r.rows[0] ? Number(r.rows[0].pruned_up_to) : 0;
   }
 
   async opsSince(doc: string, version: number, limit: number): Promise<StoredOp[] | 'too_old'> {

@@ -114,6 +114,11 @@ export const ERROR_CODES = {
     description:
       'The client is too old for this write: its app version is below the server\'s `minClientVersion` (`details.reason: "app"`) or its mutator set is below the namespace\'s `minMutatorVersion` (`details.reason: "mutators"`). Reads keep working; reload the app. Nothing was applied and no mutation id was used up.',
   },
+  client_expired: {
+    group: 'fatal',
+    description:
+      "The server no longer knows this client id on the document: its row was pruned after the namespace's `clientRetentionMs` without a mutation from it, so the server cannot tell which of its mutations were applied. Nothing was applied. The SDK rejects the pending mutations that may have been applied (sent before without a verdict) with this error, rolling them back, and sends the others under a new client id.",
+  },
   revoked: {
     group: 'fatal',
     description: "The user's access was revoked; a new token issued after the revocation is required.",

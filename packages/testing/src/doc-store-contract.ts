@@ -91,7 +91,65 @@ export function docStoreContract(factory: DocStoreFactory): void {
       expect(await s.lastMutationId(doc, 'c2')).toBe(0);
     });
 
+    it('prunes client rows not updated since a time, keeps the others and records the horizon', async () => {
+      const s = await store();
+      if (!s.pruneClients || !s.clientsPrunedUpTo) throw new Error('the store must implement client pruning');
+      const doc = uniqueName('d');
+      const other = uniqueName('d');
+      const t = 1_700_000_000_000;
+      await s.commit(commitOf(doc, 1, { clientId: 'old1', mutationId: 3, ts: t + 10 }));
+      await s.commit(commitOf(doc, 2, { clientId: 'old2', mutationId: 1, ts: t + 20 }));
+      await s.commit(commitOf(doc, 3, { clientId: 'new1', mutationId: 7, ts: t + 30 }));
+      await s.commit(commitOf(other, 1, { clientId: 'old1', mutationId: 1, ts: t + 5 }));
+      expect(await s.clientsPrunedUpTo(doc)).toBe(0);
+      expect(await s.pruneClients(doc, t + 30)).toBe(2);
+      expect(await s.lastMutationId(doc, 'old1')).toBe(0);
+      expect(await s.lastMutationId(doc, 'old2')).toBe(0);
+      expect(await s.lastMutationId(doc, 'new1')).toBe(7);
+      expect(await s.clientsPrunedUpTo(doc)).toBe(t + 20);
+      // Another document keeps its rows and has no horizon.
+      expect(await s.lastMutationId(other, 'old1')).toBe(1);
+      expect(await s.clientsPrunedUpTo(other)).toBe(0);
+      // The op log and the version are untouched.
+      expect((await s.load(doc)).version).toBe(3);
+      // Nothing to prune: 0, the horizon stays.
+      expect(await s.pruneClients(doc, t + 30)).toBe(0);
+      expect(await s.clientsPrunedUpTo(doc)).toBe(t + 20);
+    });
+
+    it('never lowers the pruning horizon, and a pruned client that writes again has a row again', async () => {
+      const s = await store();
+      if (!s.pruneClients || !s.clientsPrunedUpTo) throw new Error('the store must implement client pruning');
+      const doc = uniqueName('d');
+      const t = 1_700_000_000_000;
+      await s.commit(commitOf(doc, 1, { clientId: 'a', mutationId: 1, ts: t + 100 }));
+      expect(await s.pruneClients(doc, t + 101)).toBe(1);
+      expect(await s.clientsPrunedUpTo(doc)).toBe(t + 100);
+      await s.commit(commitOf(doc, 2, { clientId: 'b', mutationId: 1, ts: t + 50 }));
+      expect(await s.pruneClients(doc, t + 60)).toBe(1);
+      expect(await s.clientsPrunedUpTo(doc)).toBe(t + 100);
+      await s.commit(commitOf(doc, 3, { clientId: 'a', mutationId: 1, ts: t + 200 }));
+      expect(await s.lastMutationId(doc, 'a')).toBe(1);
+      // A row advanced without an op is pruned like any other.
+      await s.advanceClient(doc, 'c', 2);
+      expect(await s.pruneClients(doc, Date.now() + 1_000)).toBe(2);
+      expect(await s.lastMutationId(doc, 'c')).toBe(0);
+      expect(await s.clientsPrunedUpTo(doc)).toBeGreaterThan(t + 200);
+    });
+
     if (factory.multiNode) {
+      it('shows a pruning made by one node to the others (row gone, horizon raised)', async () => {
+        const b = await backend();
+        const [a, other] = [await b.open(), await b.open()];
+        const doc = uniqueName('d');
+        const t = 1_700_000_000_000;
+        await a.commit(commitOf(doc, 1, { clientId: 'gone', mutationId: 4, ts: t + 1 }));
+        expect(await other.lastMutationId(doc, 'gone')).toBe(4);
+        expect(await a.pruneClients?.(doc, t + 2)).toBe(1);
+        expect(await other.lastMutationId(doc, 'gone')).toBe(0);
+        expect(await other.clientsPrunedUpTo?.(doc)).toBe(t + 1);
+      });
+
       it('lets exactly one of several nodes commit the same version', async () => {
         const b = await backend();
         const stores = [await b.open(), await b.open(), await b.open()];

@@ -303,6 +303,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     model.confirmUpTo(r.lastMutationId, { version: r.version, duplicate: true });
     this.#dropAcked();
     model.skipIdsUpTo(r.lastMutationId);
+    model.renewIfForgotten(r.lastMutationId);
     this.#subscribed = true;
     this.#sender.resetBackoff();
     model.rebase();

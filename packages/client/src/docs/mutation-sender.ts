@@ -27,9 +27,10 @@ export interface SenderHost {
 /**
  * Sends a replica's persisted pending mutations in id order and handles the
  * verdicts: an ack confirms (and resolves the caller), a temporary failure
- * retries with backoff, `mutation_out_of_order` resyncs the numbering, and a
- * permanent failure rolls the mutation back (with `forbidden` or
- * `client_outdated`, every later one too). Each attempt has a sequence
+ * retries with backoff, `mutation_out_of_order` resyncs the numbering,
+ * `client_expired` rolls back what may have been applied and takes a new
+ * client id for the rest, and a permanent failure rolls the mutation back
+ * (with `forbidden` or `client_outdated`, every later one too). Each attempt has a sequence
  * number; the verdict of a superseded attempt is ignored.
  */
 export class MutationSender {
@@ -51,9 +52,12 @@ export class MutationSender {
     }
   }
 
-  /** Marks every entry as not in flight (the connection or the subscription ended). */
+  /** Marks every entry as not in flight (the connection or the subscription ended); their verdicts are lost. */
   markAllUnsent(): void {
-    for (const p of this.#host.model.pending) p.sendSeq = 0;
+    for (const p of this.#host.model.pending) {
+      if (p.sendSeq !== 0) p.maybeApplied = true;
+      p.sendSeq = 0;
+    }
   }
 
   /** Starts the backoff over (subscribed again). */
@@ -90,6 +94,8 @@ export class MutationSender {
       name: e.name,
       args: e.args ?? null,
       ...(mutatorVersion === undefined ? {} : { mutatorVersion }),
+      // A first mutation says how old it is: the server tells a new client from a forgotten one by it.
+      ...(e.id === 1 ? { ageMs: model.ageMs(e, Date.now()) } : {}),
     };
     this.#host.request(cmd, { timeoutMs: 0 }).then(
       (r) => this.#onAck(e, seq, r as DocMutateResult),
@@ -125,10 +131,17 @@ export class MutationSender {
       return;
     }
     if (!model.pending.includes(e) || this.#host.closed) return;
-    if (err.code === 'connection_lost' || err.code === 'client_closed') return;
+    if (err.code === 'connection_lost' || err.code === 'client_closed') {
+      e.maybeApplied = true;
+      return;
+    }
+    if (err.code === 'client_expired') {
+      this.#expire(err);
+      return;
+    }
     if (err.code === 'mutation_out_of_order') {
       const expected = err.details?.expected;
-      const lowest = (model.pending[0] as Entry).id;
+      const lowest = model.pending.find((p) => p.ackedVersion === undefined)?.id ?? e.id;
       if (typeof expected === 'number' && expected < lowest) {
         model.newIdentity();
         this.#host.persist();
@@ -143,6 +156,24 @@ export class MutationSender {
     // neither uses up the id).
     const all = err.code === 'forbidden' || err.code === 'client_outdated';
     for (const d of model.rollBack(e, all)) {
+      if (d.waiters.length === 0) this.#host.emitError(err);
+      for (const w of d.waiters.splice(0)) w.reject(err);
+    }
+    model.rebase();
+    this.#host.persist();
+    this.#host.emitChange();
+  }
+
+  /**
+   * The server forgot this client id (its row was pruned). A pending
+   * mutation that went out before without a verdict may have been applied
+   * under it: it is rolled back with the error, never sent again. The others
+   * were never applied: they continue under a new client id.
+   */
+  #expire(err: SynclineError): void {
+    const model = this.#host.model;
+    const dropped = model.expire();
+    for (const d of dropped) {
       if (d.waiters.length === 0) this.#host.emitError(err);
       for (const w of d.waiters.splice(0)) w.reject(err);
     }

@@ -19,10 +19,19 @@ export interface Entry extends Omit<PersistedMutation, 'id'> {
   sendSeq: number;
   /** Version at which the server acknowledged it. */
   ackedVersion: number | undefined;
+  /**
+   * An attempt went out under the current client id and its verdict was
+   * never learned (connection lost, attempt superseded, or restored from a
+   * store): the server may have applied it.
+   */
+  maybeApplied: boolean;
   waiters: Array<{ resolve: (r: DocMutateResult) => void; reject: (e: SynclineError) => void }>;
 }
 
-/** A pending entry for a persisted (or new) mutation; args are re-validated to get what the mutator runs with. */
+/**
+ * A pending entry for a persisted (or new) mutation; args are re-validated to
+ * get what the mutator runs with. A persisted one counts as maybe applied.
+ */
 export function makeEntry(mutators: MutatorDefs, p: PersistedMutation, persisted: boolean): Entry {
   const m = resolveMutator(mutators, p.name);
   let runArgs = p.args;
@@ -30,7 +39,8 @@ export function makeEntry(mutators: MutatorDefs, p: PersistedMutation, persisted
     const check = validateWith(m.args, p.args);
     if (!(check instanceof Promise) && check.ok) runArgs = check.value;
   }
-  return { ...p, runArgs, persisted, sendSeq: 0, ackedVersion: undefined, waiters: [] };
+  // A restored entry may have been sent before the reload.
+  return { ...p, runArgs, persisted, sendSeq: 0, ackedVersion: undefined, maybeApplied: persisted, waiters: [] };
 }
 
 /**

@@ -32,6 +32,8 @@ export class ReplicaModel {
   readonly #doc: string;
   readonly #userId: () => string | undefined;
   #clientId = randomId();
+  /** When this process took the current client id (0: restored or first one; ages count from each mutation). */
+  #identitySince = 0;
   #nextId = 1;
   #confirmed: ConfirmedState | undefined;
   #pending: Entry[] = [];
@@ -49,6 +51,15 @@ export class ReplicaModel {
   /** This replica's client id on the server. */
   get clientId(): string {
     return this.#clientId;
+  }
+
+  /**
+   * Age of a pending mutation as the server judges a first mutation: from
+   * when it was made, or from when this client id was taken if later (it
+   * cannot have been applied under this id before that).
+   */
+  ageMs(e: Entry, now: number): number {
+    return Math.max(0, now - Math.max(e.ts, this.#identitySince));
   }
 
   /** The last confirmed state, if known. */
@@ -184,14 +195,47 @@ export class ReplicaModel {
     return dropped;
   }
 
-  /** The server lost track of this client (restored storage): continue under a new id, renumbering. */
+  /**
+   * The server does not know this client (`lastMutationId` 0) although it
+   * handed out ids, and nothing is pending: its row was pruned while it was
+   * away. Continue under a new id (nothing can be applied twice), so later
+   * mutations are not refused as `client_expired`. True when it did.
+   */
+  renewIfForgotten(lastMutationId: number): boolean {
+    if (lastMutationId !== 0 || this.#nextId === 1 || this.#pending.length > 0) return false;
+    this.newIdentity();
+    return true;
+  }
+
+  /**
+   * The server forgot this client id (`client_expired`): removes and returns
+   * the unacknowledged entries it may have applied (they must not be sent
+   * again under any id) and continues under a new id with the others, which
+   * it never applied.
+   */
+  expire(): Entry[] {
+    const dropped = this.#pending.filter((p) => p.ackedVersion === undefined && p.maybeApplied);
+    this.#pending = this.#pending.filter((p) => !dropped.includes(p));
+    this.newIdentity();
+    return dropped;
+  }
+
+  /**
+   * Continues under a new client id, renumbering the unacknowledged entries
+   * from 1 (the server lost track of this client: restored storage, or
+   * `expire`). Acknowledged entries were applied under the old id: they are
+   * dropped (the server's ops carry their effect), never sent again.
+   */
   newIdentity(): void {
     this.#clientId = randomId();
+    this.#identitySince = Date.now();
+    this.#pending = this.#pending.filter((p) => p.ackedVersion === undefined);
     let id = 1;
     for (const p of this.#pending) {
       p.id = id++;
       p.persisted = false;
       p.sendSeq = 0;
+      p.maybeApplied = false;
     }
     this.#nextId = id;
   }

@@ -42,6 +42,13 @@ export const DocMutateCommand = v.object({
   args: Json,
   /** Version of the client's mutator set (`defineMutators(…, { version })`); checked against `minMutatorVersion`. */
   mutatorVersion: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  /**
+   * How long ago the client made the mutation (ms, its own clock). The server
+   * uses it for mutation id 1 of a client it does not know on a document
+   * whose client rows were pruned: made before the pruning horizon, it may
+   * be a forgotten client's and gets `client_expired`.
+   */
+  ageMs: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(Number.MAX_SAFE_INTEGER))),
 });
 
 /** Schemas of the document commands, by `type`. */

@@ -2,20 +2,16 @@ import {
   applyPatches,
   type DocMutateResult,
   type DocOp,
-  type DocPatch,
   type DocSubscribeResult,
-  type MutationMeta,
-  resolveMutator,
-  runMutator,
   SynclineError,
-  toSynclineError,
-  validateWith,
 } from '@syncline/protocol';
 import type { Logger } from 'pino';
+import { assertNotExpired, pruneClients } from './client-retention.js';
 import type { DocFanout } from './doc-fanout.js';
 import type { DocNamespaces, ResolvedDocNamespace } from './doc-namespaces.js';
 import { type DocStore, DocVersionConflict, type StoredOp } from './doc-store.js';
 import { migrateLoaded, storedSchemaVersion } from './migrations.js';
+import { runMutation } from './run-mutation.js';
 
 /** Most ops a catching-up subscriber is sent before a snapshot is cheaper. */
 export const MAX_CATCH_UP_OPS = 5_000;
@@ -30,6 +26,8 @@ export interface MutationInput {
   readonly clientId?: string | undefined;
   readonly mutationId?: number | undefined;
   readonly userId?: string | undefined;
+  /** How long ago the client made it (its clock); judges a first mutation after client pruning. */
+  readonly ageMs?: number | undefined;
 }
 
 interface LiveDoc {
@@ -313,6 +311,10 @@ export class DocEngine {
     if (tracked) {
       const last = await this.#lastId(live, clientId);
       if (mutationId <= last) return { version: live.version, duplicate: true };
+      if (last === 0) {
+        const retention = live.ns.clientRetentionMs;
+        await assertNotExpired(this.#store, live.name, { ...input, clientId, mutationId }, retention, Date.now());
+      }
       if (mutationId > last + 1) {
         throw new SynclineError(
           'mutation_out_of_order',
@@ -322,7 +324,7 @@ export class DocEngine {
       }
     }
     const ts = Date.now();
-    const outcome = await this.#run(live, input, ts);
+    const outcome = await runMutation(live.ns, live.name, live.state, input, ts);
     if (outcome instanceof SynclineError) {
       if (tracked) {
         try {
@@ -366,6 +368,11 @@ export class DocEngine {
           this.#logger.warn({ err, doc: live.name }, 'document compaction failed');
         });
       }
+      const pruned = await pruneClients(this.#store, live.name, live.ns.clientRetentionMs, ts, (err) =>
+        this.#logger.warn({ err, doc: live.name }, 'document client pruning failed'),
+      );
+      // Forget cached ids: a pruned client must be judged by the store (unknown, maybe expired).
+      if (pruned > 0) live.clients.clear();
     }
     this.#fanout.publish({
       type: 'doc.patch',
@@ -376,65 +383,6 @@ export class DocEngine {
       ...(tracked ? { clientId, mutationId } : {}),
     });
     return { version };
-  }
-
-  /** Runs the mutator and the schema; a permanent failure comes back as an error value. */
-  async #run(
-    live: LiveDoc,
-    input: MutationInput,
-    ts: number,
-  ): Promise<{ state: unknown; patches: DocPatch[] } | SynclineError> {
-    const mutator = resolveMutator(live.ns.mutators, input.name);
-    if (!mutator) {
-      return new SynclineError('unknown_mutator', `No mutator "${input.name.slice(0, 100)}" in "${live.ns.name}".`);
-    }
-    let args = input.args;
-    if (mutator.args) {
-      const check = await validateWith(mutator.args, args);
-      if (!check.ok) {
-        return new SynclineError('invalid_args', `Invalid args for "${input.name}": ${check.issues[0]?.message}`, {
-          details: { issues: check.issues },
-        });
-      }
-      args = check.value;
-    }
-    const meta: MutationMeta = {
-      doc: live.name,
-      clientId: input.clientId,
-      mutationId: input.mutationId,
-      userId: input.userId,
-      timestamp: ts,
-      location: 'server',
-    };
-    let patches: DocPatch[];
-    try {
-      // Round-trip through JSON so memory, storage and every replica hold the same values.
-      const raw = runMutator(live.state, mutator.run, args, meta).patches;
-      patches = JSON.parse(JSON.stringify(raw)) as DocPatch[];
-    } catch (err) {
-      const e = toSynclineError(err);
-      return new SynclineError('mutation_failed', `Mutator "${input.name}" failed: ${e.message}`);
-    }
-    if (patches.length === 0) return { state: live.state, patches };
-    let state: unknown;
-    try {
-      state = applyPatches(live.state, patches);
-    } catch (err) {
-      return new SynclineError('mutation_failed', `Mutator "${input.name}" produced a change that is not JSON.`, {
-        cause: err,
-      });
-    }
-    if (live.ns.schema) {
-      const check = await validateWith(live.ns.schema, state);
-      if (!check.ok) {
-        return new SynclineError(
-          'schema_violation',
-          `Mutation "${input.name}" breaks the document schema: ${check.issues[0]?.path || '(root)'}: ${check.issues[0]?.message}`,
-          { details: { issues: check.issues } },
-        );
-      }
-    }
-    return { state, patches };
   }
 
   #scheduleIdle(live: LiveDoc): void {

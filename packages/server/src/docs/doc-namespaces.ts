@@ -1,4 +1,5 @@
 import { type MutatorDefs, parseName, type StandardSchemaV1, SynclineError } from '@syncline/protocol';
+import { DEFAULT_CLIENT_RETENTION_MS } from './client-retention.js';
 import { type DocMigration, type DocSchemaVersions, resolveSchemaVersions } from './migrations.js';
 
 /** Options of one document namespace (`ServerOptions.docs[namespace]`). */
@@ -19,6 +20,13 @@ export interface DocNamespaceOptions {
   readonly opLogRetention?: number;
   /** Unload a document from memory after this long without subscribers or mutations (default 60 s). */
   readonly idleUnloadMs?: number;
+  /**
+   * Forget a client's last mutation id on a document after this long without
+   * a mutation from it (default 30 days). Rows are deleted when a snapshot is
+   * stored; a forgotten client that comes back with pending mutations gets
+   * `client_expired` (see docs/documents.md).
+   */
+  readonly clientRetentionMs?: number;
   /** Schema version of the state the mutators work on (default 1); see docs/versioning.md. */
   readonly schemaVersion?: number;
   /** `migrations[n]`: a pure function turning a version n - 1 state into version n, applied on load. */
@@ -36,12 +44,18 @@ export interface ResolvedDocNamespace {
   readonly snapshotEvery: number;
   readonly opLogRetention: number;
   readonly idleUnloadMs: number;
+  readonly clientRetentionMs: number;
   /** Schema version, migrations and minimum mutator set version. */
   readonly versions: DocSchemaVersions;
 }
 
 /** Default namespace settings. */
-export const DOC_DEFAULTS = { snapshotEvery: 100, opLogRetention: 1_000, idleUnloadMs: 60_000 } as const;
+export const DOC_DEFAULTS = {
+  snapshotEvery: 100,
+  opLogRetention: 1_000,
+  idleUnloadMs: 60_000,
+  clientRetentionMs: DEFAULT_CLIENT_RETENTION_MS,
+} as const;
 
 function positive(v: number | undefined, fallback: number, what: string): number {
   if (v === undefined) return fallback;
@@ -68,6 +82,7 @@ export class DocNamespaces {
         snapshotEvery: positive(o.snapshotEvery, DOC_DEFAULTS.snapshotEvery, 'snapshotEvery'),
         opLogRetention: positive(o.opLogRetention, DOC_DEFAULTS.opLogRetention, 'opLogRetention'),
         idleUnloadMs: positive(o.idleUnloadMs, DOC_DEFAULTS.idleUnloadMs, 'idleUnloadMs'),
+        clientRetentionMs: positive(o.clientRetentionMs, DOC_DEFAULTS.clientRetentionMs, 'clientRetentionMs'),
         versions: resolveSchemaVersions(name, o),
       });
     }

@@ -38,8 +38,8 @@ export interface CommitInput {
 }
 
 /**
- * Storage of documents: op log, snapshots, versions and the last mutation id
- * of each client. Every method is async so that network databases can
+ * Storage of documents: op log, snapshots, versions, the last mutation id
+ * of each client and the horizon of pruned client rows. Every method is async so that network databases can
  * implement it.
  *
  * Contract:
@@ -52,6 +52,8 @@ export interface CommitInput {
  *   and the client's last mutation id are all stored, or none is.
  * - `advanceClient` stores only the client's last mutation id (a mutation
  *   rejected for good); it never lowers an id.
+ * - `pruneClients` deletes rows and records the horizon atomically: a reader
+ *   that no longer finds a pruned client's row sees the raised horizon.
  * - Any other failure rejects (the caller treats it as temporary: nothing
  *   is applied and the mutation id is not used up).
  * - Ops are never rewritten; `compact` only deletes ops that a stored
@@ -71,6 +73,20 @@ export interface DocStore {
   advanceClient(doc: string, clientId: string, mutationId: number): Promise<void>;
   /** The client's last applied (or permanently rejected) mutation id; 0 when unknown. */
   lastMutationId(doc: string, clientId: string): Promise<number>;
+  /**
+   * Deletes the client rows of `doc` last updated (committed or advanced)
+   * before `before` (ms since the epoch) and, in the same transaction, raises
+   * the document's pruning horizon to the newest `updated_at` it deleted
+   * (never lowers it). Resolves with the number of rows deleted. Optional: a
+   * store without it keeps every row and never reports a horizon.
+   */
+  pruneClients?(doc: string, before: number): Promise<number>;
+  /**
+   * The document's pruning horizon: the newest `updated_at` of a client row
+   * `pruneClients` deleted, 0 when none ever was. A client the store does not
+   * know may have been pruned when the horizon is above 0.
+   */
+  clientsPrunedUpTo?(doc: string): Promise<number>;
   /**
    * Ops after `version` (exclusive) up to the latest, at most `limit`.
    * `'too_old'` when the log no longer reaches back to `version + 1` or more

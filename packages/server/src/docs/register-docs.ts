@@ -90,6 +90,7 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
       clientId: cmd.clientId,
       mutationId: cmd.mutationId,
       userId: session.user,
+      ageMs: cmd.ageMs,
     };
     // The reply goes out inside the document's queue: replies and patches keep the server order.
     return docs

@@ -27,6 +27,11 @@ ALTER TABLE doc_ops ADD COLUMN schema_version INTEGER;
 ALTER TABLE doc_snapshots ADD COLUMN schema_version INTEGER;
 `;
 
+const MIGRATION_3 = `
+CREATE TABLE doc_client_horizons (doc TEXT PRIMARY KEY, pruned_up_to INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX doc_clients_updated ON doc_clients (doc, updated_at);
+`;
+
 /**
  * The embedded `DocStore` on the server's SQLite database (better-sqlite3).
  * Every call runs synchronously inside a transaction; the promise API is for
@@ -40,6 +45,7 @@ export class SqliteDocStore implements DocStore {
     this.#db = db;
     migrate(db, 'docs-1', MIGRATION);
     migrate(db, 'docs-2-schema-versions', MIGRATION_2);
+    migrate(db, 'docs-3-client-pruning', MIGRATION_3);
     this.#stmts = {
       head: db.prepare<[string], { version: number }>('SELECT version FROM doc_heads WHERE doc = ?'),
       setHead: db.prepare(
@@ -62,6 +68,16 @@ export class SqliteDocStore implements DocStore {
       ),
       setClient: db.prepare(
         'INSERT INTO doc_clients (doc, client_id, last_mutation_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(doc, client_id) DO UPDATE SET last_mutation_id = MAX(last_mutation_id, excluded.last_mutation_id), updated_at = excluded.updated_at',
+      ),
+      newestStale: db.prepare<[string, number], { m: number | null }>(
+        'SELECT MAX(updated_at) AS m FROM doc_clients WHERE doc = ? AND updated_at < ?',
+      ),
+      deleteStale: db.prepare('DELETE FROM doc_clients WHERE doc = ? AND updated_at < ?'),
+      horizon: db.prepare<[string], { pruned_up_to: number }>(
+        'SELECT pruned_up_to FROM doc_client_horizons WHERE doc = ?',
+      ),
+      raiseHorizon: db.prepare(
+        'INSERT INTO doc_client_horizons (doc, pruned_up_to) VALUES (?, ?) ON CONFLICT(doc) DO UPDATE SET pruned_up_to = MAX(pruned_up_to, excluded.pruned_up_to)',
       ),
     };
   }
@@ -106,6 +122,20 @@ export class SqliteDocStore implements DocStore {
 
   async lastMutationId(doc: string, clientId: string): Promise<number> {
     return this.#stmts.client.get(doc, clientId)?.last_mutation_id ?? 0;
+  }
+
+  async pruneClients(doc: string, before: number): Promise<number> {
+    return this.#db.transaction(() => {
+      const newest = this.#stmts.newestStale.get(doc, before)?.m ?? null;
+      if (newest === null) return 0;
+      const removed = this.#stmts.deleteStale.run(doc, before).changes;
+      this.#stmts.raiseHorizon.run(doc, newest);
+      return removed;
+    })();
+  }
+
+  async clientsPrunedUpTo(doc: string): Promise<number> {
+    return this.#stmts.horizon.get(doc)?.pruned_up_to ?? 0;
   }
 
   async opsSince(doc: string, version: number, limit: number): Promise<StoredOp[] | 'too_old'> {
