@@ -59,6 +59,26 @@ export function docStoreContract(factory: DocStoreFactory): void {
       expect(await s.lastMutationId(doc, 'c9')).toBe(0);
     });
 
+    it('commits made at once on many documents all land; a conflicting one among them fails alone', async () => {
+      const s = await store();
+      const docs = Array.from({ length: 20 }, () => uniqueName('d'));
+      await s.commit(commitOf(docs[0] as string, 1));
+      // Issued together (the embedded store writes one event-loop turn's commits in one transaction).
+      const results = await Promise.allSettled([
+        ...docs.map((d, i) => s.commit(commitOf(d, i === 0 ? 2 : 1, { clientId: 'c', mutationId: i + 1 }))),
+        s.commit(commitOf(docs[1] as string, 5)),
+      ]);
+      expect(results.slice(0, docs.length).every((r) => r.status === 'fulfilled')).toBe(true);
+      const last = results.at(-1) as PromiseRejectedResult;
+      expect(last.status).toBe('rejected');
+      expect(last.reason).toBeInstanceOf(DocVersionConflict);
+      for (const [i, d] of docs.entries()) {
+        const loaded = await s.load(d);
+        expect([d, loaded.version, loaded.ops.length]).toEqual([d, i === 0 ? 2 : 1, i === 0 ? 2 : 1]);
+        expect(await s.lastMutationId(d, 'c')).toBe(i + 1);
+      }
+    });
+
     it('loads from the latest snapshot plus the ops after it, and compacts only what it covers', async () => {
       const s = await store();
       const doc = uniqueName('d');

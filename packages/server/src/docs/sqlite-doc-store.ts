@@ -32,6 +32,13 @@ CREATE TABLE doc_client_horizons (doc TEXT PRIMARY KEY, pruned_up_to INTEGER NOT
 CREATE INDEX doc_clients_updated ON doc_clients (doc, updated_at);
 `;
 
+/** A commit waiting for its turn's transaction. */
+interface PendingCommit {
+  readonly input: CommitInput;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
+}
+
 /**
  * The embedded `DocStore` on the server's SQLite database (better-sqlite3).
  * Every call runs synchronously inside a transaction; the promise API is for
@@ -40,6 +47,10 @@ CREATE INDEX doc_clients_updated ON doc_clients (doc, updated_at);
 export class SqliteDocStore implements DocStore {
   readonly #db: SqliteDatabase;
   readonly #stmts;
+  /** Commits of the current event-loop turn after its first, written together. */
+  readonly #commits: PendingCommit[] = [];
+  /** True once a commit was written in the current event-loop turn. */
+  #turnHadCommit = false;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
@@ -95,25 +106,72 @@ export class SqliteDocStore implements DocStore {
     })();
   }
 
-  async commit(input: CommitInput): Promise<void> {
-    this.#db.transaction(() => {
-      const current = this.#version(input.doc);
-      if (current !== input.version - 1) throw new DocVersionConflict(input.doc, input.version - 1, current);
-      this.#stmts.insertOp.run(...opRowValues(input));
-      this.#stmts.setHead.run(input.doc, input.version, input.ts);
-      if (input.snapshot !== undefined) {
-        this.#stmts.setSnapshot.run(
-          input.doc,
-          input.version,
-          JSON.stringify(input.snapshot),
-          input.ts,
-          input.schemaVersion ?? null,
-        );
+  /**
+   * Commits are grouped under load: the first commit of an event-loop turn is
+   * written at once, in its own transaction (no added latency when traffic is
+   * light); the others of the same turn (mutations of other documents) wait
+   * for one shared transaction, run after the turn's I/O. Each promise
+   * settles once its commit is durable; a version conflict fails only its own.
+   */
+  commit(input: CommitInput): Promise<void> {
+    if (!this.#turnHadCommit) {
+      this.#turnHadCommit = true;
+      setImmediate(this.#endTurn);
+      try {
+        const conflict = this.#db.transaction(() => this.#write(input))();
+        return conflict ? Promise.reject(conflict) : Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err);
       }
-      if (input.clientId !== undefined && input.mutationId !== undefined) {
-        this.#stmts.setClient.run(input.doc, input.clientId, input.mutationId, input.ts);
-      }
-    })();
+    }
+    return new Promise((resolve, reject) => {
+      this.#commits.push({ input, resolve, reject });
+      if (this.#commits.length === 1) setImmediate(this.#flushCommits);
+    });
+  }
+
+  readonly #endTurn = (): void => {
+    this.#turnHadCommit = false;
+  };
+
+  readonly #flushCommits = (): void => {
+    const batch = this.#commits.splice(0);
+    const outcomes: Array<DocVersionConflict | undefined> = [];
+    try {
+      this.#db.transaction(() => {
+        for (const { input } of batch) outcomes.push(this.#write(input));
+      })();
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i] as PendingCommit;
+      const conflict = outcomes[i];
+      if (conflict) p.reject(conflict);
+      else p.resolve();
+    }
+  };
+
+  /** Writes one commit inside the batch's transaction; a conflict is returned, not thrown. */
+  #write(input: CommitInput): DocVersionConflict | undefined {
+    const current = this.#version(input.doc);
+    if (current !== input.version - 1) return new DocVersionConflict(input.doc, input.version - 1, current);
+    this.#stmts.insertOp.run(...opRowValues(input));
+    this.#stmts.setHead.run(input.doc, input.version, input.ts);
+    if (input.snapshot !== undefined) {
+      this.#stmts.setSnapshot.run(
+        input.doc,
+        input.version,
+        JSON.stringify(input.snapshot),
+        input.ts,
+        input.schemaVersion ?? null,
+      );
+    }
+    if (input.clientId !== undefined && input.mutationId !== undefined) {
+      this.#stmts.setClient.run(input.doc, input.clientId, input.mutationId, input.ts);
+    }
+    return undefined;
   }
 
   async advanceClient(doc: string, clientId: string, mutationId: number): Promise<void> {
