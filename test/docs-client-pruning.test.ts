@@ -1,4 +1,10 @@
-import { type DocReplica, memoryStore, type SynclineError } from '@syncline/client';
+import {
+  type DocReplica,
+  memoryStore,
+  type ReplicaStore,
+  type SynclineClient,
+  type SynclineError,
+} from '@syncline/client';
 import { type CommitInput, openDatabase, SqliteDocStore, type SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
@@ -77,6 +83,19 @@ function itemIds(state: unknown): string[] {
   return (state as TestState).items.map((i) => i.id);
 }
 
+/** Alice's replica of `doc`, with the errors it reports. */
+async function replicaOf(
+  server: SynclineServer,
+  doc: string,
+  store?: ReplicaStore,
+): Promise<{ c: SynclineClient; r: Replica; errors: SynclineError[] }> {
+  const c = await client(server, 'alice');
+  const r = c.doc(doc, { mutators: testMutators, ...(store ? { store } : {}) }) as Replica;
+  const errors: SynclineError[] = [];
+  r.on('error', (e) => errors.push(e));
+  return { c, r, errors };
+}
+
 describe('pruning of client mutation ids', () => {
   it('a pruned client whose reply was lost: the mutation is not applied twice, its caller gets client_expired, the rest goes on under a new id', async () => {
     const db = openDatabase(':memory:');
@@ -84,10 +103,7 @@ describe('pruning of client mutation ids', () => {
     const store = new GatedStore(db);
     const server = await startServer({ docs: DOCS, docStore: store });
     const doc = 'todo:pruned';
-    const c = await client(server, 'alice');
-    const r = c.doc(doc, { mutators: testMutators }) as Replica;
-    const errors: SynclineError[] = [];
-    r.on('error', (e) => errors.push(e));
+    const { c, r, errors } = await replicaOf(server, doc);
     await r.ready;
     await r.mutate.addItem({ id: 'x1', text: 'one' });
     const oldId = r.clientId;
@@ -129,10 +145,7 @@ describe('pruning of client mutation ids', () => {
   it('a connected client that did not write for longer than the retention writes on under a new id', async () => {
     const server = await startServer({ docs: DOCS });
     const doc = 'todo:quiet';
-    const c = await client(server, 'alice');
-    const r = c.doc(doc, { mutators: testMutators }) as Replica;
-    const errors: SynclineError[] = [];
-    r.on('error', (e) => errors.push(e));
+    const { r, errors } = await replicaOf(server, doc);
     await r.ready;
     await r.mutate.increment({});
     const oldId = r.clientId;
@@ -160,10 +173,7 @@ describe('pruning of client mutation ids', () => {
     await applyAs(server, doc, clientId, 1, 'y1');
     await pruneAfterRetention(server, doc, clientId);
 
-    const c = await client(server, 'alice');
-    const r = c.doc(doc, { mutators: testMutators, store }) as Replica;
-    const errors: SynclineError[] = [];
-    r.on('error', (e) => errors.push(e));
+    const { r, errors } = await replicaOf(server, doc, store);
     await waitFor(() => errors.length > 0 && r.status === 'synced', 5_000, 'client_expired and synced');
     expect(errors.map((e) => e.code)).toEqual(['client_expired']);
     const state = await server.docs.get(doc);
@@ -177,10 +187,7 @@ describe('pruning of client mutation ids', () => {
   it('a client that was away with nothing pending continues under a new identity without an error', async () => {
     const server = await startServer({ docs: DOCS });
     const doc = 'todo:idle';
-    const c = await client(server, 'alice');
-    const r = c.doc(doc, { mutators: testMutators }) as Replica;
-    const errors: SynclineError[] = [];
-    r.on('error', (e) => errors.push(e));
+    const { c, r, errors } = await replicaOf(server, doc);
     await r.ready;
     await r.mutate.increment({});
     const oldId = r.clientId;

@@ -11,7 +11,7 @@ import type { DocFanout } from './doc-fanout.js';
 import type { DocNamespaces, ResolvedDocNamespace } from './doc-namespaces.js';
 import { type DocStore, DocVersionConflict, type StoredOp } from './doc-store.js';
 import { migrateLoaded, storedSchemaVersion } from './migrations.js';
-import { runMutation } from './run-mutation.js';
+import { type MutationCall, runMutation } from './run-mutation.js';
 
 /** Most ops a catching-up subscriber is sent before a snapshot is cheaper. */
 export const MAX_CATCH_UP_OPS = 5_000;
@@ -20,12 +20,7 @@ export const MAX_CATCH_UP_OPS = 5_000;
 export const MAX_CONFLICT_RETRIES = 10;
 
 /** One mutation to apply. */
-export interface MutationInput {
-  readonly name: string;
-  readonly args: unknown;
-  readonly clientId?: string | undefined;
-  readonly mutationId?: number | undefined;
-  readonly userId?: string | undefined;
+export interface MutationInput extends MutationCall {
   /** How long ago the client made it (its clock); judges a first mutation after client pruning. */
   readonly ageMs?: number | undefined;
 }
