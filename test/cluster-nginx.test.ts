@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { ReceivedPublication } from '@syncline/client';
 import { eventually } from '@syncline/testing';
@@ -8,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { API_KEY, CLUSTER_MUTATORS, clusterClient, httpPublish, startCluster } from './cluster/cluster.js';
 import { DATABASE_URL, postgresService } from './cluster/postgres-env.js';
 import { redisService } from './cluster/redis-env.js';
-import { defer, tempDir, waitFor } from './helpers.js';
+import { defer, freePort, tempDir, waitFor } from './helpers.js';
 
 const NGINX = '/usr/sbin/nginx';
 const CONFIG = join(import.meta.dirname, '..', 'deploy', 'nginx', 'nginx.conf');
@@ -19,18 +18,6 @@ if (!nginxInstalled && process.env.SYNCLINE_REQUIRE_SERVICES === '1') {
   throw new Error(
     `nginx is required (SYNCLINE_REQUIRE_SERVICES=1) but ${NGINX} is missing (apt-get install nginx-light).`,
   );
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs Debian's nginx in the foreground with deploy/nginx/nginx.conf, pointed at the given node ports. */

@@ -1,7 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ClientOptions, createClient, type SynclineClient, type TransportName } from '@syncline/client';
+import {
+  type ClientOptions,
+  createClient,
+  type StorageLike,
+  type SynclineClient,
+  type TransportName,
+} from '@syncline/client';
 import { type Capability, createServer, type ServerOptions, type SynclineServer, signToken } from '@syncline/server';
 import { afterEach } from 'vitest';
 import WebSocket from 'ws';
@@ -179,4 +186,31 @@ export async function connectedRawSocket(
   const reply = await raw.next((m) => m.id === 1);
   if (reply.type !== 'reply') throw new Error(`connect failed: ${JSON.stringify(reply)}`);
   return raw;
+}
+
+/** A free TCP port on 127.0.0.1 (for processes a test starts itself). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A private in-memory storage (as sessionStorage is for one tab). */
+export function memoryStorage(): StorageLike {
+  const m = new Map<string, string>();
+  return {
+    getItem: (k) => m.get(k) ?? null,
+    setItem: (k, v) => {
+      m.set(k, v);
+    },
+    removeItem: (k) => {
+      m.delete(k);
+    },
+  };
 }

@@ -1,25 +1,11 @@
-import { type AppUpdate, memoryReloadStorage, type StorageLike } from '@syncline/client';
+import { type AppUpdate, memoryReloadStorage } from '@syncline/client';
 import { compareVersions, type SynclineError, updateStatusFor } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import { testMutators } from './docs-fixtures.js';
-import { client, startServer, tempDir, waitFor, waitState } from './helpers.js';
+import { client, memoryStorage, startServer, tempDir, waitFor, waitState } from './helpers.js';
 import { API_KEY, api } from './http-api-helpers.js';
 
 const DOCS = { notes: { mutators: testMutators, initialState: { count: 0, items: [], tally: {} } } };
-
-/** A private storage for the reload-loop guard (as sessionStorage would be for one tab). */
-function storage(): StorageLike {
-  const m = new Map<string, string>();
-  return {
-    getItem: (k) => m.get(k) ?? null,
-    setItem: (k, v) => {
-      m.set(k, v);
-    },
-    removeItem: (k) => {
-      m.delete(k);
-    },
-  };
-}
 
 describe('app version comparison', () => {
   it('orders dotted numeric versions the semver way', () => {
@@ -58,7 +44,7 @@ describe('app update flows', () => {
       app: { version: '2.0.0', recommendedClientVersion: '2.0.0', message: 'A new version is out.' },
     });
     const events: AppUpdate[] = [];
-    const c = await client(server, 'alice', { app: { version: '1.5.0' }, reloadGuardStorage: storage() });
+    const c = await client(server, 'alice', { app: { version: '1.5.0' }, reloadGuardStorage: memoryStorage() });
     c.on('update', (u) => events.push(u));
     await waitState(c, 'connected');
     expect(events).toHaveLength(1);
@@ -83,7 +69,7 @@ describe('app update flows', () => {
     });
     await server.docs.mutate('notes:r', 'increment', { by: 5 });
     await server.publish('chat:r', 'before');
-    const old = await client(server, 'alice', { app: { version: '1.0.0' }, reloadGuardStorage: storage() });
+    const old = await client(server, 'alice', { app: { version: '1.0.0' }, reloadGuardStorage: memoryStorage() });
     await waitState(old, 'connected');
     expect(old.update).toMatchObject({ status: 'required', version: '2.0.0', message: 'Please reload.', reload: true });
 
@@ -120,8 +106,8 @@ describe('app update flows', () => {
 
   it('an announce over the HTTP API pushes the new verdict to connected clients', async () => {
     const server = await startServer({ apiKey: API_KEY, app: { version: '1.0.0' } });
-    const old = await client(server, 'alice', { app: { version: '1.0.0' }, reloadGuardStorage: storage() });
-    const cur = await client(server, 'bob', { app: { version: '2.0.0' }, reloadGuardStorage: storage() });
+    const old = await client(server, 'alice', { app: { version: '1.0.0' }, reloadGuardStorage: memoryStorage() });
+    const cur = await client(server, 'bob', { app: { version: '2.0.0' }, reloadGuardStorage: memoryStorage() });
     await waitState(old, 'connected');
     await waitState(cur, 'connected');
     expect(old.update.status).toBe('none');
@@ -159,7 +145,7 @@ describe('app update flows', () => {
     const dataDir = tempDir();
     const first = await startServer({ dataDir, app: { version: '1.0.0' } });
     const port = first.port;
-    const c = await client(first, 'alice', { app: { version: '1.0.0' }, reloadGuardStorage: storage() });
+    const c = await client(first, 'alice', { app: { version: '1.0.0' }, reloadGuardStorage: memoryStorage() });
     await waitState(c, 'connected');
     expect(c.update.status).toBe('none');
     const seen: string[] = [];
@@ -174,7 +160,7 @@ describe('app update flows', () => {
 
   it('reload-loop guard: one reload request per target version per interval', async () => {
     const server = await startServer({ app: { version: '2.0.0', minClientVersion: '2.0.0' } });
-    const tab = storage();
+    const tab = memoryStorage();
     const open = async (guardMs?: number) => {
       const c = await client(server, 'alice', {
         app: { version: '1.0.0' },
@@ -206,7 +192,7 @@ describe('app update flows', () => {
 
   it('reload-loop guard: available then required for one version in one page load still asks for the reload', async () => {
     const server = await startServer({ app: { version: '1.0.0' } });
-    const tab = storage();
+    const tab = memoryStorage();
     const c = await client(server, 'alice', { app: { version: '1.0.0' }, reloadGuardStorage: tab });
     await waitState(c, 'connected');
     await server.setAppVersion({ version: '1.1.0', recommendedClientVersion: '1.1.0' });

@@ -1,27 +1,13 @@
 // @vitest-environment happy-dom
 
-import type { StorageLike } from '@syncline/client';
 import { SynclineProvider, useUpdate } from '@syncline/react';
 import { cleanup, render, screen } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UpdateBanner } from '../examples/chat/src/components/update-banner.tsx';
-import { client, startServer, waitFor, waitState } from './helpers.js';
+import { client, memoryStorage, startServer, waitFor, waitState } from './helpers.js';
 
 afterEach(() => cleanup());
-
-function tabStorage(): StorageLike {
-  const m = new Map<string, string>();
-  return {
-    getItem: (k) => m.get(k) ?? null,
-    setItem: (k, v) => {
-      m.set(k, v);
-    },
-    removeItem: (k) => {
-      m.delete(k);
-    },
-  };
-}
 
 function Status(): ReactNode {
   const u = useUpdate();
@@ -34,7 +20,7 @@ const state = (): string | null | undefined =>
 describe('useUpdate and the chat update banner', () => {
   it('shows nothing when current, a banner for available, a blocking dialog for required, and respects the guard', async () => {
     const server = await startServer({ app: { version: '1.0.0' } });
-    const tab = tabStorage();
+    const tab = memoryStorage();
     const c = await client(server, 'alice', { app: { version: '1.0.0' }, reloadGuardStorage: tab });
     render(
       <SynclineProvider client={c}>

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { RedisBroker } from '@syncline/redis';
 import { requireService } from '@syncline/testing';
 import { Redis } from 'ioredis';
-import { defer } from '../helpers.js';
+import { defer, freePort } from '../helpers.js';
 
 /** Redis of the machine (or CI). */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -47,19 +47,6 @@ export interface PrivateRedis {
   kill(): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 async function ping(url: string): Promise<boolean> {
