@@ -39,7 +39,8 @@ export const ERROR_CODES = {
   },
   limit_exceeded: {
     group: 'bad-request',
-    description: 'A per-connection or per-user limit was reached (channels per connection, connections per user).',
+    description:
+      'A per-connection, per-user or per-channel limit was reached (channels per connection, presence entries per user, members per channel); `details.limit` names it.',
   },
   not_found: { group: 'bad-request', description: 'The requested resource does not exist.' },
   method_not_allowed: {
@@ -74,6 +75,16 @@ export const ERROR_CODES = {
     group: 'bad-request',
     description:
       "The mutation would leave the document invalid under the namespace's schema (`details.issues`). The mutation id is used up; the document is unchanged.",
+  },
+  mutation_timeout: {
+    group: 'bad-request',
+    description:
+      "The mutator ran longer than the server's `limits.mutatorTimeoutMs` and was stopped; its changes were discarded. The mutation id is used up; the document is unchanged.",
+  },
+  doc_too_large: {
+    group: 'bad-request',
+    description:
+      "The mutation would make the document's JSON larger than the namespace's `maxBytes` (`details.limit`, `details.bytes`). The mutation id is used up; the document is unchanged.",
   },
   mutation_out_of_order: {
     group: 'bad-request',

@@ -27,6 +27,16 @@ export interface Limits {
   readonly mutateRatePerSec: number;
   /** Burst size of the mutation token bucket (default 200). */
   readonly mutateBurst: number;
+  /** Presence entries one user may hold in one channel, across connections (default 10). */
+  readonly presenceEntriesPerUser: number;
+  /** Longest a mutator may run on the server before it is stopped with `mutation_timeout`, ms (default 100). */
+  readonly mutatorTimeoutMs: number;
+  /**
+   * Connections one IP address may hold on this node (default 1,000; loopback
+   * is not exempt). Connections that have not sent `connect` yet are capped
+   * at a quarter of it.
+   */
+  readonly maxConnectionsPerIp: number;
 }
 
 /**

@@ -95,6 +95,9 @@ export const DEFAULT_LIMITS: Limits = {
   publishBurst: 100,
   mutateRatePerSec: 100,
   mutateBurst: 200,
+  presenceEntriesPerUser: 10,
+  mutatorTimeoutMs: 100,
+  maxConnectionsPerIp: 1_000,
 };
 
 /** The options of `createServer` with their defaults applied. */

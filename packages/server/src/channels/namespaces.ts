@@ -20,8 +20,21 @@ export interface NamespaceOptions {
   readonly allowPublish?: 'clients' | 'subscribers' | 'none';
   /** Whether subscribers may recover missed publications from history (default true). */
   readonly recover?: boolean;
-  /** Presence in channels of this namespace (default false). */
-  readonly presence?: boolean;
+  /**
+   * How far back (ms) a subscribe's `since` position may be replayed without
+   * the `history` capability (default 120,000). Older positions, or positions
+   * from before what the connection's user could have seen, get
+   * `recovered: false` and start from the top unless the token allows `history`.
+   */
+  readonly recoverWindowMs?: number;
+  /** Presence in channels of this namespace (default false); an object turns it on with options. */
+  readonly presence?: boolean | PresenceNamespaceOptions;
+}
+
+/** Presence options of one namespace. */
+export interface PresenceNamespaceOptions {
+  /** Most presence entries one channel holds; the entry past it gets `limit_exceeded` (default 10,000). */
+  readonly maxMembers?: number;
 }
 
 /** Namespace options with every default filled in. */
@@ -30,13 +43,20 @@ export interface ResolvedNamespace {
   readonly history: HistoryOptions;
   readonly allowPublish: 'clients' | 'subscribers' | 'none';
   readonly recover: boolean;
+  readonly recoverWindowMs: number;
   readonly presence: boolean;
+  /** Most presence entries per channel (meaningful when `presence`). */
+  readonly presenceMaxMembers: number;
 }
 
 /** Default history size per channel. */
 export const DEFAULT_HISTORY_SIZE = 100;
 /** Default history TTL. */
 export const DEFAULT_HISTORY_TTL_MS = 10 * 60_000;
+/** Default recovery window without the `history` capability. */
+export const DEFAULT_RECOVER_WINDOW_MS = 120_000;
+/** Default most presence entries per channel. */
+export const DEFAULT_PRESENCE_MAX_MEMBERS = 10_000;
 
 /** Fills in defaults. */
 export function resolveNamespace(name: string, o: NamespaceOptions): ResolvedNamespace {
@@ -48,7 +68,12 @@ export function resolveNamespace(name: string, o: NamespaceOptions): ResolvedNam
     },
     allowPublish: o.allowPublish ?? 'clients',
     recover: o.recover ?? true,
-    presence: o.presence ?? false,
+    recoverWindowMs: Math.max(0, Math.floor(o.recoverWindowMs ?? DEFAULT_RECOVER_WINDOW_MS)),
+    presence: o.presence !== undefined && o.presence !== false,
+    presenceMaxMembers: Math.max(
+      1,
+      Math.floor((typeof o.presence === 'object' ? o.presence.maxMembers : undefined) ?? DEFAULT_PRESENCE_MAX_MEMBERS),
+    ),
   };
 }
 
