@@ -1,5 +1,6 @@
 import { SynclineError } from '@syncline/protocol';
 import { requireApiKey } from '../http/api-auth.js';
+import { assertJsonDepth } from '../http/api-request.js';
 import { type HttpRouter, readBody, sendJson } from '../http/router.js';
 import type { DocsApi } from './docs-api.js';
 
@@ -71,11 +72,13 @@ export function registerDocRoutes(router: HttpRouter, docs: DocsApi, apiKey: () 
     const doc = params.name as string;
     const raw = await readBody(req, MAX_MUTATE_BODY_BYTES);
     let body: unknown;
+    const text = raw.toString('utf8');
     try {
-      body = JSON.parse(raw.toString('utf8'));
+      body = JSON.parse(text);
     } catch {
       throw new SynclineError('invalid_command', 'The request body is not JSON.');
     }
+    assertJsonDepth(body, text.length);
     const b = parseMutateBody(body);
     const result = await docs.mutate(doc, b.name, b.args, {
       clientId: b.clientId,

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { SynclineError } from '@syncline/protocol';
+import { jsonDepthExceeds, MAX_JSON_DEPTH, SynclineError } from '@syncline/protocol';
 import * as v from 'valibot';
 import { readBody } from './router.js';
 
@@ -50,8 +50,18 @@ export async function readJsonBody<S extends AnySchema>(
     } catch {
       throw new SynclineError('invalid_request', 'The request body is not valid JSON.');
     }
+    assertJsonDepth(raw, text.length);
   }
   return validate(schema, raw, 'body');
+}
+
+/** Throws `invalid_request` when a parsed JSON body nests deeper than `MAX_JSON_DEPTH`. */
+export function assertJsonDepth(value: unknown, textLength: number): void {
+  if (jsonDepthExceeds(value, MAX_JSON_DEPTH, textLength)) {
+    throw new SynclineError('invalid_request', `The request body nests deeper than ${MAX_JSON_DEPTH} levels.`, {
+      details: { path: '', in: 'body', limit: MAX_JSON_DEPTH },
+    });
+  }
 }
 
 /** Validates the query string of a request. */

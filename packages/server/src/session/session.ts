@@ -5,6 +5,8 @@ import {
   type CloseCodeName,
   type Codec,
   type ErrorCode,
+  jsonDepthExceeds,
+  MAX_JSON_DEPTH,
   parseCommand,
   SynclineError,
   toSynclineError,
@@ -255,6 +257,8 @@ export class Session implements ConnectionReceiver {
       this.#badInput(undefined, new SynclineError('bad_frame', 'The frame is not valid JSON.'));
       return;
     }
+    // Valid JSON needs two characters a level: the frame's length bounds every command's depth.
+    const textLength = typeof frame === 'string' ? frame.length : frame.byteLength;
     if (Array.isArray(decoded)) {
       if (decoded.length > this.#host.maxCommandsPerFrame) {
         this.#badInput(
@@ -271,10 +275,10 @@ export class Session implements ConnectionReceiver {
           this.#pendingFrames.push([JSON.stringify(item), 0]);
           continue;
         }
-        this.#processOne(item);
+        this.#processOne(item, textLength);
       }
     } else {
-      this.#processOne(decoded);
+      this.#processOne(decoded, textLength);
     }
   }
 
@@ -298,13 +302,21 @@ export class Session implements ConnectionReceiver {
     const items: unknown[] = Array.isArray(decoded) ? decoded.slice(0, this.#host.maxCommandsPerFrame) : [decoded];
     const ids: number[] = [];
     for (const item of items) {
-      const id = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined;
-      if (typeof id === 'number' && Number.isSafeInteger(id) && id > 0) ids.push(id);
+      const id = requestIdOf(item);
+      if (id !== undefined) ids.push(id);
     }
     return ids;
   }
 
-  #processOne(raw: unknown): void {
+  #processOne(raw: unknown, textLength: number): void {
+    if (jsonDepthExceeds(raw, MAX_JSON_DEPTH, textLength)) {
+      // Refused before any work: nothing downstream walks hostile nesting.
+      const err = new SynclineError('invalid_command', `The command nests deeper than ${MAX_JSON_DEPTH} levels.`, {
+        details: { limit: MAX_JSON_DEPTH },
+      });
+      this.#badInput(requestIdOf(raw), err);
+      return;
+    }
     const parsed = parseCommand(raw);
     if (!parsed.ok) {
       this.#badInput(parsed.id, new SynclineError(parsed.code, parsed.message));
@@ -372,6 +384,12 @@ export class Session implements ConnectionReceiver {
     this.#pendingFrames = undefined;
     this.#host.sessionClosed(this, code, reason);
   }
+}
+
+/** The request id of a decoded command, when it has a valid one. */
+function requestIdOf(item: unknown): number | undefined {
+  const id = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
 
 /** An error for an operation the principal may not perform. */
