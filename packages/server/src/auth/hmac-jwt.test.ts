@@ -95,6 +95,22 @@ describe('HmacJwtVerifier', () => {
     expect(new Set(verdicts.map((v) => v.jose))).toEqual(new Set(['ok', 'expired', 'invalid']));
   });
 
+  it('refuses a signature that is not the canonical base64url encoding (other unused trailing bits)', async () => {
+    const valid = await sign('HS256', { sub: 'admin', exp: now() + 60 });
+    const [h, p, s] = valid.split('.') as [string, string, string];
+    // 32 bytes are 43 characters: the last one carries 4 bits and 2 unused ones.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(s.slice(-1));
+    const variants = [1, 2, 3].map((bits) => `${h}.${p}.${s.slice(0, -1)}${alphabet[last ^ bits]}`);
+    for (const token of variants) {
+      // Same signature bytes: a lenient decoder (jose's) accepts the variant.
+      expect(Buffer.from(token.split('.')[2] as string, 'base64url')).toEqual(Buffer.from(s, 'base64url'));
+      expect(await viaJose(token, {})).toBe('ok');
+      expect(viaHmac(token, {})).toBe('invalid');
+    }
+    expect(viaHmac(valid, {})).toBe('ok');
+  });
+
   it('returns the payload of a valid token', async () => {
     const token = await sign('HS256', { sub: 'alice', caps: [{ match: '*', allow: ['*'] }], info: { name: 'A' } });
     const payload = new HmacJwtVerifier(SECRET, { clockToleranceSec: 5 }).verify(token);

@@ -29,7 +29,10 @@ export interface HmacJwtOptions {
  * that grow malloc arenas (RSS per idle connection), and most of a
  * connection's CPU cost. This is the same check made in place; jose still
  * verifies public keys and JWKS, and signs. The accepted tokens and the
- * reasons for refusal match jose's (a parity test runs both on the same tokens).
+ * reasons for refusal match jose's (a parity test runs both on the same tokens),
+ * with one deliberate difference: the signature must be the canonical
+ * base64url encoding of the HMAC (jose also accepts a last character whose
+ * unused trailing bits are set, so one signature would have several spellings).
  */
 export class HmacJwtVerifier {
   readonly #key: KeyObject;
@@ -57,8 +60,11 @@ export class HmacJwtVerifier {
     const hash = HASHES[alg];
     if (!hash) throw new HmacJwtError('"alg" (Algorithm) Header Parameter value not allowed');
 
-    const signature = decodeSegment(token.slice(dot2 + 1), 'signature');
-    const expected = createHmac(hash, this.#key).update(token.slice(0, dot2)).digest();
+    // Compared on the canonical encoding: a signature whose last character
+    // carries other (unused) trailing bits decodes to the same bytes, but is
+    // a different token and is refused.
+    const signature = Buffer.from(token.slice(dot2 + 1), 'utf8');
+    const expected = Buffer.from(createHmac(hash, this.#key).update(token.slice(0, dot2)).digest('base64url'), 'utf8');
     if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) {
       throw new HmacJwtError('signature verification failed');
     }
