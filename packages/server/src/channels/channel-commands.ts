@@ -25,6 +25,24 @@ async function runHook(fn: () => void | Promise<void>): Promise<void> {
 }
 
 /**
+ * Whether a recovery whose first missed publication was published at
+ * `firstTs` may be replayed: always with the `history` capability; without
+ * it only when that publication is inside the namespace's `recoverWindowMs`,
+ * so a subscriber cannot read back further than it could have been
+ * subscribed (a `since` of offset 0 is not a way around `history`).
+ */
+function withinRecoverWindow(
+  session: Session,
+  channel: string,
+  ns: ResolvedNamespace,
+  firstTs: number | undefined,
+): boolean {
+  if (firstTs === undefined) return true;
+  if (Date.now() - firstTs <= ns.recoverWindowMs) return true;
+  return session.principal?.can.allows('history', channel) === true;
+}
+
+/**
  * Subscribes a session to a channel with optional recovery; sends the reply
  * itself so that live publications follow it in order.
  */
@@ -56,7 +74,8 @@ export async function subscribeSession(
         read.epoch === since.epoch &&
         since.offset <= read.offset &&
         (since.offset === read.offset ||
-          (pubs.length > 0 && pubs[0]?.offset === since.offset + 1 && pubs[pubs.length - 1]?.offset === read.offset));
+          (pubs.length > 0 && pubs[0]?.offset === since.offset + 1 && pubs[pubs.length - 1]?.offset === read.offset)) &&
+        withinRecoverWindow(session, channel, ns, pubs[0]?.ts);
       sink.lastOffset = read.offset;
       sink.epoch = read.epoch;
       result = complete
