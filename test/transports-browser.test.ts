@@ -142,6 +142,11 @@ describe.skipIf(!run)('HTTP transports in a real browser (Chromium)', { timeout:
     await new Promise<void>((resolve) => (pages ? pages.server.close(() => resolve()) : resolve()));
   });
 
+  /** The page's origin: a browser app served elsewhere, which the server must list in `allowedOrigins`. */
+  function pageOrigin(): string {
+    return new URL(pages?.url ?? '').origin;
+  }
+
   async function newPage(): Promise<Page> {
     const context = await (browser as Browser).newContext();
     defer(() => context.close());
@@ -153,7 +158,7 @@ describe.skipIf(!run)('HTTP transports in a real browser (Chromium)', { timeout:
 
   for (const transport of ['sse', 'longpoll'] as const) {
     it(`transports: ['${transport}'] subscribes, publishes and receives in the browser`, async () => {
-      const server = await startServer();
+      const server = await startServer({ allowedOrigins: [pageOrigin()] });
       const channel = `chat:browser-${transport}`;
       const seenByNode = await watcher(server, channel);
       const page = await newPage();
@@ -186,7 +191,7 @@ describe.skipIf(!run)('HTTP transports in a real browser (Chromium)', { timeout:
   }
 
   it('falls back by itself to EventSource behind a proxy that refuses WebSocket, and remembers it for the tab', async () => {
-    const server = await startServer();
+    const server = await startServer({ allowedOrigins: [pageOrigin()] });
     const proxy = await startProxy(server.url, { upgrades: 'refuse' });
     const channel = 'chat:browser-fallback';
     const seenByNode = await watcher(server, channel);

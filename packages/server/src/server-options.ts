@@ -69,6 +69,33 @@ export interface ServerOptions {
   readonly revocations?: RevocationStore;
   /** Where nodes report channel subscriber counts for the HTTP API (default: none, counts of this node). */
   readonly channelCounts?: ChannelCountsStore;
+  /**
+   * Development mode (default false: production rules). Only changes the
+   * default of `allowedOrigins` (any origin in dev mode); `syncline start
+   * --dev` sets it. See docs/operations.md.
+   */
+  readonly dev?: boolean;
+  /**
+   * Browser origins (`https://app.example.com`) allowed to open WebSockets and
+   * call the HTTP transports and API. A request with another `Origin` gets 403
+   * `forbidden` (WebSocket upgrades are refused before upgrading); allowed
+   * ones get their origin back in `access-control-allow-origin`. Requests
+   * without `Origin` (non-browser clients) are not affected. Default: the
+   * same origin (the Origin's host equals the request's `Host`) plus this
+   * list; in dev mode, any origin. `'*'` in the list allows any origin.
+   */
+  readonly allowedOrigins?: readonly string[];
+  /**
+   * Behind reverse proxies: read the client address from `X-Forwarded-For`
+   * (and the host from `X-Forwarded-Host`) instead of the peer. `true` trusts
+   * one proxy (the last address it appended); a number trusts that many hops.
+   * Default false: the peer address, which a client cannot forge. Only turn it
+   * on when every request arrives through the proxy, or clients can pick
+   * their own address.
+   */
+  readonly trustProxy?: boolean | number;
+  /** `/metrics`: with `requireKey`, a scrape needs `Authorization: Bearer <apiKey>` (401 `unauthorized` otherwise). */
+  readonly metrics?: { readonly requireKey?: boolean };
 }
 
 /** WebSocket endpoint path. */
@@ -116,6 +143,8 @@ export interface ServerSettings {
   readonly limits: Limits;
   /** SQLite file path or `:memory:`. */
   readonly dbFile: string;
+  /** Proxy hops trusted in `X-Forwarded-For` (0: the peer address). */
+  readonly trustProxyHops: number;
 }
 
 /** Applies the defaults to `createServer`'s options. */
@@ -134,5 +163,6 @@ export function resolveSettings(options: ServerOptions): ServerSettings {
     maxConnections: options.maxConnections ?? SERVER_DEFAULTS.maxConnections,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     dbFile: options.database ?? (options.dataDir ? join(options.dataDir, 'syncline.db') : ':memory:'),
+    trustProxyHops: options.trustProxy === true ? 1 : Math.max(0, Math.floor(Number(options.trustProxy ?? 0))),
   };
 }

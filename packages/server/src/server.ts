@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { type CommandType, type ErrorCode, PROTOCOL_VERSION, subprotocolFor } from '@syncline/protocol';
 import { RevocationCache } from './auth/revocation-cache.js';
 import { defaultRevocationTime, SqliteRevocationStore } from './auth/revocations.js';
@@ -13,7 +14,9 @@ import type { AnyHandler, CommandHandler, ServerCore, SessionEvents } from './co
 import { registerDocs } from './docs/index.js';
 import type { ServerHooks } from './hooks.js';
 import { registerHttpApi } from './http/api-routes.js';
+import { clientAddress } from './http/client-address.js';
 import { createNodeHttpServer, registerNodeRoutes } from './http/node-http.js';
+import { OriginPolicy } from './http/origin-policy.js';
 import { HttpRouter } from './http/router.js';
 import { MeteredBroker } from './metrics/metered-broker.js';
 import { ServerMetrics } from './metrics/metrics.js';
@@ -24,6 +27,7 @@ import type { SynclineServer } from './server-api.js';
 import { REJECTED_RETRY_MS, resolveSettings, type ServerOptions, WEBSOCKET_PATH } from './server-options.js';
 import { announceConnected, createAdmission } from './session/admission.js';
 import { registerConnectCommands } from './session/connect-commands.js';
+import { IpSlots } from './session/ip-slots.js';
 import { Session } from './session/session.js';
 import { createSessionHost } from './session/session-host.js';
 import { SessionRegistry } from './session/session-registry.js';
@@ -71,6 +75,10 @@ export function createServer(options: ServerOptions): SynclineServer {
   const hub = new ChannelHub(broker, (err, channel) => logger.error({ err, channel }, 'channel delivery failed'));
   const handlers = new Map<string, AnyHandler>();
   const sessionEvents: SessionEvents = { connected: new Set(), refreshed: new Set(), closed: new Set() };
+  // Open connections per client address, and those not connected yet (a quarter of the limit).
+  const ipSlots = new IpSlots(limits.maxConnectionsPerIp);
+  sessionEvents.connected.add((session) => ipSlots.connected(session));
+  sessionEvents.closed.add((session) => ipSlots.release(session));
   const appVersions = new AppVersions(options.app, sessions, db, logger);
   const bus = new NodeBus({ broker, nodeId, logger, clustered: options.broker !== undefined });
   const counts =
@@ -144,7 +152,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   let draining = false;
   const transports: Transport[] = [];
   // Every transport hands its connections to the same handler.
-  const acceptConnection: ConnectionHandler = (conn) => {
+  const acceptConnection: ConnectionHandler = (conn, req) => {
     const session = new Session(conn, host);
     if (sessions.size >= maxConnections || closing || draining) {
       const full = !(closing || draining);
@@ -157,8 +165,18 @@ export function createServer(options: ServerOptions): SynclineServer {
       );
       return;
     }
+    const ip = clientAddress(req, settings.trustProxyHops);
+    const refused = ipSlots.refusal(ip);
+    if (refused) {
+      // WebSocket: accepted and closed at once with 4009 and the error (HTTP transports answer 429 earlier).
+      metrics.rejectedConnections.inc({ reason: 'ip_limit' });
+      session.replyError(undefined, refused);
+      session.close('TOO_MANY_CONNECTIONS', refused.message, refused.retryAfterMs);
+      return;
+    }
     // The connect deadline is checked by the node-wide deadline sweep.
     registry.add(session);
+    ipSlots.add(session, ip);
   };
   transports.push(
     new WebSocketTransport(
@@ -179,21 +197,38 @@ export function createServer(options: ServerOptions): SynclineServer {
     ...(options.docFanout ? { fanout: options.docFanout } : {}),
   });
   if (options.httpTransports?.enabled !== false) {
-    const ctx = { nodeId, maxFrameBytes, maxBodyBytes: settings.hardMaxFrameBytes, onConnection: acceptConnection };
+    const ctx = {
+      nodeId,
+      maxFrameBytes,
+      maxBodyBytes: settings.hardMaxFrameBytes,
+      onConnection: acceptConnection,
+      admit: (req: IncomingMessage) => ipSlots.refusal(clientAddress(req, settings.trustProxyHops)),
+    };
     transports.push(new HttpTransports(router, ctx, options.httpTransports));
   }
-  registerNodeRoutes(router, nodeId, metrics, () => ({
-    ready: ready && !closing && !draining && sessions.size < maxConnections,
-    draining,
-    connections: sessions.size,
-    maxConnections,
-  }));
+  registerNodeRoutes(
+    router,
+    nodeId,
+    metrics,
+    () => ({
+      ready: ready && !closing && !draining && sessions.size < maxConnections,
+      draining,
+      connections: sessions.size,
+      maxConnections,
+    }),
+    { requireKey: options.metrics?.requireKey === true, apiKey: options.apiKey },
+  );
   const httpServer = createNodeHttpServer({
     router,
     transports,
     staticDir: options.static,
     logger,
     draining: () => draining,
+    origins: new OriginPolicy({
+      allowedOrigins: options.allowedOrigins,
+      dev: options.dev === true,
+      trustProxyHops: settings.trustProxyHops,
+    }),
   });
 
   let port = 0;

@@ -3,6 +3,8 @@ import { SynclineError, toSynclineError } from '@syncline/protocol';
 import type { Logger } from 'pino';
 import type { ServerMetrics } from '../metrics/metrics.js';
 import type { Transport } from '../transport/transport.js';
+import { requireApiKey } from './api-auth.js';
+import type { OriginPolicy } from './origin-policy.js';
 import { type HttpRouter, sendError, sendJson } from './router.js';
 import { serveStatic } from './static.js';
 
@@ -14,19 +16,31 @@ export interface NodeReadiness {
   readonly maxConnections: number;
 }
 
-/** Adds `/healthz` (liveness), `/readyz` (accepting connections) and `/metrics` (Prometheus). */
+/** Who may scrape `/metrics`: anyone, or with `requireKey` only holders of the API key. */
+export interface MetricsAccess {
+  readonly requireKey: boolean;
+  readonly apiKey: string | undefined;
+}
+
+/**
+ * Adds `/healthz` (liveness), `/readyz` (accepting connections) and
+ * `/metrics` (Prometheus; with `access.requireKey`, 401 `unauthorized`
+ * without `Authorization: Bearer <apiKey>`).
+ */
 export function registerNodeRoutes(
   router: HttpRouter,
   nodeId: string,
   metrics: ServerMetrics,
   readiness: () => NodeReadiness,
+  access: MetricsAccess = { requireKey: false, apiKey: undefined },
 ): void {
   router.add('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok', node: nodeId }));
   router.add('GET', '/readyz', (_req, res) => {
     const r = readiness();
     sendJson(res, r.ready ? 200 : 503, { ...r, node: nodeId });
   });
-  router.add('GET', '/metrics', async (_req, res) => {
+  router.add('GET', '/metrics', async (req, res) => {
+    if (access.requireKey) requireApiKey(req, access.apiKey);
     const { contentType, body } = await metrics.render();
     res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
     res.end(body);
@@ -43,6 +57,8 @@ export interface NodeHttpOptions {
   readonly logger: Logger;
   /** True while draining: upgrades are refused with 503 before upgrading. */
   readonly draining: () => boolean;
+  /** Allowed browser origins: upgrades and routed requests from others get 403 (default: no check). */
+  readonly origins?: OriginPolicy | undefined;
 }
 
 /**
@@ -56,6 +72,13 @@ export function createNodeHttpServer(options: NodeHttpOptions): Server {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
       const m = router.match(req.method ?? 'GET', url.pathname);
+      if (m && options.origins) {
+        if (!options.origins.apply(req, res)) {
+          req.resume();
+          throw new SynclineError('forbidden', `Origin ${req.headers.origin} is not allowed.`);
+        }
+        if ('allow' in m && options.origins.preflight(req, res, m.allow)) return;
+      }
       if (m && 'allow' in m) {
         res.setHeader('allow', m.allow.join(', '));
         sendError(
@@ -87,6 +110,11 @@ export function createNodeHttpServer(options: NodeHttpOptions): Server {
     if (options.draining()) {
       // Refused before the upgrade, so a load balancer tries another node at once.
       socket.end('HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    if (options.origins && !options.origins.allows(req)) {
+      // A page of another site must not open a socket with the user's cookies or network position.
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     for (const t of transports) if (t.handleUpgrade?.(req, socket, head)) return;

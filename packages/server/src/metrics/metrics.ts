@@ -98,7 +98,7 @@ export class ServerMetrics {
     });
     this.rejectedConnections = new Counter({
       name: 'syncline_connections_rejected_total',
-      help: 'Connections refused at accept time, by reason (limit, draining).',
+      help: 'Connections refused at accept time, by reason (limit, ip_limit, draining).',
       labelNames: ['reason'],
       registers: [r],
     });

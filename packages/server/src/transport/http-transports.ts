@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SynclineError } from '@syncline/protocol';
 import { type HttpRouter, readBody, sendJson } from '../http/router.js';
 import { HttpSessionRegistry } from './http-sessions.js';
 import { LongPollConnection } from './longpoll.js';
@@ -31,9 +32,12 @@ export interface HttpTransportContext {
   /** POST bodies above it are refused with 413. */
   readonly maxBodyBytes: number;
   readonly onConnection: ConnectionHandler;
+  /**
+   * Checked before a session is opened: an error (`too_many_connections`)
+   * refuses it with 429 and the error JSON, before anything is allocated.
+   */
+  readonly admit?: (req: IncomingMessage) => SynclineError | undefined;
 }
-
-const CORS = { 'access-control-allow-origin': '*' } as const;
 
 /** On shutdown, how long open streams and polls get to deliver their last frames. */
 const SHUTDOWN_DRAIN_MS = 2_000;
@@ -42,12 +46,11 @@ const DRAIN_CHECK_MS = 10;
 function writeResponse(res: ServerResponse, r: ForwardedResponse): void {
   if (res.headersSent || res.destroyed) return;
   if (r.status === 204) {
-    res.writeHead(204, { ...CORS, 'cache-control': 'no-store' });
+    res.writeHead(204, { 'cache-control': 'no-store' });
     res.end();
     return;
   }
   res.writeHead(r.status, {
-    ...CORS,
     'cache-control': 'no-store',
     'content-type': r.contentType ?? 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(r.body),
@@ -107,8 +110,20 @@ export class HttpTransports implements Transport {
     res.once('close', done);
   }
 
+  /** Answers 429 with the error JSON when the connection limits refuse a new session. */
+  #refused(req: IncomingMessage, res: ServerResponse): boolean {
+    const err = this.#ctx.admit?.(req);
+    if (err === undefined) return false;
+    req.resume();
+    const retryAfterMs = err.retryAfterMs ?? 1_000;
+    res.setHeader('retry-after', String(Math.ceil(retryAfterMs / 1000)));
+    res.setHeader('cache-control', 'no-store');
+    sendJson(res, 429, { error: { code: err.code, message: err.message, retryAfterMs, details: err.details } });
+    return true;
+  }
+
   #openSse(req: IncomingMessage, res: ServerResponse): void {
-    res.setHeader('access-control-allow-origin', '*');
+    if (this.#refused(req, res)) return;
     this.#track(res);
     const conn = new SseConnection(this.registry.newId(), req, res, this.registry);
     this.registry.add(conn);
@@ -116,17 +131,16 @@ export class HttpTransports implements Transport {
   }
 
   #openPoll(req: IncomingMessage, res: ServerResponse): void {
+    if (this.#refused(req, res)) return;
     req.resume();
     const conn = new LongPollConnection(this.registry.newId(), req, this.registry, this.#timing);
     this.registry.add(conn);
     this.#ctx.onConnection(conn, req);
-    res.setHeader('access-control-allow-origin', '*');
     res.setHeader('cache-control', 'no-store');
     sendJson(res, 200, { session: conn.id, transport: conn.transport });
   }
 
   async #send(req: IncomingMessage, res: ServerResponse, p: Record<string, string>): Promise<void> {
-    res.setHeader('access-control-allow-origin', '*');
     const body = await readBody(req, this.#ctx.maxBodyBytes);
     await this.#relay(res, { kind: 'send', session: p.session ?? '', body: body.toString('utf8') });
   }
