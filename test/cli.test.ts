@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -6,35 +6,10 @@ import { createClient, type ReceivedPublication } from '@syncline/client';
 import { createTokenVerifier } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { CLI, startCli } from './cli/start-cli.js';
 import { defer, tempDir, waitFor } from './helpers.js';
 
 const run = promisify(execFile);
-const CLI = join(import.meta.dirname, '..', 'packages', 'server', 'dist', 'cli.js');
-
-/** Starts `syncline start` on a free port and returns its URL and output. */
-async function startCli(args: string[], cwd?: string): Promise<{ url: string; out: () => string; proc: ChildProcess }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, SYNCLINE_LOG_LEVEL: 'warn' };
-  delete env.SYNCLINE_DATA;
-  const proc = spawn(process.execPath, [CLI, 'start', '--port', '0', '--host', '127.0.0.1', ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    ...(cwd === undefined ? {} : { cwd }),
-  });
-  defer(() => {
-    proc.kill('SIGKILL');
-  });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  proc.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  await waitFor(() => /running at (http:\/\/\S+)/.test(out) || proc.exitCode !== null, 20_000, 'cli start');
-  const m = /running at (http:\/\/\S+)/.exec(out);
-  if (!m) throw new Error(`CLI did not start:\n${out}`);
-  return { url: m[1] as string, out: () => out, proc };
-}
 
 describe('syncline CLI', () => {
   it('is built (npm test builds before running)', () => {
@@ -78,9 +53,9 @@ describe('syncline CLI', () => {
     await expect(run(process.execPath, [CLI, 'bogus'])).rejects.toMatchObject({ code: 2 });
   });
 
-  it('`start` serves health, the dev token route and accepts the printed dev token', async () => {
+  it('`start --dev` serves health, the dev token route and accepts the printed dev token', async () => {
     const data = tempDir();
-    const { url, out } = await startCli(['--data', data]);
+    const { url, out } = await startCli(['--dev', '--data', data]);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     const devToken = /Dev token[^\n]*\n\s+(\S+)/.exec(out())?.[1];
     expect(devToken).toBeTruthy();
@@ -103,9 +78,9 @@ describe('syncline CLI', () => {
     expect(got[0]?.user).toBe('Ada');
   });
 
-  it('`start` without --data keeps its data in ./data and prints the URL and a working dev token', async () => {
+  it('`start --dev` without --data keeps its data in ./data and prints the URL and a working dev token', async () => {
     const cwd = tempDir();
-    const { url, out } = await startCli([], cwd);
+    const { url, out } = await startCli(['--dev'], { cwd });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(out()).toContain(`(data: ${join(cwd, 'data')}`);
     const devToken = /Dev token[^\n]*\n\s+(\S+)/.exec(out())?.[1] as string;
@@ -121,7 +96,7 @@ describe('syncline CLI', () => {
 
   it('`start` keeps history across a restart on the same data folder', async () => {
     const data = tempDir();
-    const first = await startCli(['--data', data]);
+    const first = await startCli(['--dev', '--data', data]);
     const tok = /Dev token[^\n]*\n\s+(\S+)/.exec(first.out())?.[1] as string;
     const ws = WebSocket as unknown as NonNullable<Parameters<typeof createClient>[0]['WebSocket']>;
     const c = createClient({ url: first.url, token: tok, WebSocket: ws });
@@ -130,7 +105,7 @@ describe('syncline CLI', () => {
     c.close();
     first.proc.kill('SIGTERM');
     await waitFor(() => first.proc.exitCode !== null, 10_000, 'cli exit');
-    const second = await startCli(['--data', data]);
+    const second = await startCli(['--dev', '--data', data]);
     const c2 = createClient({ url: second.url, token: tok, WebSocket: ws });
     defer(() => c2.close());
     const h = await c2.history('chat:keep');
@@ -147,7 +122,7 @@ describe('syncline CLI', () => {
         'const ttl: number = 60_000;\nexport default { namespaces: { rooms: { history: { size: 5, ttlMs: ttl } } }, maxFrameBytes: 2048 };\n',
       ),
     );
-    const { url, out } = await startCli(['--data', dir, '--config', file]);
+    const { url, out } = await startCli(['--dev', '--data', dir, '--config', file]);
     const tok = /Dev token[^\n]*\n\s+(\S+)/.exec(out())?.[1] as string;
     const ws = WebSocket as unknown as NonNullable<Parameters<typeof createClient>[0]['WebSocket']>;
     const c = createClient({ url, token: tok, WebSocket: ws });

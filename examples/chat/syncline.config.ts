@@ -2,9 +2,10 @@
  * Server side of the chat: which names are documents (with the mutators the
  * browser also runs) and which are presence channels. Started by
  * `npm start` at the repository root:
- *   syncline start --config examples/chat/syncline.config.ts --static examples/chat/dist
- * Without `auth` here, the server signs tokens with a dev secret and serves
- * `POST /dev/token` for the sign-in screen.
+ *   syncline start --dev --config examples/chat/syncline.config.ts --static examples/chat/dist
+ * Without `auth` here, dev mode signs tokens with a dev secret and serves
+ * `POST /dev/token` for the sign-in screen; production (no `--dev`) refuses
+ * to start without `auth`.
  */
 import { defineConfig } from '@syncline/server';
 import { EMPTY_ROOM, INITIAL_LOBBY, lobbyMutators, roomMutators } from './src/shared/model.js';

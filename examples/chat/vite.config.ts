@@ -3,7 +3,8 @@ import { defineConfig } from 'vite';
 
 // `npm run dev` in this folder serves the UI with hot reload and forwards the
 // Syncline routes to a server started with `npm start` at the repository root.
-const SYNCLINE = process.env.SYNCLINE_URL ?? 'http://localhost:8787';
+// Dev mode listens on 127.0.0.1 (not `localhost`, which may resolve to ::1 first).
+const SYNCLINE = process.env.SYNCLINE_URL ?? 'http://127.0.0.1:8787';
 
 export default defineConfig({
   root: import.meta.dirname,

@@ -75,6 +75,7 @@ export async function startChatServer(): Promise<ChatServer> {
     [
       join(ROOT, 'packages/server/dist/cli.js'),
       'start',
+      '--dev',
       '--host',
       '127.0.0.1',
       '--port',

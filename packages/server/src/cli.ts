@@ -7,6 +7,7 @@ import { type Capability, OPERATIONS, type Operation } from './auth/capabilities
 import { signToken } from './auth/sign.js';
 import { clusterOptions, clusterUrls } from './cli/cluster.js';
 import { loadDevCredentials } from './cli/dev-credentials.js';
+import { authProblem, DEV_HOST, resolveDevMode } from './cli/dev-mode.js';
 import { DEV_NAMESPACES } from './cli/dev-namespaces.js';
 import { addDevTokenRoute, DEV_TOKEN_TTL_SEC } from './cli/dev-routes.js';
 import { loadConfig } from './cli/load-config.js';
@@ -15,23 +16,35 @@ import type { SynclineConfig } from './config.js';
 import { createServer } from './server.js';
 
 const USAGE = `Usage:
-  syncline start [--port 8787] [--host H] [--data ./data] [--config syncline.config.ts] [--static DIR]
+  syncline start [--dev] [--port 8787] [--host H] [--data ./data] [--config syncline.config.ts] [--static DIR]
                  [--redis redis://HOST:6379] [--postgres postgres://USER@HOST/DB] [--drain-window 10s]
   syncline token [--data ./data] --sub USER [--allow PATTERN[=op,op]]... [--ttl 1h]
 
 start   runs a server. Without --config it looks for syncline.config.{ts,mjs,js} in the
-        current folder; without auth in the config it signs with a dev secret kept in
-        the data folder and serves POST /dev/token for demo sign-in. --redis (or
-        SYNCLINE_REDIS_URL) and --postgres (or SYNCLINE_POSTGRES_URL) make it a
-        cluster node; without them it runs embedded. SIGTERM
-        drains the node over --drain-window (clients reconnect elsewhere), then exits.
-token   prints a token signed with the dev secret of the data folder. --allow takes a
-        glob over channel/document names, optionally with operations
-        (${OPERATIONS.join(', ')}); without operations every operation is allowed.`;
+        current folder. Production rules apply by default: the config must set auth
+        (a shared secret needs 32+ bytes) and nothing is handed out. Dev mode (--dev or
+        NODE_ENV=development) listens on 127.0.0.1 unless --host says otherwise, allows
+        any browser origin and, without auth in the config, signs with a dev secret
+        kept in the data folder, prints a full-access token and serves POST /dev/token
+        for demo sign-in. --redis (or SYNCLINE_REDIS_URL) and --postgres (or
+        SYNCLINE_POSTGRES_URL) make it a cluster node; without them it runs embedded.
+        SIGTERM drains the node over --drain-window (clients reconnect elsewhere), then exits.
+token   prints a token signed with the dev secret of the data folder (the one dev mode
+        uses). --allow takes a glob over channel/document names, optionally with
+        operations (${OPERATIONS.join(', ')}); without operations every operation is allowed.`;
 
 function fail(message: string): never {
   process.stderr.write(`syncline: ${message}\n\n${USAGE}\n`);
   process.exit(2);
+}
+
+/** Hosts that only this machine reaches. */
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Refuses to start with a one-line reason (no usage: the arguments were fine). */
+function refuse(message: string): never {
+  process.stderr.write(`syncline: ${message}\n`);
+  process.exit(1);
 }
 
 function parseAllow(spec: string): Capability {
@@ -74,6 +87,7 @@ async function start(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
     options: {
+      dev: { type: 'boolean', default: false },
       port: { type: 'string', default: process.env.PORT ?? '8787' },
       host: { type: 'string' },
       data: { type: 'string', default: process.env.SYNCLINE_DATA ?? './data' },
@@ -88,13 +102,26 @@ async function start(argv: string[]): Promise<void> {
   const drainWindowSec = parseDurationSec(values['drain-window']);
   if (drainWindowSec === undefined) fail(`bad --drain-window "${values['drain-window']}"`);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`bad --port "${values.port}"`);
+  let devMode: boolean;
+  try {
+    devMode = resolveDevMode(values.dev, process.env);
+  } catch (err) {
+    refuse((err as Error).message);
+  }
   const dataDir = resolve(values.data);
   const configFile = values.config ?? findConfig();
   const config: SynclineConfig = configFile ? await loadConfig(configFile) : { namespaces: DEV_NAMESPACES };
   const logger = pino({ level: process.env.SYNCLINE_LOG_LEVEL ?? 'info' });
-  const dev = loadDevCredentials(dataDir);
-  const usingDevSecret = config.auth === undefined;
-  const apiKey = config.apiKey ?? process.env.SYNCLINE_API_KEY ?? dev.apiKey;
+  const problem = authProblem(config.auth, devMode);
+  if (problem !== undefined) {
+    if (!devMode) refuse(problem);
+    process.stderr.write(`syncline: warning (refused in production): ${problem}\n`);
+  }
+  // The dev secret and key exist only in dev mode, and only when the config has no auth.
+  const usingDevSecret = devMode && config.auth === undefined;
+  const dev = usingDevSecret ? loadDevCredentials(dataDir) : undefined;
+  const apiKey = config.apiKey ?? process.env.SYNCLINE_API_KEY ?? dev?.apiKey;
+  const host = values.host ?? config.host ?? (devMode ? DEV_HOST : undefined);
   const staticDir = values.static ?? config.static;
   const cluster = await clusterOptions(clusterUrls(values, process.env), logger);
   const server = createServer({
@@ -102,20 +129,27 @@ async function start(argv: string[]): Promise<void> {
     ...cluster,
     ...(cluster.presence ? { presence: { ...config.presence, ...cluster.presence } } : {}),
     ...(cluster.httpTransports ? { httpTransports: { ...config.httpTransports, ...cluster.httpTransports } } : {}),
-    ...(values.host ? { host: values.host } : {}),
+    ...(host ? { host } : {}),
     ...(staticDir ? { static: resolve(staticDir) } : {}),
+    ...(apiKey ? { apiKey } : {}),
     port,
     dataDir,
     logger,
-    apiKey,
-    auth: config.auth ?? { secret: dev.secret },
+    dev: devMode,
+    auth: config.auth ?? (dev ? { secret: dev.secret } : refuse('no auth')),
   });
-  if (usingDevSecret) addDevTokenRoute(server, dev.secret);
+  if (dev) addDevTokenRoute(server, dev.secret);
   const { url } = await server.listen();
   const out: string[] = [
     `\nSyncline is running at ${url}  (data: ${dataDir}${configFile ? `, config: ${configFile}` : ''})`,
+    devMode
+      ? `Dev mode (--dev or NODE_ENV=development): for local development only${config.allowedOrigins ? '' : '; any browser origin is allowed'}.`
+      : 'Production mode.',
   ];
-  if (usingDevSecret) {
+  if (dev && host !== undefined && !LOOPBACK_HOSTS.has(host)) {
+    out.push(`Warning: dev mode on ${host}: anyone who reaches it can get a full-access token from POST /dev/token.`);
+  }
+  if (dev) {
     const devToken = await signToken(dev.secret, {
       sub: 'dev',
       caps: [{ match: '*', allow: ['*'] }],
@@ -125,7 +159,7 @@ async function start(argv: string[]): Promise<void> {
       `Dev token (user "dev", all capabilities, 24 h):\n  ${devToken}`,
       `HTTP API key: ${apiKey}`,
       staticDir ? `Open ${url} in two browser tabs and chat between them.` : `Connect a client to ${url}.`,
-      'Tokens are signed with a dev secret kept in the data folder; configure `auth` for production.',
+      'Tokens are signed with a dev secret kept in the data folder; production needs `auth` in the config.',
     );
   }
   process.stdout.write(`${out.join('\n')}\n\n`);

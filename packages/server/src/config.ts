@@ -2,10 +2,12 @@ import type { ServerOptions } from './server.js';
 
 /**
  * What a `syncline.config.ts` (or `.js`) module exports as default: server
- * options minus what the CLI sets itself (port, data folder, logger). `auth`
- * is optional: without it the CLI uses the dev secret kept in the data folder.
+ * options minus what the CLI sets itself (port, data folder, logger, dev
+ * mode). `auth` is optional in dev mode only (`syncline start --dev`): without
+ * it the CLI uses the dev secret kept in the data folder. In production the
+ * CLI refuses to start without it.
  */
-export type SynclineConfig = Omit<ServerOptions, 'auth' | 'port' | 'dataDir' | 'logger'> & {
+export type SynclineConfig = Omit<ServerOptions, 'auth' | 'port' | 'dataDir' | 'logger' | 'dev'> & {
   readonly auth?: ServerOptions['auth'];
 };
 
