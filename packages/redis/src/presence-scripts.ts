@@ -22,9 +22,12 @@ end
 `;
 
 /**
- * Enter: KEYS = seq, channel hash, channels set, new owner's node index;
- * ARGV = channel, field, node, session, enteredAt, updatedAt, base JSON,
- * state JSON, node index prefix. Returns { seq, action, stored value }.
+ * Enter: KEYS = seq, channel hash, channels set, new owner's node index,
+ * channel's per-user counts hash; ARGV = channel, field, node, session,
+ * enteredAt, updatedAt, base JSON, state JSON, node index prefix, user, most
+ * entries per user, most entries in the channel. Returns { seq, action,
+ * stored value }, or { 0, 'refused', limit name } when a new entry would pass
+ * a limit (nothing changed). A take-over of an existing field is never refused.
  */
 export const ENTER_SCRIPT = new LuaScript(`${SPLIT}
 local prior = redis.call('HGET', KEYS[2], ARGV[2])
@@ -36,6 +39,12 @@ if prior then
   action = 'update'
   enteredAt = p[3]
   if p[1] ~= ARGV[3] then redis.call('SREM', ARGV[9] .. p[1], ref) end
+else
+  if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[12]) then return {0, 'refused', 'maxMembers'} end
+  if tonumber(redis.call('HGET', KEYS[5], ARGV[10]) or '0') >= tonumber(ARGV[11]) then
+    return {0, 'refused', 'presenceEntriesPerUser'}
+  end
+  redis.call('HINCRBY', KEYS[5], ARGV[10], 1)
 end
 local value = join({ARGV[3], ARGV[4], enteredAt, ARGV[6], ARGV[7], ARGV[8]})
 redis.call('HSET', KEYS[2], ARGV[2], value)
@@ -62,9 +71,9 @@ return {seq, 'update', value}
 `);
 
 /**
- * Leave: KEYS = seq, channel hash, channels set; ARGV = channel, field, only
- * node ('' for any), only session ('' for any), node index prefix.
- * Returns { seq, 'leave', stored value } or nil.
+ * Leave: KEYS = seq, channel hash, channels set, channel's per-user counts
+ * hash; ARGV = channel, field, only node ('' for any), only session ('' for
+ * any), node index prefix, user. Returns { seq, 'leave', stored value } or nil.
  */
 export const LEAVE_SCRIPT = new LuaScript(`${SPLIT}
 local prior = redis.call('HGET', KEYS[2], ARGV[2])
@@ -73,7 +82,12 @@ local p = split(prior)
 if ARGV[3] ~= '' and (p[1] ~= ARGV[3] or (ARGV[4] ~= '' and p[2] ~= ARGV[4])) then return nil end
 redis.call('HDEL', KEYS[2], ARGV[2])
 redis.call('SREM', ARGV[5] .. p[1], ARGV[1] .. '\\n' .. ARGV[2])
-if redis.call('HLEN', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[1]) end
+-- Entries stored before counts existed were never counted: a count never goes below zero.
+if redis.call('HINCRBY', KEYS[4], ARGV[6], -1) <= 0 then redis.call('HDEL', KEYS[4], ARGV[6]) end
+if redis.call('HLEN', KEYS[2]) == 0 then
+  redis.call('SREM', KEYS[3], ARGV[1])
+  redis.call('DEL', KEYS[4])
+end
 local seq = redis.call('INCR', KEYS[1])
 return {seq, 'leave', prior}
 `);

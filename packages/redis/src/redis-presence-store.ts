@@ -1,5 +1,13 @@
 import type { PresenceAction, PresenceEntry } from '@syncline/protocol';
-import type { PresenceChange, PresenceOwner, PresenceSnapshot, PresenceStore } from '@syncline/server';
+import {
+  type PresenceChange,
+  type PresenceEnterLimits,
+  type PresenceLimitName,
+  type PresenceOwner,
+  type PresenceSnapshot,
+  type PresenceStore,
+  presenceLimitExceeded,
+} from '@syncline/server';
 import type { Redis } from 'ioredis';
 import { toBrokerError } from './errors.js';
 import { ENTER_SCRIPT, LEAVE_SCRIPT, LIST_SCRIPT, UPDATE_SCRIPT } from './presence-scripts.js';
@@ -38,7 +46,8 @@ function decode(value: string): { owner: PresenceOwner; entry: PresenceEntry } {
 }
 
 /**
- * Presence entries in Redis, shared by every node: one hash per channel, a
+ * Presence entries in Redis, shared by every node: one hash per channel
+ * (with a hash of entry counts per user beside it, for the per-user limit), a
  * set of channels with entries, an index of entries per owning node, node
  * heartbeats in a sorted set, and one sequence counter. Each change is one
  * Lua script, so it is atomic and gets its `seq` in the same step. The
@@ -60,6 +69,11 @@ export class RedisPresenceStore implements PresenceStore {
 
   #hash(channel: string): string {
     return `${this.#p}{${channel}}:e`;
+  }
+
+  /** Entries per user in a channel (same hash slot as the channel's entries). */
+  #userCounts(channel: string): string {
+    return `${this.#p}{${channel}}:u`;
   }
 
   #channelsKey(): string {
@@ -88,7 +102,12 @@ export class RedisPresenceStore implements PresenceStore {
     return { channel, seq: Number(seq), action, entry: decode(value).entry };
   }
 
-  async enter(channel: string, entry: PresenceEntry, owner: PresenceOwner): Promise<PresenceChange> {
+  async enter(
+    channel: string,
+    entry: PresenceEntry,
+    owner: PresenceOwner,
+    limits?: PresenceEnterLimits,
+  ): Promise<PresenceChange> {
     const base = JSON.stringify(
       entry.info === undefined
         ? { user: entry.user, clientId: entry.clientId }
@@ -96,7 +115,13 @@ export class RedisPresenceStore implements PresenceStore {
     );
     const raw = await this.#run(
       ENTER_SCRIPT,
-      [this.#seqKey(), this.#hash(channel), this.#channelsKey(), `${this.#nodeIndexPrefix()}${owner.node}`],
+      [
+        this.#seqKey(),
+        this.#hash(channel),
+        this.#channelsKey(),
+        `${this.#nodeIndexPrefix()}${owner.node}`,
+        this.#userCounts(channel),
+      ],
       [
         channel,
         fieldOf(entry.user, entry.clientId),
@@ -107,9 +132,17 @@ export class RedisPresenceStore implements PresenceStore {
         base,
         JSON.stringify(entry.state ?? null),
         this.#nodeIndexPrefix(),
+        entry.user,
+        limits?.maxPerUser ?? Number.MAX_SAFE_INTEGER,
+        limits?.maxEntries ?? Number.MAX_SAFE_INTEGER,
       ],
       'presence enter',
     );
+    const [, action, limit] = raw as [number, string, string];
+    if (action === 'refused' && limits) {
+      const name = limit as PresenceLimitName;
+      throw presenceLimitExceeded(name, name === 'maxMembers' ? limits.maxEntries : limits.maxPerUser);
+    }
     return this.#change(channel, raw) as PresenceChange;
   }
 
@@ -139,10 +172,11 @@ export class RedisPresenceStore implements PresenceStore {
   }
 
   async #leave(channel: string, field: string, node: string, session: string): Promise<PresenceChange | undefined> {
+    const user = field.slice(0, field.indexOf('\u0000'));
     const raw = await this.#run(
       LEAVE_SCRIPT,
-      [this.#seqKey(), this.#hash(channel), this.#channelsKey()],
-      [channel, field, node, session, this.#nodeIndexPrefix()],
+      [this.#seqKey(), this.#hash(channel), this.#channelsKey(), this.#userCounts(channel)],
+      [channel, field, node, session, this.#nodeIndexPrefix(), user],
       'presence leave',
     );
     return this.#change(channel, raw);

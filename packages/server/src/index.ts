@@ -27,6 +27,11 @@ export { MeteredBroker } from './metrics/metered-broker.js';
 export { type MetricSources, ServerMetrics } from './metrics/metrics.js';
 export { DEFAULT_DRAIN_WINDOW_MS, type DrainOptions } from './ops/drain.js';
 export { LocalPresenceFanout, MemoryPresenceStore } from './presence/memory-presence-store.js';
+export {
+  type PresenceEnterLimits,
+  type PresenceLimitName,
+  presenceLimitExceeded,
+} from './presence/presence-limits.js';
 export type * from './presence/presence-store.js';
 export {
   DEFAULT_PRESENCE_GRACE_MS,

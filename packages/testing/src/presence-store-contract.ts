@@ -1,5 +1,5 @@
 import type { PresenceEntry } from '@syncline/protocol';
-import type { PresenceOwner, PresenceStore } from '@syncline/server';
+import type { PresenceEnterLimits, PresenceOwner, PresenceStore } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { type StoreFactory, storeFixture } from './store-fixture.js';
 import { uniqueName } from './wait.js';
@@ -15,6 +15,11 @@ function entry(user: string, clientId: string, state: unknown = null, at = T0): 
 
 const A: PresenceOwner = { node: 'node-a', session: 's1' };
 const B: PresenceOwner = { node: 'node-b', session: 's2' };
+
+/** What a refused `enter` rejects with. */
+function refused(limit: 'presenceEntriesPerUser' | 'maxMembers', value: number): unknown {
+  return expect.objectContaining({ code: 'limit_exceeded', details: { limit, value } });
+}
 
 /** The PresenceStore contract: the in-memory store and every cluster store must pass it. */
 export function presenceStoreContract(factory: PresenceStoreFactory): void {
@@ -78,6 +83,59 @@ export function presenceStoreContract(factory: PresenceStoreFactory): void {
       expect((await s.list(ch)).seq).toBeGreaterThanOrEqual(Math.max(...seqs));
     });
 
+    it('refuses a new entry past the per-user and per-channel limits, never a take-over', async () => {
+      const s = await store();
+      const ch = uniqueName('p');
+      const limits: PresenceEnterLimits = { maxPerUser: 2, maxEntries: 3 };
+      await s.enter(ch, entry('alice', 'c1'), A, limits);
+      await s.enter(ch, entry('alice', 'c2'), A, limits);
+      await expect(s.enter(ch, entry('alice', 'c3'), A, limits)).rejects.toEqual(refused('presenceEntriesPerUser', 2));
+      // Taking an entry over (a reconnect, maybe on another node) counts once.
+      expect((await s.enter(ch, entry('alice', 'c2', 'back'), B, limits)).action).toBe('update');
+      await s.enter(ch, entry('bob', 'c1'), B, limits);
+      await expect(s.enter(ch, entry('carol', 'c1'), B, limits)).rejects.toEqual(refused('maxMembers', 3));
+      expect((await s.list(ch)).entries.map((e) => `${e.user}/${e.clientId}`).sort()).toEqual([
+        'alice/c1',
+        'alice/c2',
+        'bob/c1',
+      ]);
+      // A leave frees its slot, for its user and for the channel.
+      await s.leave(ch, 'alice', 'c1');
+      expect((await s.enter(ch, entry('alice', 'c3'), A, limits)).action).toBe('join');
+      await s.leave(ch, 'bob', 'c1');
+      await expect(s.enter(ch, entry('alice', 'c4'), A, limits)).rejects.toEqual(refused('presenceEntriesPerUser', 2));
+      expect((await s.enter(ch, entry('carol', 'c1'), A, limits)).action).toBe('join');
+      // Without limits nothing is refused.
+      expect((await s.enter(ch, entry('alice', 'c9'), A)).action).toBe('join');
+    });
+
+    it('admits exactly up to the limits under concurrent enters', async () => {
+      const s = await store();
+      const ch = uniqueName('p');
+      const limits: PresenceEnterLimits = { maxPerUser: 5, maxEntries: 8 };
+      const mine = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => s.enter(ch, entry('alice', `c${i}`), A, limits)),
+      );
+      expect(mine.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+      const others = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => s.enter(ch, entry(`u${i}`, 'c'), B, limits)),
+      );
+      expect(others.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+      expect((await s.list(ch)).entries).toHaveLength(8);
+      expect((await s.channels()).get(ch)).toBe(8);
+    });
+
+    it('frees the slots of expired entries', async () => {
+      const s = await store();
+      const ch = uniqueName('p');
+      const limits: PresenceEnterLimits = { maxPerUser: 1, maxEntries: 10 };
+      await s.heartbeat('node-a', T0);
+      await s.enter(ch, entry('alice', 'c1'), A, limits);
+      await expect(s.enter(ch, entry('alice', 'c2'), B, limits)).rejects.toEqual(refused('presenceEntriesPerUser', 1));
+      expect((await s.expire(T0 + 31_000, 30_000)).map((c) => c.entry.clientId)).toEqual(['c1']);
+      expect((await s.enter(ch, entry('alice', 'c2'), B, limits)).action).toBe('join');
+    });
+
     it('expires the entries of a node that stopped heartbeating, once', async () => {
       const s = await store();
       const ch = uniqueName('p');
@@ -113,6 +171,21 @@ export function presenceStoreContract(factory: PresenceStoreFactory): void {
         const [l1, l2] = await Promise.all([x.expire(T0 + 40_000, 30_000), y.expire(T0 + 40_000, 30_000)]);
         expect([...l1, ...l2].map((c) => c.entry.clientId)).toEqual(['c1']);
         expect((await x.list(ch)).entries.map((e) => e.user)).toEqual(['bob']);
+      });
+
+      it('counts the limits over the entries of every node', async () => {
+        const b = await backend();
+        const [x, y] = [await b.open(), await b.open()];
+        const ch = uniqueName('p');
+        const limits: PresenceEnterLimits = { maxPerUser: 2, maxEntries: 3 };
+        await x.enter(ch, entry('alice', 'c1'), A, limits);
+        await y.enter(ch, entry('alice', 'c2'), B, limits);
+        await expect(x.enter(ch, entry('alice', 'c3'), A, limits)).rejects.toEqual(
+          refused('presenceEntriesPerUser', 2),
+        );
+        await x.enter(ch, entry('bob', 'c1'), A, limits);
+        await expect(y.enter(ch, entry('carol', 'c1'), B, limits)).rejects.toEqual(refused('maxMembers', 3));
+        expect((await y.enter(ch, entry('alice', 'c1', 'moved'), B, limits)).action).toBe('update');
       });
     }
   });

@@ -1,4 +1,5 @@
 import type { PresenceEntry } from '@syncline/protocol';
+import { type PresenceEnterLimits, presenceLimitExceeded } from './presence-limits.js';
 import type {
   PresenceChange,
   PresenceFanout,
@@ -10,6 +11,8 @@ import type {
 
 interface ChannelSet {
   readonly entries: Map<string, StoredPresenceEntry>;
+  /** Entries per user. */
+  readonly perUser: Map<string, number>;
 }
 
 function keyOf(user: string, clientId: string): string {
@@ -31,20 +34,37 @@ export class MemoryPresenceStore implements PresenceStore {
   #set(channel: string): ChannelSet {
     let set = this.#channels.get(channel);
     if (!set) {
-      set = { entries: new Map() };
+      set = { entries: new Map(), perUser: new Map() };
       this.#channels.set(channel, set);
     }
     return set;
   }
 
-  async enter(channel: string, entry: PresenceEntry, owner: PresenceOwner): Promise<PresenceChange> {
-    const set = this.#set(channel);
+  async enter(
+    channel: string,
+    entry: PresenceEntry,
+    owner: PresenceOwner,
+    limits?: PresenceEnterLimits,
+  ): Promise<PresenceChange> {
     const key = keyOf(entry.user, entry.clientId);
-    const prior = set.entries.get(key);
+    const prior = this.#channels.get(channel)?.entries.get(key);
+    if (!prior) this.#admit(channel, entry.user, limits);
+    const set = this.#set(channel);
+    if (!prior) set.perUser.set(entry.user, (set.perUser.get(entry.user) ?? 0) + 1);
     const stored: StoredPresenceEntry = prior ? { ...entry, enteredAt: prior.enteredAt, owner } : { ...entry, owner };
     set.entries.set(key, stored);
     this.#seq += 1;
     return { channel, seq: this.#seq, action: prior ? 'update' : 'join', entry: publicEntry(stored) };
+  }
+
+  /** Throws `limit_exceeded` when a new entry of `user` would pass `limits`. */
+  #admit(channel: string, user: string, limits: PresenceEnterLimits | undefined): void {
+    if (!limits) return;
+    const set = this.#channels.get(channel);
+    if ((set?.entries.size ?? 0) >= limits.maxEntries) throw presenceLimitExceeded('maxMembers', limits.maxEntries);
+    if ((set?.perUser.get(user) ?? 0) >= limits.maxPerUser) {
+      throw presenceLimitExceeded('presenceEntriesPerUser', limits.maxPerUser);
+    }
   }
 
   async update(
@@ -77,6 +97,9 @@ export class MemoryPresenceStore implements PresenceStore {
       return undefined;
     }
     set.entries.delete(key);
+    const left = (set.perUser.get(user) ?? 1) - 1;
+    if (left > 0) set.perUser.set(user, left);
+    else set.perUser.delete(user);
     this.#seq += 1;
     const change: PresenceChange = { channel, seq: this.#seq, action: 'leave', entry: publicEntry(prior) };
     if (set.entries.size === 0) this.#channels.delete(channel);

@@ -1,4 +1,5 @@
 import type { PresenceAction, PresenceEntry } from '@syncline/protocol';
+import type { PresenceEnterLimits } from './presence-limits.js';
 
 /** Who owns an entry: the node and the session that entered it. */
 export interface PresenceOwner {
@@ -29,7 +30,8 @@ export interface PresenceSnapshot {
 /**
  * Where presence entries live: in memory for the embedded server, in a shared
  * store (Redis) for a cluster. An entry is keyed by `(channel, user, clientId)`;
- * a user with several connections has several entries in one channel.
+ * a user with several connections has several entries in one channel (the
+ * server keeps one per connection and channel).
  *
  * Contract:
  * - Every method that changes a channel's set gives the change a new `seq`,
@@ -43,6 +45,13 @@ export interface PresenceSnapshot {
  * - `enter` on an existing key replaces its state and its owner (a client
  *   that reconnected, possibly to another node, takes its entry over) and
  *   reports `update`; on a new key it reports `join`.
+ * - `enter` with `limits` on a new key first checks, atomically with the
+ *   enter (no two concurrent calls, on any node, both take the last slot):
+ *   the channel holds fewer than `maxEntries` entries, else it throws
+ *   `limit_exceeded` with `details.limit` `'maxMembers'`; the user holds
+ *   fewer than `maxPerUser` entries in the channel, else `limit_exceeded`
+ *   with `'presenceEntriesPerUser'` (see `presenceLimitExceeded`). A take-over
+ *   of an existing key is never refused and counts once.
  * - `leave` with `onlyOwner` removes the entry only while that session still
  *   owns it (a grace-period leave must not remove an entry taken over since).
  * - Entries are owned by a node. A node calls `heartbeat` periodically; the
@@ -51,8 +60,13 @@ export interface PresenceSnapshot {
  * - A rejected call changed nothing (`unavailable` when the backend is down).
  */
 export interface PresenceStore {
-  /** Adds (`join`) or takes over and replaces (`update`) an entry. */
-  enter(channel: string, entry: PresenceEntry, owner: PresenceOwner): Promise<PresenceChange>;
+  /** Adds (`join`) or takes over and replaces (`update`) an entry; a new entry past `limits` is refused. */
+  enter(
+    channel: string,
+    entry: PresenceEntry,
+    owner: PresenceOwner,
+    limits?: PresenceEnterLimits,
+  ): Promise<PresenceChange>;
   /** Replaces an entry's state (`update`); undefined when the entry does not exist. */
   update(
     channel: string,
