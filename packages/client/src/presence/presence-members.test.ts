@@ -113,4 +113,34 @@ describe('PresenceMembers', () => {
     m.applyDiff({ seq: 5, action: 'join', entry: entry('alice', 'a1', null) });
     expect(events).toEqual(['join:bob', 'join:alice', 'leave:bob']);
   });
+
+  it('gathers a list sent in parts and applies it, with the diffs between its parts, on the last part', () => {
+    const m = new PresenceMembers();
+    const syncs: string[][] = [];
+    m.on('sync', (members) => syncs.push(members.map((x) => x.user)));
+    m.resync();
+    m.applyState({ seq: 9, entries: [entry('alice', 'a1', null)], more: true, part: 0 });
+    m.applyDiff({ seq: 8, action: 'join', entry: entry('old', 'o1', null) });
+    m.applyDiff({ seq: 10, action: 'join', entry: entry('dana', 'd1', null) });
+    m.applyState({ seq: 9, entries: [entry('bob', 'b1', null)], more: true, part: 1 });
+    expect(m.synced).toBe(false);
+    expect(m.current).toEqual([]);
+    m.applyState({ seq: 9, entries: [entry('carol', 'c1', null)], part: 2 });
+    expect(m.synced).toBe(true);
+    expect(m.current.map((x) => x.user)).toEqual(['alice', 'bob', 'carol', 'dana']);
+    expect(syncs).toEqual([['alice', 'bob', 'carol', 'dana']]);
+  });
+
+  it('keeps showing the set while a fresh list arrives in parts on a live watch, and restarts on a new part 0', () => {
+    const m = new PresenceMembers();
+    m.applyState({ seq: 1, entries: [entry('alice', 'a1', null)] });
+    m.applyState({ seq: 4, entries: [entry('bob', 'b1', null)], more: true, part: 0 });
+    // A newer list starts before the first finished: the first is dropped, its late parts too.
+    m.applyState({ seq: 6, entries: [entry('carol', 'c1', null)], more: true, part: 0 });
+    m.applyState({ seq: 4, entries: [entry('zed', 'z1', null)], part: 1 });
+    m.applyDiff({ seq: 7, action: 'join', entry: entry('erin', 'e1', null) });
+    expect(m.current.map((x) => x.user)).toEqual(['alice']);
+    m.applyState({ seq: 6, entries: [entry('dana', 'd1', null)], part: 1 });
+    expect(m.current.map((x) => x.user)).toEqual(['carol', 'dana', 'erin']);
+  });
 });

@@ -46,12 +46,21 @@ function buildMember(user: string, entries: Map<string, PresenceEntry>): Presenc
     : { user, info, state: latest.state, entries: list };
 }
 
+/** A list arriving in parts (`presence.state` with `part`), gathered until its last part. */
+interface PartialList {
+  readonly seq: number;
+  readonly entries: PresenceEntry[];
+  nextPart: number;
+}
+
 /**
  * A channel's presence set on the client: the full list (`presence.state`)
- * first, then diffs in `seq` order. Diffs that arrive before the list (or
- * before the fresh list after a reconnect) are buffered and applied on top of
- * it; those already included in it (`seq` at or below the list's) are
- * dropped. Exposes `current` + `subscribe` for UI bindings.
+ * first, then diffs in `seq` order. A list sent in parts is gathered and
+ * applied once its last part arrived. Diffs that arrive before the list (or
+ * before the fresh list after a reconnect, or while its parts arrive) are
+ * buffered and applied on top of it; those already included in it (`seq` at
+ * or below the list's) are dropped. Exposes `current` + `subscribe` for UI
+ * bindings.
  */
 export class PresenceMembers {
   readonly #events = new Emitter<PresenceMembersEvents>();
@@ -61,6 +70,8 @@ export class PresenceMembers {
   #seq = -1;
   #synced = false;
   #buffer: PresenceDiffMessage[] = [];
+  /** The list being gathered from its parts, if one is. */
+  #partial: PartialList | undefined;
   /** Diffs applied since the last list (bounded): re-applied when a list older than them arrives. */
   #applied: Pick<PresenceDiffMessage, 'seq' | 'action' | 'entry'>[] = [];
 
@@ -93,6 +104,7 @@ export class PresenceMembers {
   resync(): void {
     this.#synced = false;
     this.#buffer = [];
+    this.#partial = undefined;
   }
 
   /**
@@ -100,17 +112,43 @@ export class PresenceMembers {
    * watch when the server resynchronises it (its node may have missed diffs).
    * Replaces the set, emits `join`/`update`/`leave` once per member that
    * differs from the previous list (none for unchanged members), then `sync`;
-   * later diffs at or below its `seq` are ignored.
+   * later diffs at or below its `seq` are ignored. A part of a split list
+   * (`part` set) is gathered; the list applies with its last part (no `more`).
    */
-  applyState(msg: Pick<PresenceStateMessage, 'seq' | 'entries'>): void {
+  applyState(msg: Pick<PresenceStateMessage, 'seq' | 'entries' | 'more' | 'part'>): void {
+    if (msg.part !== undefined) {
+      const whole = this.#gather(msg.seq, msg.part, msg.entries, msg.more === true);
+      if (whole) this.#applyList(msg.seq, whole);
+      return;
+    }
+    this.#partial = undefined;
+    this.#applyList(msg.seq, msg.entries);
+  }
+
+  /** Adds a part to the list being gathered; returns the whole list with its last part. */
+  #gather(seq: number, part: number, entries: readonly PresenceEntry[], more: boolean): PresenceEntry[] | undefined {
+    if (part === 0) {
+      this.#partial = { seq, entries: [], nextPart: 0 };
+    }
+    const partial = this.#partial;
+    // A part of a list whose start was dropped (a newer list began): the server sends a whole new one.
+    if (!partial || partial.seq !== seq || partial.nextPart !== part) return undefined;
+    for (const e of entries) partial.entries.push(e);
+    partial.nextPart += 1;
+    if (more) return undefined;
+    this.#partial = undefined;
+    return partial.entries;
+  }
+
+  #applyList(seq: number, entries: readonly PresenceEntry[]): void {
     const before = this.#members;
     // On a live watch, diffs newer than this list may already be applied
     // (rare: a list read while they travelled); they apply again on top.
-    const newer = this.#synced ? this.#applied.filter((d) => d.seq > msg.seq) : [];
+    const newer = this.#synced ? this.#applied.filter((d) => d.seq > seq) : [];
     this.#byUser.clear();
     this.#applied = [];
-    for (const e of msg.entries) this.#put(e);
-    this.#seq = msg.seq;
+    for (const e of entries) this.#put(e);
+    this.#seq = seq;
     this.#synced = true;
     const buffered = this.#buffer;
     this.#buffer = [];
@@ -123,7 +161,7 @@ export class PresenceMembers {
 
   /** @internal One diff. */
   applyDiff(msg: Pick<PresenceDiffMessage, 'seq' | 'action' | 'entry'>): void {
-    if (!this.#synced) {
+    if (!this.#synced || this.#partial) {
       this.#buffer.push(msg as PresenceDiffMessage);
       return;
     }
@@ -139,6 +177,7 @@ export class PresenceMembers {
     this.#byUser.clear();
     this.#synced = false;
     this.#buffer = [];
+    this.#partial = undefined;
     this.#applied = [];
     this.#rebuild(before, undefined);
   }

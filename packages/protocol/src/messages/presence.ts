@@ -63,7 +63,7 @@ export const PRESENCE_COMMANDS = {
 /** One connection's entry in a channel's presence set. */
 export interface PresenceEntry {
   readonly user: string;
-  /** The entering client's id (one per connection, stable across reconnects). */
+  /** The entering client's id (one per connection and channel, stable across reconnects). */
   readonly clientId: string;
   /** The state given to `enter`/`update` (`null` when none). */
   readonly state: unknown;
@@ -83,12 +83,24 @@ export type PresenceAction = 'join' | 'update' | 'leave';
  * again after a resubscribe, or on a live watch when the server's node may
  * have missed diffs: it then replaces the set). `seq` orders it against diffs:
  * a diff with a `seq` at or below the state's is already included in it.
+ *
+ * A set too large for one message is sent in parts, so it never overfills
+ * the connection's send queue: every part carries the same `seq` and its
+ * `part` number (0, 1, 2 …), every part but the last has `more: true`, and
+ * the set is the concatenation of the parts' `entries`. A client applies the
+ * set once the last part arrived; diffs arriving in between are buffered as
+ * before a state. A part 0 starts a new set (an unfinished one is dropped).
+ * A set sent in one message has neither field, as before parts existed.
  */
 export interface PresenceStateMessage {
   readonly type: 'presence.state';
   readonly channel: string;
   readonly seq: number;
   readonly entries: readonly PresenceEntry[];
+  /** Present (`true`) on every part of a split set but the last: more entries follow. */
+  readonly more?: true;
+  /** Number of this part of a split set, from 0; absent when the set is sent in one message. */
+  readonly part?: number;
 }
 
 /** One change of a channel's presence set, in `seq` order. */
