@@ -1,13 +1,10 @@
 import { type PresenceEntry, SynclineError } from '@syncline/protocol';
 import type { Logger } from 'pino';
 import type { Session } from '../session/session.js';
-import type {
-  PresenceChange,
-  PresenceFanout,
-  PresenceOwner,
-  PresenceSnapshot,
-  PresenceStore,
-} from './presence-store.js';
+import { type PresenceEnterLimits, presenceLimitExceeded } from './presence-limits.js';
+import type { PresenceChange, PresenceFanout, PresenceOwner, PresenceStore } from './presence-store.js';
+import { PresenceWatchers } from './presence-watchers.js';
+import { entryKey, existingSessionPresence, sessionPresence } from './session-presence.js';
 
 /** Timing options of presence. */
 export interface PresenceTiming {
@@ -32,35 +29,24 @@ interface LocalEntry {
   graceTimer: NodeJS.Timeout | undefined;
 }
 
-/** Per-session presence state (kept in `session.ext`). */
-export interface SessionPresence {
-  /** Entries this session entered, by entry key. */
-  readonly entries: Map<string, { readonly channel: string; readonly clientId: string }>;
-  /** Channels whose presence this session watches. */
-  readonly watching: Set<string>;
+/** What `PresenceManager.enter` enforces besides the store's limits. */
+export interface PresenceEntryLimits extends PresenceEnterLimits {
+  /** Most channels one connection may be present in. */
+  readonly maxChannels: number;
 }
 
-const EXT_KEY = 'presence';
-
-/** The presence state of a session, created on first use. */
-export function sessionPresence(session: Session): SessionPresence {
-  let sp = session.ext.get(EXT_KEY) as SessionPresence | undefined;
-  if (!sp) {
-    sp = { entries: new Map(), watching: new Set() };
-    session.ext.set(EXT_KEY, sp);
-  }
-  return sp;
-}
-
-/** Key of an entry on this node. */
-export function entryKey(channel: string, user: string, clientId: string): string {
-  return `${channel}\u0000${user}\u0000${clientId}`;
+/** Key of one session's slot in a channel: its enters and leaves there run one after the other. */
+function slotKey(session: Session, channel: string): string {
+  return `slot\u0000${session.id}\u0000${channel}`;
 }
 
 /**
- * Owns this node's presence entries and watchers: serialises the store calls
- * of each entry, coalesces updates, runs grace periods, and fans changes out
- * to the local watchers of a channel through the `PresenceFanout` seam.
+ * Owns this node's presence entries and watchers: keeps one entry per
+ * session and channel (a new `clientId` replaces the session's previous
+ * entry there), serialises the store calls of each entry, coalesces updates,
+ * runs grace periods, sends each watcher the set in parts paced against its
+ * send queue, and fans changes out to the local watchers of a channel
+ * through the `PresenceFanout` seam.
  */
 export class PresenceManager {
   readonly #store: PresenceStore;
@@ -70,12 +56,7 @@ export class PresenceManager {
   readonly #logger: Logger;
   readonly #entries = new Map<string, LocalEntry>();
   readonly #chains = new Map<string, Promise<unknown>>();
-  readonly #watchers = new Map<string, Set<Session>>();
-  readonly #ready = new Map<string, Promise<void>>();
-  /** Channels whose list is being re-read after a resync: changes wait here until the fresh list is sent. */
-  readonly #resyncing = new Map<string, PresenceChange[]>();
-  /** Channels to re-read once more (a resync arrived while one was running). */
-  readonly #resyncAgain = new Set<string>();
+  readonly #watchers: PresenceWatchers;
   readonly #stopResync: (() => void) | undefined;
   #closed = false;
 
@@ -85,6 +66,7 @@ export class PresenceManager {
     this.#timing = timing;
     this.#node = node;
     this.#logger = logger;
+    this.#watchers = new PresenceWatchers(store, fanout, logger);
     this.#stopResync = fanout.onResync?.(() => this.resync());
   }
 
@@ -113,12 +95,49 @@ export class PresenceManager {
     if (change && !this.#closed) this.#fanout.publish(change);
   }
 
-  /** Enters (or takes over) an entry for `session`; resolves with the channel's seq. */
-  async enter(session: Session, channel: string, clientId: string, state: unknown): Promise<number> {
+  /**
+   * Enters (or takes over) an entry for `session`; resolves with the
+   * channel's seq. The session's earlier entry in the channel under another
+   * `clientId` leaves first (watchers see its `leave`, then the `join`).
+   * Throws `limit_exceeded` past `limits` (then nothing changed, except that
+   * the replaced entry has left).
+   */
+  enter(
+    session: Session,
+    channel: string,
+    clientId: string,
+    state: unknown,
+    limits: PresenceEntryLimits,
+  ): Promise<number> {
+    return this.#serial(slotKey(session, channel), async () => {
+      const sp = sessionPresence(session);
+      const prior = sp.entries.get(channel);
+      if (prior === undefined && sp.entries.size >= limits.maxChannels) {
+        throw presenceLimitExceeded('maxChannelsPerConnection', limits.maxChannels);
+      }
+      if (session.closed) throw new SynclineError('connection_lost', 'The connection closed.');
+      sp.entries.set(channel, clientId);
+      if (prior !== undefined && prior !== clientId) {
+        const old = this.#entries.get(entryKey(channel, session.user, prior));
+        if (old && old.session === session) await this.#remove(old);
+        if (session.closed) throw new SynclineError('connection_lost', 'The connection closed.');
+      }
+      return this.#enterEntry(session, channel, clientId, state, limits);
+    });
+  }
+
+  async #enterEntry(
+    session: Session,
+    channel: string,
+    clientId: string,
+    state: unknown,
+    limits: PresenceEnterLimits,
+  ): Promise<number> {
     const user = session.user;
     const key = entryKey(channel, user, clientId);
     const info = session.principal?.info;
     let local = this.#entries.get(key);
+    const created = !local;
     if (local) {
       this.#cancelTimers(local);
       local.session = session;
@@ -139,22 +158,33 @@ export class PresenceManager {
       };
       this.#entries.set(key, local);
     }
-    sessionPresence(session).entries.set(key, { channel, clientId });
     const owned = local;
     const stateJson = JSON.stringify([state, info ?? null]);
     owned.lastWriteAt = Date.now();
-    return this.#serial(key, async () => {
-      const now = Date.now();
-      const entry: PresenceEntry =
-        info === undefined
-          ? { user, clientId, state, enteredAt: now, updatedAt: now }
-          : { user, clientId, state, info, enteredAt: now, updatedAt: now };
-      const change = await this.#store.enter(channel, entry, this.#owner(session));
-      const unchanged = change.action === 'update' && owned.lastStateJson === stateJson;
-      owned.lastStateJson = stateJson;
-      if (!unchanged) this.#publish(change);
-      return change.seq;
-    });
+    try {
+      return await this.#serial(key, async () => {
+        const now = Date.now();
+        const entry: PresenceEntry =
+          info === undefined
+            ? { user, clientId, state, enteredAt: now, updatedAt: now }
+            : { user, clientId, state, info, enteredAt: now, updatedAt: now };
+        const change = await this.#store.enter(channel, entry, this.#owner(session), limits);
+        const unchanged = change.action === 'update' && owned.lastStateJson === stateJson;
+        owned.lastStateJson = stateJson;
+        if (!unchanged) this.#publish(change);
+        return change.seq;
+      });
+    } catch (err) {
+      // The store changed nothing: this node forgets the entry it just set up.
+      const refused = err instanceof SynclineError && err.code === 'limit_exceeded';
+      if ((created || refused) && this.#entries.get(key) === owned && owned.session === session) {
+        this.#cancelTimers(owned);
+        this.#entries.delete(key);
+        const sp = sessionPresence(session);
+        if (sp.entries.get(channel) === clientId) sp.entries.delete(channel);
+      }
+      throw err;
+    }
   }
 
   /** True when `session` currently owns the entry. */
@@ -197,13 +227,14 @@ export class PresenceManager {
     }).catch((err: unknown) => this.#logger.warn({ err, channel: local.channel }, 'presence update failed'));
   }
 
-  /** Leaves an entry now, if `session` owns it. */
+  /** Leaves an entry now, if `session` owns it (after the session's enters in the channel sent before). */
   leave(session: Session, channel: string, clientId: string): Promise<void> {
-    const key = entryKey(channel, session.user, clientId);
-    sessionPresence(session).entries.delete(key);
-    const local = this.#entries.get(key);
-    if (!local || local.session !== session) return Promise.resolve();
-    return this.#remove(local);
+    return this.#serial(slotKey(session, channel), async () => {
+      const sp = sessionPresence(session);
+      if (sp.entries.get(channel) === clientId) sp.entries.delete(channel);
+      const local = this.#entries.get(entryKey(channel, session.user, clientId));
+      if (local && local.session === session) await this.#remove(local);
+    });
   }
 
   #remove(local: LocalEntry): Promise<void> {
@@ -227,10 +258,11 @@ export class PresenceManager {
    * `immediate`, else after the grace period unless a reconnect took them over.
    */
   sessionClosed(session: Session, immediate: boolean): void {
-    const sp = session.ext.get(EXT_KEY) as SessionPresence | undefined;
+    const sp = existingSessionPresence(session);
     if (!sp) return;
     for (const channel of sp.watching) this.unwatch(session, channel);
-    for (const key of sp.entries.keys()) {
+    for (const [channel, clientId] of sp.entries) {
+      const key = entryKey(channel, session.user, clientId);
       const local = this.#entries.get(key);
       if (!local || local.session !== session) continue;
       if (immediate || this.#timing.graceMs <= 0) {
@@ -251,114 +283,19 @@ export class PresenceManager {
     sp.entries.clear();
   }
 
-  /** Starts pushing a channel's presence to `session`: `presence.state`, then diffs. */
-  async watch(session: Session, channel: string): Promise<void> {
-    const sp = sessionPresence(session);
-    sp.watching.add(channel);
-    let set = this.#watchers.get(channel);
-    if (!set) {
-      set = new Set();
-      this.#watchers.set(channel, set);
-      const ready = this.#fanout.subscribe(channel, (change) => this.#deliver(change));
-      this.#ready.set(channel, ready);
-      ready.catch(() => undefined);
-    }
-    set.add(session);
-    // Every watcher waits until the node receives the channel's changes, so
-    // no change falls between the list and the first diff.
-    let snapshot: PresenceSnapshot;
-    try {
-      await this.#ready.get(channel);
-      snapshot = await this.#store.list(channel);
-    } catch (err) {
-      this.unwatch(session, channel);
-      throw new SynclineError('unavailable', 'Presence is unavailable right now; retry.', { cause: err });
-    }
-    if (session.closed || !sp.watching.has(channel)) return;
-    session.send({ type: 'presence.state', channel, seq: snapshot.seq, entries: snapshot.entries });
+  /** Starts pushing a channel's presence to `session`: `presence.state` (in parts when large), then diffs. */
+  watch(session: Session, channel: string): Promise<void> {
+    return this.#watchers.watch(session, channel);
   }
 
   /** Stops pushing a channel's presence to `session`. */
   unwatch(session: Session, channel: string): void {
-    const sp = session.ext.get(EXT_KEY) as SessionPresence | undefined;
-    sp?.watching.delete(channel);
-    const set = this.#watchers.get(channel);
-    if (!set) return;
-    set.delete(session);
-    if (set.size === 0) {
-      this.#watchers.delete(channel);
-      this.#ready.delete(channel);
-      this.#fanout.unsubscribe(channel).catch((err: unknown) => this.#logger.warn({ err }, 'presence unsubscribe'));
-    }
+    this.#watchers.unwatch(session, channel);
   }
 
-  /**
-   * Changes may have been lost on the way to this node (the fanout says so):
-   * re-reads the list of every channel with local watchers and sends each
-   * watcher a fresh `presence.state`, followed by the changes newer than it.
-   */
+  /** Re-sends every local watcher a fresh list (see `PresenceWatchers.resync`). */
   resync(): void {
-    if (this.#closed) return;
-    for (const channel of this.#watchers.keys()) {
-      this.#resyncChannel(channel).catch((err: unknown) => this.#logger.warn({ err, channel }, 'presence resync'));
-    }
-  }
-
-  async #resyncChannel(channel: string, attempt = 0): Promise<void> {
-    if (this.#resyncing.has(channel)) {
-      this.#resyncAgain.add(channel);
-      return;
-    }
-    const held: PresenceChange[] = [];
-    this.#resyncing.set(channel, held);
-    let snapshot: PresenceSnapshot | undefined;
-    try {
-      snapshot = await this.#store.list(channel);
-    } catch (err) {
-      // The store is not reachable (yet): retry with backoff while the channel is watched.
-      this.#logger.warn({ err, channel, attempt }, 'presence resync: list failed');
-    } finally {
-      this.#resyncing.delete(channel);
-    }
-    const set = this.#watchers.get(channel);
-    if (snapshot && set && !this.#closed) {
-      const msg = { type: 'presence.state', channel, seq: snapshot.seq, entries: snapshot.entries };
-      for (const s of set) s.send(msg);
-    }
-    // Changes that came in while the list was read, in order; those the list holds are skipped.
-    for (const change of held) if (!snapshot || change.seq > snapshot.seq) this.#deliver(change);
-    if (this.#resyncAgain.delete(channel)) {
-      await this.#resyncChannel(channel);
-    } else if (!snapshot && !this.#closed && this.#watchers.has(channel)) {
-      const retry = setTimeout(
-        () => {
-          if (this.#closed || !this.#watchers.has(channel)) return;
-          this.#resyncChannel(channel, attempt + 1).catch((err: unknown) =>
-            this.#logger.warn({ err, channel }, 'presence resync'),
-          );
-        },
-        Math.min(100 * 2 ** Math.min(attempt, 5), 2_000),
-      );
-      retry.unref();
-    }
-  }
-
-  #deliver(change: PresenceChange): void {
-    const held = this.#resyncing.get(change.channel);
-    if (held) {
-      held.push(change);
-      return;
-    }
-    const set = this.#watchers.get(change.channel);
-    if (!set || set.size === 0) return;
-    const frame = JSON.stringify({
-      type: 'presence.diff',
-      channel: change.channel,
-      seq: change.seq,
-      action: change.action,
-      entry: change.entry,
-    });
-    for (const s of set) s.pushFrame(frame);
+    if (!this.#closed) this.#watchers.resync();
   }
 
   /** Heartbeats this node and removes the entries of dead nodes. */

@@ -3,8 +3,10 @@ import type { ResolvedNamespace } from '../channels/namespaces.js';
 import type { ServerCore } from '../core.js';
 import { forbidden, type Session } from '../session/session.js';
 import { LocalPresenceFanout, MemoryPresenceStore } from './memory-presence-store.js';
-import { PresenceManager, sessionPresence } from './presence-manager.js';
+import { presenceLimitExceeded } from './presence-limits.js';
+import { type PresenceEntryLimits, PresenceManager } from './presence-manager.js';
 import type { PresenceFanout, PresenceSnapshot, PresenceStore } from './presence-store.js';
+import { existingSessionPresence, sessionPresence } from './session-presence.js';
 
 /** Presence options of the server. */
 export interface PresenceOptions {
@@ -56,9 +58,7 @@ function checkState(state: unknown, maxBytes: number): unknown {
   const value = state === undefined ? null : state;
   const bytes = Buffer.byteLength(JSON.stringify(value));
   if (bytes > maxBytes) {
-    throw new SynclineError('limit_exceeded', `Presence state of ${bytes} bytes exceeds ${maxBytes}.`, {
-      details: { limit: 'maxStateBytes', value: maxBytes },
-    });
+    throw presenceLimitExceeded('maxStateBytes', maxBytes, `Presence state of ${bytes} bytes exceeds ${maxBytes}.`);
   }
   return value;
 }
@@ -87,35 +87,27 @@ export function registerPresence(core: ServerCore, options: PresenceOptions = {}
     core.logger,
   );
 
-  const entryLimit = (session: Session, channel: string, clientId: string): void => {
-    const sp = sessionPresence(session);
-    if (manager.owns(session, channel, clientId)) return;
-    if (sp.entries.size >= core.limits.maxChannelsPerConnection) {
-      throw new SynclineError(
-        'limit_exceeded',
-        `A connection may be present in at most ${core.limits.maxChannelsPerConnection} channels.`,
-        { details: { limit: 'maxChannelsPerConnection', value: core.limits.maxChannelsPerConnection } },
-      );
-    }
-  };
+  const entryLimits = (ns: ResolvedNamespace): PresenceEntryLimits => ({
+    maxChannels: core.limits.maxChannelsPerConnection,
+    maxPerUser: core.limits.presenceEntriesPerUser,
+    maxEntries: ns.presenceMaxMembers,
+  });
 
   core.command('presence.enter', async (session, cmd) => {
-    presenceNamespace(core, cmd.channel);
+    const ns = presenceNamespace(core, cmd.channel);
     if (!session.principal?.can.allows('presence', cmd.channel)) throw forbidden('enter the presence of', cmd.channel);
     const state = checkState(cmd.state, maxStateBytes);
-    entryLimit(session, cmd.channel, cmd.clientId);
-    const seq = await manager.enter(session, cmd.channel, cmd.clientId, state);
+    const seq = await manager.enter(session, cmd.channel, cmd.clientId, state, entryLimits(ns));
     const result: PresenceEnterResult = { seq };
     return result;
   });
 
   core.command('presence.update', async (session, cmd) => {
-    presenceNamespace(core, cmd.channel);
+    const ns = presenceNamespace(core, cmd.channel);
     if (!session.principal?.can.allows('presence', cmd.channel)) throw forbidden('update the presence of', cmd.channel);
     const state = checkState(cmd.state, maxStateBytes);
     if (!manager.owns(session, cmd.channel, cmd.clientId)) {
-      entryLimit(session, cmd.channel, cmd.clientId);
-      await manager.enter(session, cmd.channel, cmd.clientId, state);
+      await manager.enter(session, cmd.channel, cmd.clientId, state, entryLimits(ns));
       return {};
     }
     manager.update(session, cmd.channel, cmd.clientId, state);
@@ -160,10 +152,10 @@ export function registerPresence(core: ServerCore, options: PresenceOptions = {}
   });
 
   core.sessionEvents.refreshed.add((session) => {
-    const sp = session.ext.get('presence') as ReturnType<typeof sessionPresence> | undefined;
+    const sp = existingSessionPresence(session);
     if (!sp) return;
     const can = session.principal?.can;
-    for (const { channel, clientId } of [...sp.entries.values()]) {
+    for (const [channel, clientId] of [...sp.entries]) {
       if (can?.allows('presence', channel)) continue;
       manager.leave(session, channel, clientId).catch((err: unknown) => core.logger.warn({ err }, 'presence leave'));
       session.send({
