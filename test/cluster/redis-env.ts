@@ -62,16 +62,21 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
-/** Starts `redis-server` without persistence on a free loopback port; killed after the test. */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
+/**
+ * Starts `redis-server` on a free loopback port; killed after the test.
+ * Without `dir` it keeps no data. With `dir` it loads `dir/dump.rdb` when it
+ * starts (snapshots are taken only by an explicit `SAVE`), so a restart after
+ * a `SAVE` brings back the data of that moment: Redis "going back in time".
+ */
+export async function startPrivateRedis(options: { dir?: string } = {}): Promise<PrivateRedis> {
   const { spawn } = await import('node:child_process');
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let proc: import('node:child_process').ChildProcess | undefined;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  if (options.dir) args.push('--dir', options.dir, '--dbfilename', 'dump.rdb');
   const start = async (): Promise<void> => {
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
+    proc = spawn('redis-server', args, { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
     while (!(await ping(url))) {
       if (Date.now() > deadline) throw new Error(`private redis-server did not start on ${port}`);

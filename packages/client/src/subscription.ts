@@ -128,7 +128,11 @@ export class Subscription {
   /** @internal Subscribe reply. */
   handleSubscribed(result: SubscribeResult, askedToRecover: boolean): void {
     if (this.#state === 'unsubscribed') return;
-    const recovered = askedToRecover ? result.recovered === true : undefined;
+    let recovered = askedToRecover ? result.recovered === true : undefined;
+    // A channel whose top is below this subscription's own position in the
+    // same epoch went back in time (its broker lost writes): what was delivered
+    // past that top cannot be replayed, so it is not a recovery.
+    if (recovered === true && result.epoch === this.#epoch && result.offset < this.#offset) recovered = false;
     if (recovered === true) {
       for (const p of result.publications ?? []) this.handlePublication({ ...p, channel: this.channel });
     }

@@ -1,12 +1,18 @@
 import { LuaScript } from './lua-script.js';
 
-// Shared Lua prelude: server time in ms, and the channel's epoch and top,
-// creating a fresh epoch (and dropping any orphaned stream) when the channel's
-// meta key is gone, which is exactly when its history was lost.
+// Shared Lua prelude: server time in ms, and the channel's epoch and top.
+// ARGV[1] is a candidate epoch, ARGV[2] the identity of the Redis process the
+// node is talking to (its run_id). A fresh epoch is taken (and any orphaned
+// stream dropped) when the channel's meta key is gone, which is when its
+// history was lost. When the meta key was last written by another Redis
+// process (a restart, a restore from a backup, a failover to a replica), its
+// state may be older than what was acknowledged, so the channel also gets a
+// fresh epoch, keeping its retained history: no (epoch, offset) handed out
+// before can be handed out again for another publication.
 const PRELUDE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local meta = redis.call('HMGET', KEYS[1], 'e', 'o')
+local meta = redis.call('HMGET', KEYS[1], 'e', 'o', 'g')
 local epoch = meta[1]
 local top = tonumber(meta[2])
 local created = false
@@ -15,12 +21,16 @@ if not epoch then
   top = 0
   created = true
   redis.call('DEL', KEYS[2])
+elseif meta[3] ~= ARGV[2] then
+  if meta[3] then epoch = ARGV[1] end
+  redis.call('HSET', KEYS[1], 'e', epoch, 'g', ARGV[2])
 end
 `;
 
 /**
- * Publish: KEYS = meta, stream, idempotency key; ARGV = candidate epoch, size,
- * ttlMs, metaTtlMs, data (JSON), user (JSON or ''), fan-out channel, has key.
+ * Publish: KEYS = meta, stream, idempotency key; ARGV = candidate epoch, Redis
+ * identity, size, ttlMs, metaTtlMs, data (JSON), user (JSON or ''), fan-out
+ * channel, has key.
  * Allocates the next offset, appends to the capped stream, records the key
  * (it dedupes while its publication is retained, or for the TTL when the
  * namespace keeps no history) and publishes to the node fan-out, all in one
@@ -28,10 +38,10 @@ end
  * Returns { epoch, offset, duplicate (0/1), ts }.
  */
 export const PUBLISH_SCRIPT = new LuaScript(`${PRELUDE}
-local size = tonumber(ARGV[2])
-local ttl = tonumber(ARGV[3])
-local metaTtl = tonumber(ARGV[4])
-local hasKey = ARGV[8] == '1'
+local size = tonumber(ARGV[3])
+local ttl = tonumber(ARGV[4])
+local metaTtl = tonumber(ARGV[5])
+local hasKey = ARGV[9] == '1'
 if hasKey and not created then
   local prior = redis.call('GET', KEYS[3])
   if prior then
@@ -45,37 +55,37 @@ if hasKey and not created then
   end
 end
 top = top + 1
-redis.call('HSET', KEYS[1], 'e', epoch, 'o', top)
+redis.call('HSET', KEYS[1], 'e', epoch, 'o', top, 'g', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], metaTtl)
 if size > 0 then
-  if ARGV[6] == '' then
-    redis.call('XADD', KEYS[2], 'MAXLEN', size, top .. '-0', 'd', ARGV[5], 't', now)
+  if ARGV[7] == '' then
+    redis.call('XADD', KEYS[2], 'MAXLEN', size, top .. '-0', 'd', ARGV[6], 't', now)
   else
-    redis.call('XADD', KEYS[2], 'MAXLEN', size, top .. '-0', 'd', ARGV[5], 't', now, 'u', ARGV[6])
+    redis.call('XADD', KEYS[2], 'MAXLEN', size, top .. '-0', 'd', ARGV[6], 't', now, 'u', ARGV[7])
   end
   redis.call('PEXPIRE', KEYS[2], ttl)
 end
 if hasKey then
   redis.call('SET', KEYS[3], epoch .. ' ' .. top, 'PX', ttl)
 end
-local user = ARGV[6]
+local user = ARGV[7]
 if user == '' then user = 'null' end
-redis.call('PUBLISH', ARGV[7], '["' .. epoch .. '",' .. top .. ',' .. now .. ',' .. user .. ',' .. ARGV[5] .. ']')
+redis.call('PUBLISH', ARGV[8], '["' .. epoch .. '",' .. top .. ',' .. now .. ',' .. user .. ',' .. ARGV[6] .. ']')
 return {epoch, top, 0, now}
 `);
 
 /**
- * History: KEYS = meta, stream; ARGV = candidate epoch, since, limit, ttlMs,
- * metaTtlMs. Drops entries past the TTL from the head of the stream, then
+ * History: KEYS = meta, stream; ARGV = candidate epoch, Redis identity,
+ * since, limit, ttlMs, metaTtlMs. Drops entries past the TTL from the head of the stream, then
  * reads after \`since\`. Returns { epoch, top, minOffset, entries }.
  */
 export const HISTORY_SCRIPT = new LuaScript(`${PRELUDE}
-local since = tonumber(ARGV[2])
-local limit = tonumber(ARGV[3])
-local minTs = now - tonumber(ARGV[4])
+local since = tonumber(ARGV[3])
+local limit = tonumber(ARGV[4])
+local minTs = now - tonumber(ARGV[5])
 if created then
-  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0)
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[5]))
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0, 'g', ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
   return {epoch, 0, 0, {}}
 end
 if limit == 0 then

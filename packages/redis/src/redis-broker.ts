@@ -3,6 +3,7 @@ import type { Publication } from '@syncline/protocol';
 import { SynclineError } from '@syncline/protocol';
 import type {
   Broker,
+  BrokerEpochListener,
   BrokerListener,
   BrokerPublication,
   HistoryOptions,
@@ -35,6 +36,7 @@ export const DEFAULT_META_TTL_MS = 24 * 60 * 60_000;
 
 interface LocalChannel {
   readonly listener: BrokerListener;
+  readonly onEpoch: BrokerEpochListener | undefined;
   epoch: string;
   /** Last offset handed to the listener. */
   offset: number;
@@ -83,6 +85,8 @@ export class RedisBroker implements Broker {
   readonly #channels = new Map<string, LocalChannel>();
   #closed = false;
   #wasReady = false;
+  /** The run_id of the Redis process behind the command connection; reset whenever that connection closes. */
+  #identity: Promise<string> | undefined;
   readonly #alsoClose: Array<() => Promise<void>> = [];
 
   /** Connects; use `RedisBroker.connect` to wait for the connection. */
@@ -96,6 +100,11 @@ export class RedisBroker implements Broker {
     const { commands, subscriber } = createNodeConnections(options.url, options.commandTimeoutMs);
     this.#redis = commands;
     this.#sub = subscriber;
+    // A restart or failover always breaks the connection: the next script
+    // learns the identity of the process it then talks to before it runs.
+    this.#redis.on('close', () => {
+      this.#identity = undefined;
+    });
     this.#sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
     this.#sub.on('ready', () => {
       if (this.#wasReady) this.#catchUpAll();
@@ -134,6 +143,26 @@ export class RedisBroker implements Broker {
     return `${this.#prefix}p:${channel}`;
   }
 
+  /**
+   * The identity (run_id) of the Redis process the command connection talks
+   * to. Scripts compare it with the one stored beside each channel's position:
+   * a channel last written by another process gets a new epoch.
+   */
+  #redisIdentity(): Promise<string> {
+    this.#identity ??= this.#redis.info('server').then(
+      (info) => {
+        const id = /^run_id:(\w+)/m.exec(info)?.[1];
+        if (!id) throw new Error('Redis did not report its run_id');
+        return id;
+      },
+      (err: unknown) => {
+        this.#identity = undefined;
+        throw err;
+      },
+    );
+    return this.#identity;
+  }
+
   #metaTtl(history: HistoryOptions): number {
     return Math.max(this.#metaTtlMs, history.ttlMs);
   }
@@ -144,11 +173,13 @@ export class RedisBroker implements Broker {
     const keyName = input.key === undefined ? `${meta}:k` : `${this.#prefix}{${input.channel}}:k:${input.key}`;
     let raw: unknown;
     try {
+      const identity = await this.#redisIdentity();
       raw = await PUBLISH_SCRIPT.run(
         this.#redis,
         [meta, stream, keyName],
         [
           newEpoch(),
+          identity,
           input.history.size,
           input.history.ttlMs,
           this.#metaTtl(input.history),
@@ -165,9 +196,9 @@ export class RedisBroker implements Broker {
     return { epoch, offset, duplicate: duplicate === 1 };
   }
 
-  async subscribe(channel: string, listener: BrokerListener): Promise<void> {
+  async subscribe(channel: string, listener: BrokerListener, onEpoch?: BrokerEpochListener): Promise<void> {
     if (this.#closed) throw new SynclineError('unavailable', 'The broker is closed.');
-    this.#channels.set(channel, { listener, epoch: '', offset: 0 });
+    this.#channels.set(channel, { listener, onEpoch, epoch: '', offset: 0 });
     try {
       await this.#sub.subscribe(this.#fanout(channel));
     } catch (err) {
@@ -193,8 +224,10 @@ export class RedisBroker implements Broker {
     if (this.#closed) throw new SynclineError('unavailable', 'The broker is closed.');
     let raw: unknown;
     try {
+      const identity = await this.#redisIdentity();
       raw = await HISTORY_SCRIPT.run(this.#redis, this.#keys(channel), [
         newEpoch(),
+        identity,
         Math.max(0, Math.floor(options.since)),
         options.history.size > 0 ? Math.max(0, Math.floor(options.limit)) : 0,
         options.history.ttlMs,
@@ -267,7 +300,16 @@ export class RedisBroker implements Broker {
       const epoch = local.epoch;
       this.history(channel, { since, limit: 10_000, history: { size: 10_000, ttlMs: Number.MAX_SAFE_INTEGER } }).then(
         (read) => {
-          if (this.#channels.get(channel) !== local || read.epoch !== epoch) return;
+          if (this.#channels.get(channel) !== local) return;
+          if (read.epoch !== epoch) {
+            // Redis lost writes (or restarted): the channel has a new epoch. Its
+            // subscribers learn it now, not at the next publication.
+            if (local.epoch !== epoch) return;
+            local.epoch = read.epoch;
+            local.offset = read.offset;
+            local.onEpoch?.(read.epoch, read.offset);
+            return;
+          }
           for (const p of read.publications) this.#hand(local, { ...p, channel, epoch });
         },
         (err: unknown) => this.#onError(err, channel),

@@ -44,6 +44,13 @@ export interface BrokerPublication extends Publication {
 export type BrokerListener = (pub: BrokerPublication) => void;
 
 /**
+ * Told that a channel's epoch changed while no publication shows it yet (the
+ * backend lost writes, found when the node caught up after a reconnect);
+ * `offset` is the channel's top in the new epoch.
+ */
+export type BrokerEpochListener = (epoch: string, offset: number) => void;
+
+/**
  * Moves publications between nodes and keeps channel history.
  *
  * Contract:
@@ -59,12 +66,14 @@ export type BrokerListener = (pub: BrokerPublication) => void;
  * - Listeners of a channel receive every publication of it in offset order, at
  *   most once; after a backend failure they may miss some, which subscribers
  *   recover through `history`.
- * - `epoch` changes only when the channel's history was lost.
+ * - `epoch` changes only when the channel's history was lost, or may have
+ *   been (the backend restarted or failed over); an (epoch, offset) is never
+ *   handed out for two different publications.
  */
 export interface Broker {
   publish(input: PublishInput): Promise<PublishOutcome>;
-  /** Starts delivering a channel's publications to this node. */
-  subscribe(channel: string, listener: BrokerListener): Promise<void>;
+  /** Starts delivering a channel's publications (and epoch changes, when the broker can lose writes) to this node. */
+  subscribe(channel: string, listener: BrokerListener, onEpoch?: BrokerEpochListener): Promise<void>;
   /** Stops delivering a channel to this node. */
   unsubscribe(channel: string): Promise<void>;
   /** Reads publications after `since` (exclusive), oldest first, at most `limit`. */

@@ -92,7 +92,11 @@ export class ChannelHub {
         history,
         outgoing: undefined,
       };
-      state.ready = this.#broker.subscribe(channel, (pub) => this.#receive(state, pub));
+      state.ready = this.#broker.subscribe(
+        channel,
+        (pub) => this.#receive(state, pub),
+        (epoch, offset) => this.#epochChanged(state, epoch, offset),
+      );
       ch = state;
       this.#channels.set(channel, ch);
       state.ready.catch((err: unknown) => {
@@ -130,6 +134,14 @@ export class ChannelHub {
       return;
     }
     this.#deliver(ch, pub);
+  }
+
+  /** The broker found a new epoch with no publication in it yet: subscribers of the old one resubscribe now. */
+  #epochChanged(ch: ChannelState, epoch: string, offset: number): void {
+    if (ch.repairing || ch.epoch === epoch) return;
+    ch.epoch = epoch;
+    ch.lastOffset = offset;
+    this.#resetStale(ch);
   }
 
   #repair(ch: ChannelState, first: BrokerPublication): void {

@@ -1,4 +1,12 @@
-import type { Broker, BrokerListener, HistoryRead, PublishInput, PublishOutcome, StreamTop } from '../broker/broker.js';
+import type {
+  Broker,
+  BrokerEpochListener,
+  BrokerListener,
+  HistoryRead,
+  PublishInput,
+  PublishOutcome,
+  StreamTop,
+} from '../broker/broker.js';
 import type { HistoryOptions } from '../channels/namespaces.js';
 import type { ServerMetrics } from './metrics.js';
 
@@ -35,8 +43,8 @@ export class MeteredBroker implements Broker {
     return out;
   }
 
-  subscribe(channel: string, listener: BrokerListener): Promise<void> {
-    return this.#timed('subscribe', () => this.#inner.subscribe(channel, listener));
+  subscribe(channel: string, listener: BrokerListener, onEpoch?: BrokerEpochListener): Promise<void> {
+    return this.#timed('subscribe', () => this.#inner.subscribe(channel, listener, onEpoch));
   }
 
   unsubscribe(channel: string): Promise<void> {
