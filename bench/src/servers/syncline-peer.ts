@@ -27,6 +27,7 @@ export async function startSyncline(options: BenchServerOptions): Promise<BenchS
     docs: { bdoc: { mutators: benchMutators, initialState: { by: {} } } },
     limits: {
       maxConnectionsPerUser: 1_000_000,
+      maxConnectionsPerIp: 1_000_000,
       publishRatePerSec: 1_000_000,
       publishBurst: 1_000_000,
       mutateRatePerSec: 1_000_000,
