@@ -147,6 +147,12 @@ export interface ServerSettings {
   readonly trustProxyHops: number;
 }
 
+/** Proxy hops trusted by `trustProxy`: `true` is one, a number that many, anything else none. */
+function trustProxyHops(trustProxy: boolean | number | undefined): number {
+  if (trustProxy === true) return 1;
+  return typeof trustProxy === 'number' && Number.isFinite(trustProxy) ? Math.max(0, Math.floor(trustProxy)) : 0;
+}
+
 /** Applies the defaults to `createServer`'s options. */
 export function resolveSettings(options: ServerOptions): ServerSettings {
   const maxFrameBytes = options.maxFrameBytes ?? SERVER_DEFAULTS.maxFrameBytes;
@@ -163,6 +169,6 @@ export function resolveSettings(options: ServerOptions): ServerSettings {
     maxConnections: options.maxConnections ?? SERVER_DEFAULTS.maxConnections,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     dbFile: options.database ?? (options.dataDir ? join(options.dataDir, 'syncline.db') : ':memory:'),
-    trustProxyHops: options.trustProxy === true ? 1 : Math.max(0, Math.floor(Number(options.trustProxy ?? 0))),
+    trustProxyHops: trustProxyHops(options.trustProxy),
   };
 }
