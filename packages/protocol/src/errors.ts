@@ -214,9 +214,43 @@ export class SynclineError extends Error {
   }
 }
 
-/** Turns any thrown value into a `SynclineError` (unknown errors become `internal`). */
+/** Longest message `thrownMessage` returns, characters. */
+export const MAX_THROWN_MESSAGE_CHARS = 500;
+
+/**
+ * A readable message for any thrown value, without ever throwing itself: an
+ * `Error`'s message, a string as is, an object's `message` string or its
+ * JSON, anything else converted; at most `MAX_THROWN_MESSAGE_CHARS`. Safe on
+ * hostile values (objects without a prototype, throwing getters, proxies).
+ */
+export function thrownMessage(err: unknown): string {
+  let text: string;
+  try {
+    text = describeThrown(err);
+  } catch {
+    text = 'a value that cannot be described';
+  }
+  return text.length > MAX_THROWN_MESSAGE_CHARS ? `${text.slice(0, MAX_THROWN_MESSAGE_CHARS - 1)}…` : text;
+}
+
+function describeThrown(err: unknown): string {
+  if (typeof err === 'string') return err;
+  if (typeof err === 'symbol') return err.toString();
+  if (typeof err === 'function') return `a function (${err.name || 'anonymous'})`;
+  if (typeof err !== 'object' || err === null) return String(err);
+  const message = (err as { message?: unknown }).message;
+  if (typeof message === 'string') return message;
+  try {
+    const json = JSON.stringify(err);
+    if (json !== undefined) return json;
+  } catch {
+    // cyclic, or a throwing toJSON: described by its tag below
+  }
+  return Object.prototype.toString.call(err);
+}
+
+/** Turns any thrown value into a `SynclineError` (unknown errors become `internal`); never throws. */
 export function toSynclineError(err: unknown): SynclineError {
   if (err instanceof SynclineError) return err;
-  if (err instanceof Error) return new SynclineError('internal', err.message, { cause: err });
-  return new SynclineError('internal', String(err), { cause: err });
+  return new SynclineError('internal', thrownMessage(err), { cause: err });
 }

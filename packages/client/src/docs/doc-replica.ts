@@ -1,6 +1,7 @@
 import {
   type DocMutateResult,
   type DocOp,
+  type DocSnapshotMessage,
   type DocSubscribeResult,
   type MutatorArgs,
   type MutatorDefs,
@@ -14,10 +15,12 @@ import {
 import type { SynclineClient } from '../client.js';
 import { Emitter } from '../emitter.js';
 import { MutationSender } from './mutation-sender.js';
-import { type Entry, invalidArgs } from './pending-entry.js';
+import { invalidArgs } from './pending-entry.js';
+import { NO_PENDING, type PendingMutation, pendingSnapshot } from './pending-view.js';
 import { ReplicaModel } from './replica-model.js';
 import { ReplicaSaver } from './replica-saver.js';
 import { memoryStore, type ReplicaStore } from './replica-store.js';
+import { SnapshotChunks } from './snapshot-chunks.js';
 
 /**
  * Status of a replica:
@@ -48,19 +51,6 @@ export interface DocEvents extends Record<string, unknown> {
 export type DocMutate<M extends MutatorDefs> = {
   readonly [K in keyof M & string]: (args: MutatorArgs<M[K]>) => Promise<DocMutateResult>;
 };
-
-/** A mutation awaiting the server, as `DocReplica.pending` lists it. */
-export interface PendingMutation {
-  /** Mutator name. */
-  readonly name: string;
-  /** Args as given to `mutate.<name>(args)`. */
-  readonly args: unknown;
-  /** This replica's id for it (1, 2, 3 …); stable while it is pending, unless the server lost track of the client. */
-  readonly mutationId: number;
-}
-
-/** An empty, shared `pending` list. */
-const NO_PENDING: readonly PendingMutation[] = Object.freeze([]);
 
 /**
  * A client replica of one document: the confirmed state (last server
@@ -93,6 +83,9 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
   #subscribing = false;
   /** Patches that arrived while a subscribe was in flight (its reply may be handled after them). */
   #early: DocOp[] = [];
+  /** Pieces of a snapshot sent in chunks, and the reply that announced them. */
+  readonly #chunks = new SnapshotChunks();
+  #chunked: DocSubscribeResult | undefined;
   #closed = false;
   #markReady: () => void = () => undefined;
   readonly #onClosed: (() => void) | undefined;
@@ -145,6 +138,9 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
         if (e.state === 'connected' || e.previous !== 'connected') return;
         this.#subscribed = false;
         this.#early = [];
+        if (this.#chunked) this.#subscribing = false;
+        this.#chunked = undefined;
+        this.#chunks.reset();
         this.#sender.markAllUnsent();
         this.#emitChange();
       }),
@@ -255,15 +251,31 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     if (!this.#loaded || this.#closed || this.#subscribing || this.#subscribed) return;
     if (this.#client.state !== 'connected') return;
     this.#subscribing = true;
-    const cmd: Record<string, unknown> = { type: 'doc.subscribe', doc: this.name, clientId: this.#model.clientId };
+    const cmd: Record<string, unknown> = {
+      type: 'doc.subscribe',
+      doc: this.name,
+      clientId: this.#model.clientId,
+      chunks: true,
+    };
     const confirmed = this.#model.confirmed;
     if (confirmed) cmd.version = confirmed.version;
+    this.#chunks.reset();
     this.#client.request(cmd, { timeoutMs: 0 }).then(
       (r) => {
+        const result = r as DocSubscribeResult;
+        if (this.#closed || this.#client.state !== 'connected') {
+          this.#subscribing = false;
+          return;
+        }
+        if (result.chunks !== undefined) {
+          // A large snapshot follows in pieces; patches keep collecting in `#early` until it is whole.
+          this.#chunked = result;
+          this.#chunks.expect(result.version, result.chunks);
+          this.#takeChunked();
+          return;
+        }
         this.#subscribing = false;
-        if (this.#closed) return;
-        if (this.#client.state !== 'connected') return;
-        this.#onSubscribed(r as DocSubscribeResult);
+        this.#onSubscribed(result);
       },
       (err: SynclineError) => {
         this.#subscribing = false;
@@ -313,11 +325,30 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     this.#sender.flush();
   }
 
+  /** Completes a chunked subscribe once every piece of its snapshot is in. */
+  #takeChunked(): void {
+    const reply = this.#chunked;
+    if (!reply) return;
+    let taken: { readonly state: unknown } | undefined;
+    try {
+      taken = this.#chunks.take();
+    } catch {
+      this.#resync();
+      return;
+    }
+    if (!taken) return;
+    this.#chunked = undefined;
+    this.#subscribing = false;
+    this.#onSubscribed({ version: reply.version, snapshot: taken.state, lastMutationId: reply.lastMutationId });
+  }
+
   /** Unsubscribes and subscribes again (after a gap in versions). */
   #resync(): void {
     this.#subscribed = false;
     this.#subscribing = true;
     this.#early = [];
+    this.#chunked = undefined;
+    this.#chunks.reset();
     const again = (): void => {
       this.#subscribing = false;
       this.#subscribe();
@@ -346,6 +377,13 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
       this.#model.rebase();
       this.#saver.persist();
       this.#emitChange();
+      return true;
+    }
+    if (msg.type === 'doc.snapshot') {
+      if (!this.#subscribing) return true;
+      // A piece out of order before the reply is a leftover of an earlier subscribe; after it, a fault.
+      if (this.#chunks.add(msg as unknown as DocSnapshotMessage)) this.#takeChunked();
+      else if (this.#chunked) this.#resync();
       return true;
     }
     if (msg.type === 'doc.unsubscribed') {
@@ -402,17 +440,4 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     this.#pendingView = pendingSnapshot(this.#pendingView, this.#model.pending);
     this.#events.emit('change', undefined);
   }
-}
-
-/** The `pending` list for `entries`: `previous` itself when nothing changed. */
-function pendingSnapshot(previous: readonly PendingMutation[], entries: readonly Entry[]): readonly PendingMutation[] {
-  const same =
-    previous.length === entries.length &&
-    entries.every((e, i) => {
-      const p = previous[i] as PendingMutation;
-      return p.mutationId === e.id && p.name === e.name && p.args === e.args;
-    });
-  if (same) return previous;
-  if (entries.length === 0) return NO_PENDING;
-  return Object.freeze(entries.map((e) => Object.freeze({ name: e.name, args: e.args, mutationId: e.id })));
 }

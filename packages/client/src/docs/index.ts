@@ -4,9 +4,9 @@ export {
   type DocOptions,
   DocReplica,
   type DocStatus,
-  type PendingMutation,
 } from './doc-replica.js';
 export { fileStore } from './file-store.js';
 export { indexedDbStore } from './indexeddb-store.js';
 export { openDoc, type StateOf } from './open-doc.js';
+export type { PendingMutation } from './pending-view.js';
 export { memoryStore, type PersistedMutation, type ReplicaRecord, type ReplicaStore } from './replica-store.js';

@@ -14,7 +14,9 @@ export const MutatorName = v.pipe(v.string(), v.minLength(1), v.maxLength(100));
 /**
  * Subscribe to a document. With `version` the server answers with the ops
  * since then (or a snapshot when its log no longer reaches back); with
- * `clientId` the reply carries that client's last applied mutation id.
+ * `clientId` the reply carries that client's last applied mutation id. With
+ * `chunks: true` the client accepts a large snapshot in `doc.snapshot`
+ * pushes after the reply (paced by how fast it reads).
  */
 export const DocSubscribeCommand = v.object({
   type: v.literal('doc.subscribe'),
@@ -22,6 +24,7 @@ export const DocSubscribeCommand = v.object({
   doc: Name,
   version: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
   clientId: v.optional(ClientId),
+  chunks: v.optional(v.boolean()),
 });
 
 /** Stop receiving a document's patches. */
@@ -72,7 +75,7 @@ export interface DocOp {
   readonly schemaVersion?: number;
 }
 
-/** Result of `doc.subscribe`. Exactly one of `snapshot` and `ops` is present. */
+/** Result of `doc.subscribe`. Exactly one of `snapshot`, `ops` and `chunks` is present. */
 export interface DocSubscribeResult {
   /** Document version after `snapshot` / `ops`. */
   readonly version: number;
@@ -80,6 +83,12 @@ export interface DocSubscribeResult {
   readonly snapshot?: unknown;
   /** The ops after the requested version, in order. */
   readonly ops?: readonly DocOp[];
+  /**
+   * The snapshot at `version` follows in this many `doc.snapshot` pushes
+   * (only when the subscribe asked for `chunks`): the concatenation of their
+   * `data` is its JSON text. Patches after `version` may arrive in between.
+   */
+  readonly chunks?: number;
   /** Last mutation id the server applied (or rejected for good) for the subscribe's `clientId` (0 if none). */
   readonly lastMutationId: number;
 }
@@ -106,5 +115,17 @@ export interface DocUnsubscribedMessage {
   readonly message: string;
 }
 
+/** Server push: one piece of a snapshot announced by a `doc.subscribe` reply with `chunks`. */
+export interface DocSnapshotMessage {
+  readonly type: 'doc.snapshot';
+  readonly doc: string;
+  /** The version of the reply that announced the snapshot. */
+  readonly version: number;
+  /** 0, 1, 2 … up to `chunks - 1`, in order. */
+  readonly index: number;
+  /** A piece of the snapshot's JSON text. */
+  readonly data: string;
+}
+
 /** Server→client messages of the document area. */
-export type DocServerMessage = DocPatchMessage | DocUnsubscribedMessage;
+export type DocServerMessage = DocPatchMessage | DocUnsubscribedMessage | DocSnapshotMessage;

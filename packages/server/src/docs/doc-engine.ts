@@ -8,9 +8,11 @@ import {
 import type { Logger } from 'pino';
 import { assertNotExpired, pruneClients } from './client-retention.js';
 import type { DocFanout } from './doc-fanout.js';
-import type { DocNamespaces, ResolvedDocNamespace } from './doc-namespaces.js';
+import type { DocNamespaces } from './doc-namespaces.js';
 import { type DocStore, DocVersionConflict, type StoredOp } from './doc-store.js';
+import { type LiveDoc, newLiveDoc, publicOp, setState, sizeAfter, unavailable } from './live-doc.js';
 import { migrateLoaded, storedSchemaVersion } from './migrations.js';
+import type { MutatorGuard } from './mutator-guard.js';
 import { type MutationCall, runMutation } from './run-mutation.js';
 
 /** Most ops a catching-up subscriber is sent before a snapshot is cheaper. */
@@ -25,34 +27,6 @@ export interface MutationInput extends MutationCall {
   readonly ageMs?: number | undefined;
 }
 
-interface LiveDoc {
-  readonly name: string;
-  readonly ns: ResolvedDocNamespace;
-  loaded: boolean;
-  version: number;
-  state: unknown;
-  snapshotVersion: number;
-  readonly clients: Map<string, number>;
-  tail: Promise<unknown>;
-  jobs: number;
-  idleTimer: ReturnType<typeof setTimeout> | undefined;
-}
-
-function unavailable(err: unknown): SynclineError {
-  return new SynclineError('unavailable', 'Document storage is unavailable; nothing was applied.', {
-    cause: err,
-    retryAfterMs: 250,
-  });
-}
-
-function publicOp(op: StoredOp): DocOp {
-  const out: { -readonly [K in keyof DocOp]: DocOp[K] } = { version: op.version, patches: op.patches, ts: op.ts };
-  if (op.clientId !== undefined) out.clientId = op.clientId;
-  if (op.mutationId !== undefined) out.mutationId = op.mutationId;
-  if (op.schemaVersion !== undefined) out.schemaVersion = op.schemaVersion;
-  return out;
-}
-
 /**
  * The authoritative side of documents on one node: loads documents lazily,
  * applies mutations one at a time per document in arrival order, commits
@@ -65,6 +39,7 @@ export class DocEngine {
   readonly #fanout: DocFanout;
   readonly #logger: Logger;
   readonly #hasSubscribers: (doc: string) => boolean;
+  readonly #guard: MutatorGuard;
   readonly #docs = new Map<string, LiveDoc>();
   #closed = false;
 
@@ -74,12 +49,15 @@ export class DocEngine {
     fanout: DocFanout;
     logger: Logger;
     hasSubscribers: (doc: string) => boolean;
+    /** Runs mutators under the server's time budget. */
+    guard: MutatorGuard;
   }) {
     this.#namespaces = deps.namespaces;
     this.#store = deps.store;
     this.#fanout = deps.fanout;
     this.#logger = deps.logger;
     this.#hasSubscribers = deps.hasSubscribers;
+    this.#guard = deps.guard;
   }
 
   /** Documents in memory. */
@@ -99,13 +77,13 @@ export class DocEngine {
 
   /**
    * Subscribes: computes the reply (ops since `version` or a snapshot) and
-   * calls `attach` with it inside the document's queue, so that every later
-   * op is published after it.
+   * calls `attach` with it (and the current state with its JSON size) inside
+   * the document's queue, so that every later op is published after it.
    */
   subscribe(
     doc: string,
     options: { version?: number | undefined; clientId?: string | undefined },
-    attach: (result: DocSubscribeResult) => void,
+    attach: (result: DocSubscribeResult, current: { readonly state: unknown; readonly bytes: number }) => void,
   ): Promise<void> {
     return this.#enqueue(doc, async (live) => {
       let ops: DocOp[] | undefined;
@@ -124,6 +102,7 @@ export class DocEngine {
         ops === undefined
           ? { version: live.version, snapshot: live.state, lastMutationId }
           : { version: live.version, ops, lastMutationId },
+        { state: live.state, bytes: live.bytes },
       );
     });
   }
@@ -165,6 +144,15 @@ export class DocEngine {
     });
   }
 
+  /**
+   * Resolves once the work queued on the document so far is done (and its
+   * replies sent): a reply sent then follows theirs on the wire.
+   */
+  afterQueued(doc: string): Promise<void> {
+    const tail = this.#docs.get(doc)?.tail;
+    return tail === undefined ? Promise.resolve() : tail.then(() => undefined);
+  }
+
   /** Called when a document loses its last local subscriber. */
   maybeIdle(doc: string): void {
     const live = this.#docs.get(doc);
@@ -186,19 +174,7 @@ export class DocEngine {
     if (this.#closed) return Promise.reject(new SynclineError('server_draining', 'The server is closing.'));
     let live = this.#docs.get(doc);
     if (!live) {
-      const ns = this.#namespaces.forDoc(doc);
-      live = {
-        name: doc,
-        ns,
-        loaded: false,
-        version: 0,
-        state: undefined,
-        snapshotVersion: 0,
-        clients: new Map(),
-        tail: Promise.resolve(),
-        jobs: 0,
-        idleTimer: undefined,
-      };
+      live = newLiveDoc(doc, this.#namespaces.forDoc(doc));
       this.#docs.set(doc, live);
     }
     const d = live;
@@ -254,7 +230,7 @@ export class DocEngine {
       snapshotVersion = version;
       this.#fanout.publish(migrated.message);
     }
-    live.state = state;
+    setState(live, state);
     live.version = version;
     live.snapshotVersion = snapshotVersion;
     live.clients.clear();
@@ -280,9 +256,10 @@ export class DocEngine {
       await this.#load(live);
       return;
     }
+    if (ops.length === 0) return;
     let state = live.state;
     for (const op of ops) state = applyPatches(state, op.patches);
-    live.state = state;
+    setState(live, state);
     live.version = ops.at(-1)?.version ?? live.version;
   }
 
@@ -319,8 +296,9 @@ export class DocEngine {
       }
     }
     const ts = Date.now();
-    const outcome = await runMutation(live.ns, live.name, live.state, input, ts);
-    if (outcome instanceof SynclineError) {
+    const outcome = await runMutation(live.ns, live.name, live.state, input, ts, this.#guard);
+    const size = outcome instanceof SynclineError ? outcome : sizeAfter(live, outcome);
+    if (size instanceof SynclineError) {
       if (tracked) {
         try {
           await this.#store.advanceClient(live.name, clientId, mutationId);
@@ -329,8 +307,9 @@ export class DocEngine {
         }
         live.clients.set(clientId, mutationId);
       }
-      throw outcome;
+      throw size;
     }
+    if (outcome instanceof SynclineError) throw outcome;
     const version = live.version + 1;
     // The first version is always snapshotted: later loads (and schema migrations) never
     // replay old ops on a newer `initialState`.
@@ -354,6 +333,8 @@ export class DocEngine {
     }
     live.version = version;
     live.state = outcome.state;
+    live.bytes = size.bytes;
+    live.slackBytes = size.slackBytes;
     if (tracked) live.clients.set(clientId, mutationId);
     if (snapshotDue) {
       live.snapshotVersion = version;

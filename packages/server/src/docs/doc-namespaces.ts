@@ -1,5 +1,6 @@
 import { type MutatorDefs, parseName, type StandardSchemaV1, SynclineError } from '@syncline/protocol';
 import { DEFAULT_CLIENT_RETENTION_MS } from './client-retention.js';
+import { DEFAULT_DOC_MAX_BYTES } from './doc-size.js';
 import { type DocMigration, type DocSchemaVersions, resolveSchemaVersions } from './migrations.js';
 
 /** Options of one document namespace (`ServerOptions.docs[namespace]`). */
@@ -33,6 +34,13 @@ export interface DocNamespaceOptions {
   readonly migrations?: Readonly<Record<number, DocMigration>>;
   /** Mutations from mutator sets older than this (`defineMutators(…, { version })`) get `client_outdated`. */
   readonly minMutatorVersion?: number;
+  /**
+   * Largest a document may grow, in bytes of its JSON (UTF-8; default 1 MiB).
+   * A mutation that would make it larger is refused with `doc_too_large`
+   * (nothing stored, the mutation id used up); a document already above it
+   * still takes mutations that do not grow it.
+   */
+  readonly maxBytes?: number;
 }
 
 /** A namespace with defaults applied. */
@@ -45,6 +53,8 @@ export interface ResolvedDocNamespace {
   readonly opLogRetention: number;
   readonly idleUnloadMs: number;
   readonly clientRetentionMs: number;
+  /** Largest JSON size of a document, bytes. */
+  readonly maxBytes: number;
   /** Schema version, migrations and minimum mutator set version. */
   readonly versions: DocSchemaVersions;
 }
@@ -55,6 +65,7 @@ export const DOC_DEFAULTS = {
   opLogRetention: 1_000,
   idleUnloadMs: 60_000,
   clientRetentionMs: DEFAULT_CLIENT_RETENTION_MS,
+  maxBytes: DEFAULT_DOC_MAX_BYTES,
 } as const;
 
 function positive(v: number | undefined, fallback: number, what: string): number {
@@ -83,6 +94,7 @@ export class DocNamespaces {
         opLogRetention: positive(o.opLogRetention, DOC_DEFAULTS.opLogRetention, 'opLogRetention'),
         idleUnloadMs: positive(o.idleUnloadMs, DOC_DEFAULTS.idleUnloadMs, 'idleUnloadMs'),
         clientRetentionMs: positive(o.clientRetentionMs, DOC_DEFAULTS.clientRetentionMs, 'clientRetentionMs'),
+        maxBytes: positive(o.maxBytes, DOC_DEFAULTS.maxBytes, 'maxBytes'),
         versions: resolveSchemaVersions(name, o),
       });
     }

@@ -10,7 +10,9 @@ import { type DocNamespaceOptions, DocNamespaces } from './doc-namespaces.js';
 import type { DocStore } from './doc-store.js';
 import { DocSubscribers, sessionDocs } from './doc-subscribers.js';
 import type { DocsApi } from './docs-api.js';
+import { MutatorGuard } from './mutator-guard.js';
 import { assertMutatorVersion } from './mutator-versions.js';
+import { cancelSnapshot, replySubscribe } from './snapshot-sender.js';
 import { SqliteDocStore } from './sqlite-doc-store.js';
 
 /** Options of `registerDocs`. */
@@ -46,6 +48,7 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
     fanout,
     logger: core.logger,
     hasSubscribers: (doc) => subscribers.count(doc) > 0,
+    guard: new MutatorGuard(core.limits.mutatorTimeoutMs),
   });
   const docs = engine;
 
@@ -60,15 +63,16 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
         details: { limit: 'maxDocsPerConnection', value: maxDocs },
       });
     }
-    await docs.subscribe(cmd.doc, { version: cmd.version, clientId: cmd.clientId }, (result) => {
+    await docs.subscribe(cmd.doc, { version: cmd.version, clientId: cmd.clientId }, (result, current) => {
       if (session.closed) return;
-      session.reply(cmd.id, result);
+      replySubscribe(session, cmd, result, current, session.maxQueueBytes);
       subscribers.add(cmd.doc, session);
     });
     return REPLIED;
   });
 
   core.command('doc.unsubscribe', (session, cmd) => {
+    cancelSnapshot(session, cmd.doc);
     if (!subscribers.remove(cmd.doc, session)) {
       throw new SynclineError('not_subscribed', `Not subscribed to "${cmd.doc}".`);
     }
@@ -76,12 +80,17 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
   });
 
   core.command('doc.mutate', (session, cmd) => {
-    core.assertClientCurrent(session);
-    assertMutatorVersion(namespaces.forDoc(cmd.doc), cmd.mutatorVersion);
-    if (!session.principal?.can.allows('mutate', cmd.doc)) throw forbidden('mutate', cmd.doc);
-    // Before the engine: a limited mutation is not applied and does not use up its id.
-    const { mutateRatePerSec: ratePerSec, mutateBurst: burst } = core.limits;
-    takeToken(session, { key: 'mutateBucket', ratePerSec, burst, what: 'Mutation' });
+    try {
+      core.assertClientCurrent(session);
+      assertMutatorVersion(namespaces.forDoc(cmd.doc), cmd.mutatorVersion);
+      if (!session.principal?.can.allows('mutate', cmd.doc)) throw forbidden('mutate', cmd.doc);
+      // Before the engine: a limited mutation is not applied and does not use up its id.
+      const { mutateRatePerSec: ratePerSec, mutateBurst: burst } = core.limits;
+      takeToken(session, { key: 'mutateBucket', ratePerSec, burst, what: 'Mutation' });
+    } catch (err) {
+      // Refused before the engine, answered after the replies of the mutations queued before it.
+      return docs.afterQueued(cmd.doc).then(() => Promise.reject(err));
+    }
     let settled = false;
     const endTimer = core.metrics.mutationDuration.startTimer();
     const input = {

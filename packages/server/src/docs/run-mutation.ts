@@ -5,10 +5,12 @@ import {
   resolveMutator,
   runMutator,
   SynclineError,
-  toSynclineError,
+  thrownMessage,
   validateWith,
 } from '@syncline/protocol';
 import type { ResolvedDocNamespace } from './doc-namespaces.js';
+import { sizePatches } from './doc-size.js';
+import type { MutatorGuard } from './mutator-guard.js';
 
 /** What `runMutation` needs of a mutation. */
 export interface MutationCall {
@@ -19,12 +21,25 @@ export interface MutationCall {
   readonly userId?: string | undefined;
 }
 
+/** A mutation that ran: the new state, its patches and what they did to the document's size. */
+export interface MutationOutcome {
+  readonly state: unknown;
+  /** JSON round-tripped, so memory, storage and every replica hold the same values. */
+  readonly patches: DocPatch[];
+  /** Change of the document's JSON size, bytes (exact up to `slackBytes`). */
+  readonly deltaBytes: number;
+  readonly slackBytes: number;
+}
+
+const NOT_JSON = Symbol('not JSON');
+
 /**
  * Runs a mutator on a document's state and checks the namespace's schema:
- * resolves with the new state and its patches (JSON round-tripped, so
- * memory, storage and every replica hold the same values), or with the
+ * resolves with the new state, its patches and its size change, or with the
  * permanent failure as an error value (`unknown_mutator`, `invalid_args`,
- * `mutation_failed`, `schema_violation`). Changes nothing itself.
+ * `mutation_failed`, `mutation_timeout`, `schema_violation`). The mutator
+ * and the serialization of its changes run under `guard`'s time budget.
+ * Changes nothing itself.
  */
 export async function runMutation(
   ns: ResolvedDocNamespace,
@@ -32,7 +47,8 @@ export async function runMutation(
   current: unknown,
   input: MutationCall,
   ts: number,
-): Promise<{ state: unknown; patches: DocPatch[] } | SynclineError> {
+  guard: MutatorGuard,
+): Promise<MutationOutcome | SynclineError> {
   const mutator = resolveMutator(ns.mutators, input.name);
   if (!mutator) {
     return new SynclineError('unknown_mutator', `No mutator "${input.name.slice(0, 100)}" in "${ns.name}".`);
@@ -55,25 +71,36 @@ export async function runMutation(
     timestamp: ts,
     location: 'server',
   };
-  let patches: DocPatch[];
-  try {
-    const raw = runMutator(current, mutator.run, args, meta).patches;
-    patches = JSON.parse(JSON.stringify(raw)) as DocPatch[];
-  } catch (err) {
-    const e = toSynclineError(err);
-    return new SynclineError('mutation_failed', `Mutator "${input.name}" failed: ${e.message}`);
+  const run = mutator.run;
+  const ran = await guard.run(() => {
+    const r = runMutator(current, run, args, meta);
+    const sized = sizePatches(r.patches, r.inversePatches);
+    if (sized.patches.length === 0) return { ...sized, state: current };
+    let state: unknown;
+    try {
+      state = applyPatches(current, sized.patches);
+    } catch {
+      return NOT_JSON;
+    }
+    return { ...sized, state };
+  });
+  if (ran.kind === 'timeout') {
+    return new SynclineError(
+      'mutation_timeout',
+      `Mutator "${input.name}" ran longer than ${ran.limitMs} ms and was stopped; nothing was applied.`,
+      { details: { limitMs: ran.limitMs } },
+    );
   }
-  if (patches.length === 0) return { state: current, patches };
-  let state: unknown;
-  try {
-    state = applyPatches(current, patches);
-  } catch (err) {
-    return new SynclineError('mutation_failed', `Mutator "${input.name}" produced a change that is not JSON.`, {
-      cause: err,
-    });
+  if (ran.kind === 'threw') {
+    return new SynclineError('mutation_failed', `Mutator "${input.name}" failed: ${thrownMessage(ran.error)}`);
   }
+  if (ran.value === NOT_JSON) {
+    return new SynclineError('mutation_failed', `Mutator "${input.name}" produced a change that is not JSON.`);
+  }
+  const outcome = ran.value;
+  if (outcome.patches.length === 0) return outcome;
   if (ns.schema) {
-    const check = await validateWith(ns.schema, state);
+    const check = await validateWith(ns.schema, outcome.state);
     if (!check.ok) {
       return new SynclineError(
         'schema_violation',
@@ -82,5 +109,5 @@ export async function runMutation(
       );
     }
   }
-  return { state, patches };
+  return outcome;
 }

@@ -116,6 +116,11 @@ export class Session implements ConnectionReceiver {
     return this.#host.maxFrameBytes;
   }
 
+  /** Bytes this session may have queued before it is closed as a slow consumer. */
+  get maxQueueBytes(): number {
+    return this.#host.maxQueueBytes;
+  }
+
   /** Bytes waiting in this session's queues. */
   get queuedBytes(): number {
     return this.#outboxBytes + this.conn.bufferedAmount;
