@@ -1,5 +1,6 @@
 export { type BrokerBackend, type BrokerFactory, brokerContract } from './broker-contract.js';
 export { type DocStoreFactory, docStoreContract } from './doc-store-contract.js';
+export * from './history.js';
 export { type PresenceStoreFactory, presenceStoreContract } from './presence-store-contract.js';
 export {
   type ChannelCountsStoreFactory,
