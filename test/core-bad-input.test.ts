@@ -197,7 +197,7 @@ describe('bad input before connect', () => {
     raw.send(JSON.stringify({ type: 'connect', id: 1, protocol: 99, token: await token('x') }));
     expect(await raw.next((m) => m.id === 1)).toMatchObject({
       code: 'unsupported_protocol',
-      details: { min: 1, max: 2 },
+      details: { min: 1, max: 3 },
     });
     expect((await raw.waitClosed()).code).toBe(CLOSE_CODES.UNSUPPORTED_PROTOCOL.code);
   });

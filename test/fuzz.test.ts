@@ -244,7 +244,7 @@ describe(`fuzzing (seed ${SEED})`, () => {
           const peer: RawPeer = await rawPeer(server.url, transport);
           let next = 1;
           const nextId = (): number => ++next;
-          await peer.send(JSON.stringify({ type: 'connect', id: 1, protocol: 2, token: tok }));
+          await peer.send(JSON.stringify({ type: 'connect', id: 1, protocol: 3, token: tok }));
           const connected = await peer.next((m) => m.id === 1);
           expect(connected.type).toBe('reply');
           const sent: Array<{ frame: string | Uint8Array; ids: number[] }> = [];

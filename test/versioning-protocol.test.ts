@@ -4,16 +4,16 @@ import { client, rawSocket, startServer, token, waitFor, waitState } from './hel
 
 describe('wire protocol versions', () => {
   it('has a changelog entry for every version up to the current one', () => {
-    expect(PROTOCOL_VERSION).toBe(2);
+    expect(PROTOCOL_VERSION).toBe(3);
     expect(MIN_PROTOCOL_VERSION).toBe(1);
-    expect(PROTOCOL_CHANGELOG.map((c) => c.version)).toEqual([1, 2]);
+    expect(PROTOCOL_CHANGELOG.map((c) => c.version)).toEqual([1, 2, 3]);
   });
 
   it('serves a protocol 1 client and a protocol 2 client on one server; only v2 gets update pushes', async () => {
     const server = await startServer({ app: { version: '1.0.0' } });
     const v2 = await client(server, 'alice', { app: { version: '1.0.0' } });
     await waitState(v2, 'connected');
-    expect(v2.info?.protocol).toBe(2);
+    expect(v2.info?.protocol).toBe(3);
     expect(v2.info?.features).toContain('app-update');
     expect(v2.info?.update).toEqual({ status: 'none', version: '1.0.0' });
 
@@ -57,18 +57,18 @@ describe('wire protocol versions', () => {
   it('answers a newer client that can fall back with its own newest version and features', async () => {
     const server = await startServer();
     const raw = await rawSocket(server);
-    raw.send(JSON.stringify({ type: 'connect', id: 1, protocol: 3, minProtocol: 1, token: await token('carol') }));
+    raw.send(JSON.stringify({ type: 'connect', id: 1, protocol: 4, minProtocol: 1, token: await token('carol') }));
     const reply = await raw.next((m) => m.id === 1);
     expect(reply.type).toBe('reply');
-    expect((reply.result as { protocol: number }).protocol).toBe(2);
-    expect((reply.result as { features: string[] }).features).toEqual(['app-update']);
+    expect((reply.result as { protocol: number }).protocol).toBe(3);
+    expect((reply.result as { features: string[] }).features).toEqual(['app-update', 'presence-parts']);
     expect((reply.result as { update: unknown }).update).toEqual({ status: 'none' });
   });
 
   it.each([
-    ['a newer client without fallback', { protocol: 3 }, { min: 1, max: 2 }, {}],
-    ['a client whose fallback is still too new', { protocol: 5, minProtocol: 3 }, { min: 1, max: 2 }, {}],
-    ['protocol 0', { protocol: 0 }, { min: 1, max: 2 }, {}],
+    ['a newer client without fallback', { protocol: 4 }, { min: 1, max: 3 }, {}],
+    ['a client whose fallback is still too new', { protocol: 5, minProtocol: 4 }, { min: 1, max: 3 }, {}],
+    ['protocol 0', { protocol: 0 }, { min: 1, max: 3 }, {}],
     ['v1 on a node pinned to 2..2', { protocol: 1 }, { min: 2, max: 2 }, { protocolRange: { min: 2, max: 2 } }],
   ])('refuses %s with unsupported_protocol and the supported range', async (_name, hello, range, opts) => {
     const server = await startServer(opts);
@@ -95,7 +95,36 @@ describe('wire protocol versions', () => {
   });
 
   it('rejects a malformed protocolRange at startup', async () => {
-    await expect(startServer({ protocolRange: { min: 1, max: 3 } })).rejects.toThrow(/protocolRange/);
+    await expect(startServer({ protocolRange: { min: 1, max: 4 } })).rejects.toThrow(/protocolRange/);
     await expect(startServer({ protocolRange: { min: 2, max: 1 } })).rejects.toThrow(/protocolRange/);
+  });
+});
+
+describe('presence lists by protocol version', () => {
+  it('a protocol 2 session gets a large member list in one message, a protocol 3 session in parts', async () => {
+    const server = await startServer({ namespaces: { room: { presence: true } } });
+    // 25 members of ~1.8 KB: more than one 32 KiB part.
+    const members = await Promise.all(Array.from({ length: 25 }, (_, i) => client(server, `m${i}`)));
+    await Promise.all(members.map((m, i) => m.presence('room:big').enter({ pad: 'x'.repeat(1_800), i })));
+    const states: Record<number, Array<Record<string, unknown>>> = {};
+    for (const protocol of [2, 3]) {
+      const raw = await rawSocket(server);
+      raw.send(JSON.stringify({ type: 'connect', id: 1, protocol, token: await token(`w${protocol}`) }));
+      await raw.next((m) => m.id === 1);
+      raw.send(JSON.stringify({ type: 'presence.subscribe', id: 2, channel: 'room:big' }));
+      await raw.next((m) => m.id === 2);
+      await waitFor(
+        () => raw.messages.some((m) => m.type === 'presence.state' && m.more !== true),
+        5_000,
+        `the last presence.state for protocol ${protocol}`,
+      );
+      states[protocol] = raw.messages.filter((m) => m.type === 'presence.state');
+    }
+    const count = (list: Array<Record<string, unknown>> = []) =>
+      list.reduce((n, m) => n + (m.entries as unknown[]).length, 0);
+    expect(states[2]?.map((m) => [m.part, m.more])).toEqual([[undefined, undefined]]);
+    expect(count(states[2])).toBe(25);
+    expect(states[3]?.map((m) => m.part)).toEqual([0, 1]);
+    expect(count(states[3])).toBe(25);
   });
 });

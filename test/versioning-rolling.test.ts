@@ -1,5 +1,6 @@
 import type { AppUpdate } from '@syncline/client';
 import { PostgresDocStore } from '@syncline/postgres';
+import { PROTOCOL_VERSION } from '@syncline/protocol';
 import { connectRedisCluster } from '@syncline/redis';
 import type { ServerOptions, SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
@@ -28,7 +29,7 @@ async function node(prefix: string, options: Partial<ServerOptions>): Promise<Sy
 describe.runIf(services)('rolling deploy: two server builds on one storage (Redis + PostgreSQL)', () => {
   it('old and new nodes serve the same document and channels to clients on each, without loss', async () => {
     const prefix = testPrefix();
-    // The old build: app 1.0.0, speaks only protocol 1. The new build: app 1.1.0, protocol 2,
+    // The old build: app 1.0.0, speaks only protocol 1. The new build: app 1.1.0, the newest protocol,
     // recommends 1.1.0 to clients. Both run the same document schema (2) and mutator set.
     const old = await node(prefix, {
       app: { version: '1.0.0' },
@@ -47,7 +48,7 @@ describe.runIf(services)('rolling deploy: two server builds on one storage (Redi
     await waitState(onOld, 'connected');
     await waitState(onNew, 'connected');
     expect(onOld.info?.protocol).toBe(1);
-    expect(onNew.info?.protocol).toBe(2);
+    expect(onNew.info?.protocol).toBe(PROTOCOL_VERSION);
     expect(onOld.update.status).toBe('none');
     expect(onNew.update).toMatchObject({ status: 'available', version: '1.1.0', message: 'Version 1.1 is out.' });
 

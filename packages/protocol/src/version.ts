@@ -2,7 +2,7 @@
  * Wire protocol version spoken by this build. It changes only when the shape
  * or meaning of a frame changes; app versions are announced separately.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Oldest protocol version a server of this build still accepts (and a client of this build can fall back to). */
 export const MIN_PROTOCOL_VERSION = 1;
@@ -19,6 +19,11 @@ export const PROTOCOL_CHANGELOG: ReadonlyArray<{ readonly version: number; reado
     changes:
       'Version negotiation and app updates. `connect` may carry `minProtocol` (the oldest version the client can speak): a server older than the client answers with its own newest version instead of refusing. The connect reply carries `update` (the verdict on the announced app version) and lists the `app-update` feature; the server pushes `update` when the verdict changes. Nothing a v1 client sends or receives changed: v1 sessions get neither `update` field nor push.',
   },
+  {
+    version: 3,
+    changes:
+      "Large sets arrive in parts (`presence-parts`): a `presence.state` whose member list is large is sent as several messages with `part` (0, 1, …) and `more: true` on all but the last, paced against the connection's send queue; the client applies the list once the last part is in. Sessions on protocol 1 and 2 get the whole list in one message, as before.",
+  },
 ];
 
 /**
@@ -28,6 +33,8 @@ export const PROTOCOL_CHANGELOG: ReadonlyArray<{ readonly version: number; reado
 export const PROTOCOL_FEATURES = {
   /** `update` in the connect reply and `update` pushes. */
   'app-update': 2,
+  /** `presence.state` in parts (`part`, `more`). */
+  'presence-parts': 3,
 } as const;
 
 /** A feature name of `PROTOCOL_FEATURES`. */

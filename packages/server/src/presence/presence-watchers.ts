@@ -1,9 +1,21 @@
-import { SynclineError } from '@syncline/protocol';
+import { PROTOCOL_FEATURES, SynclineError } from '@syncline/protocol';
 import type { Logger } from 'pino';
 import type { Session } from '../session/session.js';
 import { encodeStateParts, PresenceStateSender } from './presence-state-sender.js';
 import type { PresenceChange, PresenceFanout, PresenceSnapshot, PresenceStore } from './presence-store.js';
 import { existingSessionPresence, sessionPresence } from './session-presence.js';
+
+/** Whether a session's protocol takes `presence.state` in parts (protocol 3+). */
+function speaksParts(session: Session): boolean {
+  return session.protocol >= PROTOCOL_FEATURES['presence-parts'];
+}
+
+/** A channel's set as `presence.state` frames for `session`: in parts, or whole for protocol 1 and 2. */
+function stateFrames(session: Session, channel: string, snapshot: PresenceSnapshot): string[] {
+  return speaksParts(session)
+    ? encodeStateParts(channel, snapshot)
+    : encodeStateParts(channel, snapshot, Number.POSITIVE_INFINITY);
+}
 
 /**
  * This node's presence watchers: subscribes the fanout of each watched
@@ -58,7 +70,7 @@ export class PresenceWatchers {
     }
     if (session.closed || !sp.watching.has(channel)) return;
     // The first part goes out now (before the reply); the rest follow as the queue drains.
-    this.#sender.send(session, channel, encodeStateParts(channel, snapshot)).catch((err: unknown) => {
+    this.#sender.send(session, channel, stateFrames(session, channel, snapshot)).catch((err: unknown) => {
       this.#logger.warn({ err, channel }, 'presence state send failed');
     });
   }
@@ -107,8 +119,14 @@ export class PresenceWatchers {
     }
     const set = this.#watchers.get(channel);
     if (snapshot && set) {
-      const frames = encodeStateParts(channel, snapshot);
+      const byProtocol = new Map<boolean, string[]>();
       for (const s of set) {
+        const parts = speaksParts(s);
+        let frames = byProtocol.get(parts);
+        if (!frames) {
+          frames = stateFrames(s, channel, snapshot);
+          byProtocol.set(parts, frames);
+        }
         this.#sender.send(s, channel, frames).catch((err: unknown) => this.#logger.warn({ err, channel }, 'presence'));
       }
     }
