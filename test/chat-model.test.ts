@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { refusalText } from '../examples/chat/src/hooks/notices.js';
 import { unreadCount } from '../examples/chat/src/hooks/rooms.js';
 import {
   LOBBY_DOC,
   type LobbyDoc,
   lobbyMutators,
+  MAX_REACTIONS_PER_MESSAGE,
+  MAX_ROOMS,
+  MAX_TEXT,
+  ROOM_BUDGET_BYTES,
   type RoomDoc,
+  roomBytes,
   roomMutators,
   slug,
 } from '../examples/chat/src/shared/model.js';
@@ -83,5 +89,53 @@ describe('chat example model on a real server', () => {
       ['random', 'random', 'syncline'],
       ['design-review', 'design-review', 'alice'],
     ]);
+  });
+
+  it('bounds what users control: room count and name, message text, reactions, and the weight of a room', async () => {
+    const server = await chatServer();
+    const alice = await client(server, 'alice');
+    const lobby = alice.doc<typeof lobbyMutators, LobbyDoc>(LOBBY_DOC, { mutators: lobbyMutators });
+    await lobby.ready;
+    await expect(lobby.mutate.createRoom({ id: 'long', name: 'x'.repeat(41) })).rejects.toMatchObject({
+      code: 'invalid_args',
+    });
+    for (let i = lobby.current?.rooms.length ?? 0; i < MAX_ROOMS; i++) {
+      await server.docs.mutate(LOBBY_DOC, 'createRoom', { id: `r${i}`, name: `room ${i}` });
+    }
+    await waitFor(() => lobby.current?.rooms.length === MAX_ROOMS, 5_000, 'a full lobby');
+    const full = await lobby.mutate.createRoom({ id: 'one-more', name: 'one more' }).catch((e: unknown) => e);
+    expect(full).toMatchObject({ code: 'mutation_failed' });
+    expect(refusalText(full)).toBe(`The lobby is full: there can be at most ${MAX_ROOMS} rooms.`);
+    expect((await server.docs.get(LOBBY_DOC)).state).toMatchObject({ rooms: { length: MAX_ROOMS } });
+
+    const room = alice.doc<typeof roomMutators, RoomDoc>('room:bounds', { mutators: roomMutators });
+    await room.ready;
+    const ctl = await room.mutate.send({ id: 'c1', text: 'bell \u0007' }).catch((e: unknown) => e);
+    expect(refusalText(ctl)).toBe('A message cannot contain control characters.');
+    await expect(room.mutate.send({ id: 'c2', text: 'y'.repeat(MAX_TEXT + 1) })).rejects.toMatchObject({
+      code: 'invalid_args',
+    });
+    await room.mutate.send({ id: 'm0', text: 'react to me' });
+    for (let u = 0; u < MAX_REACTIONS_PER_MESSAGE; u++) {
+      await server.docs.mutate('room:bounds', 'react', { messageId: 'm0', emoji: '👍' }, { userId: `u${u}` });
+    }
+    const tooMany = await room.mutate.react({ messageId: 'm0', emoji: '🎉' }).catch((e: unknown) => e);
+    expect(refusalText(tooMany)).toContain('the most reactions it can take');
+
+    // Long messages from many users: the oldest drop off before the room outgrows its budget.
+    const text = '日本語'.repeat(Math.floor(MAX_TEXT / 3));
+    for (let i = 0; i < 140; i++) {
+      await server.docs.mutate('room:bounds', 'send', { id: `big${i}`, text }, { userId: `user${i % 7}` });
+    }
+    const state = (await server.docs.get('room:bounds')).state as RoomDoc;
+    expect(state.messages.at(-1)?.id).toBe('big139');
+    expect(state.messages.length).toBeLessThan(141);
+    expect(roomBytes(state)).toBeLessThanOrEqual(ROOM_BUDGET_BYTES);
+    expect(Buffer.byteLength(JSON.stringify(state))).toBeLessThanOrEqual(roomBytes(state));
+  });
+
+  it('tells the user why the server refused something', () => {
+    expect(refusalText({ code: 'doc_too_large', message: 'x' })).toContain('too much');
+    expect(refusalText({ code: 'mutation_failed', message: 'Mutator "send" failed: nope' })).toBe('nope');
   });
 });

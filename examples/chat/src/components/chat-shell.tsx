@@ -1,5 +1,6 @@
 import { useStore } from '@syncline/react';
 import { type ReactNode, useCallback, useEffect, useState, useSyncExternalStore } from 'react';
+import { notices } from '../hooks/notices.ts';
 import { unreadTotal } from '../hooks/unread-total.ts';
 import { ConnectionBanner } from './connection-banner.tsx';
 import { RoomView } from './room-view.tsx';
@@ -16,6 +17,24 @@ function subscribeHash(listener: () => void): () => void {
 function roomFromHash(): string {
   const m = /^#\/([A-Za-z0-9_-]{1,64})$/.exec(window.location.hash);
   return m?.[1] ?? DEFAULT_ROOM;
+}
+
+/** Refusals of the user's actions (limits reached), each for a few seconds. */
+function Notices(): ReactNode {
+  const list = useStore(notices);
+  if (list.length === 0) return null;
+  return (
+    <div className="notices">
+      {list.map((n) => (
+        <div key={n.id} className="banner banner-notice" role="alert" data-testid="notice">
+          {n.text}
+          <button type="button" className="banner-button" onClick={() => notices.remove(n.id)}>
+            OK
+          </button>
+        </div>
+      ))}
+    </div>
+  );
 }
 
 /** The signed-in app: banner, sidebar, and the room picked in the URL (`#/room-id`). */
@@ -35,6 +54,7 @@ export function ChatShell({ me, onSignOut }: { me: string; onSignOut: () => void
       <div className="banners">
         <ConnectionBanner />
         <UpdateBanner />
+        <Notices />
       </div>
       <Sidebar me={me} room={room} onSelect={select} onSignOut={onSignOut} />
       <div className="scrim" onClick={() => setMenuOpen(false)} aria-hidden="true" />

@@ -18,6 +18,11 @@ function Status({ m, onRetry }: { m: TimelineMessage; onRetry: () => void }): Re
     return (
       <span className="msg-status failed" title={m.error}>
         Not sent
+        {m.error ? (
+          <span className="msg-error" data-testid="send-error">
+            : {m.error}
+          </span>
+        ) : null}
         <button type="button" className="retry" onClick={onRetry}>
           Retry
         </button>

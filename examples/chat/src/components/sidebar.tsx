@@ -3,7 +3,7 @@ import { useConnectionState, usePresence } from '@syncline/react';
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { useCreateRoom, useRooms, useUnread } from '../hooks/rooms.ts';
 import { unreadTotal } from '../hooks/unread-total.ts';
-import { ONLINE_CHANNEL, type OnlineState, type RoomInfo } from '../shared/model.ts';
+import { MAX_ROOM_NAME, ONLINE_CHANNEL, type OnlineState, type RoomInfo } from '../shared/model.ts';
 import { Avatar } from './avatar.tsx';
 import { BrandMark, PlusIcon } from './icons.tsx';
 
@@ -73,7 +73,7 @@ function NewRoom({ onCreated }: { onCreated: (id: string) => void }): ReactNode 
           <input
             className="input"
             placeholder="room name"
-            maxLength={40}
+            maxLength={MAX_ROOM_NAME}
             value={name}
             aria-label="Room name"
             onChange={(e) => setName(e.target.value)}

@@ -14,6 +14,7 @@ import {
   slug,
 } from '../shared/model.ts';
 import { type FailedMessage, failedMessages } from './failed.ts';
+import { notices, refusalText } from './notices.ts';
 
 const NO_ROOMS: readonly RoomInfo[] = [];
 
@@ -32,7 +33,7 @@ export function useCreateRoom(): (name: string) => string {
   return useCallback(
     (name: string) => {
       const id = slug(name);
-      mutate.createRoom({ id, name }).catch(() => undefined);
+      mutate.createRoom({ id, name }).catch((err: unknown) => notices.add(refusalText(err)));
       return id;
     },
     [mutate],
@@ -155,7 +156,7 @@ export function useRoomActions(roomId: string): {
           id,
           room: roomId,
           text,
-          error: err instanceof Error ? err.message : String(err),
+          error: refusalText(err),
           ts: Date.now(),
         });
       });
@@ -173,7 +174,7 @@ export function useRoomActions(roomId: string): {
     ),
     react: useCallback(
       (messageId: string, emoji: string) => {
-        mutate.react({ messageId, emoji: emoji as Reaction }).catch(() => undefined);
+        mutate.react({ messageId, emoji: emoji as Reaction }).catch((err: unknown) => notices.add(refusalText(err)));
       },
       [mutate],
     ),
