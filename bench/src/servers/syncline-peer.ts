@@ -32,6 +32,10 @@ export async function startSyncline(options: BenchServerOptions): Promise<BenchS
       publishBurst: 1_000_000,
       mutateRatePerSec: 1_000_000,
       mutateBurst: 1_000_000,
+      // BENCH_MUTATOR_TIMEOUT_MS=0 measures documents without the mutator time budget.
+      ...(process.env.BENCH_MUTATOR_TIMEOUT_MS === undefined
+        ? {}
+        : { mutatorTimeoutMs: Number(process.env.BENCH_MUTATOR_TIMEOUT_MS) }),
     },
     maxConnections: 1_000_000,
     maxQueueBytes: 64 * 1024 * 1024,
