@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { type CommandType, type ErrorCode, PROTOCOL_VERSION, subprotocolFor } from '@syncline/protocol';
 import { RevocationCache } from './auth/revocation-cache.js';
 import { defaultRevocationTime, SqliteRevocationStore } from './auth/revocations.js';
+import { weakSecretProblem } from './auth/secret-strength.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
 import { LocalBroker } from './broker/local-broker.js';
@@ -45,6 +46,8 @@ export { type ServerOptions, WEBSOCKET_PATH } from './server-options.js';
 
 /** Creates a Syncline server. Call `listen()` to start it. */
 export function createServer(options: ServerOptions): SynclineServer {
+  const weakSecret = options.dev === true ? undefined : weakSecretProblem(options.auth);
+  if (weakSecret !== undefined) throw new Error(`Refusing to start in production: ${weakSecret}`);
   const settings = resolveSettings(options);
   const { logger, nodeId, codec, maxFrameBytes, maxConnections, limits } = settings;
   const db: SqliteDatabase = openDatabase(settings.dbFile);

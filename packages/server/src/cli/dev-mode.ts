@@ -1,7 +1,5 @@
+import { weakSecretProblem } from '../auth/secret-strength.js';
 import type { AuthOptions } from '../auth/token-verifier.js';
-
-/** Shortest shared secret accepted in production: HS256's own output size (RFC 7518 §3.2). */
-export const MIN_SECRET_BYTES = 32;
 
 /** Interface dev mode listens on unless `--host` says otherwise. */
 export const DEV_HOST = '127.0.0.1';
@@ -20,13 +18,6 @@ export function resolveDevMode(flag: boolean, env: NodeJS.ProcessEnv): boolean {
   return flag || nodeEnv === 'development';
 }
 
-/** Length in bytes of a shared secret, or undefined when `auth` uses no shared secret. */
-export function sharedSecretBytes(auth: AuthOptions | undefined): number | undefined {
-  const secret = auth?.secret;
-  if (secret === undefined) return undefined;
-  return typeof secret === 'string' ? Buffer.byteLength(secret, 'utf8') : secret.byteLength;
-}
-
 /** The problem with `auth` for this mode (one line), or undefined when there is none. */
 export function authProblem(auth: AuthOptions | undefined, dev: boolean): string | undefined {
   if (auth === undefined) {
@@ -34,9 +25,5 @@ export function authProblem(auth: AuthOptions | undefined, dev: boolean): string
       ? undefined
       : 'production mode needs the `auth` option in the config (secret, publicKey or jwks); for local development run `syncline start --dev`.';
   }
-  const bytes = sharedSecretBytes(auth);
-  if (bytes !== undefined && bytes < MIN_SECRET_BYTES) {
-    return `the \`auth\` secret is ${bytes} bytes; use at least ${MIN_SECRET_BYTES} random bytes (e.g. \`openssl rand -base64 32\`).`;
-  }
-  return undefined;
+  return weakSecretProblem(auth);
 }
