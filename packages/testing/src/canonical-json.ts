@@ -61,38 +61,37 @@ function quoted(key: string): string {
   return q;
 }
 
+/** Where two JSON values first differ, and the two values found there. */
+export interface JsonDifference {
+  /** `$`, `$.items[2].name` … */
+  readonly path: string;
+  readonly left: unknown;
+  readonly right: unknown;
+}
+
 /**
- * The path of the first place where two JSON values differ (`$.items[2].name`),
- * or `undefined` when they are deep-equal (by {@link canonicalJson}). Used to
- * make a convergence failure readable.
+ * The first place where two JSON values differ (keys in sorted order, then
+ * array items in order), or `undefined` when they are deep-equal (by
+ * {@link canonicalJson}). Used to make a convergence failure readable.
  */
-export function firstDifference(a: unknown, b: unknown, path = '$'): string | undefined {
-  if (canonicalJson(a) === canonicalJson(b)) return undefined;
-  const bothArrays = Array.isArray(a) && Array.isArray(b);
-  const bothObjects =
-    !bothArrays &&
-    typeof a === 'object' &&
-    a !== null &&
-    typeof b === 'object' &&
-    b !== null &&
-    !Array.isArray(a) &&
-    !Array.isArray(b);
-  if (bothArrays) {
-    const n = Math.max(a.length, b.length);
+export function firstDifference(left: unknown, right: unknown, path = '$'): JsonDifference | undefined {
+  if (canonicalJson(left) === canonicalJson(right)) return undefined;
+  if (Array.isArray(left) && Array.isArray(right)) {
+    const n = Math.max(left.length, right.length);
     for (let i = 0; i < n; i++) {
-      const d = firstDifference(a[i], b[i], `${path}[${i}]`);
+      const d = firstDifference(left[i], right[i], `${path}[${i}]`);
       if (d !== undefined) return d;
     }
-    return path;
-  }
-  if (bothObjects) {
-    const ra = a as Record<string, unknown>;
-    const rb = b as Record<string, unknown>;
-    const keys = [...new Set([...Object.keys(ra), ...Object.keys(rb)])].sort();
+  } else if (isObject(left) && isObject(right)) {
+    const keys = [...new Set([...Object.keys(left), ...Object.keys(right)])].sort();
     for (const k of keys) {
-      const d = firstDifference(ra[k], rb[k], `${path}.${k}`);
+      const d = firstDifference(left[k], right[k], `${path}.${k}`);
       if (d !== undefined) return d;
     }
   }
-  return path;
+  return { path, left, right };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -14,7 +14,14 @@ describe('HistoryRecorder', () => {
     b.unknown('request_timeout');
     rec.subscribed({ subscriber: 's', channel: 'ch', epoch: 'e', offset: 0, since: undefined, recovered: undefined });
     rec.delivered({ subscriber: 's', channel: 'ch', epoch: 'e', offset: 1, payload: { n: 1 } });
-    rec.subscribed({ subscriber: 's', channel: 'ch', since: { epoch: 'e', offset: 1 }, epoch: 'e', offset: 1, recovered: true });
+    rec.subscribed({
+      subscriber: 's',
+      channel: 'ch',
+      since: { epoch: 'e', offset: 1 },
+      epoch: 'e',
+      offset: 1,
+      recovered: true,
+    });
     rec.unsubscribed('s', 'ch');
     rec.finalHistory({ channel: 'ch', epoch: 'e', offset: 0, publications: [] });
     rec.finalHistory({ channel: 'ch', epoch: 'e', offset: 1, publications: [{ offset: 1, payload: { n: 1 } }] });
@@ -32,7 +39,9 @@ describe('HistoryRecorder', () => {
     expect(h.events[0]).not.toHaveProperty('since');
     expect(h.events[0]).not.toHaveProperty('recovered');
     expect(h.events[2]).toMatchObject({ since: { epoch: 'e', offset: 1 }, recovered: true });
-    expect(h.finals).toEqual([{ channel: 'ch', epoch: 'e', offset: 1, publications: [{ offset: 1, payload: { n: 1 } }] }]);
+    expect(h.finals).toEqual([
+      { channel: 'ch', epoch: 'e', offset: 1, publications: [{ offset: 1, payload: { n: 1 } }] },
+    ]);
     expect(rec.eventCount).toBe(4);
   });
 
@@ -54,7 +63,9 @@ describe('HistoryRecorder', () => {
 
 describe('canonicalJson', () => {
   it('gives equal text for deep-equal values whatever their key order', () => {
-    expect(canonicalJson({ b: [1, { y: 2, x: 'a' }], a: null })).toBe(canonicalJson({ a: null, b: [1, { x: 'a', y: 2 }] }));
+    expect(canonicalJson({ b: [1, { y: 2, x: 'a' }], a: null })).toBe(
+      canonicalJson({ a: null, b: [1, { x: 'a', y: 2 }] }),
+    );
     expect(canonicalJson({ a: 1, b: undefined })).toBe('{"a":1}');
     expect(canonicalJson([undefined, Number.NaN, 'q"'])).toBe('[null,null,"q\\""]');
     expect(canonicalJson({ a: 1 })).not.toBe(canonicalJson({ a: '1' }));
@@ -62,8 +73,12 @@ describe('canonicalJson', () => {
 
   it('names the first differing path', () => {
     expect(firstDifference({ a: [1, 2] }, { a: [1, 2] })).toBeUndefined();
-    expect(firstDifference({ a: [1, { b: 2 }] }, { a: [1, { b: 3 }] })).toBe('$.a[1].b');
-    expect(firstDifference({ a: 1 }, { a: 1, c: 2 })).toBe('$.c');
-    expect(firstDifference([1], { 0: 1 })).toBe('$');
+    expect(firstDifference({ a: [1, { b: 2 }] }, { a: [1, { b: 3 }] })).toEqual({
+      path: '$.a[1].b',
+      left: 2,
+      right: 3,
+    });
+    expect(firstDifference({ a: 1 }, { a: 1, c: 2 })).toEqual({ path: '$.c', left: undefined, right: 2 });
+    expect(firstDifference([1], { 0: 1 })).toEqual({ path: '$', left: [1], right: { 0: 1 } });
   });
 });

@@ -7,7 +7,7 @@
  * @module
  */
 export type { AnomalyCounts, AnomalyExamples } from './anomaly-log.js';
-export { canonicalJson, firstDifference } from './canonical-json.js';
+export { canonicalJson, firstDifference, type JsonDifference } from './canonical-json.js';
 export {
   type AckPayloadMismatchAnomaly,
   CHANNEL_ANOMALY_KINDS,
@@ -39,6 +39,38 @@ export type {
   SubscriberEvent,
   UnsubscribeEvent,
 } from './channel-history.js';
+export {
+  type AckVersionMismatchAnomaly,
+  type DivergentVersionAnomaly,
+  DOC_ANOMALY_KINDS,
+  type DocAnomaly,
+  type DocAnomalyKind,
+  type DocCheckOptions,
+  type DocCheckResult,
+  type DocHistoryStats,
+  type DuplicateMutationAnomaly,
+  describeDocAnomaly,
+  type LostMutationAnomaly,
+  type NotConvergedAnomaly,
+  type VersionRepeatAnomaly,
+  type VersionSkipAnomaly,
+} from './doc-anomalies.js';
+export { checkDocHistory } from './doc-checker.js';
+export type {
+  MutationAttempt,
+  MutationOutcome,
+  OpLogEntry,
+  RecordedDocHistory,
+  ReplicaApplyEvent,
+  ReplicaFinal,
+  ServerFinal,
+} from './doc-history.js';
+export {
+  DocHistoryRecorder,
+  type MutationHandle,
+  type MutationInvocation,
+  type ReplicaApplyInput,
+} from './doc-history-recorder.js';
 export {
   type DeliveryInput,
   HistoryRecorder,
