@@ -295,6 +295,31 @@ describe('checkChannelHistory', () => {
     });
   });
 
+  it('reports an acknowledged publication the final history should hold, with no subscriber', () => {
+    const rec = new HistoryRecorder();
+    for (let n = 1; n <= 3; n++) {
+      rec
+        .publishInvoked({ publisher: 'p', channel: 'quiet', key: `q${n}`, payload: n })
+        .acked({ epoch: 'e', offset: n });
+    }
+    rec.finalHistory({
+      channel: 'quiet',
+      epoch: 'e',
+      offset: 2,
+      publications: [1, 2].map((n) => ({ offset: n, payload: n })),
+    });
+    const a = expectOnly(checkChannelHistory(rec.history()), 'lost-ack');
+    expect(a).toMatchObject({ offset: 3, key: 'q3', subscribers: [], finalOffset: 2 });
+  });
+
+  it('accepts a recovered:true reply recorded before the publications it recovers', () => {
+    const h = edit(cleanHistory());
+    const reply = h.events.findIndex((e) => e.type === 'subscribed' && e.subscriber === 's4');
+    const [event] = h.events.splice(reply, 1);
+    h.events.splice(deliveryIndex(h, 's4', 'x', 2), 0, event as SubscriberEvent);
+    expect(checkChannelHistory(h).summary).toMatch(/No anomaly\.$/);
+  });
+
   it('reports a publication a subscriber never got with no recovered:false covering it', () => {
     const h = edit(cleanHistory());
     h.events.splice(deliveryIndex(h, 's2', 'e2', 5), 1);

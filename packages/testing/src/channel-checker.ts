@@ -180,6 +180,12 @@ function reportLostAcks(
   log: AnomalyLog<ChannelAnomaly>,
 ): void {
   const seen = new Set<string>();
+  const minRetained = new Map<string, number>();
+  for (const f of finals.values()) {
+    let min = Number.POSITIVE_INFINITY;
+    for (const r of f.publications) if (r.offset < min) min = r.offset;
+    minRetained.set(f.channel, min);
+  }
   for (const p of publishes) {
     if (p.outcome.kind !== 'acked') continue;
     const { epoch, offset } = p.outcome;
@@ -193,9 +199,7 @@ function reportLostAcks(
     const final = finals.get(p.channel);
     let finalSays = false;
     if (final && final.epoch === epoch) {
-      let minRetained = Number.POSITIVE_INFINITY;
-      for (const r of final.publications) if (r.offset < minRetained) minRetained = r.offset;
-      finalSays = offset > final.offset || offset >= minRetained;
+      finalSays = offset > final.offset || offset >= (minRetained.get(p.channel) ?? Number.POSITIVE_INFINITY);
     }
     if (held.length === 0 && !finalSays) continue;
     const subscribers = [...new Set(held.map((h) => h.subscriber))].slice(0, 10);

@@ -51,8 +51,8 @@ export interface Stream {
  *
  * Rules: a reply with `recovered: true` continues the open window (missed
  * publications are owed); `recovered: false` or a fresh subscribe closes it
- * at the current position and opens a new one after the reply's offset (the
- * skipped part is covered); a delivery in another epoch switches epoch
+ * at the current position (or at `since` when it claims more) and opens a new
+ * one after the reply's offset (the skipped part is covered); a delivery in another epoch switches epoch
  * without a gap; an unsubscribe closes the window.
  */
 export class SubscriberStreams {
@@ -122,7 +122,9 @@ export class SubscriberStreams {
         s.pos = since ?? e.offset;
         s.windowFrom = s.pos + 1;
       } else {
-        this.#close(s);
+        // A `since` past what was delivered shows publications skipped silently before the reply: still owed.
+        const claimed = e.since !== undefined && e.since.epoch === s.epoch ? e.since.offset : s.pos;
+        this.#close(s, Math.max(s.pos, claimed));
         s.epoch = e.epoch;
         s.pos = e.offset;
         s.windowFrom = e.offset + 1;
