@@ -22,7 +22,7 @@ export const PROTOCOL_CHANGELOG: ReadonlyArray<{ readonly version: number; reado
   {
     version: 3,
     changes:
-      "Large sets arrive in parts (`presence-parts`): a `presence.state` whose member list is large is sent as several messages with `part` (0, 1, …) and `more: true` on all but the last, paced against the connection's send queue; the client applies the list once the last part is in. Sessions on protocol 1 and 2 get the whole list in one message, as before.",
+      "Large sets arrive in parts (`presence-parts`): a `presence.state` whose member list is large is sent as several messages with `part` (0, 1, …) and `more: true` on all but the last, paced against the connection's send queue; the client applies the list once the last part is in. Sessions on protocol 1 and 2 get the whole list in one message, as before. Node status (`status`): the node pushes `{ type: 'status', degraded, reason, down }` when it loses or gets back its broker or document storage, and the connect reply carries `status` when the client connects to a degraded node; commands needing the lost backend answer `unavailable` with `retryAfterMs` meanwhile. Sessions on protocol 1 and 2 get no `status` push or field.",
   },
 ];
 
@@ -35,6 +35,8 @@ export const PROTOCOL_FEATURES = {
   'app-update': 2,
   /** `presence.state` in parts (`part`, `more`). */
   'presence-parts': 3,
+  /** `status` pushes and connect-reply field: the node lost (or got back) its broker or document storage. */
+  status: 3,
 } as const;
 
 /** A feature name of `PROTOCOL_FEATURES`. */

@@ -18,6 +18,19 @@ export { NodeBus, type NodeBusListener } from './cluster/node-bus.js';
 export { defineConfig, type SynclineConfig } from './config.js';
 export type * from './core.js';
 export * from './docs/index.js';
+export {
+  BACKEND_DOWN_DETECT_MS,
+  type BackendHealth,
+  HEALTH_PROBE_INTERVAL_MS,
+  HEALTH_PROBE_TIMEOUT_MS,
+  type HealthListener,
+  type HealthProbeOptions,
+  type HealthReporter,
+  HealthSignal,
+  startHealthProbe,
+  withDeadline,
+} from './health/backend-health.js';
+export { BACKEND_DOWN_RETRY_MS, NodeHealth, type NodeHealthOptions } from './health/node-health.js';
 export type * from './hooks.js';
 export { requireApiKey } from './http/api-auth.js';
 export { buildOpenApi } from './http/api-openapi.js';

@@ -13,6 +13,7 @@ import { NamespaceRegistry } from './channels/namespaces.js';
 import { NodeBus } from './cluster/node-bus.js';
 import type { AnyHandler, CommandHandler, ServerCore, SessionEvents } from './core.js';
 import { registerDocs } from './docs/index.js';
+import { backendOf, NodeHealth } from './health/node-health.js';
 import type { ServerHooks } from './hooks.js';
 import { registerHttpApi } from './http/api-routes.js';
 import { clientAddress } from './http/client-address.js';
@@ -86,6 +87,13 @@ export function createServer(options: ServerOptions): SynclineServer {
   const bus = new NodeBus({ broker, nodeId, logger, clustered: options.broker !== undefined });
   const counts =
     options.channelCounts && new ChannelCountsReporter(options.channelCounts, nodeId, () => hub.counts(), logger);
+  // Backends that report their health (Redis, PostgreSQL): readiness, fast refusals, `status` pushes.
+  const health = new NodeHealth({
+    logger,
+    sessions,
+    backends: { broker: options.broker, docs: options.docStore },
+    onChange: (backend, up) => metrics.backendUp.set({ backend }, up ? 1 : 0),
+  });
 
   const core: ServerCore = {
     nodeId,
@@ -108,7 +116,17 @@ export function createServer(options: ServerOptions): SynclineServer {
       return counts ? counts.totals() : hub.counts();
     },
     command<K extends CommandType>(type: K, handler: CommandHandler<K>) {
-      handlers.set(type, handler as unknown as AnyHandler);
+      const run = handler as unknown as AnyHandler;
+      // Commands needing a backend that is down are refused at once, not left waiting on it.
+      handlers.set(
+        type,
+        backendOf(type) === undefined
+          ? run
+          : (session, cmd) => {
+              health.assertServable(type);
+              return run(session, cmd);
+            },
+      );
     },
     sessionsOf(user) {
       return registry.sessionsOf(user);
@@ -144,6 +162,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     features: [],
     ...(options.protocolRange ? { protocol: options.protocolRange } : {}),
     appUpdate: (session) => appVersions.assess(session),
+    status: () => health.status(),
     admit: createAdmission({ revocations, registry, limits, sessionEvents }),
   });
   registerChannelCommands(core);
@@ -214,10 +233,11 @@ export function createServer(options: ServerOptions): SynclineServer {
     nodeId,
     metrics,
     () => ({
-      ready: ready && !closing && !draining && sessions.size < maxConnections,
+      ready: ready && !closing && !draining && sessions.size < maxConnections && health.healthy,
       draining,
       connections: sessions.size,
       maxConnections,
+      ...health.backends(),
     }),
     { requireKey: options.metrics?.requireKey === true, apiKey: options.apiKey },
   );
@@ -287,6 +307,7 @@ export function createServer(options: ServerOptions): SynclineServer {
       clearInterval(heartbeat);
       clearInterval(deadlines);
       clearInterval(trim);
+      health.close();
       for (const s of [...sessions]) s.close('SHUTDOWN', 'server closing', 0);
       await Promise.all(transports.map((t) => t.close()));
       await new Promise<void>((resolve) => {

@@ -30,6 +30,31 @@ export interface ConnectResult {
   readonly node: string;
   /** Protocol 2+: the verdict on the announced app version. */
   readonly update?: AppUpdateInfo;
+  /** Protocol 3+ (feature `status`): present only while the node is degraded when the client connects. */
+  readonly status?: NodeStatus;
+}
+
+/** A backend a node depends on: `broker` (channels, presence; Redis in a cluster) or `docs` (document storage). */
+export type BackendName = 'broker' | 'docs';
+
+/** Whether the node can serve everything (`degraded: false`) or has lost a backend. */
+export interface NodeStatus {
+  /** True while at least one backend of the node is unreachable. */
+  readonly degraded: boolean;
+  /** The backend that is down (`broker` first when both are); absent when not degraded. */
+  readonly reason?: BackendName;
+  /** Every backend that is down (empty when not degraded). */
+  readonly down: readonly BackendName[];
+}
+
+/**
+ * Server push (protocol 3+, feature `status`): the node's backends changed.
+ * Sent to every connected session when the node loses or gets back a
+ * backend; while degraded, commands that need the lost backend answer
+ * `unavailable` with `retryAfterMs`.
+ */
+export interface StatusMessage extends NodeStatus {
+  readonly type: 'status';
 }
 
 /** Result of `subscribe`. */
@@ -125,4 +150,5 @@ export type CoreServerMessage =
   | UnsubscribedMessage
   | DisconnectMessage
   | PingMessage
-  | PongMessage;
+  | PongMessage
+  | StatusMessage;

@@ -1,5 +1,6 @@
 import type { Publication } from '@syncline/protocol';
 import type { HistoryOptions } from '../channels/namespaces.js';
+import type { BackendHealth, HealthListener } from '../health/backend-health.js';
 
 /** A publication to append. */
 export interface PublishInput {
@@ -81,4 +82,13 @@ export interface Broker {
   /** Current top of a channel. */
   top(channel: string): Promise<StreamTop>;
   close(): Promise<void>;
+  /**
+   * Optional health seam (see `HealthReporter`): a network broker reports
+   * itself down within `BACKEND_DOWN_DETECT_MS` of losing its backend; the
+   * node then answers 503 on `/readyz` and refuses broker commands at once.
+   * Absent: always up.
+   */
+  health?(): BackendHealth;
+  /** Calls `listener` on every change of `health()`; returns the remover. */
+  onHealth?(listener: HealthListener): () => void;
 }

@@ -1,4 +1,5 @@
 import type { DocOp, DocPatch } from '@syncline/protocol';
+import type { BackendHealth, HealthListener } from '../health/backend-health.js';
 
 /** An op as the store keeps it (a `DocOp` plus the user that made it). */
 export interface StoredOp extends DocOp {
@@ -100,6 +101,15 @@ export interface DocStore {
   compact(doc: string, upTo: number): Promise<number>;
   /** Releases resources (the embedded store leaves the shared database open). */
   close(): Promise<void>;
+  /**
+   * Optional health seam (see `HealthReporter`): a network store reports
+   * itself down within `BACKEND_DOWN_DETECT_MS` of losing its database; the
+   * node then answers 503 on `/readyz` and refuses `doc.*` commands at once.
+   * Absent: always up.
+   */
+  health?(): BackendHealth;
+  /** Calls `listener` on every change of `health()`; returns the remover. */
+  onHealth?(listener: HealthListener): () => void;
 }
 
 /** Raised by `DocStore.commit` when another writer moved the document on. */

@@ -14,6 +14,10 @@ export interface NodeReadiness {
   readonly draining: boolean;
   readonly connections: number;
   readonly maxConnections: number;
+  /** `down` while the node has lost its broker (Redis in a cluster); the node is then not ready. */
+  readonly broker?: 'up' | 'down';
+  /** `down` while the node has lost its document storage (PostgreSQL in a cluster); the node is then not ready. */
+  readonly docs?: 'up' | 'down';
 }
 
 /** Who may scrape `/metrics`: anyone, or with `requireKey` only holders of the API key. */
@@ -23,7 +27,8 @@ export interface MetricsAccess {
 }
 
 /**
- * Adds `/healthz` (liveness), `/readyz` (accepting connections) and
+ * Adds `/healthz` (liveness), `/readyz` (accepting connections, with every
+ * backend up: the body names a backend that is `down`) and
  * `/metrics` (Prometheus; with `access.requireKey`, 401 `unauthorized`
  * without `Authorization: Bearer <apiKey>`).
  */

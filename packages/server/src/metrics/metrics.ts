@@ -49,6 +49,8 @@ export class ServerMetrics {
   readonly mutationDuration: Histogram<'outcome'>;
   /** Time of broker calls, by operation, seconds. */
   readonly brokerDuration: Histogram<'op' | 'outcome'>;
+  /** 1 while a backend (`broker`, `docs`) is reachable, 0 while it is down. */
+  readonly backendUp: Gauge<'backend'>;
 
   constructor(nodeId: string, sources: MetricSources) {
     this.registry.setDefaultLabels({ node: nodeId });
@@ -121,6 +123,14 @@ export class ServerMetrics {
       buckets: LATENCY_BUCKETS_S,
       registers: [r],
     });
+    this.backendUp = new Gauge({
+      name: 'syncline_backend_up',
+      help: 'Whether a backend of this node is reachable (1) or down (0), by backend: broker, docs.',
+      labelNames: ['backend'],
+      registers: [r],
+    });
+    this.backendUp.set({ backend: 'broker' }, 1);
+    this.backendUp.set({ backend: 'docs' }, 1);
   }
 
   /** Prometheus text exposition of every metric. */

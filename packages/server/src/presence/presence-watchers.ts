@@ -66,7 +66,10 @@ export class PresenceWatchers {
       snapshot = await this.#store.list(channel);
     } catch (err) {
       this.unwatch(session, channel);
-      throw new SynclineError('unavailable', 'Presence is unavailable right now; retry.', { cause: err });
+      throw new SynclineError('unavailable', 'Presence is unavailable right now; retry.', {
+        cause: err,
+        retryAfterMs: 1_000,
+      });
     }
     if (session.closed || !sp.watching.has(channel)) return;
     // The first part goes out now (before the reply); the rest follow as the queue drains.

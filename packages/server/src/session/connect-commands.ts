@@ -2,7 +2,9 @@ import {
   type AppUpdateInfo,
   type ConnectResult,
   MIN_PROTOCOL_VERSION,
+  type NodeStatus,
   negotiateProtocol,
+  PROTOCOL_FEATURES,
   PROTOCOL_VERSION,
   protocolFeatures,
   type RefreshResult,
@@ -35,6 +37,8 @@ export interface ConnectOptions {
   readonly protocol?: { readonly min: number; readonly max: number };
   /** The verdict on the session's app version (sent to protocol 2+ sessions). */
   readonly appUpdate?: (session: Session) => AppUpdateInfo;
+  /** The node's status (sent to protocol 3+ sessions while degraded). */
+  readonly status?: () => NodeStatus;
 }
 
 /** Registers `connect` and `refresh`. */
@@ -115,8 +119,11 @@ export function registerConnectCommands(core: ServerCore, options: ConnectOption
       ...(principal.expiresAt === undefined ? {} : { expiresAt: principal.expiresAt }),
     };
     const update = options.appUpdate?.(session);
-    if (update && protocol >= 2) return { ...result, update } satisfies ConnectResult;
-    return result;
+    const status = options.status?.();
+    const withStatus: ConnectResult =
+      status?.degraded === true && protocol >= PROTOCOL_FEATURES.status ? { ...result, status } : result;
+    if (update && protocol >= 2) return { ...withStatus, update } satisfies ConnectResult;
+    return withStatus;
   });
 
   core.command('refresh', async (session, cmd) => {

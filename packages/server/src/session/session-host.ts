@@ -23,6 +23,9 @@ export interface SessionHostDeps {
   readonly metrics: ServerMetrics;
 }
 
+/** Backend failures answered to clients are logged at most once per this interval (the rest are counted). */
+export const BACKEND_ERROR_LOG_INTERVAL_MS = 1_000;
+
 /**
  * The node side of every session: command dispatch, batched flushes, and the
  * clean-up when a session closes (registry, channel sinks, close listeners,
@@ -31,6 +34,7 @@ export interface SessionHostDeps {
 export function createSessionHost(deps: SessionHostDeps): SessionHost {
   const { handlers, registry, hub, sessionEvents, hooks, logger, metrics } = deps;
   const flushes = new FlushScheduler();
+  const backendLog = { at: 0, suppressed: 0 };
   return {
     codec: deps.codec,
     maxFrameBytes: deps.maxFrameBytes,
@@ -69,6 +73,20 @@ export function createSessionHost(deps: SessionHostDeps): SessionHost {
     },
     logError(err: unknown, session: Session) {
       logger.error({ err, session: session.id }, 'command failed');
+    },
+    logBackendError(err, session) {
+      // One line per interval at most: an outage fails many commands at once.
+      const now = Date.now();
+      if (now - backendLog.at < BACKEND_ERROR_LOG_INTERVAL_MS) {
+        backendLog.suppressed++;
+        return;
+      }
+      logger.warn(
+        { err: err.cause, code: err.code, session: session.id, suppressed: backendLog.suppressed },
+        `backend call failed: ${err.message}`,
+      );
+      backendLog.at = now;
+      backendLog.suppressed = 0;
     },
   };
 }

@@ -36,6 +36,8 @@ export interface SessionHost {
   sessionClosed(session: Session, code: number, reason: string): void;
   /** Logs a failure that has no request to answer. */
   logError(err: unknown, session: Session): void;
+  /** Logs (warn, throttled) a backend failure the client was told about in Syncline's words; `err.cause` is the backend's own error. */
+  logBackendError?(err: SynclineError, session: Session): void;
   /** Called when the session is dropped as a slow consumer (metrics). */
   onSlowConsumer?(session: Session): void;
 }
@@ -367,6 +369,9 @@ export class Session implements ConnectionReceiver {
   #replyFailure(cmd: ClientCommand, err: unknown): void {
     const e = toSynclineError(err);
     if (e.code === 'internal') this.#host.logError(err, this);
+    else if (e.cause !== undefined && (e.code === 'unavailable' || e.code === 'timeout')) {
+      this.#host.logBackendError?.(e, this);
+    }
     if ('id' in cmd) this.replyError(cmd.id, e);
     if (cmd.type === 'connect' && this.state === 'authenticating') this.state = 'connecting';
   }
