@@ -1,5 +1,11 @@
+export { BROKER_RETRY_AFTER_MS, BROKER_UNAVAILABLE_MESSAGE, brokerUnavailable, toBrokerError } from './errors.js';
 export { type BusListener, PubSubBus, type PubSubBusOptions } from './pubsub-bus.js';
-export { DEFAULT_META_TTL_MS, RedisBroker, type RedisBrokerOptions } from './redis-broker.js';
+export {
+  BROKER_READ_TIMEOUT_MS,
+  DEFAULT_META_TTL_MS,
+  RedisBroker,
+  type RedisBrokerOptions,
+} from './redis-broker.js';
 export {
   DEFAULT_COUNTS_REPORT_MS,
   RedisChannelCounts,
@@ -8,6 +14,7 @@ export {
 export { connectRedisCluster, type RedisClusterOptions, type RedisClusterParts } from './redis-cluster.js';
 export type { RedisStoreOptions } from './redis-connections.js';
 export { RedisDocFanout } from './redis-doc-fanout.js';
+export { RedisHealth, type RedisHealthOptions } from './redis-health.js';
 export { RedisPresenceFanout } from './redis-presence-fanout.js';
 export { RedisPresenceStore, type RedisPresenceStoreOptions } from './redis-presence-store.js';
 export {

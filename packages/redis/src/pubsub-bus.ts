@@ -1,4 +1,6 @@
+import { withDeadline } from '@syncline/server';
 import type { Redis } from 'ioredis';
+import { brokerUnavailable } from './errors.js';
 import { createNodeConnections } from './redis-connections.js';
 
 /** Receives the payloads of one bus channel. */
@@ -63,13 +65,27 @@ export class PubSubBus {
     return this.#pub.publish(channel, payload);
   }
 
-  /** Delivers a channel's payloads to `listener` (replacing any earlier one). */
-  async subscribe(channel: string, listener: BusListener): Promise<void> {
+  /**
+   * Delivers a channel's payloads to `listener` (replacing any earlier one).
+   * With `timeoutMs`, fails with `unavailable` when Redis has not confirmed
+   * within it, and withdraws the queued subscription (its `UNSUBSCRIBE`
+   * follows in order). Without it, waits until Redis is back.
+   */
+  async subscribe(channel: string, listener: BusListener, options: { timeoutMs?: number } = {}): Promise<void> {
     this.#listeners.set(channel, listener);
+    const { timeoutMs } = options;
     try {
-      await this.#sub.subscribe(channel);
+      const done = this.#sub.subscribe(channel);
+      await (timeoutMs === undefined
+        ? done
+        : withDeadline(done, timeoutMs, () =>
+            brokerUnavailable(new Error(`Redis did not confirm a subscription within ${timeoutMs} ms`)),
+          ));
     } catch (err) {
-      this.#listeners.delete(channel);
+      if (this.#listeners.get(channel) === listener) {
+        this.#listeners.delete(channel);
+        if (timeoutMs !== undefined && !this.#closed) this.#sub.unsubscribe(channel).catch(() => undefined);
+      }
       throw err;
     }
   }

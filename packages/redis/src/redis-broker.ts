@@ -1,21 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import type { Publication } from '@syncline/protocol';
 import { SynclineError } from '@syncline/protocol';
-import type {
-  Broker,
-  BrokerEpochListener,
-  BrokerListener,
-  BrokerPublication,
-  HistoryOptions,
-  HistoryRead,
-  PublishInput,
-  PublishOutcome,
-  StreamTop,
+import {
+  type BackendHealth,
+  type Broker,
+  type BrokerEpochListener,
+  type BrokerListener,
+  type BrokerPublication,
+  type HealthListener,
+  type HistoryOptions,
+  type HistoryRead,
+  type PublishInput,
+  type PublishOutcome,
+  type StreamTop,
+  withDeadline,
 } from '@syncline/server';
 import type { Redis } from 'ioredis';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './broker-scripts.js';
-import { toBrokerError } from './errors.js';
+import { brokerUnavailable, toBrokerError } from './errors.js';
 import { createNodeConnections } from './redis-connections.js';
+import { RedisHealth } from './redis-health.js';
 
 /** Options of the Redis broker. */
 export interface RedisBrokerOptions {
@@ -29,7 +33,19 @@ export interface RedisBrokerOptions {
   readonly commandTimeoutMs?: number;
   /** Called with background failures (fan-out parsing, catch-up reads). */
   readonly onError?: (err: unknown, channel?: string) => void;
+  /**
+   * Longest a `subscribe`, `history` or `top` may wait on Redis before it
+   * fails with `unavailable` (default `BROKER_READ_TIMEOUT_MS`).
+   */
+  readonly readTimeoutMs?: number;
+  /** How often Redis is PINGed to check it answers (default `HEALTH_PROBE_INTERVAL_MS`). */
+  readonly pingIntervalMs?: number;
+  /** Longest a PING may take before Redis counts as down (default `HEALTH_PROBE_TIMEOUT_MS`). */
+  readonly pingTimeoutMs?: number;
 }
+
+/** Default longest wait of a subscribe or read on Redis before it fails with `unavailable`. */
+export const BROKER_READ_TIMEOUT_MS = 2_000;
 
 /** Default lifetime of a channel's meta key after its last publication. */
 export const DEFAULT_META_TTL_MS = 24 * 60 * 60_000;
@@ -88,10 +104,13 @@ export class RedisBroker implements Broker {
   /** The run_id of the Redis process behind the command connection; reset whenever that connection closes. */
   #identity: Promise<string> | undefined;
   readonly #alsoClose: Array<() => Promise<void>> = [];
+  readonly #health: RedisHealth;
+  readonly #readTimeoutMs: number;
 
   /** Connects; use `RedisBroker.connect` to wait for the connection. */
   constructor(options: RedisBrokerOptions) {
     this.#prefix = options.prefix ?? 'syncline:';
+    this.#readTimeoutMs = options.readTimeoutMs ?? BROKER_READ_TIMEOUT_MS;
     this.#metaTtlMs = options.metaTtlMs ?? DEFAULT_META_TTL_MS;
     this.#onError = options.onError ?? (() => undefined);
     // Commands fail fast while disconnected and are never resent blindly
@@ -110,6 +129,37 @@ export class RedisBroker implements Broker {
       if (this.#wasReady) this.#catchUpAll();
       this.#wasReady = true;
     });
+    this.#health = new RedisHealth(
+      [
+        ['commands', this.#redis],
+        ['subscriber', this.#sub],
+      ],
+      { pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, onError: this.#onError },
+    );
+  }
+
+  /** Whether Redis answers (see `HealthReporter`): down within 3 s of a lost connection or an unanswered PING. */
+  health(): BackendHealth {
+    return this.#health.health();
+  }
+
+  /** Calls `listener` on every change of `health()`. */
+  onHealth(listener: HealthListener): () => void {
+    return this.#health.onHealth(listener);
+  }
+
+  /** Fails at once while Redis is known to be down: nothing is sent. */
+  #assertUp(): void {
+    if (this.#closed) throw new SynclineError('unavailable', 'The broker is closed.');
+    const h = this.#health.health();
+    if (!h.up) throw brokerUnavailable(new Error(h.reason ?? 'Redis is down'));
+  }
+
+  /** Bounds a read or subscribe: `unavailable` after `readTimeoutMs`. */
+  #bounded<T>(work: Promise<T>, op: string): Promise<T> {
+    return withDeadline(work, this.#readTimeoutMs, () =>
+      brokerUnavailable(new Error(`Redis did not answer the ${op} within ${this.#readTimeoutMs} ms`)),
+    );
   }
 
   /** Creates a broker and waits until both connections are up. */
@@ -117,6 +167,7 @@ export class RedisBroker implements Broker {
     const broker = new RedisBroker(options);
     try {
       await Promise.all([broker.#redis.connect(), broker.#sub.connect()]);
+      broker.#health.start();
     } catch (err) {
       await broker.close();
       throw new SynclineError('unavailable', `Redis is not reachable: ${(err as Error).message}`, { cause: err });
@@ -168,7 +219,7 @@ export class RedisBroker implements Broker {
   }
 
   async publish(input: PublishInput): Promise<PublishOutcome> {
-    if (this.#closed) throw new SynclineError('unavailable', 'The broker is closed.');
+    this.#assertUp();
     const [meta, stream] = this.#keys(input.channel);
     const keyName = input.key === undefined ? `${meta}:k` : `${this.#prefix}{${input.channel}}:k:${input.key}`;
     let raw: unknown;
@@ -196,13 +247,23 @@ export class RedisBroker implements Broker {
     return { epoch, offset, duplicate: duplicate === 1 };
   }
 
+  /**
+   * Subscribes the node to a channel's fan-out. Fails at once while Redis is
+   * down, and with `unavailable` after `readTimeoutMs` when Redis does not
+   * confirm (the subscription queued on the connection is then withdrawn:
+   * the `UNSUBSCRIBE` follows it in order, so nothing is left behind).
+   */
   async subscribe(channel: string, listener: BrokerListener, onEpoch?: BrokerEpochListener): Promise<void> {
-    if (this.#closed) throw new SynclineError('unavailable', 'The broker is closed.');
-    this.#channels.set(channel, { listener, onEpoch, epoch: '', offset: 0 });
+    this.#assertUp();
+    const local: LocalChannel = { listener, onEpoch, epoch: '', offset: 0 };
+    this.#channels.set(channel, local);
     try {
-      await this.#sub.subscribe(this.#fanout(channel));
+      await this.#bounded(this.#sub.subscribe(this.#fanout(channel)), 'subscribe');
     } catch (err) {
-      this.#channels.delete(channel);
+      if (this.#channels.get(channel) === local) {
+        this.#channels.delete(channel);
+        if (!this.#closed) this.#sub.unsubscribe(this.#fanout(channel)).catch(() => undefined);
+      }
       throw toBrokerError(err, 'subscribe');
     }
   }
@@ -221,7 +282,16 @@ export class RedisBroker implements Broker {
     channel: string,
     options: { since: number; limit: number; history: HistoryOptions },
   ): Promise<HistoryRead> {
-    if (this.#closed) throw new SynclineError('unavailable', 'The broker is closed.');
+    this.#assertUp();
+    // A read may be cut short: running it again later is harmless.
+    return this.#bounded(this.#readHistory(channel, options), 'history');
+  }
+
+  /** Reads history without the health check or time bound (catch-up after a reconnect). */
+  async #readHistory(
+    channel: string,
+    options: { since: number; limit: number; history: HistoryOptions },
+  ): Promise<HistoryRead> {
     let raw: unknown;
     try {
       const identity = await this.#redisIdentity();
@@ -253,6 +323,7 @@ export class RedisBroker implements Broker {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#health.stop();
     this.#channels.clear();
     for (const fn of this.#alsoClose.splice(0)) await fn().catch(this.#onError);
     this.#redis.disconnect();
@@ -298,7 +369,11 @@ export class RedisBroker implements Broker {
       if (local.offset === 0) continue;
       const since = local.offset;
       const epoch = local.epoch;
-      this.history(channel, { since, limit: 10_000, history: { size: 10_000, ttlMs: Number.MAX_SAFE_INTEGER } }).then(
+      this.#readHistory(channel, {
+        since,
+        limit: 10_000,
+        history: { size: 10_000, ttlMs: Number.MAX_SAFE_INTEGER },
+      }).then(
         (read) => {
           if (this.#channels.get(channel) !== local) return;
           if (read.epoch !== epoch) {

@@ -1,5 +1,6 @@
 import type { PresenceChange, PresenceFanout } from '@syncline/server';
 import type { BusListener, PubSubBus } from './pubsub-bus.js';
+import { BROKER_READ_TIMEOUT_MS } from './redis-broker.js';
 
 /**
  * Carries presence changes between nodes over Redis pub/sub, one bus channel
@@ -59,7 +60,8 @@ export class RedisPresenceFanout implements PresenceFanout {
     };
     this.#handlers.set(channel, handler);
     try {
-      await this.#bus.subscribe(this.#prefix + channel, handler);
+      // Bounded: a watcher is answered `unavailable` rather than left waiting for Redis.
+      await this.#bus.subscribe(this.#prefix + channel, handler, { timeoutMs: BROKER_READ_TIMEOUT_MS });
     } catch (err) {
       if (this.#handlers.get(channel) === handler) this.#handlers.delete(channel);
       throw err;
