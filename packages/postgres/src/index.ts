@@ -1,2 +1,7 @@
 export { MIGRATIONS, migrate } from './migrations.js';
-export { PostgresDocStore, type PostgresDocStoreOptions } from './postgres-doc-store.js';
+export {
+  PG_CONNECT_TIMEOUT_MS,
+  PG_PROBE_TIMEOUT_MS,
+  PostgresDocStore,
+  type PostgresDocStoreOptions,
+} from './postgres-doc-store.js';

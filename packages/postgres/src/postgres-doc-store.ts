@@ -1,7 +1,11 @@
+import { SynclineError } from '@syncline/protocol';
 import {
+  type BackendHealth,
   type CommitInput,
   type DocStore,
   DocVersionConflict,
+  type HealthListener,
+  HealthSignal,
   type LoadedDocument,
   OP_COLUMNS,
   type OpRow,
@@ -9,6 +13,7 @@ import {
   type SnapshotRow,
   type StoredOp,
   snapshotFromRow,
+  startHealthProbe,
   storedOpFromRow,
 } from '@syncline/server';
 import pg from 'pg';
@@ -22,7 +27,25 @@ export interface PostgresDocStoreOptions {
   readonly maxConnections?: number;
   /** Receives pool-level failures (a connection dropped while idle). */
   readonly onError?: (err: unknown) => void;
+  /** Longest wait for a new connection before a call fails (default `PG_CONNECT_TIMEOUT_MS`). */
+  readonly connectTimeoutMs?: number;
+  /** How often `SELECT 1` checks the database answers (default `HEALTH_PROBE_INTERVAL_MS`). */
+  readonly probeIntervalMs?: number;
+  /** Longest the probe may take before the database counts as down (default `PG_PROBE_TIMEOUT_MS`). */
+  readonly probeTimeoutMs?: number;
 }
+
+/**
+ * Default longest `SELECT 1` probe: a little more than the generic probe
+ * timeout, since it may wait for a pooled connection under load.
+ */
+export const PG_PROBE_TIMEOUT_MS = 1_500;
+
+/** Default longest wait for a new PostgreSQL connection. */
+export const PG_CONNECT_TIMEOUT_MS = 2_000;
+
+/** What clients are told while the database is known to be down. */
+const DOCS_UNAVAILABLE_MESSAGE = 'Document storage is unavailable; retry shortly.';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -37,14 +60,55 @@ export class PostgresDocStore implements DocStore {
   /** Several nodes share this store: engines must catch up from it before each job. */
   readonly shared = true;
   readonly #pool: pg.Pool;
+  readonly #health: HealthSignal;
+  readonly #stopProbe: () => void;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, options: PostgresDocStoreOptions) {
     this.#pool = pool;
+    this.#health = new HealthSignal(options.onError);
+    // A connection lost while idle marks the database down at once; the
+    // probe (which also catches a database that stopped answering) brings it back.
+    pool.on('error', (err) => this.#health.set(false, `pooled connection failed: ${err.message}`));
+    this.#stopProbe = startHealthProbe({
+      probe: () => pool.query('SELECT 1'),
+      onResult: (err) => {
+        if (err === undefined) this.#health.set(true);
+        else this.#health.set(false, `SELECT 1 failed: ${err instanceof Error ? err.message : String(err)}`);
+      },
+      ...(options.probeIntervalMs === undefined ? {} : { intervalMs: options.probeIntervalMs }),
+      timeoutMs: options.probeTimeoutMs ?? PG_PROBE_TIMEOUT_MS,
+    });
+  }
+
+  /** Whether PostgreSQL answers (see `HealthReporter`): down within 3 s of losing it. */
+  health(): BackendHealth {
+    return this.#health.health();
+  }
+
+  /** Calls `listener` on every change of `health()`. */
+  onHealth(listener: HealthListener): () => void {
+    return this.#health.onHealth(listener);
+  }
+
+  /** Fails at once while the database is known to be down (nothing is sent, nothing applied). */
+  #assertUp(): void {
+    const h = this.#health.health();
+    if (!h.up) {
+      throw new SynclineError('unavailable', DOCS_UNAVAILABLE_MESSAGE, {
+        cause: new Error(h.reason ?? 'PostgreSQL is down'),
+        retryAfterMs: 1_000,
+      });
+    }
   }
 
   /** Connects, runs pending migrations and returns the store. */
   static async connect(options: PostgresDocStoreOptions): Promise<PostgresDocStore> {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? PG_CONNECT_TIMEOUT_MS,
+      keepAlive: true,
+    });
     pool.on('error', (err) => options.onError?.(err));
     try {
       await migrate(pool);
@@ -52,10 +116,11 @@ export class PostgresDocStore implements DocStore {
       await pool.end().catch(() => undefined);
       throw new Error(`PostgreSQL is not reachable or not usable: ${(err as Error).message}`, { cause: err });
     }
-    return new PostgresDocStore(pool);
+    return new PostgresDocStore(pool, options);
   }
 
   async #tx<T>(isolation: 'READ COMMITTED' | 'REPEATABLE READ', fn: (c: Queryable) => Promise<T>): Promise<T> {
+    this.#assertUp();
     const client = await this.#pool.connect();
     try {
       await client.query(`BEGIN ISOLATION LEVEL ${isolation}`);
@@ -137,10 +202,12 @@ export class PostgresDocStore implements DocStore {
   }
 
   async advanceClient(doc: string, clientId: string, mutationId: number): Promise<void> {
+    this.#assertUp();
     await this.#setClient(this.#pool, doc, clientId, mutationId, Date.now());
   }
 
   async lastMutationId(doc: string, clientId: string): Promise<number> {
+    this.#assertUp();
     const r = await this.#pool.query<{ last_mutation_id: string }>(
       'SELECT last_mutation_id FROM syncline_doc_clients WHERE doc = $1 AND client_id = $2',
       [doc, clientId],
@@ -168,6 +235,7 @@ export class PostgresDocStore implements DocStore {
   }
 
   async clientsPrunedUpTo(doc: string): Promise<number> {
+    this.#assertUp();
     const r = await this.#pool.query<{ pruned_up_to: string }>(
       'SELECT pruned_up_to FROM syncline_doc_client_horizons WHERE doc = $1',
       [doc],
@@ -194,6 +262,7 @@ export class PostgresDocStore implements DocStore {
   }
 
   async compact(doc: string, upTo: number): Promise<number> {
+    this.#assertUp();
     const r = await this.#pool.query(
       // Never past the snapshot; nothing at all without one (the subquery is NULL).
       `DELETE FROM syncline_doc_ops WHERE doc = $1 AND version <=
@@ -204,6 +273,7 @@ export class PostgresDocStore implements DocStore {
   }
 
   async close(): Promise<void> {
+    this.#stopProbe();
     await this.#pool.end();
   }
 }
