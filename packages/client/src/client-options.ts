@@ -1,4 +1,4 @@
-import type { ConnectResult, SynclineError } from '@syncline/protocol';
+import type { ConnectResult, NodeStatus, SynclineError } from '@syncline/protocol';
 import type { BackoffOptions } from './backoff.js';
 import type { StateChange } from './states.js';
 import type { FallbackOptions, TransportName } from './transport/fallback.js';
@@ -49,6 +49,13 @@ export interface ClientEvents extends Record<string, unknown> {
   userMessage: UserMessageEvent;
   /** The server's verdict on this app version changed (see `client.update`, docs/versioning.md). */
   update: AppUpdate;
+  /**
+   * The node lost (`degraded: true`, `reason` names the backend) or got back
+   * (`degraded: false`) its message broker or document storage. While
+   * degraded, live updates may be delayed and refused commands are retried by
+   * the SDK (see `client.serverStatus`).
+   */
+  degraded: NodeStatus;
 }
 
 /** Payload of the `userMessage` event. */

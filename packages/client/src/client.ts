@@ -3,6 +3,7 @@ import {
   type ErrorMessage,
   type HistoryResult,
   type MutatorDefs,
+  type NodeStatus,
   type PublishResult,
   SynclineError,
   toSynclineError,
@@ -22,6 +23,7 @@ import type { PresenceChannel } from './presence/presence-channel.js';
 import { PresenceRegistry } from './presence/presence-registry.js';
 import { randomId } from './random-id.js';
 import { errorFromMessage, RequestManager, type RequestOptions } from './request-manager.js';
+import { ServerStatusTracker } from './server-status.js';
 import type { ClientState, StateChange } from './states.js';
 import type { SubscribeOptions, Subscription } from './subscription.js';
 import { TokenKeeper } from './token-refresh.js';
@@ -51,6 +53,7 @@ export class SynclineClient {
   readonly #tokens: TokenKeeper;
   readonly #channels: ChannelSubscriptions;
   readonly #updates: AppUpdateTracker;
+  readonly #status: ServerStatusTracker;
   #presence: PresenceRegistry | undefined;
 
   constructor(options: ClientOptions) {
@@ -102,6 +105,13 @@ export class SynclineClient {
       this.#updates.apply(msg.update as AppUpdate);
       return true;
     });
+    this.#status = new ServerStatusTracker((status) => this.#events.emit('degraded', status));
+    this.#events.on('connected', (info) => this.#status.apply(info.status));
+    this.addMessageHandler((msg) => {
+      if (msg.type !== 'status') return false;
+      this.#status.apply(msg as Partial<NodeStatus>);
+      return true;
+    });
     if (options.autoConnect !== false) queueMicrotask(() => this.connect());
   }
 
@@ -138,6 +148,22 @@ export class SynclineClient {
    */
   get update(): AppUpdate {
     return this.#updates.current;
+  }
+
+  /**
+   * True while the node this client is connected to reports a lost backend
+   * (message broker or document storage): live updates may be delayed and
+   * refused subscribes, presence and document commands are retried by the
+   * SDK. Changes come as `degraded` events. Servers older than protocol 3
+   * never report it.
+   */
+  get degraded(): boolean {
+    return this.#status.current.degraded;
+  }
+
+  /** The node's last reported status: `degraded`, the `reason` backend, and every backend `down`. */
+  get serverStatus(): NodeStatus {
+    return this.#status.current;
   }
 
   /** Name of the transport in use (`websocket`, `sse`, `longpoll`); undefined while disconnected. */

@@ -1,4 +1,4 @@
-export { SynclineError } from '@syncline/protocol';
+export { type BackendName, type NodeStatus, SynclineError } from '@syncline/protocol';
 export { type BackoffOptions, backoffDelay } from './backoff.js';
 export {
   type ClientEvents,
@@ -19,6 +19,7 @@ export {
   PresenceMembers,
   type PresenceMembersEvents,
 } from './presence/presence-members.js';
+export { HEALTHY_STATUS, ServerStatusTracker } from './server-status.js';
 export type { ClientState, StateChange, StateReason, SubscriptionState } from './states.js';
 export {
   type ReceivedPublication,

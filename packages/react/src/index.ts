@@ -10,6 +10,7 @@ export {
 export { type Equality, type ExternalStore, shallowEqual, useStore } from './store.js';
 export { type UseChannelResult, useChannel, useChannelMessages } from './use-channel.js';
 export { type ConnectionStatus, useConnectionState, useConnectionStatus } from './use-connection-state.js';
+export { useDegraded } from './use-degraded.js';
 export { type UseDocOptions, useDoc, useDocView, useMutate } from './use-doc.js';
 export { type UsePresenceOptions, usePresence } from './use-presence.js';
 export { useUpdate } from './use-update.js';

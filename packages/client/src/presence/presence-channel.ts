@@ -5,6 +5,7 @@ import {
   SynclineError,
   toSynclineError,
 } from '@syncline/protocol';
+import { backoffDelay } from '../backoff.js';
 import { Emitter } from '../emitter.js';
 import { PresenceMembers } from './presence-members.js';
 
@@ -24,6 +25,9 @@ export interface PresenceChannelEvents extends Record<string, unknown> {
   /** The server removed this client's entry or watch (refreshed token no longer allows it). */
   ended: { readonly what: 'subscription' | 'entry'; readonly code: string; readonly message: string };
 }
+
+/** Longest wait between two retries of a presence command refused for a temporary reason (broker down, rate limit). */
+const PRESENCE_RETRY_MAX_MS = 10_000;
 
 interface Waiter {
   readonly resolve: () => void;
@@ -52,6 +56,12 @@ export class PresenceChannel {
   #inflight = false;
   #dirty = false;
   #waiters: Waiter[] = [];
+  /** Planned retries of a refused watch / entry, and how many in a row failed. */
+  readonly #retry = {
+    watch: undefined as ReturnType<typeof setTimeout> | undefined,
+    enter: undefined as ReturnType<typeof setTimeout> | undefined,
+    attempts: 0,
+  };
 
   constructor(channel: string, host: PresenceHost) {
     this.channel = channel;
@@ -114,6 +124,7 @@ export class PresenceChannel {
         this.#host.request({ type: 'presence.unsubscribe', channel: this.channel }).catch(() => undefined);
       }
     }
+    this.#clearRetries();
     this.#desired = undefined;
     this.#watching = false;
     this.#settle(undefined);
@@ -142,6 +153,7 @@ export class PresenceChannel {
     this.#host.request({ type: 'presence.enter', channel: this.channel, clientId: this.#host.clientId, state }).then(
       () => {
         this.#inflight = false;
+        this.#retry.attempts = 0;
         for (const w of waiters) w.resolve();
         this.#pump();
       },
@@ -152,6 +164,13 @@ export class PresenceChannel {
           // Resent by the connect hook with the latest state.
           this.#waiters.unshift(...waiters);
           this.#dirty = this.#desired !== undefined;
+          return;
+        }
+        if (e.group === 'retry' && this.#desired !== undefined) {
+          // Temporary (the node lost its broker, a rate limit): send the latest state again after a backoff.
+          this.#waiters.unshift(...waiters);
+          this.#dirty = true;
+          this.#retryLater('enter', e, () => this.#pump());
           return;
         }
         for (const w of waiters) w.reject(e);
@@ -172,12 +191,43 @@ export class PresenceChannel {
 
   #watch(): void {
     this.members.resync();
-    this.#host.request({ type: 'presence.subscribe', channel: this.channel }).catch((err: unknown) => {
-      const e = toSynclineError(err);
-      if (e.code === 'connection_lost' || e.code === 'client_closed') return;
-      this.#watching = false;
-      this.#events.emit('error', e);
-    });
+    this.#host.request({ type: 'presence.subscribe', channel: this.channel }).then(
+      () => {
+        this.#retry.attempts = 0;
+      },
+      (err: unknown) => {
+        const e = toSynclineError(err);
+        if (e.code === 'connection_lost' || e.code === 'client_closed' || this.#closed) return;
+        if (e.group === 'retry' && this.#watching) {
+          // Temporary: watch again after a backoff (a reconnect re-watches anyway).
+          this.#retryLater('watch', e, () => this.#watch());
+          return;
+        }
+        this.#watching = false;
+        this.#events.emit('error', e);
+      },
+    );
+  }
+
+  /** Runs `fn` after the server's hint or a growing backoff, while connected and open. */
+  #retryLater(what: 'watch' | 'enter', err: SynclineError, fn: () => void): void {
+    if (this.#retry[what] !== undefined) return;
+    const attempt = this.#retry.attempts++;
+    const delay = Math.max(
+      err.retryAfterMs ?? 0,
+      backoffDelay(attempt, { minDelayMs: 500, maxDelayMs: PRESENCE_RETRY_MAX_MS }),
+    );
+    this.#retry[what] = setTimeout(() => {
+      this.#retry[what] = undefined;
+      if (!this.#closed && this.#host.connected) fn();
+    }, delay);
+  }
+
+  #clearRetries(): void {
+    clearTimeout(this.#retry.watch);
+    clearTimeout(this.#retry.enter);
+    this.#retry.watch = undefined;
+    this.#retry.enter = undefined;
   }
 
   // ---- called by the client ----
@@ -185,6 +235,8 @@ export class PresenceChannel {
   /** @internal The connection is (re)established: re-watch and re-enter. */
   connected(): void {
     if (this.#closed) return;
+    // A new connection re-watches and re-enters now: planned retries are moot.
+    this.#clearRetries();
     if (this.#watching) this.#watch();
     if (this.#desired !== undefined) {
       this.#dirty = true;
