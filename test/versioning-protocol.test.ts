@@ -61,7 +61,7 @@ describe('wire protocol versions', () => {
     const reply = await raw.next((m) => m.id === 1);
     expect(reply.type).toBe('reply');
     expect((reply.result as { protocol: number }).protocol).toBe(3);
-    expect((reply.result as { features: string[] }).features).toEqual(['app-update', 'presence-parts']);
+    expect((reply.result as { features: string[] }).features).toEqual(['app-update', 'presence-parts', 'status']);
     expect((reply.result as { update: unknown }).update).toEqual({ status: 'none' });
   });
 

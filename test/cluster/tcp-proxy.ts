@@ -7,7 +7,10 @@ export type CutMode = 'reset' | 'blackhole';
 /** A TCP proxy on 127.0.0.1 that a test can cut and restore (a network partition to one service). */
 export interface TcpProxy {
   readonly port: number;
-  /** Cuts the link: `reset` destroys every connection and refuses new ones; `blackhole` keeps sockets open but forwards nothing. */
+  /**
+   * Cuts the link: `reset` destroys every connection and refuses new ones;
+   * `blackhole` keeps sockets open and holds every byte until `restore`.
+   */
   cut(mode?: CutMode): void;
   /** Forwards again (new connections only after a `reset`). */
   restore(): void;
@@ -20,6 +23,7 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
   let state: 'open' | CutMode = 'open';
   let accepted = 0;
   const pairs = new Set<[Socket, Socket]>();
+  let held: Array<() => void> = [];
   const server: Server = createServer((down) => {
     accepted++;
     if (state === 'reset') {
@@ -29,9 +33,11 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
     const up = connect(port, host);
     const pair: [Socket, Socket] = [down, up];
     pairs.add(pair);
+    // While black-holed, bytes are held (as TCP retransmits would) and delivered on restore.
     const forward = (from: Socket, to: Socket) =>
       from.on('data', (chunk: Buffer) => {
         if (state === 'open') to.write(chunk);
+        else held.push(() => to.write(chunk));
       });
     forward(down, up);
     forward(up, down);
@@ -64,6 +70,7 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
     cut(mode = 'reset') {
       state = mode;
       if (mode === 'reset') {
+        held = [];
         for (const [a, b] of [...pairs]) {
           a.destroy();
           b.destroy();
@@ -72,6 +79,9 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
     },
     restore() {
       state = 'open';
+      const writes = held;
+      held = [];
+      for (const w of writes) w();
     },
   };
 }

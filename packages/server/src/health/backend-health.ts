@@ -84,32 +84,42 @@ export interface HealthProbeOptions {
 }
 
 /**
- * Runs `probe` every `intervalMs` (one at a time), failing it when it takes
- * longer than `timeoutMs`. Returns the function that stops it. The timer does
- * not keep the process alive.
+ * Runs `probe` every `intervalMs`, at most one at a time. A probe that takes
+ * longer than `timeoutMs` is reported as failed at that moment; when it
+ * settles later its real outcome is reported too (so a backend that was only
+ * slow is seen up again as soon as it answers). Returns the function that
+ * stops it. The timer does not keep the process alive.
  */
 export function startHealthProbe(options: HealthProbeOptions): () => void {
   const intervalMs = options.intervalMs ?? HEALTH_PROBE_INTERVAL_MS;
   const timeoutMs = options.timeoutMs ?? HEALTH_PROBE_TIMEOUT_MS;
   let stopped = false;
   let running = false;
+  const report = (outcome: unknown): void => {
+    if (!stopped) options.onResult(outcome);
+  };
   const tick = (): void => {
     if (running || stopped) return;
     running = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    Promise.race([options.probe(), timeout])
-      .then(
-        () => undefined,
-        (err: unknown) => err ?? new Error('probe failed'),
-      )
-      .then((outcome) => {
+    const timer = setTimeout(() => report(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    let work: Promise<unknown>;
+    try {
+      work = options.probe();
+    } catch (err) {
+      work = Promise.reject(err);
+    }
+    work.then(
+      () => {
         clearTimeout(timer);
         running = false;
-        if (!stopped) options.onResult(outcome);
-      });
+        report(undefined);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        running = false;
+        report(err ?? new Error('probe failed'));
+      },
+    );
   };
   const interval = setInterval(tick, intervalMs);
   interval.unref();
