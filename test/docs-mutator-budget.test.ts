@@ -148,3 +148,36 @@ describe('mutators that throw', () => {
     expect(log.errors()).toEqual([]);
   });
 });
+
+describe('mutator time per user', () => {
+  it('a user whose mutators use up limits.mutatorMsPerSec gets rate_limited; another user is served meanwhile', async () => {
+    const server = await startServer({
+      docs: DOCS,
+      limits: { mutatorTimeoutMs: 100, mutatorMsPerSec: 100, mutatorBurstMs: 200 },
+    });
+    const mallory = await connectedRawSocket(server, 'mallory');
+    const bob = await connectedRawSocket(server, 'bob');
+    // 20 mutators of 40 ms: the 200 ms burst lets about five in, then the balance is spent.
+    const ids = Array.from({ length: 20 }, (_, i) => 100 + i);
+    for (const [i, id] of ids.entries()) mallory.send(JSON.stringify(mutate(id, 't:hog', i + 1, 'slow', { ms: 40 })));
+    const replies = await Promise.all(ids.map((id) => mallory.next((m) => m.id === id, 10_000)));
+    const limited = replies.filter((r) => r.code === 'rate_limited');
+    const applied = replies.filter((r) => r.type === 'reply');
+    const verdicts = replies.map((r) => r.code ?? 'ok').join(',');
+    expect(applied.length, verdicts).toBeGreaterThanOrEqual(4);
+    expect(applied.length, verdicts).toBeLessThanOrEqual(8);
+    // The first refused one is rate_limited; those behind it (ids now ahead) wait for it.
+    expect(replies[applied.length], verdicts).toMatchObject({ code: 'rate_limited' });
+    for (const r of replies.slice(applied.length)) expect(['rate_limited', 'mutation_out_of_order']).toContain(r.code);
+    expect(limited[0]).toMatchObject({ details: { limit: 'mutatorMsPerSec' } });
+    expect(limited[0]?.retryAfterMs).toBeGreaterThan(0);
+    // Bob's own balance is untouched: his mutation is applied at once.
+    bob.send(JSON.stringify({ ...mutate(200, 't:bob', 1, 'increment'), clientId: 'bob-client-1' }));
+    expect(await bob.next((m) => m.id === 200)).toMatchObject({ type: 'reply', result: { version: 1 } });
+    // A refused mutation did not use up its id: once the balance refills it is applied.
+    const firstRefused = replies.findIndex((r) => r.code === 'rate_limited');
+    await new Promise((r) => setTimeout(r, (limited[0]?.retryAfterMs as number) + 50));
+    mallory.send(JSON.stringify(mutate(300, 't:hog', firstRefused + 1, 'increment')));
+    expect(await mallory.next((m) => m.id === 300)).toMatchObject({ type: 'reply' });
+  });
+});

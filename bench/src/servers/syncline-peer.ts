@@ -32,6 +32,8 @@ export async function startSyncline(options: BenchServerOptions): Promise<BenchS
       publishBurst: 1_000_000,
       mutateRatePerSec: 1_000_000,
       mutateBurst: 1_000_000,
+      // Every benchmark client mutates as fast as it can: no per-user mutator time cap.
+      mutatorMsPerSec: 0,
       // BENCH_MUTATOR_TIMEOUT_MS=0 measures documents without the mutator time budget.
       ...(process.env.BENCH_MUTATOR_TIMEOUT_MS === undefined
         ? {}

@@ -32,6 +32,14 @@ export interface Limits {
   /** Longest a mutator may run on the server before it is stopped with `mutation_timeout`, ms (default 100). */
   readonly mutatorTimeoutMs: number;
   /**
+   * Server thread time one user's mutators may use on this node, ms per
+   * second, sustained (default 250; 0: unlimited). Past it, `doc.mutate` gets
+   * `rate_limited` until the balance refills.
+   */
+  readonly mutatorMsPerSec: number;
+  /** Burst of mutator time one user may use at once, ms (default 1,000). */
+  readonly mutatorBurstMs: number;
+  /**
    * Connections one IP address may hold on this node (default 1,000; loopback
    * is not exempt). Connections that have not sent `connect` yet are capped
    * at a quarter of it.

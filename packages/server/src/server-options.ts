@@ -124,6 +124,8 @@ export const DEFAULT_LIMITS: Limits = {
   mutateBurst: 200,
   presenceEntriesPerUser: 10,
   mutatorTimeoutMs: 100,
+  mutatorMsPerSec: 250,
+  mutatorBurstMs: 1_000,
   maxConnectionsPerIp: 1_000,
 };
 

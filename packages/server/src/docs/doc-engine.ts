@@ -295,6 +295,7 @@ export class DocEngine {
         );
       }
     }
+    input.beforeMutator?.();
     const ts = Date.now();
     const outcome = await runMutation(live.ns, live.name, live.state, input, ts, this.#guard);
     const size = outcome instanceof SynclineError ? outcome : sizeAfter(live, outcome);

@@ -1,10 +1,14 @@
 import { createContext, Script } from 'node:vm';
 
 /** What a guarded call produced. */
-export type GuardResult<T> =
+export type GuardResult<T> = (
   | { readonly kind: 'ok'; readonly value: T }
   | { readonly kind: 'threw'; readonly error: unknown }
-  | { readonly kind: 'timeout'; readonly limitMs: number };
+  | { readonly kind: 'timeout'; readonly limitMs: number }
+) & {
+  /** How long the job ran on the server's thread, ms (the whole budget when it was stopped). */
+  readonly elapsedMs: number;
+};
 
 interface Job {
   readonly fn: () => unknown;
@@ -108,11 +112,11 @@ export class MutatorGuard {
       if (job === undefined) return jobs.length;
       if (job.result !== undefined) return k + 1;
       if (!isTimeout(err)) {
-        job.result = { kind: 'threw', error: err };
+        job.result = { kind: 'threw', error: err, elapsedMs: 0 };
         return k + 1;
       }
       if (k === start) {
-        job.result = { kind: 'timeout', limitMs: this.#timeoutMs };
+        job.result = { kind: 'timeout', limitMs: this.#timeoutMs, elapsedMs: this.#timeoutMs };
         return k + 1;
       }
       // It shared the budget with earlier jobs: run it again with a budget of its own.
@@ -135,9 +139,11 @@ export class MutatorGuard {
 }
 
 function callJob(fn: () => unknown): GuardResult<unknown> {
+  const startedAt = performance.now();
   try {
-    return { kind: 'ok', value: fn() };
+    const value = fn();
+    return { kind: 'ok', value, elapsedMs: performance.now() - startedAt };
   } catch (error) {
-    return { kind: 'threw', error };
+    return { kind: 'threw', error, elapsedMs: performance.now() - startedAt };
   }
 }

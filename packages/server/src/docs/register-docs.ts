@@ -11,6 +11,7 @@ import type { DocStore } from './doc-store.js';
 import { DocSubscribers, sessionDocs } from './doc-subscribers.js';
 import type { DocsApi } from './docs-api.js';
 import { MutatorGuard } from './mutator-guard.js';
+import { MutatorTimeBudget } from './mutator-time.js';
 import { assertMutatorVersion } from './mutator-versions.js';
 import { cancelSnapshot, replySubscribe } from './snapshot-sender.js';
 import { SqliteDocStore } from './sqlite-doc-store.js';
@@ -79,6 +80,7 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
     return {};
   });
 
+  const mutatorTime = new MutatorTimeBudget(core.limits.mutatorMsPerSec, core.limits.mutatorBurstMs);
   core.command('doc.mutate', (session, cmd) => {
     try {
       core.assertClientCurrent(session);
@@ -87,6 +89,7 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
       // Before the engine: a limited mutation is not applied and does not use up its id.
       const { mutateRatePerSec: ratePerSec, mutateBurst: burst } = core.limits;
       takeToken(session, { key: 'mutateBucket', ratePerSec, burst, what: 'Mutation' });
+      mutatorTime.check(session.user);
     } catch (err) {
       // Refused before the engine, answered after the replies of the mutations queued before it.
       return docs.afterQueued(cmd.doc).then(() => Promise.reject(err));
@@ -100,6 +103,9 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
       mutationId: cmd.mutationId,
       userId: session.user,
       ageMs: cmd.ageMs,
+      // Checked again when the mutator is about to run: mutations queued together are each judged.
+      beforeMutator: () => mutatorTime.check(session.user),
+      onMutatorTime: (ms: number) => mutatorTime.charge(session.user, ms),
     };
     // The reply goes out inside the document's queue: replies and patches keep the server order.
     return docs

@@ -19,6 +19,13 @@ export interface MutationCall {
   readonly clientId?: string | undefined;
   readonly mutationId?: number | undefined;
   readonly userId?: string | undefined;
+  /**
+   * Called just before the mutator runs (after the id checks); may throw to
+   * refuse the mutation without using up its id (e.g. `rate_limited`).
+   */
+  readonly beforeMutator?: (() => void) | undefined;
+  /** Told how long the mutator ran on the server's thread, ms (to charge it to its user). */
+  readonly onMutatorTime?: ((ms: number) => void) | undefined;
 }
 
 /** A mutation that ran: the new state, its patches and what they did to the document's size. */
@@ -84,6 +91,7 @@ export async function runMutation(
     }
     return { ...sized, state };
   });
+  input.onMutatorTime?.(ran.elapsedMs);
   if (ran.kind === 'timeout') {
     return new SynclineError(
       'mutation_timeout',
