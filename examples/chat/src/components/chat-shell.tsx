@@ -3,6 +3,7 @@ import { type ReactNode, useCallback, useEffect, useState, useSyncExternalStore 
 import { notices } from '../hooks/notices.ts';
 import { unreadTotal } from '../hooks/unread-total.ts';
 import { ConnectionBanner } from './connection-banner.tsx';
+import { DegradedBanner } from './degraded-banner.tsx';
 import { RoomView } from './room-view.tsx';
 import { Sidebar } from './sidebar.tsx';
 import { UpdateBanner } from './update-banner.tsx';
@@ -53,6 +54,7 @@ export function ChatShell({ me, onSignOut }: { me: string; onSignOut: () => void
     <div className={`shell${menuOpen ? ' menu-open' : ''}`}>
       <div className="banners">
         <ConnectionBanner />
+        <DegradedBanner />
         <UpdateBanner />
         <Notices />
       </div>
