@@ -13,6 +13,10 @@ const MAX_BYTES = 2_000;
 
 const sizeMutators = defineMutators({
   ...testMutators,
+  /** Replaces every item by one of `size` characters: big ops, a small document. */
+  replaceItems(tx: Transaction<TestState>, args: { k: number; size: number }) {
+    tx.set('items', [{ id: `r${args.k}`, text: 'x'.repeat(args.size), by: 'server', at: args.k }]);
+  },
   /** Appends `n` items of `size` characters (server-side filling). */
   fill(tx: Transaction<TestState>, args: { from: number; n: number; size: number }) {
     for (let i = 0; i < args.n; i++) {
@@ -152,5 +156,38 @@ describe('large snapshots', () => {
     expect(r.current).toEqual((await server.docs.get('t:big')).state);
     expect(states).not.toContain('disconnected');
     expect(states.filter((s) => s === 'connected')).toHaveLength(1);
+  });
+
+  it('a client far behind gets the current state instead of more ops than its queue holds', async () => {
+    const maxQueueBytes = 64 * 1024;
+    const server = await startServer({
+      docs: { t: testDocNamespace({ mutators: sizeMutators, maxBytes: 1024 * 1024 }) },
+      maxQueueBytes,
+    });
+    await server.docs.mutate('t:behind', 'increment', {});
+    // 100 ops of ~4 KB each (400 KB in all) over a document that stays ~4 KB.
+    for (let k = 0; k < 100; k++) await server.docs.mutate('t:behind', 'replaceItems', { k, size: 4_000 });
+    const raw = await connectedRawSocket(server, 'alice');
+    raw.send(JSON.stringify({ type: 'doc.subscribe', id: 7, doc: 't:behind', version: 1, chunks: true }));
+    const reply = await raw.next((m) => m.id === 7, 5_000);
+    expect(reply.type).toBe('reply');
+    const result = reply.result as { version: number; snapshot?: TestState; ops?: unknown[] };
+    expect({ version: result.version, ops: result.ops, items: result.snapshot?.items.map((i) => i.id) }).toEqual({
+      version: 101,
+      ops: undefined,
+      items: ['r99'],
+    });
+    expect(raw.closed).toBeUndefined();
+    // A small gap is still answered with ops.
+    const near = await connectedRawSocket(server, 'bob');
+    near.send(JSON.stringify({ type: 'doc.subscribe', id: 8, doc: 't:behind', version: 100, chunks: true }));
+    const small = (await near.next((m) => m.id === 8)).result as {
+      ops?: Array<{ version: number }>;
+      snapshot?: unknown;
+    };
+    expect({ ops: small.ops?.map((o) => o.version), snapshot: small.snapshot }).toEqual({
+      ops: [101],
+      snapshot: undefined,
+    });
   });
 });

@@ -63,6 +63,14 @@ export function replySubscribe(
 ): void {
   cancelSnapshot(session, request.doc);
   const chunkChars = snapshotChunkChars(maxQueueBytes);
+  // A client far behind would get more ops than its queue holds in one reply:
+  // the current state (in pieces if needed) serves it as well, and is bounded.
+  if (request.chunks === true && result.ops !== undefined && result.ops.length > 0) {
+    const opsChars = JSON.stringify(result.ops).length;
+    if (opsChars > chunkChars && (opsChars > source.bytes || opsChars > maxQueueBytes / 4)) {
+      result = { version: result.version, snapshot: source.state, lastMutationId: result.lastMutationId };
+    }
+  }
   if (result.snapshot === undefined || request.chunks !== true || source.bytes <= chunkChars) {
     session.reply(request.id, result);
     return;
