@@ -45,8 +45,16 @@ export interface PrivateRedis {
   readonly port: number;
   /** Kills the server with SIGKILL (its data is lost: no persistence). */
   kill(): Promise<void>;
-  /** Starts it again on the same port. */
-  start(): Promise<void>;
+  /**
+   * Starts it again on the same port. `aof` switches the append-only file
+   * (`--appendonly yes --appendfsync always`) on or off for this and later
+   * starts; without it the setup stays as it was.
+   */
+  start(options?: { aof?: boolean }): Promise<void>;
+  /** Sends a signal to the running server (`SIGSTOP`/`SIGCONT` make it unreachable and back). */
+  signal(sig: NodeJS.Signals): void;
+  /** Whether the append-only file is on for the current (or next) start. */
+  readonly aof: boolean;
 }
 
 async function ping(url: string): Promise<boolean> {
@@ -67,16 +75,24 @@ async function ping(url: string): Promise<boolean> {
  * Without `dir` it keeps no data. With `dir` it loads `dir/dump.rdb` when it
  * starts (snapshots are taken only by an explicit `SAVE`), so a restart after
  * a `SAVE` brings back the data of that moment: Redis "going back in time".
+ * With `aof` (needs `dir`) it runs with `--appendonly yes --appendfsync always`
+ * and loads the append-only file when it starts: every acknowledged write
+ * survives a kill -9.
  */
-export async function startPrivateRedis(options: { dir?: string } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: { dir?: string; aof?: boolean } = {}): Promise<PrivateRedis> {
   const { spawn } = await import('node:child_process');
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let proc: import('node:child_process').ChildProcess | undefined;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
   if (options.dir) args.push('--dir', options.dir, '--dbfilename', 'dump.rdb');
-  const start = async (): Promise<void> => {
-    proc = spawn('redis-server', args, { stdio: 'ignore' });
+  let aof = options.aof === true;
+  const aofArgs = (): string[] => (aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : []);
+  const start = async (startOptions: { aof?: boolean } = {}): Promise<void> => {
+    if (startOptions.aof !== undefined) aof = startOptions.aof;
+    if (aof && !options.dir) throw new Error('a private redis-server with an append-only file needs a dir');
+    // Later flags win: the AOF flags override the `--appendonly no` above.
+    proc = spawn('redis-server', [...args, ...aofArgs()], { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
     while (!(await ping(url))) {
       if (Date.now() > deadline) throw new Error(`private redis-server did not start on ${port}`);
@@ -93,5 +109,19 @@ export async function startPrivateRedis(options: { dir?: string } = {}): Promise
   };
   await start();
   defer(kill);
-  return { url, port, kill, start };
+  const signal = (sig: NodeJS.Signals): void => {
+    if (proc && proc.exitCode === null) proc.kill(sig);
+  };
+  // A stopped server would hang every later cleanup that talks to it.
+  defer(() => signal('SIGCONT'));
+  return {
+    url,
+    port,
+    kill,
+    start,
+    signal,
+    get aof() {
+      return aof;
+    },
+  };
 }

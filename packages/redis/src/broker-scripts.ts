@@ -51,6 +51,17 @@ if hasKey and not created then
       if size == 0 or po > top - size then
         return {epoch, po, 1, now}
       end
+    elseif sep and size > 0 then
+      -- Recorded in an earlier epoch whose history this one kept (Redis restarted
+      -- with its data, or restored): the key was used if the retained entry at its
+      -- offset is that publication.
+      local po = tonumber(string.sub(prior, sep + 1))
+      if po and po <= top and po > top - size then
+        local e = redis.call('XRANGE', KEYS[2], po .. '-0', po .. '-0')
+        if #e == 1 and e[1][2][1] == 'd' and e[1][2][2] == ARGV[6] then
+          return {epoch, po, 1, now}
+        end
+      end
     end
   end
 end
