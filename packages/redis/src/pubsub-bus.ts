@@ -9,7 +9,7 @@ export type BusListener = (payload: string) => void;
 /** Options of a pub/sub bus. */
 export interface PubSubBusOptions {
   readonly url: string;
-  /** Time after which a command fails (default 5 s). */
+  /** Time after which a command fails (default 2.5 s). */
   readonly commandTimeoutMs?: number;
   /** Called with failures of background work. */
   readonly onError?: (err: unknown) => void;

@@ -29,7 +29,7 @@ export interface RedisBrokerOptions {
   readonly prefix?: string;
   /** How long a channel's epoch and position outlive its last publication (default 24 h, at least the history TTL). */
   readonly metaTtlMs?: number;
-  /** Time after which a Redis command fails with a retryable error (default 5 s). */
+  /** Time after which a Redis command fails with a retryable error (default 2.5 s, so every command is answered within 3 s). */
   readonly commandTimeoutMs?: number;
   /** Called with background failures (fan-out parsing, catch-up reads). */
   readonly onError?: (err: unknown, channel?: string) => void;

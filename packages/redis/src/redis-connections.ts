@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 
 /** Default time after which a Redis command fails with a retryable error. */
-export const DEFAULT_COMMAND_TIMEOUT_MS = 5_000;
+export const DEFAULT_COMMAND_TIMEOUT_MS = 2_500;
 
 /** Options shared by the stores that run on a connection they are given. */
 export interface RedisStoreOptions {
