@@ -20,6 +20,8 @@ import { type RawPeer, type RawTransport, rawPeer } from './raw-peers.js';
  */
 const SEED = Number(process.env.SYNCLINE_FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const RUNS = Number(process.env.SYNCLINE_FUZZ_RUNS ?? 40);
+/** Time allowed to each fuzzing test: generous per run, so a longer run is not cut short. */
+const TEST_TIMEOUT_MS = Math.max(30_000, RUNS * 500);
 const MAX_FRAME_BYTES = 64 * 1024;
 /** Heap growth tolerated between the start and the end of the whole run, after garbage collection. */
 const HEAP_SLACK_BYTES = 48 * 1024 * 1024;
@@ -283,7 +285,7 @@ describe(`fuzzing (seed ${SEED})`, () => {
     );
     expect(frames).toBeGreaterThan(RUNS * 10 - 1);
     expect(log.errors()).toEqual([]);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('random requests to every HTTP API route: never a 5xx, errors in the documented shape', async () => {
     const spec = (await (await fetch(`${server.url}/v1/openapi.json`)).json()) as {
@@ -359,7 +361,7 @@ describe(`fuzzing (seed ${SEED})`, () => {
     );
     expect(requests).toBe(RUNS * 6);
     expect(log.errors()).toEqual([]);
-  });
+  }, TEST_TIMEOUT_MS);
 
   it('afterwards the node serves everyone, holds no fuzz connection, and its memory is back near its start', async () => {
     const good = await client(server, `good-${randomUUID()}`);
