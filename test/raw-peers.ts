@@ -24,13 +24,13 @@ export interface RawPeer {
 }
 
 /** One event of an event-stream text. */
-interface StreamEvent {
+export interface StreamEvent {
   readonly event: string;
   readonly data: string;
 }
 
 /** Splits event-stream text into complete events and the unfinished rest. */
-function parseEvents(text: string): { events: StreamEvent[]; rest: string } {
+export function parseEvents(text: string): { events: StreamEvent[]; rest: string } {
   const events: StreamEvent[] = [];
   const blocks = text.split('\n\n');
   const rest = blocks.pop() ?? '';

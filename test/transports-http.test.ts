@@ -3,28 +3,10 @@ import { type EventSourceConstructor, sseTransport } from '@syncline/client';
 import { LocalSessionForwarder, type SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { client, defer, startServer, token, waitFor, waitState } from './helpers.js';
+import { parseEvents, type StreamEvent } from './raw-peers.js';
 
 /** One event of a raw stream or poll answer. */
-interface RawEvent {
-  readonly event: string;
-  readonly data: string;
-}
-
-function parseEvents(text: string): { events: RawEvent[]; rest: string } {
-  const events: RawEvent[] = [];
-  const blocks = text.split('\n\n');
-  const rest = blocks.pop() ?? '';
-  for (const b of blocks) {
-    let event = 'message';
-    const data: string[] = [];
-    for (const line of b.split('\n')) {
-      if (line.startsWith('event: ')) event = line.slice(7);
-      else if (line.startsWith('data: ')) data.push(line.slice(6));
-    }
-    events.push({ event, data: data.join('\n') });
-  }
-  return { events, rest };
-}
+type RawEvent = StreamEvent;
 
 /** Messages (decoded frames, batches flattened) of a list of events. */
 function messagesOf(events: readonly RawEvent[]): Array<Record<string, unknown>> {

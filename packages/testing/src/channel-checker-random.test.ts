@@ -3,18 +3,7 @@ import type { ChannelCheckResult } from './channel-anomalies.js';
 import { checkChannelHistory } from './channel-checker.js';
 import type { RecordedHistory } from './channel-history.js';
 import { HistoryRecorder } from './history-recorder.js';
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same history. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from './seeded-random.js';
 
 interface Sub {
   readonly name: string;

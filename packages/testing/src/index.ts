@@ -8,6 +8,7 @@ export {
   type RevocationStoreFactory,
   revocationStoreContract,
 } from './revocation-store-contract.js';
+export { prng } from './seeded-random.js';
 export { requireService, type ServiceCheck } from './services.js';
 export type { StoreBackend, StoreFactory } from './store-fixture.js';
 export { eventually, uniqueName } from './wait.js';
