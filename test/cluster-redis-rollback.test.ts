@@ -1,4 +1,4 @@
-import type { ReceivedPublication, SubscribedEvent } from '@syncline/client';
+import type { ReceivedPublication, SubscribedEvent, Subscription } from '@syncline/client';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { clusterClient, startCluster } from './cluster/cluster.js';
@@ -18,6 +18,7 @@ describe.runIf(redisService.available)('Redis restarted from an older snapshot',
     const got = subs.map(() => [] as ReceivedPublication[]);
     const lost = subs.map(() => [] as SubscribedEvent[]);
     const epochOf = subs.map(() => [] as string[]);
+    const subscriptions: Subscription[] = [];
     await Promise.all(
       subs.map((c, i) => {
         const s = c.subscribe(channel, {
@@ -29,6 +30,7 @@ describe.runIf(redisService.available)('Redis restarted from an older snapshot',
         s.on('subscribed', (e) => {
           if (e.recovered === false) lost[i]?.push(e);
         });
+        subscriptions.push(s);
         return s.ready;
       }),
     );
@@ -60,7 +62,17 @@ describe.runIf(redisService.available)('Redis restarted from an older snapshot',
     // Redis dies and comes back from the older snapshot (as after a restore or a lagging failover).
     await redis.kill();
     await redis.start();
-    for (let j = 21; j <= 30; j++) await publish(j);
+    await publish(21);
+    // Subscribers are told of the new epoch and resubscribe (refused with a retry hint while their
+    // node still counts Redis as down); what was published before they are back is covered by their
+    // recovered: false, what comes after must reach them.
+    const epochAfter = acked.at(-1)?.epoch;
+    await waitFor(
+      () => subscriptions.every((s) => s.state === 'subscribed' && s.position?.epoch === epochAfter),
+      20_000,
+      `every subscriber back in the new epoch (${subscriptions.map((s) => `${s.state}@${s.position?.epoch}`).join(', ')})`,
+    );
+    for (let j = 22; j <= 30; j++) await publish(j);
     await waitFor(
       () => got.every((g) => g.some((p) => (p.data as { j: number }).j === 30)),
       20_000,
