@@ -234,134 +234,143 @@ afterAll(async () => {
 });
 
 describe(`fuzzing (seed ${SEED})`, () => {
-  it('random and mutated frames on every transport: every valid id answered, no internal error, connection kept', async () => {
-    const user = `fuzz-${randomUUID()}`;
-    const tok = await token(user);
-    let frames = 0;
-    await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom<RawTransport>('websocket', 'sse', 'longpoll'),
-        fc.array(frameSpec, { minLength: 10, maxLength: 50 }),
-        async (transport, specs) => {
-          const peer: RawPeer = await rawPeer(server.url, transport);
-          let next = 1;
-          const nextId = (): number => ++next;
-          await peer.send(JSON.stringify({ type: 'connect', id: 1, protocol: 3, token: tok }));
-          const connected = await peer.next((m) => m.id === 1);
-          expect(connected.type).toBe('reply');
-          const sent: Array<{ frame: string | Uint8Array; ids: number[] }> = [];
-          for (const spec of specs) {
-            const frame = render(spec, nextId, transport);
-            sent.push({ frame, ids: expectedIds(frame) });
-            await peer.send(frame);
-            frames++;
-          }
-          const wanted = sent.flatMap((s) => s.ids);
-          const answered = (): Set<number> =>
-            new Set(peer.messages.filter((m) => typeof m.id === 'number').map((m) => m.id as number));
-          await waitFor(
-            () => wanted.every((i) => answered().has(i)) || peer.closed !== undefined,
-            10_000,
-            'answers',
-          ).catch(() => undefined);
-          const missing = wanted.filter((i) => !answered().has(i));
-          const unanswered = sent
-            .filter((s) => s.ids.some((i) => missing.includes(i)))
-            .map((s) => String(s.frame).slice(0, 300));
-          expect({ transport, closed: peer.closed, missing, unanswered }).toEqual({
-            transport,
-            closed: undefined,
-            missing: [],
-            unanswered: [],
-          });
-          const codes = codesIn(peer.messages);
-          // Nothing here is the server's fault: no `internal`, and no `unavailable` (no backing service is down).
-          expect(codes.filter((c) => SERVER_FAULTS.has(c) || !Object.hasOwn(ERROR_CODES, c))).toEqual([]);
-          expect(peer.postStatuses.filter((s) => s >= 500)).toEqual([]);
-          await peer.close();
-        },
-      ),
-      { seed: SEED, numRuns: RUNS, endOnFailure: true },
-    );
-    expect(frames).toBeGreaterThan(RUNS * 10 - 1);
-    expect(log.errors()).toEqual([]);
-  }, TEST_TIMEOUT_MS);
-
-  it('random requests to every HTTP API route: never a 5xx, errors in the documented shape', async () => {
-    const spec = (await (await fetch(`${server.url}/v1/openapi.json`)).json()) as {
-      paths: Record<string, Record<string, unknown>>;
-    };
-    const routes = Object.entries(spec.paths).flatMap(([path, methods]) =>
-      Object.keys(methods).map((m) => ({ method: m.toUpperCase(), path })),
-    );
-    expect(routes.length).toBeGreaterThan(8);
-    const body = fc.oneof(
-      { arbitrary: json.map((v) => JSON.stringify(v)), weight: 4 },
-      fc
-        .record({
-          channel: name,
-          data: payload,
-          items: fc.array(fc.record({ channel: name, data: json }), { maxLength: 3 }),
-        })
-        .map((v) => JSON.stringify(v)),
-      fc
-        .record({
-          name: fc.constantFrom(...Object.keys(testMutators)),
-          args: payload,
-          clientId: fc.string(),
-          mutationId: fc.integer(),
-        })
-        .map((v) => JSON.stringify(v)),
-      deep.map((v) => expandDeep(JSON.stringify({ channel: 'chat:a', data: v }))),
-      fc.string({ maxLength: 100, unit: 'binary' }),
-      fc.constant(''),
-      fc
-        .integer({ min: MAX_FRAME_BYTES, max: 3 * MAX_FRAME_BYTES })
-        .map((n) => JSON.stringify({ channel: 'chat:a', data: 'x'.repeat(n) })),
-    );
-    let requests = 0;
-    await fc.assert(
-      fc.asyncProperty(
-        fc.oneof(
-          { arbitrary: fc.constantFrom(...routes), weight: 8 },
-          fc.record({
-            method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
-            path: fc.constantFrom(...routes.map((r) => r.path)),
-          }),
+  it(
+    'random and mutated frames on every transport: every valid id answered, no internal error, connection kept',
+    async () => {
+      const user = `fuzz-${randomUUID()}`;
+      const tok = await token(user);
+      let frames = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom<RawTransport>('websocket', 'sse', 'longpoll'),
+          fc.array(frameSpec, { minLength: 10, maxLength: 50 }),
+          async (transport, specs) => {
+            const peer: RawPeer = await rawPeer(server.url, transport);
+            let next = 1;
+            const nextId = (): number => ++next;
+            await peer.send(JSON.stringify({ type: 'connect', id: 1, protocol: 3, token: tok }));
+            const connected = await peer.next((m) => m.id === 1);
+            expect(connected.type).toBe('reply');
+            const sent: Array<{ frame: string | Uint8Array; ids: number[] }> = [];
+            for (const spec of specs) {
+              const frame = render(spec, nextId, transport);
+              sent.push({ frame, ids: expectedIds(frame) });
+              await peer.send(frame);
+              frames++;
+            }
+            const wanted = sent.flatMap((s) => s.ids);
+            const answered = (): Set<number> =>
+              new Set(peer.messages.filter((m) => typeof m.id === 'number').map((m) => m.id as number));
+            await waitFor(
+              () => wanted.every((i) => answered().has(i)) || peer.closed !== undefined,
+              10_000,
+              'answers',
+            ).catch(() => undefined);
+            const missing = wanted.filter((i) => !answered().has(i));
+            const unanswered = sent
+              .filter((s) => s.ids.some((i) => missing.includes(i)))
+              .map((s) => String(s.frame).slice(0, 300));
+            expect({ transport, closed: peer.closed, missing, unanswered }).toEqual({
+              transport,
+              closed: undefined,
+              missing: [],
+              unanswered: [],
+            });
+            const codes = codesIn(peer.messages);
+            // Nothing here is the server's fault: no `internal`, and no `unavailable` (no backing service is down).
+            expect(codes.filter((c) => SERVER_FAULTS.has(c) || !Object.hasOwn(ERROR_CODES, c))).toEqual([]);
+            expect(peer.postStatuses.filter((s) => s >= 500)).toEqual([]);
+            await peer.close();
+          },
         ),
-        fc.array(fc.oneof(name, fc.string({ maxLength: 20 })), { minLength: 3, maxLength: 3 }),
-        body,
-        fc.oneof({ arbitrary: fc.constant(API_KEY), weight: 6 }, fc.constant(null), fc.string({ maxLength: 30 })),
-        fc.dictionary(fc.constantFrom('since', 'limit', 'prefix', 'cursor', 'x'), fc.string({ maxLength: 10 })),
-        async (route, params, payloadText, key, query) => {
-          let i = 0;
-          const path = route.path.replace(/\{[^}]+\}/g, () => encodeURIComponent(params[i++ % params.length] ?? 'x'));
-          const qs = new URLSearchParams(query).toString();
-          const headers: Record<string, string> = { 'content-type': 'application/json' };
-          if (key !== null) headers.authorization = `Bearer ${key}`;
-          const res = await fetch(`${server.url}${path}${qs ? `?${qs}` : ''}`, {
-            method: route.method,
-            headers,
-            ...(route.method === 'GET' ? {} : { body: expandDeep(payloadText) }),
-          });
-          requests++;
-          const text = await res.text();
-          expect(res.status, `${route.method} ${path}: ${text.slice(0, 200)}`).toBeLessThan(500);
-          if (res.status >= 400) {
-            const err = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
-            expect(Object.hasOwn(ERROR_CODES, err?.code ?? ''), `${route.method} ${path}: ${text.slice(0, 200)}`).toBe(
-              true,
-            );
-            expect(SERVER_FAULTS.has(err?.code ?? ''), `${route.method} ${path}: ${text.slice(0, 200)}`).toBe(false);
-            expect(typeof err?.message).toBe('string');
-          }
-        },
-      ),
-      { seed: SEED, numRuns: RUNS * 6, endOnFailure: true },
-    );
-    expect(requests).toBe(RUNS * 6);
-    expect(log.errors()).toEqual([]);
-  }, TEST_TIMEOUT_MS);
+        { seed: SEED, numRuns: RUNS, endOnFailure: true },
+      );
+      expect(frames).toBeGreaterThan(RUNS * 10 - 1);
+      expect(log.errors()).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'random requests to every HTTP API route: never a 5xx, errors in the documented shape',
+    async () => {
+      const spec = (await (await fetch(`${server.url}/v1/openapi.json`)).json()) as {
+        paths: Record<string, Record<string, unknown>>;
+      };
+      const routes = Object.entries(spec.paths).flatMap(([path, methods]) =>
+        Object.keys(methods).map((m) => ({ method: m.toUpperCase(), path })),
+      );
+      expect(routes.length).toBeGreaterThan(8);
+      const body = fc.oneof(
+        { arbitrary: json.map((v) => JSON.stringify(v)), weight: 4 },
+        fc
+          .record({
+            channel: name,
+            data: payload,
+            items: fc.array(fc.record({ channel: name, data: json }), { maxLength: 3 }),
+          })
+          .map((v) => JSON.stringify(v)),
+        fc
+          .record({
+            name: fc.constantFrom(...Object.keys(testMutators)),
+            args: payload,
+            clientId: fc.string(),
+            mutationId: fc.integer(),
+          })
+          .map((v) => JSON.stringify(v)),
+        deep.map((v) => expandDeep(JSON.stringify({ channel: 'chat:a', data: v }))),
+        fc.string({ maxLength: 100, unit: 'binary' }),
+        fc.constant(''),
+        fc
+          .integer({ min: MAX_FRAME_BYTES, max: 3 * MAX_FRAME_BYTES })
+          .map((n) => JSON.stringify({ channel: 'chat:a', data: 'x'.repeat(n) })),
+      );
+      let requests = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(
+            { arbitrary: fc.constantFrom(...routes), weight: 8 },
+            fc.record({
+              method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH'),
+              path: fc.constantFrom(...routes.map((r) => r.path)),
+            }),
+          ),
+          fc.array(fc.oneof(name, fc.string({ maxLength: 20 })), { minLength: 3, maxLength: 3 }),
+          body,
+          fc.oneof({ arbitrary: fc.constant(API_KEY), weight: 6 }, fc.constant(null), fc.string({ maxLength: 30 })),
+          fc.dictionary(fc.constantFrom('since', 'limit', 'prefix', 'cursor', 'x'), fc.string({ maxLength: 10 })),
+          async (route, params, payloadText, key, query) => {
+            let i = 0;
+            const path = route.path.replace(/\{[^}]+\}/g, () => encodeURIComponent(params[i++ % params.length] ?? 'x'));
+            const qs = new URLSearchParams(query).toString();
+            const headers: Record<string, string> = { 'content-type': 'application/json' };
+            if (key !== null) headers.authorization = `Bearer ${key}`;
+            const res = await fetch(`${server.url}${path}${qs ? `?${qs}` : ''}`, {
+              method: route.method,
+              headers,
+              ...(route.method === 'GET' ? {} : { body: expandDeep(payloadText) }),
+            });
+            requests++;
+            const text = await res.text();
+            expect(res.status, `${route.method} ${path}: ${text.slice(0, 200)}`).toBeLessThan(500);
+            if (res.status >= 400) {
+              const err = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+              expect(
+                Object.hasOwn(ERROR_CODES, err?.code ?? ''),
+                `${route.method} ${path}: ${text.slice(0, 200)}`,
+              ).toBe(true);
+              expect(SERVER_FAULTS.has(err?.code ?? ''), `${route.method} ${path}: ${text.slice(0, 200)}`).toBe(false);
+              expect(typeof err?.message).toBe('string');
+            }
+          },
+        ),
+        { seed: SEED, numRuns: RUNS * 6, endOnFailure: true },
+      );
+      expect(requests).toBe(RUNS * 6);
+      expect(log.errors()).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 
   it('afterwards the node serves everyone, holds no fuzz connection, and its memory is back near its start', async () => {
     const good = await client(server, `good-${randomUUID()}`);
