@@ -16,6 +16,21 @@ import { assertMutatorVersion } from './mutator-versions.js';
 import { cancelSnapshot, replySubscribe } from './snapshot-sender.js';
 import { SqliteDocStore } from './sqlite-doc-store.js';
 
+/**
+ * Longest a document command waits on storage before it is answered
+ * `unavailable` (with `retryAfterMs`). The work itself goes on: a mutation
+ * that commits after all is applied once, and its resend (same id) is
+ * acknowledged as a duplicate.
+ */
+export const DOC_COMMAND_DEADLINE_MS = 2_500;
+
+/** The answer of a document command that waited past `DOC_COMMAND_DEADLINE_MS`. */
+function storageTooSlow(): SynclineError {
+  return new SynclineError('unavailable', 'Document storage is not answering; retry shortly.', {
+    retryAfterMs: 1_000,
+  });
+}
+
 /** Options of `registerDocs`. */
 export interface RegisterDocsOptions {
   /** Document namespaces and their options. */
@@ -64,11 +79,24 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
         details: { limit: 'maxDocsPerConnection', value: maxDocs },
       });
     }
-    await docs.subscribe(cmd.doc, { version: cmd.version, clientId: cmd.clientId }, (result, current) => {
-      if (session.closed) return;
-      replySubscribe(session, cmd, result, current, session.maxQueueBytes);
-      subscribers.add(cmd.doc, session);
-    });
+    // Answered `unavailable` if storage does not answer in time; a late result is then dropped.
+    let answered = false;
+    const deadline = setTimeout(() => {
+      answered = true;
+      session.replyError(cmd.id, storageTooSlow());
+    }, DOC_COMMAND_DEADLINE_MS);
+    try {
+      await docs.subscribe(cmd.doc, { version: cmd.version, clientId: cmd.clientId }, (result, current) => {
+        if (answered || session.closed) return;
+        answered = true;
+        replySubscribe(session, cmd, result, current, session.maxQueueBytes);
+        subscribers.add(cmd.doc, session);
+      });
+    } catch (err) {
+      if (!answered) throw err;
+    } finally {
+      clearTimeout(deadline);
+    }
     return REPLIED;
   });
 
@@ -95,6 +123,14 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
       return docs.afterQueued(cmd.doc).then(() => Promise.reject(err));
     }
     let settled = false;
+    // Answered `unavailable` if storage does not answer in time; the mutation may still be applied
+    // (its resend is then a duplicate), and its late verdict is not sent.
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      if (settled) return;
+      timedOut = true;
+      session.replyError(cmd.id, storageTooSlow());
+    }, DOC_COMMAND_DEADLINE_MS);
     const endTimer = core.metrics.mutationDuration.startTimer();
     const input = {
       name: cmd.name,
@@ -111,7 +147,9 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
     return docs
       .mutate(cmd.doc, input, (result, error) => {
         settled = true;
+        clearTimeout(deadline);
         endTimer({ outcome: error === undefined ? 'ok' : 'error' });
+        if (timedOut) return;
         if (error === undefined) {
           session.reply(cmd.id, result);
           return;
@@ -123,7 +161,8 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
       .then(
         () => REPLIED,
         (err: unknown) => {
-          if (settled) return REPLIED;
+          clearTimeout(deadline);
+          if (settled || timedOut) return REPLIED;
           throw err;
         },
       );
