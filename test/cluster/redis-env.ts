@@ -70,6 +70,24 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
+/** Waits until the replica at `url` reports `master_link_status:up`; throws with what it saw at `deadline`. */
+export async function waitForReplicaLink(url: string, deadline = Date.now() + 10_000): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  let seen = '';
+  try {
+    await r.connect();
+    for (;;) {
+      seen = /^master_link_status:(\w+)/m.exec(await r.info('replication'))?.[1] ?? '(none)';
+      if (seen === 'up') return;
+      if (Date.now() > deadline) throw new Error(`replica ${url}: master_link_status ${seen}, wanted up`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  } finally {
+    r.disconnect();
+  }
+}
+
 /**
  * Starts `redis-server` on a free loopback port; killed after the test.
  * Without `dir` it keeps no data. With `dir` it loads `dir/dump.rdb` when it
@@ -78,14 +96,33 @@ async function ping(url: string): Promise<boolean> {
  * With `aof` (needs `dir`) it runs with `--appendonly yes --appendfsync always`
  * and loads the append-only file when it starts: every acknowledged write
  * survives a kill -9.
+ * With `replicaOf` (the port of another private Redis) it starts as that
+ * server's replica (`--replicaof 127.0.0.1 PORT`, every start) and is
+ * returned once `INFO replication` says `master_link_status:up` (the initial
+ * sync done).
  */
-export async function startPrivateRedis(options: { dir?: string; aof?: boolean } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(
+  options: { dir?: string; aof?: boolean; replicaOf?: number } = {},
+): Promise<PrivateRedis> {
   const { spawn } = await import('node:child_process');
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let proc: import('node:child_process').ChildProcess | undefined;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  // No diskless-sync delay (5 s by default): a replica started later syncs at once.
+  const args = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--repl-diskless-sync-delay',
+    '0',
+  ];
   if (options.dir) args.push('--dir', options.dir, '--dbfilename', 'dump.rdb');
+  if (options.replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
   let aof = options.aof === true;
   const aofArgs = (): string[] => (aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : []);
   const start = async (startOptions: { aof?: boolean } = {}): Promise<void> => {
@@ -98,6 +135,7 @@ export async function startPrivateRedis(options: { dir?: string; aof?: boolean }
       if (Date.now() > deadline) throw new Error(`private redis-server did not start on ${port}`);
       await new Promise((r) => setTimeout(r, 50));
     }
+    if (options.replicaOf !== undefined) await waitForReplicaLink(url, deadline);
   };
   const kill = async (): Promise<void> => {
     const p = proc;

@@ -1,3 +1,4 @@
+import type { Publication } from '@syncline/protocol';
 import { LuaScript } from './lua-script.js';
 
 // Shared Lua prelude: server time in ms, and the channel's epoch and top.
@@ -30,7 +31,7 @@ end
 /**
  * Publish: KEYS = meta, stream, idempotency key; ARGV = candidate epoch, Redis
  * identity, size, ttlMs, metaTtlMs, data (JSON), user (JSON or ''), fan-out
- * channel, has key.
+ * channel, has key, fence duplicates ('1' when a WAIT follows).
  * Allocates the next offset, appends to the capped stream, records the key
  * (it dedupes while its publication is retained, or for the TTL when the
  * namespace keeps no history) and publishes to the node fan-out, all in one
@@ -42,6 +43,14 @@ local size = tonumber(ARGV[3])
 local ttl = tonumber(ARGV[4])
 local metaTtl = tonumber(ARGV[5])
 local hasKey = ARGV[9] == '1'
+-- A duplicate writes nothing, so a WAIT after it would not cover the first
+-- publication (written by another connection, maybe not replicated yet). With
+-- a fence it rewrites the channel's identity (same value): replication is in
+-- order, so a replica that has this write has the first publication too.
+local function duplicate(po)
+  if ARGV[10] == '1' then redis.call('HSET', KEYS[1], 'g', ARGV[2]) end
+  return {epoch, po, 1, now}
+end
 if hasKey and not created then
   local prior = redis.call('GET', KEYS[3])
   if prior then
@@ -49,7 +58,7 @@ if hasKey and not created then
     if sep and string.sub(prior, 1, sep - 1) == epoch then
       local po = tonumber(string.sub(prior, sep + 1))
       if size == 0 or po > top - size then
-        return {epoch, po, 1, now}
+        return duplicate(po)
       end
     elseif sep and size > 0 then
       -- Recorded in an earlier epoch whose history this one kept (Redis restarted
@@ -59,7 +68,7 @@ if hasKey and not created then
       if po and po <= top and po > top - size then
         local e = redis.call('XRANGE', KEYS[2], po .. '-0', po .. '-0')
         if #e == 1 and e[1][2][1] == 'd' and e[1][2][2] == ARGV[6] then
-          return {epoch, po, 1, now}
+          return duplicate(po)
         end
       end
     end
@@ -130,3 +139,23 @@ if limit > 0 and minOffset > 0 then
 end
 return {epoch, top, minOffset, entries}
 `);
+
+/** A stream entry as the history script returns it: id and field/value list. */
+export type RawEntry = [string, string[]];
+
+/** A publication from a stream entry (`d` data, `t` time, `u` user, id `offset-0`). */
+export function parseEntry(entry: RawEntry): Publication {
+  const [id, fields] = entry;
+  let data: unknown = null;
+  let ts = 0;
+  let user: string | undefined;
+  for (let i = 0; i < fields.length; i += 2) {
+    const k = fields[i];
+    const v = fields[i + 1] as string;
+    if (k === 'd') data = JSON.parse(v);
+    else if (k === 't') ts = Number(v);
+    else if (k === 'u') user = JSON.parse(v) as string;
+  }
+  const offset = Number.parseInt(id, 10);
+  return user === undefined ? { offset, data, ts } : { offset, data, ts, user };
+}

@@ -23,3 +23,4 @@ export {
   type RedisRevocationStoreOptions,
 } from './redis-revocation-store.js';
 export { RedisSessionForwarder, type RedisSessionForwarderOptions } from './redis-session-forwarder.js';
+export { DEFAULT_ACK_TIMEOUT_MS } from './replica-ack.js';

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import type { Publication } from '@syncline/protocol';
 import { SynclineError } from '@syncline/protocol';
 import {
   type BackendHealth,
@@ -16,10 +15,12 @@ import {
   withDeadline,
 } from '@syncline/server';
 import type { Redis } from 'ioredis';
-import { HISTORY_SCRIPT, PUBLISH_SCRIPT } from './broker-scripts.js';
+import { HISTORY_SCRIPT, PUBLISH_SCRIPT, parseEntry, type RawEntry } from './broker-scripts.js';
 import { brokerUnavailable, toBrokerError } from './errors.js';
-import { createNodeConnections } from './redis-connections.js';
+import { createCommandConnection, createNodeConnections, DEFAULT_COMMAND_TIMEOUT_MS } from './redis-connections.js';
 import { RedisHealth } from './redis-health.js';
+import { RedisIdentity } from './redis-identity.js';
+import { checkReplicaAckOptions, DEFAULT_ACK_TIMEOUT_MS, ReplicaAck } from './replica-ack.js';
 
 /** Options of the Redis broker. */
 export interface RedisBrokerOptions {
@@ -42,6 +43,20 @@ export interface RedisBrokerOptions {
   readonly pingIntervalMs?: number;
   /** Longest a PING may take before Redis counts as down (default `HEALTH_PROBE_TIMEOUT_MS`). */
   readonly pingTimeoutMs?: number;
+  /**
+   * Replicas that must confirm a publication before its publish is
+   * acknowledged (default 0: acknowledged once stored on the master). With
+   * N > 0, every publish (a duplicate too: its first publication may not be
+   * replicated yet) is followed by Redis `WAIT N ackTimeoutMs`, on a
+   * connection of its own so that reads, presence and health PINGs never
+   * queue behind it; when fewer replicas confirm in time the publish fails
+   * with the retryable `timeout` (outcome unknown: the publication is stored
+   * on the master and fanned out, but may be lost by a failover), and a
+   * resend with the same key is answered as a duplicate once replicated.
+   */
+  readonly ackReplicas?: number;
+  /** Longest wait for `ackReplicas` replicas, ms (default `DEFAULT_ACK_TIMEOUT_MS`; at least 1, below `commandTimeoutMs`). */
+  readonly ackTimeoutMs?: number;
 }
 
 /** Default longest wait of a subscribe or read on Redis before it fails with `unavailable`. */
@@ -60,24 +75,6 @@ interface LocalChannel {
 
 function newEpoch(): string {
   return randomBytes(6).toString('base64url');
-}
-
-type RawEntry = [string, string[]];
-
-function parseEntry(entry: RawEntry): Publication {
-  const [id, fields] = entry;
-  let data: unknown = null;
-  let ts = 0;
-  let user: string | undefined;
-  for (let i = 0; i < fields.length; i += 2) {
-    const k = fields[i];
-    const v = fields[i + 1] as string;
-    if (k === 'd') data = JSON.parse(v);
-    else if (k === 't') ts = Number(v);
-    else if (k === 'u') user = JSON.parse(v) as string;
-  }
-  const offset = Number.parseInt(id, 10);
-  return user === undefined ? { offset, data, ts } : { offset, data, ts, user };
 }
 
 /**
@@ -101,8 +98,10 @@ export class RedisBroker implements Broker {
   readonly #channels = new Map<string, LocalChannel>();
   #closed = false;
   #wasReady = false;
-  /** The run_id of the Redis process behind the command connection; reset whenever that connection closes. */
-  #identity: Promise<string> | undefined;
+  /** The run_id of the Redis process behind the command connection. */
+  readonly #identity: RedisIdentity;
+  /** With `ackReplicas` > 0: the connection publishes run on, followed by a WAIT. */
+  readonly #acked: { readonly redis: Redis; readonly identity: RedisIdentity; readonly ack: ReplicaAck } | undefined;
   readonly #alsoClose: Array<() => Promise<void>> = [];
   readonly #health: RedisHealth;
   readonly #readTimeoutMs: number;
@@ -116,26 +115,41 @@ export class RedisBroker implements Broker {
     // Commands fail fast while disconnected and are never resent blindly
     // (a resent publish could be applied twice); the fan-out connection
     // queues (re)subscriptions until Redis is back.
-    const { commands, subscriber } = createNodeConnections(options.url, options.commandTimeoutMs);
+    const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    const ackReplicas = options.ackReplicas ?? 0;
+    const ackTimeoutMs = options.ackTimeoutMs ?? Math.min(DEFAULT_ACK_TIMEOUT_MS, commandTimeoutMs - 1);
+    checkReplicaAckOptions(ackReplicas, ackTimeoutMs, commandTimeoutMs);
+    const { commands, subscriber } = createNodeConnections(options.url, commandTimeoutMs);
     this.#redis = commands;
     this.#sub = subscriber;
     // A restart or failover always breaks the connection: the next script
     // learns the identity of the process it then talks to before it runs.
-    this.#redis.on('close', () => {
-      this.#identity = undefined;
-    });
+    this.#identity = new RedisIdentity(commands);
+    const connections: Array<readonly [string, Redis]> = [
+      ['commands', commands],
+      ['subscriber', subscriber],
+    ];
+    if (ackReplicas > 0) {
+      const redis = createCommandConnection(options.url, commandTimeoutMs);
+      this.#acked = {
+        redis,
+        identity: new RedisIdentity(redis),
+        ack: new ReplicaAck(redis, ackReplicas, ackTimeoutMs),
+      };
+      connections.push(['replicated publishes', redis]);
+    } else {
+      this.#acked = undefined;
+    }
     this.#sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
     this.#sub.on('ready', () => {
       if (this.#wasReady) this.#catchUpAll();
       this.#wasReady = true;
     });
-    this.#health = new RedisHealth(
-      [
-        ['commands', this.#redis],
-        ['subscriber', this.#sub],
-      ],
-      { pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs, onError: this.#onError },
-    );
+    this.#health = new RedisHealth(connections, {
+      pingIntervalMs: options.pingIntervalMs,
+      pingTimeoutMs: options.pingTimeoutMs,
+      onError: this.#onError,
+    });
   }
 
   /** Whether Redis answers (see `HealthReporter`): down within 3 s of a lost connection or an unanswered PING. */
@@ -166,7 +180,7 @@ export class RedisBroker implements Broker {
   static async connect(options: RedisBrokerOptions): Promise<RedisBroker> {
     const broker = new RedisBroker(options);
     try {
-      await Promise.all([broker.#redis.connect(), broker.#sub.connect()]);
+      await Promise.all([broker.#redis.connect(), broker.#sub.connect(), broker.#acked?.redis.connect()]);
       broker.#health.start();
     } catch (err) {
       await broker.close();
@@ -194,26 +208,6 @@ export class RedisBroker implements Broker {
     return `${this.#prefix}p:${channel}`;
   }
 
-  /**
-   * The identity (run_id) of the Redis process the command connection talks
-   * to. Scripts compare it with the one stored beside each channel's position:
-   * a channel last written by another process gets a new epoch.
-   */
-  #redisIdentity(): Promise<string> {
-    this.#identity ??= this.#redis.info('server').then(
-      (info) => {
-        const id = /^run_id:(\w+)/m.exec(info)?.[1];
-        if (!id) throw new Error('Redis did not report its run_id');
-        return id;
-      },
-      (err: unknown) => {
-        this.#identity = undefined;
-        throw err;
-      },
-    );
-    return this.#identity;
-  }
-
   #metaTtl(history: HistoryOptions): number {
     return Math.max(this.#metaTtlMs, history.ttlMs);
   }
@@ -222,11 +216,13 @@ export class RedisBroker implements Broker {
     this.#assertUp();
     const [meta, stream] = this.#keys(input.channel);
     const keyName = input.key === undefined ? `${meta}:k` : `${this.#prefix}{${input.channel}}:k:${input.key}`;
+    const acked = this.#acked;
     let raw: unknown;
     try {
-      const identity = await this.#redisIdentity();
+      // The identity is read on the connection the script runs on.
+      const identity = await (acked?.identity ?? this.#identity).get();
       raw = await PUBLISH_SCRIPT.run(
-        this.#redis,
+        acked?.redis ?? this.#redis,
         [meta, stream, keyName],
         [
           newEpoch(),
@@ -238,11 +234,14 @@ export class RedisBroker implements Broker {
           input.user === undefined ? '' : JSON.stringify(input.user),
           this.#fanout(input.channel),
           input.key === undefined ? '0' : '1',
+          acked ? '1' : '0',
         ],
       );
     } catch (err) {
       throw toBrokerError(err, 'publish');
     }
+    // Stored and fanned out: from here on a failure means "outcome unknown".
+    if (acked) await acked.ack.confirm();
     const [epoch, offset, duplicate] = raw as [string, number, number, number];
     return { epoch, offset, duplicate: duplicate === 1 };
   }
@@ -294,7 +293,7 @@ export class RedisBroker implements Broker {
   ): Promise<HistoryRead> {
     let raw: unknown;
     try {
-      const identity = await this.#redisIdentity();
+      const identity = await this.#identity.get();
       raw = await HISTORY_SCRIPT.run(this.#redis, this.#keys(channel), [
         newEpoch(),
         identity,
@@ -328,6 +327,7 @@ export class RedisBroker implements Broker {
     for (const fn of this.#alsoClose.splice(0)) await fn().catch(this.#onError);
     this.#redis.disconnect();
     this.#sub.disconnect();
+    this.#acked?.redis.disconnect();
   }
 
   #onMessage(fanout: Buffer, message: Buffer): void {

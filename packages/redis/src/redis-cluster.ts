@@ -27,6 +27,10 @@ export interface RedisClusterOptions {
   readonly docStore?: DocStore | undefined;
   /** Receives background failures. */
   readonly onError?: (err: unknown, what: string) => void;
+  /** Replicas that must confirm a publication before it is acknowledged (`RedisBrokerOptions.ackReplicas`, default 0). */
+  readonly ackReplicas?: number | undefined;
+  /** Longest wait for them, ms (`RedisBrokerOptions.ackTimeoutMs`). */
+  readonly ackTimeoutMs?: number | undefined;
 }
 
 /** Server options of a cluster node on Redis: spread them into `createServer`. */
@@ -56,6 +60,8 @@ export async function connectRedisCluster(options: RedisClusterOptions): Promise
     url: options.url,
     prefix,
     onError: (err, channel) => onError(err, `channel ${channel ?? ''}`),
+    ...(options.ackReplicas === undefined ? {} : { ackReplicas: options.ackReplicas }),
+    ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }),
   });
   const bus = new PubSubBus({ url: options.url, onError: (err) => onError(err, 'pubsub') });
   broker.alsoClose(() => bus.close());

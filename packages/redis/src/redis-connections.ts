@@ -33,6 +33,23 @@ function retryStrategy(attempt: number): number {
  * see them as failed commands and `ready` events.
  */
 export function createNodeConnections(url: string, commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS): NodeConnections {
+  const commands = createCommandConnection(url, commandTimeoutMs);
+  const subscriber = new Redis(url, {
+    lazyConnect: true,
+    commandTimeout: commandTimeoutMs,
+    retryStrategy,
+    maxRetriesPerRequest: null,
+  });
+  subscriber.on('error', () => undefined);
+  return { commands, subscriber };
+}
+
+/**
+ * Creates (without connecting) a command connection to `url` like
+ * `NodeConnections.commands`: commands fail fast while disconnected and are
+ * never resent blindly. Connection errors are not emitted.
+ */
+export function createCommandConnection(url: string, commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS): Redis {
   const commands = new Redis(url, {
     lazyConnect: true,
     commandTimeout: commandTimeoutMs,
@@ -41,13 +58,6 @@ export function createNodeConnections(url: string, commandTimeoutMs = DEFAULT_CO
     autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 0,
   });
-  const subscriber = new Redis(url, {
-    lazyConnect: true,
-    commandTimeout: commandTimeoutMs,
-    retryStrategy,
-    maxRetriesPerRequest: null,
-  });
   commands.on('error', () => undefined);
-  subscriber.on('error', () => undefined);
-  return { commands, subscriber };
+  return commands;
 }
