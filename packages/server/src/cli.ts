@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { type Capability, OPERATIONS, type Operation } from './auth/capabilities.js';
 import { signToken } from './auth/sign.js';
-import { clusterOptions, clusterUrls } from './cli/cluster.js';
+import { type ClusterUrls, clusterOptions, clusterUrls } from './cli/cluster.js';
 import { loadDevCredentials } from './cli/dev-credentials.js';
 import { authProblem, DEV_HOST, resolveDevMode } from './cli/dev-mode.js';
 import { DEV_NAMESPACES } from './cli/dev-namespaces.js';
@@ -18,6 +18,7 @@ import { createServer } from './server.js';
 const USAGE = `Usage:
   syncline start [--dev] [--port 8787] [--host H] [--data ./data] [--config syncline.config.ts] [--static DIR]
                  [--redis redis://HOST:6379] [--postgres postgres://USER@HOST/DB] [--drain-window 10s]
+                 [--redis-ack-replicas N] [--redis-ack-timeout-ms 1000]
   syncline token [--data ./data] --sub USER [--allow PATTERN[=op,op]]... [--ttl 1h]
 
 start   runs a server. Without --config it looks for syncline.config.{ts,mjs,js} in the
@@ -28,6 +29,9 @@ start   runs a server. Without --config it looks for syncline.config.{ts,mjs,js}
         kept in the data folder, prints a full-access token and serves POST /dev/token
         for demo sign-in. --redis (or SYNCLINE_REDIS_URL) and --postgres (or
         SYNCLINE_POSTGRES_URL) make it a cluster node; without them it runs embedded.
+        --redis-ack-replicas N (or SYNCLINE_REDIS_ACK_REPLICAS) acknowledges a publish only
+        once N Redis replicas have it (WAIT), else answers timeout after
+        --redis-ack-timeout-ms (or SYNCLINE_REDIS_ACK_TIMEOUT_MS, default 1000).
         SIGTERM drains the node over --drain-window (clients reconnect elsewhere), then exits.
 token   prints a token signed with the dev secret of the data folder (the one dev mode
         uses). --allow takes a glob over channel/document names, optionally with
@@ -95,6 +99,8 @@ async function start(argv: string[]): Promise<void> {
       static: { type: 'string' },
       redis: { type: 'string' },
       postgres: { type: 'string' },
+      'redis-ack-replicas': { type: 'string' },
+      'redis-ack-timeout-ms': { type: 'string' },
       'drain-window': { type: 'string', default: process.env.SYNCLINE_DRAIN_WINDOW ?? '10s' },
     },
   });
@@ -123,7 +129,13 @@ async function start(argv: string[]): Promise<void> {
   const apiKey = config.apiKey ?? process.env.SYNCLINE_API_KEY ?? dev?.apiKey;
   const host = values.host ?? config.host ?? (devMode ? DEV_HOST : undefined);
   const staticDir = values.static ?? config.static;
-  const cluster = await clusterOptions(clusterUrls(values, process.env), logger);
+  let urls: ClusterUrls;
+  try {
+    urls = clusterUrls(values, process.env);
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const cluster = await clusterOptions(urls, logger);
   const server = createServer({
     ...config,
     ...cluster,

@@ -23,6 +23,19 @@ describe('clusterUrls', () => {
     });
   });
 
+  it('reads the replica acknowledgements from flags, then SYNCLINE_REDIS_ACK_*, and refuses bad numbers', () => {
+    const env = { SYNCLINE_REDIS_ACK_REPLICAS: '2', SYNCLINE_REDIS_ACK_TIMEOUT_MS: '500' };
+    expect(clusterUrls({}, env)).toMatchObject({ redisAckReplicas: 2, redisAckTimeoutMs: 500 });
+    expect(clusterUrls({ 'redis-ack-replicas': '1', 'redis-ack-timeout-ms': '250' }, env)).toMatchObject({
+      redisAckReplicas: 1,
+      redisAckTimeoutMs: 250,
+    });
+    expect(clusterUrls({}, {})).toMatchObject({ redisAckReplicas: undefined, redisAckTimeoutMs: undefined });
+    expect(() => clusterUrls({ 'redis-ack-replicas': '-1' }, {})).toThrow(/--redis-ack-replicas/);
+    expect(() => clusterUrls({ 'redis-ack-replicas': 'one' }, {})).toThrow(/--redis-ack-replicas/);
+    expect(() => clusterUrls({}, { SYNCLINE_REDIS_ACK_TIMEOUT_MS: '0' })).toThrow(/SYNCLINE_REDIS_ACK_TIMEOUT_MS/);
+  });
+
   it('leaves both empty without flags or variables (the embedded default)', () => {
     expect(clusterUrls({}, {})).toEqual({ redis: undefined, postgres: undefined, redisPrefix: undefined });
   });

@@ -16,23 +16,56 @@ export interface ClusterUrls {
   readonly postgres?: string | undefined;
   /** Prefix of Redis keys, to share one Redis between deployments (`SYNCLINE_REDIS_PREFIX`, default `syncline:`). */
   readonly redisPrefix?: string | undefined;
+  /**
+   * Redis replicas that must confirm a publication before it is acknowledged
+   * (`--redis-ack-replicas` / `SYNCLINE_REDIS_ACK_REPLICAS`; default 0).
+   */
+  readonly redisAckReplicas?: number | undefined;
+  /** Longest wait for them, ms (`--redis-ack-timeout-ms` / `SYNCLINE_REDIS_ACK_TIMEOUT_MS`; default 1,000). */
+  readonly redisAckTimeoutMs?: number | undefined;
+}
+
+/** Flags of `syncline start` that `clusterUrls` reads. */
+export interface ClusterFlags {
+  readonly redis?: string | undefined;
+  readonly postgres?: string | undefined;
+  readonly 'redis-ack-replicas'?: string | undefined;
+  readonly 'redis-ack-timeout-ms'?: string | undefined;
+}
+
+/** A whole number ≥ `min` from a flag or variable; throws naming it otherwise. */
+function wholeNumber(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`bad ${name} "${value}" (a whole number ≥ ${min})`);
+  return n;
 }
 
 /**
  * Reads the service URLs from flags, then `SYNCLINE_REDIS_URL` and
- * `SYNCLINE_POSTGRES_URL`; the Redis key prefix from `SYNCLINE_REDIS_PREFIX`.
+ * `SYNCLINE_POSTGRES_URL`; the Redis key prefix from `SYNCLINE_REDIS_PREFIX`;
+ * the replica acknowledgements from flags, then `SYNCLINE_REDIS_ACK_REPLICAS`
+ * and `SYNCLINE_REDIS_ACK_TIMEOUT_MS` (throws on a value that is not a whole
+ * number).
  * The generic `REDIS_URL` / `DATABASE_URL` are deliberately not read: they are
  * often set for other software (or by a hosting platform), and picking them up
  * would silently turn an embedded server into a cluster node sharing state.
  */
-export function clusterUrls(
-  flags: { redis?: string | undefined; postgres?: string | undefined },
-  env: NodeJS.ProcessEnv,
-): ClusterUrls {
+export function clusterUrls(flags: ClusterFlags, env: NodeJS.ProcessEnv): ClusterUrls {
   return {
     redis: flags.redis ?? env.SYNCLINE_REDIS_URL,
     postgres: flags.postgres ?? env.SYNCLINE_POSTGRES_URL,
     redisPrefix: env.SYNCLINE_REDIS_PREFIX,
+    redisAckReplicas: wholeNumber(
+      flags['redis-ack-replicas'] ?? env.SYNCLINE_REDIS_ACK_REPLICAS,
+      'redis ack replicas (--redis-ack-replicas, SYNCLINE_REDIS_ACK_REPLICAS)',
+      0,
+    ),
+    redisAckTimeoutMs: wholeNumber(
+      flags['redis-ack-timeout-ms'] ?? env.SYNCLINE_REDIS_ACK_TIMEOUT_MS,
+      'redis ack timeout (--redis-ack-timeout-ms, SYNCLINE_REDIS_ACK_TIMEOUT_MS)',
+      1,
+    ),
   };
 }
 
@@ -44,6 +77,8 @@ interface RedisModule {
     prefix?: string | undefined;
     docStore?: DocStore | undefined;
     onError?: (err: unknown, what: string) => void;
+    ackReplicas?: number | undefined;
+    ackTimeoutMs?: number | undefined;
   }): Promise<{
     broker: Broker;
     presence: { store: PresenceStore; fanout: PresenceFanout };
@@ -98,6 +133,8 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
       prefix: urls.redisPrefix,
       docStore: out.docStore,
       onError: (err, what) => logger.warn({ err, what }, 'redis background failure'),
+      ackReplicas: urls.redisAckReplicas,
+      ackTimeoutMs: urls.redisAckTimeoutMs,
     });
     out.broker = parts.broker;
     out.presence = parts.presence;
@@ -105,7 +142,7 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     out.httpTransports = { forwarder: parts.forwarder };
     out.revocations = parts.revocations;
     out.channelCounts = parts.channelCounts;
-    logger.info('cluster broker: redis');
+    logger.info({ ackReplicas: urls.redisAckReplicas ?? 0 }, 'cluster broker: redis');
   }
   return out;
 }
