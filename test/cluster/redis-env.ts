@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { RedisBroker } from '@syncline/redis';
 import { requireService } from '@syncline/testing';
 import { Redis } from 'ioredis';
-import { defer, freePort } from '../helpers.js';
+import { defer, freePort, tempDir } from '../helpers.js';
 
 /** Redis of the machine (or CI). */
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -122,7 +122,11 @@ export async function startPrivateRedis(
     '0',
   ];
   if (options.dir) args.push('--dir', options.dir, '--dbfilename', 'dump.rdb');
-  if (options.replicaOf !== undefined) args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
+  if (options.replicaOf !== undefined) {
+    args.push('--replicaof', '127.0.0.1', String(options.replicaOf));
+    // A replica writes the snapshot of its initial sync to its folder.
+    if (!options.dir) args.push('--dir', tempDir());
+  }
   let aof = options.aof === true;
   const aofArgs = (): string[] => (aof ? ['--appendonly', 'yes', '--appendfsync', 'always'] : []);
   const start = async (startOptions: { aof?: boolean } = {}): Promise<void> => {
