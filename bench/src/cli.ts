@@ -4,13 +4,14 @@ import { parseArgs } from 'node:util';
 import { TARGETS, type Target } from './clients/bench-conn.js';
 import type { RunOptions } from './harness.js';
 import { combineRuns, machine, type PhaseResult, phaseTable } from './results.js';
+import { type BrokerAckRow, brokerAckTable, runBrokerAck } from './scenarios/broker-ack.js';
 import { runConnect } from './scenarios/connect.js';
 import { runDocs } from './scenarios/docs.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runStorm } from './scenarios/reconnect-storm.js';
 import { runRooms } from './scenarios/rooms.js';
 
-const SCENARIOS = ['fanout', 'rooms', 'docs', 'connect', 'reconnect-storm'] as const;
+const SCENARIOS = ['fanout', 'rooms', 'docs', 'connect', 'reconnect-storm', 'broker-ack'] as const;
 
 const USAGE = `Usage: npm run bench -- [options]
   --scenario NAME      ${SCENARIOS.join(' | ')} | all (default all)
@@ -24,6 +25,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --clients N          document clients (default 500), --docs N documents (default 100)
   --doc-rate N         paced document mutations per second in total (default 1000)
   --window N           document mutations in flight per client in the burst phase (default 4)
+  --ack-publications N broker-ack: publications per run and setting (default 5000)
+  --in-flight N        broker-ack: publishes in flight (default 32); needs redis-server on the PATH
   --targets LIST       comma-separated: ${TARGETS.join(',')} (default all)
   --generators N       load generator processes (default: 1 per 2,500 connections, at most 3)
   --repeat N           run every scenario N times (targets take turns) and report medians (default 1)
@@ -44,6 +47,8 @@ const { values } = parseArgs({
     docs: { type: 'string' },
     'doc-rate': { type: 'string' },
     window: { type: 'string' },
+    'ack-publications': { type: 'string', default: '5000' },
+    'in-flight': { type: 'string', default: '32' },
     targets: { type: 'string', default: TARGETS.join(',') },
     generators: { type: 'string', default: '0' },
     profile: { type: 'boolean', default: false },
@@ -87,6 +92,7 @@ const results: PhaseResult[] = [];
 const tables: string[] = [];
 const repeat = Math.max(1, Math.floor(num(values.repeat, 1)));
 const runs: PhaseResult[] = [];
+const brokerAck: BrokerAckRow[] = [];
 /** Runs a scenario `repeat` times (each run has every target take its turn) and prints its tables. */
 const add = async (run: () => Promise<PhaseResult[]>): Promise<void> => {
   const rows: PhaseResult[] = [];
@@ -149,6 +155,18 @@ for (const s of scenarios) {
     );
   } else if (s === 'connect') {
     await add(() => runConnect(subscribers ?? 15_000, options));
+  } else if (s === 'broker-ack') {
+    const o = {
+      publications: num(values['ack-publications'], 5000),
+      inFlight: Math.max(1, num(values['in-flight'], 32)),
+      repeat,
+      log: options.log,
+    };
+    const rows = await runBrokerAck(o);
+    brokerAck.push(...rows);
+    const t = brokerAckTable(rows, o);
+    tables.push(t);
+    process.stdout.write(`\n${t}\n`);
   } else if (s === 'reconnect-storm') {
     await add(() => runStorm({ subscribers: subscribers ?? 5000, missed: num(values.missed, 100) }, options));
   }
@@ -170,7 +188,7 @@ mkdirSync(fileURLToPath(new URL('.', `file://${out}`)), { recursive: true });
 writeFileSync(out, markdown);
 writeFileSync(
   out.replace(/\.md$/, '.json'),
-  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), repeat, results, runs }, null, 2)}\n`,
+  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), repeat, results, runs, brokerAck }, null, 2)}\n`,
 );
 process.stderr.write(`[bench] wrote ${out}\n`);
 const bad = results.filter((r) => !r.exactlyOnce);
