@@ -70,21 +70,44 @@ async function ping(url: string): Promise<boolean> {
   }
 }
 
-/** Waits until the replica at `url` reports `master_link_status:up`; throws with what it saw at `deadline`. */
-export async function waitForReplicaLink(url: string, deadline = Date.now() + 10_000): Promise<void> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => undefined);
+/**
+ * Waits until the replica at `url` reports `master_link_status:up` and, given
+ * its master's URL, until a write on the master is confirmed by `WAIT 1`
+ * (after a diskless sync the master streams to a replica only from its first
+ * acknowledgement, up to a second later); throws with what it saw at
+ * `deadline`.
+ */
+export async function waitForReplicaLink(
+  url: string,
+  deadline = Date.now() + 10_000,
+  masterUrl?: string,
+): Promise<void> {
+  const open = (u: string): Redis => {
+    const r = new Redis(u, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined);
+    return r;
+  };
+  const replica = open(url);
+  const master = masterUrl === undefined ? undefined : open(masterUrl);
   let seen = '';
   try {
-    await r.connect();
+    await replica.connect();
+    await master?.connect();
     for (;;) {
-      seen = /^master_link_status:(\w+)/m.exec(await r.info('replication'))?.[1] ?? '(none)';
-      if (seen === 'up') return;
-      if (Date.now() > deadline) throw new Error(`replica ${url}: master_link_status ${seen}, wanted up`);
+      const link = /^master_link_status:(\w+)/m.exec(await replica.info('replication'))?.[1] ?? '(none)';
+      let confirmed = 1;
+      if (master && link === 'up') {
+        await master.set('syncline-test:replica-check', String(Date.now()));
+        confirmed = await master.wait(1, 100);
+      }
+      seen = `master_link_status ${link}, replicas confirming a write ${confirmed}`;
+      if (link === 'up' && confirmed >= 1) return;
+      if (Date.now() > deadline) throw new Error(`replica ${url}: ${seen}, wanted up and 1`);
       await new Promise((res) => setTimeout(res, 50));
     }
   } finally {
-    r.disconnect();
+    replica.disconnect();
+    master?.disconnect();
   }
 }
 
@@ -139,7 +162,9 @@ export async function startPrivateRedis(
       if (Date.now() > deadline) throw new Error(`private redis-server did not start on ${port}`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    if (options.replicaOf !== undefined) await waitForReplicaLink(url, deadline);
+    if (options.replicaOf !== undefined) {
+      await waitForReplicaLink(url, deadline, `redis://127.0.0.1:${options.replicaOf}`);
+    }
   };
   const kill = async (): Promise<void> => {
     const p = proc;

@@ -156,6 +156,13 @@ export async function runBrokerAck(o: BrokerAckOptions): Promise<BrokerAckRow[]>
     procs.push((await startRedis(replicaDir, masterPort)).proc);
     const probe = new Redis(master.url);
     probe.on('error', () => undefined);
+    // After a diskless sync the master streams to the replica from its first acknowledgement (up to 1 s).
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (;;) {
+      await probe.set('bench-ack:replica-check', '1');
+      if ((await probe.wait(1, 100)) >= 1) break;
+      if (Date.now() > deadline) throw new Error('the replica never confirmed a write');
+    }
     const runs = new Map<number, Array<Omit<BrokerAckRow, 'runs'>>>([
       [0, []],
       [1, []],
