@@ -16,8 +16,10 @@ import {
   type MessageHandler,
 } from './client-options.js';
 import { Connection } from './connection.js';
+import type { DocHost, DocMessageHandler } from './docs/doc-host.js';
+import { DocRegistry } from './docs/doc-registry.js';
 import type { DocOptions, DocReplica } from './docs/doc-replica.js';
-import { openDoc, type StateOf } from './docs/open-doc.js';
+import type { StateOf } from './docs/open-doc.js';
 import { Emitter } from './emitter.js';
 import type { PresenceChannel } from './presence/presence-channel.js';
 import { PresenceRegistry } from './presence/presence-registry.js';
@@ -44,7 +46,7 @@ export { errorFromMessage } from './request-manager.js';
  * and `TokenKeeper` (token fetch and in-band refresh), and routes server
  * messages between them and the feature areas (documents, presence).
  */
-export class SynclineClient {
+export class SynclineClient implements DocHost {
   readonly #events = new Emitter<ClientEvents>();
   readonly #handlers: MessageHandler[] = [];
   readonly #connectedHooks: Array<() => void> = [];
@@ -55,6 +57,7 @@ export class SynclineClient {
   readonly #updates: AppUpdateTracker;
   readonly #status: ServerStatusTracker;
   #presence: PresenceRegistry | undefined;
+  #docs: DocRegistry | undefined;
 
   constructor(options: ClientOptions) {
     const client = this;
@@ -257,7 +260,26 @@ export class SynclineClient {
    * name until it is closed. See docs/documents.md.
    */
   doc<M extends MutatorDefs, S = StateOf<M>>(name: string, options: DocOptions<M>): DocReplica<S, M> {
-    return openDoc<M, S>(this, name, options);
+    return this.#docRegistry().open<S, M>(name, options);
+  }
+
+  /**
+   * Routes the server's messages naming document `doc` to `handler` (in
+   * registration order until one returns true); returns the remover. Used by
+   * document replicas.
+   */
+  onDocMessage(doc: string, handler: DocMessageHandler): () => void {
+    return this.#docRegistry().listen(doc, handler);
+  }
+
+  /** The document registry, made (and hooked into message routing) on first use. */
+  #docRegistry(): DocRegistry {
+    if (!this.#docs) {
+      const docs = new DocRegistry(this);
+      this.#docs = docs;
+      this.addMessageHandler((msg) => docs.route(msg));
+    }
+    return this.#docs;
   }
 
   /** Adds a handler for server messages of other areas; return true when handled. */

@@ -12,8 +12,8 @@ import {
   toSynclineError,
   validateWith,
 } from '@syncline/protocol';
-import type { SynclineClient } from '../client.js';
 import { Emitter } from '../emitter.js';
+import type { DocHost } from './doc-host.js';
 import { MutationSender } from './mutation-sender.js';
 import { invalidArgs } from './pending-entry.js';
 import { NO_PENDING, type PendingMutation, pendingSnapshot } from './pending-view.js';
@@ -70,7 +70,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
   readonly mutate: DocMutate<M>;
   /** Resolves once a state is known (from the store or the server). */
   readonly ready: Promise<void>;
-  readonly #client: SynclineClient;
+  readonly #client: DocHost;
   readonly #mutators: M;
   readonly #model: ReplicaModel;
   readonly #saver: ReplicaSaver;
@@ -90,7 +90,11 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
   #markReady: () => void = () => undefined;
   readonly #onClosed: (() => void) | undefined;
 
-  constructor(client: SynclineClient, name: string, options: DocOptions<M>, onClosed?: () => void) {
+  /**
+   * Made by `client.doc(name, options)` (one replica per name); `onClosed`
+   * runs once when `close()` ends it.
+   */
+  constructor(client: DocHost, name: string, options: DocOptions<M>, onClosed?: () => void) {
     this.#client = client;
     this.#onClosed = onClosed;
     this.name = name;
@@ -131,7 +135,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     const mutate: Record<string, (args: unknown) => Promise<DocMutateResult>> = {};
     for (const key of Object.keys(options.mutators)) mutate[key] = (args) => this.#mutate(key, args);
     this.mutate = mutate as DocMutate<M>;
-    this.#offs.push(client.addMessageHandler((msg) => this.#onMessage(msg)));
+    this.#offs.push(client.onDocMessage(name, (msg) => this.#onMessage(msg)));
     this.#offs.push(client.onConnected(() => this.#subscribe()));
     this.#offs.push(
       client.on('state', (e) => {

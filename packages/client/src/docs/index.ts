@@ -1,3 +1,4 @@
+export type { DocHost, DocMessageHandler } from './doc-host.js';
 export {
   type DocEvents,
   type DocMutate,
@@ -7,6 +8,6 @@ export {
 } from './doc-replica.js';
 export { fileStore } from './file-store.js';
 export { indexedDbStore } from './indexeddb-store.js';
-export { openDoc, type StateOf } from './open-doc.js';
+export { type DocOpener, openDoc, type StateOf } from './open-doc.js';
 export type { PendingMutation } from './pending-view.js';
 export { memoryStore, type PersistedMutation, type ReplicaRecord, type ReplicaStore } from './replica-store.js';
