@@ -1,5 +1,5 @@
 import type { DocPatchMessage } from '@syncline/protocol';
-import type { DocFanout, DocPatchListener, DocStore, StoredOp } from '@syncline/server';
+import { type DocFanout, type DocPatchListener, type DocStore, patchMessageOf } from '@syncline/server';
 import type { PubSubBus } from './pubsub-bus.js';
 
 /** Most ops read from the store to fill one gap. */
@@ -11,19 +11,6 @@ interface DocState {
   last: number;
   /** Messages that arrived while a gap was being filled. */
   queue: Array<{ message: DocPatchMessage; frame: string }> | undefined;
-}
-
-function messageOf(doc: string, op: StoredOp): DocPatchMessage {
-  const m: { -readonly [K in keyof DocPatchMessage]: DocPatchMessage[K] } = {
-    type: 'doc.patch',
-    doc,
-    version: op.version,
-    patches: op.patches,
-    ts: op.ts,
-  };
-  if (op.clientId !== undefined) m.clientId = op.clientId;
-  if (op.mutationId !== undefined) m.mutationId = op.mutationId;
-  return m;
 }
 
 /**
@@ -100,7 +87,7 @@ export class RedisDocFanout implements DocFanout {
           if (ops === 'too_old') return;
           for (const op of ops) {
             if (op.version >= upTo) break;
-            const m = messageOf(doc, op);
+            const m = patchMessageOf(doc, op);
             this.#deliver(doc, st, m, JSON.stringify(m));
           }
         },

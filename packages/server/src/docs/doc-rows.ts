@@ -1,4 +1,4 @@
-import type { DocPatch } from '@syncline/protocol';
+import type { DocOp, DocPatch, DocPatchMessage } from '@syncline/protocol';
 import type { CommitInput, LoadedDocument, StoredOp } from './doc-store.js';
 
 /**
@@ -68,4 +68,18 @@ export function snapshotFromRow(row: SnapshotRow | undefined): LoadedDocument['s
         schemaVersion: row.schema_version ?? undefined,
       }
     : undefined;
+}
+
+/** The wire form of a stored op (`ops` of a `doc.subscribe` reply): what clients may see of it. */
+export function publicOp(op: StoredOp): DocOp {
+  const out: { -readonly [K in keyof DocOp]: DocOp[K] } = { version: op.version, patches: op.patches, ts: op.ts };
+  if (op.clientId !== undefined) out.clientId = op.clientId;
+  if (op.mutationId !== undefined) out.mutationId = op.mutationId;
+  if (op.schemaVersion !== undefined) out.schemaVersion = op.schemaVersion;
+  return out;
+}
+
+/** The `doc.patch` message of a stored op: one conversion for every fan-out (embedded and Redis). */
+export function patchMessageOf(doc: string, op: StoredOp): DocPatchMessage {
+  return { type: 'doc.patch', doc, ...publicOp(op) };
 }

@@ -7,6 +7,8 @@ export {
   OP_COLUMNS,
   type OpRow,
   opRowValues,
+  patchMessageOf,
+  publicOp,
   type SnapshotRow,
   snapshotFromRow,
   storedOpFromRow,

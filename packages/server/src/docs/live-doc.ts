@@ -1,7 +1,6 @@
-import { type DocOp, SynclineError } from '@syncline/protocol';
+import { SynclineError } from '@syncline/protocol';
 import type { ResolvedDocNamespace } from './doc-namespaces.js';
 import { jsonBytes } from './doc-size.js';
-import type { StoredOp } from './doc-store.js';
 import type { MutationOutcome } from './run-mutation.js';
 
 /** A document in the engine's memory. */
@@ -52,15 +51,6 @@ export function unavailable(err: unknown): SynclineError {
     cause: err,
     retryAfterMs: 250,
   });
-}
-
-/** An op as clients get it. */
-export function publicOp(op: StoredOp): DocOp {
-  const out: { -readonly [K in keyof DocOp]: DocOp[K] } = { version: op.version, patches: op.patches, ts: op.ts };
-  if (op.clientId !== undefined) out.clientId = op.clientId;
-  if (op.mutationId !== undefined) out.mutationId = op.mutationId;
-  if (op.schemaVersion !== undefined) out.schemaVersion = op.schemaVersion;
-  return out;
 }
 
 /** The size a document has after a mutation, as `live` keeps it. */
