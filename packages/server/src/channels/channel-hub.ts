@@ -160,6 +160,10 @@ export class ChannelHub {
         (err: unknown) => this.#onError(err, first.channel),
       )
       .finally(() => {
+        // One attempt per gap: what history could not fill (lost, failed read, another
+        // epoch) is passed, and subscribers recover it through history themselves.
+        // Repairing the same gap again would loop for as long as history cannot fill it.
+        if (ch.epoch === first.epoch) ch.lastOffset = Math.max(ch.lastOffset, first.offset - 1);
         const queued = ch.repairing ?? [];
         ch.repairing = undefined;
         for (const p of queued) this.#receive(ch, p);
