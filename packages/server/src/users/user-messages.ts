@@ -1,12 +1,12 @@
-import type { ServerCore } from '../core.js';
+import type { UserHost } from './user-host.js';
 
 /**
  * Sends `data` to every connection of `user` on this node as a `message`
  * push; returns how many connections it was queued on. (`UserOperations`
  * also sends it to the other nodes of a cluster.)
  */
-export function sendToUser(core: ServerCore, user: string, data: unknown): number {
-  const sessions = core.sessionsOf(user);
+export function sendToUser(host: UserHost, user: string, data: unknown): number {
+  const sessions = host.sessionsOf(user);
   if (sessions.size === 0) return 0;
   const frame = JSON.stringify({ type: 'message', data: data ?? null, ts: Date.now() });
   let n = 0;

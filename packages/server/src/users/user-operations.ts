@@ -2,7 +2,7 @@ import { CLOSE_CODES, type CloseCodeName } from '@syncline/protocol';
 import type { Logger } from 'pino';
 import type { RevocationCache } from '../auth/revocation-cache.js';
 import type { NodeBus } from '../cluster/node-bus.js';
-import type { ServerCore } from '../core.js';
+import type { UserHost } from './user-host.js';
 import { sendToUser } from './user-messages.js';
 
 /**
@@ -37,13 +37,13 @@ type UserOp =
  * message or start later enforce them too.
  */
 export class UserOperations {
-  readonly #core: ServerCore;
+  readonly #host: UserHost;
   readonly #bus: NodeBus;
   readonly #revocations: RevocationCache;
   readonly #logger: Logger;
 
-  constructor(core: ServerCore, bus: NodeBus, revocations: RevocationCache, logger: Logger) {
-    this.#core = core;
+  constructor(host: UserHost, bus: NodeBus, revocations: RevocationCache, logger: Logger) {
+    this.#host = host;
     this.#bus = bus;
     this.#revocations = revocations;
     this.#logger = logger;
@@ -57,7 +57,7 @@ export class UserOperations {
 
   /** Sends a `message` push to every connection of the user. */
   sendToUser(user: string, data: unknown): UserOpResult<number> {
-    return { local: sendToUser(this.#core, user, data), cluster: this.#send({ op: 'message', user, data }) };
+    return { local: sendToUser(this.#host, user, data), cluster: this.#send({ op: 'message', user, data }) };
   }
 
   /** Closes every connection of the user. */
@@ -106,14 +106,14 @@ export class UserOperations {
   }
 
   #close(user: string, close: CloseCodeName, reason: string): number {
-    const list = [...this.#core.sessionsOf(user)];
+    const list = [...this.#host.sessionsOf(user)];
     for (const s of list) s.close(close, reason);
     return list.length;
   }
 
   #closeRevoked(user: string, reason: string): number {
     let n = 0;
-    for (const s of [...this.#core.sessionsOf(user)]) {
+    for (const s of [...this.#host.sessionsOf(user)]) {
       if (s.principal && this.#revocations.isRevoked(s.principal)) {
         s.close('REVOKED', reason);
         n++;
@@ -127,7 +127,7 @@ export class UserOperations {
     const user = op.user;
     switch (op.op) {
       case 'message':
-        sendToUser(this.#core, user, op.data);
+        sendToUser(this.#host, user, op.data);
         return;
       case 'disconnect': {
         const close = op.close !== undefined && op.close in CLOSE_CODES ? op.close : 'FORCE_DISCONNECT';
