@@ -1,7 +1,7 @@
 import { ERROR_CODES, type ErrorCode, PROTOCOL_VERSION } from '@syncline/protocol';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import type * as v from 'valibot';
-import type { ApiRoute } from './api-routes.js';
+import type { ApiRoute } from './api-route.js';
 import { ErrorResponse } from './api-schemas.js';
 import { httpStatusFor } from './router.js';
 

@@ -1,12 +1,13 @@
-import type { IncomingMessage } from 'node:http';
 import { type ErrorCode, type PresenceEntry, SynclineError } from '@syncline/protocol';
 import type * as v from 'valibot';
 import { defaultRevocationTime } from '../auth/revocations.js';
-import type { SynclineServer } from '../server.js';
-import { appRoutes } from '../versions/app-routes.js';
+import type { ServerCore } from '../core.js';
+import type { PresenceService } from '../presence/register-presence.js';
+import { type AppVersionService, appRoutes } from '../versions/app-routes.js';
 import { requireApiKey } from './api-auth.js';
 import { buildOpenApi } from './api-openapi.js';
 import { readJsonBody, readQuery, validate } from './api-request.js';
+import { type ApiRoute, HTTP_API_PREFIX, type HttpApiOptions } from './api-route.js';
 import {
   ApiChannel,
   ApiUser,
@@ -27,48 +28,28 @@ import {
   UserMessageBody,
   UserMessageResponse,
 } from './api-schemas.js';
-import { sendJson } from './router.js';
+import { type HttpRouter, sendJson } from './router.js';
 
-/** Options of the HTTP API. */
-export interface HttpApiOptions {
-  /** Largest request body (default the server's `maxFrameBytes`). */
-  readonly maxBodyBytes: number;
-}
-
-/** Path prefix of the HTTP API. */
-export const HTTP_API_PREFIX = '/v1';
-
-/** One route of the HTTP API: what it takes and returns, for validation and the OpenAPI document. */
-export interface ApiRoute {
-  readonly method: 'GET' | 'POST' | 'DELETE';
-  /** Router path with `:param` segments. */
-  readonly path: string;
-  readonly operationId: string;
-  readonly summary: string;
-  readonly params?: Readonly<Record<string, v.GenericSchema>>;
-  readonly query?: v.GenericSchema;
-  readonly body?: v.GenericSchema;
-  /** True when the body may be omitted. */
-  readonly bodyOptional?: boolean;
-  /** Largest body of this route (default the API's `maxBodyBytes`). */
-  readonly maxBodyBytes?: number;
-  readonly response: v.GenericSchema;
-  /** Error codes the route documents (besides `unauthorized` and `internal`). */
-  readonly errors: readonly ErrorCode[];
-  readonly handle: (ctx: ApiContext) => Promise<unknown> | unknown;
-}
-
-/** What a route handler gets. */
-export interface ApiContext {
-  readonly req: IncomingMessage;
-  readonly params: Readonly<Record<string, string>>;
-  readonly body: unknown;
-  readonly query: unknown;
+/**
+ * What the HTTP API's routes use of the server: its core services, presence,
+ * publishing, the router they are added to, and the app versions. The
+ * server (`SynclineServer`) provides all of it.
+ */
+export interface ApiServices extends AppVersionService {
+  readonly core: Pick<ServerCore, 'apiKey' | 'broker' | 'namespaces' | 'subscriberCounts' | 'users'>;
+  readonly presence: Pick<PresenceService, 'channels' | 'list'>;
+  readonly router: Pick<HttpRouter, 'add'>;
+  /** Publishes from the server (no publisher user); idempotent with `key`. */
+  publish(
+    channel: string,
+    data: unknown,
+    options?: { key?: string },
+  ): Promise<{ offset: number; epoch: string; duplicate: boolean }>;
 }
 
 const CHANNEL_ERRORS: readonly ErrorCode[] = ['invalid_request', 'bad_channel', 'unknown_namespace'];
 
-function channelParam(server: SynclineServer, params: Readonly<Record<string, string>>): string {
+function channelParam(server: ApiServices, params: Readonly<Record<string, string>>): string {
   const channel = validate(ApiChannel, params.channel, 'path');
   server.core.namespaces.forChannel(channel);
   return channel;
@@ -78,13 +59,13 @@ function userParam(params: Readonly<Record<string, string>>): string {
   return validate(ApiUser, params.user, 'path');
 }
 
-async function publishOne(server: SynclineServer, p: v.InferOutput<typeof PublishBody>) {
+async function publishOne(server: ApiServices, p: v.InferOutput<typeof PublishBody>) {
   const outcome = await server.publish(p.channel, p.data, p.key === undefined ? {} : { key: p.key });
   return { channel: p.channel, offset: outcome.offset, epoch: outcome.epoch, duplicate: outcome.duplicate };
 }
 
 /** The routes of the HTTP API. */
-export function apiRoutes(server: SynclineServer): ApiRoute[] {
+export function apiRoutes(server: ApiServices): ApiRoute[] {
   const core = server.core;
   return [
     {
@@ -300,7 +281,7 @@ export function groupMembers(entries: readonly PresenceEntry[]) {
  * Registers the HTTP API (`/v1/...`, API key in `Authorization: Bearer`) and
  * its OpenAPI document at `/v1/openapi.json` on the server's router.
  */
-export function registerHttpApi(server: SynclineServer, options: HttpApiOptions): void {
+export function registerHttpApi(server: ApiServices, options: HttpApiOptions): void {
   const routes = apiRoutes(server);
   for (const route of routes) {
     server.router.add(route.method, route.path, async (req, res, params) => {

@@ -1,7 +1,7 @@
 import { type AppVersionConfig, isAppVersion } from '@syncline/protocol';
 import * as v from 'valibot';
-import type { ApiRoute } from '../http/api-routes.js';
-import type { SynclineServer } from '../server.js';
+import type { ApiRoute } from '../http/api-route.js';
+import type { AppAnnounceResult } from './app-versions.js';
 
 const AppVersion = v.pipe(
   v.string(),
@@ -40,6 +40,14 @@ export const AnnounceResponse = v.object({
 
 const MAX_ANNOUNCE_BODY_BYTES = 8 * 1024;
 
+/** What the app version routes use of the server: the settings in force and the announce. */
+export interface AppVersionService {
+  /** The app version settings in force (undefined: none). */
+  readonly app: AppVersionConfig | undefined;
+  /** Announces new app version settings on every node; resolves with what changed on this node. */
+  setAppVersion(config: AppVersionConfig): Promise<AppAnnounceResult>;
+}
+
 /**
  * App version routes of the HTTP API (API key required), part of its route
  * table and OpenAPI document:
@@ -48,7 +56,7 @@ const MAX_ANNOUNCE_BODY_BYTES = 8 * 1024;
  * → `{ version, notified, sessions }`: every node judges its connected
  * clients again and pushes `update` to those whose verdict changed.
  */
-export function appRoutes(server: SynclineServer): ApiRoute[] {
+export function appRoutes(server: AppVersionService): ApiRoute[] {
   return [
     {
       method: 'GET',
