@@ -6,13 +6,7 @@ export { type AuthOptions, createTokenVerifier, type Principal, type TokenVerifi
 export type * from './broker/broker.js';
 export { LocalBroker } from './broker/local-broker.js';
 export { ChannelCountsReporter, type ChannelCountsStore } from './channels/channel-counts.js';
-export {
-  ChannelHub,
-  encodePubFrame,
-  FANOUT_SLICE_BUDGET_MS,
-  FANOUT_SLICE_MIN_SINKS,
-  type SubscriptionSink,
-} from './channels/channel-hub.js';
+export { ChannelHub, encodePubFrame, FANOUT_SLICE_MIN_SINKS } from './channels/channel-hub.js';
 export * from './channels/namespaces.js';
 export { NodeBus, type NodeBusListener } from './cluster/node-bus.js';
 export { defineConfig, type SynclineConfig } from './config.js';
@@ -34,7 +28,8 @@ export { BACKEND_DOWN_RETRY_MS, NodeHealth, type NodeHealthOptions } from './hea
 export type * from './hooks.js';
 export { requireApiKey } from './http/api-auth.js';
 export { buildOpenApi } from './http/api-openapi.js';
-export { type ApiContext, type ApiRoute, apiRoutes, HTTP_API_PREFIX, type HttpApiOptions } from './http/api-routes.js';
+export { type ApiContext, type ApiRoute, HTTP_API_PREFIX, type HttpApiOptions } from './http/api-route.js';
+export { type ApiServices, apiRoutes } from './http/api-routes.js';
 export { HttpRouter, httpStatusFor, readBody, sendError, sendJson } from './http/router.js';
 export { MeteredBroker } from './metrics/metered-broker.js';
 export { type MetricSources, ServerMetrics } from './metrics/metrics.js';
@@ -54,7 +49,9 @@ export {
   type PresenceService,
 } from './presence/register-presence.js';
 export { createServer, type ServerOptions, type SynclineServer, WEBSOCKET_PATH } from './server.js';
+export { FANOUT_SLICE_BUDGET_MS } from './session/flush-scheduler.js';
 export { REPLIED, Session } from './session/session.js';
+export type { SubscriptionSink } from './session/subscription-sink.js';
 export { migrate, openDatabase, type SqliteDatabase } from './storage/sqlite.js';
 export { newEpoch, SqliteHistory } from './storage/sqlite-history.js';
 export { type HttpTransportOptions, POLL_PATH, SSE_PATH } from './transport/http-transports.js';

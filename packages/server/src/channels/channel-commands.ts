@@ -9,7 +9,7 @@ import type { ServerCore } from '../core.js';
 import { connectionInfo } from '../session/connect-commands.js';
 import { takeToken } from '../session/rate-bucket.js';
 import { forbidden, REPLIED, type Session } from '../session/session.js';
-import type { SubscriptionSink } from './channel-hub.js';
+import type { SubscriptionSink } from '../session/subscription-sink.js';
 import type { ResolvedNamespace } from './namespaces.js';
 
 /** Most publications a recovering subscribe may return. */

@@ -1,25 +1,10 @@
 import type { Broker, BrokerPublication } from '../broker/broker.js';
+import { FANOUT_SLICE_BUDGET_MS } from '../session/flush-scheduler.js';
+import type { SubscriptionSink } from '../session/subscription-sink.js';
 import type { HistoryOptions } from './namespaces.js';
 
-/** A connection's subscription as the hub tracks it. */
-export interface SubscriptionSink {
-  /** `pending` buffers publications until the subscribe reply went out. */
-  status: 'pending' | 'active';
-  /** Last offset delivered (or known) to this subscriber. */
-  lastOffset: number;
-  /** Publications that arrived while pending. */
-  buffer: BrokerPublication[];
-  /** Queues an encoded frame on the connection. */
-  readonly push: (frame: string) => void;
-  /** Epoch `lastOffset` belongs to, once known. */
-  epoch?: string | undefined;
-  /**
-   * Ends the subscription because the channel's epoch changed under it (its
-   * history was lost); the client is told to resubscribe. Sinks without it
-   * are left in place.
-   */
-  readonly reset?: (() => void) | undefined;
-}
+/** Re-exported for the hub's users: the sink type is owned by the session layer. */
+export type { SubscriptionSink } from '../session/subscription-sink.js';
 
 interface ChannelState {
   readonly sinks: Set<SubscriptionSink>;
@@ -36,8 +21,6 @@ interface ChannelState {
 
 /** Channels with at least this many local subscribers fan out in slices. */
 export const FANOUT_SLICE_MIN_SINKS = 512;
-/** A fan-out slice yields to the event loop after running this long. */
-export const FANOUT_SLICE_BUDGET_MS = 4;
 /** Subscribers served between two looks at the clock. */
 const FANOUT_CLOCK_EVERY = 128;
 

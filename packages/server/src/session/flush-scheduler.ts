@@ -1,5 +1,7 @@
-import { FANOUT_SLICE_BUDGET_MS } from '../channels/channel-hub.js';
 import type { Session } from './session.js';
+
+/** A fan-out slice (session flushes, the channel hub's deliveries) yields to the event loop after running this long. */
+export const FANOUT_SLICE_BUDGET_MS = 4;
 
 /**
  * Flushes every session touched in a tick together, in slices of at most

@@ -1,12 +1,12 @@
 import { type ClientCommand, type Codec, SynclineError } from '@syncline/protocol';
 import type { Logger } from 'pino';
-import type { ChannelHub } from '../channels/channel-hub.js';
 import type { AnyHandler, SessionEvents } from '../core.js';
 import type { ServerHooks } from '../hooks.js';
 import type { ServerMetrics } from '../metrics/metrics.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import type { Session, SessionHost } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
+import type { SubscriptionSink } from './subscription-sink.js';
 
 /** What the session host of a node works with. */
 export interface SessionHostDeps {
@@ -16,7 +16,8 @@ export interface SessionHostDeps {
   /** Command handlers by type. */
   readonly handlers: ReadonlyMap<string, AnyHandler>;
   readonly registry: SessionRegistry;
-  readonly hub: ChannelHub;
+  /** Where a closed session's channel subscriptions are removed (the channel hub). */
+  readonly hub: { remove(channel: string, sink: SubscriptionSink): void };
   readonly sessionEvents: SessionEvents;
   readonly hooks: ServerHooks;
   readonly logger: Logger;

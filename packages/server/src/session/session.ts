@@ -12,9 +12,9 @@ import {
   toSynclineError,
 } from '@syncline/protocol';
 import type { Principal } from '../auth/token-verifier.js';
-import type { SubscriptionSink } from '../channels/channel-hub.js';
 import type { Connection, ConnectionReceiver } from '../transport/transport.js';
 import { sharedFrames } from './shared-frames.js';
+import type { SubscriptionSink } from './subscription-sink.js';
 
 /** Lifecycle of a session. */
 export type SessionState = 'connecting' | 'authenticating' | 'connected' | 'closed';
