@@ -18,16 +18,12 @@ const SERVER_FEATURES = '^packages/server/src/(channels|docs|presence|users|vers
  * core stops naming features.
  * - core.ts: `ServerCore` (what features see) still carries the channel hub,
  *   the namespace registry and the user operations as typed services; they
- *   should become interfaces owned by the core.
- * - session/: a session holds its channel subscription sinks and the flush
- *   scheduler shares the fan-out slice budget with `ChannelHub`; channels
- *   are the one feature every session uses.
+ *   should become interfaces owned by the core (as `SubscriptionSink` and
+ *   `UserHost` already are).
  */
 const SERVER_CORE_KNOWN_EXCEPTIONS = {
   '^packages/server/src/core\\.ts$':
     '^packages/server/src/(channels/(channel-hub|namespaces)|users/user-operations)\\.ts$',
-  '^packages/server/src/session/(session|session-host|flush-scheduler)\\.ts$':
-    '^packages/server/src/channels/channel-hub\\.ts$',
 };
 
 /** Client modules that form the core: they must not name a client feature. */
