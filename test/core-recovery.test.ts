@@ -9,7 +9,7 @@ import {
 import type { SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { client, startServer, tempDir, waitFor, waitState } from './helpers.js';
+import { client, startServer, tempDir, waitFor, waitForValue, waitState } from './helpers.js';
 
 const FAST = { publishRatePerSec: 100_000, publishBurst: 100_000 };
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -99,7 +99,7 @@ async function scenario(cut: Cut, channel: string) {
   const { sub, t } = track(subscriber, channel);
   await sub.ready;
   await publishMany(publisher, channel, 3);
-  await waitFor(() => t.offsets.length === 3, 5_000, 'first publications');
+  await waitForValue(() => t.offsets, [1, 2, 3], 5_000, 'offsets');
 
   ctl.hold();
   const ws = ctl.sockets.at(-1);
@@ -117,9 +117,9 @@ describe('recovery', () => {
   for (const cut of ['server', 'client'] as const) {
     it(`recovers 200 publications exactly once, in order, after a ${cut}-side cut`, async () => {
       const { t, sub, publisher } = await scenario(cut, 'chat:recover');
-      await waitFor(() => t.offsets.length >= 203, 10_000, 'recovered publications');
+      await waitForValue(() => t.offsets, range(1, 203), 10_000, 'recovered offsets');
       await publisher.publish('chat:recover', 'live');
-      await waitFor(() => t.offsets.length === 204, 5_000, 'live publication after recovery');
+      await waitForValue(() => t.offsets, range(1, 204), 5_000, 'offsets after a live publication');
       expect(t.offsets).toEqual(range(1, 204));
       expect(t.recovered).toEqual([true]);
       expect(sub.state).toBe('subscribed');
@@ -128,11 +128,11 @@ describe('recovery', () => {
 
     it(`reports recovered: false and delivers no partial gap when history is too short (${cut}-side cut)`, async () => {
       const { t, sub, publisher } = await scenario(cut, 'small:recover');
-      await waitFor(() => t.recovered.length === 1, 10_000, 'resubscribe');
+      await waitForValue(() => t.recovered, [false], 10_000, 'recovery verdicts');
       expect(t.recovered).toEqual([false]);
       expect(sub.position?.offset).toBe(203);
       await publisher.publish('small:recover', 'live');
-      await waitFor(() => t.offsets.length === 4, 5_000, 'live publication');
+      await waitForValue(() => t.offsets, [1, 2, 3, 204], 5_000, 'offsets');
       expect(t.offsets).toEqual([1, 2, 3, 204]);
     });
   }
@@ -146,7 +146,7 @@ describe('recovery', () => {
     await sub.ready;
     const before = await first.publish('chat:durable', 'one');
     await first.publish('chat:durable', 'two');
-    await waitFor(() => t.offsets.length === 2);
+    await waitForValue(() => t.offsets, [1, 2], 5_000, 'offsets');
 
     ctl.hold();
     await first.close();
@@ -156,7 +156,7 @@ describe('recovery', () => {
     expect(after).toMatchObject({ offset: 3, epoch: before.epoch, duplicate: false });
     for (let i = 0; i < 20; i++) await second.publish('chat:durable', i);
     ctl.release();
-    await waitFor(() => t.offsets.length === 23, 10_000, 'recovery after restart');
+    await waitForValue(() => t.offsets, range(1, 23), 10_000, 'offsets recovered after the restart');
     expect(t.offsets).toEqual(range(1, 23));
     expect(t.recovered).toEqual([true]);
 

@@ -103,20 +103,17 @@ describe('document convergence (seeded)', () => {
     await Promise.all(confirmations);
 
     const final = await server.docs.get('conv:doc');
-    try {
-      await waitFor(
-        () => replicas.every((r) => r.status === 'synced' && r.version === final.version),
-        20_000,
-        'every replica synced at the server version',
-      );
-    } catch (err) {
-      // Say which replica lagged and how, so a failure on a loaded machine can be diagnosed from the log.
-      const states = replicas.map(
-        (r, i) => `${users[i]}: ${r.status} v${r.version} pending=${r.pending.length} client=${clients[i]?.state}`,
-      );
-      console.log(`seed ${seed}: server at v${final.version}; replicas: ${states.join('; ')}`);
-      throw err;
-    }
+    // A failed wait says which replica lagged and how, so a failure on a loaded machine can be diagnosed from the log.
+    await waitFor(
+      () => replicas.every((r) => r.status === 'synced' && r.version === final.version),
+      20_000,
+      () =>
+        `seed ${seed}: wanted every replica synced at v${final.version}, saw ${replicas
+          .map(
+            (r, i) => `${users[i]}: ${r.status} v${r.version} pending=${r.pending.length} client=${clients[i]?.state}`,
+          )
+          .join('; ')}`,
+    );
     const state = final.state as TestState;
     for (const r of replicas) expect(r.current).toEqual(state);
     // Every acknowledged mutation applied exactly once.

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import {
   type ClientOptions,
   createClient,
@@ -105,13 +106,65 @@ export async function client(
   return c;
 }
 
-/** Waits until `cond` is true, polling; throws after `timeoutMs`. */
-export async function waitFor(cond: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+/**
+ * Waits until `cond` is true, polling; throws after `timeoutMs`. `what` names
+ * the wait (`waiting for <what>`), or is a function that describes what the
+ * test saw, called once at the deadline so the failure says it:
+ * `waitFor(() => got.length === 5, 5_000, () => \`offsets ${got.map((p) => p.offset)}\`)`.
+ */
+export async function waitFor(
+  cond: () => boolean,
+  timeoutMs = 5_000,
+  what: string | (() => string) = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(
+        typeof what === 'string'
+          ? `Timed out after ${timeoutMs} ms waiting for ${what}`
+          : `Timed out after ${timeoutMs} ms: ${what()}`,
+      );
+    }
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * Waits until `get()` deeply equals `want`; throws after `timeoutMs` with
+ * both: `wanted offsets 1-204, saw offsets 1-4, 6-9, 11-14 … (163 items)`.
+ */
+export async function waitForValue<T>(get: () => T, want: T, timeoutMs = 5_000, what = 'value'): Promise<void> {
+  let seen: T = get();
+  await waitFor(
+    () => {
+      seen = get();
+      return isDeepStrictEqual(seen, want);
+    },
+    timeoutMs,
+    () => `wanted ${what} ${describeValue(want)}, saw ${what} ${describeValue(seen)}`,
+  );
+}
+
+/** A value for a failure message; a list of integers reads as ranges (`1-4, 6-9, 11`). */
+export function describeValue(value: unknown, maxChars = 400): string {
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => Number.isInteger(v))) {
+    const parts: string[] = [];
+    let start = value[0] as number;
+    let prev = start;
+    for (const v of [...value.slice(1), undefined] as Array<number | undefined>) {
+      if (v === prev + 1) {
+        prev = v;
+        continue;
+      }
+      parts.push(start === prev ? `${start}` : `${start}-${prev}`);
+      if (v !== undefined) start = prev = v;
+    }
+    const ranges = parts.join(', ');
+    return `${ranges.length > maxChars ? `${ranges.slice(0, maxChars)} …` : ranges} (${value.length} items)`;
+  }
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > maxChars ? `${text.slice(0, maxChars)} …` : text;
 }
 
 /** Resolves when the client reaches `state`. */
