@@ -11,7 +11,6 @@ import type { ClientTransport, ClientTransportEvents, TransportFactory } from '.
 /** Real timers, taken before a test can install fake ones: a wait on the fake server keeps its deadline. */
 const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;
-const realSetImmediate = globalThis.setImmediate;
 
 /** How long `expectCommand` waits when no timeout is given. */
 export const EXPECT_COMMAND_TIMEOUT_MS = 1_000;
@@ -82,9 +81,9 @@ export class FakeServer {
       },
     };
     // Opens on a later turn, as a socket does: the client holds the transport by then.
-    realSetImmediate(() => {
+    realSetTimeout(() => {
       if (conn.open) events.onOpen();
-    });
+    }, 0);
     return transport;
   };
 
@@ -186,7 +185,7 @@ export class FakeServer {
   replyError(
     id: number,
     code: ErrorCode,
-    message = code,
+    message: string = code,
     extra: { readonly retryAfterMs?: number; readonly details?: Readonly<Record<string, unknown>> } = {},
   ): void {
     this.push({ type: 'error', id, code, message, ...extra });
