@@ -1,5 +1,6 @@
-import type { ClientCommand, CommandOf, CommandType, ErrorCode } from '@syncline/protocol';
+import type { ClientCommand, CloseCodeName, CommandOf, CommandType, ErrorCode } from '@syncline/protocol';
 import type { Logger } from 'pino';
+import type { RevocationCache } from './auth/revocation-cache.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
 import type { ChannelHub } from './channels/channel-hub.js';
@@ -8,7 +9,6 @@ import type { ServerHooks } from './hooks.js';
 import type { ServerMetrics } from './metrics/metrics.js';
 import type { Session } from './session/session.js';
 import type { SqliteDatabase } from './storage/sqlite.js';
-import type { UserOperations } from './users/user-operations.js';
 
 /** Handles one command type; the result becomes the reply (or `REPLIED`). */
 export type CommandHandler<K extends CommandType> = (session: Session, command: CommandOf<K>) => unknown;
@@ -82,7 +82,7 @@ export interface ServerCore {
   /** Listeners of session lifecycle events; feature modules add theirs. */
   readonly sessionEvents: SessionEvents;
   /** Operations on a user's connections on every node (messages, disconnects, revocations). */
-  readonly users: UserOperations;
+  readonly users: UserConnections;
   /** Subscriber counts per channel: over every node with a `channelCounts` store, else this node's. */
   subscriberCounts(): Promise<ReadonlyMap<string, number>>;
 }
@@ -96,3 +96,37 @@ export interface SessionEvents {
 
 /** A command of any type with its handler, for the dispatch table. */
 export type AnyHandler = (session: Session, command: ClientCommand) => unknown;
+
+/** Outcome of a user operation: its effect on this node, and its delivery to the others. */
+export interface UserOpResult<T> {
+  /** The result on this node (connections reached here, the revocation time in force …). */
+  readonly local: T;
+  /**
+   * Resolves once the operation is stored (revocations) and handed to the
+   * broker for every other node; rejects with a `SynclineError` when not.
+   * Resolves at once on a single node.
+   */
+  readonly cluster: Promise<void>;
+}
+
+/**
+ * Operations on a user's connections wherever they are (implemented by the
+ * users feature, `UserOperations`): each applies to this node's sessions at
+ * once (`local`) and reaches every other node through the cluster
+ * (`cluster`). Revocations are stored before the other nodes are told, so
+ * nodes that miss the message or start later enforce them too.
+ */
+export interface UserConnections {
+  /** The node's revocation cache (checked at connect and refresh). */
+  readonly revocations: RevocationCache;
+  /** Sends a `message` push to every connection of the user. */
+  sendToUser(user: string, data: unknown): UserOpResult<number>;
+  /** Closes every connection of the user. */
+  disconnect(user: string, close: CloseCodeName, reason: string): UserOpResult<number>;
+  /** Refuses the user's tokens issued before `before` and closes the connections holding them. */
+  revoke(user: string, before: number, reason: string): UserOpResult<{ before: number; disconnected: number }>;
+  /** Lifts the user's revocation; `local` says whether this node had one. */
+  lift(user: string): UserOpResult<boolean>;
+  /** Logs a failed cluster delivery (for callers that do not wait for it). */
+  logFailure(what: string, user: string, cluster: Promise<void>): void;
+}

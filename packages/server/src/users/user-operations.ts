@@ -2,26 +2,18 @@ import { CLOSE_CODES, type CloseCodeName } from '@syncline/protocol';
 import type { Logger } from 'pino';
 import type { RevocationCache } from '../auth/revocation-cache.js';
 import type { NodeBus } from '../cluster/node-bus.js';
+import type { UserConnections, UserOpResult } from '../core.js';
 import type { UserHost } from './user-host.js';
 import { sendToUser } from './user-messages.js';
+
+/** Re-exported where it was first defined; the core owns it now. */
+export type { UserOpResult } from '../core.js';
 
 /**
  * Node bus channel of user operations (body `{ op, user, … }`). `$` is not
  * allowed in client channel names.
  */
 export const USER_OPS_CHANNEL = '$syncline:users';
-
-/** Outcome of a user operation: its effect on this node, and its delivery to the others. */
-export interface UserOpResult<T> {
-  /** The result on this node (connections reached here, the revocation time in force …). */
-  readonly local: T;
-  /**
-   * Resolves once the operation is stored (revocations) and handed to the
-   * broker for every other node; rejects with a `SynclineError` when not.
-   * Resolves at once on a single node.
-   */
-  readonly cluster: Promise<void>;
-}
 
 type UserOp =
   | { readonly op: 'message'; readonly user: string; readonly data: unknown }
@@ -36,7 +28,7 @@ type UserOp =
  * `RevocationStore` (before the other nodes are told), so nodes that miss the
  * message or start later enforce them too.
  */
-export class UserOperations {
+export class UserOperations implements UserConnections {
   readonly #host: UserHost;
   readonly #bus: NodeBus;
   readonly #revocations: RevocationCache;
