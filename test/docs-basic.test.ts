@@ -2,7 +2,7 @@ import type { DocReplica } from '@syncline/client';
 import { SynclineError } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
-import { client, rawSocket, startServer, token, waitFor, waitState } from './helpers.js';
+import { client, rawSocket, startServer, token, waitFor, waitForValue, waitState } from './helpers.js';
 
 type Replica = DocReplica<TestState, typeof testMutators>;
 
@@ -14,10 +14,11 @@ async function settled(
   doc: string,
 ) {
   const target = await server.docs.get(doc);
-  await waitFor(
-    () => replicas.every((r) => r.status === 'synced' && r.version === target.version),
+  await waitForValue(
+    () => replicas.map((r) => `${r.status} v${r.version} pending=${r.pending.length}`),
+    replicas.map(() => `synced v${target.version} pending=0`),
     15_000,
-    'replicas synced',
+    'replicas',
   );
   for (const r of replicas) expect(r.current).toEqual(target.state);
   return target;
