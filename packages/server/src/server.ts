@@ -10,6 +10,7 @@ import { registerChannelCommands } from './channels/channel-commands.js';
 import { ChannelCountsReporter } from './channels/channel-counts.js';
 import { ChannelHub } from './channels/channel-hub.js';
 import { NamespaceRegistry } from './channels/namespaces.js';
+import { publishToChannel } from './channels/publish-service.js';
 import { NodeBus } from './cluster/node-bus.js';
 import type { AnyHandler, CommandHandler, ServerCore, SessionEvents } from './core.js';
 import { registerDocs } from './docs/index.js';
@@ -322,23 +323,8 @@ export function createServer(options: ServerOptions): SynclineServer {
       await broker.close();
       db.close();
     },
-    async publish(channel, data, publishOptions = {}) {
-      const ns = namespaces.forChannel(channel);
-      const outcome = await broker.publish({
-        channel,
-        data,
-        user: undefined,
-        key: publishOptions.key === undefined ? undefined : `s:${publishOptions.key}`,
-        history: ns.history,
-      });
-      if (!outcome.duplicate) {
-        try {
-          hooks.afterPublish?.({ user: undefined, channel, data, offset: outcome.offset });
-        } catch (err) {
-          logger.warn({ err }, 'afterPublish hook failed');
-        }
-      }
-      return outcome;
+    publish(channel, data, publishOptions = {}) {
+      return publishToChannel(core, { channel, data, publisher: { kind: 'server' }, key: publishOptions.key });
     },
     disconnectUser(user, close = 'FORCE_DISCONNECT', reason = 'disconnected by server') {
       const r = users.disconnect(user, close, reason);

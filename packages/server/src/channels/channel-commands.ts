@@ -11,6 +11,7 @@ import { takeToken } from '../session/rate-bucket.js';
 import { forbidden, REPLIED, type Session } from '../session/session.js';
 import type { SubscriptionSink } from '../session/subscription-sink.js';
 import type { ResolvedNamespace } from './namespaces.js';
+import { publishToChannel } from './publish-service.js';
 
 /** Most publications a recovering subscribe may return. */
 export const MAX_RECOVERY_PUBLICATIONS = 10_000;
@@ -148,20 +149,12 @@ export function registerChannelCommands(core: ServerCore): void {
     takeToken(session, { key: 'publishBucket', ratePerSec, burst, what: 'Publish' });
     const hook = core.hooks.onPublish;
     if (hook) await runHook(() => hook({ ...connectionInfo(session), channel: cmd.channel, data: cmd.data }));
-    const outcome = await core.broker.publish({
+    const outcome = await publishToChannel(core, {
       channel: cmd.channel,
       data: cmd.data,
-      user: session.user,
-      key: cmd.key === undefined ? undefined : `u:${session.user}:${cmd.key}`,
-      history: ns.history,
+      publisher: { kind: 'user', user: session.user },
+      key: cmd.key,
     });
-    if (!outcome.duplicate) {
-      try {
-        core.hooks.afterPublish?.({ user: session.user, channel: cmd.channel, data: cmd.data, offset: outcome.offset });
-      } catch (err) {
-        core.logger.warn({ err }, 'afterPublish hook failed');
-      }
-    }
     const result: PublishResult = outcome.duplicate
       ? { offset: outcome.offset, epoch: outcome.epoch, duplicate: true }
       : { offset: outcome.offset, epoch: outcome.epoch };
