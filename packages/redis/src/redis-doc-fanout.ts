@@ -1,16 +1,20 @@
 import type { DocPatchMessage } from '@syncline/protocol';
-import { type DocFanout, type DocPatchListener, type DocStore, patchMessageOf } from '@syncline/server';
+import { type DocFanout, type DocPatchListener, type DocStore, OrderedStream, patchMessageOf } from '@syncline/server';
 import type { PubSubBus } from './pubsub-bus.js';
 
 /** Most ops read from the store to fill one gap. */
 const MAX_REPAIR_OPS = 1_000;
 
+/** A patch as carried on the bus: the message and its encoded frame. */
+interface Patch {
+  readonly message: DocPatchMessage;
+  readonly frame: string;
+}
+
 interface DocState {
   readonly listeners: Set<DocPatchListener>;
-  /** Last version delivered on this node (0: none yet). */
-  last: number;
-  /** Messages that arrived while a gap was being filled. */
-  queue: Array<{ message: DocPatchMessage; frame: string }> | undefined;
+  /** The document's patches in version order, gaps filled from the store. */
+  readonly stream: OrderedStream<Patch>;
 }
 
 /**
@@ -19,7 +23,9 @@ interface DocState {
  * subscribers). Ops of a document are handed to listeners in version order,
  * each once: older versions are dropped, and when a version is skipped (two
  * nodes' publications crossed, or the bus dropped one) the missing ops are
- * read from the shared `DocStore` before delivering past them.
+ * read from the shared `DocStore` before delivering past them (one attempt
+ * per gap, as `OrderedStream` states; replicas recover what it could not
+ * fill by resubscribing).
  */
 export class RedisDocFanout implements DocFanout {
   readonly #bus: PubSubBus;
@@ -48,11 +54,22 @@ export class RedisDocFanout implements DocFanout {
   listen(doc: string, listener: DocPatchListener): () => void {
     let st = this.#docs.get(doc);
     if (!st) {
-      const state: DocState = { listeners: new Set(), last: 0, queue: undefined };
+      const listeners = new Set<DocPatchListener>();
+      const state: DocState = {
+        listeners,
+        stream: new OrderedStream<Patch>({
+          position: (patch) => patch.message.version,
+          fill: (after, before) => this.#fill(doc, after, before),
+          deliver: (patch) => this.#deliver(doc, listeners, patch),
+          onError: (err) => this.#onError(err, doc),
+        }),
+      };
       st = state;
       this.#docs.set(doc, state);
       this.#bus
-        .subscribe(this.#prefix + doc, (payload) => this.#receive(doc, state, JSON.parse(payload), payload))
+        .subscribe(this.#prefix + doc, (payload) =>
+          state.stream.receive({ message: JSON.parse(payload), frame: payload }),
+        )
         .catch((err: unknown) => this.#onError(err, doc));
     }
     st.listeners.add(listener);
@@ -66,48 +83,23 @@ export class RedisDocFanout implements DocFanout {
     };
   }
 
-  #receive(doc: string, st: DocState, message: DocPatchMessage, frame: string): void {
-    if (st.queue) {
-      st.queue.push({ message, frame });
-      return;
+  /** Reads the ops missing after version `after` from the store (none when they are compacted away). */
+  async #fill(doc: string, after: number, before: Patch): Promise<Patch[]> {
+    const ops = await this.#store.opsSince(doc, after, MAX_REPAIR_OPS);
+    if (ops === 'too_old') return [];
+    const out: Patch[] = [];
+    for (const op of ops) {
+      if (op.version >= before.message.version) break;
+      const message = patchMessageOf(doc, op);
+      out.push({ message, frame: JSON.stringify(message) });
     }
-    if (st.last > 0 && message.version > st.last + 1) {
-      st.queue = [{ message, frame }];
-      this.#repair(doc, st, message.version);
-      return;
-    }
-    this.#deliver(doc, st, message, frame);
+    return out;
   }
 
-  #repair(doc: string, st: DocState, upTo: number): void {
-    this.#store
-      .opsSince(doc, st.last, MAX_REPAIR_OPS)
-      .then(
-        (ops) => {
-          if (ops === 'too_old') return;
-          for (const op of ops) {
-            if (op.version >= upTo) break;
-            const m = patchMessageOf(doc, op);
-            this.#deliver(doc, st, m, JSON.stringify(m));
-          }
-        },
-        (err: unknown) => this.#onError(err, doc),
-      )
-      .finally(() => {
-        // Whatever could not be filled is delivered as is; the replicas see
-        // the gap and resubscribe.
-        const queued = (st.queue ?? []).sort((a, b) => a.message.version - b.message.version);
-        st.queue = undefined;
-        for (const q of queued) this.#deliver(doc, st, q.message, q.frame);
-      });
-  }
-
-  #deliver(doc: string, st: DocState, message: DocPatchMessage, frame: string): void {
-    if (message.version <= st.last) return;
-    st.last = message.version;
-    for (const l of [...st.listeners]) {
+  #deliver(doc: string, listeners: Set<DocPatchListener>, patch: Patch): void {
+    for (const l of [...listeners]) {
       try {
-        l(message, frame);
+        l(patch.message, patch.frame);
       } catch (err) {
         this.#onError(err, doc);
       }

@@ -34,6 +34,7 @@ export { HttpRouter, httpStatusFor, readBody, sendError, sendJson } from './http
 export { MeteredBroker } from './metrics/metered-broker.js';
 export { type MetricSources, ServerMetrics } from './metrics/metrics.js';
 export { DEFAULT_DRAIN_WINDOW_MS, type DrainOptions } from './ops/drain.js';
+export { OrderedStream, type OrderedStreamOptions } from './ordering/ordered-stream.js';
 export { LocalPresenceFanout, MemoryPresenceStore } from './presence/memory-presence-store.js';
 export {
   type PresenceEnterLimits,

@@ -1,4 +1,5 @@
 import type { Broker, BrokerPublication } from '../broker/broker.js';
+import { OrderedStream } from '../ordering/ordered-stream.js';
 import { FANOUT_SLICE_BUDGET_MS } from '../session/flush-scheduler.js';
 import type { SubscriptionSink } from '../session/subscription-sink.js';
 import type { HistoryOptions } from './namespaces.js';
@@ -8,11 +9,9 @@ export type { SubscriptionSink } from '../session/subscription-sink.js';
 
 interface ChannelState {
   readonly sinks: Set<SubscriptionSink>;
-  /** Last offset handed to sinks (0: unknown yet). */
-  lastOffset: number;
+  /** Publications of the current epoch in offset order, gaps repaired from history (restarted on a new epoch). */
+  readonly stream: OrderedStream<BrokerPublication>;
   epoch: string;
-  /** Set while missing offsets are being fetched; live publications wait here. */
-  repairing: BrokerPublication[] | undefined;
   ready: Promise<void>;
   history: HistoryOptions;
   /** Set while a sliced fan-out runs; publications received meanwhile wait here, in order. */
@@ -68,16 +67,21 @@ export class ChannelHub {
     if (!ch) {
       const state: ChannelState = {
         sinks: new Set(),
-        lastOffset: 0,
+        stream: new OrderedStream<BrokerPublication>({
+          position: (pub) => pub.offset,
+          onArrive: (pub) => this.#arrive(state, pub),
+          fill: (after, before) => this.#fill(state, after, before),
+          deliver: (pub) => this.#deliver(state, pub),
+          onError: (err) => this.#onError(err, channel),
+        }),
         epoch: '',
-        repairing: undefined,
         ready: Promise.resolve(),
         history,
         outgoing: undefined,
       };
       state.ready = this.#broker.subscribe(
         channel,
-        (pub) => this.#receive(state, pub),
+        (pub) => state.stream.receive(pub),
         (epoch, offset) => this.#epochChanged(state, epoch, offset),
       );
       ch = state;
@@ -102,60 +106,41 @@ export class ChannelHub {
     }
   }
 
-  #receive(ch: ChannelState, pub: BrokerPublication): void {
-    if (ch.repairing) {
-      ch.repairing.push(pub);
-      return;
-    }
+  /** A publication taken up in order (not while a repair is in flight): a new epoch restarts the channel's stream. */
+  #arrive(ch: ChannelState, pub: BrokerPublication): void {
     if (ch.epoch !== pub.epoch) {
       ch.epoch = pub.epoch;
-      ch.lastOffset = 0;
+      ch.stream.restart(0);
       this.#resetStale(ch);
     }
-    if (ch.lastOffset > 0 && pub.offset > ch.lastOffset + 1) {
-      this.#repair(ch, pub);
-      return;
-    }
-    this.#deliver(ch, pub);
   }
 
   /** The broker found a new epoch with no publication in it yet: subscribers of the old one resubscribe now. */
   #epochChanged(ch: ChannelState, epoch: string, offset: number): void {
-    if (ch.repairing || ch.epoch === epoch) return;
+    if (ch.stream.repairing || ch.epoch === epoch) return;
     ch.epoch = epoch;
-    ch.lastOffset = offset;
+    ch.stream.restart(offset);
     this.#resetStale(ch);
   }
 
-  #repair(ch: ChannelState, first: BrokerPublication): void {
-    ch.repairing = [first];
-    const from = ch.lastOffset;
-    this.#broker
-      .history(first.channel, { since: from, limit: first.offset - from - 1, history: ch.history })
-      .then(
-        (read) => {
-          if (read.epoch === ch.epoch) {
-            for (const p of read.publications) {
-              if (p.offset < first.offset) this.#deliver(ch, { ...p, channel: first.channel, epoch: read.epoch });
-            }
-          }
-        },
-        (err: unknown) => this.#onError(err, first.channel),
-      )
-      .finally(() => {
-        // One attempt per gap: what history could not fill (lost, failed read, another
-        // epoch) is passed, and subscribers recover it through history themselves.
-        // Repairing the same gap again would loop for as long as history cannot fill it.
-        if (ch.epoch === first.epoch) ch.lastOffset = Math.max(ch.lastOffset, first.offset - 1);
-        const queued = ch.repairing ?? [];
-        ch.repairing = undefined;
-        for (const p of queued) this.#receive(ch, p);
-      });
+  /**
+   * Reads the publications missing before `before` from history; those of
+   * another epoch than the channel's are not used. What history cannot fill
+   * (lost, failed read, another epoch) is passed after this one attempt, and
+   * subscribers recover it through history themselves.
+   */
+  async #fill(ch: ChannelState, after: number, before: BrokerPublication): Promise<BrokerPublication[]> {
+    const read = await this.#broker.history(before.channel, {
+      since: after,
+      limit: before.offset - after - 1,
+      history: ch.history,
+    });
+    if (read.epoch !== ch.epoch) return [];
+    return read.publications.map((p) => ({ ...p, channel: before.channel, epoch: read.epoch }));
   }
 
+  /** Hands a publication (in offset order, each once: the stream sees to it) to the channel's sinks. */
   #deliver(ch: ChannelState, pub: BrokerPublication): void {
-    if (pub.offset <= ch.lastOffset) return;
-    ch.lastOffset = pub.offset;
     this.publicationsOut++;
     if (ch.outgoing) {
       ch.outgoing.push(pub);
