@@ -52,6 +52,7 @@ export {
 export { createServer, type ServerOptions, type SynclineServer, WEBSOCKET_PATH } from './server.js';
 export { FANOUT_SLICE_BUDGET_MS } from './session/flush-scheduler.js';
 export { REPLIED, Session } from './session/session.js';
+export { defineSlot, type SessionSlot } from './session/session-slot.js';
 export type { SubscriptionSink } from './session/subscription-sink.js';
 export { migrate, openDatabase, type SqliteDatabase } from './storage/sqlite.js';
 export { newEpoch, SqliteHistory } from './storage/sqlite-history.js';

@@ -1,17 +1,9 @@
 import type { Session } from '../session/session.js';
+import { defineSlot } from '../session/session-slot.js';
 import type { DocFanout } from './doc-fanout.js';
 
-const EXT_KEY = 'docs';
-
-/** The documents a session is subscribed to (kept in `session.ext`). */
-export function sessionDocs(session: Session): Set<string> {
-  let set = session.ext.get(EXT_KEY) as Set<string> | undefined;
-  if (!set) {
-    set = new Set();
-    session.ext.set(EXT_KEY, set);
-  }
-  return set;
-}
+/** The session slot of the documents a session is subscribed to. */
+export const SESSION_DOCS_SLOT = defineSlot<Set<string>>('docs', () => new Set());
 
 interface Entry {
   readonly sessions: Set<Session>;
@@ -45,12 +37,12 @@ export class DocSubscribers {
       this.#byDoc.set(doc, e);
     }
     e.sessions.add(session);
-    sessionDocs(session).add(doc);
+    session.slot(SESSION_DOCS_SLOT).add(doc);
   }
 
   /** Removes a session; returns false when it was not subscribed. */
   remove(doc: string, session: Session): boolean {
-    sessionDocs(session).delete(doc);
+    session.peek(SESSION_DOCS_SLOT)?.delete(doc);
     const e = this.#byDoc.get(doc);
     if (!e?.sessions.delete(session)) return false;
     if (e.sessions.size === 0) {
@@ -73,6 +65,6 @@ export class DocSubscribers {
 
   /** Removes a closed session everywhere. */
   removeSession(session: Session): void {
-    for (const doc of [...sessionDocs(session)]) this.remove(doc, session);
+    for (const doc of [...(session.peek(SESSION_DOCS_SLOT) ?? [])]) this.remove(doc, session);
   }
 }

@@ -8,7 +8,7 @@ import { type DocFanout, LocalDocFanout } from './doc-fanout.js';
 import { registerDocRoutes } from './doc-http.js';
 import { type DocNamespaceOptions, DocNamespaces } from './doc-namespaces.js';
 import type { DocStore } from './doc-store.js';
-import { DocSubscribers, sessionDocs } from './doc-subscribers.js';
+import { DocSubscribers, SESSION_DOCS_SLOT } from './doc-subscribers.js';
 import type { DocsApi } from './docs-api.js';
 import { MutatorGuard } from './mutator-guard.js';
 import { MutatorTimeBudget } from './mutator-time.js';
@@ -74,7 +74,7 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
     if (subscribers.has(cmd.doc, session)) {
       throw new SynclineError('already_subscribed', `Already subscribed to "${cmd.doc}".`);
     }
-    if (sessionDocs(session).size >= maxDocs) {
+    if ((session.peek(SESSION_DOCS_SLOT)?.size ?? 0) >= maxDocs) {
       throw new SynclineError('limit_exceeded', `A connection may subscribe to at most ${maxDocs} documents.`, {
         details: { limit: 'maxDocsPerConnection', value: maxDocs },
       });
@@ -170,7 +170,7 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
 
   core.sessionEvents.closed.add((session) => subscribers.removeSession(session));
   core.sessionEvents.refreshed.add((session) => {
-    for (const doc of [...sessionDocs(session)]) {
+    for (const doc of [...(session.peek(SESSION_DOCS_SLOT) ?? [])]) {
       if (session.principal?.can.allows('read', doc)) continue;
       subscribers.remove(doc, session);
       session.send({

@@ -1,5 +1,6 @@
 import type { DocSubscribeResult } from '@syncline/protocol';
 import type { Session } from '../session/session.js';
+import { defineSlot } from '../session/session-slot.js';
 
 /** Largest piece of a snapshot's JSON text in one `doc.snapshot` push, characters. */
 export const SNAPSHOT_CHUNK_MAX_CHARS = 64 * 1024;
@@ -7,8 +8,6 @@ export const SNAPSHOT_CHUNK_MAX_CHARS = 64 * 1024;
 export const SNAPSHOT_CHUNK_MIN_CHARS = 1024;
 /** How often a paced snapshot looks whether the connection has drained, ms. */
 export const SNAPSHOT_PACE_INTERVAL_MS = 5;
-
-const EXT_KEY = 'docSnapshotSends';
 
 /** The document's state when the reply was computed. */
 export interface SnapshotSource {
@@ -21,19 +20,16 @@ interface Send {
   cancelled: boolean;
 }
 
+/** The snapshots on their way to a session, by document. */
+const SNAPSHOT_SENDS_SLOT = defineSlot<Map<string, Send>>('docSnapshotSends', () => new Map());
+
 function sends(session: Session): Map<string, Send> {
-  let map = session.ext.get(EXT_KEY) as Map<string, Send> | undefined;
-  if (!map) {
-    map = new Map();
-    session.ext.set(EXT_KEY, map);
-  }
-  return map;
+  return session.slot(SNAPSHOT_SENDS_SLOT);
 }
 
 /** Stops sending the pieces of a snapshot still on its way to `session` (unsubscribe, resubscribe). */
 export function cancelSnapshot(session: Session, doc: string): void {
-  if (!session.hasExt) return;
-  const map = session.ext.get(EXT_KEY) as Map<string, Send> | undefined;
+  const map = session.peek(SNAPSHOT_SENDS_SLOT);
   const send = map?.get(doc);
   if (!send) return;
   send.cancelled = true;

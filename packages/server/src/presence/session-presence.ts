@@ -1,6 +1,7 @@
 import type { Session } from '../session/session.js';
+import { defineSlot } from '../session/session-slot.js';
 
-/** Per-session presence state (kept in `session.ext`). */
+/** Per-session presence state (kept in the `PRESENCE_SLOT` of the session). */
 export interface SessionPresence {
   /** The entry this session holds in each channel: its `clientId`, by channel (one per channel). */
   readonly entries: Map<string, string>;
@@ -8,22 +9,20 @@ export interface SessionPresence {
   readonly watching: Set<string>;
 }
 
-/** Key of the presence state in `session.ext`. */
-export const PRESENCE_EXT_KEY = 'presence';
+/** The session slot of the presence state. */
+export const PRESENCE_SLOT = defineSlot<SessionPresence>('presence', () => ({
+  entries: new Map(),
+  watching: new Set(),
+}));
 
 /** The presence state of a session, if it has any (without creating it). */
 export function existingSessionPresence(session: Session): SessionPresence | undefined {
-  return session.ext.get(PRESENCE_EXT_KEY) as SessionPresence | undefined;
+  return session.peek(PRESENCE_SLOT);
 }
 
 /** The presence state of a session, created on first use. */
 export function sessionPresence(session: Session): SessionPresence {
-  let sp = session.ext.get(PRESENCE_EXT_KEY) as SessionPresence | undefined;
-  if (!sp) {
-    sp = { entries: new Map(), watching: new Set() };
-    session.ext.set(PRESENCE_EXT_KEY, sp);
-  }
-  return sp;
+  return session.slot(PRESENCE_SLOT);
 }
 
 /** Key of an entry on this node. */

@@ -1,15 +1,22 @@
 import { SynclineError } from '@syncline/protocol';
 import type { Session } from './session.js';
+import { defineSlot } from './session-slot.js';
 
-/** One token bucket, kept on the session under its key. */
+/** One token bucket. */
 interface Bucket {
   tokens: number;
   at: number;
 }
 
+/**
+ * A session's token buckets, by the `key` of their limit (one per limited
+ * command family; most sessions have none, a publisher one or two).
+ */
+const RATE_BUCKETS_SLOT = defineSlot<Map<string, Bucket>>('rateBuckets', () => new Map());
+
 /** A per-connection rate limit: `ratePerSec` sustained, `burst` at once. */
 export interface RateLimit {
-  /** Key of the bucket on the session (one bucket per limited command family). */
+  /** Name of the limited command family; limits with the same key share the session's bucket. */
   readonly key: string;
   readonly ratePerSec: number;
   readonly burst: number;
@@ -25,10 +32,11 @@ export interface RateLimit {
 export function takeToken(session: Session, limit: RateLimit): void {
   const { key, ratePerSec: rate, burst } = limit;
   const now = Date.now();
-  let b = session.ext.get(key) as Bucket | undefined;
+  const buckets = session.slot(RATE_BUCKETS_SLOT);
+  let b = buckets.get(key);
   if (!b) {
     b = { tokens: burst, at: now };
-    session.ext.set(key, b);
+    buckets.set(key, b);
   }
   b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
   b.at = now;

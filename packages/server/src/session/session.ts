@@ -13,6 +13,9 @@ import {
 } from '@syncline/protocol';
 import type { Principal } from '../auth/token-verifier.js';
 import type { Connection, ConnectionReceiver } from '../transport/transport.js';
+import { appendFrame, type Outbox, writeBatched } from './outbox.js';
+import { requestIdOf, requestIdsOf } from './request-ids.js';
+import type { SessionSlot } from './session-slot.js';
 import { sharedFrames } from './shared-frames.js';
 import type { SubscriptionSink } from './subscription-sink.js';
 
@@ -42,8 +45,6 @@ export interface SessionHost {
   onSlowConsumer?(session: Session): void;
 }
 
-const MAX_FRAME_CHUNK_BYTES = 64 * 1024;
-
 /**
  * One client connection on the server: authentication state, subscriptions,
  * the outgoing queue (coalesced per tick, bounded in bytes) and heartbeats.
@@ -65,9 +66,9 @@ export class Session implements ConnectionReceiver {
   // An idle connection holds as little as possible: the maps and queues
   // below are created on first use and dropped again when emptied.
   #subscriptions: Map<string, SubscriptionSink> | undefined;
-  #ext: Map<string, unknown> | undefined;
-  /** Queued frames: one alone as is (the common case of a fan-out), more in an array. */
-  #outbox: string | string[] | undefined;
+  /** Per-feature state by slot; each value was made by its key's `create` or given to `setSlot`. */
+  #slots: Map<SessionSlot<object>, unknown> | undefined;
+  #outbox: Outbox;
   #outboxBytes = 0;
   /** The connection's `bufferedAmount` at the last flush. */
   #backlog = 0;
@@ -92,15 +93,30 @@ export class Session implements ConnectionReceiver {
     return this.#subscriptions?.size ?? 0;
   }
 
-  /** Free-form per-feature state (documents, presence, limits; created on first use). */
-  get ext(): Map<string, unknown> {
-    this.#ext ??= new Map();
-    return this.#ext;
+  /** The feature state in `key`'s slot, made by `key.create` on first use. */
+  slot<T extends object>(key: SessionSlot<T>): T {
+    const existing = this.peek(key);
+    if (existing !== undefined) return existing;
+    const value = key.create();
+    this.setSlot(key, value);
+    return value;
   }
 
-  /** True once some per-feature state was stored (reading `ext` creates the map). */
-  get hasExt(): boolean {
-    return this.#ext !== undefined;
+  /** The feature state in `key`'s slot, if any (creates nothing). */
+  peek<T extends object>(key: SessionSlot<T>): T | undefined {
+    // Only `slot` and `setSlot` write under a key, both with a `T` of that key.
+    return this.#slots?.get(key) as T | undefined;
+  }
+
+  /** Stores `value` in `key`'s slot. */
+  setSlot<T extends object>(key: SessionSlot<T>, value: T): void {
+    this.#slots ??= new Map();
+    this.#slots.set(key, value);
+  }
+
+  /** Empties `key`'s slot (the storage itself goes once no slot is left). */
+  clearSlot<T extends object>(key: SessionSlot<T>): void {
+    if (this.#slots?.delete(key) && this.#slots.size === 0) this.#slots = undefined;
   }
 
   /** True once the connection is gone (state may change across awaits). */
@@ -143,7 +159,7 @@ export class Session implements ConnectionReceiver {
   /** Queues an already-encoded message; coalesced with others of this tick. */
   pushFrame(frame: string): void {
     if (this.state === 'closed') return;
-    this.#enqueue(frame);
+    this.#outbox = appendFrame(this.#outbox, frame);
     this.#outboxBytes += frame.length;
     // The connection's backlog only shrinks between flushes: the one measured
     // at the last flush spares asking the connection on every frame.
@@ -167,30 +183,9 @@ export class Session implements ConnectionReceiver {
     if (out === undefined) return;
     this.#outbox = undefined;
     this.#outboxBytes = 0;
-    if (typeof out === 'string') {
-      this.#write(out);
-    } else {
-      let start = 0;
-      let bytes = 0;
-      for (let i = 0; i < out.length; i++) {
-        bytes += (out[i] as string).length + 1;
-        if (bytes >= MAX_FRAME_CHUNK_BYTES || i === out.length - 1) {
-          const n = i - start + 1;
-          this.#write(n === 1 ? (out[start] as string) : sharedFrames.batch(out, start, i + 1));
-          start = i + 1;
-          bytes = 0;
-        }
-      }
-    }
+    writeBatched(out, (text) => this.#write(text));
     this.#backlog = this.conn.bufferedAmount;
     if (this.#backlog > this.#host.maxQueueBytes) this.close('SLOW_CONSUMER', 'send queue limit exceeded');
-  }
-
-  #enqueue(frame: string): void {
-    const out = this.#outbox;
-    if (out === undefined) this.#outbox = frame;
-    else if (typeof out === 'string') this.#outbox = [out, frame];
-    else out.push(frame);
   }
 
   /** Writes one text frame, as shared UTF-8 bytes when the transport takes them. */
@@ -221,7 +216,7 @@ export class Session implements ConnectionReceiver {
     if (retryAfterMs !== undefined) msg.retryAfterMs = retryAfterMs;
     if (name === 'SLOW_CONSUMER') this.#host.onSlowConsumer?.(this);
     if (name !== 'SLOW_CONSUMER') {
-      this.#enqueue(this.#host.codec.encode(msg) as string);
+      this.#outbox = appendFrame(this.#outbox, this.#host.codec.encode(msg) as string);
       this.flush();
     }
     this.conn.close(info.code, reason);
@@ -300,19 +295,11 @@ export class Session implements ConnectionReceiver {
 
   /** Request ids of a frame that is refused unprocessed (bounded by the transport's hard frame limit). */
   #requestIds(frame: string | Uint8Array): number[] {
-    let decoded: unknown;
     try {
-      decoded = this.#host.codec.decode(frame);
+      return requestIdsOf(this.#host.codec.decode(frame), this.#host.maxCommandsPerFrame);
     } catch {
       return [];
     }
-    const items: unknown[] = Array.isArray(decoded) ? decoded.slice(0, this.#host.maxCommandsPerFrame) : [decoded];
-    const ids: number[] = [];
-    for (const item of items) {
-      const id = requestIdOf(item);
-      if (id !== undefined) ids.push(id);
-    }
-    return ids;
   }
 
   #processOne(raw: unknown, textLength: number): void {
@@ -394,12 +381,6 @@ export class Session implements ConnectionReceiver {
     this.#pendingFrames = undefined;
     this.#host.sessionClosed(this, code, reason);
   }
-}
-
-/** The request id of a decoded command, when it has a valid one. */
-function requestIdOf(item: unknown): number | undefined {
-  const id = typeof item === 'object' && item !== null ? (item as { id?: unknown }).id : undefined;
-  return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
 
 /** An error for an operation the principal may not perform. */

@@ -9,9 +9,11 @@ import {
 } from '@syncline/protocol';
 import type { Logger } from 'pino';
 import type { Session } from '../session/session.js';
+import { defineSlot } from '../session/session-slot.js';
 import { migrate, type SqliteDatabase } from '../storage/sqlite.js';
 
-const EXT_KEY = 'appUpdate';
+/** The session slot of a connection's last verdict (kept only while the server judges app versions). */
+const APP_UPDATE_SLOT = defineSlot<AppUpdateInfo>('appUpdate', () => ({ status: 'none' }));
 
 const MIGRATION = `CREATE TABLE app_version (id INTEGER PRIMARY KEY CHECK (id = 1), version TEXT NOT NULL, updated_at INTEGER NOT NULL);`;
 
@@ -84,15 +86,14 @@ export class AppVersions {
     // Without settings every verdict is `none`, which `statusOf` derives:
     // nothing is kept per connection.
     if (this.#config === undefined) {
-      if (session.hasExt) session.ext.delete(EXT_KEY);
-    } else session.ext.set(EXT_KEY, info);
+      session.clearSlot(APP_UPDATE_SLOT);
+    } else session.setSlot(APP_UPDATE_SLOT, info);
     return info;
   }
 
   /** A session's last verdict. */
   statusOf(session: Session): AppUpdateInfo {
-    const info = session.hasExt ? (session.ext.get(EXT_KEY) as AppUpdateInfo | undefined) : undefined;
-    return info ?? { status: 'none' };
+    return session.peek(APP_UPDATE_SLOT) ?? { status: 'none' };
   }
 
   /** Throws `client_outdated` when the session's app version is below the minimum. */
