@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { type CommandType, type ErrorCode, PROTOCOL_VERSION, subprotocolFor } from '@syncline/protocol';
+import { type CommandType, type ErrorCode, subprotocolFor } from '@syncline/protocol';
 import { RevocationCache } from './auth/revocation-cache.js';
 import { defaultRevocationTime, SqliteRevocationStore } from './auth/revocations.js';
 import { weakSecretProblem } from './auth/secret-strength.js';
@@ -23,21 +23,22 @@ import { OriginPolicy } from './http/origin-policy.js';
 import { HttpRouter } from './http/router.js';
 import { MeteredBroker } from './metrics/metered-broker.js';
 import { ServerMetrics } from './metrics/metrics.js';
-import { DEFAULT_DRAIN_WINDOW_MS, drainSessions } from './ops/drain.js';
 import { startDeadlineSweep, startHeartbeats, startHistoryTrim } from './ops/node-timers.js';
 import { registerPresence } from './presence/register-presence.js';
+import { createConnectionAcceptor } from './server-admission.js';
 import type { SynclineServer } from './server-api.js';
-import { REJECTED_RETRY_MS, resolveSettings, type ServerOptions, WEBSOCKET_PATH } from './server-options.js';
+import { ServerLifecycle } from './server-lifecycle.js';
+import { resolveSettings, type ServerOptions, WEBSOCKET_PATH } from './server-options.js';
 import { announceConnected, createAdmission } from './session/admission.js';
 import { registerConnectCommands } from './session/connect-commands.js';
 import { IpSlots } from './session/ip-slots.js';
-import { Session } from './session/session.js';
+import type { Session } from './session/session.js';
 import { createSessionHost } from './session/session-host.js';
 import { SessionRegistry } from './session/session-registry.js';
 import { openDatabase, type SqliteDatabase } from './storage/sqlite.js';
 import { SqliteHistory } from './storage/sqlite-history.js';
 import { HttpTransports } from './transport/http-transports.js';
-import type { ConnectionHandler, Transport } from './transport/transport.js';
+import type { Transport } from './transport/transport.js';
 import { WebSocketTransport } from './transport/websocket.js';
 import { UserOperations } from './users/user-operations.js';
 import { AppVersions } from './versions/app-versions.js';
@@ -170,37 +171,17 @@ export function createServer(options: ServerOptions): SynclineServer {
   const presence = registerPresence(core, options.presence);
   announceConnected(handlers, sessionEvents, hooks, logger);
 
-  let closing = false;
-  let ready = false;
-  let draining = false;
   const transports: Transport[] = [];
   // Every transport hands its connections to the same handler.
-  const acceptConnection: ConnectionHandler = (conn, req) => {
-    const session = new Session(conn, host);
-    if (sessions.size >= maxConnections || closing || draining) {
-      const full = !(closing || draining);
-      metrics.rejectedConnections.inc({ reason: full ? 'limit' : 'draining' });
-      // The reconnect hint is jittered so refused clients do not return together.
-      session.close(
-        full ? 'TOO_MANY_CONNECTIONS' : 'SHUTDOWN',
-        full ? 'node at connection limit' : 'node draining or closing',
-        REJECTED_RETRY_MS + Math.floor(Math.random() * REJECTED_RETRY_MS),
-      );
-      return;
-    }
-    const ip = clientAddress(req, settings.trustProxyHops);
-    const refused = ipSlots.refusal(ip);
-    if (refused) {
-      // WebSocket: accepted and closed at once with 4009 and the error (HTTP transports answer 429 earlier).
-      metrics.rejectedConnections.inc({ reason: 'ip_limit' });
-      session.replyError(undefined, refused);
-      session.close('TOO_MANY_CONNECTIONS', refused.message, refused.retryAfterMs);
-      return;
-    }
-    // The connect deadline is checked by the node-wide deadline sweep.
-    registry.add(session);
-    ipSlots.add(session, ip);
-  };
+  const acceptConnection = createConnectionAcceptor({
+    host,
+    registry,
+    ipSlots,
+    metrics,
+    maxConnections,
+    trustProxyHops: settings.trustProxyHops,
+    refusing: () => lifecycle.refusing,
+  });
   transports.push(
     new WebSocketTransport(
       { path: WEBSOCKET_PATH, hardMaxFrameBytes: settings.hardMaxFrameBytes, subprotocols: [subprotocolFor(codec)] },
@@ -234,8 +215,8 @@ export function createServer(options: ServerOptions): SynclineServer {
     nodeId,
     metrics,
     () => ({
-      ready: ready && !closing && !draining && sessions.size < maxConnections && health.healthy,
-      draining,
+      ready: lifecycle.ready && !lifecycle.refusing && sessions.size < maxConnections && health.healthy,
+      draining: lifecycle.draining,
       connections: sessions.size,
       maxConnections,
       ...health.backends(),
@@ -247,7 +228,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     transports,
     staticDir: options.static,
     logger,
-    draining: () => draining,
+    draining: () => lifecycle.draining,
     origins: new OriginPolicy({
       allowedOrigins: options.allowedOrigins,
       dev: options.dev === true,
@@ -255,73 +236,58 @@ export function createServer(options: ServerOptions): SynclineServer {
     }),
   });
 
-  let port = 0;
-  let baseUrl = '';
-
-  const server: SynclineServer = {
-    get url() {
-      return baseUrl;
-    },
-    get port() {
-      return port;
-    },
-    get connectionCount() {
-      return sessions.size;
-    },
-    get draining() {
-      return draining;
-    },
-    metrics,
-    async drain(drainOptions = {}) {
-      draining = true;
-      const windowMs = drainOptions.windowMs ?? DEFAULT_DRAIN_WINDOW_MS;
-      logger.info({ node: nodeId, connections: sessions.size, windowMs }, 'draining');
-      await drainSessions(sessions, windowMs);
-    },
+  const lifecycle = new ServerLifecycle({
+    nodeId,
+    logger,
     httpServer,
-    core,
-    router,
-    docs,
-    async listen() {
-      await revocations.start();
-      return new Promise((resolve, reject) => {
-        httpServer.once('error', reject);
-        const onListening = (): void => {
-          httpServer.off('error', reject);
-          const addr = httpServer.address();
-          port = typeof addr === 'object' && addr ? addr.port : 0;
-          const h = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : 'localhost';
-          baseUrl = `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
-          ready = true;
-          counts?.start();
-          logger.info({ port, node: nodeId, protocol: PROTOCOL_VERSION }, 'syncline listening');
-          resolve({ port, url: baseUrl });
-        };
-        if (options.host) httpServer.listen(settings.port, options.host, onListening);
-        else httpServer.listen(settings.port, onListening);
-      });
-    },
-    async close() {
-      if (closing && !ready) return;
-      closing = true;
-      ready = false;
+    transports,
+    sessions,
+    host: options.host,
+    port: settings.port,
+    beforeListen: () => revocations.start(),
+    onListening: () => counts?.start(),
+    stopTimers: () => {
       clearInterval(heartbeat);
       clearInterval(deadlines);
       clearInterval(trim);
       health.close();
-      for (const s of [...sessions]) s.close('SHUTDOWN', 'server closing', 0);
-      await Promise.all(transports.map((t) => t.close()));
-      await new Promise<void>((resolve) => {
-        if (!httpServer.listening) resolve();
-        else httpServer.close(() => resolve());
-        httpServer.closeAllConnections();
-      });
+    },
+    closeServices: async () => {
       await presence.close();
       await docs.close();
       await counts?.close();
       await revocations.close();
       await broker.close();
       db.close();
+    },
+  });
+
+  const server: SynclineServer = {
+    get url() {
+      return lifecycle.url;
+    },
+    get port() {
+      return lifecycle.port;
+    },
+    get connectionCount() {
+      return sessions.size;
+    },
+    get draining() {
+      return lifecycle.draining;
+    },
+    metrics,
+    drain(drainOptions = {}) {
+      return lifecycle.drain(drainOptions);
+    },
+    httpServer,
+    core,
+    router,
+    docs,
+    listen() {
+      return lifecycle.listen();
+    },
+    close() {
+      return lifecycle.close();
     },
     publish(channel, data, publishOptions = {}) {
       return publishToChannel(core, { channel, data, publisher: { kind: 'server' }, key: publishOptions.key });
