@@ -138,6 +138,8 @@ describe('large snapshots', () => {
     const server = await startServer({
       docs: { t: testDocNamespace({ mutators: sizeMutators, maxBytes: 1024 * 1024 }) },
       maxQueueBytes,
+      // Filling 200 items a mutation is setup, not the subject: give it time on a busy machine.
+      limits: { mutatorTimeoutMs: 5_000 },
     });
     for (let k = 0; k < 6; k++) await server.docs.mutate('t:big', 'fill', { from: k * 200, n: 200, size: 400 });
     const stored = await server.docs.get('t:big');
