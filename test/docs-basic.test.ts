@@ -197,7 +197,17 @@ describe('documents', () => {
     const bad = await post({ name: 'setCount', args: { value: 'x' } });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('schema_violation');
-    expect((await post({ args: {} })).status).toBe(400);
+    const errorOf = async (res: Response) => {
+      const { error } = (await res.json()) as { error: { code: string; details?: { path?: string } } };
+      return [res.status, error.code, error.details?.path];
+    };
+    expect(await errorOf(await post({ args: {} }))).toEqual([400, 'invalid_request', 'name']);
+    expect(await errorOf(await post({ name: 'increment', clientId: 'backend-job-2' }))).toEqual([
+      400,
+      'invalid_request',
+      'mutationId',
+    ]);
+    expect(await errorOf(await post({ name: 'increment', userId: 7 }))).toEqual([400, 'invalid_request', 'userId']);
     expect((await post({ name: 'increment' }, { 'content-type': 'application/json' })).status).toBe(401);
 
     const get = await fetch(`${server.url}/v1/docs/todo:h`, { headers: auth });

@@ -1,3 +1,4 @@
+import { MAX_MUTATE_BODY_BYTES } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { startServer } from './helpers.js';
 import { API_KEY, type ApiResponse, api, apiServer, code } from './http-api-helpers.js';
@@ -26,6 +27,8 @@ describe('HTTP API errors', () => {
       ['POST', '/v1/users/alice/messages', { data: 1 }],
       ['GET', '/v1/app', undefined],
       ['POST', '/v1/app/announce', { version: '9.0.0' }],
+      ['GET', '/v1/docs/todo:a', undefined],
+      ['POST', '/v1/docs/todo:a/mutate', { name: 'increment' }],
     ];
     // The list covers every route of the OpenAPI document.
     const doc = await api(server, 'GET', '/v1/openapi.json', undefined, { key: null });
@@ -33,7 +36,11 @@ describe('HTTP API errors', () => {
       Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`),
     );
     const tested = routes.map(
-      ([m, p]) => `${m} ${p.replace('/alice/', '/{user}/').replace(/\/(chat|room):a\//, '/{channel}/')}`,
+      ([m, p]) =>
+        `${m} ${p
+          .replace('/alice/', '/{user}/')
+          .replace(/\/(chat|room):a\//, '/{channel}/')
+          .replace('/todo:a', '/{name}')}`,
     );
     expect(tested.sort()).toEqual(documented.sort());
     for (const [method, path, body] of routes) {
@@ -81,6 +88,18 @@ describe('HTTP API errors', () => {
       ['POST', '/v1/app/announce', { version: 'two' }, 'version'],
       ['POST', '/v1/app/announce', { version: '2.0.0', minClientVersion: 'x' }, 'minClientVersion'],
       ['POST', '/v1/app/announce', '{not json', ''],
+      ['POST', '/v1/docs/todo:a/mutate', '{not json', ''],
+      ['POST', '/v1/docs/todo:a/mutate', '', ''],
+      ['POST', '/v1/docs/todo:a/mutate', [1, 2], ''],
+      ['POST', '/v1/docs/todo:a/mutate', { args: {} }, 'name'],
+      ['POST', '/v1/docs/todo:a/mutate', { name: 5 }, 'name'],
+      ['POST', '/v1/docs/todo:a/mutate', { name: 'n'.repeat(101) }, 'name'],
+      ['POST', '/v1/docs/todo:a/mutate', { name: 'm', clientId: 'short', mutationId: 1 }, 'clientId'],
+      ['POST', '/v1/docs/todo:a/mutate', { name: 'm', clientId: 'client-0001', mutationId: 0 }, 'mutationId'],
+      ['POST', '/v1/docs/todo:a/mutate', { name: 'm', clientId: 'client-0001', mutationId: 1.5 }, 'mutationId'],
+      ['POST', '/v1/docs/todo:a/mutate', { name: 'm', clientId: 'client-0001' }, 'mutationId'],
+      ['POST', '/v1/docs/todo:a/mutate', { name: 'm', userId: 'u'.repeat(256) }, 'userId'],
+      ['GET', `/v1/docs/todo:${'d'.repeat(300)}`, undefined, ''],
     ];
     for (const [method, path, body, field] of cases) {
       const r = await api(server, method, path, body);
@@ -112,7 +131,9 @@ describe('HTTP API errors', () => {
         { channel: 'nope:a', data: 2 },
       ],
     });
-    for (const r of [r1, r2, r3, r4]) expect([r.status, code(r)]).toEqual([404, 'unknown_namespace']);
+    const r5 = await api(server, 'GET', '/v1/docs/nope:a');
+    const r6 = await api(server, 'POST', '/v1/docs/nope:a/mutate', { name: 'm' });
+    for (const r of [r1, r2, r3, r4, r5, r6]) expect([r.status, code(r)]).toEqual([404, 'unknown_namespace']);
     // A batch is all or nothing: its valid publication was not stored either.
     expect(await historyLength(server, 'chat:a')).toBe(0);
   });
@@ -155,6 +176,15 @@ describe('HTTP API errors', () => {
     }
     const announce = await api(server, 'POST', '/v1/app/announce', { version: '2.0.0', message: 'm'.repeat(9_000) });
     expect([announce.status, code(announce)]).toEqual([413, 'frame_too_large']);
+    // Document mutations have their own limit (MAX_MUTATE_BODY_BYTES), not maxFrameBytes.
+    const mutate = await api(server, 'POST', '/v1/docs/nope:a/mutate', { name: 'm', args: 'a'.repeat(5_000) });
+    expect([mutate.status, code(mutate)]).toEqual([404, 'unknown_namespace']);
+    const hugeMutate = await api(server, 'POST', '/v1/docs/nope:a/mutate', {
+      name: 'm',
+      args: 'a'.repeat(MAX_MUTATE_BODY_BYTES),
+    });
+    expect([hugeMutate.status, code(hugeMutate)]).toEqual([413, 'frame_too_large']);
+    expect(details(hugeMutate)).toEqual({ limit: MAX_MUTATE_BODY_BYTES });
     expect(server.app).toBeUndefined();
     expect(await historyLength(server, 'chat:big')).toBe(0);
     // The server keeps serving.
@@ -179,5 +209,18 @@ describe('HTTP API errors', () => {
       headers: { authorization: `Bearer ${API_KEY}` },
     });
     expect([doc.status, doc.headers.get('allow')]).toEqual([405, 'GET']);
+    for (const [method, path, allow] of [
+      ['DELETE', '/v1/docs/todo:x', 'GET'],
+      ['GET', '/v1/docs/todo:x/mutate', 'POST'],
+    ] as const) {
+      const res = await fetch(`${server.url}${path}`, { method, headers: { authorization: `Bearer ${API_KEY}` } });
+      const body = (await res.json()) as { error: { code: string } };
+      expect([path, res.status, res.headers.get('allow'), body.error.code]).toEqual([
+        path,
+        405,
+        allow,
+        'method_not_allowed',
+      ]);
+    }
   });
 });

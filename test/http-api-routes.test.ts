@@ -168,6 +168,8 @@ describe('HTTP API routes', () => {
       '/v1/channels',
       '/v1/channels/{channel}/history',
       '/v1/channels/{channel}/presence',
+      '/v1/docs/{name}',
+      '/v1/docs/{name}/mutate',
       '/v1/publish',
       '/v1/publish/batch',
       '/v1/users/{user}/disconnect',
@@ -194,5 +196,45 @@ describe('HTTP API routes', () => {
     ]);
     expect(Object.keys(announce.responses).sort()).toEqual(['200', '400', '401', '413', '500']);
     expect(paths['/v1/app']?.get?.responses).toHaveProperty('200');
+  });
+
+  it('GET /v1/openapi.json lists the document routes with their schemas', async () => {
+    const server = await apiServer();
+    const r = await api(server, 'GET', '/v1/openapi.json', undefined, { key: null });
+    interface Operation {
+      operationId: string;
+      parameters: Array<{ name: string; in: string; required: boolean; schema: { type: string } }>;
+      requestBody?: { required: boolean; content: { 'application/json': { schema: JsonObjectSchema } } };
+      responses: Record<string, { content: { 'application/json': { schema: JsonObjectSchema } } }>;
+    }
+    interface JsonObjectSchema {
+      type: string;
+      required?: string[];
+      properties: Record<string, { type?: string }>;
+    }
+    const paths = r.body.paths as Record<string, Record<string, Operation>>;
+    const get = paths['/v1/docs/{name}']?.get as Operation;
+    expect(get.operationId).toBe('getDocument');
+    expect(get.parameters).toEqual([expect.objectContaining({ name: 'name', in: 'path', required: true })]);
+    expect(get.parameters[0]?.schema.type).toBe('string');
+    const doc = get.responses['200']?.content['application/json'].schema as JsonObjectSchema;
+    expect(doc.required?.sort()).toEqual(['doc', 'state', 'version']);
+    expect(Object.keys(get.responses).sort()).toEqual(['200', '400', '401', '404', '500', '503']);
+
+    const mutate = paths['/v1/docs/{name}/mutate']?.post as Operation;
+    expect(mutate.operationId).toBe('mutateDocument');
+    expect(mutate.parameters.map((p) => [p.name, p.in])).toEqual([['name', 'path']]);
+    expect(mutate.requestBody?.required).toBe(true);
+    const body = mutate.requestBody?.content['application/json'].schema as JsonObjectSchema;
+    expect(body.type).toBe('object');
+    expect(body.required).toEqual(['name']);
+    expect(Object.keys(body.properties).sort()).toEqual(['args', 'clientId', 'mutationId', 'name', 'userId']);
+    expect(body.properties.mutationId?.type).toBe('integer');
+    const result = mutate.responses['200']?.content['application/json'].schema as JsonObjectSchema;
+    expect(result.required?.sort()).toEqual(['doc', 'version']);
+    expect(Object.keys(result.properties).sort()).toEqual(['doc', 'duplicate', 'version']);
+    expect(Object.keys(mutate.responses).sort()).toEqual(['200', '400', '401', '404', '413', '500', '503']);
+    expect(paths['/v1/docs/{name}']?.post).toBeUndefined();
+    expect(paths['/v1/docs/{name}/mutate']?.get).toBeUndefined();
   });
 });

@@ -5,7 +5,6 @@ import { takeToken } from '../session/rate-bucket.js';
 import { forbidden, REPLIED } from '../session/session.js';
 import { DocEngine } from './doc-engine.js';
 import { type DocFanout, LocalDocFanout } from './doc-fanout.js';
-import { registerDocRoutes } from './doc-http.js';
 import { type DocNamespaceOptions, DocNamespaces } from './doc-namespaces.js';
 import type { DocStore } from './doc-store.js';
 import { DocSubscribers, SESSION_DOCS_SLOT } from './doc-subscribers.js';
@@ -35,7 +34,10 @@ function storageTooSlow(): SynclineError {
 export interface RegisterDocsOptions {
   /** Document namespaces and their options. */
   readonly namespaces: Readonly<Record<string, DocNamespaceOptions>>;
-  /** Router for the HTTP API routes (`GET /v1/docs/:name`, `POST /v1/docs/:name/mutate`). */
+  /**
+   * @deprecated Ignored: the document routes of the HTTP API are `ApiRoute`s
+   * (`docRoutes`), part of the API's route table, registered with it.
+   */
   readonly router?: HttpRouter;
   /** Document storage (default: SQLite in the server's database). */
   readonly store?: DocStore;
@@ -47,8 +49,8 @@ export interface RegisterDocsOptions {
 
 /**
  * Enables documents on a server: registers `doc.subscribe`,
- * `doc.unsubscribe` and `doc.mutate`, the HTTP routes, and returns the
- * server-side API.
+ * `doc.unsubscribe` and `doc.mutate` and returns the server-side API, which
+ * the HTTP API's document routes (`docRoutes`) call.
  */
 export function registerDocs(core: ServerCore, options: RegisterDocsOptions): DocsApi {
   const namespaces = new DocNamespaces(options.namespaces);
@@ -197,6 +199,5 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
       await store.close();
     },
   };
-  if (options.router) registerDocRoutes(options.router, api, () => core.apiKey);
   return api;
 }

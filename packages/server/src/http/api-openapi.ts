@@ -81,7 +81,7 @@ export function buildOpenApi(routes: readonly ApiRoute[]): JsonObject {
       title: 'Syncline HTTP API',
       version: `1 (protocol ${PROTOCOL_VERSION})`,
       description:
-        'Server API of a Syncline node: publish, history, presence, channels, user disconnect/revocation, user messages and app version announcements. Authenticate with `Authorization: Bearer <api key>`.',
+        'Server API of a Syncline node: publish, history, presence, channels, documents, user disconnect/revocation, user messages and app version announcements. Authenticate with `Authorization: Bearer <api key>`.',
     },
     paths,
     components: {

@@ -2,6 +2,8 @@ import { type ErrorCode, type PresenceEntry, SynclineError } from '@syncline/pro
 import type * as v from 'valibot';
 import { defaultRevocationTime } from '../auth/revocations.js';
 import type { ServerCore } from '../core.js';
+import { docRoutes } from '../docs/doc-routes.js';
+import type { DocsApi } from '../docs/docs-api.js';
 import type { PresenceService } from '../presence/register-presence.js';
 import { type AppVersionService, appRoutes } from '../versions/app-routes.js';
 import { requireApiKey } from './api-auth.js';
@@ -32,12 +34,13 @@ import { type HttpRouter, sendJson } from './router.js';
 
 /**
  * What the HTTP API's routes use of the server: its core services, presence,
- * publishing, the router they are added to, and the app versions. The
- * server (`SynclineServer`) provides all of it.
+ * documents, publishing, the router they are added to, and the app versions.
+ * The server (`SynclineServer`) provides all of it.
  */
 export interface ApiServices extends AppVersionService {
   readonly core: Pick<ServerCore, 'apiKey' | 'broker' | 'namespaces' | 'subscriberCounts' | 'users'>;
   readonly presence: Pick<PresenceService, 'channels' | 'list'>;
+  readonly docs: Pick<DocsApi, 'get' | 'mutate'>;
   readonly router: Pick<HttpRouter, 'add'>;
   /** Publishes from the server (no publisher user); idempotent with `key`. */
   publish(
@@ -259,6 +262,7 @@ export function apiRoutes(server: ApiServices): ApiRoute[] {
         return { user, delivered: r.local };
       },
     },
+    ...docRoutes(server.docs),
     ...appRoutes(server),
   ];
 }
