@@ -196,7 +196,6 @@ export function createServer(options: ServerOptions): SynclineServer {
   const router = new HttpRouter();
   const docs = registerDocs(core, {
     namespaces: options.docs ?? {},
-    router,
     ...(options.docStore ? { store: options.docStore } : {}),
     ...(options.docFanout ? { fanout: options.docFanout } : {}),
   });

@@ -1,6 +1,5 @@
 import { SynclineError, toSynclineError } from '@syncline/protocol';
 import type { ServerCore } from '../core.js';
-import type { HttpRouter } from '../http/router.js';
 import { takeToken } from '../session/rate-bucket.js';
 import { forbidden, REPLIED } from '../session/session.js';
 import { DocEngine } from './doc-engine.js';
@@ -34,11 +33,6 @@ function storageTooSlow(): SynclineError {
 export interface RegisterDocsOptions {
   /** Document namespaces and their options. */
   readonly namespaces: Readonly<Record<string, DocNamespaceOptions>>;
-  /**
-   * @deprecated Ignored: the document routes of the HTTP API are `ApiRoute`s
-   * (`docRoutes`), part of the API's route table, registered with it.
-   */
-  readonly router?: HttpRouter;
   /** Document storage (default: SQLite in the server's database). */
   readonly store?: DocStore;
   /** Fan-out between nodes (default: in process). */
