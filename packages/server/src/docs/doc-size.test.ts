@@ -93,8 +93,9 @@ describe('document size from patches', () => {
       if (Math.abs(exact - estimate) > slack) {
         throw new Error(`seed ${seed}, step ${n}: estimate ${estimate}, exact ${exact}, slack ${slack}`);
       }
-      // Drift stays small: a few bytes per emptied or filled container, not a share of the document.
-      expect(Math.abs(exact - estimate), `seed ${seed}`).toBeLessThanOrEqual(n + 1);
+      // Drift stays small: a few bytes per emptied or filled container (up to two a mutation, e.g.
+      // `[]` ↔ `[x]` with its comma), never a share of the document.
+      expect(Math.abs(exact - estimate), `seed ${seed}, step ${n}`).toBeLessThanOrEqual(2 * (n + 1));
     }
   });
 
