@@ -34,9 +34,14 @@ function retryStrategy(attempt: number): number {
  */
 export function createNodeConnections(url: string, commandTimeoutMs = DEFAULT_COMMAND_TIMEOUT_MS): NodeConnections {
   const commands = createCommandConnection(url, commandTimeoutMs);
+  // No command timeout on the subscriber: a (re)subscription queued while
+  // Redis is down or paused waits until it is back, as `PubSubBus.subscribe`
+  // promises. A timed-out SUBSCRIBE would leave its listener dropped while
+  // ioredis still subscribes, so the channel would go silent for good.
+  // Callers that need a bound (broker subscribes, presence) race their own
+  // deadline and withdraw the subscription.
   const subscriber = new Redis(url, {
     lazyConnect: true,
-    commandTimeout: commandTimeoutMs,
     retryStrategy,
     maxRetriesPerRequest: null,
   });
