@@ -115,7 +115,7 @@ async function websocketPeer(base: string): Promise<RawPeer> {
 }
 
 /** Reads an event stream into `onEvent` until it ends or is aborted. */
-function pump(body: ReadableStream<Uint8Array>, onEvent: (e: StreamEvent) => void): Promise<void> {
+export function pump(body: ReadableStream<Uint8Array>, onEvent: (e: StreamEvent) => void): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   return (async () => {

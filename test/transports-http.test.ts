@@ -3,7 +3,7 @@ import { type EventSourceConstructor, sseTransport } from '@syncline/client';
 import { LocalSessionForwarder, type SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { client, defer, startServer, token, waitFor, waitState } from './helpers.js';
-import { parseEvents, type StreamEvent } from './raw-peers.js';
+import { parseEvents, pump, type StreamEvent } from './raw-peers.js';
 
 /** One event of a raw stream or poll answer. */
 type RawEvent = StreamEvent;
@@ -35,22 +35,7 @@ async function rawSse(base: string): Promise<{
   expect(res.headers.get('content-type')).toContain('text/event-stream');
   expect(res.headers.get('x-accel-buffering')).toBe('no');
   const events: RawEvent[] = [];
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  void (async () => {
-    let buf = '';
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) return;
-        const parsed = parseEvents(buf + decoder.decode(value, { stream: true }));
-        buf = parsed.rest;
-        events.push(...parsed.events);
-      }
-    } catch {
-      // aborted
-    }
-  })();
+  void pump(res.body as ReadableStream<Uint8Array>, (e) => events.push(e));
   await waitFor(() => events.length > 0, 5_000, 'session event');
   const first = events[0] as RawEvent;
   expect(first.event).toBe('session');

@@ -1,3 +1,5 @@
+import { prng } from '@syncline/testing';
+
 /** A seeded random source: floats in [0, 1). */
 export type Rng = () => number;
 
@@ -13,16 +15,9 @@ export function chaosSeed(): number {
   return Math.floor(Math.random() * 2 ** 32) >>> 0;
 }
 
-/** mulberry32: a small, fast, seeded PRNG (same seed, same sequence). */
+/** A seeded PRNG (same seed, same sequence): the project's one, from `@syncline/testing`. */
 export function seededRng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return prng(seed);
 }
 
 /** An integer in [min, max]. */
