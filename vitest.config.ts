@@ -8,7 +8,7 @@ const ALL_TESTS = [
   'test/**/*.test.tsx',
   'examples/chat/e2e/**/*.test.ts',
 ];
-/** Integration suites that run once per transport (`SYNCLINE_TEST_TRANSPORT`); see docs/transports.md. */
+/** Integration suites that run once per transport (`SYNCLINE_TEST_TRANSPORT`) and codec (`SYNCLINE_TEST_CODEC`); see docs/transports.md. */
 const PER_TRANSPORT = ['test/core-*.test.ts', 'test/docs-*.test.ts', 'test/presence-*.test.ts'];
 /** Suites that speak raw WebSocket frames: they run in the websocket project only. */
 const WEBSOCKET_ONLY = ['test/core-bad-input*.test.ts'];
@@ -31,7 +31,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
-    // Every test once (WebSocket), and the integration suites again over SSE and long-polling.
+    // Every test once (WebSocket, JSON), the integration suites again over SSE and
+    // long-polling, and all three again with MessagePack frames.
     projects: [
       { extends: true, test: { name: 'websocket', include: ALL_TESTS } },
       ...(['sse', 'longpoll'] as const).map((transport) => ({
@@ -41,6 +42,15 @@ export default defineConfig({
           include: PER_TRANSPORT,
           exclude: [...configDefaults.exclude, ...WEBSOCKET_ONLY],
           env: { SYNCLINE_TEST_TRANSPORT: transport },
+        },
+      })),
+      ...(['websocket', 'sse', 'longpoll'] as const).map((transport) => ({
+        extends: true,
+        test: {
+          name: `${transport}-msgpack`,
+          include: PER_TRANSPORT,
+          exclude: [...configDefaults.exclude, ...WEBSOCKET_ONLY],
+          env: { SYNCLINE_TEST_TRANSPORT: transport, SYNCLINE_TEST_CODEC: 'msgpack' },
         },
       })),
     ],

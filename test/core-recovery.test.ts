@@ -36,9 +36,9 @@ function controlledTransport(): {
   let open: () => void = () => undefined;
   return {
     sockets,
-    factory: async (url, events) => {
+    factory: async (url, events, codec) => {
       await gate;
-      return inner(url, events);
+      return inner(url, events, codec);
     },
     hold() {
       gate = new Promise((r) => {

@@ -33,14 +33,18 @@ function orderedDelay(rng: () => number): (fn: () => void) => void {
 /** The real WebSocket transport with random, order-preserving delays in both directions. */
 function delayedTransport(rng: () => number): TransportFactory {
   const inner = websocketTransport(WebSocket as unknown as ClientOptions['WebSocket'] & object);
-  return async (url, events) => {
+  return async (url, events, codec) => {
     const incoming = orderedDelay(rng);
     const outgoing = orderedDelay(rng);
-    const t = await inner(url, {
-      onOpen: () => incoming(() => events.onOpen()),
-      onFrame: (f) => incoming(() => events.onFrame(f)),
-      onClose: (code, reason) => incoming(() => events.onClose(code, reason)),
-    });
+    const t = await inner(
+      url,
+      {
+        onOpen: () => incoming(() => events.onOpen()),
+        onFrame: (f) => incoming(() => events.onFrame(f)),
+        onClose: (code, reason) => incoming(() => events.onClose(code, reason)),
+      },
+      codec,
+    );
     return {
       name: 'delayed-websocket',
       send(frame) {

@@ -87,6 +87,16 @@ export const TEST_TRANSPORT = ((): TransportName => {
   return t;
 })();
 
+/**
+ * Codec the integration suites' clients speak: `SYNCLINE_TEST_CODEC`
+ * (`json` or `msgpack`; default `json`), unless a test passes its own.
+ */
+export const TEST_CODEC = ((): 'json' | 'msgpack' => {
+  const c = process.env.SYNCLINE_TEST_CODEC ?? 'json';
+  if (c !== 'json' && c !== 'msgpack') throw new Error(`Unknown SYNCLINE_TEST_CODEC "${c}"`);
+  return c;
+})();
+
 /** Creates a client for a server, closed after the test. */
 export async function client(
   server: SynclineServer,
@@ -98,6 +108,7 @@ export async function client(
     url: server.url,
     WebSocket: WebSocket as unknown as ClientOptions['WebSocket'] & object,
     transports: [TEST_TRANSPORT],
+    codec: TEST_CODEC,
     reconnect: { minDelayMs: 20, maxDelayMs: 200 },
     ...(t === undefined ? {} : { token: t }),
     ...options,

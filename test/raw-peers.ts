@@ -1,3 +1,4 @@
+import { type Codec, decodeBase64, encodeBase64, jsonCodec } from '@syncline/protocol';
 import WebSocket from 'ws';
 import { defer, waitFor } from './helpers.js';
 
@@ -47,8 +48,8 @@ export function parseEvents(text: string): { events: StreamEvent[]; rest: string
 }
 
 /** Records the messages of one decoded frame (a message or a batch). */
-function record(into: Array<Record<string, unknown>>, text: string): void {
-  const v = JSON.parse(text) as unknown;
+function record(into: Array<Record<string, unknown>>, frame: string | Uint8Array, codec: Codec = jsonCodec): void {
+  const v = codec.decode(frame) as unknown;
   if (Array.isArray(v)) into.push(...(v as Array<Record<string, unknown>>));
   else into.push(v as Record<string, unknown>);
 }
@@ -87,10 +88,12 @@ function peerOf(
   };
 }
 
-async function websocketPeer(base: string): Promise<RawPeer> {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/connect/ws`, ['syncline.json']);
+async function websocketPeer(base: string, codec: Codec): Promise<RawPeer> {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/connect/ws`, [`syncline.${codec.name}`]);
   const state: Parameters<typeof peerOf>[1] = { messages: [], postStatuses: [] };
-  ws.on('message', (data) => record(state.messages, data.toString()));
+  ws.on('message', (data, isBinary) =>
+    record(state.messages, isBinary ? new Uint8Array(data as Buffer) : data.toString(), codec),
+  );
   ws.on('close', (code, reason) => {
     state.closed = { code, reason: reason.toString() };
   });
@@ -139,6 +142,7 @@ function httpPeer(
   postUrl: string,
   state: Parameters<typeof peerOf>[1],
   stop: () => void,
+  codec: Codec,
 ): RawPeer {
   const post = async (body: string): Promise<void> => {
     const res = await fetch(postUrl, { method: 'POST', body });
@@ -148,7 +152,10 @@ function httpPeer(
   return peerOf(
     transport,
     state,
-    (frame) => post(typeof frame === 'string' ? frame : Buffer.from(frame).toString('utf8')),
+    (frame) =>
+      post(
+        typeof frame === 'string' ? frame : codec.binary ? encodeBase64(frame) : Buffer.from(frame).toString('utf8'),
+      ),
     async () => {
       await fetch(`${postUrl}/close`, { method: 'POST', body: '' }).then((r) => r.arrayBuffer());
       stop();
@@ -156,28 +163,33 @@ function httpPeer(
   );
 }
 
-function onStreamEvent(state: Parameters<typeof peerOf>[1], e: StreamEvent): void {
-  if (e.event === 'message') record(state.messages, e.data);
+function onStreamEvent(state: Parameters<typeof peerOf>[1], e: StreamEvent, codec: Codec): void {
+  if (e.event === 'message') record(state.messages, codec.binary ? decodeBase64(e.data) : e.data, codec);
   else if (e.event === 'close') state.closed = JSON.parse(e.data) as { code: number; reason: string };
 }
 
-async function ssePeer(base: string): Promise<RawPeer> {
+/** `?codec=…` for a session of `codec` (none for JSON, the default). */
+function codecQuery(codec: Codec): string {
+  return codec === jsonCodec ? '' : `?codec=${codec.name}`;
+}
+
+async function ssePeer(base: string, codec: Codec): Promise<RawPeer> {
   const ac = new AbortController();
   defer(() => ac.abort());
-  const res = await fetch(`${base}/connect/sse`, { signal: ac.signal });
+  const res = await fetch(`${base}/connect/sse${codecQuery(codec)}`, { signal: ac.signal });
   if (res.status !== 200) throw new Error(`SSE open answered ${res.status}`);
   const state: Parameters<typeof peerOf>[1] = { messages: [], postStatuses: [] };
   let session: string | undefined;
   void pump(res.body as ReadableStream<Uint8Array>, (e) => {
     if (e.event === 'session') session = (JSON.parse(e.data) as { session: string }).session;
-    else onStreamEvent(state, e);
+    else onStreamEvent(state, e, codec);
   });
   await waitFor(() => session !== undefined, 5_000, 'SSE session event');
-  return httpPeer('sse', `${base}/connect/sse/${session}`, state, () => ac.abort());
+  return httpPeer('sse', `${base}/connect/sse/${session}`, state, () => ac.abort(), codec);
 }
 
-async function longpollPeer(base: string): Promise<RawPeer> {
-  const res = await fetch(`${base}/connect/poll`, { method: 'POST', body: '' });
+async function longpollPeer(base: string, codec: Codec): Promise<RawPeer> {
+  const res = await fetch(`${base}/connect/poll${codecQuery(codec)}`, { method: 'POST', body: '' });
   if (res.status !== 200) throw new Error(`long-poll open answered ${res.status}`);
   const { session } = (await res.json()) as { session: string };
   const state: Parameters<typeof peerOf>[1] = { messages: [], postStatuses: [] };
@@ -188,19 +200,19 @@ async function longpollPeer(base: string): Promise<RawPeer> {
       try {
         const r = await fetch(`${base}/connect/poll/${session}`, { signal: ac.signal });
         const text = await r.text();
-        if (r.status === 200) for (const e of parseEvents(text).events) onStreamEvent(state, e);
+        if (r.status === 200) for (const e of parseEvents(text).events) onStreamEvent(state, e, codec);
         else if (r.status !== 204) state.closed = { code: r.status, reason: text };
       } catch {
         return;
       }
     }
   })();
-  return httpPeer('longpoll', `${base}/connect/poll/${session}`, state, () => ac.abort());
+  return httpPeer('longpoll', `${base}/connect/poll/${session}`, state, () => ac.abort(), codec);
 }
 
-/** Opens a raw peer on `transport`. */
-export function rawPeer(base: string, transport: RawTransport): Promise<RawPeer> {
-  if (transport === 'websocket') return websocketPeer(base);
-  if (transport === 'sse') return ssePeer(base);
-  return longpollPeer(base);
+/** Opens a raw peer on `transport`, speaking `codec` (default JSON). */
+export function rawPeer(base: string, transport: RawTransport, codec: Codec = jsonCodec): Promise<RawPeer> {
+  if (transport === 'websocket') return websocketPeer(base, codec);
+  if (transport === 'sse') return ssePeer(base, codec);
+  return longpollPeer(base, codec);
 }

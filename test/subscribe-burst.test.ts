@@ -12,7 +12,7 @@ import { client, startServer, waitFor } from './helpers.js';
  */
 function burstTransport(windowMs: number): TransportFactory {
   const inner = websocketTransport(WebSocket as unknown as ClientOptions['WebSocket'] & object);
-  return async (url, events) => {
+  return async (url, events, codec) => {
     const held: Array<() => void> = [];
     const hold = (fn: () => void): void => {
       // The first frame of a burst starts its window.
@@ -21,11 +21,15 @@ function burstTransport(windowMs: number): TransportFactory {
           for (const f of held.splice(0)) f();
         }, windowMs);
     };
-    const t = await inner(url, {
-      onOpen: () => hold(() => events.onOpen()),
-      onFrame: (f) => hold(() => events.onFrame(f)),
-      onClose: (code, reason) => hold(() => events.onClose(code, reason)),
-    });
+    const t = await inner(
+      url,
+      {
+        onOpen: () => hold(() => events.onOpen()),
+        onFrame: (f) => hold(() => events.onFrame(f)),
+        onClose: (code, reason) => hold(() => events.onClose(code, reason)),
+      },
+      codec,
+    );
     return { name: 'burst-websocket', send: (f) => t.send(f), close: (c, r) => t.close(c, r) };
   };
 }

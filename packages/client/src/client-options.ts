@@ -1,4 +1,4 @@
-import type { ConnectResult, NodeStatus, SynclineError } from '@syncline/protocol';
+import type { CodecName, ConnectResult, NodeStatus, SynclineError } from '@syncline/protocol';
 import type { BackoffOptions } from './backoff.js';
 import type { StateChange } from './states.js';
 import type { FallbackOptions, TransportName } from './transport/fallback.js';
@@ -31,6 +31,12 @@ export interface ClientOptions extends ReloadGuardOptions {
   readonly transports?: readonly TransportName[];
   /** Timing and memory of the transport fallback. */
   readonly fallback?: FallbackOptions;
+  /**
+   * Wire format (default `json`): `msgpack` sends binary MessagePack frames
+   * (base64 lines over SSE and long-polling), smaller and cheaper to decode
+   * for large payloads; see docs/protocol.md.
+   */
+  readonly codec?: CodecName;
   /** App version, announced to the server. */
   readonly app?: { readonly version: string; readonly build?: string };
   /** Client name and version, for server logs. */

@@ -1,4 +1,4 @@
-import { CLOSE_CODES, type SynclineError } from '@syncline/protocol';
+import { CLOSE_CODES, CODEC_NAMES, CODECS, type CodecName, type SynclineError } from '@syncline/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClientEvents, ClientOptions } from './client-options.js';
 import { Connection } from './connection.js';
@@ -10,7 +10,8 @@ import { TokenKeeper } from './token-refresh.js';
 
 /** A connection wired to a fake server, with every transition and host call recorded. */
 function harness(options: Partial<ClientOptions> = {}) {
-  const server = new FakeServer();
+  const codec = options.codec ?? codecName;
+  const server = new FakeServer(CODECS[codec]);
   const events = new Emitter<ClientEvents>();
   const changes: StateChange[] = [];
   const errors: SynclineError[] = [];
@@ -35,7 +36,13 @@ function harness(options: Partial<ClientOptions> = {}) {
     emitError: (e) => errors.push(e),
   });
   connection = new Connection(
-    { url: 'http://fake', transport: server.transport, reconnect: { minDelayMs: 100, maxDelayMs: 1_000 }, ...options },
+    {
+      url: 'http://fake',
+      transport: server.transport,
+      reconnect: { minDelayMs: 100, maxDelayMs: 1_000 },
+      ...options,
+      codec,
+    },
     events,
     tokens,
     {
@@ -65,8 +72,12 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve();
 }
 
-describe('Connection state machine (fake server)', () => {
+/** The codec of the suite being run: every test runs over each codec. */
+let codecName: CodecName = 'json';
+
+describe.each(CODEC_NAMES)('Connection state machine (fake server, %s)', (name) => {
   beforeEach(() => {
+    codecName = name;
     vi.useFakeTimers();
     // Backoff draws half of its ceiling: attempt n waits 50, 100, 200 … ms with minDelayMs 100.
     vi.spyOn(Math, 'random').mockReturnValue(0.5);

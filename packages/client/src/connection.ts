@@ -1,5 +1,7 @@
 import {
   CLOSE_CODES,
+  CODECS,
+  type Codec,
   type ConnectResult,
   closeCodeInfo,
   type ErrorMessage,
@@ -16,7 +18,7 @@ import { errorFromMessage } from './request-manager.js';
 import type { ClientState, StateChange, StateReason } from './states.js';
 import type { TokenKeeper } from './token-refresh.js';
 import { transportFromList } from './transport/fallback.js';
-import type { ClientTransport, TransportFactory } from './transport/transport.js';
+import type { ClientFrame, ClientTransport, TransportFactory } from './transport/transport.js';
 
 /** Server ping interval assumed until `connect` announces one. */
 const DEFAULT_PING_INTERVAL_MS = 25_000;
@@ -81,7 +83,9 @@ export class Connection {
   readonly #tokens: TokenKeeper;
   readonly #host: ConnectionHost;
   readonly #transportFactory: TransportFactory;
-  readonly #outbox = new Outbox(() => this.#transport);
+  /** Wire format of every frame (`ClientOptions.codec`). */
+  readonly #codec: Codec;
+  readonly #outbox: Outbox;
   #state: ClientState = 'disconnected';
   #lastChange: StateChange | undefined;
   #transport: ClientTransport | undefined;
@@ -105,6 +109,8 @@ export class Connection {
     this.#events = events;
     this.#tokens = tokens;
     this.#host = host;
+    this.#codec = CODECS[options.codec ?? 'json'];
+    this.#outbox = new Outbox(() => this.#transport, this.#codec);
     this.#transportFactory =
       options.transport ??
       transportFromList({
@@ -204,20 +210,24 @@ export class Connection {
     if (generation !== this.#generation || this.#state !== 'connecting') return;
     let transport: ClientTransport;
     try {
-      transport = await this.#transportFactory(this.#options.url, {
-        onOpen: () => {
-          if (generation !== this.#generation) return;
-          this.#sendConnect();
+      transport = await this.#transportFactory(
+        this.#options.url,
+        {
+          onOpen: () => {
+            if (generation !== this.#generation) return;
+            this.#sendConnect();
+          },
+          onFrame: (frame) => {
+            if (generation !== this.#generation) return;
+            this.#onFrame(frame);
+          },
+          onClose: (code) => {
+            if (generation !== this.#generation) return;
+            this.#onTransportClose(code);
+          },
         },
-        onFrame: (frame) => {
-          if (generation !== this.#generation) return;
-          this.#onFrame(frame);
-        },
-        onClose: (code) => {
-          if (generation !== this.#generation) return;
-          this.#onTransportClose(code);
-        },
-      });
+        this.#codec,
+      );
     } catch (err) {
       if (generation !== this.#generation) return;
       this.#events.emit('error', toSynclineError(err));
@@ -248,16 +258,17 @@ export class Connection {
       version: this.#options.client?.version ?? '0.1.0',
     };
     this.#lastDisconnect = undefined;
-    this.#transport?.send(JSON.stringify(cmd));
+    this.#transport?.send(this.#codec.encode(cmd));
   }
 
-  #onFrame(frame: string): void {
+  #onFrame(frame: ClientFrame): void {
     this.#armWatchdog(this.#pingIntervalMs * 2 + WATCHDOG_SLACK_MS);
     let decoded: unknown;
     try {
-      decoded = JSON.parse(frame);
+      decoded = this.#codec.decode(frame);
     } catch {
-      this.#events.emit('error', new SynclineError('bad_frame', 'The server sent a frame that is not JSON.'));
+      const what = this.#codec.label;
+      this.#events.emit('error', new SynclineError('bad_frame', `The server sent a frame that is not ${what}.`));
       return;
     }
     if (Array.isArray(decoded)) {

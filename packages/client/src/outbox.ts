@@ -1,6 +1,7 @@
-import type { ClientTransport } from './transport/transport.js';
+import type { Codec } from '@syncline/protocol';
+import type { ClientFrame, ClientTransport } from './transport/transport.js';
 
-/** Largest batched frame, in characters, whatever the server accepts. */
+/** Largest batched frame, in characters (bytes for a binary codec), whatever the server accepts. */
 export const MAX_BATCH_FRAME_CHARS = 16 * 1024;
 
 /** Frame limit assumed when the server announces none, in bytes. */
@@ -8,19 +9,21 @@ const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 
 /**
  * Outbound messages of one connection: messages queued within a microtask go
- * out together, as a JSON array per frame. Frames stay below the server's
+ * out together, as an array per frame (`codec.join`). Frames stay below the server's
  * limit; a message too big to share a frame goes alone. Messages queued while
  * no transport is open are dropped (requests keep their own copy).
  */
 export class Outbox {
   readonly #transport: () => ClientTransport | undefined;
+  readonly #codec: Codec;
   #queue: Record<string, unknown>[] = [];
   #flushQueued = false;
   #maxBatchChars = MAX_BATCH_FRAME_CHARS;
 
   /** `transport` returns the open transport, if any, at the time of sending. */
-  constructor(transport: () => ClientTransport | undefined) {
+  constructor(transport: () => ClientTransport | undefined, codec: Codec) {
     this.#transport = transport;
+    this.#codec = codec;
   }
 
   /** Queues a message; the queue is flushed in a microtask. */
@@ -41,7 +44,11 @@ export class Outbox {
   /** Adapts the batch size to the server's frame limit (from `connect`). */
   setMaxFrameBytes(maxFrameBytes: number | undefined): void {
     // A character takes at most 3 bytes in UTF-8.
-    this.#maxBatchChars = Math.min(MAX_BATCH_FRAME_CHARS, Math.floor((maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) / 3));
+    const perUnit = this.#codec.binary ? 1 : 3;
+    this.#maxBatchChars = Math.min(
+      MAX_BATCH_FRAME_CHARS,
+      Math.floor((maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) / perUnit),
+    );
   }
 
   #flush(): void {
@@ -49,18 +56,20 @@ export class Outbox {
     const out = this.#queue;
     this.#queue = [];
     if (!this.#transport() || out.length === 0) return;
-    let batch: string[] = [];
+    let batch: ClientFrame[] = [];
     let chars = 0;
     const sendBatch = (): void => {
-      if (batch.length > 0) this.#transport()?.send(batch.length === 1 ? (batch[0] as string) : `[${batch.join(',')}]`);
+      if (batch.length > 0)
+        this.#transport()?.send(batch.length === 1 ? (batch[0] as ClientFrame) : this.#codec.join(batch));
       batch = [];
       chars = 0;
     };
     for (const message of out) {
-      const encoded = JSON.stringify(message);
-      if (chars + encoded.length + 2 > this.#maxBatchChars) sendBatch();
+      const encoded = this.#codec.encode(message);
+      const size = typeof encoded === 'string' ? encoded.length : encoded.byteLength;
+      if (chars + size + 2 > this.#maxBatchChars) sendBatch();
       batch.push(encoded);
-      chars += encoded.length + 1;
+      chars += size + 1;
     }
     sendBatch();
   }

@@ -1,14 +1,27 @@
-import type { DocPatchMessage } from '@syncline/protocol';
-import { type DocFanout, type DocPatchListener, type DocStore, OrderedStream, patchMessageOf } from '@syncline/server';
+import { type DocPatchMessage, jsonCodec } from '@syncline/protocol';
+import {
+  type DocFanout,
+  type DocPatchListener,
+  type DocStore,
+  OrderedStream,
+  patchMessageOf,
+  SharedFrame,
+} from '@syncline/server';
 import type { PubSubBus } from './pubsub-bus.js';
 
 /** Most ops read from the store to fill one gap. */
 const MAX_REPAIR_OPS = 1_000;
 
-/** A patch as carried on the bus: the message and its encoded frame. */
+/** A patch as carried on the bus: the message and its frame (the bus's JSON reused for JSON sessions). */
 interface Patch {
   readonly message: DocPatchMessage;
-  readonly frame: string;
+  readonly frame: SharedFrame<DocPatchMessage>;
+}
+
+/** A patch read from the bus: its JSON payload is already the JSON codec's frame. */
+function patchOf(payload: string): Patch {
+  const message = JSON.parse(payload) as DocPatchMessage;
+  return { message, frame: new SharedFrame(message, { codec: jsonCodec, frame: payload }) };
 }
 
 interface DocState {
@@ -67,9 +80,7 @@ export class RedisDocFanout implements DocFanout {
       st = state;
       this.#docs.set(doc, state);
       this.#bus
-        .subscribe(this.#prefix + doc, (payload) =>
-          state.stream.receive({ message: JSON.parse(payload), frame: payload }),
-        )
+        .subscribe(this.#prefix + doc, (payload) => state.stream.receive(patchOf(payload)))
         .catch((err: unknown) => this.#onError(err, doc));
     }
     st.listeners.add(listener);
@@ -91,7 +102,7 @@ export class RedisDocFanout implements DocFanout {
     for (const op of ops) {
       if (op.version >= before.message.version) break;
       const message = patchMessageOf(doc, op);
-      out.push({ message, frame: JSON.stringify(message) });
+      out.push({ message, frame: new SharedFrame(message) });
     }
     return out;
   }

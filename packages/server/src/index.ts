@@ -6,7 +6,7 @@ export { type AuthOptions, createTokenVerifier, type Principal, type TokenVerifi
 export type * from './broker/broker.js';
 export { LocalBroker } from './broker/local-broker.js';
 export { ChannelCountsReporter, type ChannelCountsStore } from './channels/channel-counts.js';
-export { ChannelHub, encodePubFrame, FANOUT_SLICE_MIN_SINKS } from './channels/channel-hub.js';
+export { ChannelHub, FANOUT_SLICE_MIN_SINKS, pubFrame } from './channels/channel-hub.js';
 export * from './channels/namespaces.js';
 export { NodeBus, type NodeBusListener } from './cluster/node-bus.js';
 export { defineConfig, type SynclineConfig } from './config.js';
@@ -53,6 +53,7 @@ export { createServer, type ServerOptions, type SynclineServer, WEBSOCKET_PATH }
 export { FANOUT_SLICE_BUDGET_MS } from './session/flush-scheduler.js';
 export { REPLIED, Session } from './session/session.js';
 export { defineSlot, type SessionSlot } from './session/session-slot.js';
+export { SharedFrame } from './session/shared-frame.js';
 export type { SubscriptionSink } from './session/subscription-sink.js';
 export { migrate, openDatabase, type SqliteDatabase } from './storage/sqlite.js';
 export { newEpoch, SqliteHistory } from './storage/sqlite-history.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { type AppVersionConfig, type Codec, jsonCodec } from '@syncline/protocol';
+import { type AppVersionConfig, CODECS, type Codec, type CodecName } from '@syncline/protocol';
 import { type Logger, pino } from 'pino';
 import type { RevocationStore } from './auth/revocations.js';
 import type { AuthOptions } from './auth/token-verifier.js';
@@ -29,6 +29,11 @@ export interface ServerOptions {
   readonly namespaces?: Readonly<Record<string, NamespaceOptions>>;
   /** Largest accepted frame; bigger frames get `frame_too_large` (default 64 KiB). */
   readonly maxFrameBytes?: number;
+  /**
+   * Codecs clients may pick, in order of preference (default `['json',
+   * 'msgpack']`). The first is used by clients that name none.
+   */
+  readonly codecs?: readonly CodecName[];
   /** Bytes queued for one connection before it is dropped as a slow consumer (default 4 MiB). */
   readonly maxQueueBytes?: number;
   /** Interval of server pings; a peer silent for a whole interval after a ping is closed (default 25 s). */
@@ -133,7 +138,8 @@ export const DEFAULT_LIMITS: Limits = {
 export interface ServerSettings {
   readonly logger: Logger;
   readonly nodeId: string;
-  readonly codec: Codec;
+  /** Codecs clients may pick; the first is the default. */
+  readonly codecs: readonly Codec[];
   readonly port: number;
   readonly maxFrameBytes: number;
   /** Transport-level frame limit, far above `maxFrameBytes` (frames in between get `frame_too_large`). */
@@ -155,13 +161,22 @@ function trustProxyHops(trustProxy: boolean | number | undefined): number {
   return typeof trustProxy === 'number' && Number.isFinite(trustProxy) ? Math.max(0, Math.floor(trustProxy)) : 0;
 }
 
+/** The codecs named by the `codecs` option; throws on an unknown name or an empty list. */
+function resolveCodecs(names: readonly CodecName[] = ['json', 'msgpack']): Codec[] {
+  if (names.length === 0) throw new Error('The codecs option must name at least one codec.');
+  return names.map((name) => {
+    if (!Object.hasOwn(CODECS, name)) throw new Error(`Unknown codec "${String(name)}" (known: json, msgpack).`);
+    return CODECS[name];
+  });
+}
+
 /** Applies the defaults to `createServer`'s options. */
 export function resolveSettings(options: ServerOptions): ServerSettings {
   const maxFrameBytes = options.maxFrameBytes ?? SERVER_DEFAULTS.maxFrameBytes;
   return {
     logger: options.logger ?? pino({ level: process.env.SYNCLINE_LOG_LEVEL ?? 'warn' }),
     nodeId: options.nodeId ?? randomBytes(4).toString('hex'),
-    codec: jsonCodec,
+    codecs: resolveCodecs(options.codecs),
     port: options.port ?? SERVER_DEFAULTS.port,
     maxFrameBytes,
     hardMaxFrameBytes: Math.max(maxFrameBytes * 16, 1024 * 1024),

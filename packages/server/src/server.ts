@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { type CommandType, type ErrorCode, subprotocolFor } from '@syncline/protocol';
+import type { CommandType, ErrorCode } from '@syncline/protocol';
 import { RevocationCache } from './auth/revocation-cache.js';
 import { defaultRevocationTime, SqliteRevocationStore } from './auth/revocations.js';
 import { weakSecretProblem } from './auth/secret-strength.js';
@@ -52,7 +52,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   const weakSecret = options.dev === true ? undefined : weakSecretProblem(options.auth);
   if (weakSecret !== undefined) throw new Error(`Refusing to start in production: ${weakSecret}`);
   const settings = resolveSettings(options);
-  const { logger, nodeId, codec, maxFrameBytes, maxConnections, limits } = settings;
+  const { logger, nodeId, codecs, maxFrameBytes, maxConnections, limits } = settings;
   const db: SqliteDatabase = openDatabase(settings.dbFile);
   const revocationStore = options.revocations ?? new SqliteRevocationStore(db);
   const revocations = new RevocationCache(
@@ -147,7 +147,6 @@ export function createServer(options: ServerOptions): SynclineServer {
 
   const users = new UserOperations(core, bus, revocations, logger);
   const host = createSessionHost({
-    codec,
     maxFrameBytes,
     maxQueueBytes: settings.maxQueueBytes,
     handlers,
@@ -184,7 +183,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   });
   transports.push(
     new WebSocketTransport(
-      { path: WEBSOCKET_PATH, hardMaxFrameBytes: settings.hardMaxFrameBytes, subprotocols: [subprotocolFor(codec)] },
+      { path: WEBSOCKET_PATH, hardMaxFrameBytes: settings.hardMaxFrameBytes, codecs },
       acceptConnection,
     ),
   );
@@ -205,6 +204,7 @@ export function createServer(options: ServerOptions): SynclineServer {
       maxFrameBytes,
       maxBodyBytes: settings.hardMaxFrameBytes,
       onConnection: acceptConnection,
+      codecs,
       admit: (req: IncomingMessage) => ipSlots.refusal(clientAddress(req, settings.trustProxyHops)),
     };
     transports.push(new HttpTransports(router, ctx, options.httpTransports));

@@ -1,12 +1,14 @@
 import {
   type ClientCommand,
+  type Codec,
   type CommandType,
   type ConnectResult,
   type ErrorCode,
+  jsonCodec,
   PROTOCOL_VERSION,
   parseCommand,
 } from '@syncline/protocol';
-import type { ClientTransport, ClientTransportEvents, TransportFactory } from '../transport/transport.js';
+import type { ClientFrame, ClientTransport, ClientTransportEvents, TransportFactory } from '../transport/transport.js';
 
 /** Real timers, taken before a test can install fake ones: a wait on the fake server keeps its deadline. */
 const realSetTimeout = globalThis.setTimeout;
@@ -65,6 +67,12 @@ export class FakeServer {
   readonly #unclaimed: ClientCommand[] = [];
   readonly #waiters = new Set<Waiter>();
   #refusals: Error[] = [];
+  /** Wire format of every frame, both ways (the client must be given the same one). */
+  readonly codec: Codec;
+
+  constructor(codec: Codec = jsonCodec) {
+    this.codec = codec;
+  }
 
   /** The transport factory to give the client. */
   readonly transport: TransportFactory = async (_baseUrl, events) => {
@@ -194,11 +202,11 @@ export class FakeServer {
   /** Sends one server message (or several in one frame) on the open connection. */
   push(message: object | readonly object[]): void {
     const conn = this.#openConnection('push');
-    conn.events.onFrame(JSON.stringify(message));
+    conn.events.onFrame(this.codec.encode(message));
   }
 
   /** Sends a raw frame, as is (to test bad frames). */
-  pushRaw(frame: string): void {
+  pushRaw(frame: ClientFrame): void {
     this.#openConnection('pushRaw').events.onFrame(frame);
   }
 
@@ -221,13 +229,13 @@ export class FakeServer {
     return conn;
   }
 
-  #onFrame(conn: FakeConnection, frame: string): void {
+  #onFrame(conn: FakeConnection, frame: ClientFrame): void {
     if (!conn.open) throw new Error('FakeServer: the client sent a frame on a closed transport');
     let decoded: unknown;
     try {
-      decoded = JSON.parse(frame);
+      decoded = this.codec.decode(frame);
     } catch {
-      this.#invalid.push({ raw: frame, reason: 'not JSON' });
+      this.#invalid.push({ raw: frame, reason: `not ${this.codec.label}` });
       return;
     }
     for (const raw of Array.isArray(decoded) ? decoded : [decoded]) {

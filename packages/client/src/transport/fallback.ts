@@ -1,6 +1,7 @@
+import type { Codec } from '@syncline/protocol';
 import { longPollTransport } from './longpoll.js';
 import { type SseTransportOptions, sseTransport } from './sse.js';
-import type { ClientTransport, ClientTransportEvents, TransportFactory } from './transport.js';
+import type { ClientFrame, ClientTransport, ClientTransportEvents, TransportFactory } from './transport.js';
 import { type WebSocketConstructor, websocketTransport } from './websocket.js';
 
 /** Names of the built-in transports. */
@@ -42,6 +43,11 @@ export interface NamedTransport {
 /** Options needed to build the built-in transports. */
 export interface BuiltinTransportOptions extends SseTransportOptions {
   readonly WebSocket?: WebSocketConstructor;
+}
+
+/** The `ping` a background probe sends, in `codec`. */
+function probeFrame(codec: Codec): ClientFrame {
+  return codec.encode({ type: 'ping' });
 }
 
 /** The factory of one built-in transport. */
@@ -121,7 +127,7 @@ export function fallbackTransport(
   };
 
   /** Opens the first candidate aside, sends a ping, and reports whether a frame came back in time. */
-  const probe = (url: string, done: (ok: boolean) => void): (() => void) => {
+  const probe = (url: string, codec: Codec, done: (ok: boolean) => void): (() => void) => {
     let settled = false;
     let transport: ClientTransport | undefined;
     const settle = (ok: boolean): void => {
@@ -133,11 +139,15 @@ export function fallbackTransport(
     };
     const timer = setTimeout(() => settle(false), timeoutMs);
     (candidates[0] as NamedTransport)
-      .factory(url, {
-        onOpen: () => transport?.send('{"type":"ping"}'),
-        onFrame: () => settle(true),
-        onClose: () => settle(false),
-      })
+      .factory(
+        url,
+        {
+          onOpen: () => transport?.send(probeFrame(codec)),
+          onFrame: () => settle(true),
+          onClose: () => settle(false),
+        },
+        codec,
+      )
       .then(
         (t) => {
           transport = t;
@@ -148,12 +158,12 @@ export function fallbackTransport(
     return () => settle(false);
   };
 
-  return async (url: string, events: ClientTransportEvents): Promise<ClientTransport> => {
+  return async (url: string, events: ClientTransportEvents, codec: Codec): Promise<ClientTransport> => {
     let current: ClientTransport | undefined;
     let currentName = (candidates[startIndex(url)] as NamedTransport).name;
     let attempt = 0;
     let done = false;
-    let pending: string[] = [];
+    let pending: ClientFrame[] = [];
     let firstFrameTimer: ReturnType<typeof setTimeout> | undefined;
     let probeTimer: ReturnType<typeof setTimeout> | undefined;
     let cancelProbe: (() => void) | undefined;
@@ -168,7 +178,7 @@ export function fallbackTransport(
       probeTimer = unrefTimer(
         setTimeout(() => {
           probeTimer = undefined;
-          cancelProbe = probe(url, (ok) => {
+          cancelProbe = probe(url, codec, (ok) => {
             cancelProbe = undefined;
             if (done) return;
             if (ok) forget(url);
@@ -202,31 +212,35 @@ export function fallbackTransport(
       };
       firstFrameTimer = setTimeout(next, timeoutMs);
       candidate
-        .factory(url, {
-          onOpen: () => {
-            if (me === attempt && !done) events.onOpen();
+        .factory(
+          url,
+          {
+            onOpen: () => {
+              if (me === attempt && !done) events.onOpen();
+            },
+            onFrame: (frame) => {
+              if (me !== attempt || done) return;
+              if (!established) {
+                established = true;
+                if (firstFrameTimer) clearTimeout(firstFrameTimer);
+                remember(url, index);
+                if (index !== 0 && probeIntervalMs > 0) scheduleProbe();
+              }
+              events.onFrame(frame);
+            },
+            onClose: (code, reason) => {
+              if (me !== attempt || done) return;
+              if (!established) {
+                next();
+                return;
+              }
+              done = true;
+              stopProbing();
+              events.onClose(code, reason);
+            },
           },
-          onFrame: (frame) => {
-            if (me !== attempt || done) return;
-            if (!established) {
-              established = true;
-              if (firstFrameTimer) clearTimeout(firstFrameTimer);
-              remember(url, index);
-              if (index !== 0 && probeIntervalMs > 0) scheduleProbe();
-            }
-            events.onFrame(frame);
-          },
-          onClose: (code, reason) => {
-            if (me !== attempt || done) return;
-            if (!established) {
-              next();
-              return;
-            }
-            done = true;
-            stopProbing();
-            events.onClose(code, reason);
-          },
-        })
+          codec,
+        )
         .then(
           (t) => {
             if (me !== attempt || done) {

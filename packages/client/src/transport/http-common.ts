@@ -1,3 +1,7 @@
+import { type Codec, decodeBase64, encodeBase64, jsonCodec } from '@syncline/protocol';
+// A binary codec's frames travel as base64 lines both ways.
+import type { ClientFrame } from './transport.js';
+
 /** A `fetch` implementation (the global one by default). */
 export type FetchLike = typeof fetch;
 
@@ -5,6 +9,29 @@ export type FetchLike = typeof fetch;
 export interface HttpTransportOptions {
   /** `fetch` implementation (default the global one). */
   readonly fetch?: FetchLike;
+}
+
+/** The URL that opens a session at `endpoint` with `codec` (JSON, the default, adds nothing). */
+export function sessionOpenUrl(endpoint: string, codec: Codec): string {
+  return codec === jsonCodec ? endpoint : `${endpoint}?codec=${encodeURIComponent(codec.name)}`;
+}
+
+/** A frame as a line of text: text frames as they are, binary frames as base64. */
+function frameLine(frame: ClientFrame): string {
+  return typeof frame === 'string' ? frame : encodeBase64(frame);
+}
+
+/**
+ * A frame received as event text: for a binary codec the base64 is decoded
+ * (text that is not base64 is handed on as is, for the codec to refuse).
+ */
+export function frameFromText(text: string, codec: Codec): ClientFrame {
+  if (!codec.binary) return text;
+  try {
+    return decodeBase64(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Path of the server's SSE endpoint. */
@@ -50,7 +77,8 @@ export class HttpFrameSender {
   readonly #url: string;
   readonly #fetch: FetchLike;
   readonly #onFail: (code: number, reason: string) => void;
-  readonly #onError: (frame: string) => void;
+  readonly #onError: (frame: ClientFrame) => void;
+  readonly #codec: Codec;
   #queue: string[] = [];
   #inFlight = false;
   #closed = false;
@@ -63,18 +91,20 @@ export class HttpFrameSender {
   constructor(
     url: string,
     fetchFn: FetchLike,
+    codec: Codec,
     onFail: (code: number, reason: string) => void,
-    onError: (frame: string) => void,
+    onError: (frame: ClientFrame) => void,
   ) {
     this.#url = url;
+    this.#codec = codec;
     this.#fetch = fetchFn;
     this.#onFail = onFail;
     this.#onError = onError;
   }
 
-  send(frame: string): void {
+  send(frame: ClientFrame): void {
     if (this.#closed) return;
-    this.#queue.push(frame);
+    this.#queue.push(frameLine(frame));
     if (!this.#inFlight) void this.#pump();
   }
 
@@ -105,7 +135,7 @@ export class HttpFrameSender {
         if (res.ok) continue;
         if (res.status === 400 || res.status === 413) {
           const err = parseErrorBody(text);
-          if (err) this.#onError(JSON.stringify({ type: 'error', ...err }));
+          if (err) this.#onError(this.#codec.encode({ type: 'error', ...err }));
           continue;
         }
         this.#closed = true;

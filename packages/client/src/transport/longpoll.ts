@@ -1,8 +1,10 @@
+import type { Codec } from '@syncline/protocol';
 import { EventStreamParser } from './event-stream.js';
 import {
   ABNORMAL_CLOSE,
   type FetchLike,
   fetchRetryingOnce,
+  frameFromText,
   HttpFrameSender,
   type HttpTransportOptions,
   httpBaseUrl,
@@ -10,27 +12,30 @@ import {
   parseCloseEvent,
   postClose,
   resolveFetch,
+  sessionOpenUrl,
 } from './http-common.js';
-import type { ClientTransport, ClientTransportEvents, TransportFactory } from './transport.js';
+import type { ClientFrame, ClientTransport, ClientTransportEvents, TransportFactory } from './transport.js';
 
 class LongPollClientTransport implements ClientTransport {
   readonly name = 'longpoll';
   readonly #base: string;
   readonly #events: ClientTransportEvents;
   readonly #fetch: FetchLike;
+  readonly #codec: Codec;
   readonly #abort = new AbortController();
   #sender: HttpFrameSender | undefined;
   #sessionUrl: string | undefined;
   #closed = false;
 
-  constructor(baseUrl: string, events: ClientTransportEvents, options: HttpTransportOptions) {
+  constructor(baseUrl: string, events: ClientTransportEvents, codec: Codec, options: HttpTransportOptions) {
     this.#base = httpBaseUrl(baseUrl);
     this.#events = events;
     this.#fetch = resolveFetch(options.fetch);
+    this.#codec = codec;
     void this.#run();
   }
 
-  send(frame: string): void {
+  send(frame: ClientFrame): void {
     this.#sender?.send(frame);
   }
 
@@ -42,7 +47,7 @@ class LongPollClientTransport implements ClientTransport {
 
   async #run(): Promise<void> {
     try {
-      const res = await fetchRetryingOnce(this.#fetch, `${this.#base}${POLL_PATH}`, {
+      const res = await fetchRetryingOnce(this.#fetch, sessionOpenUrl(`${this.#base}${POLL_PATH}`, this.#codec), {
         method: 'POST',
         body: '',
         cache: 'no-store',
@@ -60,6 +65,7 @@ class LongPollClientTransport implements ClientTransport {
       this.#sender = new HttpFrameSender(
         url,
         this.#fetch,
+        this.#codec,
         (code, reason) => this.#finish(code, reason),
         (frame) => {
           if (!this.#closed) this.#events.onFrame(frame);
@@ -85,7 +91,7 @@ class LongPollClientTransport implements ClientTransport {
       const parser = new EventStreamParser();
       for (const e of parser.push(text)) {
         if (this.#closed) return;
-        if (e.event === 'message') this.#events.onFrame(e.data);
+        if (e.event === 'message') this.#events.onFrame(frameFromText(e.data, this.#codec));
         else if (e.event === 'close') {
           const c = parseCloseEvent(e.data);
           this.#finish(c.code, c.reason);
@@ -109,6 +115,6 @@ class LongPollClientTransport implements ClientTransport {
  * sends its own by POST. Works through proxies that buffer streaming responses.
  */
 export function longPollTransport(options: HttpTransportOptions = {}): TransportFactory {
-  return async (baseUrl: string, events: ClientTransportEvents): Promise<ClientTransport> =>
-    new LongPollClientTransport(baseUrl, events, options);
+  return async (baseUrl, events, codec): Promise<ClientTransport> =>
+    new LongPollClientTransport(baseUrl, events, codec, options);
 }

@@ -1,8 +1,10 @@
+import type { Codec } from '@syncline/protocol';
 import { EventStreamParser, type StreamEvent } from './event-stream.js';
 import {
   ABNORMAL_CLOSE,
   type FetchLike,
   fetchRetryingOnce,
+  frameFromText,
   HttpFrameSender,
   type HttpTransportOptions,
   httpBaseUrl,
@@ -10,8 +12,9 @@ import {
   postClose,
   resolveFetch,
   SSE_PATH,
+  sessionOpenUrl,
 } from './http-common.js';
-import type { ClientTransport, ClientTransportEvents, TransportFactory } from './transport.js';
+import type { ClientFrame, ClientTransport, ClientTransportEvents, TransportFactory } from './transport.js';
 
 /** Minimal EventSource surface (the browser global). */
 export interface EventSourceLike {
@@ -35,23 +38,25 @@ class SseClientTransport implements ClientTransport {
   readonly #base: string;
   readonly #events: ClientTransportEvents;
   readonly #fetch: FetchLike;
+  readonly #codec: Codec;
   readonly #abort = new AbortController();
   #es: EventSourceLike | undefined;
   #sender: HttpFrameSender | undefined;
   #session: string | undefined;
   #closed = false;
 
-  constructor(baseUrl: string, events: ClientTransportEvents, options: SseTransportOptions) {
+  constructor(baseUrl: string, events: ClientTransportEvents, codec: Codec, options: SseTransportOptions) {
     this.#base = httpBaseUrl(baseUrl);
     this.#events = events;
     this.#fetch = resolveFetch(options.fetch);
+    this.#codec = codec;
     const ES = options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
-    const url = `${this.#base}${SSE_PATH}`;
+    const url = sessionOpenUrl(`${this.#base}${SSE_PATH}`, this.#codec);
     if (ES) queueMicrotask(() => this.#openEventSource(ES, url));
     else void this.#openFetch(url);
   }
 
-  send(frame: string): void {
+  send(frame: ClientFrame): void {
     this.#sender?.send(frame);
   }
 
@@ -64,7 +69,7 @@ class SseClientTransport implements ClientTransport {
   #onEvent(e: StreamEvent): void {
     if (this.#closed) return;
     if (e.event === 'message') {
-      this.#events.onFrame(e.data);
+      this.#events.onFrame(frameFromText(e.data, this.#codec));
     } else if (e.event === 'session') {
       let id: unknown;
       try {
@@ -80,6 +85,7 @@ class SseClientTransport implements ClientTransport {
       this.#sender = new HttpFrameSender(
         `${this.#base}${SSE_PATH}/${encodeURIComponent(id)}`,
         this.#fetch,
+        this.#codec,
         (code, reason) => this.#finish(code, reason),
         (frame) => {
           if (!this.#closed) this.#events.onFrame(frame);
@@ -152,6 +158,6 @@ class SseClientTransport implements ClientTransport {
  * client→server frames by POST. No sticky sessions needed (see docs/transports.md).
  */
 export function sseTransport(options: SseTransportOptions = {}): TransportFactory {
-  return async (baseUrl: string, events: ClientTransportEvents): Promise<ClientTransport> =>
-    new SseClientTransport(baseUrl, events, options);
+  return async (baseUrl, events, codec): Promise<ClientTransport> =>
+    new SseClientTransport(baseUrl, events, codec, options);
 }

@@ -1,16 +1,29 @@
+import type { Codec } from '@syncline/protocol';
+
+/** One frame: text for a text codec (JSON), bytes for a binary one (MessagePack). */
+export type ClientFrame = string | Uint8Array;
+
 /** Callbacks a client transport reports to. */
 export interface ClientTransportEvents {
   onOpen(): void;
-  onFrame(frame: string): void;
+  onFrame(frame: ClientFrame): void;
   onClose(code: number, reason: string): void;
 }
 
 /** One connection attempt over some transport (WebSocket, SSE, long-polling). */
 export interface ClientTransport {
   readonly name: string;
-  send(frame: string): void;
+  send(frame: ClientFrame): void;
   close(code: number, reason: string): void;
 }
 
-/** Opens a transport to a server base URL. */
-export type TransportFactory = (baseUrl: string, events: ClientTransportEvents) => Promise<ClientTransport>;
+/**
+ * Opens a transport to a server base URL, carrying frames of `codec` (the
+ * client's wire format: a transport negotiates it with the server, e.g. as
+ * the WebSocket subprotocol).
+ */
+export type TransportFactory = (
+  baseUrl: string,
+  events: ClientTransportEvents,
+  codec: Codec,
+) => Promise<ClientTransport>;

@@ -1,15 +1,17 @@
-import { type Codec, jsonCodec, subprotocolFor } from '@syncline/protocol';
-import type { ClientTransport, ClientTransportEvents, TransportFactory } from './transport.js';
+import { subprotocolFor } from '@syncline/protocol';
+import type { ClientFrame, ClientTransport, ClientTransportEvents, TransportFactory } from './transport.js';
 
 /** Minimal WebSocket surface shared by browsers and the `ws` package. */
 export interface WebSocketLike {
   readonly readyState: number;
   readonly protocol: string;
+  /** Set to `arraybuffer`: binary frames arrive as `ArrayBuffer` (browsers) or are converted (`ws`). */
+  binaryType?: string;
   onopen: ((ev: unknown) => void) | null;
   onmessage: ((ev: { data: unknown }) => void) | null;
   onclose: ((ev: { code: number; reason: string }) => void) | null;
   onerror: ((ev: unknown) => void) | null;
-  send(data: string): void;
+  send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
 }
 
@@ -39,11 +41,31 @@ export function websocketUrl(base: string): string {
   return u.toString();
 }
 
+/** A received message's data as a frame: text as is, binary (`ArrayBuffer`, `Buffer`, views) as bytes. */
+function frameOf(data: unknown): ClientFrame {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (Array.isArray(data)) {
+    // `ws` may hand fragments as a list of buffers.
+    const parts = data.map((d) => frameOf(d)).filter((d): d is Uint8Array => typeof d !== 'string');
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    return out;
+  }
+  return String(data);
+}
+
 /** Creates the WebSocket transport factory. */
-export function websocketTransport(ctor?: WebSocketConstructor, codec: Codec = jsonCodec): TransportFactory {
-  return async (baseUrl: string, events: ClientTransportEvents): Promise<ClientTransport> => {
+export function websocketTransport(ctor?: WebSocketConstructor): TransportFactory {
+  return async (baseUrl, events, codec): Promise<ClientTransport> => {
     const Ctor = ctor ?? (await defaultWebSocket());
     const ws = new Ctor(websocketUrl(baseUrl), [subprotocolFor(codec)]);
+    ws.binaryType = 'arraybuffer';
     let closed = false;
     const finish = (code: number, reason: string): void => {
       if (closed) return;
@@ -56,8 +78,7 @@ export function websocketTransport(ctor?: WebSocketConstructor, codec: Codec = j
     ws.onopen = () => events.onOpen();
     ws.onmessage = (ev) => {
       if (closed) return;
-      const d = ev.data;
-      events.onFrame(typeof d === 'string' ? d : String(d));
+      events.onFrame(frameOf(ev.data));
     };
     ws.onclose = (ev) => finish(ev.code, ev.reason);
     ws.onerror = () => {

@@ -59,7 +59,7 @@ export async function subscribeSession(
     status: 'pending',
     lastOffset: 0,
     buffer: [],
-    push: (frame) => session.pushFrame(frame),
+    push: (frame) => session.sendShared(frame),
     reset: () =>
       core.unsubscribeSession(session, channel, 'stream_reset', `The history of "${channel}" was reset; resubscribe.`),
   };

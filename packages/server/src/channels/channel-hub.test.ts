@@ -1,6 +1,8 @@
+import type { PubMessage } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
+import type { SharedFrame } from '../session/shared-frame.js';
 import { ScriptedBroker } from '../testing/scripted-broker.js';
-import { ChannelHub, encodePubFrame, FANOUT_SLICE_MIN_SINKS, type SubscriptionSink } from './channel-hub.js';
+import { ChannelHub, FANOUT_SLICE_MIN_SINKS, type SubscriptionSink } from './channel-hub.js';
 
 const HISTORY = { size: 100, ttlMs: 60_000 };
 const CH = 'chat:a';
@@ -8,7 +10,7 @@ const CH = 'chat:a';
 /** A sink that records the offsets (and epoch resets) it is handed. */
 interface RecordingSink extends SubscriptionSink {
   readonly offsets: number[];
-  readonly frames: string[];
+  readonly frames: SharedFrame[];
   resets: number;
 }
 
@@ -23,7 +25,7 @@ function sink(options: { status?: 'pending' | 'active'; lastOffset?: number; epo
     resets: 0,
     push: (frame) => {
       s.frames.push(frame);
-      s.offsets.push((JSON.parse(frame) as { offset: number }).offset);
+      s.offsets.push((frame.message as PubMessage).offset);
     },
     reset: () => {
       s.resets++;
@@ -55,8 +57,9 @@ describe('ChannelHub', () => {
     await publish(broker, 3);
     broker.deliver(broker.stored(CH, 2));
     expect({ a: a.offsets, b: b.offsets }).toEqual({ a: [1, 2, 3], b: [1, 2, 3] });
-    expect(a.frames[0]).toBe(encodePubFrame(broker.stored(CH, 1)));
-    expect(JSON.parse(a.frames[0] ?? '')).toEqual({ type: 'pub', channel: CH, offset: 1, ts: 1_000, data: { i: 0 } });
+    // One frame object per publication, shared by every subscriber.
+    expect(a.frames[0]).toBe(b.frames[0]);
+    expect(a.frames[0]?.message).toEqual({ type: 'pub', channel: CH, offset: 1, ts: 1_000, data: { i: 0 } });
     expect({ publicationsOut: hub.publicationsOut, deliveries: hub.deliveries }).toEqual({
       publicationsOut: 3,
       deliveries: 6,

@@ -1,6 +1,8 @@
+import type { PubMessage } from '@syncline/protocol';
 import type { Broker, BrokerPublication } from '../broker/broker.js';
 import { OrderedStream } from '../ordering/ordered-stream.js';
 import { FANOUT_SLICE_BUDGET_MS } from '../session/flush-scheduler.js';
+import { SharedFrame } from '../session/shared-frame.js';
 import type { SubscriptionSink } from '../session/subscription-sink.js';
 import type { HistoryOptions } from './namespaces.js';
 
@@ -23,10 +25,13 @@ export const FANOUT_SLICE_MIN_SINKS = 512;
 /** Subscribers served between two looks at the clock. */
 const FANOUT_CLOCK_EVERY = 128;
 
-/** Encodes a publication frame once per broadcast (JSON codec). */
-export function encodePubFrame(pub: BrokerPublication): string {
-  const user = pub.user === undefined ? '' : `,"user":${JSON.stringify(pub.user)}`;
-  return `{"type":"pub","channel":${JSON.stringify(pub.channel)},"offset":${pub.offset},"ts":${pub.ts}${user},"data":${JSON.stringify(pub.data ?? null)}}`;
+/** A publication's `pub` message, as one frame shared by every subscriber (encoded once per codec). */
+export function pubFrame(pub: BrokerPublication): SharedFrame<PubMessage> {
+  const message: PubMessage =
+    pub.user === undefined
+      ? { type: 'pub', channel: pub.channel, offset: pub.offset, ts: pub.ts, data: pub.data ?? null }
+      : { type: 'pub', channel: pub.channel, offset: pub.offset, ts: pub.ts, user: pub.user, data: pub.data ?? null };
+  return new SharedFrame(message);
 }
 
 /**
@@ -160,7 +165,7 @@ export class ChannelHub {
   #fanOut(
     ch: ChannelState,
     pubs: readonly BrokerPublication[],
-    frames: string[],
+    frames: SharedFrame[],
     sinks: Iterable<SubscriptionSink>,
   ): void {
     let n = 0;
@@ -173,7 +178,7 @@ export class ChannelHub {
    * frame of each publication (encoded once, shared by every connection).
    * Returns the number of frames queued.
    */
-  #toSink(ch: ChannelState, pubs: readonly BrokerPublication[], frames: string[], sink: SubscriptionSink): number {
+  #toSink(ch: ChannelState, pubs: readonly BrokerPublication[], frames: SharedFrame[], sink: SubscriptionSink): number {
     if (sink.status === 'pending') {
       for (const pub of pubs) sink.buffer.push(pub);
       return 0;
@@ -188,7 +193,7 @@ export class ChannelHub {
       sink.lastOffset = pub.offset;
       let frame = frames[i];
       if (frame === undefined) {
-        frame = encodePubFrame(pub);
+        frame = pubFrame(pub);
         frames[i] = frame;
       }
       sink.push(frame);
@@ -208,7 +213,7 @@ export class ChannelHub {
   #round(ch: ChannelState): void {
     const pubs = ch.outgoing ?? [];
     ch.outgoing = [];
-    const frames: string[] = [];
+    const frames: SharedFrame[] = [];
     const sinks = [...ch.sinks];
     let next = 0;
     const slice = (): void => {
@@ -252,7 +257,7 @@ export class ChannelHub {
     for (const pub of buffered) {
       if (pub.offset <= sink.lastOffset) continue;
       sink.lastOffset = pub.offset;
-      sink.push(encodePubFrame(pub));
+      sink.push(pubFrame(pub));
       this.deliveries++;
     }
   }

@@ -1,7 +1,8 @@
 import type { DocPatchMessage } from '@syncline/protocol';
+import { SharedFrame } from '../session/shared-frame.js';
 
-/** Receives committed ops of one document, with the message pre-encoded as a JSON frame. */
-export type DocPatchListener = (message: DocPatchMessage, frame: string) => void;
+/** Receives committed ops of one document, with the frame every subscriber shares (encoded once per codec). */
+export type DocPatchListener = (message: DocPatchMessage, frame: SharedFrame<DocPatchMessage>) => void;
 
 /**
  * Carries committed document ops from the node that wrote them to every
@@ -34,7 +35,7 @@ export class LocalDocFanout implements DocFanout {
   publish(message: DocPatchMessage): void {
     const set = this.#listeners.get(message.doc);
     if (!set || set.size === 0) return;
-    const frame = JSON.stringify(message);
+    const frame = new SharedFrame(message);
     for (const l of [...set]) {
       try {
         l(message, frame);

@@ -31,7 +31,7 @@ export class DocSubscribers {
     if (!e) {
       const sessions = new Set<Session>();
       const off = this.#fanout.listen(doc, (_message, frame) => {
-        for (const s of sessions) s.pushFrame(frame);
+        for (const s of sessions) s.sendShared(frame);
       });
       e = { sessions, off };
       this.#byDoc.set(doc, e);

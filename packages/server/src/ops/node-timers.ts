@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { NamespaceRegistry } from '../channels/namespaces.js';
 import type { Session } from '../session/session.js';
+import { SharedFrame } from '../session/shared-frame.js';
 import type { SqliteHistory } from '../storage/sqlite-history.js';
 
 /** Interval of the embedded history's TTL trim. */
 export const HISTORY_TRIM_INTERVAL_MS = 60_000;
 
-const PING_FRAME = '{"type":"ping"}';
+const PING_FRAME = new SharedFrame({ type: 'ping' });
 
 /**
  * Heartbeats: one timer for the node. Each round pings every connected
@@ -27,7 +28,7 @@ export function startHeartbeats(sessions: ReadonlySet<Session>, intervalMs: numb
         continue;
       }
       s.awaitingPong = true;
-      s.pushFrame(PING_FRAME);
+      s.sendShared(PING_FRAME);
     }
     if (!suspects) return;
     const list = suspects;
@@ -39,7 +40,7 @@ export function startHeartbeats(sessions: ReadonlySet<Session>, intervalMs: numb
           continue;
         }
         s.awaitingPong = true;
-        s.pushFrame(PING_FRAME);
+        s.sendShared(PING_FRAME);
       }
     });
   }, intervalMs);

@@ -1,4 +1,4 @@
-import type { PresenceEntry, PresenceStateMessage } from '@syncline/protocol';
+import type { PresenceEntry } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import { encodeStateParts } from './presence-state-sender.js';
 
@@ -18,8 +18,8 @@ describe('encodeStateParts', () => {
     const snapshot = { seq: 7, entries: entries(3, 10) };
     const frames = encodeStateParts('room:a', snapshot, 1_000);
     expect(frames).toHaveLength(1);
-    expect(JSON.parse(frames[0] as string)).toEqual({ type: 'presence.state', channel: 'room:a', ...snapshot });
-    expect(JSON.parse(encodeStateParts('room:a', { seq: 1, entries: [] })[0] as string)).toEqual({
+    expect(frames[0]?.message).toEqual({ type: 'presence.state', channel: 'room:a', ...snapshot });
+    expect(encodeStateParts('room:a', { seq: 1, entries: [] })[0]?.message).toEqual({
       type: 'presence.state',
       channel: 'room:a',
       seq: 1,
@@ -30,7 +30,7 @@ describe('encodeStateParts', () => {
   it('splits a large set into numbered parts of bounded size whose entries concatenate to the set', () => {
     const snapshot = { seq: 42, entries: entries(100, 200) };
     const frames = encodeStateParts('room:"b"', snapshot, 2_000);
-    const parts = frames.map((f) => JSON.parse(f) as PresenceStateMessage);
+    const parts = frames.map((f) => f.message);
     expect(parts.length).toBeGreaterThan(5);
     parts.forEach((p, i) => {
       expect(p).toMatchObject({ type: 'presence.state', channel: 'room:"b"', seq: 42, part: i });
@@ -42,6 +42,6 @@ describe('encodeStateParts', () => {
 
   it('puts an entry larger than a part alone in its part', () => {
     const frames = encodeStateParts('room:c', { seq: 1, entries: entries(3, 500) }, 100);
-    expect(frames.map((f) => (JSON.parse(f) as PresenceStateMessage).entries.length)).toEqual([1, 1, 1]);
+    expect(frames.map((f) => f.message.entries.length)).toEqual([1, 1, 1]);
   });
 });

@@ -1,7 +1,9 @@
+import type { PresenceEntry, PresenceStateMessage } from '@syncline/protocol';
 import type { Session } from '../session/session.js';
+import { SharedFrame } from '../session/shared-frame.js';
 import type { PresenceSnapshot } from './presence-store.js';
 
-/** Largest `entries` payload of one `presence.state` part, bytes of JSON (a part holds at least one entry). */
+/** Largest `entries` payload of one `presence.state` part, characters of JSON (a part holds at least one entry). */
 export const PRESENCE_STATE_PART_BYTES = 32 * 1024;
 /**
  * The next part of a split set is queued only while the watcher's send queue
@@ -14,34 +16,42 @@ export const PRESENCE_STATE_QUEUE_BYTES = 64 * 1024;
 export const PRESENCE_STATE_POLL_MAX_MS = 25;
 
 /**
- * Encodes a channel's set as `presence.state` frames (JSON text) whose
- * entries hold at most `partBytes` each: one frame without `more`/`part` when
- * the set fits, else parts numbered from 0 with `more: true` on all but the
- * last (see `PresenceStateMessage`).
+ * A channel's set as `presence.state` messages whose entries hold at most
+ * `partBytes` each (measured as JSON): one message without `more`/`part`
+ * when the set fits, else parts numbered from 0 with `more: true` on all but
+ * the last (see `PresenceStateMessage`). Each is a frame shared by every
+ * watcher it goes to.
  */
 export function encodeStateParts(
   channel: string,
   snapshot: PresenceSnapshot,
   partBytes: number = PRESENCE_STATE_PART_BYTES,
-): string[] {
-  const head = `{"type":"presence.state","channel":${JSON.stringify(channel)},"seq":${snapshot.seq},"entries":[`;
-  const groups: string[][] = [];
-  let group: string[] = [];
+): SharedFrame<PresenceStateMessage>[] {
+  const groups: PresenceEntry[][] = [];
+  let group: PresenceEntry[] = [];
   let bytes = 0;
   for (const entry of snapshot.entries) {
-    const json = JSON.stringify(entry);
-    if (group.length > 0 && bytes + json.length + 1 > partBytes) {
+    const size = Number.isFinite(partBytes) ? JSON.stringify(entry).length + 1 : 0;
+    if (group.length > 0 && bytes + size > partBytes) {
       groups.push(group);
       group = [];
       bytes = 0;
     }
-    group.push(json);
-    bytes += json.length + 1;
+    group.push(entry);
+    bytes += size;
   }
   groups.push(group);
-  if (groups.length === 1) return [`${head}${group.join(',')}]}`];
+  const { seq } = snapshot;
+  if (groups.length === 1) return [new SharedFrame({ type: 'presence.state', channel, seq, entries: group })];
   const last = groups.length - 1;
-  return groups.map((g, i) => `${head}${g.join(',')}]${i < last ? ',"more":true' : ''},"part":${i}}`);
+  return groups.map(
+    (entries, part) =>
+      new SharedFrame<PresenceStateMessage>(
+        part < last
+          ? { type: 'presence.state', channel, seq, entries, more: true, part }
+          : { type: 'presence.state', channel, seq, entries, part },
+      ),
+  );
 }
 
 interface Delivery {
@@ -64,11 +74,11 @@ export class PresenceStateSender {
    * true once the last is queued, false when the delivery was cancelled or
    * the session closed first.
    */
-  send(session: Session, channel: string, frames: readonly string[]): Promise<boolean> {
+  send(session: Session, channel: string, frames: readonly SharedFrame[]): Promise<boolean> {
     this.cancel(session, channel);
     const [first] = frames;
     if (first === undefined || session.closed) return Promise.resolve(false);
-    session.pushFrame(first);
+    session.sendShared(first);
     if (frames.length === 1) return Promise.resolve(true);
     const delivery: Delivery = { cancelled: false };
     let byChannel = this.#active.get(session);
@@ -86,7 +96,7 @@ export class PresenceStateSender {
       const step = (): void => {
         while (!delivery.cancelled && !session.closed && next < frames.length) {
           if (session.queuedBytes >= PRESENCE_STATE_QUEUE_BYTES) break;
-          session.pushFrame(frames[next] as string);
+          session.sendShared(frames[next] as SharedFrame);
           next += 1;
           pauseMs = 1;
         }

@@ -1,6 +1,7 @@
 import { PROTOCOL_FEATURES, SynclineError } from '@syncline/protocol';
 import type { Logger } from 'pino';
 import type { Session } from '../session/session.js';
+import { SharedFrame } from '../session/shared-frame.js';
 import { encodeStateParts, PresenceStateSender } from './presence-state-sender.js';
 import type { PresenceChange, PresenceFanout, PresenceSnapshot, PresenceStore } from './presence-store.js';
 import { existingSessionPresence, sessionPresence } from './session-presence.js';
@@ -11,7 +12,7 @@ function speaksParts(session: Session): boolean {
 }
 
 /** A channel's set as `presence.state` frames for `session`: in parts, or whole for protocol 1 and 2. */
-function stateFrames(session: Session, channel: string, snapshot: PresenceSnapshot): string[] {
+function stateFrames(session: Session, channel: string, snapshot: PresenceSnapshot): SharedFrame[] {
   return speaksParts(session)
     ? encodeStateParts(channel, snapshot)
     : encodeStateParts(channel, snapshot, Number.POSITIVE_INFINITY);
@@ -122,7 +123,7 @@ export class PresenceWatchers {
     }
     const set = this.#watchers.get(channel);
     if (snapshot && set) {
-      const byProtocol = new Map<boolean, string[]>();
+      const byProtocol = new Map<boolean, SharedFrame[]>();
       for (const s of set) {
         const parts = speaksParts(s);
         let frames = byProtocol.get(parts);
@@ -160,14 +161,14 @@ export class PresenceWatchers {
     }
     const set = this.#watchers.get(change.channel);
     if (!set || set.size === 0) return;
-    const frame = JSON.stringify({
+    const frame = new SharedFrame({
       type: 'presence.diff',
       channel: change.channel,
       seq: change.seq,
       action: change.action,
       entry: change.entry,
     });
-    for (const s of set) s.pushFrame(frame);
+    for (const s of set) s.sendShared(frame);
   }
 
   /** Forgets every watcher (the node closes). */

@@ -1,4 +1,4 @@
-import { type ClientCommand, type Codec, SynclineError } from '@syncline/protocol';
+import { type ClientCommand, SynclineError } from '@syncline/protocol';
 import type { Logger } from 'pino';
 import type { AnyHandler, SessionEvents } from '../core.js';
 import type { ServerHooks } from '../hooks.js';
@@ -10,7 +10,6 @@ import type { SubscriptionSink } from './subscription-sink.js';
 
 /** What the session host of a node works with. */
 export interface SessionHostDeps {
-  readonly codec: Codec;
   readonly maxFrameBytes: number;
   readonly maxQueueBytes: number;
   /** Command handlers by type. */
@@ -37,7 +36,6 @@ export function createSessionHost(deps: SessionHostDeps): SessionHost {
   const flushes = new FlushScheduler();
   const backendLog = { at: 0, suppressed: 0 };
   return {
-    codec: deps.codec,
     maxFrameBytes: deps.maxFrameBytes,
     maxQueueBytes: deps.maxQueueBytes,
     maxCommandsPerFrame: 100,

@@ -1,7 +1,7 @@
-import { jsonCodec } from '@syncline/protocol';
+import { jsonCodec, msgpackCodec } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../transport/transport.js';
-import { appendFrame, MAX_FRAME_CHUNK_BYTES, type Outbox, writeBatched } from './outbox.js';
+import { appendFrame, type Frame, MAX_FRAME_CHUNK_BYTES, type Outbox, writeBatched } from './outbox.js';
 import { Session, type SessionHost } from './session.js';
 import { defineSlot } from './session-slot.js';
 
@@ -9,13 +9,13 @@ function session(): Session {
   const conn: Connection = {
     transport: 'test',
     remoteAddress: '127.0.0.1',
+    codec: jsonCodec,
     send: () => undefined,
     bufferedAmount: 0,
     close: () => undefined,
     receiver: undefined,
   };
   const host: SessionHost = {
-    codec: jsonCodec,
     maxFrameBytes: 65_536,
     maxQueueBytes: 1_048_576,
     maxCommandsPerFrame: 100,
@@ -64,26 +64,22 @@ describe('session slots', () => {
   });
 });
 
-describe('outbox', () => {
-  it('keeps one frame as is and batches runs into JSON arrays of bounded size', () => {
-    const out = appendFrame(undefined, '{"a":1}');
-    expect(out).toBe('{"a":1}');
-    const written: string[] = [];
-    writeBatched(out, (t) => written.push(t));
-    expect(written).toEqual(['{"a":1}']);
+describe.each([jsonCodec, msgpackCodec])('outbox ($name)', (codec) => {
+  it('keeps one frame as is and batches runs into arrays of bounded size', () => {
+    const one = codec.encode({ a: 1 });
+    const out = appendFrame(undefined, one);
+    expect(out).toBe(one);
+    const written: Frame[] = [];
+    writeBatched(codec, out, (t) => written.push(t));
+    expect(written).toEqual([one]);
 
-    const big = `"${'x'.repeat(MAX_FRAME_CHUNK_BYTES / 2)}"`;
+    const big = 'x'.repeat(MAX_FRAME_CHUNK_BYTES / 2);
+    const values = [1, 2, big, big, 3];
     let many: Outbox;
-    for (const f of ['1', '2', big, big, '3']) many = appendFrame(many, f);
-    const batches: string[] = [];
-    if (many !== undefined) writeBatched(many, (t) => batches.push(t));
-    expect(batches.flatMap((t) => (t.startsWith('[') ? (JSON.parse(t) as unknown[]) : [JSON.parse(t)]))).toEqual([
-      1,
-      2,
-      JSON.parse(big),
-      JSON.parse(big),
-      3,
-    ]);
+    for (const v of values) many = appendFrame(many, codec.encode(v));
+    const batches: Frame[] = [];
+    if (many !== undefined) writeBatched(codec, many, (t) => batches.push(t));
+    expect(batches.flatMap((t) => [codec.decode(t)].flat())).toEqual(values);
     expect(batches.length).toBeGreaterThan(1);
   });
 });

@@ -13,11 +13,17 @@ import {
 } from '@syncline/protocol';
 import type { Principal } from '../auth/token-verifier.js';
 import type { Connection, ConnectionReceiver } from '../transport/transport.js';
-import { appendFrame, type Outbox, writeBatched } from './outbox.js';
+import { appendFrame, type Frame, frameSize, type Outbox, writeBatched } from './outbox.js';
 import { requestIdOf, requestIdsOf } from './request-ids.js';
 import type { SessionSlot } from './session-slot.js';
+import type { SharedFrame } from './shared-frame.js';
 import { sharedFrames } from './shared-frames.js';
 import type { SubscriptionSink } from './subscription-sink.js';
+
+/** A frame, or one decoded command of a batch, held while `connect` is verified. */
+type Pending =
+  | { readonly frame: string | Uint8Array; readonly bytes: number }
+  | { readonly item: unknown; readonly textLength: number | undefined };
 
 /** Lifecycle of a session. */
 export type SessionState = 'connecting' | 'authenticating' | 'connected' | 'closed';
@@ -27,7 +33,6 @@ export const REPLIED: unique symbol = Symbol('replied');
 
 /** What a session needs from the server core. */
 export interface SessionHost {
-  readonly codec: Codec;
   readonly maxFrameBytes: number;
   readonly maxQueueBytes: number;
   readonly maxCommandsPerFrame: number;
@@ -63,6 +68,8 @@ export class Session implements ConnectionReceiver {
   protocol = 0;
 
   readonly #host: SessionHost;
+  /** The codec the connection negotiated: every frame of this session is encoded and decoded by it. */
+  readonly codec: Codec;
   // An idle connection holds as little as possible: the maps and queues
   // below are created on first use and dropped again when emptied.
   #subscriptions: Map<string, SubscriptionSink> | undefined;
@@ -73,11 +80,13 @@ export class Session implements ConnectionReceiver {
   /** The connection's `bufferedAmount` at the last flush. */
   #backlog = 0;
   #flushScheduled = false;
-  #pendingFrames: Array<[string | Uint8Array, number]> | undefined;
+  /** Frames (or decoded commands of a batch) that arrived while `connect` was being verified. */
+  #pendingFrames: Array<Pending> | undefined;
   #timers: NodeJS.Timeout[] | undefined;
 
   constructor(conn: Connection, host: SessionHost) {
     this.conn = conn;
+    this.codec = conn.codec;
     this.#host = host;
     conn.receiver = this;
   }
@@ -153,14 +162,19 @@ export class Session implements ConnectionReceiver {
 
   /** Encodes and queues a message. */
   send(message: object): void {
-    this.pushFrame(this.#host.codec.encode(message) as string);
+    this.#queue(this.codec.encode(message));
   }
 
-  /** Queues an already-encoded message; coalesced with others of this tick. */
-  pushFrame(frame: string): void {
+  /** Queues a message sent to many sessions, encoded once per codec (`SharedFrame`). */
+  sendShared(frame: SharedFrame): void {
+    this.#queue(frame.frameFor(this.codec));
+  }
+
+  /** Queues an encoded frame; coalesced with others of this tick. */
+  #queue(frame: Frame): void {
     if (this.state === 'closed') return;
     this.#outbox = appendFrame(this.#outbox, frame);
-    this.#outboxBytes += frame.length;
+    this.#outboxBytes += frameSize(frame);
     // The connection's backlog only shrinks between flushes: the one measured
     // at the last flush spares asking the connection on every frame.
     const max = this.#host.maxQueueBytes;
@@ -176,22 +190,24 @@ export class Session implements ConnectionReceiver {
     }
   }
 
-  /** Writes the queued frames, batched into JSON arrays of bounded size. */
+  /** Writes the queued frames, batched (arrays of messages) in frames of bounded size. */
   flush(): void {
     this.#flushScheduled = false;
     const out = this.#outbox;
     if (out === undefined) return;
     this.#outbox = undefined;
     this.#outboxBytes = 0;
-    writeBatched(out, (text) => this.#write(text));
+    writeBatched(this.codec, out, (frame) => this.#write(frame));
     this.#backlog = this.conn.bufferedAmount;
     if (this.#backlog > this.#host.maxQueueBytes) this.close('SLOW_CONSUMER', 'send queue limit exceeded');
   }
 
-  /** Writes one text frame, as shared UTF-8 bytes when the transport takes them. */
-  #write(text: string): void {
-    if (this.conn.sendUtf8) this.conn.sendUtf8(sharedFrames.utf8(text));
-    else this.conn.send(text);
+  /** Writes one frame, as shared bytes when the transport takes them (text as its UTF-8 bytes). */
+  #write(frame: Frame): void {
+    const conn = this.conn;
+    if (conn.sendBytes === undefined) conn.send(frame);
+    else if (typeof frame === 'string') conn.sendBytes(sharedFrames.utf8(frame), false);
+    else conn.sendBytes(frame, true);
   }
 
   /** Sends a successful reply. */
@@ -216,7 +232,7 @@ export class Session implements ConnectionReceiver {
     if (retryAfterMs !== undefined) msg.retryAfterMs = retryAfterMs;
     if (name === 'SLOW_CONSUMER') this.#host.onSlowConsumer?.(this);
     if (name !== 'SLOW_CONSUMER') {
-      this.#outbox = appendFrame(this.#outbox, this.#host.codec.encode(msg) as string);
+      this.#outbox = appendFrame(this.#outbox, this.codec.encode(msg));
       this.flush();
     }
     this.conn.close(info.code, reason);
@@ -234,7 +250,7 @@ export class Session implements ConnectionReceiver {
     this.awaitingPong = false;
     if (this.state === 'authenticating') {
       this.#pendingFrames ??= [];
-      this.#pendingFrames.push([frame, bytes]);
+      this.#pendingFrames.push({ frame, bytes });
       return;
     }
     this.#processFrame(frame, bytes);
@@ -254,13 +270,13 @@ export class Session implements ConnectionReceiver {
     }
     let decoded: unknown;
     try {
-      decoded = this.#host.codec.decode(frame);
+      decoded = this.codec.decode(frame);
     } catch {
-      this.#badInput(undefined, new SynclineError('bad_frame', 'The frame is not valid JSON.'));
+      this.#badInput(undefined, new SynclineError('bad_frame', `The frame is not valid ${this.codec.label}.`));
       return;
     }
-    // Valid JSON needs two characters a level: the frame's length bounds every command's depth.
-    const textLength = typeof frame === 'string' ? frame.length : frame.byteLength;
+    // Valid JSON needs two characters a level: the text's length bounds every command's depth.
+    const textLength = typeof frame === 'string' ? frame.length : undefined;
     if (Array.isArray(decoded)) {
       if (decoded.length > this.#host.maxCommandsPerFrame) {
         this.#badInput(
@@ -274,7 +290,7 @@ export class Session implements ConnectionReceiver {
         if (this.state !== 'connected' && this.state !== 'connecting') {
           // Frames batched after a connect are processed once it completes.
           this.#pendingFrames ??= [];
-          this.#pendingFrames.push([JSON.stringify(item), 0]);
+          this.#pendingFrames.push({ item, textLength });
           continue;
         }
         this.#processOne(item, textLength);
@@ -296,13 +312,13 @@ export class Session implements ConnectionReceiver {
   /** Request ids of a frame that is refused unprocessed (bounded by the transport's hard frame limit). */
   #requestIds(frame: string | Uint8Array): number[] {
     try {
-      return requestIdsOf(this.#host.codec.decode(frame), this.#host.maxCommandsPerFrame);
+      return requestIdsOf(this.codec.decode(frame), this.#host.maxCommandsPerFrame);
     } catch {
       return [];
     }
   }
 
-  #processOne(raw: unknown, textLength: number): void {
+  #processOne(raw: unknown, textLength: number | undefined): void {
     if (jsonDepthExceeds(raw, MAX_JSON_DEPTH, textLength)) {
       // Refused before any work: nothing downstream walks hostile nesting.
       const err = new SynclineError('invalid_command', `The command nests deeper than ${MAX_JSON_DEPTH} levels.`, {
@@ -368,7 +384,11 @@ export class Session implements ConnectionReceiver {
     const frames = this.#pendingFrames;
     if (frames === undefined) return;
     this.#pendingFrames = undefined;
-    for (const [f, b] of frames) this.#processFrame(f, b);
+    for (const p of frames) {
+      if (this.state === 'closed') return;
+      if ('frame' in p) this.#processFrame(p.frame, p.bytes);
+      else this.#processOne(p.item, p.textLength);
+    }
   }
 
   /** The connection is gone (`ConnectionReceiver`). */

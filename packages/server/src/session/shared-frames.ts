@@ -1,21 +1,26 @@
+import type { Codec } from '@syncline/protocol';
+
+type Frame = string | Uint8Array;
+
 /**
  * Encoding work shared by every session of a node. During a fan-out,
  * consecutive sessions flush the same frames in the same order, so the
- * batch is joined and UTF-8 encoded once and the same bytes are written to
- * every connection, instead of once per connection. Only the last batch and
- * the last text are kept: a miss costs what no cache would.
+ * batch is joined (and text UTF-8 encoded) once and the same bytes are
+ * written to every connection, instead of once per connection. Only the last
+ * batch and the last text are kept: a miss costs what no cache would.
  */
 export class SharedFrames {
-  #batch: string[] = [];
-  #batchText = '';
+  #codec: Codec | undefined;
+  #batch: Frame[] = [];
+  #joined: Frame = '';
   #text: string | undefined;
   #bytes: Buffer = Buffer.alloc(0);
 
-  /** `[frames[start..end)]` as one JSON-array frame; reused while the same frames come again. */
-  batch(frames: readonly string[], start: number, end: number): string {
+  /** `frames[start..end)` joined by `codec` into one batch frame; reused while the same frames come again. */
+  batch(codec: Codec, frames: readonly Frame[], start: number, end: number): Frame {
     const n = end - start;
     const last = this.#batch;
-    if (last.length === n) {
+    if (codec === this.#codec && last.length === n) {
       let same = true;
       for (let i = 0; i < n; i++) {
         if (frames[start + i] !== last[i]) {
@@ -23,11 +28,12 @@ export class SharedFrames {
           break;
         }
       }
-      if (same) return this.#batchText;
+      if (same) return this.#joined;
     }
+    this.#codec = codec;
     this.#batch = frames.slice(start, end);
-    this.#batchText = `[${this.#batch.join(',')}]`;
-    return this.#batchText;
+    this.#joined = codec.join(this.#batch);
+    return this.#joined;
   }
 
   /** UTF-8 bytes of `text`; the same buffer while the same text comes again (never modify it). */

@@ -1,4 +1,5 @@
 import type { BrokerPublication } from '../broker/broker.js';
+import type { SharedFrame } from './shared-frame.js';
 
 /**
  * A connection's subscription to one channel: the session holds one per
@@ -11,8 +12,8 @@ export interface SubscriptionSink {
   lastOffset: number;
   /** Publications that arrived while pending. */
   buffer: BrokerPublication[];
-  /** Queues an encoded frame on the connection. */
-  readonly push: (frame: string) => void;
+  /** Queues a publication's frame on the connection. */
+  readonly push: (frame: SharedFrame) => void;
   /** Epoch `lastOffset` belongs to, once known. */
   epoch?: string | undefined;
   /**

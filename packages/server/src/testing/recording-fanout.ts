@@ -1,5 +1,6 @@
 import type { DocPatchMessage } from '@syncline/protocol';
 import type { DocFanout, DocPatchListener } from '../docs/doc-fanout.js';
+import { SharedFrame } from '../session/shared-frame.js';
 
 /**
  * A `DocFanout` for unit tests of the document engine: it keeps every
@@ -16,7 +17,7 @@ export class RecordingFanout implements DocFanout {
   publish(message: DocPatchMessage): void {
     if (this.#dropped.has(`${message.doc}@${message.version}`)) return;
     this.published.push(message);
-    const frame = JSON.stringify(message);
+    const frame = new SharedFrame(message);
     for (const l of this.#listeners.get(message.doc) ?? []) l(message, frame);
   }
 

@@ -1,7 +1,10 @@
+import { encodeBase64 } from '@syncline/protocol';
+
 /**
  * Text/event-stream framing shared by the SSE stream and long-poll responses:
  * each frame is one event; a frame with line breaks (never the case for JSON
  * frames) is split over several `data:` lines, which readers join with `\n`.
+ * Binary frames (MessagePack) are carried as base64 text.
  */
 
 /** Formats one event. `event` omitted means the default (`message`) event. */
@@ -19,7 +22,16 @@ export function formatCloseEvent(code: number, reason: string): string {
   return formatEvent(JSON.stringify({ code, reason }), 'close');
 }
 
-/** Frames as text (binary frames are not carried by the HTTP transports; the JSON codec is text). */
+/** The last binary frame given to `frameText` and its base64 (a fan-out hands every session the same bytes). */
+let lastBytes: Uint8Array | undefined;
+let lastBase64 = '';
+
+/** A frame as event text: text frames as they are, binary frames as base64. */
 export function frameText(frame: string | Uint8Array): string {
-  return typeof frame === 'string' ? frame : new TextDecoder().decode(frame);
+  if (typeof frame === 'string') return frame;
+  if (frame !== lastBytes) {
+    lastBytes = frame;
+    lastBase64 = encodeBase64(frame);
+  }
+  return lastBase64;
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SynclineError } from '@syncline/protocol';
+import { type Codec, decodeBase64, SynclineError } from '@syncline/protocol';
 import {
   type ForwardedRequest,
   type ForwardedResponse,
@@ -39,12 +39,14 @@ export abstract class HttpSessionConnection implements Connection {
   abstract readonly transport: string;
   readonly id: string;
   readonly remoteAddress: string;
+  readonly codec: Codec;
   receiver: Connection['receiver'];
   protected closed = false;
 
-  constructor(id: string, remoteAddress: string) {
+  constructor(id: string, remoteAddress: string, codec: Codec) {
     this.id = id;
     this.remoteAddress = remoteAddress;
+    this.codec = codec;
   }
 
   abstract get bufferedAmount(): number;
@@ -57,10 +59,10 @@ export abstract class HttpSessionConnection implements Connection {
   }
 
   /** Hands the frames of one POST to the core, in order. */
-  receive(frames: readonly string[]): void {
+  receive(frames: readonly (string | Uint8Array)[]): void {
     for (const f of frames) {
       if (this.closed) return;
-      this.receiver?.receiveFrame(f, Buffer.byteLength(f));
+      this.receiver?.receiveFrame(f, typeof f === 'string' ? Buffer.byteLength(f) : f.byteLength);
     }
   }
 
@@ -146,7 +148,7 @@ export class HttpSessionRegistry {
     switch (request.kind) {
       case 'send': {
         if (conn.isClosed) return { status: 404, body: sessionNotFoundBody(request.session) };
-        const frames = splitFrames(request.body, this.limits);
+        const frames = splitFrames(request.body, this.limits, conn.codec);
         if (frames instanceof SynclineError) return errorResponse(400, frames);
         conn.receive(frames);
         return { status: 204, body: '' };
@@ -172,24 +174,31 @@ export class HttpSessionRegistry {
 }
 
 /**
- * Splits a POST body into frames (one per line). Every frame within the frame
- * limit must be JSON, or the whole body is refused (`bad_frame`) and nothing
- * is delivered. Oversize frames pass through so the core answers them with
- * `frame_too_large` and the request id, as over WebSocket.
+ * Splits a POST body into frames (one per line; a binary codec's frames as
+ * base64). Every frame within the frame limit must decode, or the whole body
+ * is refused (`bad_frame`) and nothing is delivered. Oversize frames pass
+ * through so the core answers them with `frame_too_large` and the request
+ * id, as over WebSocket.
  */
-export function splitFrames(body: string, limits: HttpSessionLimits): string[] | SynclineError {
-  const frames: string[] = [];
+export function splitFrames(
+  body: string,
+  limits: HttpSessionLimits,
+  codec: Codec,
+): Array<string | Uint8Array> | SynclineError {
+  const frames: Array<string | Uint8Array> = [];
   for (const line of body.split('\n')) {
-    const f = line.endsWith('\r') ? line.slice(0, -1) : line;
-    if (f.length === 0) continue;
-    if (Buffer.byteLength(f) <= limits.maxFrameBytes) {
-      try {
-        JSON.parse(f);
-      } catch {
-        return new SynclineError('bad_frame', `Frame ${frames.length + 1} of the body is not valid JSON.`);
-      }
+    const text = line.endsWith('\r') ? line.slice(0, -1) : line;
+    if (text.length === 0) continue;
+    let frame: string | Uint8Array = text;
+    try {
+      if (codec.binary) frame = decodeBase64(text);
+      const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength;
+      if (bytes <= limits.maxFrameBytes) codec.decode(frame);
+    } catch {
+      const what = codec.binary ? `base64 ${codec.label}` : codec.label;
+      return new SynclineError('bad_frame', `Frame ${frames.length + 1} of the body is not valid ${what}.`);
     }
-    frames.push(f);
+    frames.push(frame);
   }
   return frames;
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { SynclineError } from '@syncline/protocol';
+import { CODEC_PARAM, type Codec, SynclineError } from '@syncline/protocol';
 import { type HttpRouter, readBody, sendJson } from '../http/router.js';
 import { HttpSessionRegistry } from './http-sessions.js';
 import { LongPollConnection } from './longpoll.js';
@@ -32,6 +32,8 @@ export interface HttpTransportContext {
   /** POST bodies above it are refused with 413. */
   readonly maxBodyBytes: number;
   readonly onConnection: ConnectionHandler;
+  /** Codecs a session may pick with `?codec=` (or `x-syncline-codec`); the first is the default. */
+  readonly codecs: readonly Codec[];
   /**
    * Checked before a session is opened: an error (`too_many_connections`)
    * refuses it with 429 and the error JSON, before anything is allocated.
@@ -122,22 +124,48 @@ export class HttpTransports implements Transport {
     return true;
   }
 
+  /**
+   * The codec a new session asks for (`?codec=msgpack` or the
+   * `x-syncline-codec` header; default the first the server speaks), or
+   * undefined after answering 400 when the server does not speak it.
+   */
+  #codecOf(req: IncomingMessage, res: ServerResponse): Codec | undefined {
+    const codecs = this.#ctx.codecs;
+    const query = new URL(req.url ?? '/', 'http://localhost').searchParams.get(CODEC_PARAM);
+    const header = req.headers[`x-syncline-${CODEC_PARAM}`];
+    const name = query ?? (typeof header === 'string' ? header : undefined);
+    if (name === undefined) return codecs[0];
+    const codec = codecs.find((c) => c.name === name);
+    if (codec !== undefined) return codec;
+    req.resume();
+    const err = new SynclineError(
+      'invalid_request',
+      `Unknown codec "${name.slice(0, 40)}"; this server speaks ${codecs.map((c) => c.name).join(', ')}.`,
+    );
+    sendJson(res, 400, { error: { code: err.code, message: err.message } });
+    return undefined;
+  }
+
   #openSse(req: IncomingMessage, res: ServerResponse): void {
     if (this.#refused(req, res)) return;
+    const codec = this.#codecOf(req, res);
+    if (codec === undefined) return;
     this.#track(res);
-    const conn = new SseConnection(this.registry.newId(), req, res, this.registry);
+    const conn = new SseConnection(this.registry.newId(), req, res, this.registry, codec);
     this.registry.add(conn);
     this.#ctx.onConnection(conn, req);
   }
 
   #openPoll(req: IncomingMessage, res: ServerResponse): void {
     if (this.#refused(req, res)) return;
+    const codec = this.#codecOf(req, res);
+    if (codec === undefined) return;
     req.resume();
-    const conn = new LongPollConnection(this.registry.newId(), req, this.registry, this.#timing);
+    const conn = new LongPollConnection(this.registry.newId(), req, this.registry, this.#timing, codec);
     this.registry.add(conn);
     this.#ctx.onConnection(conn, req);
     res.setHeader('cache-control', 'no-store');
-    sendJson(res, 200, { session: conn.id, transport: conn.transport });
+    sendJson(res, 200, { session: conn.id, transport: conn.transport, codec: codec.name });
   }
 
   async #send(req: IncomingMessage, res: ServerResponse, p: Record<string, string>): Promise<void> {

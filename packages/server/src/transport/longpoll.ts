@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Codec } from '@syncline/protocol';
 import { formatCloseEvent, formatEvent, frameText } from './event-stream.js';
 import { HttpSessionConnection, type HttpSessionRegistry } from './http-sessions.js';
 import type { ForwardedResponse } from './session-forwarder.js';
@@ -40,8 +41,8 @@ export class LongPollConnection extends HttpSessionConnection {
   #answerScheduled = false;
   #idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(id: string, req: IncomingMessage, registry: HttpSessionRegistry, timing: LongPollTiming) {
-    super(id, req.socket.remoteAddress ?? '');
+  constructor(id: string, req: IncomingMessage, registry: HttpSessionRegistry, timing: LongPollTiming, codec: Codec) {
+    super(id, req.socket.remoteAddress ?? '', codec);
     this.#registry = registry;
     this.#timing = timing;
     this.#armIdle(timing.idleTimeoutMs);

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Codec } from '@syncline/protocol';
 import { formatCloseEvent, formatEvent, frameText } from './event-stream.js';
 import { HttpSessionConnection, type HttpSessionRegistry } from './http-sessions.js';
 
@@ -15,21 +16,22 @@ export const SSE_HEADERS = {
 
 /**
  * Server-sent events downstream, HTTP POST upstream. The stream's first event
- * (`session`) names the session id the client POSTs its frames to; every other
- * default event is one frame; a `close` event carries the close code and
- * reason just before the stream ends.
+ * (`session`) names the session id the client POSTs its frames to and the
+ * codec; every other default event is one frame (base64 for a binary codec);
+ * a `close` event carries the close code and reason just before the stream
+ * ends.
  */
 export class SseConnection extends HttpSessionConnection {
   readonly transport = 'sse';
   readonly #res: ServerResponse;
   readonly #registry: HttpSessionRegistry;
 
-  constructor(id: string, req: IncomingMessage, res: ServerResponse, registry: HttpSessionRegistry) {
-    super(id, req.socket.remoteAddress ?? '');
+  constructor(id: string, req: IncomingMessage, res: ServerResponse, registry: HttpSessionRegistry, codec: Codec) {
+    super(id, req.socket.remoteAddress ?? '', codec);
     this.#res = res;
     this.#registry = registry;
     res.writeHead(200, SSE_HEADERS);
-    res.write(formatEvent(JSON.stringify({ session: id }), 'session'));
+    res.write(formatEvent(JSON.stringify({ session: id, codec: codec.name }), 'session'));
     res.on('close', () => {
       registry.remove(this);
       this.finish(1006, 'stream closed');

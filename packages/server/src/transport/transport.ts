@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Codec } from '@syncline/protocol';
 
 /**
  * One client connection as the core sees it, whatever carries it
@@ -9,17 +10,20 @@ export interface Connection {
   readonly transport: string;
   /** Remote address, for logs and limits. */
   readonly remoteAddress: string;
+  /** The codec negotiated when the connection opened (WebSocket subprotocol, HTTP `codec` parameter). */
+  readonly codec: Codec;
   /**
    * Queues one encoded frame for the peer. Frames are delivered in the order
    * sent; a frame sent after `close()` is dropped.
    */
   send(frame: string | Uint8Array): void;
   /**
-   * Optional fast path: queues a text frame given as UTF-8 bytes, in order
-   * with `send`. The bytes may be shared with other connections (one encoding
-   * per fan-out); the transport must not modify them.
+   * Optional fast path: queues a frame given as bytes (a text frame's UTF-8
+   * bytes when `binary` is false), in order with `send`. The bytes may be
+   * shared with other connections (one encoding per fan-out); the transport
+   * must not modify them.
    */
-  sendUtf8?(frame: Uint8Array): void;
+  sendBytes?(frame: Uint8Array, binary: boolean): void;
   /** Bytes queued and not yet handed to the kernel; used for slow-consumer detection. */
   readonly bufferedAmount: number;
   /** Closes with a code and reason; the receiver's `connectionClosed` runs once afterwards. */

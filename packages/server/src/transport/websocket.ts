@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CLOSE_CODES } from '@syncline/protocol';
+import { CLOSE_CODES, type Codec, codecOfSubprotocol, jsonCodec, subprotocolFor } from '@syncline/protocol';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import type { Connection, ConnectionHandler, Transport } from './transport.js';
 
@@ -11,27 +11,31 @@ export interface WebSocketTransportOptions {
   readonly path: string;
   /** Frames above `maxFrameBytes` get an error reply; frames above this hard cap close the socket (1009). */
   readonly hardMaxFrameBytes: number;
-  /** Subprotocols accepted, first match wins (`syncline.json`). */
-  readonly subprotocols: readonly string[];
+  /**
+   * Codecs accepted, in the server's order of preference: the first whose
+   * subprotocol (`syncline.json`, `syncline.msgpack`) the client offers wins.
+   * A client that offers no Syncline subprotocol speaks the first codec.
+   */
+  readonly codecs: readonly Codec[];
 }
 
-/** The last text frame built by `textFrame`, and the payload it carries. */
+/** The last frame built by `wireFrame`, and the payload it carries. */
 let lastPayload: Uint8Array | undefined;
 let lastFrame: Buffer = Buffer.alloc(0);
 
 /**
- * A complete server-to-client text frame (final, unmasked; RFC 6455 §5.2)
- * carrying `payload`. During a fan-out every connection is handed the same
- * payload bytes, so the frame is built once and the same buffer is written to
- * every socket: one `write` per connection, no header or write request built
- * per connection.
+ * A complete server-to-client frame (final, unmasked; RFC 6455 §5.2), text
+ * or binary, carrying `payload`. During a fan-out every connection is handed
+ * the same payload bytes, so the frame is built once and the same buffer is
+ * written to every socket: one `write` per connection, no header or write
+ * request built per connection.
  */
-function textFrame(payload: Uint8Array): Buffer {
-  if (payload === lastPayload) return lastFrame;
+function wireFrame(payload: Uint8Array, binary: boolean): Buffer {
+  if (payload === lastPayload && (lastFrame[0] === 0x82) === binary) return lastFrame;
   const n = payload.byteLength;
   const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
   const frame = Buffer.allocUnsafe(head + n);
-  frame[0] = 0x81;
+  frame[0] = binary ? 0x82 : 0x81;
   if (head === 2) frame[1] = n;
   else if (head === 4) {
     frame[1] = 126;
@@ -59,7 +63,7 @@ function onSocketMessage(this: SynclineSocket, data: RawData, isBinary: boolean)
   const conn = this.connection;
   if (conn === undefined || conn.closed) return;
   const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-  conn.receiver?.receiveFrame(isBinary ? new Uint8Array(buf) : buf.toString('utf8'), buf.byteLength);
+  conn.receiver?.receiveFrame(isBinary ? buf : buf.toString('utf8'), buf.byteLength);
 }
 
 function onSocketClose(this: SynclineSocket, code: number, reason: Buffer): void {
@@ -72,14 +76,16 @@ function onSocketError(): void {
 
 class WebSocketConnection implements Connection {
   readonly transport = 'websocket';
+  readonly codec: Codec;
   receiver: Connection['receiver'];
   readonly #ws: SynclineSocket;
   /** Read on demand: asking the socket early makes it keep its peer address per connection. */
   readonly #socket: Socket;
   #closed = false;
 
-  constructor(ws: SynclineSocket, req: IncomingMessage) {
+  constructor(ws: SynclineSocket, req: IncomingMessage, codec: Codec) {
     this.#ws = ws;
+    this.codec = codec;
     this.#socket = req.socket;
     ws.connection = this;
     ws.on('message', onSocketMessage);
@@ -112,12 +118,12 @@ class WebSocketConnection implements Connection {
     this.#ws.send(frame);
   }
 
-  sendUtf8(frame: Uint8Array): void {
+  sendBytes(frame: Uint8Array, binary: boolean): void {
     if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
     // Written straight to the socket `ws` writes to: without permessage-deflate
     // `ws` queues nothing itself, so frames keep their order with its own
     // (pings, pongs, close), and `bufferedAmount` still counts them.
-    this.#socket.write(textFrame(frame));
+    this.#socket.write(wireFrame(frame, binary));
   }
 
   close(code: number, reason: string): void {
@@ -151,12 +157,13 @@ export class WebSocketTransport implements Transport {
       clientTracking: true,
       WebSocket: SynclineSocket,
       handleProtocols: (protocols) => {
-        for (const p of options.subprotocols) if (protocols.has(p)) return p;
+        for (const c of options.codecs) if (protocols.has(subprotocolFor(c))) return subprotocolFor(c);
         return false;
       },
     });
+    const fallback = options.codecs[0] ?? jsonCodec;
     this.#wss.on('connection', (ws: SynclineSocket, req: IncomingMessage) => {
-      onConnection(new WebSocketConnection(ws, req), req);
+      onConnection(new WebSocketConnection(ws, req, codecOfSubprotocol(ws.protocol) ?? fallback), req);
     });
   }
 

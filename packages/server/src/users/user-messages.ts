@@ -1,3 +1,4 @@
+import { SharedFrame } from '../session/shared-frame.js';
 import type { UserHost } from './user-host.js';
 
 /**
@@ -8,11 +9,11 @@ import type { UserHost } from './user-host.js';
 export function sendToUser(host: UserHost, user: string, data: unknown): number {
   const sessions = host.sessionsOf(user);
   if (sessions.size === 0) return 0;
-  const frame = JSON.stringify({ type: 'message', data: data ?? null, ts: Date.now() });
+  const frame = new SharedFrame({ type: 'message', data: data ?? null, ts: Date.now() });
   let n = 0;
   for (const s of sessions) {
     if (s.state !== 'connected') continue;
-    s.pushFrame(frame);
+    s.sendShared(frame);
     n++;
   }
   return n;
