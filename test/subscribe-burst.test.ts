@@ -2,7 +2,7 @@ import { type ClientOptions, type TransportFactory, websocketTransport } from '@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
-import { client, startServer, waitFor } from './helpers.js';
+import { client, startServer, waitFor, waitForValue } from './helpers.js';
 
 /**
  * The real WebSocket transport, except that frames from the server are held
@@ -40,7 +40,7 @@ describe('a subscribe reply and what follows it handled in one burst', () => {
     // The reader subscribes while the writer's mutations are applied: the subscribe reply and
     // the patches after it reach the reader in one burst, and nothing comes after them.
     const reader = await client(server, 'reader', { transport: burstTransport(150) });
-    await waitFor(() => reader.state === 'connected', 3_000, 'the reader connected');
+    await waitForValue(() => reader.state, 'connected', 3_000, 'client state');
     const r = reader.doc('race:doc', { mutators: testMutators });
     await new Promise((res) => setTimeout(res, 5));
     const writes: Promise<unknown>[] = [];
