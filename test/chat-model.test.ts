@@ -15,7 +15,7 @@ import {
   slug,
 } from '../examples/chat/src/shared/model.js';
 import chatConfig from '../examples/chat/syncline.config.js';
-import { client, startServer, waitFor } from './helpers.js';
+import { client, startServer, waitFor, waitForValue } from './helpers.js';
 
 async function chatServer() {
   return startServer({ docs: chatConfig.docs ?? {}, namespaces: chatConfig.namespaces ?? {} });
@@ -35,7 +35,8 @@ describe('chat example model on a real server', () => {
     await waitFor(
       () => b.confirmed?.messages.length === 2 && a.confirmed?.messages.length === 2,
       5_000,
-      'both messages',
+      () =>
+        `wanted 2 confirmed messages at both, saw alice ${a.confirmed?.messages.length}, bob ${b.confirmed?.messages.length}`,
     );
     const msgs = b.current?.messages ?? [];
     expect(msgs.map((m) => [m.seq, m.user, m.text])).toEqual([
@@ -55,7 +56,7 @@ describe('chat example model on a real server', () => {
     const b = bob.doc<typeof roomMutators, RoomDoc>('room:t2', { mutators: roomMutators });
     await Promise.all([a.ready, b.ready]);
     for (const [i, text] of ['one', 'two', 'three'].entries()) await a.mutate.send({ id: `m${i}`, text });
-    await waitFor(() => b.current?.messages.length === 3, 5_000, 'messages at bob');
+    await waitForValue(() => b.current?.messages.length, 3, 5_000, 'message count at bob');
     expect(unreadCount(b.current, 'bob')).toBe(3);
     expect(unreadCount(a.current, 'alice')).toBe(0);
 
@@ -63,7 +64,11 @@ describe('chat example model on a real server', () => {
     await a.mutate.react({ messageId: 'm0', emoji: '🎉' });
     await b.mutate.react({ messageId: 'm0', emoji: '👍' });
     await b.mutate.react({ messageId: 'm0', emoji: '👍' });
-    await waitFor(() => a.version === b.version && a.status === 'synced', 5_000, 'synced');
+    await waitFor(
+      () => a.version === b.version && a.status === 'synced',
+      5_000,
+      () => `wanted both at one version and alice synced, saw alice v${a.version} ${a.status}, bob v${b.version}`,
+    );
     expect(a.current?.messages[0]?.reactions).toEqual({ '🎉': ['bob', 'alice'] });
     await expect(b.mutate.react({ messageId: 'm0', emoji: '💩' as '👍' })).rejects.toMatchObject({
       code: 'invalid_args',
@@ -71,7 +76,12 @@ describe('chat example model on a real server', () => {
 
     await b.mutate.read({ seq: 99 });
     await b.mutate.read({ seq: 1 });
-    await waitFor(() => a.confirmed?.receipts.bob === 3 && b.confirmed?.receipts.bob === 3, 5_000, 'receipt');
+    await waitForValue(
+      () => ({ atAlice: a.confirmed?.receipts.bob, atBob: b.confirmed?.receipts.bob }),
+      { atAlice: 3, atBob: 3 },
+      5_000,
+      "bob's confirmed read receipt",
+    );
     expect(unreadCount(b.current, 'bob')).toBe(0);
   });
 
@@ -83,7 +93,7 @@ describe('chat example model on a real server', () => {
     expect(lobby.current?.rooms.map((r) => r.id)).toEqual(['general', 'random']);
     await lobby.mutate.createRoom({ id: slug('Design Review'), name: 'Design Review' });
     await lobby.mutate.createRoom({ id: 'other-id', name: 'design review' });
-    await waitFor(() => lobby.status === 'synced', 5_000, 'lobby synced');
+    await waitForValue(() => lobby.status, 'synced', 5_000, 'lobby status');
     expect(lobby.confirmed?.rooms.map((r) => [r.id, r.name, r.createdBy])).toEqual([
       ['general', 'general', 'syncline'],
       ['random', 'random', 'syncline'],
@@ -102,7 +112,7 @@ describe('chat example model on a real server', () => {
     for (let i = lobby.current?.rooms.length ?? 0; i < MAX_ROOMS; i++) {
       await server.docs.mutate(LOBBY_DOC, 'createRoom', { id: `r${i}`, name: `room ${i}` });
     }
-    await waitFor(() => lobby.current?.rooms.length === MAX_ROOMS, 5_000, 'a full lobby');
+    await waitForValue(() => lobby.current?.rooms.length, MAX_ROOMS, 5_000, 'room count (a full lobby)');
     const full = await lobby.mutate.createRoom({ id: 'one-more', name: 'one more' }).catch((e: unknown) => e);
     expect(full).toMatchObject({ code: 'mutation_failed' });
     expect(refusalText(full)).toBe(`The lobby is full: there can be at most ${MAX_ROOMS} rooms.`);

@@ -7,7 +7,7 @@ import { createTokenVerifier } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CLI, startCli } from './cli/start-cli.js';
-import { defer, tempDir, waitFor } from './helpers.js';
+import { defer, tempDir, waitFor, waitForValue } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -74,7 +74,7 @@ describe('syncline CLI', () => {
     const got: ReceivedPublication[] = [];
     await a.subscribe('chat:lobby', { onPublication: (p) => got.push(p) }).ready;
     await b.publish('chat:lobby', { text: 'hello' });
-    await waitFor(() => got.length === 1);
+    await waitForValue(() => got.map((p) => p.data), [{ text: 'hello' }], 5_000, 'publication data');
     expect(got[0]?.user).toBe('Ada');
   });
 
@@ -104,7 +104,11 @@ describe('syncline CLI', () => {
     await c.publish('chat:keep', { n: 2 });
     c.close();
     first.proc.kill('SIGTERM');
-    await waitFor(() => first.proc.exitCode !== null, 10_000, 'cli exit');
+    await waitFor(
+      () => first.proc.exitCode !== null,
+      10_000,
+      () => `wanted the CLI to exit after SIGTERM, saw it still running; its output:\n${first.out().slice(-2_000)}`,
+    );
     const second = await startCli(['--dev', '--data', data]);
     const c2 = createClient({ url: second.url, token: tok, WebSocket: ws });
     defer(() => c2.close());

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { clusterClient, httpPublish, startCluster } from './cluster/cluster.js';
 import { redisService, startPrivateRedis } from './cluster/redis-env.js';
-import { waitFor } from './helpers.js';
+import { describeValue, waitFor, waitForValue } from './helpers.js';
 
 /** The bound the feature promises: `/readyz` and refused commands within 3 s of the loss. */
 const BOUND_MS = 3_000;
@@ -69,7 +69,7 @@ describe.runIf(redisService.available)('Redis outage: visible and bounded', () =
     const b = await clusterClient([urls[1] as string], 'bob');
     const aLog = statusLog(a);
     const bLog = statusLog(b);
-    await waitFor(() => a.state === 'connected' && b.state === 'connected', 10_000, 'clients connected');
+    await waitForValue(() => [a.state, b.state], ['connected', 'connected'], 10_000, 'client states (alice, bob)');
     const live = a.subscribe('chat:live');
     await live.ready;
 
@@ -78,7 +78,12 @@ describe.runIf(redisService.available)('Redis outage: visible and bounded', () =
     const downMs = await readyzUntil(node, 503, killedAt, BOUND_MS);
     const body = (await readyz(node)).body;
     expect(body).toMatchObject({ ready: false, broker: 'down', docs: 'up' });
-    await waitFor(() => a.degraded && b.degraded, BOUND_MS, `clients degraded (alice ${JSON.stringify(aLog)})`);
+    await waitFor(
+      () => a.degraded && b.degraded,
+      BOUND_MS,
+      () =>
+        `wanted both clients degraded, saw alice ${a.degraded}, bob ${b.degraded} (alice's statuses ${JSON.stringify(aLog)})`,
+    );
     expect(a.serverStatus).toEqual({ degraded: true, reason: 'broker', down: ['broker'] });
 
     // Commands that need the broker answer `unavailable` with a hint, at once.
@@ -110,8 +115,16 @@ describe.runIf(redisService.available)('Redis outage: visible and bounded', () =
     const restartedAt = Date.now();
     await redis.start();
     const upMs = await readyzUntil(node, 200, restartedAt, 10_000);
-    await waitFor(() => !a.degraded && !b.degraded, 10_000, 'clients no longer degraded');
-    await waitFor(() => during.state === 'subscribed', 15_000, `retried subscription (states ${duringStates})`);
+    await waitFor(
+      () => !a.degraded && !b.degraded,
+      10_000,
+      () => `wanted neither client degraded, saw alice ${a.degraded}, bob ${b.degraded}`,
+    );
+    await waitFor(
+      () => during.state === 'subscribed',
+      15_000,
+      () => `wanted the retried subscription subscribed, saw ${during.state} (states ${duringStates.join(', ')})`,
+    );
     expect(duringStates).not.toContain('unsubscribed');
     expect(aLog.map((s) => s.degraded)).toEqual([true, false]);
     expect(bLog.map((s) => s.degraded)).toEqual([true, false]);
@@ -119,9 +132,13 @@ describe.runIf(redisService.available)('Redis outage: visible and bounded', () =
     // Publications flow again, also to the subscription made during the outage.
     const got: unknown[] = [];
     during.on('publication', (p) => got.push(p.data));
-    await waitFor(() => during.state === 'subscribed', 1_000, 'still subscribed');
+    await waitForValue(() => during.state, 'subscribed', 1_000, 'subscription state');
     await a.publish('chat:during', { after: true });
-    await waitFor(() => got.length === 1, 10_000, `publication after the outage (got ${JSON.stringify(got)})`);
+    await waitFor(
+      () => got.length === 1,
+      10_000,
+      () => `wanted 1 publication after the outage, saw ${describeValue(got)}`,
+    );
     console.log(`readyz 503 after ${downMs} ms (Redis killed), 200 again ${upMs} ms after restart`);
   }, 60_000);
 
@@ -131,7 +148,7 @@ describe.runIf(redisService.available)('Redis outage: visible and bounded', () =
     const node = (nodes[0] as { url: string }).url;
     const a = await clusterClient([node], 'alice');
     const log = statusLog(a);
-    await waitFor(() => a.state === 'connected', 10_000, 'client connected');
+    await waitForValue(() => a.state, 'connected', 10_000, 'client state');
 
     const admin = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
     admin.on('error', () => undefined);
@@ -143,9 +160,17 @@ describe.runIf(redisService.available)('Redis outage: visible and bounded', () =
     const early = await timedRequest(a, { type: 'subscribe', channel: 'chat:paused' });
     const downMs = await readyzUntil(node, 503, pausedAt, BOUND_MS);
     const late = await timedRequest(a, { type: 'subscribe', channel: 'chat:paused-2' });
-    await waitFor(() => a.degraded, BOUND_MS, 'client degraded');
+    await waitFor(
+      () => a.degraded,
+      BOUND_MS,
+      () => `wanted the client degraded, saw it not degraded (statuses ${JSON.stringify(log)})`,
+    );
     const upMs = await readyzUntil(node, 200, pausedAt, 12_000);
-    await waitFor(() => !a.degraded, 5_000, `client no longer degraded (${JSON.stringify(log)})`);
+    await waitFor(
+      () => !a.degraded,
+      5_000,
+      () => `wanted the client no longer degraded, saw it degraded (statuses ${JSON.stringify(log)})`,
+    );
 
     expect(early.code).toBe('unavailable');
     expect(early.ms).toBeLessThan(BOUND_MS);

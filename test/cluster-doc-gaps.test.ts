@@ -5,7 +5,7 @@ import { eventually, uniqueName } from '@syncline/testing';
 import { describe, expect, it } from 'vitest';
 import { DATABASE_URL, postgresService } from './cluster/postgres-env.js';
 import { REDIS_URL, redisService, testPrefix } from './cluster/redis-env.js';
-import { defer, waitFor } from './helpers.js';
+import { defer, describeValue, waitFor } from './helpers.js';
 
 const services = redisService.available && postgresService.available;
 
@@ -51,7 +51,11 @@ describe.runIf(services)('document ops between nodes (Redis + PostgreSQL)', () =
     const lost = [await commit(3), await commit(4)];
     writer.publish(await commit(5));
     writer.publish(await commit(6));
-    await waitFor(() => got.length >= 6, 10_000, 'versions 1 to 6 at the reader');
+    await waitFor(
+      () => got.length >= 6,
+      10_000,
+      () => `wanted versions 1-6 at the reader, saw ${describeValue(got.map((m) => m.version))}`,
+    );
     expect(got.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6]);
     // The filled-in ops are the committed ones, as read from PostgreSQL.
     expect(got.slice(2, 4)).toEqual(lost);
@@ -59,7 +63,11 @@ describe.runIf(services)('document ops between nodes (Redis + PostgreSQL)', () =
     // Late repeats are dropped; the next version follows.
     writer.publish(lost[0] as DocPatchMessage);
     writer.publish(await commit(7));
-    await waitFor(() => got.length >= 7, 10_000, 'version 7 at the reader');
+    await waitFor(
+      () => got.length >= 7,
+      10_000,
+      () => `wanted versions 1-7 at the reader, saw ${describeValue(got.map((m) => m.version))}`,
+    );
     expect(got.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(errors).toEqual([]);
   }, 30_000);

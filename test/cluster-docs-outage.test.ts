@@ -67,7 +67,11 @@ describe.runIf(redisService.available && postgresService.available)('PostgreSQL 
       const downMs = await readyzUntil(node, 503, cutAt, BOUND_MS);
       const body = (await (await fetch(`${node}/readyz`)).json()) as Record<string, unknown>;
       expect(body).toMatchObject({ ready: false, broker: 'up', docs: 'down' });
-      await waitFor(() => a.degraded, BOUND_MS, `client degraded (${JSON.stringify(log)})`);
+      await waitFor(
+        () => a.degraded,
+        BOUND_MS,
+        () => `wanted the client degraded, saw it not degraded (statuses ${JSON.stringify(log)})`,
+      );
       expect(a.serverStatus).toEqual({ degraded: true, reason: 'docs', down: ['docs'] });
 
       const subscribe = await timedRequest(a, { type: 'doc.subscribe', doc: docName() });
@@ -95,12 +99,17 @@ describe.runIf(redisService.available && postgresService.available)('PostgreSQL 
       const restoredAt = Date.now();
       proxy.restore();
       const upMs = await readyzUntil(node, 200, restoredAt, 10_000);
-      await waitFor(() => !a.degraded, 5_000, `client no longer degraded (${JSON.stringify(log)})`);
+      await waitFor(
+        () => !a.degraded,
+        5_000,
+        () => `wanted the client no longer degraded, saw it degraded (statuses ${JSON.stringify(log)})`,
+      );
       await during;
       await waitFor(
         () => (replica.current as Counter | undefined)?.count === 2 && replica.pendingCount === 0,
         15_000,
-        `mutation confirmed (state ${JSON.stringify(replica.current)}, pending ${replica.pendingCount})`,
+        () =>
+          `wanted the mutation confirmed (count 2, nothing pending), saw state ${JSON.stringify(replica.current)}, pending ${replica.pendingCount}`,
       );
       expect((replica.current as Counter).log).toEqual(['before', 'during']);
       expect(log.map((s) => s.degraded)).toEqual([true, false]);

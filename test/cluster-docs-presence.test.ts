@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { API_KEY, CLUSTER_MUTATORS, clusterClient, startCluster } from './cluster/cluster.js';
 import { DATABASE_URL, postgresService } from './cluster/postgres-env.js';
 import { redisService } from './cluster/redis-env.js';
-import { waitFor } from './helpers.js';
+import { waitFor, waitForValue } from './helpers.js';
 
 interface Counter {
   count: number;
@@ -31,7 +31,10 @@ describe.runIf(services)('documents and presence across three nodes (Redis + Pos
     await waitFor(
       () => replicas.every((r) => (r.current as Counter | undefined)?.count === total && r.pendingCount === 0),
       20_000,
-      'every replica confirmed everything',
+      () =>
+        `wanted count ${total} and nothing pending at every replica, saw ${replicas
+          .map((r) => `count ${(r.current as Counter | undefined)?.count} pending ${r.pendingCount}`)
+          .join('; ')}`,
     );
     const states = replicas.map((r) => r.current as Counter);
     for (const s of states) {
@@ -70,10 +73,10 @@ describe.runIf(services)('documents and presence across three nodes (Redis + Pos
     const survivor = await clusterClient(urls, 'survivor', 1);
     await survivor.presence(channel).enter({ role: 'survivor' });
     const users = () => watch.members.current.map((m) => m.user).sort();
-    await waitFor(() => users().join() === 'survivor,victim,watcher', 10_000, 'all three present');
+    await waitForValue(() => users().join(), 'survivor,victim,watcher', 10_000, 'present users');
     nodes[2]?.proc.kill('SIGKILL');
     await nodes[2]?.exited;
-    await waitFor(() => users().join() === 'survivor,watcher', 15_000, 'victim expired');
+    await waitForValue(() => users().join(), 'survivor,watcher', 15_000, 'present users (victim expired)');
     const res = await fetch(`${urls[1]}/v1/presence/${encodeURIComponent(channel)}`, {
       headers: { authorization: `Bearer ${API_KEY}` },
     });

@@ -4,7 +4,7 @@ import { eventually } from '@syncline/testing';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { dropPrefix, REDIS_URL, redisBroker, redisService, testPrefix } from './cluster/redis-env.js';
-import { client, startServer, waitFor } from './helpers.js';
+import { client, describeValue, startServer, waitFor, waitForValue } from './helpers.js';
 
 describe.runIf(redisService.available)('epoch changes on a Redis broker', () => {
   it('makes every local subscriber resubscribe and report recovered: false, then delivers the new epoch', async () => {
@@ -21,7 +21,12 @@ describe.runIf(redisService.available)('epoch changes on a Redis broker', () => 
     });
     await Promise.all(subs.map((s) => s.ready));
     const oldEpoch = (await a.publish('chat:reset', 'before')).epoch;
-    await waitFor(() => got.every((g) => g.length === 1), 5_000, 'first publication');
+    await waitForValue(
+      () => got.map((g) => g.length),
+      got.map(() => 1),
+      5_000,
+      'publication counts per subscriber',
+    );
 
     // Redis loses every key of the deployment (a restart without persistence).
     await dropPrefix(REDIS_URL, prefix);
@@ -32,11 +37,18 @@ describe.runIf(redisService.available)('epoch changes on a Redis broker', () => 
     await waitFor(
       () => events.every((e) => e.some((x) => x.recovered === false && x.epoch === after.epoch)),
       10_000,
-      'every subscriber resubscribed into the new epoch',
+      () =>
+        `wanted every subscriber resubscribed into epoch ${after.epoch} with recovered: false, saw ${describeValue(
+          events.map((e) => e.map((x) => `${x.epoch}${x.recovered ? '' : ' (not recovered)'}`)),
+        )}`,
     );
     for (const s of subs) expect(s.state).toBe('subscribed');
     await a.publish('chat:reset', 'after-2');
-    await waitFor(() => got.every((g) => g.some((p) => p.data === 'after-2')), 5_000, 'new-epoch publication');
+    await waitFor(
+      () => got.every((g) => g.some((p) => p.data === 'after-2')),
+      5_000,
+      () => `wanted after-2 at every subscriber, saw ${describeValue(got.map((g) => g.map((p) => p.data)))}`,
+    );
     for (const g of got) {
       expect(g[0]?.data).toBe('before');
       expect(g.at(-1)?.data).toBe('after-2');
@@ -56,7 +68,7 @@ describe.runIf(redisService.available)('offset gaps on a Redis broker', () => {
     sub.on('subscribed', (e) => events.push(e));
     await sub.ready;
     await server.publish('chat:gap', 'one');
-    await waitFor(() => got.length === 1, 5_000, 'first');
+    await waitForValue(() => got.map((p) => p.data), ['one'], 5_000, 'publication data');
     // A publication whose fan-out message was lost: in Redis history, never on the live stream.
     const redis = new Redis(REDIS_URL);
     try {
@@ -67,7 +79,16 @@ describe.runIf(redisService.available)('offset gaps on a Redis broker', () => {
       redis.disconnect();
     }
     await server.publish('chat:gap', 'three');
-    await waitFor(() => got.length === 3, 5_000, 'gap repaired');
+    await waitForValue(
+      () => got.map((p) => [p.offset, p.data]),
+      [
+        [1, 'one'],
+        [2, 'lost'],
+        [3, 'three'],
+      ],
+      5_000,
+      'offsets and data (gap repaired)',
+    );
     expect(got.map((p) => [p.offset, p.data])).toEqual([
       [1, 'one'],
       [2, 'lost'],

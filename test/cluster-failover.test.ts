@@ -3,7 +3,7 @@ import { eventually } from '@syncline/testing';
 import { describe, expect, it } from 'vitest';
 import { type ClusterNode, clusterClient, httpPublish, startCluster } from './cluster/cluster.js';
 import { redisService } from './cluster/redis-env.js';
-import { waitFor } from './helpers.js';
+import { describeValue, waitFor, waitForAtLeast } from './helpers.js';
 
 interface Traffic {
   acked: number[];
@@ -70,16 +70,21 @@ describe.runIf(redisService.available)('node failure and drain', () => {
     const onVictim = clients.filter((c) => c.nodeUrl() === nodes[2]?.url);
     expect(onVictim.length).toBeGreaterThan(0);
     const t = await traffic(nodes, [0, 1], channel);
-    await waitFor(() => t.acked.length >= 40, 20_000, 'traffic before the kill');
+    await waitForAtLeast(() => t.acked.length, 40, 20_000, 'acknowledged publishes before the kill');
     dead = 2;
     nodes[2]?.proc.kill('SIGKILL');
     await nodes[2]?.exited;
     const atKill = t.acked.length;
-    await waitFor(() => t.acked.length >= atKill + 40, 20_000, 'traffic after the kill');
+    await waitForAtLeast(() => t.acked.length, atKill + 40, 20_000, 'acknowledged publishes (40 after the kill)');
     await t.stop();
     const total = t.acked.length;
     expect([...t.acked].sort((a, b) => a - b)).toEqual(range(total));
-    for (const [i, g] of got.entries()) await waitFor(() => g.length >= total, 20_000, `subscriber ${i} complete`);
+    for (const [i, g] of got.entries())
+      await waitFor(
+        () => g.length >= total,
+        20_000,
+        () => `wanted offsets 1-${total} at subscriber ${i}, saw ${describeValue(g.map((p) => p.offset))}`,
+      );
     for (const g of got) expect(g.map((p) => p.offset)).toEqual(range(total));
     for (const c of onVictim) expect(c.nodeUrl()).not.toBe(nodes[2]?.url);
     // Every resubscribe recovered fully.
@@ -95,7 +100,7 @@ describe.runIf(redisService.available)('node failure and drain', () => {
     const onDrained = clients.filter((c) => c.nodeUrl() === nodes[2]?.url);
     expect(onDrained.length).toBeGreaterThan(0);
     const t = await traffic(nodes, [0, 1], channel);
-    await waitFor(() => t.acked.length >= 30, 20_000, 'traffic before the drain');
+    await waitForAtLeast(() => t.acked.length, 30, 20_000, 'acknowledged publishes before the drain');
     gone = 2;
     const ready = await fetch(`${nodes[2]?.url}/readyz`);
     expect(ready.status).toBe(200);
@@ -103,11 +108,16 @@ describe.runIf(redisService.available)('node failure and drain', () => {
     await eventually(async () => (await fetch(`${nodes[2]?.url}/readyz`).catch(() => undefined))?.status !== 200);
     expect(await nodes[2]?.exited).toBe(0);
     const atExit = t.acked.length;
-    await waitFor(() => t.acked.length >= atExit + 30, 20_000, 'traffic after the drain');
+    await waitForAtLeast(() => t.acked.length, atExit + 30, 20_000, 'acknowledged publishes (30 after the drain)');
     await t.stop();
     const total = t.acked.length;
     expect([...t.acked].sort((a, b) => a - b)).toEqual(range(total));
-    for (const [i, g] of got.entries()) await waitFor(() => g.length >= total, 20_000, `subscriber ${i} complete`);
+    for (const [i, g] of got.entries())
+      await waitFor(
+        () => g.length >= total,
+        20_000,
+        () => `wanted offsets 1-${total} at subscriber ${i}, saw ${describeValue(g.map((p) => p.offset))}`,
+      );
     for (const g of got) expect(g.map((p) => p.offset)).toEqual(range(total));
     for (const c of onDrained) expect(c.nodeUrl()).not.toBe(nodes[2]?.url);
     for (const e of events) expect(e.filter((x) => x.recovered === false)).toEqual([]);

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { clusterClient, httpPublish, startCluster } from './cluster/cluster.js';
 import { REDIS_URL, redisService } from './cluster/redis-env.js';
-import { waitFor } from './helpers.js';
+import { describeValue, waitFor } from './helpers.js';
 
 function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i + 1);
@@ -34,7 +34,11 @@ describe.runIf(redisService.available)('three node processes on Redis', () => {
     const total = 3 * perClient + 3 * perHttp;
     expect(acks.map((a) => a.offset).sort((a, b) => a - b)).toEqual(range(total));
     for (const [i, g] of got.entries()) {
-      await waitFor(() => g.length >= total, 20_000, `subscriber ${i} receives all`);
+      await waitFor(
+        () => g.length >= total,
+        20_000,
+        () => `wanted offsets 1-${total} at subscriber ${i}, saw ${describeValue(g.map((p) => p.offset))}`,
+      );
     }
     for (const g of got) {
       expect(g.map((p) => p.offset)).toEqual(range(total));

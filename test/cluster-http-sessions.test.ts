@@ -3,7 +3,7 @@ import { eventually } from '@syncline/testing';
 import { describe, expect, it } from 'vitest';
 import { clusterClient, startCluster } from './cluster/cluster.js';
 import { redisService } from './cluster/redis-env.js';
-import { token, waitFor } from './helpers.js';
+import { describeValue, token, waitFor } from './helpers.js';
 
 describe.runIf(redisService.available)('HTTP sessions without sticky routing (Redis forwarder)', () => {
   it('serves a long-polling session whose requests land on three different nodes', async () => {
@@ -59,7 +59,13 @@ describe.runIf(redisService.available)('HTTP sessions without sticky routing (Re
     for (let j = 0; j < 10; j++) await Promise.all(pubs.map((p, i) => p.publish('chat:http', { i, j })));
     await sse.publish('chat:http', 'from sse');
     await poll.publish('chat:http', 'from poll');
-    for (const g of got) await waitFor(() => g.length >= 32, 20_000, 'all delivered');
+    for (const [i, g] of got.entries()) {
+      await waitFor(
+        () => g.length >= 32,
+        20_000,
+        () => `wanted offsets 1-32 at subscriber ${i}, saw ${describeValue(g.map((p) => p.offset))}`,
+      );
+    }
     for (const g of got) expect(g.map((p) => p.offset)).toEqual(Array.from({ length: 32 }, (_, k) => k + 1));
   }, 60_000);
 });

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { API_KEY, CLUSTER_MUTATORS, clusterClient, httpPublish, startCluster } from './cluster/cluster.js';
 import { DATABASE_URL, postgresService } from './cluster/postgres-env.js';
 import { redisService } from './cluster/redis-env.js';
-import { defer, freePort, tempDir, waitFor } from './helpers.js';
+import { defer, describeValue, freePort, tempDir, waitFor, waitForValue } from './helpers.js';
 
 const NGINX = '/usr/sbin/nginx';
 const CONFIG = join(import.meta.dirname, '..', 'deploy', 'nginx', 'nginx.conf');
@@ -58,7 +58,7 @@ async function startNginx(nodePorts: number[]): Promise<{ url: string; proc: Chi
       return out.length >= 0 && existsSync(join(dir, 'nginx.pid'));
     },
     10_000,
-    'nginx start',
+    () => `wanted nginx.pid written, saw none; nginx output: ${out}`,
   );
   await eventually(async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.status === 200, 'nginx', 10_000);
   return { url, proc };
@@ -94,7 +94,12 @@ describe.runIf(redisService.available && postgresService.available && nginxInsta
         expect(r.status).toBe(200);
         acked.push((r.body as { offset: number }).offset);
       }
-      await waitFor(() => got.every((g) => g.length >= acked.length), 20_000, 'phase 1 delivered');
+      await waitFor(
+        () => got.every((g) => g.length >= acked.length),
+        20_000,
+        () =>
+          `wanted ${acked.length} publications at every subscriber, saw counts ${got.map((g) => g.length).join(', ')}`,
+      );
 
       // Documents and presence through the balancer: three writers on one document, all present in a room.
       const doc = `ctr:nginx-${Date.now().toString(36)}`;
@@ -110,7 +115,7 @@ describe.runIf(redisService.available && postgresService.available && nginxInsta
           .map((m) => m.user)
           .sort()
           .join();
-      await waitFor(() => present() === 'writer-0,writer-1,writer-2', 10_000, 'writers present');
+      await waitForValue(present, 'writer-0,writer-1,writer-2', 10_000, 'present users');
       const confirmations: Promise<unknown>[] = [];
       const write = (round: number) =>
         replicas.forEach((r, i) => {
@@ -141,14 +146,22 @@ describe.runIf(redisService.available && postgresService.available && nginxInsta
       }
       const total = Math.max(...acked);
       expect([...new Set(acked)].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, k) => k + 1));
-      for (const [i, g] of got.entries()) await waitFor(() => g.length >= total, 20_000, `subscriber ${i} complete`);
+      for (const [i, g] of got.entries())
+        await waitFor(
+          () => g.length >= total,
+          20_000,
+          () => `wanted offsets 1-${total} at subscriber ${i}, saw ${describeValue(g.map((p) => p.offset))}`,
+        );
       for (const g of got) expect(g.map((p) => p.offset)).toEqual(Array.from({ length: total }, (_, k) => k + 1));
       // Every mutation applied once, the same history on every replica.
       await Promise.all(confirmations);
       await waitFor(
         () => replicas.every((r) => (r.current as { count: number } | undefined)?.count === 30 && r.pendingCount === 0),
         20_000,
-        'every replica has all 30 mutations',
+        () =>
+          `wanted count 30 and nothing pending at every replica, saw ${replicas
+            .map((r) => `count ${(r.current as { count: number } | undefined)?.count} pending ${r.pendingCount}`)
+            .join('; ')}`,
       );
       const states = replicas.map((r) => r.current as { count: number; log: string[] });
       for (const st of states) {

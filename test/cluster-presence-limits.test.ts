@@ -84,7 +84,11 @@ describe.runIf(redisService.available)('presence limits across nodes (Redis)', (
     const changes: string[] = [];
     w.on('state', (c) => changes.push(`${c.previous}->${c.state}:${String(c.code ?? '')}`));
     const pw = w.presence(channel);
-    await waitFor(() => pw.members.synced, 15_000, `watcher synced (state changes: ${changes.join(', ')})`);
+    await waitFor(
+      () => pw.members.synced,
+      15_000,
+      () => `wanted the watcher's members synced, saw unsynced (state changes: ${changes.join(', ')})`,
+    );
     const list = await a.server.presence.list(channel);
     expect(JSON.stringify(list.entries).length).toBeGreaterThan(4 * maxQueueBytes);
     const expected = keys(list.entries);

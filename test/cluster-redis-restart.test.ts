@@ -3,9 +3,22 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { clusterClient, httpPublish, startCluster } from './cluster/cluster.js';
 import { redisService, startPrivateRedis } from './cluster/redis-env.js';
-import { waitFor } from './helpers.js';
+import { describeValue, waitFor, waitForAtLeast, waitForValue } from './helpers.js';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until every subscriber received the marker publication; a failure says which did not. */
+function waitForMarker(got: ReceivedPublication[][], timeoutMs: number): Promise<void> {
+  const hasMarker = (g: ReceivedPublication[]) => g.some((p) => (p.data as { marker?: boolean }).marker);
+  return waitFor(
+    () => got.every(hasMarker),
+    timeoutMs,
+    () =>
+      `wanted the marker at every subscriber, saw it missing at subscribers ${describeValue(
+        got.flatMap((g, i) => (hasMarker(g) ? [] : [i])),
+      )} (last offsets ${got.map((g) => g.at(-1)?.offset).join(', ')})`,
+  );
+}
 
 describe.runIf(redisService.available)('Redis restart under traffic', () => {
   it('Redis killed and restarted empty: publishers get retryable errors, everything acknowledged before arrived, subscribers are told recovered: false', async () => {
@@ -32,7 +45,12 @@ describe.runIf(redisService.available)('Redis restart under traffic', () => {
     // Phase 1: normal traffic, all delivered.
     const oldEpoch = (await publisher.publish(channel, { phase: 1, j: 0 })).epoch;
     for (let j = 1; j < 20; j++) await publisher.publish(channel, { phase: 1, j });
-    await waitFor(() => got.every((g) => g.length === 20), 10_000, 'phase 1 delivered');
+    await waitForValue(
+      () => got.map((g) => g.length),
+      got.map(() => 20),
+      10_000,
+      'publication counts per subscriber (phase 1)',
+    );
 
     // Phase 2: keep publishing over WebSocket and HTTP while Redis dies and comes back (empty).
     const errors: string[] = [];
@@ -66,10 +84,10 @@ describe.runIf(redisService.available)('Redis restart under traffic', () => {
     })();
     await pause(100);
     await redis.kill();
-    await waitFor(() => errors.length >= 4, 15_000, 'publishes fail while Redis is down');
+    await waitForAtLeast(() => errors.length, 4, 15_000, 'failed publishes while Redis is down');
     await redis.start();
     restarted = true;
-    await waitFor(() => ackedAfter.length >= 20, 20_000, 'publishes succeed again');
+    await waitForAtLeast(() => ackedAfter.length, 20, 20_000, 'acknowledged publishes after the restart');
     running = false;
     await Promise.all([wsLoop, httpLoop]);
 
@@ -83,10 +101,11 @@ describe.runIf(redisService.available)('Redis restart under traffic', () => {
     await waitFor(
       () => subscriptions.every((s) => s.state === 'subscribed' && s.position?.epoch === epochAfter),
       20_000,
-      `every subscriber back in the new epoch (${subscriptions.map((s) => `${s.state}@${s.position?.epoch}`).join(', ')})`,
+      () =>
+        `wanted every subscriber subscribed in epoch ${epochAfter}, saw ${subscriptions.map((s) => `${s.state}@${s.position?.epoch}`).join(', ')}`,
     );
     const marker = await publisher.publish(channel, { marker: true });
-    await waitFor(() => got.every((g) => g.some((p) => (p.data as { marker?: boolean }).marker)), 20_000, 'marker');
+    await waitForMarker(got, 20_000);
     const newEpoch = marker.epoch;
     for (const [i, g] of got.entries()) {
       // Everything acknowledged before the outage arrived, once and in order.
@@ -154,22 +173,22 @@ describe.runIf(redisService.available)('Redis blocked under traffic', () => {
         await pause(25);
       }
     })();
-    await waitFor(() => acked.length >= 10, 10_000, 'traffic before the block');
+    await waitForAtLeast(() => acked.length, 10, 10_000, 'acknowledged publishes before the block');
 
     // Every client of this Redis waits (no command runs) for longer than the nodes' command timeout.
     const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
     admin.on('error', () => undefined);
     await admin.call('CLIENT', 'PAUSE', '7000', 'ALL');
     admin.disconnect();
-    await waitFor(() => errors.length >= 1, 15_000, 'a publish fails while Redis is blocked');
+    await waitForAtLeast(() => errors.length, 1, 15_000, 'failed publishes while Redis is blocked');
     const atUnblock = acked.length;
-    await waitFor(() => acked.length >= atUnblock + 20, 20_000, 'publishes succeed again');
+    await waitForAtLeast(() => acked.length, atUnblock + 20, 20_000, 'acknowledged publishes (20 after the unblock)');
     running = false;
     await Promise.all([wsLoop, httpLoop]);
 
     for (const code of errors) expect(['unavailable', 'timeout']).toContain(code);
     const marker = await publisher.publish(channel, { marker: true });
-    await waitFor(() => got.every((g) => g.some((p) => (p.data as { marker?: boolean }).marker)), 20_000, 'marker');
+    await waitForMarker(got, 20_000);
     // Redis kept its data: one epoch throughout, nobody was told it lost anything.
     for (const a of acked) expect(a.epoch).toBe(marker.epoch);
     for (const l of lost) expect(l).toEqual([]);
@@ -189,7 +208,7 @@ describe.runIf(redisService.available)('subscribing while Redis is down', () => 
     const redis = await startPrivateRedis();
     const { nodes } = await startCluster({ nodes: 1, redisUrl: redis.url, prefix: 'syncline-down:' });
     const c = await clusterClient([nodes[0]?.url as string], 'late');
-    await waitFor(() => c.state === 'connected', 10_000, 'connected');
+    await waitForValue(() => c.state, 'connected', 10_000, 'client state');
     await redis.kill();
     const got: ReceivedPublication[] = [];
     const sub = c.subscribe('chat:late', { onPublication: (p) => got.push(p) });
@@ -202,9 +221,13 @@ describe.runIf(redisService.available)('subscribing while Redis is down', () => 
     expect(ready).toBe(false);
     expect(sub.state).not.toBe('unsubscribed');
     await redis.start();
-    await waitFor(() => ready, 20_000, 'subscribed after Redis came back');
+    await waitFor(
+      () => ready,
+      20_000,
+      () => `wanted the subscription ready after Redis came back, saw subscription state ${sub.state}`,
+    );
     const p = await clusterClient([nodes[0]?.url as string], 'pub');
     await p.publish('chat:late', 'hello');
-    await waitFor(() => got.length === 1, 10_000, 'delivered');
+    await waitForValue(() => got.map((p) => p.data), ['hello'], 10_000, 'publication data');
   }, 60_000);
 });

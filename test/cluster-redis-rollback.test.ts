@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { clusterClient, startCluster } from './cluster/cluster.js';
 import { redisService, startPrivateRedis } from './cluster/redis-env.js';
-import { tempDir, waitFor } from './helpers.js';
+import { tempDir, waitFor, waitForValue } from './helpers.js';
 
 /** A position and what was published there, as a publisher or subscriber saw it. */
 type Seen = { epoch: string; offset: number; j: number };
@@ -56,7 +56,12 @@ describe.runIf(redisService.available)('Redis restarted from an older snapshot',
     await admin.save();
     admin.disconnect();
     for (let j = 11; j <= 20; j++) await publish(j);
-    await waitFor(() => got.every((g) => g.length === 20), 10_000, 'the first 20 delivered');
+    await waitForValue(
+      () => got.map((g) => g.length),
+      got.map(() => 20),
+      10_000,
+      'publication counts per subscriber (the first 20)',
+    );
     const firstEpoch = acked[0]?.epoch as string;
 
     // Redis dies and comes back from the older snapshot (as after a restore or a lagging failover).
@@ -70,13 +75,15 @@ describe.runIf(redisService.available)('Redis restarted from an older snapshot',
     await waitFor(
       () => subscriptions.every((s) => s.state === 'subscribed' && s.position?.epoch === epochAfter),
       20_000,
-      `every subscriber back in the new epoch (${subscriptions.map((s) => `${s.state}@${s.position?.epoch}`).join(', ')})`,
+      () =>
+        `wanted every subscriber subscribed in epoch ${epochAfter}, saw ${subscriptions.map((s) => `${s.state}@${s.position?.epoch}`).join(', ')}`,
     );
     for (let j = 22; j <= 30; j++) await publish(j);
     await waitFor(
       () => got.every((g) => g.some((p) => (p.data as { j: number }).j === 30)),
       20_000,
-      'the publications after the restart delivered',
+      () =>
+        `wanted j 30 at every subscriber, saw last j ${got.map((g) => (g.at(-1)?.data as { j: number } | undefined)?.j).join(', ')}`,
     );
 
     // No position was handed out twice, and the channel's epoch changed.

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { API_KEY, clusterClient, startCluster, startNode } from './cluster/cluster.js';
 import { dropPrefix, REDIS_URL, redisBroker, redisService, testPrefix } from './cluster/redis-env.js';
-import { defer, token, waitFor, waitState } from './helpers.js';
+import { defer, describeValue, token, waitFor, waitForValue, waitState } from './helpers.js';
 
 /** Calls a node's HTTP API. */
 async function api(url: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
@@ -67,7 +67,7 @@ describe.runIf(redisService.available)('user operations across three nodes (Redi
     onC.on('userMessage', (m) => got[1]?.push(m.data));
     const sent = await api(a, 'POST', '/v1/users/alice/messages', { data: { hello: 'from A' } });
     expect(sent).toEqual({ user: 'alice', delivered: 0 });
-    await waitFor(() => got.every((g) => g.length === 1), 5_000, 'message on B and C');
+    await waitForValue(() => got, [[{ hello: 'from A' }], [{ hello: 'from A' }]], 5_000, 'user messages on B and C');
     expect(got).toEqual([[{ hello: 'from A' }], [{ hello: 'from A' }]]);
 
     // Channel counts sum the subscribers of every node.
@@ -86,7 +86,8 @@ describe.runIf(redisService.available)('user operations across three nodes (Redi
     await waitFor(
       () => states.every((s) => closeCodes(s).includes(CLOSE_CODES.FORCE_DISCONNECT.code)),
       5_000,
-      'closed on B and C',
+      () =>
+        `wanted close code ${CLOSE_CODES.FORCE_DISCONNECT.code} on B and C, saw ${states.map((s) => describeValue(closeCodes(s))).join('; ')}`,
     );
     await Promise.all([waitState(onB, 'connected', 10_000), waitState(onC, 'connected', 10_000)]);
   }, 30_000);
@@ -108,7 +109,8 @@ describe.runIf(redisService.available)('user operations across three nodes (Redi
     await waitFor(
       () => states.every((s) => closeCodes(s).includes(CLOSE_CODES.REVOKED.code)),
       1_000,
-      'REVOKED on B and C within a second',
+      () =>
+        `wanted close code ${CLOSE_CODES.REVOKED.code} on B and C within a second, saw ${states.map((s) => describeValue(closeCodes(s))).join('; ')}`,
     );
     expect(bystander.state).toBe('connected');
 

@@ -2,7 +2,7 @@ import { CLOSE_CODES } from '@syncline/protocol';
 import type { SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { defer, startServer, token, waitFor } from './helpers.js';
+import { defer, describeValue, startServer, token, waitFor, waitForValue } from './helpers.js';
 
 const API_KEY = 'per-ip-test-api-key-0123456789-abcdefg';
 
@@ -24,7 +24,11 @@ async function peer(server: SynclineServer, headers: Record<string, string> = {}
     closed: undefined,
     async connect(sub = 'alice') {
       ws.send(JSON.stringify({ type: 'connect', id: 1, protocol: 1, token: await token(sub) }));
-      await waitFor(() => p.messages.some((m) => m.id === 1) || p.closed !== undefined, 5_000, 'connect reply');
+      await waitFor(
+        () => p.messages.some((m) => m.id === 1) || p.closed !== undefined,
+        5_000,
+        () => `wanted the connect reply or a close, saw ${describeValue(p.messages)}`,
+      );
       return p.messages.find((m) => m.id === 1) ?? { closed: p.closed };
     },
   };
@@ -45,7 +49,11 @@ async function peer(server: SynclineServer, headers: Record<string, string> = {}
 
 /** Waits until the server refuses `p`: an error `too_many_connections`, then close 4009. */
 async function expectRefused(p: Peer): Promise<Record<string, unknown>> {
-  await waitFor(() => p.closed !== undefined, 5_000, 'refused socket closed');
+  await waitFor(
+    () => p.closed !== undefined,
+    5_000,
+    () => `wanted the refused socket closed, saw it open with ${describeValue(p.messages)}`,
+  );
   expect(p.closed?.code).toBe(CLOSE_CODES.TOO_MANY_CONNECTIONS.code);
   const err = p.messages.find((m) => m.type === 'error');
   expect(err?.code).toBe('too_many_connections');
@@ -81,7 +89,7 @@ describe('limits.maxConnectionsPerIp', () => {
     }
     expect((await openSse(server)).status).toBe(200);
     expect((await openPoll(server)).status).toBe(200);
-    await waitFor(() => server.connectionCount === 20, 5_000, '20 connections');
+    await waitForValue(() => server.connectionCount, 20, 5_000, 'connection count');
 
     const err = await expectRefused(await peer(server));
     expect(err.details).toEqual({ limit: 'maxConnectionsPerIp', value: 20 });
@@ -92,11 +100,11 @@ describe('limits.maxConnectionsPerIp', () => {
 
     // A closed connection frees its slot, for any transport.
     peers[0]?.ws.close();
-    await waitFor(() => server.connectionCount === 19, 5_000, 'slot freed');
+    await waitForValue(() => server.connectionCount, 19, 5_000, 'connection count');
     expect((await openPoll(server)).status).toBe(200);
     await expectRefused(await peer(server));
     peers[1]?.ws.close();
-    await waitFor(() => server.connectionCount === 19, 5_000, 'slot freed again');
+    await waitForValue(() => server.connectionCount, 19, 5_000, 'connection count');
     expect((await (await peer(server)).connect('again')).type).toBe('reply');
   });
 
@@ -117,7 +125,7 @@ describe('limits.maxConnectionsPerIp', () => {
     pending.push(await peer(server));
     await expectRefused(await peer(server));
     pending[1]?.ws.close();
-    await waitFor(() => server.connectionCount === 6, 5_000, 'pending slot freed');
+    await waitForValue(() => server.connectionCount, 6, 5_000, 'connection count');
     expect((await openPoll(server)).status).toBe(200);
   });
 
@@ -167,7 +175,11 @@ describe('HMAC tokens over a real socket', () => {
     const forged = `${good.slice(0, -1)}${alphabet[last ^ 1]}`;
     const p = await peer(server);
     p.ws.send(JSON.stringify({ type: 'connect', id: 1, protocol: 1, token: forged }));
-    await waitFor(() => p.messages.some((m) => m.id === 1), 5_000, 'connect reply');
+    await waitFor(
+      () => p.messages.some((m) => m.id === 1),
+      5_000,
+      () => `wanted the connect reply, saw ${describeValue(p.messages)}`,
+    );
     expect(p.messages.find((m) => m.id === 1)).toMatchObject({ type: 'error', code: 'unauthorized' });
   });
 });

@@ -9,12 +9,14 @@ import {
   client,
   connectedRawSocket,
   defer,
+  describeValue,
   type RawSocket,
   rawSocket,
   SECRET,
   startServer,
   token,
   waitFor,
+  waitForValue,
   waitState,
 } from './helpers.js';
 
@@ -77,7 +79,7 @@ describe('auth on connect', () => {
     // Others keep working; refused connections hold nothing on the server.
     const ok = await client(server, 'bob');
     await waitState(ok, 'connected');
-    await waitFor(() => server.connectionCount === 1, 5_000, 'refused sessions to be gone');
+    await waitForValue(() => server.connectionCount, 1, 5_000, 'server connections (refused ones gone)');
   });
 
   it('reads the token from the connect frame only, never from the URL', async () => {
@@ -91,7 +93,11 @@ describe('auth on connect', () => {
     ws.on('message', (d) => messages.push(...[JSON.parse(d.toString()) as Record<string, unknown>].flat()));
     await new Promise((r) => ws.once('open', r));
     ws.send(JSON.stringify({ type: 'connect', id: 1, protocol: 1 }));
-    await waitFor(() => messages.some((m) => m.id === 1));
+    await waitFor(
+      () => messages.some((m) => m.id === 1),
+      5_000,
+      () => `wanted a reply to id 1, saw ${describeValue(messages)}`,
+    );
     expect(messages.find((m) => m.id === 1)).toMatchObject({ type: 'error', code: 'unauthorized' });
   });
 
@@ -100,7 +106,11 @@ describe('auth on connect', () => {
     const c = await client(server, 'alice', { token: await token('alice', undefined, -60), requestTimeoutMs: 500 });
     const states: StateChange[] = [];
     c.on('state', (s) => states.push(s));
-    await waitFor(() => states.some((s) => s.state === 'disconnected'), 5_000, 'refusal');
+    await waitFor(
+      () => states.some((s) => s.state === 'disconnected'),
+      5_000,
+      () => `wanted a disconnected state, saw ${describeValue(states)}`,
+    );
     expect(states.at(-1)).toMatchObject({ state: 'disconnected', reason: 'unauthorized', code: 4002 });
     // Requests wait for a connection that does not come, then time out with a clear error.
     await expect(c.publish('chat:x', 1)).rejects.toMatchObject({ code: 'request_timeout' });
@@ -199,7 +209,7 @@ describe('token refresh', () => {
     expect(states).toEqual([]);
     expect(c.state).toBe('connected');
     await server.publish('chat:r', 'still here');
-    await waitFor(() => got.length === 1);
+    await waitForValue(() => got, ['still here'], 5_000, 'publications');
     expect([...server.core.sessions].map((s) => s.id)).toEqual([session]);
   }, 30_000);
 

@@ -2,7 +2,16 @@ import type { ReceivedPublication } from '@syncline/client';
 import { CLOSE_CODES, ERROR_CODES } from '@syncline/protocol';
 import type { SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
-import { client, connectedRawSocket, type RawSocket, rawSocket, startServer, token, waitState } from './helpers.js';
+import {
+  client,
+  connectedRawSocket,
+  type RawSocket,
+  rawSocket,
+  startServer,
+  token,
+  waitForValue,
+  waitState,
+} from './helpers.js';
 
 const MAX_FRAME_BYTES = 2_048;
 
@@ -24,8 +33,7 @@ async function assertUnaffected(ctx: Awaited<ReturnType<typeof setup>>, channels
   const r = await ctx.good.publish('chat:a', 'healthy');
   expect(r.offset).toBe(1);
   await waitState(ctx.good, 'connected');
-  const { waitFor } = await import('./helpers.js');
-  await waitFor(() => ctx.got.length === 1);
+  await waitForValue(() => ctx.got.map((p) => p.data), ['healthy'], 5_000, 'publication data');
   expect(ctx.got.map((p) => p.data)).toEqual(['healthy']);
 }
 

@@ -3,7 +3,17 @@ import type { ClientOptions, StateChange } from '@syncline/client';
 import { CLOSE_CODES } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { client, connectedRawSocket, rawSocket, startServer, waitFor, waitState } from './helpers.js';
+import {
+  client,
+  connectedRawSocket,
+  describeValue,
+  rawSocket,
+  startServer,
+  waitFor,
+  waitForAtLeast,
+  waitForValue,
+  waitState,
+} from './helpers.js';
 
 const PING_INTERVAL_MS = 100;
 
@@ -32,7 +42,7 @@ describe('heartbeats', () => {
     // Several more intervals: those answering pings are still there.
     const pingsSeen = (): number => polite.messages.filter((m) => m.type === 'ping').length;
     const base = pingsSeen();
-    await waitFor(() => pingsSeen() >= base + 4, 5_000, 'more pings');
+    await waitForAtLeast(pingsSeen, base + 4, 5_000, 'pings');
     expect(polite.closed).toBeUndefined();
     expect(sdk.state).toBe('connected');
     expect(sdk.info?.session).toBe(session);
@@ -56,7 +66,7 @@ describe('heartbeats', () => {
         }
       }
     });
-    await waitFor(() => pings >= 6, 5_000, 'pings after the stalls');
+    await waitForAtLeast(() => pings, 6, 5_000, 'pings after the stalls');
     expect(peer.closed).toBeUndefined();
   });
 
@@ -74,7 +84,7 @@ describe('heartbeats', () => {
     const closed = await raw.waitClosed(5_000);
     expect(closed.code).toBe(CLOSE_CODES.CONNECT_TIMEOUT.code);
     expect(raw.messages.find((m) => m.type === 'disconnect')).toMatchObject({ code: 4004, reconnect: true });
-    await waitFor(() => server.connectionCount === 0, 5_000, 'session gone');
+    await waitForValue(() => server.connectionCount, 0, 5_000, 'server connections');
   });
 
   it('lets the client detect a silent link by itself, reconnect and recover', async () => {
@@ -100,9 +110,13 @@ describe('heartbeats', () => {
     // The link goes silent: nothing the server sends reaches the client any more.
     (sockets[0] as unknown as { _socket: Socket })._socket.pause();
     await server.publish('chat:hb', 'while silent');
-    await waitFor(() => states.some((s) => s.reason === 'heartbeat_timeout'), 15_000, 'client watchdog');
+    await waitFor(
+      () => states.some((s) => s.reason === 'heartbeat_timeout'),
+      15_000,
+      () => `wanted a heartbeat_timeout state change, saw ${describeValue(states)}`,
+    );
     await waitState(c, 'connected', 5_000);
-    await waitFor(() => got.length === 1, 5_000, 'recovered publication');
+    await waitForValue(() => got, [1], 5_000, 'recovered publications');
     expect(got).toEqual([1]);
     expect(recovered).toEqual([true]);
     expect(states[0]).toMatchObject({ state: 'disconnected', reason: 'heartbeat_timeout' });

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { type ClientOptions, type ReceivedPublication, websocketTransport } from '@syncline/client';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { client, connectedRawSocket, startServer, waitFor, waitState } from './helpers.js';
+import { client, connectedRawSocket, startServer, waitFor, waitForValue, waitState } from './helpers.js';
 
 describe('idempotent publish', () => {
   it('publishes once when the same key is sent twice', async () => {
@@ -16,7 +16,7 @@ describe('idempotent publish', () => {
     expect(first.duplicate).toBeUndefined();
     expect(second).toEqual({ offset: first.offset, epoch: first.epoch, duplicate: true });
     await c.publish('chat:idem', 'sentinel');
-    await waitFor(() => got.length === 2);
+    await waitForValue(() => got.map((p) => p.data), [{ n: 1 }, 'sentinel'], 5_000, 'publication data');
     expect(got.map((p) => p.data)).toEqual([{ n: 1 }, 'sentinel']);
     const h = await c.history('chat:idem');
     expect(h.publications).toHaveLength(2);
@@ -111,7 +111,7 @@ describe('idempotent publish', () => {
     const first = await c.publish('nohist:x', 'once', { key: 'k' });
     expect(await c.publish('nohist:x', 'once', { key: 'k' })).toMatchObject({ offset: first.offset, duplicate: true });
     await c.publish('nohist:x', 'next');
-    await waitFor(() => got.length === 2);
+    await waitForValue(() => got, ['once', 'next'], 5_000, 'publications');
     expect(got).toEqual(['once', 'next']);
     expect((await c.history('nohist:x')).publications).toEqual([]);
   });

@@ -1,6 +1,6 @@
 import type { ReceivedPublication } from '@syncline/client';
 import { describe, expect, it } from 'vitest';
-import { client, startServer, token, waitFor } from './helpers.js';
+import { client, startServer, token, waitFor, waitForValue } from './helpers.js';
 
 const WINDOW_MS = 300;
 
@@ -31,7 +31,7 @@ async function recoverAs(
     onRecovered: (ok) => recovered.push(ok),
   });
   await sub.ready;
-  await waitFor(() => recovered.length === 1, 5_000, `recovered flag for ${channel}`);
+  await waitForValue(() => recovered.length, 1, 5_000, `recovered flag count for ${channel}`);
   return { offsets: got.map((p) => p.offset), recovered, position: sub.position };
 }
 
@@ -69,7 +69,7 @@ describe('recovery window without the history capability', () => {
       onRecovered: (ok) => recovered.push(ok),
     }).ready;
     await admin.publish('chat:fresh', { i: 5 });
-    await waitFor(() => got.length === 4, 5_000, 'recovered and live publications');
+    await waitForValue(() => got, [2, 3, 4, 5], 5_000, 'recovered and live offsets');
     expect({ got, recovered }).toEqual({ got: [2, 3, 4, 5], recovered: [true] });
   });
 });

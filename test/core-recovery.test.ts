@@ -105,8 +105,12 @@ async function scenario(cut: Cut, channel: string) {
   const ws = ctl.sockets.at(-1);
   if (cut === 'server') sockets.get(localPort(ws))?.destroy();
   else ws?.terminate();
-  await waitFor(() => subscriber.state !== 'connected', 5_000, 'subscriber to notice the cut');
-  await waitFor(() => server.connectionCount === 1, 5_000, 'server to drop the cut session');
+  await waitFor(
+    () => subscriber.state !== 'connected',
+    5_000,
+    () => `wanted the subscriber to notice the cut, saw client state ${subscriber.state}`,
+  );
+  await waitForValue(() => server.connectionCount, 1, 5_000, 'server connections (cut session dropped)');
   await publishMany(publisher, channel, 200);
   ctl.release();
   await waitState(subscriber, 'connected');
@@ -150,7 +154,11 @@ describe('recovery', () => {
 
     ctl.hold();
     await first.close();
-    await waitFor(() => subscriber.state !== 'connected', 5_000, 'subscriber to see the shutdown');
+    await waitFor(
+      () => subscriber.state !== 'connected',
+      5_000,
+      () => `wanted the subscriber to see the shutdown, saw client state ${subscriber.state}`,
+    );
     const second = await startServer({ dataDir, port: first.port, limits: FAST });
     const after = await second.publish('chat:durable', 'three');
     expect(after).toMatchObject({ offset: 3, epoch: before.epoch, duplicate: false });

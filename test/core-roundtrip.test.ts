@@ -1,6 +1,6 @@
 import { backoffDelay, type ReceivedPublication, type StateChange } from '@syncline/client';
 import { describe, expect, it } from 'vitest';
-import { client, connectedRawSocket, startServer, waitFor, waitState } from './helpers.js';
+import { client, connectedRawSocket, describeValue, startServer, waitFor, waitForValue, waitState } from './helpers.js';
 
 describe('round trip', () => {
   it('subscribes, publishes from another client and receives with increasing offsets', async () => {
@@ -16,7 +16,7 @@ describe('round trip', () => {
     for (let i = 0; i < 5; i++) results.push(await b.publish('chat:room-1', { text: `m${i}` }));
     expect(results.map((r) => r.offset)).toEqual([1, 2, 3, 4, 5]);
     expect(new Set(results.map((r) => r.epoch)).size).toBe(1);
-    await waitFor(() => got.length === 5);
+    await waitForValue(() => got.map((p) => p.offset), [1, 2, 3, 4, 5], 5_000, 'offsets');
     expect(got.map((p) => p.offset)).toEqual([1, 2, 3, 4, 5]);
     expect(got.map((p) => p.data)).toEqual([0, 1, 2, 3, 4].map((i) => ({ text: `m${i}` })));
     expect(got.every((p) => p.user === 'bob' && p.channel === 'chat:room-1' && typeof p.ts === 'number')).toBe(true);
@@ -35,7 +35,11 @@ describe('round trip', () => {
       publishers.flatMap((p, j) => Array.from({ length: 50 }, (_, i) => p.publish('chat:fan', { j, i }))),
     );
     expect(offsets.map((o) => o.offset).sort((x, y) => x - y)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    await waitFor(() => received.every((r) => r.length === 100), 10_000, 'all deliveries');
+    await waitFor(
+      () => received.every((r) => r.length === 100),
+      10_000,
+      () => `wanted offsets 1-100 at every subscriber, saw ${received.map((r) => describeValue(r)).join('; ')}`,
+    );
     for (const r of received) expect(r).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
   });
 
@@ -67,7 +71,7 @@ describe('round trip', () => {
     expect(leaverGot).toEqual([]);
     expect(bystanderGot).toEqual([]);
     // The server no longer holds the unsubscribed connection for that channel.
-    await waitFor(() => (server.core.hub.counts().get('chat:gone') ?? 0) === 0, 5_000, 'hub cleanup');
+    await waitForValue(() => server.core.hub.counts().get('chat:gone') ?? 0, 0, 5_000, 'hub subscribers of chat:gone');
   });
 
   it('batches messages of one tick into a JSON array frame', async () => {
@@ -78,7 +82,12 @@ describe('round trip', () => {
     raw.send(JSON.stringify({ type: 'subscribe', id: 2, channel: 'chat:batch' }));
     await raw.next((m) => m.id === 2);
     await Promise.all(Array.from({ length: 10 }, (_, i) => server.publish('chat:batch', i)));
-    await waitFor(() => raw.messages.filter((m) => m.type === 'pub').length === 10);
+    await waitForValue(
+      () => raw.messages.filter((m) => m.type === 'pub').map((m) => m.offset),
+      [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      5_000,
+      'pub offsets',
+    );
     expect(frames.some((f) => f.startsWith('['))).toBe(true);
     expect(raw.messages.filter((m) => m.type === 'pub').map((m) => m.offset)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
 
@@ -111,7 +120,7 @@ describe('round trip', () => {
       ['connected', 'closed', 'client_closed'],
     ]);
     await expect(c.publish('chat:x', 1)).rejects.toMatchObject({ code: 'client_closed' });
-    await waitFor(() => server.connectionCount === 0, 5_000, 'server-side close');
+    await waitForValue(() => server.connectionCount, 0, 5_000, 'server connections');
   });
 
   it('reads history with since and limit', async () => {
@@ -138,14 +147,14 @@ describe('round trip', () => {
     expect(second).not.toBe(first);
     await second.ready;
     await server.publish('chat:flip', 'once');
-    await waitFor(() => got.length === 1);
+    await waitForValue(() => got, ['once'], 5_000, 'publications');
     second.unsubscribe();
-    await waitFor(() => (server.core.hub.counts().get('chat:flip') ?? 0) === 0, 5_000, 'server to drop it');
+    await waitForValue(() => server.core.hub.counts().get('chat:flip') ?? 0, 0, 5_000, 'hub subscribers of chat:flip');
     // A subscription cancelled in flight leaves nothing behind on the server either.
     const third = c.subscribe('chat:flop');
     third.unsubscribe();
     await c.history('chat:flop');
-    await waitFor(() => (server.core.hub.counts().get('chat:flop') ?? 0) === 0, 5_000, 'cancelled subscribe');
+    await waitForValue(() => server.core.hub.counts().get('chat:flop') ?? 0, 0, 5_000, 'hub subscribers of chat:flop');
     expect(firstErrors).toEqual([]);
     expect(got).toEqual(['once']);
   });
@@ -173,7 +182,7 @@ describe('round trip', () => {
       const changes: StateChange[] = [];
       c.on('state', (e) => changes.push(e));
       await server.close();
-      await waitFor(() => c.state === 'disconnected', 5_000, 'disconnect');
+      await waitForValue(() => c.state, 'disconnected', 5_000, 'client state');
       const again = await startServer({ port });
       listeners.get('online')?.();
       await waitState(c, 'connected');

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import type { ReceivedPublication } from '@syncline/client';
 import { CLOSE_CODES } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
-import { client, connectedRawSocket, startServer, waitFor } from './helpers.js';
+import { client, connectedRawSocket, startServer, waitForValue } from './helpers.js';
 
 const MAX_QUEUE_BYTES = 256 * 1024;
 const PAYLOAD = 'x'.repeat(32 * 1024);
@@ -36,7 +36,7 @@ describe('slow consumer', () => {
       published += BURST;
       maxQueued = Math.max(maxQueued, slowSession()?.queuedBytes ?? 0);
       // Keep the healthy reader in step so its own queue never approaches the limit.
-      await waitFor(() => readerCount === published, 10_000, 'healthy reader');
+      await waitForValue(() => readerCount, published, 10_000, 'publication count at the healthy reader');
     }
     expect(slowSession()).toBeUndefined();
     expect(closes).toContainEqual({ user: 'slow', code: CLOSE_CODES.SLOW_CONSUMER.code });
@@ -47,7 +47,7 @@ describe('slow consumer', () => {
     // After the drop, publishing goes on without holding anything for the slow peer.
     expect(server.core.hub.counts().get('nohist:flood')).toBe(1);
     await Promise.all(Array.from({ length: BURST }, () => server.publish('nohist:flood', PAYLOAD)));
-    await waitFor(() => readerCount === published + BURST, 10_000, 'reader after the drop');
+    await waitForValue(() => readerCount, published + BURST, 10_000, 'publication count at the reader after the drop');
     expect(reader.state).toBe('connected');
     expect(closes.filter((c) => c.user === 'reader')).toEqual([]);
   });
@@ -82,7 +82,12 @@ describe('slow consumer', () => {
     }
     expect(server.connectionCount).toBe(0);
     tcp.resume();
-    await waitFor(() => got.length === published, 30_000, 'every publication after reconnecting');
+    await waitForValue(
+      () => got.map((p) => p.offset),
+      Array.from({ length: published }, (_, i) => i + 1),
+      30_000,
+      'offsets after reconnecting',
+    );
     expect(got.map((p) => p.offset)).toEqual(Array.from({ length: published }, (_, i) => i + 1));
     expect(recovered).toEqual([true]);
   }, 60_000);

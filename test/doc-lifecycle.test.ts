@@ -1,7 +1,7 @@
 import type { DocReplica } from '@syncline/client';
 import { describe, expect, it } from 'vitest';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
-import { client, startServer, tempDir, waitFor } from './helpers.js';
+import { client, startServer, tempDir, waitForValue } from './helpers.js';
 
 type Replica = DocReplica<TestState, typeof testMutators>;
 
@@ -57,7 +57,7 @@ describe('document loading and idle unload', () => {
     expect(server.docs.loadedCount).toBe(2);
 
     // The unwatched one is unloaded once idle; the subscribed one stays in memory meanwhile.
-    await waitFor(() => server.docs.loadedCount === 1, 10_000, 'idle:lone to unload');
+    await waitForValue(() => server.docs.loadedCount, 1, 10_000, 'loaded documents (idle:lone unloaded)');
     expect(server.docs.subscriberCount('idle:watched')).toBe(1);
     // Its state survived the unload: it is loaded again from storage on demand.
     expect(await server.docs.get('idle:lone')).toMatchObject({ version: 3, state: { count: 3 } });
@@ -66,14 +66,14 @@ describe('document loading and idle unload', () => {
 
     // Once its last subscriber leaves, the watched document is unloaded too.
     await watched.close();
-    await waitFor(() => server.docs.loadedCount === 0, 10_000, 'every document to unload');
+    await waitForValue(() => server.docs.loadedCount, 0, 10_000, 'loaded documents');
     expect(await server.docs.get('idle:watched')).toMatchObject({ version: 1, state: { count: 1 } });
 
     // A new subscriber of an unloaded document gets it from storage and keeps mutating it.
-    await waitFor(() => server.docs.loadedCount === 0, 10_000, 'idle:watched to unload again');
+    await waitForValue(() => server.docs.loadedCount, 0, 10_000, 'loaded documents (idle:watched unloaded again)');
     const again = c.doc('idle:watched', { mutators: testMutators }) as Replica;
     await again.ready;
-    await waitFor(() => again.version === 1, 10_000, 'replica at version 1');
+    await waitForValue(() => again.version, 1, 10_000, 'replica version');
     await again.mutate.increment({});
     expect(await server.docs.get('idle:watched')).toMatchObject({ version: 2, state: { count: 2 } });
   });

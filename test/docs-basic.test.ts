@@ -2,7 +2,7 @@ import type { DocReplica } from '@syncline/client';
 import { SynclineError } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
-import { client, rawSocket, startServer, token, waitFor, waitForValue, waitState } from './helpers.js';
+import { client, rawSocket, startServer, token, waitForValue, waitState } from './helpers.js';
 
 type Replica = DocReplica<TestState, typeof testMutators>;
 
@@ -29,7 +29,12 @@ async function concurrent(n: number) {
   const clients = await Promise.all(Array.from({ length: n }, (_, i) => client(server, `user${i}`)));
   const replicas = clients.map((c) => c.doc('todo:list', { mutators: testMutators }) as Replica);
   await Promise.all(replicas.map((r) => r.ready));
-  await waitFor(() => replicas.every((r) => r.status === 'synced'), 10_000, 'subscribed');
+  await waitForValue(
+    () => replicas.map((r) => r.status),
+    replicas.map(() => 'synced'),
+    10_000,
+    'replica statuses',
+  );
   const confirmations: Promise<unknown>[] = [];
   replicas.forEach((r, i) => {
     for (let k = 0; k < 5; k++) {
@@ -131,7 +136,7 @@ describe('documents', () => {
     const c = await client(server, 'alice');
     const r = c.doc('todo:re', { mutators: testMutators }) as Replica;
     await r.ready;
-    await waitFor(() => r.status === 'synced');
+    await waitForValue(() => r.status, 'synced', 5_000, 'replica status');
     const all: Promise<unknown>[] = [];
     for (let i = 0; i < 20; i++) {
       all.push(r.mutate.increment({}));
@@ -148,9 +153,9 @@ describe('documents', () => {
     const r = c.doc('todo:o', { mutators: testMutators }) as Replica;
     const s = c.doc('short:o', { mutators: testMutators }) as Replica;
     await Promise.all([r.ready, s.ready]);
-    await waitFor(() => r.status === 'synced' && s.status === 'synced');
+    await waitForValue(() => [r.status, s.status], ['synced', 'synced'], 5_000, 'replica statuses');
     c.disconnect();
-    await waitFor(() => r.status === 'offline');
+    await waitForValue(() => r.status, 'offline', 5_000, 'replica status');
     for (let i = 0; i < 100; i++) {
       await server.docs.mutate('todo:o', 'increment', {});
       await server.docs.mutate('short:o', 'increment', {});
@@ -187,7 +192,7 @@ describe('documents', () => {
     const res = await post({ name: 'addItem', args: { id: 'h1', text: 'from backend' } });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ doc: 'todo:h', version: 1 });
-    await waitFor(() => r.current?.items.length === 1);
+    await waitForValue(() => r.current?.items.length, 1, 5_000, 'item count');
     expect(r.current?.items[0]).toMatchObject({ id: 'h1', by: 'server' });
 
     const dupBody = { name: 'increment', args: {}, clientId: 'backend-job-1', mutationId: 1 };

@@ -8,7 +8,7 @@ import {
 import { type CommitInput, openDatabase, SqliteDocStore, type SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
-import { client, connectedRawSocket, defer, startServer, waitFor } from './helpers.js';
+import { client, connectedRawSocket, defer, describeValue, startServer, waitFor, waitForValue } from './helpers.js';
 
 type Replica = DocReplica<TestState, typeof testMutators>;
 
@@ -111,11 +111,15 @@ describe('pruning of client mutation ids', () => {
     // Mutation 2 reaches the server, which commits it after the connection is gone: the reply is lost.
     const release = store.hold();
     const p2 = settle(r.mutate.addItem({ id: 'x2', text: 'two' }));
-    await waitFor(() => store.held === 1, 5_000, 'commit of mutation 2 started');
+    await waitForValue(() => store.held, 1, 5_000, 'held commits (mutation 2 started)');
     c.disconnect();
-    await waitFor(() => r.status === 'offline');
+    await waitForValue(() => r.status, 'offline', 5_000, 'replica status');
     release();
-    await waitFor(() => store.committed.includes('x2'), 5_000, 'mutation 2 committed');
+    await waitFor(
+      () => store.committed.includes('x2'),
+      5_000,
+      () => `wanted x2 committed, saw committed ${describeValue(store.committed)}`,
+    );
     // Made offline, never sent.
     const p3 = settle(r.mutate.addItem({ id: 'x3', text: 'three' }));
     await pruneAfterRetention(server, doc, oldId);
@@ -123,7 +127,7 @@ describe('pruning of client mutation ids', () => {
     c.connect();
     expect(await p2).toMatchObject({ code: 'client_expired', group: 'fatal' });
     expect(await p3).toMatchObject({ version: expect.any(Number) });
-    await waitFor(() => r.status === 'synced', 5_000, 'synced');
+    await waitForValue(() => r.status, 'synced', 5_000, 'replica status');
     const after = await server.docs.get(doc);
     expect(itemIds(after.state)).toEqual(['x1', 'x2', 'x3']);
     // The rolled-back mutation left the visible state: the replica shows the server's state.
@@ -134,7 +138,7 @@ describe('pruning of client mutation ids', () => {
     // The new identity goes on, exactly once.
     await r.mutate.addItem({ id: 'x4', text: 'four' });
     await r.mutate.increment({});
-    await waitFor(() => r.status === 'synced', 5_000, 'synced');
+    await waitForValue(() => r.status, 'synced', 5_000, 'replica status');
     const final = await server.docs.get(doc);
     expect(itemIds(final.state)).toEqual(['x1', 'x2', 'x3', 'x4']);
     expect((final.state as TestState).count).toBe(2);
@@ -174,7 +178,12 @@ describe('pruning of client mutation ids', () => {
     await pruneAfterRetention(server, doc, clientId);
 
     const { r, errors } = await replicaOf(server, doc, store);
-    await waitFor(() => errors.length > 0 && r.status === 'synced', 5_000, 'client_expired and synced');
+    await waitFor(
+      () => errors.length > 0 && r.status === 'synced',
+      5_000,
+      () =>
+        `wanted an error and the replica synced, saw errors ${describeValue(errors.map((e) => e.code))}, status ${r.status}`,
+    );
     expect(errors.map((e) => e.code)).toEqual(['client_expired']);
     const state = await server.docs.get(doc);
     expect(itemIds(state.state)).toEqual(['y1']);
@@ -192,10 +201,10 @@ describe('pruning of client mutation ids', () => {
     await r.mutate.increment({});
     const oldId = r.clientId;
     c.disconnect();
-    await waitFor(() => r.status === 'offline');
+    await waitForValue(() => r.status, 'offline', 5_000, 'replica status');
     await pruneAfterRetention(server, doc, oldId);
     c.connect();
-    await waitFor(() => r.status === 'synced', 5_000, 'synced');
+    await waitForValue(() => r.status, 'synced', 5_000, 'replica status');
     expect(r.clientId).not.toBe(oldId);
     await r.mutate.increment({ by: 10 });
     expect((await server.docs.get(doc)).state).toMatchObject({ count: 12 });

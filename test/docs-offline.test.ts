@@ -1,7 +1,7 @@
 import { type DocReplica, fileStore } from '@syncline/client';
 import { describe, expect, it } from 'vitest';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
-import { client, startServer, tempDir, waitFor } from './helpers.js';
+import { client, startServer, tempDir, waitForValue } from './helpers.js';
 
 type Replica = DocReplica<TestState, typeof testMutators>;
 
@@ -13,10 +13,10 @@ describe('documents offline', () => {
     const r1 = c1.doc('todo:off', { mutators: testMutators, store: fileStore(dir) }) as Replica;
     await r1.ready;
     await r1.mutate.increment({});
-    await waitFor(() => r1.status === 'synced');
+    await waitForValue(() => r1.status, 'synced', 5_000, 'replica status');
 
     c1.disconnect();
-    await waitFor(() => r1.status === 'offline');
+    await waitForValue(() => r1.status, 'offline', 5_000, 'replica status');
     void r1.mutate.increment({}).catch(() => undefined);
     void r1.mutate.addItem({ id: 'offline-1', text: 'written offline' }).catch(() => undefined);
     void r1.mutate.increment({ by: 5 }).catch(() => undefined);
@@ -35,7 +35,7 @@ describe('documents offline', () => {
     expect(r2.current?.items.map((i) => i.id)).toEqual(['offline-1']);
 
     c2.connect();
-    await waitFor(() => r2.status === 'synced', 10_000, 'synced after reload');
+    await waitForValue(() => r2.status, 'synced', 10_000, 'replica status');
     const final = await server.docs.get('todo:off');
     expect(final.version).toBe(4);
     expect((final.state as TestState).count).toBe(7);
@@ -47,7 +47,7 @@ describe('documents offline', () => {
     const c3 = await client(server, 'alice');
     const r3 = c3.doc('todo:off', { mutators: testMutators, store: fileStore(dir) }) as Replica;
     await r3.ready;
-    await waitFor(() => r3.status === 'synced');
+    await waitForValue(() => r3.status, 'synced', 5_000, 'replica status');
     expect(r3.pendingCount).toBe(0);
     expect((await server.docs.get('todo:off')).version).toBe(4);
   });

@@ -2,7 +2,7 @@ import type { DocReplica, PendingMutation } from '@syncline/client';
 import { SynclineError } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
-import { client, startServer, waitFor } from './helpers.js';
+import { client, startServer, waitForValue } from './helpers.js';
 
 type Replica = DocReplica<TestState, typeof testMutators>;
 
@@ -12,7 +12,7 @@ describe('DocReplica.pending and DocReplica.closed', () => {
     const c = await client(server, 'alice');
     const r = c.doc('todo:pending', { mutators: testMutators }) as Replica;
     await r.ready;
-    await waitFor(() => r.status === 'synced', 10_000, 'synced');
+    await waitForValue(() => r.status, 'synced', 10_000, 'replica status');
     expect(r.pending).toEqual([]);
 
     // Every notification shows a list that matches the state it comes with.
@@ -20,7 +20,7 @@ describe('DocReplica.pending and DocReplica.closed', () => {
     r.subscribe(() => views.push({ count: r.current?.count, pending: r.pending }));
 
     c.disconnect();
-    await waitFor(() => r.status === 'offline', 10_000, 'offline');
+    await waitForValue(() => r.status, 'offline', 10_000, 'replica status');
     const first = r.mutate.increment({ by: 2 });
     const second = r.mutate.addItem({ id: 'a', text: 'sending' });
     expect(r.pending).toEqual([
@@ -36,7 +36,7 @@ describe('DocReplica.pending and DocReplica.closed', () => {
 
     c.connect();
     await Promise.all([first, second]);
-    await waitFor(() => r.status === 'synced', 10_000, 'synced again');
+    await waitForValue(() => r.status, 'synced', 10_000, 'replica status');
     expect(r.pending).toEqual([]);
     expect(views.at(-1)?.pending).toEqual([]);
     expect(r.current?.count).toBe(2);
@@ -47,11 +47,11 @@ describe('DocReplica.pending and DocReplica.closed', () => {
     const c = await client(server, 'alice');
     const r = c.doc('todo:rollback', { mutators: testMutators }) as Replica;
     await r.ready;
-    await waitFor(() => r.status === 'synced', 10_000, 'synced');
+    await waitForValue(() => r.status, 'synced', 10_000, 'replica status');
     const refused = r.mutate.serverRejects(null);
     expect(r.pending.map((p) => p.name)).toEqual(['serverRejects']);
     await expect(refused).rejects.toBeInstanceOf(SynclineError);
-    await waitFor(() => r.pending.length === 0, 10_000, 'rolled back');
+    await waitForValue(() => r.pending.map((p) => p.name), [], 10_000, 'pending mutations');
     expect(r.current?.count).toBe(0);
   });
 

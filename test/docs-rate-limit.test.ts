@@ -1,7 +1,7 @@
 import type { DocReplica } from '@syncline/client';
 import { describe, expect, it } from 'vitest';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
-import { client, connectedRawSocket, startServer, waitFor } from './helpers.js';
+import { client, connectedRawSocket, startServer, waitForValue } from './helpers.js';
 
 type Replica = DocReplica<TestState, typeof testMutators>;
 
@@ -44,7 +44,7 @@ describe('document mutation rate limit', () => {
     const fast = await client(server, 'fast');
     const r = fast.doc('todo:flood', { mutators: testMutators }) as Replica;
     await r.ready;
-    await waitFor(() => r.status === 'synced', 5_000, 'subscribed');
+    await waitForValue(() => r.status, 'synced', 5_000, 'replica status');
     const n = 100;
     const started = Date.now();
     const acks: Promise<unknown>[] = [];
@@ -65,7 +65,7 @@ describe('document mutation rate limit', () => {
     expect(elapsed).toBeGreaterThanOrEqual(((n - BURST) / RATE) * 1000 * 0.8);
     const final = (await server.docs.get('todo:flood')).state as TestState;
     expect(final.items.map((x) => x.id)).toEqual(Array.from({ length: n }, (_, i) => `m${i}`));
-    await waitFor(() => r.status === 'synced', 5_000, 'synced');
+    await waitForValue(() => r.status, 'synced', 5_000, 'replica status');
     expect(r.current).toEqual(final);
   });
 

@@ -5,7 +5,7 @@ import { uniqueName } from '@syncline/testing';
 import { describe, expect, it } from 'vitest';
 import { DATABASE_URL, postgresService } from './cluster/postgres-env.js';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
-import { client, connectedRawSocket, defer, startServer, tempDir, waitFor } from './helpers.js';
+import { client, connectedRawSocket, defer, startServer, tempDir, waitFor, waitForValue } from './helpers.js';
 
 type Replica = DocReplica<TestState, typeof testMutators>;
 
@@ -62,7 +62,12 @@ describe('document size limit (maxBytes)', () => {
     ).toBeLessThan(16);
     // Rolled back on the client; a mutation that fits still goes through (the refused id was used up).
     await r.mutate.increment({});
-    await waitFor(() => r.status === 'synced' && r.version === i + 1, 5_000, 'synced after the refusal');
+    await waitForValue(
+      () => ({ status: r.status, version: r.version }),
+      { status: 'synced', version: i + 1 },
+      5_000,
+      'replica after the refusal',
+    );
     expect(r.current).toEqual((await server.docs.get('t:grow')).state);
     expect(r.current?.items).toHaveLength(i);
   });
@@ -149,12 +154,21 @@ describe('large snapshots', () => {
     const states: string[] = [];
     c.on('state', (e) => states.push(e.state));
     const r = c.doc('t:big', { mutators: sizeMutators });
-    await waitFor(() => r.status === 'synced', 10_000, `synced (states: ${states.join(' → ')})`);
+    await waitFor(
+      () => r.status === 'synced',
+      10_000,
+      () => `wanted the replica synced, saw ${r.status} (states: ${states.join(' → ')})`,
+    );
     expect(r.current).toEqual(stored.state);
     // Patches committed meanwhile apply on top; the connection was never dropped.
     await server.docs.mutate('t:big', 'increment', {});
     await r.mutate.tally({ key: 'k' });
-    await waitFor(() => r.status === 'synced' && (r.current as TestState).count === 1, 5_000, 'patches after');
+    await waitForValue(
+      () => ({ status: r.status, count: (r.current as TestState | undefined)?.count }),
+      { status: 'synced', count: 1 },
+      5_000,
+      'replica with the patches after',
+    );
     expect(r.current).toEqual((await server.docs.get('t:big')).state);
     expect(states).not.toContain('disconnected');
     expect(states.filter((s) => s === 'connected')).toHaveLength(1);

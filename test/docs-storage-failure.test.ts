@@ -2,7 +2,7 @@ import type { DocReplica } from '@syncline/client';
 import { type CommitInput, type DocStore, openDatabase, SqliteDocStore } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
-import { client, defer, startServer, waitFor } from './helpers.js';
+import { client, defer, startServer, waitForAtLeast, waitForValue } from './helpers.js';
 
 type Replica = DocReplica<TestState, typeof testMutators>;
 
@@ -60,7 +60,7 @@ describe('documents: temporary storage failure', () => {
     const pending = [r.mutate.increment({}), r.mutate.increment({ by: 10 })];
     // Optimistic state shows both right away.
     expect(r.current?.count).toBe(12);
-    await waitFor(() => store.failedCommits >= 2, 10_000, 'commits attempted during the outage');
+    await waitForAtLeast(() => store.failedCommits, 2, 10_000, 'commits attempted during the outage');
     // Nothing was stored, and the client's id did not move past the first mutation.
     const during = await server.docs.get('todo:outage');
     expect(during.version).toBe(1);
@@ -72,7 +72,12 @@ describe('documents: temporary storage failure', () => {
     const after = await server.docs.get('todo:outage');
     expect((after.state as TestState).count).toBe(12);
     expect(after.version).toBe(3);
-    await waitFor(() => r.status === 'synced' && r.version === 3, 10_000, 'replica synced');
+    await waitForValue(
+      () => ({ status: r.status, version: r.version }),
+      { status: 'synced', version: 3 },
+      10_000,
+      'replica',
+    );
     expect(r.current).toEqual(after.state);
   });
 });

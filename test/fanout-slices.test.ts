@@ -1,6 +1,6 @@
 import { FANOUT_SLICE_MIN_SINKS } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
-import { connectedRawSocket, type RawSocket, startServer, waitFor } from './helpers.js';
+import { connectedRawSocket, describeValue, type RawSocket, startServer, waitFor } from './helpers.js';
 
 const SUBSCRIBERS = FANOUT_SLICE_MIN_SINKS + 88;
 const PUBLICATIONS = 300;
@@ -49,11 +49,19 @@ describe('sliced fan-out of a large channel', () => {
     await waitFor(
       () => subs.slice(1).every((raw) => offsets(raw, channel).length === PUBLICATIONS),
       30_000,
-      'every delivery',
+      () => {
+        const short = subs.slice(1).filter((raw) => offsets(raw, channel).length !== PUBLICATIONS);
+        return `wanted offsets 1-${PUBLICATIONS} at every subscriber, saw ${short.length} of ${subs.length - 1} short; the first saw ${describeValue(offsets(short[0] as RawSocket, channel))}`;
+      },
     );
     for (const raw of subs.slice(1)) expect(offsets(raw, channel)).toEqual(all);
     // The joiner gets exactly what followed its subscribe reply; the leaver a prefix.
-    await waitFor(() => offsets(joiner as RawSocket, channel).at(-1) === PUBLICATIONS, 10_000, 'joiner');
+    await waitFor(
+      () => offsets(joiner as RawSocket, channel).at(-1) === PUBLICATIONS,
+      10_000,
+      () =>
+        `wanted the joiner's last offset ${PUBLICATIONS}, saw offsets ${describeValue(offsets(joiner as RawSocket, channel))}`,
+    );
     expect(offsets(joiner as RawSocket, channel)).toEqual(all.slice(joinedAt));
     const left = offsets(leaver, channel);
     expect(left).toEqual(all.slice(0, left.length));

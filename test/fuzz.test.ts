@@ -7,7 +7,7 @@ import { createServer, type SynclineServer } from '@syncline/server';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDocNamespace, testMutators } from './docs-fixtures.js';
-import { client, SECRET, token, waitFor } from './helpers.js';
+import { client, describeValue, SECRET, token, waitFor, waitForValue } from './helpers.js';
 import { API_KEY } from './http-api-helpers.js';
 import { captureLog } from './log-capture.js';
 import { type RawPeer, type RawTransport, rawPeer } from './raw-peers.js';
@@ -264,7 +264,8 @@ describe(`fuzzing (seed ${SEED})`, () => {
             await waitFor(
               () => wanted.every((i) => answered().has(i)) || peer.closed !== undefined,
               10_000,
-              'answers',
+              () =>
+                `wanted answers to ids ${describeValue(wanted)}, saw ${describeValue([...answered()].sort((x, y) => x - y))}`,
             ).catch(() => undefined);
             const missing = wanted.filter((i) => !answered().has(i));
             const unanswered = sent
@@ -377,9 +378,9 @@ describe(`fuzzing (seed ${SEED})`, () => {
     const got: ReceivedPublication[] = [];
     await good.subscribe('chat:after', { onPublication: (p) => got.push(p) }).ready;
     await good.publish('chat:after', 'still here');
-    await waitFor(() => got.length === 1, 5_000, 'a publication after the fuzzing');
+    await waitForValue(() => got.map((p) => p.data), ['still here'], 5_000, 'publications after the fuzzing');
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
-    await waitFor(() => server.connectionCount === 1, 10_000, 'fuzz connections gone');
+    await waitForValue(() => server.connectionCount, 1, 10_000, 'connection count');
     const grown = heapAfterGc() - heapAtStart;
     expect(grown, `heap grew by ${Math.round(grown / 1024)} KiB`).toBeLessThan(HEAP_SLACK_BYTES);
     expect(log.errors()).toEqual([]);

@@ -1,7 +1,7 @@
 import type { ReceivedPublication } from '@syncline/client';
 import { MAX_JSON_DEPTH } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
-import { client, connectedRawSocket, startServer, waitFor } from './helpers.js';
+import { client, connectedRawSocket, startServer, waitForValue } from './helpers.js';
 import { API_KEY, api } from './http-api-helpers.js';
 import { captureLog } from './log-capture.js';
 
@@ -56,7 +56,7 @@ describe('JSON nested past the limit is the client’s mistake', () => {
     expect((await server.presence.list('room:a')).entries).toEqual([]);
     const r = await good.publish('chat:a', 'healthy');
     expect(r.offset).toBe(2);
-    await waitFor(() => got.length === 2, 5_000, 'two publications');
+    await waitForValue(() => got.map((p) => p.offset), [1, 2], 5_000, 'offsets');
     expect(log.errors()).toEqual([]);
   });
 

@@ -157,6 +157,22 @@ export async function waitForValue<T>(get: () => T, want: T, timeoutMs = 5_000, 
   );
 }
 
+/**
+ * Waits until the number `get()` returns reaches `min` (more is fine); throws
+ * after `timeoutMs` with both: `wanted at least 40 acked publishes, saw 12`.
+ */
+export async function waitForAtLeast(get: () => number, min: number, timeoutMs = 5_000, what = 'items'): Promise<void> {
+  let seen = get();
+  await waitFor(
+    () => {
+      seen = get();
+      return seen >= min;
+    },
+    timeoutMs,
+    () => `wanted at least ${min} ${what}, saw ${seen}`,
+  );
+}
+
 /** A value for a failure message; a list of integers reads as ranges (`1-4, 6-9, 11`). */
 export function describeValue(value: unknown, maxChars = 400): string {
   if (Array.isArray(value) && value.length > 0 && value.every((v) => Number.isInteger(v))) {
@@ -180,7 +196,7 @@ export function describeValue(value: unknown, maxChars = 400): string {
 
 /** Resolves when the client reaches `state`. */
 export function waitState(c: SynclineClient, state: string, timeoutMs = 5_000): Promise<void> {
-  return waitFor(() => c.state === state, timeoutMs, `client state ${state}`);
+  return waitForValue(() => c.state as string, state, timeoutMs, 'client state');
 }
 
 /** A raw WebSocket to the server that records every message it receives. */

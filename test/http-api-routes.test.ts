@@ -1,7 +1,7 @@
 import type { ReceivedPublication, StateChange, UserMessageEvent } from '@syncline/client';
 import { CLOSE_CODES } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
-import { client, waitFor, waitState } from './helpers.js';
+import { client, describeValue, waitFor, waitForValue, waitState } from './helpers.js';
 import { api, apiServer, code } from './http-api-helpers.js';
 
 describe('HTTP API routes', () => {
@@ -17,7 +17,7 @@ describe('HTTP API routes', () => {
     });
     const again = await api(server, 'POST', '/v1/publish', { channel: 'news:today', data: { n: 1 }, key: 'k1' });
     expect(again.body).toMatchObject({ offset: 1, duplicate: true });
-    await waitFor(() => got.length === 1);
+    await waitForValue(() => got.map((p) => p.offset), [1], 5_000, 'offsets');
     expect(got[0]).toMatchObject({ offset: 1, data: { n: 1 } });
     expect(got[0]?.user).toBeUndefined();
   });
@@ -115,11 +115,19 @@ describe('HTTP API routes', () => {
     b.on('userMessage', (m) => got.push(['b', m]));
     const r = await api(server, 'POST', '/v1/users/alice/messages', { data: { hello: 'you' } });
     expect(r.body).toEqual({ user: 'alice', delivered: 2 });
-    await waitFor(() => got.length === 2);
+    await waitFor(
+      () => got.length === 2,
+      5_000,
+      () => `wanted 2 user messages, saw messages to ${describeValue(got.map(([who]) => who))}`,
+    );
     expect(got.map(([who]) => who).sort()).toEqual(['a1', 'a2']);
     expect(got[0]?.[1].data).toEqual({ hello: 'you' });
     expect(server.sendToUser('bob', 'direct')).toBe(1);
-    await waitFor(() => got.length === 3);
+    await waitFor(
+      () => got.length === 3,
+      5_000,
+      () => `wanted 3 user messages, saw messages to ${describeValue(got.map(([who]) => who))}`,
+    );
     const none = await api(server, 'POST', '/v1/users/nobody/messages', { data: 1 });
     expect(none.body).toEqual({ user: 'nobody', delivered: 0 });
   });
@@ -131,14 +139,19 @@ describe('HTTP API routes', () => {
     const first = c.info?.session;
     const r = await api(server, 'POST', '/v1/users/alice/disconnect');
     expect(r.body).toEqual({ user: 'alice', disconnected: 1 });
-    await waitFor(() => c.state === 'connected' && c.info?.session !== first, 10_000, 'reconnected');
+    await waitFor(
+      () => c.state === 'connected' && c.info?.session !== first,
+      10_000,
+      () =>
+        `wanted the client connected in a new session, saw ${c.state} in ${c.info?.session === first ? 'the first' : 'a new'} session`,
+    );
 
     const states: StateChange[] = [];
     c.on('state', (s) => states.push(s));
     const started = Date.now();
     const r2 = await api(server, 'POST', '/v1/users/alice/disconnect', { reconnect: false, reason: 'banned' });
     expect(r2.body).toMatchObject({ user: 'alice', disconnected: 1, revokedBefore: expect.any(Number) });
-    await waitFor(() => c.state === 'disconnected', 1_000, 'disconnected within a second');
+    await waitForValue(() => c.state, 'disconnected', 1_000, 'client state');
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(states[0]?.code).toBe(CLOSE_CODES.REVOKED.code);
   });
@@ -149,7 +162,7 @@ describe('HTTP API routes', () => {
     await waitState(c, 'connected');
     const r = await api(server, 'POST', '/v1/users/alice/revoke', { before: Date.now() + 60_000 });
     expect(r.body).toMatchObject({ user: 'alice', disconnected: 1 });
-    await waitFor(() => c.state === 'disconnected');
+    await waitForValue(() => c.state, 'disconnected', 5_000, 'client state');
     const lifted = await api(server, 'DELETE', '/v1/users/alice/revoke');
     expect(lifted.body).toEqual({ user: 'alice', lifted: true });
     const c2 = await client(server, 'alice');

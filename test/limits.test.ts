@@ -1,7 +1,7 @@
 import type { StateChange, SynclineError } from '@syncline/client';
 import { CLOSE_CODES } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
-import { client, startServer, TEST_NAMESPACES, waitFor, waitState } from './helpers.js';
+import { client, describeValue, startServer, TEST_NAMESPACES, waitFor, waitForValue, waitState } from './helpers.js';
 
 describe('limits', () => {
   it('max channels per connection: the next subscribe gets limit_exceeded, the connection stays', async () => {
@@ -19,7 +19,7 @@ describe('limits', () => {
     expect(c.state).toBe('connected');
     // Freeing a slot makes room again.
     c.getSubscription('chat:1')?.unsubscribe();
-    await waitFor(() => server.core.hub.counts().get('chat:1') === undefined);
+    await waitForValue(() => server.core.hub.counts().get('chat:1'), undefined, 5_000, 'hub subscribers of chat:1');
     await c.subscribe('chat:5').ready;
     // Presence entries have the same bound.
     for (const ch of ['room:1', 'room:2', 'room:3']) await c.presence(ch).enter({});
@@ -36,8 +36,16 @@ describe('limits', () => {
     third.on('error', (e) => errors.push(e.code));
     const states: StateChange[] = [];
     third.on('state', (s) => states.push(s));
-    await waitFor(() => errors.includes('too_many_connections'), 5_000, 'refused');
-    await waitFor(() => states.some((s) => s.code === CLOSE_CODES.TOO_MANY_CONNECTIONS.code), 5_000, 'close code');
+    await waitFor(
+      () => errors.includes('too_many_connections'),
+      5_000,
+      () => `wanted a too_many_connections error, saw errors ${describeValue(errors)}`,
+    );
+    await waitFor(
+      () => states.some((s) => s.code === CLOSE_CODES.TOO_MANY_CONNECTIONS.code),
+      5_000,
+      () => `wanted close code ${CLOSE_CODES.TOO_MANY_CONNECTIONS.code}, saw state changes ${describeValue(states)}`,
+    );
     expect(third.state).not.toBe('connected');
     expect(server.core.sessionsOf('alice').size).toBe(2);
     // Another user is not affected; once a slot frees up, the third gets in by itself.
@@ -63,8 +71,12 @@ describe('limits', () => {
         if (e.code === 'too_many_connections') refused.add(i);
       });
     }
-    await waitFor(() => refused.size === 4, 10_000, 'four refused');
-    await waitFor(() => clients.filter((c) => c.state === 'connected').length === 2, 10_000, 'two connected');
+    await waitForValue(() => refused.size, 4, 10_000, 'refused client count');
+    await waitFor(
+      () => clients.filter((c) => c.state === 'connected').length === 2,
+      10_000,
+      () => `wanted two clients connected, saw client states ${describeValue(clients.map((c) => c.state))}`,
+    );
     expect(server.core.sessionsOf('alice').size).toBe(2);
   });
 

@@ -3,7 +3,16 @@ import { CLOSE_CODES } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { testDocNamespace, testMutators } from './docs-fixtures.js';
-import { client, rawSocket, startServer, waitFor, waitState } from './helpers.js';
+import {
+  client,
+  describeValue,
+  rawSocket,
+  startServer,
+  waitFor,
+  waitForAtLeast,
+  waitForValue,
+  waitState,
+} from './helpers.js';
 
 async function get(url: string): Promise<{ status: number; body: string; type: string }> {
   const res = await fetch(url);
@@ -35,7 +44,11 @@ describe('operations endpoints', () => {
     await Promise.all(subs.map((c) => c.subscribe('chat:m', { onPublication: (p) => got.push(p) }).ready));
     await subs[0]?.publish('chat:m', 'from a client');
     await server.publish('chat:m', 'from the server');
-    await waitFor(() => got.length === 6, 5_000, 'deliveries');
+    await waitFor(
+      () => got.length === 6,
+      5_000,
+      () => `wanted 6 deliveries, saw ${describeValue(got.map((p) => p.data))}`,
+    );
 
     const m = await get(`${server.url}/metrics`);
     expect(m.status).toBe(200);
@@ -79,7 +92,7 @@ describe('operations endpoints', () => {
     const m = await get(`${server.url}/metrics`);
     expect(metric(m.body, 'syncline_connections_rejected_total', 'reason="limit"')).toBe(1);
     a.close();
-    await waitFor(() => server.connectionCount === 1, 5_000, 'a slot frees up');
+    await waitForValue(() => server.connectionCount, 1, 5_000, 'connection count');
     expect((await get(`${server.url}/readyz`)).status).toBe(200);
   });
 
@@ -113,7 +126,7 @@ describe('operations endpoints', () => {
     expect(status).toBe(503);
     await drained;
     expect(Date.now() - started).toBeLessThan(5_000);
-    await waitFor(() => codes.size >= clients.length, 5_000, 'every client told to reconnect');
+    await waitForAtLeast(() => codes.size, clients.length, 5_000, 'clients told to reconnect');
     expect([...codes.values()].every((c) => c === CLOSE_CODES.SHUTDOWN.code)).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import type { SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { defer, startServer, token, waitFor } from './helpers.js';
+import { defer, startServer, token, waitForValue } from './helpers.js';
 
 const APP = 'https://app.example.com';
 const EVIL = 'https://evil.example';
@@ -75,9 +75,9 @@ describe('allowed origins: CORS on the HTTP transports and the HTTP API', () => 
     expect(ok.status).toBe(200);
     expect(ok.headers.get('access-control-allow-origin')).toBe(APP);
     expect(ok.headers.get('vary')?.toLowerCase()).toContain('origin');
-    await waitFor(() => server.connectionCount === 1, 5_000, 'SSE session');
+    await waitForValue(() => server.connectionCount, 1, 5_000, 'connection count');
     ac.abort();
-    await waitFor(() => server.connectionCount === 0, 5_000, 'SSE session closed');
+    await waitForValue(() => server.connectionCount, 0, 5_000, 'connection count');
     const bad = await fetch(`${server.url}/connect/sse`, { headers: { origin: EVIL } });
     expect(bad.status).toBe(403);
     expect(bad.headers.get('access-control-allow-origin')).toBeNull();

@@ -1,7 +1,16 @@
 import type { PresenceMember, SynclineClient } from '@syncline/client';
 import type { SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
-import { client, startServer, TEST_NAMESPACES, token, waitFor, waitState } from './helpers.js';
+import {
+  client,
+  describeValue,
+  startServer,
+  TEST_NAMESPACES,
+  token,
+  waitFor,
+  waitForValue,
+  waitState,
+} from './helpers.js';
 
 const ROOM = 'room:lobby';
 
@@ -41,21 +50,37 @@ describe('presence across three clients', () => {
     pc.members.on('join', (e) => events.push(`join:${e.member.user}`));
     pc.members.on('update', (e) => events.push(`update:${e.member.user}`));
     pc.members.on('leave', (e) => events.push(`leave:${e.member.user}`));
-    await waitFor(() => pc.members.synced, 5_000, 'carol synced');
+    await waitForValue(() => pc.members.synced, true, 5_000, "synced flag of carol's members");
     expect(users(pc.members.current)).toEqual(['alice', 'bob']);
     expect(pc.members.get('bob')?.state).toEqual({ status: 'typing' });
 
     await pc.enter({ status: 'new' });
-    await waitFor(() => users(pa.members.current).includes('carol'), 5_000, 'alice sees carol');
-    await waitFor(() => users(pb.members.current).includes('carol'), 5_000, 'bob sees carol');
+    await waitFor(
+      () => users(pa.members.current).includes('carol'),
+      5_000,
+      () => `wanted carol among alice's members, saw ${describeValue(users(pa.members.current))}`,
+    );
+    await waitFor(
+      () => users(pb.members.current).includes('carol'),
+      5_000,
+      () => `wanted carol among bob's members, saw ${describeValue(users(pb.members.current))}`,
+    );
 
     await pb.update({ status: 'idle' });
-    await waitFor(() => JSON.stringify(pc.members.get('bob')?.state) === '{"status":"idle"}', 5_000, 'update');
-    await waitFor(() => JSON.stringify(pa.members.get('bob')?.state) === '{"status":"idle"}', 5_000, 'update a');
+    await waitForValue(() => pc.members.get('bob')?.state, { status: 'idle' }, 5_000, "bob's state at carol");
+    await waitForValue(() => pa.members.get('bob')?.state, { status: 'idle' }, 5_000, "bob's state at alice");
 
     await pa.leave();
-    await waitFor(() => !users(pc.members.current).includes('alice'), 5_000, 'leave');
-    await waitFor(() => !users(pb.members.current).includes('alice'), 5_000, 'leave b');
+    await waitFor(
+      () => !users(pc.members.current).includes('alice'),
+      5_000,
+      () => `wanted alice gone from carol's members, saw ${describeValue(users(pc.members.current))}`,
+    );
+    await waitFor(
+      () => !users(pb.members.current).includes('alice'),
+      5_000,
+      () => `wanted alice gone from bob's members, saw ${describeValue(users(pb.members.current))}`,
+    );
 
     // The initial list shows up as joins then `sync`; later changes as diffs.
     expect(events).toEqual(['join:alice', 'join:bob', 'sync:alice,bob', 'join:carol', 'update:bob', 'leave:alice']);
@@ -69,7 +94,7 @@ describe('presence across three clients', () => {
     const server = await presenceServer();
     const watcher = await connected(server, 'watcher');
     const pw = watcher.presence(ROOM);
-    await waitFor(() => pw.members.synced);
+    await waitForValue(() => pw.members.synced, true, 5_000, "synced flag of the watcher's members");
     const joins: string[] = [];
     const leaves: string[] = [];
     pw.members.on('join', (e) => joins.push(e.member.user));
@@ -79,17 +104,17 @@ describe('presence across three clients', () => {
     const phone = await connected(server, 'dana');
     await laptop.presence(ROOM).enter({ device: 'laptop' });
     await phone.presence(ROOM).enter({ device: 'phone' });
-    await waitFor(() => pw.members.get('dana')?.entries.length === 2, 5_000, 'two entries');
+    await waitForValue(() => pw.members.get('dana')?.entries.length, 2, 5_000, "dana's entry count");
     expect(pw.members.current).toHaveLength(1);
     expect(joins).toEqual(['dana']);
 
     // One device leaving keeps the member; the last one leaving removes it.
     await phone.presence(ROOM).leave();
-    await waitFor(() => pw.members.get('dana')?.entries.length === 1, 5_000, 'one entry');
+    await waitForValue(() => pw.members.get('dana')?.entries.length, 1, 5_000, "dana's entry count");
     expect(leaves).toEqual([]);
     expect(pw.members.get('dana')?.state).toEqual({ device: 'laptop' });
     laptop.close();
-    await waitFor(() => pw.members.current.length === 0, 5_000, 'member gone');
+    await waitForValue(() => users(pw.members.current), [], 5_000, 'members');
     expect(leaves).toEqual(['dana']);
   });
 
@@ -101,7 +126,7 @@ describe('presence across three clients', () => {
     const p = eve.presence(ROOM);
     await expect(p.enter({})).rejects.toMatchObject({ code: 'forbidden' });
     // Watching only needs `subscribe`.
-    await waitFor(() => p.members.synced);
+    await waitForValue(() => p.members.synced, true, 5_000, "synced flag of eve's members");
 
     const a = await connected(server, 'alice');
     await expect(a.presence('chat:x').enter({})).rejects.toMatchObject({ code: 'presence_disabled' });

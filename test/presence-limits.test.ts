@@ -2,7 +2,7 @@ import type { PresenceChannel, SynclineClient } from '@syncline/client';
 import type { PresenceEntry } from '@syncline/protocol';
 import { MemoryPresenceStore, type ServerOptions, type SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
-import { client, startServer, TEST_NAMESPACES, waitFor, waitState } from './helpers.js';
+import { client, startServer, TEST_NAMESPACES, waitFor, waitForValue, waitState } from './helpers.js';
 
 const ROOM = 'room:crowd';
 
@@ -52,7 +52,7 @@ describe('presence limits', () => {
     const server = await presenceServer();
     const w = await connected(server, 'watcher');
     const pw = w.presence(ROOM);
-    await waitFor(() => pw.members.synced, 5_000, 'watcher synced');
+    await waitForValue(() => pw.members.synced, true, 5_000, "synced flag of the watcher's members");
     const diffs = recordDiffs(w);
 
     const m = await connected(server, 'mallory');
@@ -109,7 +109,10 @@ describe('presence limits', () => {
     await waitFor(
       () => conns.every((c) => c.state === 'connected' && !sessions.has(c.info?.session)),
       10_000,
-      'every mallory connection back',
+      () =>
+        `wanted every mallory connection back in a new session, saw ${conns
+          .map((c) => `${c.state}${sessions.has(c.info?.session) ? ' (old session)' : ''}`)
+          .join(', ')}`,
     );
     await Promise.all(admitted.map((p, i) => p.update({ i, back: true })));
     expect((await serverKeys(server)).filter((k) => k.startsWith('mallory/'))).toEqual(before);
@@ -181,7 +184,11 @@ describe('presence limits', () => {
     await Promise.all([enter(a), enter(b)]);
     await b.request({ type: 'presence.leave', channel: ROOM, clientId: 'x' });
 
-    await waitFor(() => pw.members.synced, 15_000, `watcher synced (state changes: ${stateChanges.join(', ')})`);
+    await waitFor(
+      () => pw.members.synced,
+      15_000,
+      () => `wanted the watcher's members synced, saw unsynced (state changes: ${stateChanges.join(', ')})`,
+    );
     const expected = await serverKeys(server);
     expect(expected).toHaveLength(2_001);
     await expect.poll(() => memberKeys(pw), { timeout: 10_000 }).toEqual(expected);

@@ -1,8 +1,18 @@
-import type { SynclineClient } from '@syncline/client';
+import type { PresenceChannel, SynclineClient } from '@syncline/client';
 import { PROTOCOL_VERSION } from '@syncline/protocol';
 import type { SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
-import { client, rawSocket, startServer, TEST_NAMESPACES, token, waitFor, waitState } from './helpers.js';
+import {
+  client,
+  describeValue,
+  rawSocket,
+  startServer,
+  TEST_NAMESPACES,
+  token,
+  waitFor,
+  waitForValue,
+  waitState,
+} from './helpers.js';
 
 const ROOM = 'room:grace';
 
@@ -16,6 +26,11 @@ async function connected(server: SynclineServer, user: string): Promise<Syncline
   return c;
 }
 
+/** The users a presence channel lists, for failure messages. */
+function users(p: PresenceChannel): string[] {
+  return p.members.current.map((m) => m.user);
+}
+
 /** Cuts a user's connection from the server side as a dead link would (no goodbye). */
 function cutAbruptly(server: SynclineServer, user: string): void {
   for (const s of [...server.core.sessionsOf(user)]) s.close('HEARTBEAT_TIMEOUT', 'simulated dead link');
@@ -27,11 +42,15 @@ describe('presence grace period', () => {
     const server = await presenceServer({ graceMs, updateIntervalMs: 20 });
     const w = await connected(server, 'watcher');
     const pw = w.presence(ROOM);
-    await waitFor(() => pw.members.synced);
+    await waitForValue(() => pw.members.synced, true, 5_000, "synced flag of the watcher's members");
     const a = await connected(server, 'alice');
     const pa = a.presence(ROOM);
     await pa.enter({ cursor: 1 });
-    await waitFor(() => pw.members.get('alice') !== undefined, 5_000, 'alice present');
+    await waitFor(
+      () => pw.members.get('alice') !== undefined,
+      5_000,
+      () => `wanted alice present, saw members ${describeValue(users(pw))}`,
+    );
 
     const events: string[] = [];
     pw.members.on('join', (e) => events.push(`join:${e.member.user}`));
@@ -39,14 +58,23 @@ describe('presence grace period', () => {
     const firstSession = a.info?.session;
     const cutAt = Date.now();
     cutAbruptly(server, 'alice');
-    await waitFor(() => a.state === 'connected' && a.info?.session !== firstSession, 10_000, 'alice reconnected');
+    await waitFor(
+      () => a.state === 'connected' && a.info?.session !== firstSession,
+      10_000,
+      () =>
+        `wanted alice connected in a new session, saw state ${a.state} in ${a.info?.session === firstSession ? 'the first' : 'a new'} session`,
+    );
 
     // Let the grace period of the old connection run out, then make sure any
     // diff it would have caused has been delivered (a marker diff after it).
     await waitFor(() => Date.now() - cutAt > graceMs + 300, graceMs + 5_000, 'grace elapsed');
     const b = await connected(server, 'bob');
     await b.presence(ROOM).enter({ marker: true });
-    await waitFor(() => pw.members.get('bob') !== undefined, 5_000, 'marker');
+    await waitFor(
+      () => pw.members.get('bob') !== undefined,
+      5_000,
+      () => `wanted the marker bob present, saw members ${describeValue(users(pw))}`,
+    );
 
     expect(events).toEqual(['join:bob']);
     expect(pw.members.get('alice')?.entries).toHaveLength(1);
@@ -61,7 +89,7 @@ describe('presence grace period', () => {
     const server = await presenceServer({ graceMs, updateIntervalMs: 20 });
     const w = await connected(server, 'watcher');
     const pw = w.presence(ROOM);
-    await waitFor(() => pw.members.synced);
+    await waitForValue(() => pw.members.synced, true, 5_000, "synced flag of the watcher's members");
     const leftAt = new Map<string, number>();
     pw.members.on('leave', (e) => leftAt.set(e.member.user, Date.now()));
 
@@ -69,16 +97,24 @@ describe('presence grace period', () => {
     await a.presence(ROOM).enter({});
     const b = await connected(server, 'bob');
     await b.presence(ROOM).enter({});
-    await waitFor(() => pw.members.current.length === 2, 5_000, 'both present');
+    await waitForValue(() => pw.members.current.length, 2, 5_000, 'member count');
 
     const cutAt = Date.now();
     cutAbruptly(server, 'alice');
     a.close();
-    await waitFor(() => leftAt.has('alice'), graceMs + 5_000, 'alice leaves');
+    await waitFor(
+      () => leftAt.has('alice'),
+      graceMs + 5_000,
+      () => `wanted alice to leave, saw leaves of ${describeValue([...leftAt.keys()])}`,
+    );
     expect((leftAt.get('alice') as number) - cutAt).toBeGreaterThanOrEqual(graceMs - 50);
 
     b.close();
-    await waitFor(() => leftAt.has('bob'), 5_000, 'bob leaves');
+    await waitFor(
+      () => leftAt.has('bob'),
+      5_000,
+      () => `wanted bob to leave, saw leaves of ${describeValue([...leftAt.keys()])}`,
+    );
     expect(pw.members.current).toEqual([]);
   });
 
@@ -86,18 +122,34 @@ describe('presence grace period', () => {
     const server = await presenceServer({ graceMs: 60_000, updateIntervalMs: 20 });
     const w = await connected(server, 'watcher');
     const pw = w.presence(ROOM);
-    await waitFor(() => pw.members.synced);
+    await waitForValue(() => pw.members.synced, true, 5_000, "synced flag of the watcher's members");
     const a = await connected(server, 'mallory');
     await a.presence(ROOM).enter({});
-    await waitFor(() => pw.members.get('mallory') !== undefined);
+    await waitFor(
+      () => pw.members.get('mallory') !== undefined,
+      5_000,
+      () => `wanted mallory present, saw members ${describeValue(users(pw))}`,
+    );
     server.revokeUser('mallory');
     // The grace period is a minute: a leave within seconds proves it was skipped.
-    await waitFor(() => pw.members.get('mallory') === undefined, 5_000, 'mallory gone');
+    await waitFor(
+      () => pw.members.get('mallory') === undefined,
+      5_000,
+      () => `wanted mallory gone, saw members ${describeValue(users(pw))}`,
+    );
     const b = await connected(server, 'bob');
     await b.presence(ROOM).enter({});
-    await waitFor(() => pw.members.get('bob') !== undefined);
+    await waitFor(
+      () => pw.members.get('bob') !== undefined,
+      5_000,
+      () => `wanted bob present, saw members ${describeValue(users(pw))}`,
+    );
     b.close();
-    await waitFor(() => pw.members.get('bob') === undefined, 5_000, 'bob gone');
+    await waitFor(
+      () => pw.members.get('bob') === undefined,
+      5_000,
+      () => `wanted bob gone, saw members ${describeValue(users(pw))}`,
+    );
   });
 });
 
@@ -107,7 +159,7 @@ describe('presence update coalescing', () => {
     const server = await presenceServer({ graceMs: 1_000, updateIntervalMs: intervalMs });
     const w = await connected(server, 'watcher');
     const pw = w.presence(ROOM);
-    await waitFor(() => pw.members.synced);
+    await waitForValue(() => pw.members.synced, true, 5_000, "synced flag of the watcher's members");
     let updates = 0;
     pw.members.on('update', (e) => {
       if (e.member.user === 'cursor') updates++;
@@ -119,7 +171,11 @@ describe('presence update coalescing', () => {
     await raw.next((m) => m.type === 'reply' && m.id === 1);
     raw.send(JSON.stringify({ type: 'presence.enter', id: 2, channel: ROOM, clientId: 'c1', state: { x: -1 } }));
     await raw.next((m) => m.type === 'reply' && m.id === 2);
-    await waitFor(() => pw.members.get('cursor') !== undefined, 5_000, 'cursor present');
+    await waitFor(
+      () => pw.members.get('cursor') !== undefined,
+      5_000,
+      () => `wanted cursor present, saw members ${describeValue(users(pw))}`,
+    );
     const start = Date.now();
     let id = 10;
     for (let frame = 0; frame < 3; frame++) {
@@ -130,10 +186,15 @@ describe('presence update coalescing', () => {
       }
       raw.send(JSON.stringify(batch));
     }
-    await waitFor(() => JSON.stringify(pw.members.get('cursor')?.state) === '{"x":299}', 10_000, 'latest state');
+    await waitForValue(() => pw.members.get('cursor')?.state, { x: 299 }, 10_000, "cursor's state");
     const elapsed = Date.now() - start;
     // Every update was acknowledged, none failed.
-    await waitFor(() => raw.messages.filter((m) => m.type === 'reply' && (m.id as number) >= 10).length === 300);
+    await waitForValue(
+      () => raw.messages.filter((m) => m.type === 'reply' && (m.id as number) >= 10).length,
+      300,
+      5_000,
+      'update reply count',
+    );
     expect(raw.messages.filter((m) => m.type === 'error')).toEqual([]);
     // At most one diff per interval (plus the first, sent at once, and the trailing one).
     expect(updates).toBeGreaterThanOrEqual(1);
@@ -145,14 +206,14 @@ describe('presence update coalescing', () => {
     const server = await presenceServer({ graceMs: 1_000, updateIntervalMs: 50 });
     const w = await connected(server, 'watcher');
     const pw = w.presence(ROOM);
-    await waitFor(() => pw.members.synced);
+    await waitForValue(() => pw.members.synced, true, 5_000, "synced flag of the watcher's members");
     const a = await connected(server, 'alice');
     const pa = a.presence(ROOM);
     await pa.enter({ x: 0 });
     const done = [];
     for (let x = 1; x <= 500; x++) done.push(pa.update({ x }));
     await Promise.all(done);
-    await waitFor(() => JSON.stringify(pw.members.get('alice')?.state) === '{"x":500}', 5_000, 'latest');
+    await waitForValue(() => pw.members.get('alice')?.state, { x: 500 }, 5_000, "alice's state");
     expect(pa.state).toEqual({ x: 500 });
   });
 });

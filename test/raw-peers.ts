@@ -1,6 +1,6 @@
 import { type Codec, decodeBase64, encodeBase64, jsonCodec } from '@syncline/protocol';
 import WebSocket from 'ws';
-import { defer, waitFor } from './helpers.js';
+import { defer, describeValue, waitFor } from './helpers.js';
 
 /** Transports a raw peer speaks. */
 export type RawTransport = 'websocket' | 'sse' | 'longpoll';
@@ -80,7 +80,10 @@ function peerOf(
           return found !== undefined;
         },
         timeoutMs,
-        `a ${transport} message`,
+        () =>
+          `wanted a ${transport} message matching ${pred}, saw ${describeValue(state.messages)}${
+            state.closed ? ` and close ${JSON.stringify(state.closed)}` : ''
+          }`,
       );
       return found as Record<string, unknown>;
     },
@@ -112,7 +115,11 @@ async function websocketPeer(base: string, codec: Codec): Promise<RawPeer> {
       }),
     async () => {
       ws.close(1000);
-      await waitFor(() => state.closed !== undefined, 5_000, 'websocket close');
+      await waitFor(
+        () => state.closed !== undefined,
+        5_000,
+        () => `wanted the websocket closed, saw readyState ${ws.readyState}`,
+      );
     },
   );
 }
@@ -180,11 +187,17 @@ async function ssePeer(base: string, codec: Codec): Promise<RawPeer> {
   if (res.status !== 200) throw new Error(`SSE open answered ${res.status}`);
   const state: Parameters<typeof peerOf>[1] = { messages: [], postStatuses: [] };
   let session: string | undefined;
+  const events: string[] = [];
   void pump(res.body as ReadableStream<Uint8Array>, (e) => {
+    events.push(e.event);
     if (e.event === 'session') session = (JSON.parse(e.data) as { session: string }).session;
     else onStreamEvent(state, e, codec);
   });
-  await waitFor(() => session !== undefined, 5_000, 'SSE session event');
+  await waitFor(
+    () => session !== undefined,
+    5_000,
+    () => `wanted the SSE session event, saw events ${describeValue(events)}`,
+  );
   return httpPeer('sse', `${base}/connect/sse/${session}`, state, () => ac.abort(), codec);
 }
 

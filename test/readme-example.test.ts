@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { SynclineClient } from '@syncline/client';
 import type { SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
-import { defer, SECRET, tempDir, token, waitFor } from './helpers.js';
+import { defer, describeValue, SECRET, tempDir, token, waitFor } from './helpers.js';
 
 /** The TypeScript blocks of the README's "In fifteen lines" section, in order. */
 function readmeExample(): string[] {
@@ -78,7 +78,11 @@ describe('README example', () => {
 
     expect(published).toMatchObject({ offset: 1 });
     expect(logs).toContainEqual(['connected', expect.any(String)]);
-    await waitFor(() => logs.some((l) => l[0] === 1), 10_000, 'the publication to be logged');
+    await waitFor(
+      () => logs.some((l) => l[0] === 1),
+      10_000,
+      () => `wanted the publication at offset 1 logged, saw logs ${describeValue(logs)}`,
+    );
     expect(logs).toContainEqual([1, 'user-1', { text: 'hello' }]);
     expect(refetched).toBe(0);
   });

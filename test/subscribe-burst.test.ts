@@ -2,7 +2,7 @@ import { type ClientOptions, type TransportFactory, websocketTransport } from '@
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
-import { client, startServer, waitFor } from './helpers.js';
+import { client, describeValue, startServer, waitFor, waitForValue } from './helpers.js';
 
 /**
  * The real WebSocket transport, except that frames from the server are held
@@ -44,7 +44,7 @@ describe('a subscribe reply and what follows it handled in one burst', () => {
     // The reader subscribes while the writer's mutations are applied: the subscribe reply and
     // the patches after it reach the reader in one burst, and nothing comes after them.
     const reader = await client(server, 'reader', { transport: burstTransport(150) });
-    await waitFor(() => reader.state === 'connected', 3_000, 'the reader connected');
+    await waitForValue(() => reader.state, 'connected', 3_000, 'client state');
     const r = reader.doc('race:doc', { mutators: testMutators });
     await new Promise((res) => setTimeout(res, 5));
     const writes: Promise<unknown>[] = [];
@@ -52,7 +52,12 @@ describe('a subscribe reply and what follows it handled in one burst', () => {
     await Promise.all(writes);
     const final = await server.docs.get('race:doc');
     expect(final.version).toBe(30);
-    await waitFor(() => r.status === 'synced' && r.version === final.version, 3_000, 'the reader at the last version');
+    await waitForValue(
+      () => ({ status: r.status, version: r.version }),
+      { status: 'synced', version: final.version },
+      3_000,
+      'reader replica',
+    );
     expect((r.current as TestState).count).toBe(30);
   });
 
@@ -60,14 +65,23 @@ describe('a subscribe reply and what follows it handled in one burst', () => {
     const server = await startServer();
     const publisher = await client(server, 'publisher');
     const reader = await client(server, 'reader', { transport: burstTransport(150) });
-    await waitFor(() => reader.state === 'connected' && publisher.state === 'connected', 3_000, 'both connected');
+    await waitForValue(
+      () => [reader.state, publisher.state],
+      ['connected', 'connected'],
+      3_000,
+      'client states (reader, publisher)',
+    );
     const got: number[] = [];
     const sub = reader.subscribe('chat:burst', { onPublication: (p) => got.push(p.offset) });
     await new Promise((res) => setTimeout(res, 5));
     const sent = await Promise.all(Array.from({ length: 30 }, (_, k) => publisher.publish('chat:burst', { k })));
     await sub.ready;
     const last = Math.max(...sent.map((s) => s.offset));
-    await waitFor(() => got.at(-1) === last, 3_000, 'the reader at the last publication');
+    await waitFor(
+      () => got.at(-1) === last,
+      3_000,
+      () => `wanted the reader at offset ${last}, saw offsets ${describeValue(got)}`,
+    );
     // Every publication after the subscribe point, once and in order.
     const first = got[0] as number;
     expect(got).toEqual(Array.from({ length: last - first + 1 }, (_, i) => first + i));

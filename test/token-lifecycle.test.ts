@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ALL,
   client,
+  describeValue,
   rawSocket,
   SECRET,
   startServer,
@@ -12,6 +13,8 @@ import {
   tempDir,
   token,
   waitFor,
+  waitForAtLeast,
+  waitForValue,
   waitState,
 } from './helpers.js';
 
@@ -54,10 +57,14 @@ describe('in-band token refresh', () => {
       }
     })();
     // Two refreshes (the first token plus two more) while publications flow.
-    await waitFor(() => tokens >= 3, 15_000, 'two refreshes');
+    await waitForAtLeast(() => tokens, 3, 15_000, 'tokens issued (the first plus two refreshes)');
     stop = true;
     await publishing;
-    await waitFor(() => got.length === published, 5_000, 'all publications');
+    await waitFor(
+      () => got.length === published,
+      5_000,
+      () => `wanted ${published} publications, saw offsets ${describeValue(got.map((p) => p.offset))}`,
+    );
 
     expect(states).toEqual([]);
     expect(sub.info?.session).toBe(sessionBefore);
@@ -86,11 +93,15 @@ describe('in-band token refresh', () => {
     lost.on('unsubscribed', (e) => unsubscribed.push(e));
     narrow = true;
 
-    await waitFor(() => lost.state === 'unsubscribed', 10_000, 'narrowed');
+    await waitForValue(() => lost.state, 'unsubscribed', 10_000, 'subscription state');
     expect(unsubscribed[0]?.code).toBe('forbidden');
     expect(kept.state).toBe('subscribed');
     expect(c.state).toBe('connected');
-    await waitFor(() => ended.length === 2, 5_000, 'presence ended');
+    await waitFor(
+      () => ended.length === 2,
+      5_000,
+      () => `wanted 2 presence ended events, saw ${describeValue(ended)}`,
+    );
     expect(ended.sort()).toEqual(['entry:forbidden', 'subscription:forbidden']);
     expect((await server.presence.list('room:r1')).entries).toEqual([]);
     await expect(c.publish('chat:lost', 1)).rejects.toMatchObject({ code: 'forbidden' });
@@ -110,7 +121,7 @@ describe('revocation', () => {
 
     const { before, disconnected } = server.revokeUser('mallory');
     expect(disconnected).toBe(1);
-    await waitFor(() => c.state === 'disconnected', 1_000, 'disconnected within a second');
+    await waitForValue(() => c.state, 'disconnected', 1_000, 'client state');
     expect(closes[0]?.code).toBe(CLOSE_CODES.REVOKED.code);
     expect(other.state).toBe('connected');
 

@@ -11,7 +11,7 @@ import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, hasChromium, launchBrowser } from '../examples/chat/e2e/harness.js';
-import { client, defer, startServer, token, waitFor } from './helpers.js';
+import { client, defer, describeValue, startServer, token, waitFor, waitForValue } from './helpers.js';
 import { startProxy } from './http-proxy.js';
 
 // With SYNCLINE_REQUIRE_SERVICES=1 (CI) a missing Chromium fails the suite instead of skipping it.
@@ -183,7 +183,12 @@ describe.skipIf(!run)('HTTP transports in a real browser (Chromium)', { timeout:
       await page.waitForFunction((n) => (window as unknown as { got: unknown[] }).got.length >= n, 2);
       info = await pageInfo(page);
       expect(info.got).toEqual([`from-${transport}-page`, 'from-server']);
-      await waitFor(() => seenByNode.length === 2, 5_000, 'the Node watcher gets both');
+      await waitForValue(
+        () => seenByNode,
+        [`from-${transport}-page`, 'from-server'],
+        5_000,
+        'publications at the Node watcher',
+      );
       expect(seenByNode).toEqual([`from-${transport}-page`, 'from-server']);
       // No WebSocket was involved and no fallback was remembered (a single-transport list).
       expect(info.storage).toEqual([]);
@@ -210,7 +215,11 @@ describe.skipIf(!run)('HTTP transports in a real browser (Chromium)', { timeout:
     await page.waitForFunction(() => (window as unknown as { got: unknown[] }).got.length >= 2);
     info = await pageInfo(page);
     expect(info.got).toEqual(['through-the-proxy', 'to-the-page']);
-    await waitFor(() => seenByNode.length === 2, 5_000, 'the Node watcher gets both');
+    await waitFor(
+      () => seenByNode.length === 2,
+      5_000,
+      () => `wanted 2 publications at the Node watcher, saw ${describeValue(seenByNode)}`,
+    );
 
     // A reload in the same tab starts on SSE straight away (sessionStorage), without a new upgrade attempt.
     await page.reload();

@@ -1,7 +1,7 @@
 import type { StorageLike, SynclineClient } from '@syncline/client';
 import type { SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
-import { client, startServer, waitFor, waitState } from './helpers.js';
+import { client, startServer, waitFor, waitForAtLeast, waitForValue, waitState } from './helpers.js';
 import { startProxy } from './http-proxy.js';
 
 /** An in-memory stand-in for the browser's sessionStorage. */
@@ -55,22 +55,26 @@ describe('transport fallback behind a proxy', () => {
     });
     await sub.ready;
     await c.publish('chat:proxy', 1);
-    await waitFor(() => got.length === 1, 5_000, 'own publication');
+    await waitForValue(() => got, [1], 5_000, 'publications');
 
     // Cut the network and keep it down while publications happen.
     proxy.mode.down = true;
     proxy.cut();
-    await waitFor(() => c.state !== 'connected', 10_000, 'client notices the cut');
+    await waitFor(
+      () => c.state !== 'connected',
+      10_000,
+      () => `wanted the client to notice the cut, saw client state ${c.state}`,
+    );
     for (let i = 2; i <= 6; i++) await server.publish('chat:proxy', i);
     proxy.mode.down = false;
-    await waitFor(() => got.length === 6, 15_000, 'missed publications recovered');
+    await waitForValue(() => got, [1, 2, 3, 4, 5, 6], 15_000, 'publications (missed ones recovered)');
     expect(got).toEqual([1, 2, 3, 4, 5, 6]);
     expect(recovered).toEqual([true]);
     // While the network is down every transport fails in turn, so whichever
     // fallback answers first once it is back is used; WebSocket stays refused.
     expect(['sse', 'longpoll']).toContain(c.transport);
     await c.publish('chat:proxy', 7);
-    await waitFor(() => got.length === 7, 5_000, 'publish after recovery');
+    await waitForValue(() => got, [1, 2, 3, 4, 5, 6, 7], 5_000, 'publications after recovery');
   });
 
   it('falls back when a WebSocket upgrade hangs (first-frame timeout)', async () => {
@@ -90,7 +94,7 @@ describe('transport fallback behind a proxy', () => {
     const got: unknown[] = [];
     await c.subscribe('chat:lp', { onPublication: (p) => got.push(p.data) }).ready;
     await c.publish('chat:lp', 'hello');
-    await waitFor(() => got.length === 1, 5_000, 'publication over long-polling');
+    await waitForValue(() => got, ['hello'], 5_000, 'publications over long-polling');
   });
 
   it('remembers the working fallback for the session: a new client skips WebSocket', async () => {
@@ -115,11 +119,11 @@ describe('transport fallback behind a proxy', () => {
     await waitState(c, 'connected', 10_000);
     expect(c.transport).toBe('sse');
     const probesBefore = proxy.upgrades;
-    await waitFor(() => proxy.upgrades > probesBefore, 5_000, 'a background probe');
+    await waitForAtLeast(() => proxy.upgrades, probesBefore + 1, 5_000, 'WebSocket upgrades (a background probe)');
     expect(c.transport).toBe('sse');
     // WebSocket becomes possible: the probe succeeds and the memory is cleared.
     proxy.mode.upgrades = 'pass';
-    await waitFor(() => storage.map.size === 0, 5_000, 'fallback forgotten');
+    await waitForValue(() => [...storage.map.entries()], [], 5_000, 'remembered fallbacks');
     // The live connection was not disturbed; the next connection uses WebSocket.
     expect(c.state).toBe('connected');
     c.disconnect();
@@ -132,7 +136,7 @@ describe('transport fallback behind a proxy', () => {
     const server = await startServer();
     const proxy = await startProxy(server.url, { upgrades: 'refuse', down: true });
     const c = await viaProxy(server, proxy.url, memoryStorage(), { timeoutMs: 500 });
-    await waitFor(() => c.state === 'disconnected', 10_000, 'first round fails');
+    await waitForValue(() => c.state, 'disconnected', 10_000, 'client state');
     proxy.mode.down = false;
     await waitState(c, 'connected', 10_000);
     expect(c.transport).toBe('sse');

@@ -2,7 +2,17 @@ import { get, type IncomingMessage } from 'node:http';
 import { type EventSourceConstructor, sseTransport } from '@syncline/client';
 import { LocalSessionForwarder, type SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
-import { client, defer, startServer, token, waitFor, waitState } from './helpers.js';
+import {
+  client,
+  defer,
+  describeValue,
+  startServer,
+  token,
+  waitFor,
+  waitForAtLeast,
+  waitForValue,
+  waitState,
+} from './helpers.js';
 import { parseEvents, pump, type StreamEvent } from './raw-peers.js';
 
 /** One event of a raw stream or poll answer. */
@@ -36,7 +46,7 @@ async function rawSse(base: string): Promise<{
   expect(res.headers.get('x-accel-buffering')).toBe('no');
   const events: RawEvent[] = [];
   void pump(res.body as ReadableStream<Uint8Array>, (e) => events.push(e));
-  await waitFor(() => events.length > 0, 5_000, 'session event');
+  await waitForAtLeast(() => events.length, 1, 5_000, 'stream events (the session event)');
   const first = events[0] as RawEvent;
   expect(first.event).toBe('session');
   const session = (JSON.parse(first.data) as { session: string }).session;
@@ -79,14 +89,22 @@ describe('SSE + POST transport', () => {
     const s = await rawSse(server.url);
     expect(s.session).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{24}$/);
     expect((await s.post(await connectFrame())).status).toBe(204);
-    await waitFor(() => s.messages().some((m) => m.type === 'reply' && m.id === 1), 5_000, 'connect reply');
+    await waitFor(
+      () => s.messages().some((m) => m.type === 'reply' && m.id === 1),
+      5_000,
+      () => `wanted the connect reply, saw ${describeValue(s.messages())}`,
+    );
     const reply = s.messages().find((m) => m.id === 1) as { result: { user: string } };
     expect(reply.result.user).toBe('alice');
     // Several frames in one body, one per line.
     const sub = JSON.stringify({ type: 'subscribe', id: 2, channel: 'chat:a' });
     const pub = JSON.stringify({ type: 'publish', id: 3, channel: 'chat:a', data: { n: 1 }, key: 'k1' });
     expect((await s.post(`${sub}\n${pub}`)).status).toBe(204);
-    await waitFor(() => s.messages().some((m) => m.type === 'pub'), 5_000, 'publication');
+    await waitFor(
+      () => s.messages().some((m) => m.type === 'pub'),
+      5_000,
+      () => `wanted a publication, saw ${describeValue(s.messages())}`,
+    );
     expect(server.connectionCount).toBe(1);
   });
 
@@ -94,7 +112,11 @@ describe('SSE + POST transport', () => {
     const server = await startServer({ maxFrameBytes: 1024 });
     const s = await rawSse(server.url);
     await s.post(await connectFrame());
-    await waitFor(() => s.messages().some((m) => m.id === 1), 5_000, 'connect reply');
+    await waitFor(
+      () => s.messages().some((m) => m.id === 1),
+      5_000,
+      () => `wanted the connect reply, saw ${describeValue(s.messages())}`,
+    );
 
     // Not JSON: 400 bad_frame, and the valid frame before it is not delivered either.
     const pub = JSON.stringify({ type: 'publish', id: 5, channel: 'chat:a', data: 1, key: 'x' });
@@ -110,7 +132,11 @@ describe('SSE + POST transport', () => {
     // A frame over maxFrameBytes but within the body limit: answered in-band with its id, like WebSocket.
     const big = JSON.stringify({ type: 'publish', id: 6, channel: 'chat:a', data: 'y'.repeat(2000), key: 'z' });
     expect((await s.post(big)).status).toBe(204);
-    await waitFor(() => s.messages().some((m) => m.id === 6), 5_000, 'frame_too_large reply');
+    await waitFor(
+      () => s.messages().some((m) => m.id === 6),
+      5_000,
+      () => `wanted the frame_too_large reply to id 6, saw ${describeValue(s.messages())}`,
+    );
     expect(s.messages().find((m) => m.id === 6)?.code).toBe('frame_too_large');
 
     // Unknown sessions: malformed id, well-formed id of this node, id of an unknown node.
@@ -137,9 +163,13 @@ describe('SSE + POST transport', () => {
     const server = await startServer({ pingIntervalMs: 200 });
     const s = await rawSse(server.url);
     await s.post(await connectFrame());
-    await waitFor(() => s.closeEvent() !== undefined, 10_000, 'close event');
+    await waitFor(
+      () => s.closeEvent() !== undefined,
+      10_000,
+      () => `wanted a close event, saw only ${describeValue(s.messages())}`,
+    );
     expect(s.closeEvent()?.code).toBe(4006);
-    await waitFor(() => server.connectionCount === 0, 5_000, 'session gone');
+    await waitForValue(() => server.connectionCount, 0, 5_000, 'connection count');
   });
 
   it('drops a stream whose reader stops reading as a slow consumer, holding at most the queue limit', async () => {
@@ -159,7 +189,7 @@ describe('SSE + POST transport', () => {
     await post(await connectFrame('slow'));
     await post(JSON.stringify({ type: 'subscribe', id: 2, channel: 'nohist:flood' }));
     const slow = () => [...server.core.sessions].find((x) => x.user === 'slow');
-    await waitFor(() => slow()?.subscriptions.size === 1, 5_000, 'subscribed');
+    await waitForValue(() => slow()?.subscriptions.size, 1, 5_000, "subscription count of the slow user's session");
     const payload = 'x'.repeat(16 * 1024);
     let maxQueued = 0;
     for (let i = 0; i < 20_000 && slow(); i++) {
@@ -177,9 +207,9 @@ describe('SSE + POST transport', () => {
     const ac = new AbortController();
     const res = await fetch(`${server.url}/connect/sse`, { signal: ac.signal });
     expect(res.status).toBe(200);
-    await waitFor(() => server.connectionCount === 1, 5_000, 'session open');
+    await waitForValue(() => server.connectionCount, 1, 5_000, 'connection count');
     ac.abort();
-    await waitFor(() => server.connectionCount === 0, 5_000, 'session closed');
+    await waitForValue(() => server.connectionCount, 0, 5_000, 'connection count');
   });
 });
 
@@ -216,9 +246,14 @@ describe('long-polling transport', () => {
       fetch(`${server.url}/connect/poll/${id}`, { method: 'POST', body });
     await post(await connectFrame());
     await post(JSON.stringify({ type: 'subscribe', id: 2, channel: 'chat:slow' }));
-    await waitFor(() => server.core.sessions.size === 1 && [...server.core.sessions][0]?.subscriptions.size === 1);
+    await waitForValue(
+      () => [...server.core.sessions].map((x) => x.subscriptions.size),
+      [1],
+      5_000,
+      'subscription counts per session',
+    );
     for (let i = 0; i < 100; i++) await server.publish('chat:slow', { pad: 'p'.repeat(500), i });
-    await waitFor(() => server.connectionCount === 0, 5_000, 'slow consumer dropped');
+    await waitForValue(() => server.connectionCount, 0, 5_000, 'connection count');
     // The next poll gets the close event with the code.
     const last = await poll(server.url, id);
     const close = last.events.find((e) => e.event === 'close');
@@ -232,8 +267,8 @@ describe('long-polling transport', () => {
     const server = await startServer({ httpTransports: { pollTimeoutMs: 100, idleTimeoutMs: 300 } });
     const id = await openPoll(server.url);
     await fetch(`${server.url}/connect/poll/${id}`, { method: 'POST', body: await connectFrame() });
-    await waitFor(() => server.connectionCount === 1, 5_000, 'connected');
-    await waitFor(() => server.connectionCount === 0, 10_000, 'abandoned session closed');
+    await waitForValue(() => server.connectionCount, 1, 5_000, 'connection count');
+    await waitForValue(() => server.connectionCount, 0, 10_000, 'connection count');
   });
 });
 
@@ -249,7 +284,11 @@ describe('no sticky sessions: requests for a session reach its owner through the
     const [a, b] = await pair();
     const s = await rawSse(a.url);
     expect((await s.post(await connectFrame(), b.url)).status).toBe(204);
-    await waitFor(() => s.messages().some((m) => m.id === 1), 5_000, 'connect reply via node b');
+    await waitFor(
+      () => s.messages().some((m) => m.id === 1),
+      5_000,
+      () => `wanted the connect reply via node b, saw ${describeValue(s.messages())}`,
+    );
     expect((s.messages().find((m) => m.id === 1) as { result: { node: string } }).result.node).toBe('node-a');
     expect(a.connectionCount).toBe(1);
     expect(b.connectionCount).toBe(0);
@@ -282,9 +321,14 @@ describe('SDK over the HTTP transports', () => {
       await c.publish('chat:x', 1);
       const firstSession = c.info?.session;
       server.disconnectUser('alice');
-      await waitFor(() => c.state === 'connected' && c.info?.session !== firstSession, 10_000, 'reconnected');
+      await waitFor(
+        () => c.state === 'connected' && c.info?.session !== firstSession,
+        10_000,
+        () =>
+          `wanted the client connected in a new session, saw ${c.state} in ${c.info?.session === firstSession ? 'the first' : 'a new'} session`,
+      );
       await server.publish('chat:x', 2);
-      await waitFor(() => got.length === 2, 5_000, 'both publications');
+      await waitForValue(() => got, [1, 2], 5_000, 'publications');
       expect(got).toEqual([1, 2]);
     });
   }
@@ -346,11 +390,15 @@ describe('SDK over SSE with an EventSource (browser path)', () => {
     const got: unknown[] = [];
     await c.subscribe('chat:es', { onPublication: (p) => got.push(p.data) }).ready;
     await c.publish('chat:es', 'hi');
-    await waitFor(() => got.length === 1, 5_000, 'publication');
+    await waitForValue(() => got, ['hi'], 5_000, 'publications');
     const codes: Array<number | string | undefined> = [];
     c.on('state', (e) => codes.push(e.code));
     server.disconnectUser('alice');
-    await waitFor(() => codes.includes(4010), 5_000, 'FORCE_DISCONNECT code');
+    await waitFor(
+      () => codes.includes(4010),
+      5_000,
+      () => `wanted close code 4010 (FORCE_DISCONNECT), saw ${describeValue(codes)}`,
+    );
     await waitState(c, 'connected', 10_000);
   });
 });

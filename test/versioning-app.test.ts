@@ -2,7 +2,7 @@ import { type AppUpdate, memoryReloadStorage } from '@syncline/client';
 import { compareVersions, type SynclineError, updateStatusFor } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import { testMutators } from './docs-fixtures.js';
-import { client, memoryStorage, startServer, tempDir, waitFor, waitState } from './helpers.js';
+import { client, memoryStorage, startServer, tempDir, waitFor, waitForValue, waitState } from './helpers.js';
 import { API_KEY, api } from './http-api-helpers.js';
 
 const DOCS = { notes: { mutators: testMutators, initialState: { count: 0, items: [], tally: {} } } };
@@ -75,7 +75,7 @@ describe('app update flows', () => {
 
     // Reads keep working.
     const sub = old.subscribe('chat:r', { since: { epoch: '', offset: 0 } });
-    await waitFor(() => sub.state === 'subscribed');
+    await waitForValue(() => sub.state, 'subscribed', 5_000, 'subscription state');
     expect((await old.history('chat:r')).publications.map((p) => p.data)).toEqual(['before']);
     const doc = old.doc('notes:r', { mutators: testMutators });
     await doc.ready;
@@ -91,7 +91,12 @@ describe('app update flows', () => {
     expect(doc.current?.count).toBe(7);
     await expect(first).rejects.toMatchObject({ code: 'client_outdated' });
     await expect(second).rejects.toMatchObject({ code: 'client_outdated' });
-    await waitFor(() => doc.current?.count === 5 && doc.pendingCount === 0, 5_000, 'rollback');
+    await waitForValue(
+      () => ({ count: doc.current?.count, pending: doc.pendingCount }),
+      { count: 5, pending: 0 },
+      5_000,
+      'document after the rollback',
+    );
     expect((await server.docs.get('notes:r')).state).toMatchObject({ count: 5 });
     expect((await old.history('chat:r')).publications).toHaveLength(1);
 
@@ -101,7 +106,7 @@ describe('app update flows', () => {
     expect(cur.update.status).toBe('none');
     const d2 = cur.doc('notes:r', { mutators: testMutators });
     await d2.mutate.increment({});
-    await waitFor(() => doc.current?.count === 6, 5_000, 'the old client still reads new state');
+    await waitForValue(() => doc.current?.count, 6, 5_000, 'count read by the old client');
   });
 
   it('an announce over the HTTP API pushes the new verdict to connected clients', async () => {
@@ -121,9 +126,9 @@ describe('app update flows', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ version: '2.0.0', notified: 2, sessions: { none: 1, available: 0, required: 1 } });
-    await waitFor(() => old.update.status === 'required', 5_000, 'required push');
+    await waitForValue(() => old.update.status, 'required', 5_000, 'update status');
     expect(old.update).toMatchObject({ version: '2.0.0', message: 'Version 2 is here.', reload: true });
-    await waitFor(() => cur.update.version === '2.0.0');
+    await waitForValue(() => cur.update.version, '2.0.0', 5_000, 'update version');
     expect(cur.update.status).toBe('none');
     await expect(old.publish('chat:h', 'no')).rejects.toMatchObject({ code: 'client_outdated' });
     await cur.publish('chat:h', 'yes');
@@ -152,7 +157,7 @@ describe('app update flows', () => {
     c.on('update', (u) => seen.push(`${u.status}@${u.version}`));
     await first.close();
     await startServer({ dataDir, port, app: { version: '1.1.0', minClientVersion: '1.1.0' } });
-    await waitFor(() => seen.length === 1, 10_000, 'update after reconnect');
+    await waitForValue(() => seen, ['required@1.1.0'], 10_000, 'updates after reconnect');
     expect(seen).toEqual(['required@1.1.0']);
     await waitState(c, 'connected');
     await expect(c.publish('chat:x', 1)).rejects.toMatchObject({ code: 'client_outdated' });
@@ -179,7 +184,7 @@ describe('app update flows', () => {
     expect(b.update).toMatchObject({ status: 'required', version: '2.0.0', reload: false });
     // A new target version may be asked for at once.
     await server.setAppVersion({ version: '2.0.1', minClientVersion: '2.0.0' });
-    await waitFor(() => b.update.version === '2.0.1');
+    await waitForValue(() => b.update.version, '2.0.1', 5_000, 'update version');
     expect(b.update.reload).toBe(true);
     b.close();
     // Once the interval has passed, the same version may be asked for again.
@@ -196,11 +201,11 @@ describe('app update flows', () => {
     const c = await client(server, 'alice', { app: { version: '1.0.0' }, reloadGuardStorage: tab });
     await waitState(c, 'connected');
     await server.setAppVersion({ version: '1.1.0', recommendedClientVersion: '1.1.0' });
-    await waitFor(() => c.update.status === 'available');
+    await waitForValue(() => c.update.status, 'available', 5_000, 'update status');
     expect(c.update.reload).toBe(true);
     // The user did not reload; the version becomes required: nothing failed, so the UI still asks.
     await server.setAppVersion({ version: '1.1.0', minClientVersion: '1.1.0' });
-    await waitFor(() => c.update.status === 'required');
+    await waitForValue(() => c.update.status, 'required', 5_000, 'update status');
     expect(c.update).toMatchObject({ version: '1.1.0', reload: true });
     c.close();
     // The page reloaded and still runs 1.0.0: now the guard holds.

@@ -1,7 +1,7 @@
 import { fileStore } from '@syncline/client';
 import type { SynclineError } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
-import { client, startServer, tempDir, waitFor, waitState } from './helpers.js';
+import { client, startServer, tempDir, waitForValue, waitState } from './helpers.js';
 import { mutatorsV1, mutatorsV3, type NotesV1, notesV1, notesV2, notesV3 } from './versioning-fixtures.js';
 
 describe('document schema versions and migrations', () => {
@@ -40,13 +40,18 @@ describe('document schema versions and migrations', () => {
     const c2 = await client(v3, 'alice');
     const r2 = c2.doc('notes:1', { mutators: mutatorsV1, store: fileStore(cache) });
     await r2.ready;
-    await waitFor(() => r2.version === 3 && r2.status === 'synced', 5_000, 'catch-up to v3');
+    await waitForValue(
+      () => ({ version: r2.version, status: r2.status }),
+      { version: 3, status: 'synced' },
+      5_000,
+      'replica after the catch-up',
+    );
     expect(r2.confirmed).toEqual(migrated);
     // … and its mutations are refused with client_outdated, not run on a shape it does not know.
     const err = (await r2.mutate.add({ text: 'bread' }).catch((e: unknown) => e)) as SynclineError;
     expect(err.code).toBe('client_outdated');
     expect(err.details).toEqual({ reason: 'mutators', mutatorVersion: 1, minMutatorVersion: 2 });
-    await waitFor(() => r2.pendingCount === 0, 5_000, 'rollback');
+    await waitForValue(() => r2.pendingCount, 0, 5_000, 'pending count (rollback)');
     expect(r2.current).toEqual(migrated);
 
     // A current client works and the old one keeps reading.
@@ -54,7 +59,12 @@ describe('document schema versions and migrations', () => {
     const r3 = c3.doc('notes:1', { mutators: mutatorsV3 });
     await r3.ready;
     await r3.mutate.rename({ title: 'Shopping' });
-    await waitFor(() => (r2.confirmed as { meta?: { title: string } }).meta?.title === 'Shopping');
+    await waitForValue(
+      () => (r2.confirmed as { meta?: { title: string } }).meta?.title,
+      'Shopping',
+      5_000,
+      'confirmed title',
+    );
 
     // Unknown mutator names are a documented error.
     await expect(v3.docs.mutate('notes:1', 'delete', {})).rejects.toMatchObject({ code: 'unknown_mutator' });

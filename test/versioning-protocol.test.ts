@@ -1,6 +1,6 @@
 import { MIN_PROTOCOL_VERSION, PROTOCOL_CHANGELOG, PROTOCOL_VERSION, type SynclineError } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
-import { client, rawSocket, startServer, token, waitFor, waitState } from './helpers.js';
+import { client, describeValue, rawSocket, startServer, token, waitFor, waitForValue, waitState } from './helpers.js';
 
 describe('wire protocol versions', () => {
   it('has a changelog entry for every version up to the current one', () => {
@@ -34,10 +34,14 @@ describe('wire protocol versions', () => {
     const sub = v2.subscribe('chat:mixed');
     const got: unknown[] = [];
     sub.on('publication', (p) => got.push(p.data));
-    await waitFor(() => sub.state === 'subscribed');
+    await waitForValue(() => sub.state, 'subscribed', 5_000, 'subscription state');
     v1.send(JSON.stringify({ type: 'publish', id: 3, channel: 'chat:mixed', data: { from: 'v1' } }));
     await v2.publish('chat:mixed', { from: 'v2' });
-    await waitFor(() => got.length === 2, 5_000, 'both publications at the v2 client');
+    await waitFor(
+      () => got.length === 2,
+      5_000,
+      () => `wanted both publications at the v2 client, saw ${describeValue(got)}`,
+    );
     await v1.next((m) => m.type === 'pub' && (m.data as { from: string }).from === 'v2');
 
     // A version announce reaches the v2 session as a push and the v1 session not at all.
@@ -46,7 +50,11 @@ describe('wire protocol versions', () => {
     const announced = await server.setAppVersion({ version: '1.1.0', recommendedClientVersion: '1.1.0' });
     expect(announced.notified).toBe(1);
     expect(announced.sessions).toEqual({ none: 0, available: 2, required: 0 });
-    await waitFor(() => updates.length === 1);
+    await waitFor(
+      () => updates.length === 1,
+      5_000,
+      () => `wanted 1 update, saw ${describeValue(updates)}`,
+    );
     expect(v2.update.status).toBe('available');
     // Anything sent after the announce arrives after its push would have: the v1 socket saw none.
     await v2.publish('chat:mixed', { from: 'after' });
@@ -116,7 +124,10 @@ describe('presence lists by protocol version', () => {
       await waitFor(
         () => raw.messages.some((m) => m.type === 'presence.state' && m.more !== true),
         5_000,
-        `the last presence.state for protocol ${protocol}`,
+        () =>
+          `wanted the last presence.state for protocol ${protocol}, saw ${describeValue(
+            raw.messages.map((m) => (m.type === 'presence.state' ? `${m.type} more=${m.more}` : m.type)),
+          )}`,
       );
       states[protocol] = raw.messages.filter((m) => m.type === 'presence.state');
     }

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { clusterClient } from './cluster/cluster.js';
 import { DATABASE_URL, postgresService } from './cluster/postgres-env.js';
 import { REDIS_URL, redisService, testPrefix } from './cluster/redis-env.js';
-import { startServer, waitFor, waitState } from './helpers.js';
+import { describeValue, startServer, waitFor, waitForValue, waitState } from './helpers.js';
 import { mutatorsV2, mutatorsV3, type NotesV2, type NotesV3, notesV2, notesV3 } from './versioning-fixtures.js';
 
 const services = redisService.available && postgresService.available;
@@ -58,7 +58,12 @@ describe.runIf(services)('rolling deploy: two server builds on one storage (Redi
     const subNew = onNew.subscribe(channel);
     subOld.on('publication', (p) => seen.old?.push(p.data));
     subNew.on('publication', (p) => seen.new?.push(p.data));
-    await waitFor(() => subOld.state === 'subscribed' && subNew.state === 'subscribed');
+    await waitForValue(
+      () => [subOld.state, subNew.state],
+      ['subscribed', 'subscribed'],
+      5_000,
+      'subscription states (old, new)',
+    );
 
     // Documents: both mutate the same document at once.
     const rOld = onOld.doc(doc, { mutators: mutatorsV2 });
@@ -76,7 +81,10 @@ describe.runIf(services)('rolling deploy: two server builds on one storage (Redi
       () =>
         [rOld, rNew].every((r) => (r.current as NotesV2 | undefined)?.items.length === total && r.pendingCount === 0),
       20_000,
-      'both replicas have every item',
+      () =>
+        `wanted ${total} items and nothing pending at both replicas, saw ${[rOld, rNew]
+          .map((r) => `${(r.current as NotesV2 | undefined)?.items.length} items, ${r.pendingCount} pending`)
+          .join('; ')}`,
     );
     expect(rOld.current).toEqual(rNew.current);
     const texts = (rOld.current as NotesV2).items.map((i) => i.text);
@@ -85,7 +93,11 @@ describe.runIf(services)('rolling deploy: two server builds on one storage (Redi
       const mine = texts.filter((t) => t.startsWith(`${side}-`)).map((t) => Number(t.split('-')[1]));
       expect(mine).toEqual(Array.from({ length: perSide }, (_, k) => k));
     }
-    await waitFor(() => seen.old?.length === total && seen.new?.length === total, 10_000, 'publications on both');
+    await waitFor(
+      () => seen.old?.length === total && seen.new?.length === total,
+      10_000,
+      () => `wanted ${total} publications on both, saw ${seen.old?.length} on the old, ${seen.new?.length} on the new`,
+    );
     expect(seen.old).toEqual(seen.new);
     for (const s of [old, neu]) {
       const got = await s.docs.get(doc);
@@ -97,7 +109,11 @@ describe.runIf(services)('rolling deploy: two server builds on one storage (Redi
     const updates: AppUpdate[] = [];
     onNew.on('update', (u) => updates.push(u));
     await old.setAppVersion({ version: '1.1.0', minClientVersion: '1.1.0', message: 'Reload now.' });
-    await waitFor(() => updates.length === 1, 10_000, 'update pushed by the other node');
+    await waitFor(
+      () => updates.length === 1,
+      10_000,
+      () => `wanted 1 update pushed by the other node, saw ${describeValue(updates)}`,
+    );
     expect(updates[0]).toMatchObject({ status: 'required', version: '1.1.0' });
     expect(neu.app?.minClientVersion).toBe('1.1.0');
     // Writes of the outdated clients are refused on both nodes; reads go on.
@@ -110,12 +126,18 @@ describe.runIf(services)('rolling deploy: two server builds on one storage (Redi
     const rMover = mover.doc(doc, { mutators: mutatorsV2 });
     await rMover.ready;
     await old.drain({ windowMs: 50 });
-    await waitFor(() => mover.state === 'connected' && mover.nodeUrl() === neu.url, 10_000, 'moved to the new node');
+    await waitForValue(
+      () => ({ state: mover.state, node: mover.nodeUrl() }),
+      { state: 'connected', node: neu.url },
+      10_000,
+      'mover',
+    );
     await rMover.mutate.toggle({ index: 0 });
     await waitFor(
       () => (rNew.current as NotesV2).items[0]?.done === true && rMover.version === total + 1,
       10_000,
-      'toggle seen everywhere',
+      () =>
+        `wanted the toggle seen everywhere, saw item 0 done ${(rNew.current as NotesV2).items[0]?.done} on the new node, mover at v${rMover.version} (want v${total + 1})`,
     );
     expect(rMover.current).toEqual(rNew.current);
   }, 60_000);
@@ -144,7 +166,7 @@ describe.runIf(services)('rolling deploy: two server builds on one storage (Redi
     };
     expect(rNew.current).toEqual(migrated);
     expect(rNew.version).toBe(4);
-    await waitFor(() => rOld.version === 4, 10_000, "the migration op reached the old node's client");
+    await waitForValue(() => rOld.version, 4, 10_000, "version at the old node's client (the migration op)");
     expect(rOld.current).toEqual(migrated);
 
     // The old node never runs schema-2 mutators on the schema-3 shape: it refuses the document, retryably.
@@ -155,18 +177,19 @@ describe.runIf(services)('rolling deploy: two server builds on one storage (Redi
     const write = rOld.mutate.toggle({ index: 1 });
     // Meanwhile the new node keeps serving writes.
     await rNew.mutate.add({ text: 'd' });
-    await waitFor(() => rOld.version === 5, 10_000, "the new node's write reached the old node's client");
+    await waitForValue(() => rOld.version, 5, 10_000, "version at the old node's client (the new node's write)");
     expect(rOld.pendingCount).toBe(1);
     expect((await neu.docs.get(doc)).version).toBe(5);
 
     // The old node drains; its client moves to the new node and its pending write lands there, once.
     await old.drain({ windowMs: 50 });
     await write;
-    await waitFor(() => olive.nodeUrl() === neu.url, 10_000, 'moved to the new node');
+    await waitForValue(() => olive.nodeUrl(), neu.url, 10_000, "olive's node");
     await waitFor(
       () => rOld.pendingCount === 0 && rOld.version === 6 && rNew.version === 6,
       10_000,
-      'the pending write confirmed everywhere',
+      () =>
+        `wanted nothing pending and v6 on both, saw old pending ${rOld.pendingCount} v${rOld.version}, new v${rNew.version}`,
     );
     const final: NotesV3 = {
       meta: { title: 'Notes' },

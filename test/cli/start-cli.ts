@@ -46,7 +46,11 @@ export async function startCli(args: string[], options: StartCliOptions = {}): P
   proc.stderr?.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  await waitFor(() => /running at (http:\/\/\S+)/.test(out) || proc.exitCode !== null, 20_000, 'cli start');
+  await waitFor(
+    () => /running at (http:\/\/\S+)/.test(out) || proc.exitCode !== null,
+    20_000,
+    () => `wanted the CLI to say "running at", saw output:\n${out.slice(-2_000)}`,
+  );
   const m = /running at (http:\/\/\S+)/.exec(out);
   if (!m) throw new Error(`CLI did not start:\n${out}`);
   return { url: m[1] as string, out: () => out, proc };

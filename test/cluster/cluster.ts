@@ -81,7 +81,11 @@ export async function startNode(
   proc.stderr?.on('data', (d: Buffer) => {
     out += d.toString();
   });
-  await waitFor(() => /running at (http:\/\/\S+)/.test(out) || proc.exitCode !== null, 30_000, `node ${index} start`);
+  await waitFor(
+    () => /running at (http:\/\/\S+)/.test(out) || proc.exitCode !== null,
+    30_000,
+    () => `wanted node ${index} to say "running at", saw output:\n${out.slice(-2_000)}`,
+  );
   const m = /running at (http:\/\/\S+)/.exec(out);
   if (!m) throw new Error(`node ${index} did not start:\n${out}`);
   return { index, url: m[1] as string, proc, output: () => out, exited };
