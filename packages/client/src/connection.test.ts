@@ -1,4 +1,4 @@
-import { CLOSE_CODES, type SynclineError } from '@syncline/protocol';
+import { CLOSE_CODES, type ServerMessage, type SynclineError } from '@syncline/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClientEvents, ClientOptions } from './client-options.js';
 import { Connection } from './connection.js';
@@ -15,7 +15,7 @@ function harness(options: Partial<ClientOptions> = {}) {
   const changes: StateChange[] = [];
   const errors: SynclineError[] = [];
   const host: string[] = [];
-  const messages: Array<Record<string, unknown>> = [];
+  const messages: ServerMessage[] = [];
   events.on('state', (c) => changes.push(c));
   events.on('error', (e) => errors.push(e));
   let connection: Connection | undefined;
@@ -41,7 +41,7 @@ function harness(options: Partial<ClientOptions> = {}) {
     {
       allocateId: () => requests.allocateId(),
       onMessage: (m) => {
-        if (!requests.settle(m)) messages.push(m);
+        if ((m.type !== 'reply' && m.type !== 'error') || !requests.settle(m)) messages.push(m);
       },
       onAccepted: () => {
         host.push('accepted');
@@ -265,6 +265,17 @@ describe('Connection state machine (fake server)', () => {
     await h.server.accept();
     h.server.pushRaw('{nope');
     expect(h.errors.map((e) => e.code)).toEqual(['bad_frame']);
+    expect(h.connection.state).toBe('connected');
+  });
+
+  it('reports a message without a type, ignores one of a type it does not know, and handles the rest', async () => {
+    const h = harness();
+    h.connection.connect();
+    await h.server.accept();
+    h.server.pushRaw('[null, {"type": "from.a.newer.server", "x": 1}, {"type": "ping"}, 7]');
+    await h.server.expectCommand('pong');
+    expect(h.errors.map((e) => e.code)).toEqual(['bad_frame', 'bad_frame']);
+    expect(h.messages).toEqual([]);
     expect(h.connection.state).toBe('connected');
   });
 });

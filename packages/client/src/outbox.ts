@@ -1,3 +1,4 @@
+import type { ClientCommand } from '@syncline/protocol';
 import type { ClientTransport } from './transport/transport.js';
 
 /** Largest batched frame, in characters, whatever the server accepts. */
@@ -14,7 +15,7 @@ const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
  */
 export class Outbox {
   readonly #transport: () => ClientTransport | undefined;
-  #queue: Record<string, unknown>[] = [];
+  #queue: ClientCommand[] = [];
   #flushQueued = false;
   #maxBatchChars = MAX_BATCH_FRAME_CHARS;
 
@@ -24,7 +25,7 @@ export class Outbox {
   }
 
   /** Queues a message; the queue is flushed in a microtask. */
-  push(message: Record<string, unknown>): void {
+  push(message: ClientCommand): void {
     if (!this.#transport()) return;
     this.#queue.push(message);
     if (!this.#flushQueued) {

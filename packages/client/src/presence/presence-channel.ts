@@ -1,7 +1,10 @@
 import {
+  type CommandInput,
   type PresenceDiffMessage,
   type PresenceEndedMessage,
   type PresenceStateMessage,
+  type RequestType,
+  type ResultOf,
   SynclineError,
   toSynclineError,
 } from '@syncline/protocol';
@@ -13,7 +16,7 @@ import { PresenceMembers } from './presence-members.js';
 export interface PresenceHost {
   readonly connected: boolean;
   readonly clientId: string;
-  request(command: Record<string, unknown>): Promise<unknown>;
+  request<K extends RequestType>(command: CommandInput<K>): Promise<ResultOf<K>>;
   /** Called when the channel is closed. */
   release(channel: string): void;
 }
