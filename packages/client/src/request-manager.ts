@@ -50,10 +50,10 @@ interface PendingRequest {
 
 /** Turns an error message into a `SynclineError`. */
 export function errorFromMessage(msg: ErrorMessage): SynclineError {
-  const opts: { retryAfterMs?: number; details?: Readonly<Record<string, unknown>> } = {};
-  if (msg.retryAfterMs !== undefined) opts.retryAfterMs = msg.retryAfterMs;
-  if (msg.details !== undefined) opts.details = msg.details;
-  return new SynclineError(msg.code, msg.message, opts);
+  return new SynclineError(msg.code, msg.message, {
+    ...(msg.retryAfterMs === undefined ? {} : { retryAfterMs: msg.retryAfterMs }),
+    ...(msg.details === undefined ? {} : { details: msg.details }),
+  });
 }
 
 /**
