@@ -38,7 +38,7 @@ export interface ClientOptions extends ReloadGuardOptions {
 }
 
 /** Events of a client. */
-export interface ClientEvents extends Record<string, unknown> {
+export interface ClientEvents {
   state: StateChange;
   connected: ConnectResult;
   /** Errors with no request to reject (refresh failures, server error pushes). */

@@ -7,10 +7,11 @@ import type {
   PublishResult,
   RefreshResult,
   ResultOf,
+  ServerMessage,
   SubscribeResult,
 } from '@syncline/protocol';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { SynclineClient } from './client.js';
+import type { ClientEvents, MessageHandler, SynclineClient } from './client.js';
 import { RequestManager } from './request-manager.js';
 
 // Type-level checks: the compiler checks them (`tsc --noEmit` with this file included; the package build
@@ -59,5 +60,13 @@ describe('request types', () => {
 
   it('types the client the way the request manager is typed', () => {
     expectTypeOf<SynclineClient['request']>().toEqualTypeOf<RequestManager['request']>();
+  });
+
+  it('hands handlers and the message event a ServerMessage, and knows its event names', () => {
+    expectTypeOf<Parameters<MessageHandler>[0]>().toEqualTypeOf<ServerMessage>();
+    expectTypeOf<ClientEvents['message']>().toEqualTypeOf<ServerMessage>();
+    // @ts-expect-error: not an event of the client
+    const misspelt: keyof ClientEvents = 'conected';
+    expectTypeOf(misspelt).toBeString();
   });
 });

@@ -41,7 +41,7 @@ export interface DocOptions<M extends MutatorDefs> {
 }
 
 /** Events of a replica. */
-export interface DocEvents extends Record<string, unknown> {
+export interface DocEvents {
   /** The visible state or the status changed. */
   change: undefined;
   /** A mutation failed for good with no caller left to tell (e.g. made before a reload), or storage failed. */

@@ -22,7 +22,7 @@ export interface PresenceHost {
 }
 
 /** Events of a presence channel. */
-export interface PresenceChannelEvents extends Record<string, unknown> {
+export interface PresenceChannelEvents {
   /** A request failed, or the server ended the watch or this client's entry (`code` says why). */
   error: SynclineError;
   /** The server removed this client's entry or watch (refreshed token no longer allows it). */

@@ -23,7 +23,7 @@ export interface PresenceMemberEvent {
 }
 
 /** Events of a channel's member list. */
-export interface PresenceMembersEvents extends Record<string, unknown> {
+export interface PresenceMembersEvents {
   /** A user appeared (their first entry). */
   join: PresenceMemberEvent;
   /** A user's entry changed state, or the user gained or lost one of several entries. */
