@@ -1,4 +1,5 @@
 import type { NodeStatus, SynclineClient, SynclineError } from '@syncline/client';
+import type { CommandInput, RequestType } from '@syncline/protocol';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { clusterClient, httpPublish, startCluster } from './cluster/cluster.js';
@@ -37,7 +38,7 @@ async function readyzUntil(url: string, want: number, since: number, deadlineMs:
 /** Sends a raw command through the SDK and reports how it ended and how long it took. */
 async function timedRequest(
   c: SynclineClient,
-  command: Record<string, unknown>,
+  command: CommandInput<RequestType>,
 ): Promise<{ ms: number; code: string | undefined; message: string; retryAfterMs: number | undefined }> {
   const t0 = Date.now();
   try {

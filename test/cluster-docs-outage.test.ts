@@ -1,4 +1,5 @@
 import type { NodeStatus, SynclineClient, SynclineError } from '@syncline/client';
+import type { CommandInput, RequestType } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import { CLUSTER_MUTATORS, clusterClient, startCluster } from './cluster/cluster.js';
 import { DATABASE_URL, postgresService } from './cluster/postgres-env.js';
@@ -30,7 +31,7 @@ async function readyzUntil(url: string, want: number, since: number, deadlineMs:
 
 async function timedRequest(
   c: SynclineClient,
-  command: Record<string, unknown>,
+  command: CommandInput<RequestType>,
 ): Promise<{ ms: number; code: string | undefined; retryAfterMs: number | undefined; message: string }> {
   const t0 = Date.now();
   try {

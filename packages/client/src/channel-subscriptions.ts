@@ -1,6 +1,14 @@
-import { errorGroup, type SubscribeResult, type SynclineError } from '@syncline/protocol';
+import {
+  type CommandInput,
+  errorGroup,
+  type PubMessage,
+  type RequestType,
+  type ResultOf,
+  type SynclineError,
+  type UnsubscribedMessage,
+} from '@syncline/protocol';
 import type { RequestOptions } from './request-manager.js';
-import { type ReceivedPublication, type SubscribeOptions, Subscription } from './subscription.js';
+import { type SubscribeOptions, Subscription } from './subscription.js';
 
 /** Wait before resending a subscribe refused for a temporary reason without a `retryAfterMs` hint. */
 const SUBSCRIBE_RETRY_MS = 1_000;
@@ -12,7 +20,7 @@ export interface ChannelHost {
   /** Changes whenever a connection ends or starts; a retry planned on one connection is dropped on the next. */
   readonly generation: number;
   /** Sends a command and resolves with its reply. */
-  request(command: Record<string, unknown>, options?: RequestOptions): Promise<unknown>;
+  request<K extends RequestType>(command: CommandInput<K>, options?: RequestOptions): Promise<ResultOf<K>>;
 }
 
 /**
@@ -70,36 +78,36 @@ export class ChannelSubscriptions {
   }
 
   /** Handles a `pub` message. */
-  handlePublication(msg: Record<string, unknown>): void {
-    const sub = this.#subs.get(msg.channel as string);
+  handlePublication(msg: PubMessage): void {
+    const sub = this.#subs.get(msg.channel);
     if (sub && sub.state === 'subscribed') {
-      const ok = sub.handlePublication(msg as unknown as ReceivedPublication);
+      const ok = sub.handlePublication(msg);
       if (!ok) this.#resubscribe(sub);
     } else if (sub && sub.state === 'subscribing') {
       // The subscribe reply may precede it in the same batch; its handler runs a microtask later.
       queueMicrotask(() => {
         if (sub.state !== 'subscribed' || this.#subs.get(sub.channel) !== sub) return;
-        if (!sub.handlePublication(msg as unknown as ReceivedPublication)) this.#resubscribe(sub);
+        if (!sub.handlePublication(msg)) this.#resubscribe(sub);
       });
     }
   }
 
   /** Handles an `unsubscribed` message (the server ended a subscription). */
-  handleUnsubscribed(msg: Record<string, unknown>): void {
-    const sub = this.#subs.get(msg.channel as string);
-    if (sub && errorGroup(String(msg.code)) === 'retry') {
+  handleUnsubscribed(msg: UnsubscribedMessage): void {
+    const sub = this.#subs.get(msg.channel);
+    if (sub && errorGroup(msg.code) === 'retry') {
       // A temporary end (e.g. `stream_reset`): resubscribe from the last position.
       sub.connectionLost();
       this.#sendSubscribe(sub);
     } else if (sub) {
       this.#subs.delete(sub.channel);
-      sub.handleUnsubscribed(String(msg.code), String(msg.message));
+      sub.handleUnsubscribed(msg.code, msg.message);
     }
   }
 
   #sendSubscribe(sub: Subscription): void {
     const since = sub.recoveryPosition();
-    const cmd: Record<string, unknown> = { type: 'subscribe', channel: sub.channel };
+    const cmd: CommandInput<'subscribe'> = { type: 'subscribe', channel: sub.channel };
     if (since) cmd.since = since;
     this.#host.request(cmd, { timeoutMs: 0 }).then(
       (result) => {
@@ -110,7 +118,7 @@ export class ChannelSubscriptions {
           }
           return;
         }
-        sub.handleSubscribed(result as SubscribeResult, since !== undefined);
+        sub.handleSubscribed(result, since !== undefined);
       },
       (err: SynclineError) => {
         if (err.code === 'connection_lost' || err.code === 'client_closed' || sub.state === 'unsubscribed') return;

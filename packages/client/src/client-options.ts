@@ -1,4 +1,4 @@
-import type { CodecName, ConnectResult, NodeStatus, SynclineError } from '@syncline/protocol';
+import type { CodecName, ConnectResult, NodeStatus, ServerMessage, SynclineError } from '@syncline/protocol';
 import type { BackoffOptions } from './backoff.js';
 import type { StateChange } from './states.js';
 import type { FallbackOptions, TransportName } from './transport/fallback.js';
@@ -44,13 +44,17 @@ export interface ClientOptions extends ReloadGuardOptions {
 }
 
 /** Events of a client. */
-export interface ClientEvents extends Record<string, unknown> {
+export interface ClientEvents {
   state: StateChange;
   connected: ConnectResult;
   /** Errors with no request to reject (refresh failures, server error pushes). */
   error: SynclineError;
-  /** Any decoded server message (for feature modules). */
-  message: Record<string, unknown>;
+  /**
+   * A server message the core does not handle itself (not a heartbeat,
+   * `disconnect`, reply, error, publication, `unsubscribed` or user message),
+   * before the feature areas' handlers see it.
+   */
+  message: ServerMessage;
   /** A message sent to this user (server `sendToUser` or `POST /v1/users/{user}/messages`). */
   userMessage: UserMessageEvent;
   /** The server's verdict on this app version changed (see `client.update`, docs/versioning.md). */
@@ -72,4 +76,4 @@ export interface UserMessageEvent {
 }
 
 /** Handles server messages of a feature area (documents, presence). */
-export type MessageHandler = (message: Record<string, unknown>) => boolean;
+export type MessageHandler = (message: ServerMessage) => boolean;

@@ -1,10 +1,14 @@
 import {
+  type ClientCommand,
+  type CommandInput,
   type ConnectResult,
-  type ErrorMessage,
   type HistoryResult,
   type MutatorDefs,
   type NodeStatus,
   type PublishResult,
+  type RequestType,
+  type ResultOf,
+  type ServerMessage,
   SynclineError,
   toSynclineError,
 } from '@syncline/protocol';
@@ -105,14 +109,14 @@ export class SynclineClient implements DocHost {
     this.#events.on('connected', (info) => this.#updates.apply(info.update));
     this.addMessageHandler((msg) => {
       if (msg.type !== 'update') return false;
-      this.#updates.apply(msg.update as AppUpdate);
+      this.#updates.apply(msg.update);
       return true;
     });
     this.#status = new ServerStatusTracker((status) => this.#events.emit('degraded', status));
     this.#events.on('connected', (info) => this.#status.apply(info.status));
     this.addMessageHandler((msg) => {
       if (msg.type !== 'status') return false;
-      this.#status.apply(msg as Partial<NodeStatus>);
+      this.#status.apply(msg);
       return true;
     });
     if (options.autoConnect !== false) queueMicrotask(() => this.connect());
@@ -228,29 +232,31 @@ export class SynclineClient implements DocHost {
    */
   async publish(channel: string, data: unknown, options: { id?: string; key?: string } = {}): Promise<PublishResult> {
     const key = options.id ?? options.key ?? randomId();
-    return (await this.request({ type: 'publish', channel, data, key }, { resend: true })) as PublishResult;
+    return await this.request({ type: 'publish', channel, data, key }, { resend: true });
   }
 
   /** Reads retained history after `since` (exclusive). */
   async history(channel: string, options: { since?: number; limit?: number } = {}): Promise<HistoryResult> {
-    const cmd: Record<string, unknown> = { type: 'history', channel };
+    const cmd: CommandInput<'history'> = { type: 'history', channel };
     if (options.since !== undefined) cmd.since = options.since;
     if (options.limit !== undefined) cmd.limit = options.limit;
-    return (await this.request(cmd)) as HistoryResult;
+    return await this.request(cmd);
   }
 
   /**
-   * Sends a command and resolves with its reply. Requests made while
+   * Sends a command (without its `id`: the client adds it) and resolves with
+   * the result of its reply, typed by the command: `request({ type:
+   * 'publish', … })` resolves to a `PublishResult`. Requests made while
    * disconnected wait for the connection (within `requestTimeoutMs`).
    * `resend` requests are sent again after a reconnect if their reply was lost.
    */
-  request(command: Record<string, unknown>, options: RequestOptions = {}): Promise<unknown> {
+  request<K extends RequestType>(command: CommandInput<K>, options: RequestOptions = {}): Promise<ResultOf<K>> {
     if (this.state === 'closed') return Promise.reject(new SynclineError('client_closed', 'The client is closed.'));
     return this.#requests.request(command, options);
   }
 
-  /** Queues a raw message for the server (batched within a microtask). */
-  send(message: Record<string, unknown>): void {
+  /** Queues a command for the server as it is, id included (batched within a microtask). */
+  send(message: ClientCommand): void {
     this.#connection.send(message);
   }
 
@@ -303,7 +309,7 @@ export class SynclineClient implements DocHost {
   // --- routing -------------------------------------------------------------------
 
   /** Session messages (the connection handled its own). */
-  #onMessage(msg: Record<string, unknown>): void {
+  #onMessage(msg: ServerMessage): void {
     switch (msg.type) {
       case 'pub':
         this.#channels.handlePublication(msg);
@@ -311,14 +317,14 @@ export class SynclineClient implements DocHost {
       case 'reply':
       case 'error':
         if (!this.#requests.settle(msg) && msg.type === 'error') {
-          this.#events.emit('error', errorFromMessage(msg as unknown as ErrorMessage));
+          this.#events.emit('error', errorFromMessage(msg));
         }
         return;
       case 'unsubscribed':
         this.#channels.handleUnsubscribed(msg);
         return;
       case 'message':
-        this.#events.emit('userMessage', { data: msg.data, ts: Number(msg.ts) });
+        this.#events.emit('userMessage', { data: msg.data, ts: msg.ts });
         return;
       default:
         this.#events.emit('message', msg);

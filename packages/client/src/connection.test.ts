@@ -1,4 +1,11 @@
-import { CLOSE_CODES, CODEC_NAMES, CODECS, type CodecName, type SynclineError } from '@syncline/protocol';
+import {
+  CLOSE_CODES,
+  CODEC_NAMES,
+  CODECS,
+  type CodecName,
+  type ServerMessage,
+  type SynclineError,
+} from '@syncline/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClientEvents, ClientOptions } from './client-options.js';
 import { Connection } from './connection.js';
@@ -16,7 +23,7 @@ function harness(options: Partial<ClientOptions> = {}) {
   const changes: StateChange[] = [];
   const errors: SynclineError[] = [];
   const host: string[] = [];
-  const messages: Array<Record<string, unknown>> = [];
+  const messages: ServerMessage[] = [];
   events.on('state', (c) => changes.push(c));
   events.on('error', (e) => errors.push(e));
   let connection: Connection | undefined;
@@ -48,7 +55,7 @@ function harness(options: Partial<ClientOptions> = {}) {
     {
       allocateId: () => requests.allocateId(),
       onMessage: (m) => {
-        if (!requests.settle(m)) messages.push(m);
+        if ((m.type !== 'reply' && m.type !== 'error') || !requests.settle(m)) messages.push(m);
       },
       onAccepted: () => {
         host.push('accepted');
@@ -276,6 +283,17 @@ describe.each(CODEC_NAMES)('Connection state machine (fake server, %s)', (name) 
     await h.server.accept();
     h.server.pushRaw('{nope');
     expect(h.errors.map((e) => e.code)).toEqual(['bad_frame']);
+    expect(h.connection.state).toBe('connected');
+  });
+
+  it('reports a message without a type, ignores one of a type it does not know, and handles the rest', async () => {
+    const h = harness();
+    h.connection.connect();
+    await h.server.accept();
+    h.server.pushRaw(h.server.codec.encode([null, { type: 'from.a.newer.server', x: 1 }, { type: 'ping' }, 7]));
+    await h.server.expectCommand('pong');
+    expect(h.errors.map((e) => e.code)).toEqual(['bad_frame', 'bad_frame']);
+    expect(h.messages).toEqual([]);
     expect(h.connection.state).toBe('connected');
   });
 });

@@ -1,12 +1,17 @@
 import {
   CLOSE_CODES,
+  type ClientCommand,
   CODECS,
   type Codec,
+  type CommandOf,
   type ConnectResult,
   closeCodeInfo,
   type ErrorMessage,
+  isServerMessage,
   MIN_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
+  type ReplyMessage,
+  type ServerMessage,
   SynclineError,
   toSynclineError,
 } from '@syncline/protocol';
@@ -44,7 +49,7 @@ export interface ConnectionHost {
   /** A correlation id for the `connect` command (shared with requests). */
   allocateId(): number;
   /** A decoded server message that is not about the connection itself. */
-  onMessage(message: Record<string, unknown>): void;
+  onMessage(message: ServerMessage): void;
   /** `connect` was accepted (state is `connected`, `connected` emitted): resume the session's work. */
   onAccepted(): void;
   /** The connection ended: in-flight work must wait for the next one or fail. */
@@ -149,7 +154,7 @@ export class Connection {
   }
 
   /** Queues a message on the open transport (dropped when none is open). */
-  send(message: Record<string, unknown>): void {
+  send(message: ClientCommand): void {
     this.#outbox.push(message);
   }
 
@@ -244,7 +249,7 @@ export class Connection {
 
   #sendConnect(): void {
     this.#connectId = this.#host.allocateId();
-    const cmd: Record<string, unknown> = {
+    const cmd: CommandOf<'connect'> = {
       type: 'connect',
       id: this.#connectId,
       protocol: PROTOCOL_VERSION,
@@ -272,14 +277,26 @@ export class Connection {
       return;
     }
     if (Array.isArray(decoded)) {
-      for (const m of decoded) this.#onMessage(m as Record<string, unknown>);
+      for (const m of decoded) this.#onMessage(m);
     } else {
-      this.#onMessage(decoded as Record<string, unknown>);
+      this.#onMessage(decoded);
     }
   }
 
-  /** Handles the connection's own messages; hands the others to the host. */
-  #onMessage(msg: Record<string, unknown>): void {
+  /**
+   * Handles the connection's own messages; hands the other server messages
+   * to the host. A frame element that is not an object with a `type` is
+   * reported as a bad frame; a message of a type this client does not know
+   * (a newer server's) is ignored.
+   */
+  #onMessage(msg: unknown): void {
+    if (!isServerMessage(msg)) {
+      const typed = typeof msg === 'object' && msg !== null && 'type' in msg && typeof msg.type === 'string';
+      if (!typed) {
+        this.#events.emit('error', new SynclineError('bad_frame', 'The server sent a message without a type.'));
+      }
+      return;
+    }
     switch (msg.type) {
       case 'ping':
         this.send({ type: 'pong' });
@@ -288,16 +305,15 @@ export class Connection {
         return;
       case 'disconnect':
         this.#lastDisconnect = {
-          code: msg.code as number,
-          reconnect: msg.reconnect === true,
-          reason: String(msg.reason ?? ''),
+          code: msg.code,
+          reconnect: msg.reconnect,
+          reason: msg.reason,
           ...(typeof msg.retryAfterMs === 'number' ? { retryAfterMs: msg.retryAfterMs } : {}),
         };
         return;
       case 'reply':
       case 'error': {
-        const id = msg.id as number | undefined;
-        if (id !== undefined && id === this.#connectId) {
+        if (msg.id !== undefined && msg.id === this.#connectId) {
           this.#onConnectReply(msg);
           return;
         }
@@ -307,9 +323,9 @@ export class Connection {
     this.#host.onMessage(msg);
   }
 
-  #onConnectReply(msg: Record<string, unknown>): void {
+  #onConnectReply(msg: ReplyMessage | ErrorMessage): void {
     if (msg.type === 'error') {
-      const err = errorFromMessage(msg as unknown as ErrorMessage);
+      const err = errorFromMessage(msg);
       this.#events.emit('error', err);
       // The server closes the socket next; the close decides what happens.
       if (TOKEN_ERROR_CODES.includes(err.code)) this.#tokens.markStale();

@@ -5,7 +5,7 @@ export type Listener<T> = (payload: T) => void;
  * Small typed event emitter. Listener errors are caught and reported through
  * `onListenerError` so one faulty listener never breaks delivery to others.
  */
-export class Emitter<Events extends Record<string, unknown>> {
+export class Emitter<Events extends object> {
   readonly #listeners = new Map<keyof Events, Set<Listener<never>>>();
   onListenerError: (err: unknown) => void = (err) => {
     queueMicrotask(() => {

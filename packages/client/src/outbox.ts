@@ -1,4 +1,4 @@
-import type { Codec } from '@syncline/protocol';
+import type { ClientCommand, Codec } from '@syncline/protocol';
 import type { ClientFrame, ClientTransport } from './transport/transport.js';
 
 /** Largest batched frame, in characters (bytes for a binary codec), whatever the server accepts. */
@@ -16,7 +16,7 @@ const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 export class Outbox {
   readonly #transport: () => ClientTransport | undefined;
   readonly #codec: Codec;
-  #queue: Record<string, unknown>[] = [];
+  #queue: ClientCommand[] = [];
   #flushQueued = false;
   #maxBatchChars = MAX_BATCH_FRAME_CHARS;
 
@@ -27,7 +27,7 @@ export class Outbox {
   }
 
   /** Queues a message; the queue is flushed in a microtask. */
-  push(message: Record<string, unknown>): void {
+  push(message: ClientCommand): void {
     if (!this.#transport()) return;
     this.#queue.push(message);
     if (!this.#flushQueued) {

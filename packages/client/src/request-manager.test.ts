@@ -1,10 +1,10 @@
-import { SynclineError } from '@syncline/protocol';
+import { type RequestCommand, SynclineError } from '@syncline/protocol';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RequestManager } from './request-manager.js';
 
 /** A request manager over a recorded, switchable connection. */
 function harness(defaultTimeoutMs = 1_000) {
-  const sent: Array<Record<string, unknown>> = [];
+  const sent: RequestCommand[] = [];
   const errorReplies: SynclineError[] = [];
   const link = { connected: false };
   const requests = new RequestManager({

@@ -1,4 +1,13 @@
-import { type ErrorMessage, SynclineError } from '@syncline/protocol';
+import {
+  type CommandInput,
+  type CommandInputs,
+  type ErrorMessage,
+  type ReplyMessage,
+  type RequestCommand,
+  type RequestType,
+  type ResultOf,
+  SynclineError,
+} from '@syncline/protocol';
 
 /** Options of one request. */
 export interface RequestOptions {
@@ -13,29 +22,38 @@ export interface RequestHost {
   /** True while commands can be sent. */
   readonly connected: boolean;
   /** Queues a command for the server. */
-  send(command: Record<string, unknown>): void;
+  send(command: RequestCommand): void;
   /** Timeout of a request without `timeoutMs`. */
   readonly defaultTimeoutMs: number;
   /** Sees every error reply before its request is rejected. */
   onErrorReply(err: SynclineError): void;
 }
 
+/** The command `input` with request id `id`. */
+function withId<K extends RequestType>(input: CommandInput<K>, id: number): RequestCommand {
+  // Widened in two steps (a command of type K is one of the command inputs), as the compiler relates them.
+  const ofType: CommandInputs[K] = input;
+  const any: CommandInputs[RequestType] = ofType;
+  return { ...any, id };
+}
+
 interface PendingRequest {
   readonly id: number;
-  readonly command: Record<string, unknown>;
+  readonly command: RequestCommand;
   readonly resend: boolean;
   sent: boolean;
-  readonly resolve: (v: unknown) => void;
+  /** Takes the `result` of the reply. */
+  readonly resolve: (result: unknown) => void;
   readonly reject: (e: SynclineError) => void;
   readonly timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 /** Turns an error message into a `SynclineError`. */
 export function errorFromMessage(msg: ErrorMessage): SynclineError {
-  const opts: { retryAfterMs?: number; details?: Readonly<Record<string, unknown>> } = {};
-  if (msg.retryAfterMs !== undefined) opts.retryAfterMs = msg.retryAfterMs;
-  if (msg.details !== undefined) opts.details = msg.details;
-  return new SynclineError(msg.code, msg.message, opts);
+  return new SynclineError(msg.code, msg.message, {
+    ...(msg.retryAfterMs === undefined ? {} : { retryAfterMs: msg.retryAfterMs }),
+    ...(msg.details === undefined ? {} : { details: msg.details }),
+  });
 }
 
 /**
@@ -59,8 +77,11 @@ export class RequestManager {
     return this.#nextId++;
   }
 
-  /** Sends a command now (when connected) or on the next connection, and resolves with its reply. */
-  request(command: Record<string, unknown>, options: RequestOptions = {}): Promise<unknown> {
+  /**
+   * Sends a command now (when connected) or on the next connection, and
+   * resolves with the result of its reply.
+   */
+  request<K extends RequestType>(command: CommandInput<K>, options: RequestOptions = {}): Promise<ResultOf<K>> {
     return new Promise((resolve, reject) => {
       const id = this.allocateId();
       const timeoutMs = options.timeoutMs ?? this.#host.defaultTimeoutMs;
@@ -68,17 +89,17 @@ export class RequestManager {
         timeoutMs > 0
           ? setTimeout(() => {
               this.#requests.delete(id);
-              reject(
-                new SynclineError('request_timeout', `No reply to "${String(command.type)}" within ${timeoutMs} ms.`),
-              );
+              reject(new SynclineError('request_timeout', `No reply to "${command.type}" within ${timeoutMs} ms.`));
             }, timeoutMs)
           : undefined;
       const req: PendingRequest = {
         id,
-        command: { ...command, id },
+        command: withId(command, id),
         resend: options.resend ?? false,
         sent: false,
-        resolve,
+        // The reply to a command of type K carries a ResultOf<K>: that is the protocol's contract
+        // (see `CommandResults`), the one thing a reply is trusted for.
+        resolve: (result) => resolve(result as ResultOf<K>),
         reject,
         timer,
       };
@@ -94,15 +115,14 @@ export class RequestManager {
    * Settles the request a `reply` or `error` message answers. Returns false
    * when no request waits for that id (the caller decides what to do with it).
    */
-  settle(msg: Record<string, unknown>): boolean {
-    const id = msg.id as number | undefined;
-    const req = id === undefined ? undefined : this.#requests.get(id);
+  settle(msg: ReplyMessage | ErrorMessage): boolean {
+    const req = msg.id === undefined ? undefined : this.#requests.get(msg.id);
     if (!req) return false;
     this.#requests.delete(req.id);
     if (req.timer) clearTimeout(req.timer);
     if (msg.type === 'reply') req.resolve(msg.result);
     else {
-      const err = errorFromMessage(msg as unknown as ErrorMessage);
+      const err = errorFromMessage(msg);
       this.#host.onErrorReply(err);
       req.reject(err);
     }
@@ -131,7 +151,7 @@ export class RequestManager {
       } else {
         this.#drop(
           req,
-          new SynclineError('connection_lost', `Connection lost before the reply to "${String(req.command.type)}".`),
+          new SynclineError('connection_lost', `Connection lost before the reply to "${req.command.type}".`),
         );
       }
     }

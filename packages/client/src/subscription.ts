@@ -16,7 +16,7 @@ export interface SubscribedEvent {
 }
 
 /** Events of a subscription. */
-export interface SubscriptionEvents extends Record<string, unknown> {
+export interface SubscriptionEvents {
   publication: ReceivedPublication;
   subscribed: SubscribedEvent;
   state: { state: SubscriptionState; reason: string; code?: string };

@@ -1,4 +1,10 @@
-import { type RefreshResult, type SynclineError, toSynclineError } from '@syncline/protocol';
+import {
+  type CommandInput,
+  type RequestType,
+  type ResultOf,
+  type SynclineError,
+  toSynclineError,
+} from '@syncline/protocol';
 
 /** Shortest wait before an in-band token refresh. */
 const MIN_REFRESH_DELAY_MS = 1_000;
@@ -13,8 +19,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 export interface TokenHost {
   /** True while the connection is accepted. */
   readonly connected: boolean;
-  /** Sends `refresh` and resolves with its reply. */
-  request(command: Record<string, unknown>): Promise<unknown>;
+  /** Sends a command (`refresh`) and resolves with the result of its reply. */
+  request<K extends RequestType>(command: CommandInput<K>): Promise<ResultOf<K>>;
   /** Reports a refresh failure (nobody else awaits it). */
   emitError(err: SynclineError): void;
 }
@@ -83,7 +89,7 @@ export class TokenKeeper {
     try {
       const token = await this.#getToken();
       this.#token = token;
-      const result = (await this.#host.request({ type: 'refresh', token })) as RefreshResult;
+      const result = await this.#host.request({ type: 'refresh', token });
       this.schedule(result.expiresAt);
     } catch (err) {
       this.#host.emitError(toSynclineError(err));

@@ -1,3 +1,4 @@
+import type { CommandInput, DocServerMessage, RequestType, ResultOf } from '@syncline/protocol';
 import type { RequestOptions } from '../request-manager.js';
 import type { ClientState, StateChange } from '../states.js';
 
@@ -5,7 +6,7 @@ import type { ClientState, StateChange } from '../states.js';
  * Handles a server message about one document (`doc.patch`, `doc.snapshot`,
  * `doc.unsubscribed`); returns true when it took the message.
  */
-export type DocMessageHandler = (message: Record<string, unknown>) => boolean;
+export type DocMessageHandler = (message: DocServerMessage) => boolean;
 
 /**
  * What a document replica needs from the client it lives on: requests,
@@ -23,7 +24,7 @@ export interface DocHost {
    * connection within their timeout; `resend` ones are sent again after a
    * reconnect if their reply was lost.
    */
-  request(command: Record<string, unknown>, options?: RequestOptions): Promise<unknown>;
+  request<K extends RequestType>(command: CommandInput<K>, options?: RequestOptions): Promise<ResultOf<K>>;
   /** Calls `listener` on every connection state change; returns the remover. */
   on(event: 'state', listener: (change: StateChange) => void): () => void;
   /** Runs `fn` after every successful connect, after channel subscriptions were resent; returns the remover. */

@@ -1,4 +1,4 @@
-import type { MutatorDefs } from '@syncline/protocol';
+import type { MutatorDefs, ServerMessage } from '@syncline/protocol';
 import type { DocHost, DocMessageHandler } from './doc-host.js';
 import { type DocOptions, DocReplica } from './doc-replica.js';
 
@@ -52,8 +52,8 @@ export class DocRegistry {
   }
 
   /** Hands a server message naming a document to its handlers; true when one took it. */
-  route(message: Record<string, unknown>): boolean {
-    if (typeof message.doc !== 'string') return false;
+  route(message: ServerMessage): boolean {
+    if (!('doc' in message)) return false;
     const list = this.#handlers.get(message.doc);
     if (!list) return false;
     for (const handler of [...list]) if (handler(message)) return true;

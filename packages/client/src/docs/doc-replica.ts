@@ -1,7 +1,8 @@
 import {
+  type CommandInput,
   type DocMutateResult,
   type DocOp,
-  type DocSnapshotMessage,
+  type DocServerMessage,
   type DocSubscribeResult,
   type MutatorArgs,
   type MutatorDefs,
@@ -40,7 +41,7 @@ export interface DocOptions<M extends MutatorDefs> {
 }
 
 /** Events of a replica. */
-export interface DocEvents extends Record<string, unknown> {
+export interface DocEvents {
   /** The visible state or the status changed. */
   change: undefined;
   /** A mutation failed for good with no caller left to tell (e.g. made before a reload), or storage failed. */
@@ -255,7 +256,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     if (!this.#loaded || this.#closed || this.#subscribing || this.#subscribed) return;
     if (this.#client.state !== 'connected') return;
     this.#subscribing = true;
-    const cmd: Record<string, unknown> = {
+    const cmd: CommandInput<'doc.subscribe'> = {
       type: 'doc.subscribe',
       doc: this.name,
       clientId: this.#model.clientId,
@@ -265,8 +266,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     if (confirmed) cmd.version = confirmed.version;
     this.#chunks.reset();
     this.#client.request(cmd, { timeoutMs: 0 }).then(
-      (r) => {
-        const result = r as DocSubscribeResult;
+      (result) => {
         if (this.#closed || this.#client.state !== 'connected') {
           this.#subscribing = false;
           return;
@@ -362,17 +362,17 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
 
   // --- server messages ----------------------------------------------------------
 
-  #onMessage(msg: Record<string, unknown>): boolean {
+  #onMessage(msg: DocServerMessage): boolean {
     if (this.#closed || msg.doc !== this.name) return false;
     if (msg.type === 'doc.patch') {
       const confirmed = this.#model.confirmed;
       if (!this.#subscribed) {
-        if (this.#subscribing) this.#early.push(msg as unknown as DocOp);
+        if (this.#subscribing) this.#early.push(msg);
         return true;
       }
       if (!confirmed) return true;
       const before = confirmed.version;
-      if (!this.#model.applyOp(msg as unknown as DocOp)) {
+      if (!this.#model.applyOp(msg)) {
         this.#resync();
         return true;
       }
@@ -386,13 +386,13 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     if (msg.type === 'doc.snapshot') {
       if (!this.#subscribing) return true;
       // A piece out of order before the reply is a leftover of an earlier subscribe; after it, a fault.
-      if (this.#chunks.add(msg as unknown as DocSnapshotMessage)) this.#takeChunked();
+      if (this.#chunks.add(msg)) this.#takeChunked();
       else if (this.#chunked) this.#resync();
       return true;
     }
     if (msg.type === 'doc.unsubscribed') {
       this.#subscribed = false;
-      this.#events.emit('error', new SynclineError(String(msg.code) as 'forbidden', String(msg.message)));
+      this.#events.emit('error', new SynclineError(msg.code, msg.message));
       this.#emitChange();
       return true;
     }

@@ -1,4 +1,10 @@
-import { type DocMutateResult, SynclineError } from '@syncline/protocol';
+import {
+  type CommandInput,
+  type DocMutateResult,
+  type RequestType,
+  type ResultOf,
+  SynclineError,
+} from '@syncline/protocol';
 import type { RequestOptions } from '../request-manager.js';
 import type { Entry } from './pending-entry.js';
 import type { ReplicaModel } from './replica-model.js';
@@ -18,7 +24,7 @@ export interface SenderHost {
   /** True while mutations may go out: subscribed, connected and not closed. */
   readonly canSend: boolean;
   readonly closed: boolean;
-  request(command: Record<string, unknown>, options: RequestOptions): Promise<unknown>;
+  request<K extends RequestType>(command: CommandInput<K>, options: RequestOptions): Promise<ResultOf<K>>;
   persist(): void;
   emitChange(): void;
   emitError(err: SynclineError): void;
@@ -86,7 +92,7 @@ export class MutationSender {
     const seq = ++this.#sendSeq;
     e.sendSeq = seq;
     const { model, mutatorVersion } = this.#host;
-    const cmd = {
+    const cmd: CommandInput<'doc.mutate'> = {
       type: 'doc.mutate',
       doc: this.#host.doc,
       clientId: model.clientId,
@@ -98,7 +104,7 @@ export class MutationSender {
       ...(e.id === 1 ? { ageMs: model.ageMs(e, Date.now()) } : {}),
     };
     this.#host.request(cmd, { timeoutMs: 0 }).then(
-      (r) => this.#onAck(e, seq, r as DocMutateResult),
+      (r) => this.#onAck(e, seq, r),
       (err: SynclineError) => this.#onNack(e, seq, err),
     );
   }

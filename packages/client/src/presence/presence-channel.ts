@@ -1,7 +1,10 @@
 import {
+  type CommandInput,
   type PresenceDiffMessage,
   type PresenceEndedMessage,
   type PresenceStateMessage,
+  type RequestType,
+  type ResultOf,
   SynclineError,
   toSynclineError,
 } from '@syncline/protocol';
@@ -13,13 +16,13 @@ import { PresenceMembers } from './presence-members.js';
 export interface PresenceHost {
   readonly connected: boolean;
   readonly clientId: string;
-  request(command: Record<string, unknown>): Promise<unknown>;
+  request<K extends RequestType>(command: CommandInput<K>): Promise<ResultOf<K>>;
   /** Called when the channel is closed. */
   release(channel: string): void;
 }
 
 /** Events of a presence channel. */
-export interface PresenceChannelEvents extends Record<string, unknown> {
+export interface PresenceChannelEvents {
   /** A request failed, or the server ended the watch or this client's entry (`code` says why). */
   error: SynclineError;
   /** The server removed this client's entry or watch (refreshed token no longer allows it). */

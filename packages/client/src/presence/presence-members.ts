@@ -1,6 +1,9 @@
 import type { PresenceDiffMessage, PresenceEntry, PresenceStateMessage } from '@syncline/protocol';
 import { Emitter } from '../emitter.js';
 
+/** What the members list takes from a `presence.diff`. */
+type PresenceDiff = Pick<PresenceDiffMessage, 'seq' | 'action' | 'entry'>;
+
 /** One user in a channel's presence set; a user on several connections is one member. */
 export interface PresenceMember {
   readonly user: string;
@@ -20,7 +23,7 @@ export interface PresenceMemberEvent {
 }
 
 /** Events of a channel's member list. */
-export interface PresenceMembersEvents extends Record<string, unknown> {
+export interface PresenceMembersEvents {
   /** A user appeared (their first entry). */
   join: PresenceMemberEvent;
   /** A user's entry changed state, or the user gained or lost one of several entries. */
@@ -69,11 +72,11 @@ export class PresenceMembers {
   #current: readonly PresenceMember[] = [];
   #seq = -1;
   #synced = false;
-  #buffer: PresenceDiffMessage[] = [];
+  #buffer: PresenceDiff[] = [];
   /** The list being gathered from its parts, if one is. */
   #partial: PartialList | undefined;
   /** Diffs applied since the last list (bounded): re-applied when a list older than them arrives. */
-  #applied: Pick<PresenceDiffMessage, 'seq' | 'action' | 'entry'>[] = [];
+  #applied: PresenceDiff[] = [];
 
   /** The members, sorted by user id (a new array after every change). */
   get current(): readonly PresenceMember[] {
@@ -160,9 +163,9 @@ export class PresenceMembers {
   }
 
   /** @internal One diff. */
-  applyDiff(msg: Pick<PresenceDiffMessage, 'seq' | 'action' | 'entry'>): void {
+  applyDiff(msg: PresenceDiff): void {
     if (!this.#synced || this.#partial) {
-      this.#buffer.push(msg as PresenceDiffMessage);
+      this.#buffer.push(msg);
       return;
     }
     if (msg.seq <= this.#seq) return;
@@ -191,7 +194,7 @@ export class PresenceMembers {
     m.set(e.clientId, e);
   }
 
-  #applyDiff(msg: Pick<PresenceDiffMessage, 'seq' | 'action' | 'entry'>): void {
+  #applyDiff(msg: PresenceDiff): void {
     this.#seq = Math.max(this.#seq, msg.seq);
     this.#applied.push(msg);
     if (this.#applied.length > MAX_APPLIED) this.#applied.shift();

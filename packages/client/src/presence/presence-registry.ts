@@ -1,11 +1,11 @@
-import type { PresenceDiffMessage, PresenceEndedMessage, PresenceStateMessage } from '@syncline/protocol';
+import type { CommandInput, RequestType, ResultOf, ServerMessage } from '@syncline/protocol';
 import { PresenceChannel, type PresenceHost } from './presence-channel.js';
 
 /** What the registry needs from the client (its public API). */
 export interface PresenceClient {
   readonly state: string;
-  request(command: Record<string, unknown>): Promise<unknown>;
-  addMessageHandler(handler: (message: Record<string, unknown>) => boolean): () => void;
+  request<K extends RequestType>(command: CommandInput<K>): Promise<ResultOf<K>>;
+  addMessageHandler(handler: (message: ServerMessage) => boolean): () => void;
   onConnected(fn: () => void): () => void;
 }
 
@@ -46,11 +46,9 @@ export class PresenceRegistry {
     return ch;
   }
 
-  #onMessage(msg: Record<string, unknown>): boolean {
+  #onMessage(msg: ServerMessage): boolean {
     if (msg.type !== 'presence.state' && msg.type !== 'presence.diff' && msg.type !== 'presence.ended') return false;
-    this.#channels
-      .get(String(msg.channel))
-      ?.handle(msg as unknown as PresenceStateMessage | PresenceDiffMessage | PresenceEndedMessage);
+    this.#channels.get(msg.channel)?.handle(msg);
     return true;
   }
 }

@@ -4,9 +4,11 @@ import {
   type CommandType,
   type ConnectResult,
   type ErrorCode,
+  type ErrorMessage,
   jsonCodec,
   PROTOCOL_VERSION,
   parseCommand,
+  type ServerMessage,
 } from '@syncline/protocol';
 import type { ClientFrame, ClientTransport, ClientTransportEvents, TransportFactory } from '../transport/transport.js';
 
@@ -194,13 +196,13 @@ export class FakeServer {
     id: number,
     code: ErrorCode,
     message: string = code,
-    extra: { readonly retryAfterMs?: number; readonly details?: Readonly<Record<string, unknown>> } = {},
+    extra: Pick<ErrorMessage, 'retryAfterMs' | 'details'> = {},
   ): void {
     this.push({ type: 'error', id, code, message, ...extra });
   }
 
   /** Sends one server message (or several in one frame) on the open connection. */
-  push(message: object | readonly object[]): void {
+  push(message: ServerMessage | readonly ServerMessage[]): void {
     const conn = this.#openConnection('push');
     conn.events.onFrame(this.codec.encode(message));
   }

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import type { DocPatch } from '../docs/patches.js';
+import type { ErrorCode } from '../errors.js';
 import { Json, Name, RequestId } from './common.js';
 
 /** A client id: stable per client replica store, chosen by the client. */
@@ -111,7 +112,7 @@ export interface DocPatchMessage extends DocOp {
 export interface DocUnsubscribedMessage {
   readonly type: 'doc.unsubscribed';
   readonly doc: string;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly message: string;
 }
 

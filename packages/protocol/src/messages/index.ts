@@ -7,7 +7,9 @@ export * from './common.js';
 export * from './core.js';
 export * from './docs.js';
 export * from './presence.js';
+export * from './results.js';
 export * from './server.js';
+export * from './server-messages.js';
 
 /**
  * Every client→server command schema, by `type`. Feature areas (documents,
@@ -28,8 +30,26 @@ export type ClientCommand = { [K in CommandType]: v.InferOutput<(typeof COMMAND_
 /** Command of one type. */
 export type CommandOf<K extends CommandType> = v.InferOutput<(typeof COMMAND_SCHEMAS)[K]>;
 
-/** Any server→client message. */
-export type { CoreServerMessage as ServerMessage } from './server.js';
+/**
+ * A request command as its sender writes it: everything but the `id`, which
+ * the request layer adds. The `type` member lets a call infer `K` from the
+ * literal it passes (`request({ type: 'publish', … })` is typed by `K =
+ * 'publish'`).
+ */
+export type CommandInput<K extends RequestType> = CommandInputs[K] & { readonly type: K };
+
+/**
+ * Every request command without its `id`, by type. `CommandInputs[K]` widens
+ * to `CommandInputs[RequestType]` (any command input) where a `CommandInput<K>`
+ * alone does not.
+ */
+export type CommandInputs = { [K in RequestType]: Omit<CommandOf<K>, 'id'> };
+
+/** Type name of a command answered by a reply: every command that carries a request `id`. */
+export type RequestType = { [K in CommandType]: CommandOf<K> extends { id: number } ? K : never }[CommandType];
+
+/** Any command answered by a reply, as sent: with its request `id`. */
+export type RequestCommand = CommandOf<RequestType>;
 
 /** Outcome of parsing one decoded frame element. */
 export type ParseResult =
