@@ -1,5 +1,5 @@
+import type { RequestType } from './commands.js';
 import type { DocMutateResult, DocSubscribeResult } from './docs.js';
-import type { RequestType } from './index.js';
 import type { PresenceEnterResult } from './presence.js';
 import type { ConnectResult, HistoryResult, PublishResult, RefreshResult, SubscribeResult } from './server.js';
 
