@@ -71,7 +71,12 @@ describe('round trip', () => {
     expect(leaverGot).toEqual([]);
     expect(bystanderGot).toEqual([]);
     // The server no longer holds the unsubscribed connection for that channel.
-    await waitForValue(() => server.core.hub.counts().get('chat:gone') ?? 0, 0, 5_000, 'hub subscribers of chat:gone');
+    await waitForValue(
+      () => server.channels.localCounts().get('chat:gone') ?? 0,
+      0,
+      5_000,
+      'hub subscribers of chat:gone',
+    );
   });
 
   it('batches messages of one tick into a JSON array frame', async () => {
@@ -149,12 +154,22 @@ describe('round trip', () => {
     await server.publish('chat:flip', 'once');
     await waitForValue(() => got, ['once'], 5_000, 'publications');
     second.unsubscribe();
-    await waitForValue(() => server.core.hub.counts().get('chat:flip') ?? 0, 0, 5_000, 'hub subscribers of chat:flip');
+    await waitForValue(
+      () => server.channels.localCounts().get('chat:flip') ?? 0,
+      0,
+      5_000,
+      'hub subscribers of chat:flip',
+    );
     // A subscription cancelled in flight leaves nothing behind on the server either.
     const third = c.subscribe('chat:flop');
     third.unsubscribe();
     await c.history('chat:flop');
-    await waitForValue(() => server.core.hub.counts().get('chat:flop') ?? 0, 0, 5_000, 'hub subscribers of chat:flop');
+    await waitForValue(
+      () => server.channels.localCounts().get('chat:flop') ?? 0,
+      0,
+      5_000,
+      'hub subscribers of chat:flop',
+    );
     expect(firstErrors).toEqual([]);
     expect(got).toEqual(['once']);
   });

@@ -30,7 +30,7 @@ describe('sliced fan-out of a large channel', () => {
       await Promise.all(batch.map((raw) => subscribe(raw, channel, 2)));
       subs.push(...batch);
     }
-    expect(server.core.hub.counts().get(channel)).toBe(SUBSCRIBERS);
+    expect(server.channels.localCounts().get(channel)).toBe(SUBSCRIBERS);
 
     const leaver = subs[0] as RawSocket;
     let joiner: RawSocket | undefined;

@@ -19,7 +19,12 @@ describe('limits', () => {
     expect(c.state).toBe('connected');
     // Freeing a slot makes room again.
     c.getSubscription('chat:1')?.unsubscribe();
-    await waitForValue(() => server.core.hub.counts().get('chat:1'), undefined, 5_000, 'hub subscribers of chat:1');
+    await waitForValue(
+      () => server.channels.localCounts().get('chat:1'),
+      undefined,
+      5_000,
+      'hub subscribers of chat:1',
+    );
     await c.subscribe('chat:5').ready;
     // Presence entries have the same bound.
     for (const ch of ['room:1', 'room:2', 'room:3']) await c.presence(ch).enter({});

@@ -189,7 +189,15 @@ describe('SSE + POST transport', () => {
     await post(await connectFrame('slow'));
     await post(JSON.stringify({ type: 'subscribe', id: 2, channel: 'nohist:flood' }));
     const slow = () => [...server.core.sessions].find((x) => x.user === 'slow');
-    await waitForValue(() => slow()?.subscriptions.size, 1, 5_000, "subscription count of the slow user's session");
+    await waitForValue(
+      () => {
+        const x = slow();
+        return x && server.channels.subscriptionCount(x);
+      },
+      1,
+      5_000,
+      "subscription count of the slow user's session",
+    );
     const payload = 'x'.repeat(16 * 1024);
     let maxQueued = 0;
     for (let i = 0; i < 20_000 && slow(); i++) {
@@ -247,7 +255,7 @@ describe('long-polling transport', () => {
     await post(await connectFrame());
     await post(JSON.stringify({ type: 'subscribe', id: 2, channel: 'chat:slow' }));
     await waitForValue(
-      () => [...server.core.sessions].map((x) => x.subscriptions.size),
+      () => [...server.core.sessions].map((x) => server.channels.subscriptionCount(x)),
       [1],
       5_000,
       'subscription counts per session',

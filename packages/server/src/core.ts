@@ -1,12 +1,11 @@
-import type { ClientCommand, CloseCodeName, CommandOf, CommandType, ErrorCode } from '@syncline/protocol';
+import type { ClientCommand, CloseCodeName, CommandOf, CommandType } from '@syncline/protocol';
 import type { Logger } from 'pino';
 import type { RevocationCache } from './auth/revocation-cache.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
-import type { ChannelHub } from './channels/channel-hub.js';
-import type { NamespaceRegistry } from './channels/namespaces.js';
 import type { ServerHooks } from './hooks.js';
 import type { ServerMetrics } from './metrics/metrics.js';
+import type { NamespaceRegistry } from './namespaces/namespaces.js';
 import type { Session } from './session/session.js';
 import type { SqliteDatabase } from './storage/sqlite.js';
 
@@ -55,7 +54,6 @@ export interface ServerCore {
   readonly nodeId: string;
   readonly logger: Logger;
   readonly broker: Broker;
-  readonly hub: ChannelHub;
   readonly namespaces: NamespaceRegistry;
   readonly verifier: TokenVerifier;
   readonly hooks: ServerHooks;
@@ -77,8 +75,6 @@ export interface ServerCore {
    * server's `minClientVersion` (call before any write: publish, mutate).
    */
   assertClientCurrent(session: Session): void;
-  /** Ends one subscription from the server side, telling the client why. */
-  unsubscribeSession(session: Session, channel: string, code: ErrorCode, message: string): void;
   /** Listeners of session lifecycle events; feature modules add theirs. */
   readonly sessionEvents: SessionEvents;
   /** Operations on a user's connections on every node (messages, disconnects, revocations). */
@@ -90,7 +86,12 @@ export interface ServerCore {
 /** Session lifecycle listeners. */
 export interface SessionEvents {
   readonly connected: Set<(session: Session) => void>;
-  readonly refreshed: Set<(session: Session) => void>;
+  /**
+   * After a `refresh` changed the session's token: each feature ends what
+   * the new token no longer allows. A listener may return the channels it
+   * unsubscribed (the `refresh` reply lists them).
+   */
+  readonly refreshed: Set<(session: Session) => readonly string[] | undefined>;
   readonly closed: Set<(session: Session, code: number, reason: string) => void>;
 }
 

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AppVersionConfig, CloseCodeName } from '@syncline/protocol';
+import type { ChannelsService } from './channels/register-channels.js';
 import type { ServerCore } from './core.js';
 import type { DocsApi } from './docs/index.js';
 import type { HttpRouter } from './http/router.js';
@@ -47,6 +48,8 @@ export interface SynclineServer {
   sendToUser(user: string, data: unknown): number;
   /** Presence sets of channels (server side). */
   readonly presence: PresenceService;
+  /** Channel subscriptions on this node (server side). */
+  readonly channels: ChannelsService;
   /** Number of connected sessions. */
   readonly connectionCount: number;
   /**

@@ -6,10 +6,10 @@ import type { RevocationStore } from './auth/revocations.js';
 import type { AuthOptions } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
 import type { ChannelCountsStore } from './channels/channel-counts.js';
-import type { NamespaceOptions } from './channels/namespaces.js';
 import type { Limits } from './core.js';
 import type { DocFanout, DocNamespaceOptions, DocStore } from './docs/index.js';
 import type { ServerHooks } from './hooks.js';
+import type { NamespaceOptions } from './namespaces/namespaces.js';
 import type { PresenceOptions } from './presence/register-presence.js';
 import type { HttpTransportOptions } from './transport/http-transports.js';
 

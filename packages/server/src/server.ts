@@ -1,16 +1,14 @@
 import type { IncomingMessage } from 'node:http';
-import type { CommandType, ErrorCode } from '@syncline/protocol';
+import type { CommandType } from '@syncline/protocol';
 import { RevocationCache } from './auth/revocation-cache.js';
 import { defaultRevocationTime, SqliteRevocationStore } from './auth/revocations.js';
 import { weakSecretProblem } from './auth/secret-strength.js';
 import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
 import { LocalBroker } from './broker/local-broker.js';
-import { registerChannelCommands } from './channels/channel-commands.js';
 import { ChannelCountsReporter } from './channels/channel-counts.js';
-import { ChannelHub } from './channels/channel-hub.js';
-import { NamespaceRegistry } from './channels/namespaces.js';
 import { publishToChannel } from './channels/publish-service.js';
+import { registerChannels } from './channels/register-channels.js';
 import { NodeBus } from './cluster/node-bus.js';
 import type { AnyHandler, CommandHandler, ServerCore, SessionEvents } from './core.js';
 import { registerDocs } from './docs/index.js';
@@ -23,6 +21,7 @@ import { OriginPolicy } from './http/origin-policy.js';
 import { HttpRouter } from './http/router.js';
 import { MeteredBroker } from './metrics/metered-broker.js';
 import { ServerMetrics } from './metrics/metrics.js';
+import { NamespaceRegistry } from './namespaces/namespaces.js';
 import { startDeadlineSweep, startHeartbeats, startHistoryTrim } from './ops/node-timers.js';
 import { registerPresence } from './presence/register-presence.js';
 import { createConnectionAcceptor } from './server-admission.js';
@@ -64,21 +63,10 @@ export function createServer(options: ServerOptions): SynclineServer {
   const registry = new SessionRegistry();
   const sessions = registry.all;
   // Metric sources are plain counters of the core, read when scraped.
-  const metrics = new ServerMetrics(nodeId, {
-    connections: () => sessions.size,
-    subscriptions: () => {
-      let n = 0;
-      for (const s of sessions) n += s.subscriptionCount;
-      return n;
-    },
-    channels: () => hub.channelCount,
-    publicationsOut: () => hub.publicationsOut,
-    deliveries: () => hub.deliveries,
-  });
+  const metrics = new ServerMetrics(nodeId, { connections: () => sessions.size });
   const broker: Broker = new MeteredBroker(options.broker ?? new LocalBroker(history), metrics);
   const namespaces = new NamespaceRegistry(options.namespaces ?? {});
   const hooks: ServerHooks = options.hooks ?? {};
-  const hub = new ChannelHub(broker, (err, channel) => logger.error({ err, channel }, 'channel delivery failed'));
   const handlers = new Map<string, AnyHandler>();
   const sessionEvents: SessionEvents = { connected: new Set(), refreshed: new Set(), closed: new Set() };
   // Open connections per client address, and those not connected yet (a quarter of the limit).
@@ -88,7 +76,8 @@ export function createServer(options: ServerOptions): SynclineServer {
   const appVersions = new AppVersions(options.app, sessions, db, logger);
   const bus = new NodeBus({ broker, nodeId, logger, clustered: options.broker !== undefined });
   const counts =
-    options.channelCounts && new ChannelCountsReporter(options.channelCounts, nodeId, () => hub.counts(), logger);
+    options.channelCounts &&
+    new ChannelCountsReporter(options.channelCounts, nodeId, () => channels.localCounts(), logger);
   // Backends that report their health (Redis, PostgreSQL): readiness, fast refusals, `status` pushes.
   const health = new NodeHealth({
     logger,
@@ -101,7 +90,6 @@ export function createServer(options: ServerOptions): SynclineServer {
     nodeId,
     logger,
     broker,
-    hub,
     namespaces,
     verifier: createTokenVerifier(options.auth),
     hooks,
@@ -115,7 +103,7 @@ export function createServer(options: ServerOptions): SynclineServer {
       return users;
     },
     async subscriberCounts() {
-      return counts ? counts.totals() : hub.counts();
+      return counts ? counts.totals() : channels.localCounts();
     },
     command<K extends CommandType>(type: K, handler: CommandHandler<K>) {
       const run = handler as unknown as AnyHandler;
@@ -136,13 +124,6 @@ export function createServer(options: ServerOptions): SynclineServer {
     assertClientCurrent(session: Session) {
       appVersions.assertCurrent(session);
     },
-    unsubscribeSession(session: Session, channel: string, code: ErrorCode, message: string) {
-      const sink = session.subscriptions.get(channel);
-      if (!sink) return;
-      session.subscriptions.delete(channel);
-      hub.remove(channel, sink);
-      session.send({ type: 'unsubscribed', channel, code, message });
-    },
   };
 
   const users = new UserOperations(core, bus, revocations, logger);
@@ -151,7 +132,6 @@ export function createServer(options: ServerOptions): SynclineServer {
     maxQueueBytes: settings.maxQueueBytes,
     handlers,
     registry,
-    hub,
     sessionEvents,
     hooks,
     logger,
@@ -166,7 +146,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     status: () => health.status(),
     admit: createAdmission({ revocations, registry, limits, sessionEvents }),
   });
-  registerChannelCommands(core);
+  const channels = registerChannels(core);
   const presence = registerPresence(core, options.presence);
   announceConnected(handlers, sessionEvents, hooks, logger);
 
@@ -282,6 +262,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     core,
     router,
     docs,
+    channels: { localCounts: () => channels.localCounts(), subscriptionCount: (s) => channels.subscriptionCount(s) },
     listen() {
       return lifecycle.listen();
     },

@@ -1,5 +1,5 @@
 import { subprotocolFor } from '@syncline/protocol';
-import type { ClientFrame, ClientTransport, ClientTransportEvents, TransportFactory } from './transport.js';
+import type { ClientFrame, ClientTransport, TransportFactory } from './transport.js';
 
 /** Minimal WebSocket surface shared by browsers and the `ws` package. */
 export interface WebSocketLike {

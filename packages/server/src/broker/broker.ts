@@ -1,6 +1,6 @@
 import type { Publication } from '@syncline/protocol';
-import type { HistoryOptions } from '../channels/namespaces.js';
 import type { BackendHealth, HealthListener } from '../health/backend-health.js';
+import type { HistoryOptions } from '../namespaces/namespaces.js';
 
 /** A publication to append. */
 export interface PublishInput {

@@ -1,4 +1,5 @@
 import {
+  type ErrorCode,
   type HistoryResult,
   type Publication,
   type PublishResult,
@@ -6,12 +7,22 @@ import {
   SynclineError,
 } from '@syncline/protocol';
 import type { ServerCore } from '../core.js';
+import type { ResolvedNamespace } from '../namespaces/namespaces.js';
 import { connectionInfo } from '../session/connect-commands.js';
 import { takeToken } from '../session/rate-bucket.js';
 import { forbidden, REPLIED, type Session } from '../session/session.js';
-import type { SubscriptionSink } from '../session/subscription-sink.js';
-import type { ResolvedNamespace } from './namespaces.js';
+import type { SubscriptionSink } from './subscription-sink.js';
+
+/** What the channel commands work with besides the core: the node's hub and the server-side unsubscribe. */
+export interface ChannelContext {
+  readonly hub: ChannelHub;
+  /** Ends one subscription from the server side, telling the client why. */
+  unsubscribe(session: Session, channel: string, code: ErrorCode, message: string): void;
+}
+
+import type { ChannelHub } from './channel-hub.js';
 import { publishToChannel } from './publish-service.js';
+import { SESSION_CHANNELS_SLOT } from './session-channels.js';
 
 /** Most publications a recovering subscribe may return. */
 export const MAX_RECOVERY_PUBLICATIONS = 10_000;
@@ -49,6 +60,7 @@ function withinRecoverWindow(
  */
 export async function subscribeSession(
   core: ServerCore,
+  channels: ChannelContext,
   session: Session,
   id: number,
   channel: string,
@@ -61,11 +73,12 @@ export async function subscribeSession(
     buffer: [],
     push: (frame) => session.sendShared(frame),
     reset: () =>
-      core.unsubscribeSession(session, channel, 'stream_reset', `The history of "${channel}" was reset; resubscribe.`),
+      channels.unsubscribe(session, channel, 'stream_reset', `The history of "${channel}" was reset; resubscribe.`),
   };
-  session.subscriptions.set(channel, sink);
+  const subscriptions = session.slot(SESSION_CHANNELS_SLOT);
+  subscriptions.set(channel, sink);
   try {
-    await core.hub.add(channel, sink, ns.history);
+    await channels.hub.add(channel, sink, ns.history);
     let result: SubscribeResult;
     if (since !== undefined && ns.recover && ns.history.size > 0) {
       const limit = Math.min(MAX_RECOVERY_PUBLICATIONS, ns.history.size);
@@ -91,16 +104,16 @@ export async function subscribeSession(
           ? { epoch: top.epoch, offset: top.offset }
           : { epoch: top.epoch, offset: top.offset, recovered: false, publications: [] };
     }
-    if (session.subscriptions.get(channel) !== sink || session.closed) {
-      core.hub.remove(channel, sink);
+    if (subscriptions.get(channel) !== sink || session.closed) {
+      channels.hub.remove(channel, sink);
       throw new SynclineError('not_subscribed', 'The subscription was cancelled while it was being set up.');
     }
     session.reply(id, result);
-    core.hub.activate(sink);
+    channels.hub.activate(sink);
     return REPLIED;
   } catch (err) {
-    if (session.subscriptions.get(channel) === sink) session.subscriptions.delete(channel);
-    core.hub.remove(channel, sink);
+    if (subscriptions.get(channel) === sink) subscriptions.delete(channel);
+    channels.hub.remove(channel, sink);
     throw err instanceof SynclineError
       ? err
       : new SynclineError('unavailable', 'Could not subscribe right now.', { cause: err });
@@ -108,14 +121,15 @@ export async function subscribeSession(
 }
 
 /** Registers `subscribe`, `unsubscribe`, `publish` and `history`. */
-export function registerChannelCommands(core: ServerCore): void {
+export function registerChannelCommands(core: ServerCore, channels: ChannelContext): void {
   core.command('subscribe', async (session, cmd) => {
     const ns = core.namespaces.forChannel(cmd.channel);
     if (!session.principal?.can.allows('subscribe', cmd.channel)) throw forbidden('subscribe to', cmd.channel);
-    if (session.subscriptions.has(cmd.channel)) {
+    const subscriptions = session.peek(SESSION_CHANNELS_SLOT);
+    if (subscriptions?.has(cmd.channel)) {
       throw new SynclineError('already_subscribed', `Already subscribed to "${cmd.channel}".`);
     }
-    if (session.subscriptions.size >= core.limits.maxChannelsPerConnection) {
+    if ((subscriptions?.size ?? 0) >= core.limits.maxChannelsPerConnection) {
       throw new SynclineError(
         'limit_exceeded',
         `A connection may subscribe to at most ${core.limits.maxChannelsPerConnection} channels.`,
@@ -124,14 +138,15 @@ export function registerChannelCommands(core: ServerCore): void {
     }
     const hook = core.hooks.onSubscribe;
     if (hook) await runHook(() => hook({ ...connectionInfo(session), channel: cmd.channel }));
-    return subscribeSession(core, session, cmd.id, cmd.channel, ns, cmd.since);
+    return subscribeSession(core, channels, session, cmd.id, cmd.channel, ns, cmd.since);
   });
 
   core.command('unsubscribe', (session, cmd) => {
-    const sink = session.subscriptions.get(cmd.channel);
+    const subscriptions = session.peek(SESSION_CHANNELS_SLOT);
+    const sink = subscriptions?.get(cmd.channel);
     if (!sink) throw new SynclineError('not_subscribed', `Not subscribed to "${cmd.channel}".`);
-    session.subscriptions.delete(cmd.channel);
-    core.hub.remove(cmd.channel, sink);
+    subscriptions?.delete(cmd.channel);
+    channels.hub.remove(cmd.channel, sink);
     return {};
   });
 
@@ -142,7 +157,7 @@ export function registerChannelCommands(core: ServerCore): void {
       throw new SynclineError('publish_disabled', `Clients may not publish in namespace "${ns.name}".`);
     }
     if (!session.principal?.can.allows('publish', cmd.channel)) throw forbidden('publish to', cmd.channel);
-    if (ns.allowPublish === 'subscribers' && !session.subscriptions.has(cmd.channel)) {
+    if (ns.allowPublish === 'subscribers' && !session.peek(SESSION_CHANNELS_SLOT)?.has(cmd.channel)) {
       throw new SynclineError('forbidden', `Subscribe to "${cmd.channel}" before publishing to it.`);
     }
     const { publishRatePerSec: ratePerSec, publishBurst: burst } = core.limits;

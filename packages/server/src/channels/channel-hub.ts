@@ -1,13 +1,13 @@
 import type { PubMessage } from '@syncline/protocol';
 import type { Broker, BrokerPublication } from '../broker/broker.js';
+import type { HistoryOptions } from '../namespaces/namespaces.js';
 import { OrderedStream } from '../ordering/ordered-stream.js';
 import { FANOUT_SLICE_BUDGET_MS } from '../session/flush-scheduler.js';
 import { SharedFrame } from '../session/shared-frame.js';
-import type { SubscriptionSink } from '../session/subscription-sink.js';
-import type { HistoryOptions } from './namespaces.js';
+import type { SubscriptionSink } from './subscription-sink.js';
 
 /** Re-exported for the hub's users: the sink type is owned by the session layer. */
-export type { SubscriptionSink } from '../session/subscription-sink.js';
+export type { SubscriptionSink } from './subscription-sink.js';
 
 interface ChannelState {
   readonly sinks: Set<SubscriptionSink>;

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { PublishInput, PublishOutcome } from '../broker/broker.js';
 import type { ServerHooks } from '../hooks.js';
-import { NamespaceRegistry } from './namespaces.js';
+import { NamespaceRegistry } from '../namespaces/namespaces.js';
 import { type PublishHost, publishToChannel } from './publish-service.js';
 
 /** A host whose broker records what it was given and treats a repeated key as a duplicate. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Broker, PublishOutcome } from '../broker/broker.js';
 import type { ServerHooks } from '../hooks.js';
-import type { NamespaceRegistry } from './namespaces.js';
+import type { NamespaceRegistry } from '../namespaces/namespaces.js';
 
 /** What publishing needs from the node (a `ServerCore` is one). */
 export interface PublishHost {

@@ -1,4 +1,4 @@
-import type { NamespaceOptions } from '../channels/namespaces.js';
+import type { NamespaceOptions } from '../namespaces/namespaces.js';
 
 /** Namespaces of a server started without a config file (demo and quick trials). */
 export const DEV_NAMESPACES: Readonly<Record<string, NamespaceOptions>> = {

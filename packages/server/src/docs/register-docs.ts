@@ -4,6 +4,7 @@ import { takeToken } from '../session/rate-bucket.js';
 import { forbidden, REPLIED } from '../session/session.js';
 import { DocEngine } from './doc-engine.js';
 import { type DocFanout, LocalDocFanout } from './doc-fanout.js';
+import { registerDocMetrics } from './doc-metrics.js';
 import { type DocNamespaceOptions, DocNamespaces } from './doc-namespaces.js';
 import type { DocStore } from './doc-store.js';
 import { DocSubscribers, SESSION_DOCS_SLOT } from './doc-subscribers.js';
@@ -52,6 +53,7 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
   const fanout =
     options.fanout ?? new LocalDocFanout((err, doc) => core.logger.error({ err, doc }, 'document delivery failed'));
   const maxDocs = options.maxDocsPerConnection ?? 512;
+  const metrics = registerDocMetrics(core.metrics.registry);
   let engine: DocEngine | undefined;
   const subscribers = new DocSubscribers(fanout, (doc) => engine?.maybeIdle(doc));
   engine = new DocEngine({
@@ -127,7 +129,7 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
       timedOut = true;
       session.replyError(cmd.id, storageTooSlow());
     }, DOC_COMMAND_DEADLINE_MS);
-    const endTimer = core.metrics.mutationDuration.startTimer();
+    const endTimer = metrics.mutationDuration.startTimer();
     const input = {
       name: cmd.name,
       args: cmd.args,

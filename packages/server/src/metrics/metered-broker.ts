@@ -7,7 +7,7 @@ import type {
   PublishOutcome,
   StreamTop,
 } from '../broker/broker.js';
-import type { HistoryOptions } from '../channels/namespaces.js';
+import type { HistoryOptions } from '../namespaces/namespaces.js';
 import type { ServerMetrics } from './metrics.js';
 
 /** Wraps a broker to time its calls and count accepted publications. */

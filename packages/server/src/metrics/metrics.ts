@@ -4,21 +4,13 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 export interface MetricSources {
   /** Open sessions on this node (all transports). */
   connections(): number;
-  /** Channel subscriptions of local sessions. */
-  subscriptions(): number;
-  /** Channels this node receives from the broker. */
-  channels(): number;
-  /** Publications handed to local subscribers by the hub (once per publication). */
-  publicationsOut(): number;
-  /** Publication frames queued on local connections. */
-  deliveries(): number;
 }
 
 /** Buckets for latencies in seconds, 0.5 ms … 10 s. */
-const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** A counter whose value is read from a running total when scraped. */
-function totalCounter(registry: Registry, name: string, help: string, read: () => number): Counter {
+/** A counter whose value is read from a running total when scraped (features register theirs this way). */
+export function totalCounter(registry: Registry, name: string, help: string, read: () => number): Counter {
   return new Counter({
     name,
     help,
@@ -32,8 +24,10 @@ function totalCounter(registry: Registry, name: string, help: string, read: () =
 
 /**
  * Prometheus metrics of one server node (its own registry, so several
- * servers in one process do not mix). Per-message counts are kept by the core
- * as plain integers and read at scrape time; only per-request events
+ * servers in one process do not mix): the core's own (connections, broker,
+ * backends, refusals). Features register theirs on `registry` (channels:
+ * `channel-metrics.ts`, documents: `doc-metrics.ts`). Per-message counts are
+ * kept as plain integers and read at scrape time; only per-request events
  * (publish, mutation, broker call, rejection) touch prom-client directly.
  */
 export class ServerMetrics {
@@ -45,8 +39,6 @@ export class ServerMetrics {
   readonly rejectedConnections: Counter<'reason'>;
   /** Connections closed because their send queue passed `maxQueueBytes`. */
   readonly sendQueueDrops: Counter;
-  /** Time to apply one document mutation (commit included), seconds. */
-  readonly mutationDuration: Histogram<'outcome'>;
   /** Time of broker calls, by operation, seconds. */
   readonly brokerDuration: Histogram<'op' | 'outcome'>;
   /** 1 while a backend (`broker`, `docs`) is reachable, 0 while it is down. */
@@ -64,34 +56,6 @@ export class ServerMetrics {
         this.set(sources.connections());
       },
     });
-    new Gauge({
-      name: 'syncline_subscriptions',
-      help: 'Channel subscriptions of the connections on this node.',
-      registers: [r],
-      collect() {
-        this.set(sources.subscriptions());
-      },
-    });
-    new Gauge({
-      name: 'syncline_channels',
-      help: 'Channels with local subscribers (this node receives them from the broker).',
-      registers: [r],
-      collect() {
-        this.set(sources.channels());
-      },
-    });
-    totalCounter(
-      r,
-      'syncline_publications_out_total',
-      'Publications this node received from the broker and fanned out to local subscribers (once per publication).',
-      sources.publicationsOut,
-    );
-    totalCounter(
-      r,
-      'syncline_deliveries_total',
-      'Publication frames queued on local connections (one per subscriber per publication).',
-      sources.deliveries,
-    );
     this.publicationsIn = new Counter({
       name: 'syncline_publications_in_total',
       help: 'Publications accepted through this node, by source: client, or server (server API and HTTP API).',
@@ -107,13 +71,6 @@ export class ServerMetrics {
     this.sendQueueDrops = new Counter({
       name: 'syncline_send_queue_drops_total',
       help: 'Connections closed as slow consumers: their send queue passed maxQueueBytes.',
-      registers: [r],
-    });
-    this.mutationDuration = new Histogram({
-      name: 'syncline_mutation_duration_seconds',
-      help: 'Time to apply one document mutation on this node, commit included.',
-      labelNames: ['outcome'],
-      buckets: LATENCY_BUCKETS_S,
       registers: [r],
     });
     this.brokerDuration = new Histogram({

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { NamespaceRegistry } from '../channels/namespaces.js';
+import type { NamespaceRegistry } from '../namespaces/namespaces.js';
 import type { Session } from '../session/session.js';
 import { SharedFrame } from '../session/shared-frame.js';
 import type { SqliteHistory } from '../storage/sqlite-history.js';

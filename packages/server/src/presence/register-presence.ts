@@ -1,6 +1,6 @@
 import { CLOSE_CODES, type PresenceEnterResult, SynclineError } from '@syncline/protocol';
-import type { ResolvedNamespace } from '../channels/namespaces.js';
 import type { ServerCore } from '../core.js';
+import type { ResolvedNamespace } from '../namespaces/namespaces.js';
 import { forbidden, type Session } from '../session/session.js';
 import { LocalPresenceFanout, MemoryPresenceStore } from './memory-presence-store.js';
 import { presenceLimitExceeded } from './presence-limits.js';

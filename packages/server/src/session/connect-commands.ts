@@ -135,13 +135,10 @@ export function registerConnectCommands(core: ServerCore, options: ConnectOption
     if (session.closed) return REPLIED;
     session.principal = principal;
     const unsubscribed: string[] = [];
-    for (const channel of [...session.subscriptions.keys()]) {
-      if (!principal.can.allows('subscribe', channel)) {
-        unsubscribed.push(channel);
-        core.unsubscribeSession(session, channel, 'forbidden', 'The refreshed token no longer allows this channel.');
-      }
+    for (const listener of core.sessionEvents.refreshed) {
+      const ended = listener(session);
+      if (ended) unsubscribed.push(...ended);
     }
-    for (const listener of core.sessionEvents.refreshed) listener(session);
     const result: RefreshResult =
       principal.expiresAt === undefined ? { unsubscribed } : { unsubscribed, expiresAt: principal.expiresAt };
     return result;

@@ -6,7 +6,6 @@ import type { ServerMetrics } from '../metrics/metrics.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import type { Session, SessionHost } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
-import type { SubscriptionSink } from './subscription-sink.js';
 
 /** What the session host of a node works with. */
 export interface SessionHostDeps {
@@ -15,8 +14,6 @@ export interface SessionHostDeps {
   /** Command handlers by type. */
   readonly handlers: ReadonlyMap<string, AnyHandler>;
   readonly registry: SessionRegistry;
-  /** Where a closed session's channel subscriptions are removed (the channel hub). */
-  readonly hub: { remove(channel: string, sink: SubscriptionSink): void };
   readonly sessionEvents: SessionEvents;
   readonly hooks: ServerHooks;
   readonly logger: Logger;
@@ -32,7 +29,7 @@ export const BACKEND_ERROR_LOG_INTERVAL_MS = 1_000;
  * `afterDisconnect`).
  */
 export function createSessionHost(deps: SessionHostDeps): SessionHost {
-  const { handlers, registry, hub, sessionEvents, hooks, logger, metrics } = deps;
+  const { handlers, registry, sessionEvents, hooks, logger, metrics } = deps;
   const flushes = new FlushScheduler();
   const backendLog = { at: 0, suppressed: 0 };
   return {
@@ -50,7 +47,6 @@ export function createSessionHost(deps: SessionHostDeps): SessionHost {
     },
     sessionClosed(session: Session, code: number, reason: string) {
       registry.remove(session);
-      if (session.subscriptionCount > 0) for (const [channel, sink] of session.subscriptions) hub.remove(channel, sink);
       for (const l of sessionEvents.closed) {
         try {
           l(session, code, reason);

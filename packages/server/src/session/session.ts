@@ -18,7 +18,6 @@ import { requestIdOf, requestIdsOf } from './request-ids.js';
 import type { SessionSlot } from './session-slot.js';
 import type { SharedFrame } from './shared-frame.js';
 import { sharedFrames } from './shared-frames.js';
-import type { SubscriptionSink } from './subscription-sink.js';
 
 /** A frame, or one decoded command of a batch, held while `connect` is verified. */
 type Pending =
@@ -51,7 +50,7 @@ export interface SessionHost {
 }
 
 /**
- * One client connection on the server: authentication state, subscriptions,
+ * One client connection on the server: authentication state, per-feature state (slots),
  * the outgoing queue (coalesced per tick, bounded in bytes) and heartbeats.
  */
 export class Session implements ConnectionReceiver {
@@ -72,7 +71,6 @@ export class Session implements ConnectionReceiver {
   readonly codec: Codec;
   // An idle connection holds as little as possible: the maps and queues
   // below are created on first use and dropped again when emptied.
-  #subscriptions: Map<string, SubscriptionSink> | undefined;
   /** Per-feature state by slot; each value was made by its key's `create` or given to `setSlot`. */
   #slots: Map<SessionSlot<object>, unknown> | undefined;
   #outbox: Outbox;
@@ -89,17 +87,6 @@ export class Session implements ConnectionReceiver {
     this.codec = conn.codec;
     this.#host = host;
     conn.receiver = this;
-  }
-
-  /** Channel subscriptions of this connection (created on first use). */
-  get subscriptions(): Map<string, SubscriptionSink> {
-    this.#subscriptions ??= new Map();
-    return this.#subscriptions;
-  }
-
-  /** Number of channel subscriptions (without creating the map). */
-  get subscriptionCount(): number {
-    return this.#subscriptions?.size ?? 0;
   }
 
   /** The feature state in `key`'s slot, made by `key.create` on first use. */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Publication } from '@syncline/protocol';
 import type { HistoryRead, PublishInput, PublishOutcome, StreamTop } from '../broker/broker.js';
-import type { HistoryOptions } from '../channels/namespaces.js';
+import type { HistoryOptions } from '../namespaces/namespaces.js';
 import { migrate, type SqliteDatabase } from './sqlite.js';
 
 const MIGRATION = `

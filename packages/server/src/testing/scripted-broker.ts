@@ -8,7 +8,7 @@ import type {
   PublishOutcome,
   StreamTop,
 } from '../broker/broker.js';
-import type { HistoryOptions } from '../channels/namespaces.js';
+import type { HistoryOptions } from '../namespaces/namespaces.js';
 
 /** A `history` call the broker answered. */
 export interface HistoryCall {

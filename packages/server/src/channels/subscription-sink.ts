@@ -1,5 +1,5 @@
 import type { BrokerPublication } from '../broker/broker.js';
-import type { SharedFrame } from './shared-frame.js';
+import type { SharedFrame } from '../session/shared-frame.js';
 
 /**
  * A connection's subscription to one channel: the session holds one per
