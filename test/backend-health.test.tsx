@@ -2,6 +2,7 @@
 
 import { get } from 'node:http';
 import type { NodeStatus, SynclineClient, SynclineError } from '@syncline/client';
+import type { CommandInput } from '@syncline/protocol';
 import { SynclineProvider, useDegraded } from '@syncline/react';
 import {
   type Broker,
@@ -21,7 +22,7 @@ afterEach(() => cleanup());
 /** A working in-process broker whose reported health the test switches. */
 function switchableBroker(): { broker: Broker; signal: HealthSignal } {
   const db = openDatabase(':memory:');
-  const inner = new LocalBroker(new SqliteHistory(db));
+  const inner: Broker = new LocalBroker(new SqliteHistory(db));
   defer(() => db.close());
   const signal = new HealthSignal();
   const broker: Broker = {
@@ -89,11 +90,12 @@ describe('backend health on one node', () => {
     expect(await readyz(server)).toMatchObject({ status: 503, body: { ready: false, broker: 'down', docs: 'up' } });
     await waitFor(() => c.degraded, 2_000, 'client degraded');
     await waitFor(() => screen.getByTestId('degraded').textContent === 'degraded:broker', 2_000, 'hook re-rendered');
-    for (const command of [
+    const commands: CommandInput<'subscribe' | 'history' | 'presence.subscribe'>[] = [
       { type: 'subscribe', channel: 'chat:x' },
       { type: 'history', channel: 'chat:x' },
       { type: 'presence.subscribe', channel: 'chat:x' },
-    ]) {
+    ];
+    for (const command of commands) {
       const err = (await c.request(command).catch((e: unknown) => e)) as SynclineError;
       expect(err).toMatchObject({ code: 'unavailable', message: 'The message broker is unavailable; retry shortly.' });
       expect(err.retryAfterMs).toBeGreaterThan(0);

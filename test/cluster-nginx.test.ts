@@ -109,7 +109,6 @@ describe.runIf(redisService.available && postgresService.available && nginxInsta
       await Promise.all(replicas.map((r) => r.ready));
       await Promise.all(writers.map((c, i) => c.presence(room).enter({ i })));
       const watch = publisher.presence(room);
-      await watch.ready;
       const present = () =>
         watch.members.current
           .map((m) => m.user)

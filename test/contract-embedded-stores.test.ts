@@ -8,7 +8,9 @@ docStoreContract({
     const db = openDatabase(':memory:');
     return {
       open: async () => new SqliteDocStore(db),
-      close: async () => db.close(),
+      close: async () => {
+        db.close();
+      },
     };
   },
 });

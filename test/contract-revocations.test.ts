@@ -11,7 +11,12 @@ revocationStoreContract({
   multiNode: false,
   async create() {
     const db = openDatabase(':memory:');
-    return { open: async () => new SqliteRevocationStore(db), close: async () => db.close() };
+    return {
+      open: async () => new SqliteRevocationStore(db),
+      close: async () => {
+        db.close();
+      },
+    };
   },
 });
 

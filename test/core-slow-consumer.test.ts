@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import type { ReceivedPublication } from '@syncline/client';
+import type { ReceivedPublication, WebSocketConstructor } from '@syncline/client';
 import { CLOSE_CODES } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import { client, connectedRawSocket, startServer, waitForValue } from './helpers.js';
@@ -68,7 +68,8 @@ describe('slow consumer', () => {
     // Pauses the WebSocket's TCP socket: WebSocket only, whatever transport the suite runs over.
     const c = await client(server, 'slow', {
       transports: ['websocket'],
-      WebSocket: Tracked as unknown as NonNullable<Parameters<typeof client>[2]['WebSocket']>,
+      // `ws` types its handlers' events (Event, MessageEvent …) more narrowly than WebSocketLike's `unknown`.
+      WebSocket: Tracked as WebSocketConstructor,
     });
     const got: ReceivedPublication[] = [];
     const recovered: boolean[] = [];

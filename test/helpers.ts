@@ -10,7 +10,14 @@ import {
   type SynclineClient,
   type TransportName,
 } from '@syncline/client';
-import { type Capability, createServer, type ServerOptions, type SynclineServer, signToken } from '@syncline/server';
+import {
+  type Capability,
+  createServer,
+  type NamespaceOptions,
+  type ServerOptions,
+  type SynclineServer,
+  signToken,
+} from '@syncline/server';
 import { afterEach } from 'vitest';
 import WebSocket from 'ws';
 
@@ -20,7 +27,8 @@ process.env.SYNCLINE_LOG_LEVEL ??= 'error';
 /** Secret used by test servers. */
 export const SECRET = 'test-secret-0123456789-abcdefghijklmnop';
 
-const cleanups: Array<() => Promise<void> | void> = [];
+/** Cleanups of the current test; whatever one returns is awaited. */
+const cleanups: Array<() => unknown> = [];
 
 afterEach(async () => {
   while (cleanups.length > 0) {
@@ -34,7 +42,7 @@ afterEach(async () => {
 });
 
 /** Registers a cleanup run after the current test. */
-export function defer(fn: () => Promise<void> | void): void {
+export function defer(fn: () => unknown): void {
   cleanups.push(fn);
 }
 
@@ -46,7 +54,7 @@ export function tempDir(): string {
 }
 
 /** Default namespaces of test servers. */
-export const TEST_NAMESPACES: ServerOptions['namespaces'] = {
+export const TEST_NAMESPACES: Readonly<Record<string, NamespaceOptions>> = {
   chat: { history: { size: 1000, ttlMs: 600_000 } },
   small: { history: { size: 50, ttlMs: 600_000 } },
   news: { allowPublish: 'none' },

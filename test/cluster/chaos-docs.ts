@@ -1,5 +1,5 @@
 import type { DocReplica, SynclineClient } from '@syncline/client';
-import type { DocSubscribeResult } from '@syncline/protocol';
+import type { CommandInput, CommandInputs, DocSubscribeResult, RequestType } from '@syncline/protocol';
 import type { DocHistoryRecorder, OpLogEntry } from '@syncline/testing';
 import pg from 'pg';
 import { between, delay, errorCode, type Rng } from './chaos-util.js';
@@ -72,6 +72,12 @@ interface TrackedReplica {
   readonly doc: string;
   readonly replica: CounterReplica;
   outstanding: number;
+}
+
+/** A request command of one type as any request command, which narrows on `type` (a `CommandInput<K>` does not). */
+function anyCommand<K extends RequestType>(command: CommandInput<K>): CommandInputs[RequestType] {
+  const ofType: CommandInputs[K] = command;
+  return ofType;
 }
 
 /** Options of {@link DocTraffic.start}. */
@@ -188,9 +194,10 @@ export class DocTraffic {
     const request = client.request.bind(client);
     client.request = (command, options) => {
       const p = request(command, options);
-      if (command.type === 'doc.subscribe') {
+      const input = anyCommand(command);
+      if (input.type === 'doc.subscribe') {
         p.then(
-          (r) => trackers.get(String(command.doc))?.reply(r as DocSubscribeResult),
+          (r) => trackers.get(input.doc)?.reply(r as DocSubscribeResult),
           () => undefined,
         );
       }

@@ -14,8 +14,8 @@ import { describe, expectTypeOf, it } from 'vitest';
 import type { ClientEvents, MessageHandler, SynclineClient } from './client.js';
 import { RequestManager } from './request-manager.js';
 
-// Type-level checks: the compiler checks them (`tsc --noEmit` with this file included; the package build
-// leaves test files out). At run time the requests only wait (never connected, no timeout): nothing is
+// Type-level checks: the compiler checks them (`npm run typecheck:tests`, tsconfig.test.json; the package
+// build leaves test files out). At run time the requests only wait (never connected, no timeout): nothing is
 // sent and no timer is left behind.
 
 /** A request manager that never connects: its requests wait for good. */

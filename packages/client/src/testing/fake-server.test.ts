@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { ClientTransport, ClientTransportEvents } from '../transport/transport.js';
+import type { ClientFrame, ClientTransport, ClientTransportEvents } from '../transport/transport.js';
 import { FakeServer } from './fake-server.js';
 
 /** Opens a transport on the fake server by hand and records what it hands back. */
 async function openOn(server: FakeServer) {
-  const frames: string[] = [];
+  const frames: ClientFrame[] = [];
   const closes: Array<[number, string]> = [];
   let opened = false;
   const events: ClientTransportEvents = {
@@ -14,7 +14,7 @@ async function openOn(server: FakeServer) {
     onFrame: (f) => frames.push(f),
     onClose: (code, reason) => closes.push([code, reason]),
   };
-  const transport: ClientTransport = await server.transport('http://fake', events);
+  const transport: ClientTransport = await server.transport('http://fake', events, server.codec);
   await expect.poll(() => opened).toBe(true);
   return { transport, frames, closes };
 }

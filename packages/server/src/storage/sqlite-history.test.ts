@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { PublishInput } from '../broker/broker.js';
 import { openDatabase } from './sqlite.js';
 import { SqliteHistory } from './sqlite-history.js';
 
@@ -9,7 +10,11 @@ describe('SqliteHistory', () => {
     const db = openDatabase(':memory:');
     const h = new SqliteHistory(db);
     const channels = 100_010;
-    const inputs = Array.from({ length: channels }, (_, i) => ({ channel: `chat:c${i}`, data: i, history }));
+    const inputs: PublishInput[] = Array.from({ length: channels }, (_, i) => ({
+      channel: `chat:c${i}`,
+      data: i,
+      history,
+    }));
     // The first channel again after the cache started over: its offset continues.
     inputs.push({ channel: 'chat:c0', data: 'again', history });
     const out = h.appendBatch(inputs, Date.now());
