@@ -5,6 +5,7 @@ import {
   type HistoryResult,
   type MutatorDefs,
   type NodeStatus,
+  type Publication,
   type PublishResult,
   type RequestType,
   type ResultOf,
@@ -29,6 +30,7 @@ import type { PresenceChannel } from './presence/presence-channel.js';
 import { PresenceRegistry } from './presence/presence-registry.js';
 import { randomId } from './random-id.js';
 import { errorFromMessage, RequestManager, type RequestOptions } from './request-manager.js';
+import type { ChannelData, ChannelName, ClientSchema, PresenceStateOf, UntypedSchema } from './schema-types.js';
 import { ServerStatusTracker } from './server-status.js';
 import type { ClientState, StateChange } from './states.js';
 import type { SubscribeOptions, Subscription } from './subscription.js';
@@ -38,6 +40,11 @@ import { type AppUpdate, AppUpdateTracker } from './versions/app-update.js';
 export type { ClientEvents, ClientOptions, MessageHandler, UserMessageEvent } from './client-options.js';
 export { randomId } from './random-id.js';
 export { errorFromMessage } from './request-manager.js';
+
+/** A history read of a channel whose data is a `T`. */
+export type ChannelHistory<T = unknown> = Omit<HistoryResult, 'publications'> & {
+  readonly publications: readonly (Publication & { readonly data: T })[];
+};
 
 /**
  * A Syncline client: one logical connection that reconnects by itself and
@@ -49,8 +56,14 @@ export { errorFromMessage } from './request-manager.js';
  * (correlation ids, timeouts, resend after a reconnect), `ChannelSubscriptions`
  * and `TokenKeeper` (token fetch and in-band refresh), and routes server
  * messages between them and the feature areas (documents, presence).
+ *
+ * `C` types channels and presence from the server's config type
+ * (`createClient<typeof config>(…)`, see `ClientSchema`): channel names must
+ * be `namespace:name` of a declared namespace, and publication data and
+ * presence state have the namespace's schema types. Without it everything
+ * is `unknown`.
  */
-export class SynclineClient implements DocHost {
+export class SynclineClient<C extends ClientSchema = UntypedSchema> implements DocHost {
   readonly #events = new Emitter<ClientEvents>();
   readonly #handlers: MessageHandler[] = [];
   readonly #connectedHooks: Array<() => void> = [];
@@ -189,7 +202,10 @@ export class SynclineClient implements DocHost {
    * Subscribes to a channel (or returns its live subscription). The
    * subscription resubscribes after reconnects and recovers missed publications.
    */
-  subscribe(channel: string, options?: SubscribeOptions): Subscription;
+  subscribe<Ch extends ChannelName<C>>(
+    channel: Ch,
+    options?: SubscribeOptions<ChannelData<C, Ch>>,
+  ): Subscription<ChannelData<C, Ch>>;
   subscribe(arg: string | (() => void), options: SubscribeOptions = {}): Subscription | (() => void) {
     if (typeof arg === 'function') return this.#events.on('state', () => arg());
     return this.#channels.subscribe(arg, options);
@@ -215,14 +231,15 @@ export class SynclineClient implements DocHost {
    * this client's entry and `members` (`current` + `subscribe`). Watching
    * starts at once; `close()` leaves and stops watching.
    */
-  presence(channel: string): PresenceChannel {
+  presence<Ch extends ChannelName<C>>(channel: Ch): PresenceChannel<PresenceStateOf<C, Ch>> {
     this.#presence ??= new PresenceRegistry(this, randomId());
-    return this.#presence.get(channel);
+    // The server checks every state against the namespace's schema.
+    return this.#presence.get(channel) as PresenceChannel<PresenceStateOf<C, Ch>>;
   }
 
   /** The live subscription of a channel, if any. */
-  getSubscription(channel: string): Subscription | undefined {
-    return this.#channels.get(channel);
+  getSubscription<Ch extends ChannelName<C>>(channel: Ch): Subscription<ChannelData<C, Ch>> | undefined {
+    return this.#channels.get(channel) as Subscription<ChannelData<C, Ch>> | undefined;
   }
 
   /**
@@ -230,17 +247,25 @@ export class SynclineClient implements DocHost {
    * unless given as `id` or `key`), so it is safely resent after a reconnect
    * and never published twice within the key window.
    */
-  async publish(channel: string, data: unknown, options: { id?: string; key?: string } = {}): Promise<PublishResult> {
+  async publish<Ch extends ChannelName<C>>(
+    channel: Ch,
+    data: ChannelData<C, Ch>,
+    options: { id?: string; key?: string } = {},
+  ): Promise<PublishResult> {
     const key = options.id ?? options.key ?? randomId();
     return await this.request({ type: 'publish', channel, data, key }, { resend: true });
   }
 
   /** Reads retained history after `since` (exclusive). */
-  async history(channel: string, options: { since?: number; limit?: number } = {}): Promise<HistoryResult> {
+  async history<Ch extends ChannelName<C>>(
+    channel: Ch,
+    options: { since?: number; limit?: number } = {},
+  ): Promise<ChannelHistory<ChannelData<C, Ch>>> {
     const cmd: CommandInput<'history'> = { type: 'history', channel };
     if (options.since !== undefined) cmd.since = options.since;
     if (options.limit !== undefined) cmd.limit = options.limit;
-    return await this.request(cmd);
+    // The server checked every publication against the namespace's schema.
+    return (await this.request(cmd)) as ChannelHistory<ChannelData<C, Ch>>;
   }
 
   /**
@@ -346,7 +371,11 @@ export class SynclineClient implements DocHost {
   }
 }
 
-/** Creates a client. It connects right away unless `autoConnect: false`. */
-export function createClient(options: ClientOptions): SynclineClient {
-  return new SynclineClient(options);
+/**
+ * Creates a client. It connects right away unless `autoConnect: false`.
+ * `createClient<typeof config>(…)` types channels and presence from the
+ * server's config (imported with `import type`).
+ */
+export function createClient<C extends ClientSchema = UntypedSchema>(options: ClientOptions): SynclineClient<C> {
+  return new SynclineClient<C>(options);
 }

@@ -1,6 +1,7 @@
 export { type BackendName, type NodeStatus, SynclineError } from '@syncline/protocol';
 export { type BackoffOptions, backoffDelay } from './backoff.js';
 export {
+  type ChannelHistory,
   type ClientEvents,
   type ClientOptions,
   createClient,
@@ -19,6 +20,14 @@ export {
   PresenceMembers,
   type PresenceMembersEvents,
 } from './presence/presence-members.js';
+export type {
+  ChannelData,
+  ChannelName,
+  ClientSchema,
+  NamespaceTypes,
+  PresenceStateOf,
+  UntypedSchema,
+} from './schema-types.js';
 export { HEALTHY_STATUS, ServerStatusTracker } from './server-status.js';
 export type { ClientState, StateChange, StateReason, SubscriptionState } from './states.js';
 export {

@@ -2,9 +2,10 @@ import { type Publication, type SubscribeResult, SynclineError } from '@syncline
 import { Emitter } from './emitter.js';
 import type { SubscriptionState } from './states.js';
 
-/** A publication received on a subscription. */
-export interface ReceivedPublication extends Publication {
+/** A publication received on a subscription; `T` is the channel's data type (`unknown` untyped). */
+export interface ReceivedPublication<T = unknown> extends Publication {
   readonly channel: string;
+  readonly data: T;
 }
 
 /** Payload of the `subscribed` event. */
@@ -16,8 +17,8 @@ export interface SubscribedEvent {
 }
 
 /** Events of a subscription. */
-export interface SubscriptionEvents {
-  publication: ReceivedPublication;
+export interface SubscriptionEvents<T = unknown> {
+  publication: ReceivedPublication<T>;
   subscribed: SubscribedEvent;
   state: { state: SubscriptionState; reason: string; code?: string };
   error: SynclineError;
@@ -25,9 +26,9 @@ export interface SubscriptionEvents {
 }
 
 /** Options of `client.subscribe`. */
-export interface SubscribeOptions {
+export interface SubscribeOptions<T = unknown> {
   /** Called for every publication, in offset order, exactly once. */
-  readonly onPublication?: (pub: ReceivedPublication) => void;
+  readonly onPublication?: (pub: ReceivedPublication<T>) => void;
   /** Called after every (re)subscribe that asked to recover, with whether it fully did. */
   readonly onRecovered?: (recovered: boolean, event: SubscribedEvent) => void;
   /** Start from a known position (e.g. persisted by the app) and recover from it. */
@@ -45,7 +46,7 @@ export interface SubscriptionHost {
  * with the last `(epoch, offset)` and delivers missed publications exactly
  * once, or reports `recovered: false`.
  */
-export class Subscription {
+export class Subscription<T = unknown> {
   readonly channel: string;
   readonly #events = new Emitter<SubscriptionEvents>();
   readonly #host: SubscriptionHost;
@@ -58,10 +59,11 @@ export class Subscription {
   #rejectReady!: (e: SynclineError) => void;
   #everSubscribed = false;
 
-  constructor(channel: string, host: SubscriptionHost, options: SubscribeOptions = {}) {
+  constructor(channel: string, host: SubscriptionHost, options: SubscribeOptions<T> = {}) {
     this.channel = channel;
     this.#host = host;
-    this.#options = options;
+    // The server checked the data against the namespace's schema: listeners of `T` get a `T`.
+    this.#options = options as SubscribeOptions;
     if (options.since) {
       this.#epoch = options.since.epoch;
       this.#offset = options.since.offset;
@@ -71,7 +73,7 @@ export class Subscription {
       this.#rejectReady = reject;
     });
     this.#ready.catch(() => undefined);
-    if (options.onPublication) this.#events.on('publication', options.onPublication);
+    if (this.#options.onPublication) this.#events.on('publication', this.#options.onPublication);
   }
 
   /** Current state. */
@@ -95,8 +97,8 @@ export class Subscription {
   }
 
   /** Adds an event listener. */
-  on<K extends keyof SubscriptionEvents>(event: K, listener: (p: SubscriptionEvents[K]) => void): () => void {
-    return this.#events.on(event, listener);
+  on<K extends keyof SubscriptionEvents<T>>(event: K, listener: (p: SubscriptionEvents<T>[K]) => void): () => void {
+    return this.#events.on(event, listener as (p: SubscriptionEvents[K]) => void);
   }
 
   /** Calls `listener` on every state change; returns the unsubscribe function. */

@@ -61,6 +61,11 @@ export const ERROR_CODES = {
     description:
       'The document namespace has no mutator of that name. The mutation id is used up (a resend is acknowledged as a duplicate); the document is unchanged.',
   },
+  invalid_data: {
+    group: 'bad-request',
+    description:
+      "The publication data or presence state failed the namespace's schema (`details.issues`: dotted path and message of each problem). Nothing is stored or sent.",
+  },
   invalid_args: {
     group: 'bad-request',
     description:

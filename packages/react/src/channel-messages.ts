@@ -12,9 +12,9 @@ export interface ChannelMessagesOptions {
 }
 
 /** What `useChannelMessages` returns. */
-export interface ChannelMessages {
+export interface ChannelMessages<T = unknown> {
   /** Publications in offset order, each once. */
-  readonly messages: readonly ReceivedPublication[];
+  readonly messages: readonly ReceivedPublication<T>[];
   /** `loading` until subscribed and the history is in; `live` after; `error` when refused. */
   readonly status: 'loading' | 'live' | 'error';
   /** Set when the server refused the subscription or the history read. */

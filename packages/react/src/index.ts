@@ -8,6 +8,7 @@ export {
   useDocNamespaces,
 } from './provider.js';
 export { type Equality, type ExternalStore, shallowEqual, useStore } from './store.js';
+export { createSynclineHooks, type SynclineHooks } from './typed-hooks.js';
 export { type UseChannelResult, useChannel, useChannelMessages } from './use-channel.js';
 export { type ConnectionStatus, useConnectionState, useConnectionStatus } from './use-connection-state.js';
 export { useDegraded } from './use-degraded.js';

@@ -11,7 +11,11 @@ export type SynclineConfig = Omit<ServerOptions, 'auth' | 'port' | 'dataDir' | '
   readonly auth?: ServerOptions['auth'];
 };
 
-/** Identity function that types a config module. */
-export function defineConfig(config: SynclineConfig): SynclineConfig {
+/**
+ * Identity function that types a config module. It keeps the config's own
+ * type (its namespaces and their schemas), so the client can be typed from
+ * it: `createClient<typeof config>(…)` with `import type config from …`.
+ */
+export function defineConfig<const C extends SynclineConfig>(config: C): C {
   return config;
 }

@@ -44,10 +44,10 @@ interface Waiter {
  * client id (inside the server's grace period nobody sees a leave), and the
  * list is refetched and diffed against the previous one.
  */
-export class PresenceChannel {
+export class PresenceChannel<S = unknown> {
   readonly channel: string;
   /** The channel's members: `current` + `subscribe`, and join/update/leave events. */
-  readonly members = new PresenceMembers();
+  readonly members = new PresenceMembers<S>();
   readonly #events = new Emitter<PresenceChannelEvents>();
   readonly #host: PresenceHost;
   /** What this client wants on the server: entered with a state, or not. */
@@ -73,8 +73,8 @@ export class PresenceChannel {
   }
 
   /** This client's current state, undefined when not entered. */
-  get state(): unknown {
-    return this.#desired?.state;
+  get state(): S | undefined {
+    return this.#desired?.state as S | undefined;
   }
 
   /** True while this client is (or wants to be) in the set. */
@@ -88,7 +88,7 @@ export class PresenceChannel {
   }
 
   /** Enters the set with `state` (needs the `presence` capability); resolves once the server has it. */
-  enter(state: unknown = null): Promise<void> {
+  enter(state: S = null as S): Promise<void> {
     return this.#set(state);
   }
 
@@ -96,7 +96,7 @@ export class PresenceChannel {
    * Replaces this client's state (entering when not entered). Calls made
    * while one is in flight are coalesced: only the latest is sent.
    */
-  update(state: unknown): Promise<void> {
+  update(state: S): Promise<void> {
     return this.#set(state);
   }
 

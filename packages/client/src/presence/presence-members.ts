@@ -4,36 +4,39 @@ import { Emitter } from '../emitter.js';
 /** What the members list takes from a `presence.diff`. */
 type PresenceDiff = Pick<PresenceDiffMessage, 'seq' | 'action' | 'entry'>;
 
-/** One user in a channel's presence set; a user on several connections is one member. */
-export interface PresenceMember {
+/**
+ * One user in a channel's presence set; a user on several connections is one
+ * member. `S` is the namespace's presence state type (`unknown` untyped).
+ */
+export interface PresenceMember<S = unknown> {
   readonly user: string;
   /** The `info` claim of the user's token (name, avatar), when it has one. */
   readonly info?: unknown;
   /** State of the member's most recently updated entry. */
-  readonly state: unknown;
+  readonly state: S;
   /** One entry per connection (client) of the user, oldest first. */
   readonly entries: readonly PresenceEntry[];
 }
 
 /** A member-level change. */
-export interface PresenceMemberEvent {
-  readonly member: PresenceMember;
+export interface PresenceMemberEvent<S = unknown> {
+  readonly member: PresenceMember<S>;
   /** The entry that changed (for `update`, and the last entry for `join`/`leave`). */
   readonly entry: PresenceEntry;
 }
 
 /** Events of a channel's member list. */
-export interface PresenceMembersEvents {
+export interface PresenceMembersEvents<S = unknown> {
   /** A user appeared (their first entry). */
-  join: PresenceMemberEvent;
+  join: PresenceMemberEvent<S>;
   /** A user's entry changed state, or the user gained or lost one of several entries. */
-  update: PresenceMemberEvent;
+  update: PresenceMemberEvent<S>;
   /** A user is gone (their last entry left). */
-  leave: PresenceMemberEvent;
+  leave: PresenceMemberEvent<S>;
   /** The full list arrived (after watching, after every reconnect, and when the server resynchronises the watch). */
-  sync: readonly PresenceMember[];
+  sync: readonly PresenceMember<S>[];
   /** `current` changed. */
-  change: readonly PresenceMember[];
+  change: readonly PresenceMember<S>[];
 }
 
 /** Diffs remembered since the last list. */
@@ -65,7 +68,7 @@ interface PartialList {
  * or below the list's) are dropped. Exposes `current` + `subscribe` for UI
  * bindings.
  */
-export class PresenceMembers {
+export class PresenceMembers<S = unknown> {
   readonly #events = new Emitter<PresenceMembersEvents>();
   readonly #byUser = new Map<string, Map<string, PresenceEntry>>();
   #members = new Map<string, PresenceMember>();
@@ -79,8 +82,9 @@ export class PresenceMembers {
   #applied: PresenceDiff[] = [];
 
   /** The members, sorted by user id (a new array after every change). */
-  get current(): readonly PresenceMember[] {
-    return this.#current;
+  get current(): readonly PresenceMember<S>[] {
+    // The server checked every state against the namespace's schema: it is an `S`.
+    return this.#current as readonly PresenceMember<S>[];
   }
 
   /** True once the full list arrived on the current connection. */
@@ -89,18 +93,21 @@ export class PresenceMembers {
   }
 
   /** The member of a user, if present. */
-  get(user: string): PresenceMember | undefined {
-    return this.#members.get(user);
+  get(user: string): PresenceMember<S> | undefined {
+    return this.#members.get(user) as PresenceMember<S> | undefined;
   }
 
   /** Calls `listener` whenever `current` changes; returns the remover. */
-  subscribe(listener: (members: readonly PresenceMember[]) => void): () => void {
-    return this.#events.on('change', listener);
+  subscribe(listener: (members: readonly PresenceMember<S>[]) => void): () => void {
+    return this.#events.on('change', listener as (members: readonly PresenceMember[]) => void);
   }
 
   /** Adds an event listener; returns the remover. */
-  on<K extends keyof PresenceMembersEvents>(event: K, listener: (p: PresenceMembersEvents[K]) => void): () => void {
-    return this.#events.on(event, listener);
+  on<K extends keyof PresenceMembersEvents<S>>(
+    event: K,
+    listener: (p: PresenceMembersEvents<S>[K]) => void,
+  ): () => void {
+    return this.#events.on(event, listener as (p: PresenceMembersEvents[K]) => void);
   }
 
   /** @internal A fresh list is coming (watch or re-watch after a reconnect): buffer diffs until it arrives. */

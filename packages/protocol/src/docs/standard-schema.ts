@@ -63,6 +63,16 @@ function toCheck<T>(r: StandardSchemaV1.Result<T>): SchemaCheck<T> {
   return r.issues ? { ok: false, issues: flatten(r.issues) } : { ok: true, value: r.value };
 }
 
+/** True when `value` is a Standard Schema (has a `~standard` object with a `validate` function). */
+export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
+  if (typeof value !== 'object' && typeof value !== 'function') return false;
+  if (value === null || !('~standard' in value)) return false;
+  const props = (value as { '~standard': unknown })['~standard'];
+  return (
+    typeof props === 'object' && props !== null && typeof (props as { validate?: unknown }).validate === 'function'
+  );
+}
+
 /**
  * Validates `value` with a Standard Schema. Returns synchronously when the
  * schema is synchronous, a promise otherwise.

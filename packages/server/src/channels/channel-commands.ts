@@ -7,6 +7,7 @@ import {
   SynclineError,
 } from '@syncline/protocol';
 import type { ServerCore } from '../core.js';
+import { checkData } from '../namespaces/check-data.js';
 import type { ResolvedNamespace } from '../namespaces/namespaces.js';
 import { connectionInfo } from '../session/connect-commands.js';
 import { takeToken } from '../session/rate-bucket.js';
@@ -162,6 +163,8 @@ export function registerChannelCommands(core: ServerCore, channels: ChannelConte
     }
     const { publishRatePerSec: ratePerSec, publishBurst: burst } = core.limits;
     takeToken(session, { key: 'publishBucket', ratePerSec, burst, what: 'Publish' });
+    // Checked before the hook, so `onPublish` only ever sees data of the namespace's shape.
+    await checkData(ns.data, cmd.data, 'publication data');
     const hook = core.hooks.onPublish;
     if (hook) await runHook(() => hook({ ...connectionInfo(session), channel: cmd.channel, data: cmd.data }));
     const outcome = await publishToChannel(core, {
@@ -169,6 +172,7 @@ export function registerChannelCommands(core: ServerCore, channels: ChannelConte
       data: cmd.data,
       publisher: { kind: 'user', user: session.user },
       key: cmd.key,
+      checked: true,
     });
     const result: PublishResult = outcome.duplicate
       ? { offset: outcome.offset, epoch: outcome.epoch, duplicate: true }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Broker, PublishOutcome } from '../broker/broker.js';
 import type { ServerHooks } from '../hooks.js';
+import { checkData } from '../namespaces/check-data.js';
 import type { NamespaceRegistry } from '../namespaces/namespaces.js';
 
 /** What publishing needs from the node (a `ServerCore` is one). */
@@ -21,6 +22,8 @@ export interface PublishRequest {
   readonly publisher: Publisher;
   /** Idempotency key as the publisher gave it; scoped to the publisher here. */
   readonly key?: string | undefined;
+  /** True when the caller already checked `data` against the namespace's schema. */
+  readonly checked?: boolean;
 }
 
 /**
@@ -38,7 +41,8 @@ export function scopedPublishKey(publisher: Publisher, key: string | undefined):
  * Publishes once, for every caller (the WebSocket `publish` command, the HTTP
  * API and `server.publish`): resolves the channel's namespace (throwing
  * `bad_channel` for a malformed name, as `NamespaceRegistry.forChannel`
- * does), hands the publication to the broker with the publisher-scoped key,
+ * does), checks the data against the namespace's schema (`invalid_data`),
+ * hands the publication to the broker with the publisher-scoped key,
  * and runs the `afterPublish` hook once when something new was published
  * (not for a duplicate key). What the hook throws is logged and ignored.
  * Resolves with the broker's outcome; rejects as the broker does.
@@ -49,6 +53,7 @@ export function scopedPublishKey(publisher: Publisher, key: string | undefined):
 export async function publishToChannel(host: PublishHost, request: PublishRequest): Promise<PublishOutcome> {
   const { channel, data, publisher } = request;
   const ns = host.namespaces.forChannel(channel);
+  if (request.checked !== true) await checkData(ns.data, data, 'publication data');
   const user = publisher.kind === 'user' ? publisher.user : undefined;
   const outcome = await host.broker.publish({
     channel,

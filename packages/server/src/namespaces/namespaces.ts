@@ -1,4 +1,4 @@
-import { parseName, SynclineError } from '@syncline/protocol';
+import { isStandardSchema, parseName, type StandardSchemaV1, SynclineError } from '@syncline/protocol';
 
 /** History retention of a namespace. */
 export interface HistoryOptions {
@@ -29,12 +29,23 @@ export interface NamespaceOptions {
   readonly recoverWindowMs?: number;
   /** Presence in channels of this namespace (default false); an object turns it on with options. */
   readonly presence?: boolean | PresenceNamespaceOptions;
+  /**
+   * Schema of publication data (any Standard Schema: valibot, zod, arktype …).
+   * Publishes from clients, the HTTP API and `server.publish` whose data
+   * fails it are refused with `invalid_data` and nothing is stored. The
+   * data is stored and delivered as sent (the schema checks, it does not
+   * transform). Clients created with the config's type get it as the type
+   * of `publish` and of received publications.
+   */
+  readonly data?: StandardSchemaV1;
 }
 
 /** Presence options of one namespace. */
 export interface PresenceNamespaceOptions {
   /** Most presence entries one channel holds; the entry past it gets `limit_exceeded` (default 10,000). */
   readonly maxMembers?: number;
+  /** Schema of presence state (Standard Schema): an enter or update whose state fails it gets `invalid_data`. */
+  readonly state?: StandardSchemaV1;
 }
 
 /** Namespace options with every default filled in. */
@@ -47,6 +58,10 @@ export interface ResolvedNamespace {
   readonly presence: boolean;
   /** Most presence entries per channel (meaningful when `presence`). */
   readonly presenceMaxMembers: number;
+  /** Schema of publication data, when declared. */
+  readonly data: StandardSchemaV1 | undefined;
+  /** Schema of presence state, when declared. */
+  readonly presenceState: StandardSchemaV1 | undefined;
 }
 
 /** Default history size per channel. */
@@ -60,6 +75,15 @@ export const DEFAULT_PRESENCE_MAX_MEMBERS = 10_000;
 
 /** Fills in defaults. */
 export function resolveNamespace(name: string, o: NamespaceOptions): ResolvedNamespace {
+  const presenceState = typeof o.presence === 'object' ? o.presence.state : undefined;
+  for (const [what, schema] of [
+    ['data', o.data],
+    ['presence.state', presenceState],
+  ] as const) {
+    if (schema !== undefined && !isStandardSchema(schema)) {
+      throw new Error(`Namespace "${name}": ${what} must be a Standard Schema (valibot, zod, arktype …).`);
+    }
+  }
   return {
     name,
     history: {
@@ -74,6 +98,8 @@ export function resolveNamespace(name: string, o: NamespaceOptions): ResolvedNam
       1,
       Math.floor((typeof o.presence === 'object' ? o.presence.maxMembers : undefined) ?? DEFAULT_PRESENCE_MAX_MEMBERS),
     ),
+    data: o.data,
+    presenceState,
   };
 }
 

@@ -1,5 +1,6 @@
 import { CLOSE_CODES, type PresenceEnterResult, SynclineError } from '@syncline/protocol';
 import type { ServerCore } from '../core.js';
+import { checkData } from '../namespaces/check-data.js';
 import type { ResolvedNamespace } from '../namespaces/namespaces.js';
 import { forbidden, type Session } from '../session/session.js';
 import { LocalPresenceFanout, MemoryPresenceStore } from './memory-presence-store.js';
@@ -97,6 +98,7 @@ export function registerPresence(core: ServerCore, options: PresenceOptions = {}
     const ns = presenceNamespace(core, cmd.channel);
     if (!session.principal?.can.allows('presence', cmd.channel)) throw forbidden('enter the presence of', cmd.channel);
     const state = checkState(cmd.state, maxStateBytes);
+    await checkData(ns.presenceState, state, 'presence state');
     const seq = await manager.enter(session, cmd.channel, cmd.clientId, state, entryLimits(ns));
     const result: PresenceEnterResult = { seq };
     return result;
@@ -106,6 +108,7 @@ export function registerPresence(core: ServerCore, options: PresenceOptions = {}
     const ns = presenceNamespace(core, cmd.channel);
     if (!session.principal?.can.allows('presence', cmd.channel)) throw forbidden('update the presence of', cmd.channel);
     const state = checkState(cmd.state, maxStateBytes);
+    await checkData(ns.presenceState, state, 'presence state');
     if (!manager.owns(session, cmd.channel, cmd.clientId)) {
       await manager.enter(session, cmd.channel, cmd.clientId, state, entryLimits(ns));
       return {};
