@@ -30,7 +30,16 @@ import type { PresenceChannel } from './presence/presence-channel.js';
 import { PresenceRegistry } from './presence/presence-registry.js';
 import { randomId } from './random-id.js';
 import { errorFromMessage, RequestManager, type RequestOptions } from './request-manager.js';
-import type { ChannelData, ChannelName, ClientSchema, PresenceStateOf, UntypedSchema } from './schema-types.js';
+import type {
+  ChannelData,
+  ChannelName,
+  ClientSchema,
+  PresenceStateOf,
+  RpcArgs,
+  RpcName,
+  RpcReturn,
+  UntypedSchema,
+} from './schema-types.js';
 import { ServerStatusTracker } from './server-status.js';
 import type { ClientState, StateChange } from './states.js';
 import type { SubscribeOptions, Subscription } from './subscription.js';
@@ -254,6 +263,25 @@ export class SynclineClient<C extends ClientSchema = UntypedSchema> implements D
   ): Promise<PublishResult> {
     const key = options.id ?? options.key ?? randomId();
     return await this.request({ type: 'publish', channel, data, key }, { resend: true });
+  }
+
+  /**
+   * Calls a method the server defines (its config's `rpc`; the token needs
+   * the `rpc` capability on the method name) and resolves with what it
+   * returned. Errors are `SynclineError`s: `unknown_method`, `invalid_args`,
+   * `forbidden`, `rpc_failed` (the handler threw), `timeout`, `rate_limited`.
+   * A call is sent once and never resent: one cut by a lost connection
+   * rejects with `connection_lost` and may or may not have run.
+   */
+  async rpc<M extends RpcName<C>>(
+    method: M,
+    data?: RpcArgs<C, M>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<RpcReturn<C, M>> {
+    const cmd: CommandInput<'rpc'> = data === undefined ? { type: 'rpc', method } : { type: 'rpc', method, data };
+    const r = await this.request(cmd, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+    // The server's handler for this method returned it.
+    return r.data as RpcReturn<C, M>;
   }
 
   /** Reads retained history after `since` (exclusive). */

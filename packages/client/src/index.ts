@@ -26,6 +26,10 @@ export type {
   ClientSchema,
   NamespaceTypes,
   PresenceStateOf,
+  RpcArgs,
+  RpcName,
+  RpcReturn,
+  RpcTypes,
   UntypedSchema,
 } from './schema-types.js';
 export { HEALTHY_STATUS, ServerStatusTracker } from './server-status.js';

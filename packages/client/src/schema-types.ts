@@ -9,6 +9,7 @@ import type { StandardSchemaV1 } from '@syncline/protocol';
  */
 export interface ClientSchema {
   readonly namespaces?: { readonly [namespace: string]: NamespaceTypes | undefined } | undefined;
+  readonly rpc?: { readonly [method: string]: RpcTypes | undefined } | undefined;
 }
 
 /** The types a namespace declares. */
@@ -20,6 +21,7 @@ export interface NamespaceTypes {
 /** The schema of a client that was given none: every channel name, `unknown` data and state. */
 export interface UntypedSchema {
   readonly namespaces?: undefined;
+  readonly rpc?: undefined;
 }
 
 /** Namespaces a schema declares by name (`never` when it declares none, or any string). */
@@ -69,3 +71,36 @@ export type PresenceStateOf<C, Ch> =
         : unknown
       : unknown
     : unknown;
+
+/** The types of an RPC method a schema declares: its `args` schema and its handler (whose return is the result). */
+export interface RpcTypes {
+  readonly args?: StandardSchemaV1 | undefined;
+  readonly handler: (...args: never[]) => unknown;
+}
+
+/** RPC method names a schema declares (`never` when it declares none). */
+type DeclaredRpc<C> = C extends { readonly rpc: infer R }
+  ? R extends object
+    ? string extends keyof R
+      ? never
+      : keyof R & string
+    : never
+  : never;
+
+/** The RPC methods a client may call: the declared ones, any string for an untyped client. */
+export type RpcName<C> = [DeclaredRpc<C>] extends [never] ? string : DeclaredRpc<C>;
+
+/** The declared types of an RPC method, if any. */
+type RpcOf<C, M> = C extends { readonly rpc: infer R } ? (M extends keyof R ? R[M] : undefined) : undefined;
+
+/** What an RPC method takes: its `args` schema input type, else `unknown`. */
+export type RpcArgs<C, M> =
+  RpcOf<C, M> extends { readonly args: infer S }
+    ? S extends StandardSchemaV1
+      ? StandardSchemaV1.InferInput<S>
+      : unknown
+    : unknown;
+
+/** What an RPC method resolves with: its handler's (awaited) return type, else `unknown`. */
+export type RpcReturn<C, M> =
+  RpcOf<C, M> extends { readonly handler: (...args: never[]) => infer R } ? Awaited<R> : unknown;

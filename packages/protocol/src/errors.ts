@@ -61,6 +61,15 @@ export const ERROR_CODES = {
     description:
       'The document namespace has no mutator of that name. The mutation id is used up (a resend is acknowledged as a duplicate); the document is unchanged.',
   },
+  unknown_method: {
+    group: 'bad-request',
+    description: 'No RPC method of that name is defined on the server (config `rpc`).',
+  },
+  rpc_failed: {
+    group: 'bad-request',
+    description:
+      "The RPC method's handler threw; its message is in `message`. The method may have done part of its work: RPCs are not retried.",
+  },
   invalid_data: {
     group: 'bad-request',
     description:
@@ -69,7 +78,7 @@ export const ERROR_CODES = {
   invalid_args: {
     group: 'bad-request',
     description:
-      "The mutation's args failed the mutator's schema (`details.issues`). The mutation id is used up; the document is unchanged.",
+      "The args failed the schema of the mutator or RPC method (`details.issues`). For a mutation the id is used up and the document is unchanged; an RPC's handler did not run.",
   },
   mutation_failed: {
     group: 'bad-request',

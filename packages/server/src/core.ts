@@ -44,6 +44,14 @@ export interface Limits {
    * at a quarter of it.
    */
   readonly maxConnectionsPerIp: number;
+  /** RPC calls per second per connection, sustained (token bucket; default 50). */
+  readonly rpcRatePerSec: number;
+  /** RPC calls one connection may make at once before the rate applies (default 100). */
+  readonly rpcBurst: number;
+  /** RPC calls one connection may have running at once (default 16). */
+  readonly rpcConcurrency: number;
+  /** Longest an RPC handler may take before the call is answered `timeout`, ms (default 10,000; per method `timeoutMs`). */
+  readonly rpcTimeoutMs: number;
 }
 
 /**

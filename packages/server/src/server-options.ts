@@ -11,6 +11,7 @@ import type { DocFanout, DocNamespaceOptions, DocStore } from './docs/index.js';
 import type { ServerHooks } from './hooks.js';
 import type { NamespaceOptions } from './namespaces/namespaces.js';
 import type { PresenceOptions } from './presence/register-presence.js';
+import type { RpcMethods } from './rpc/rpc-methods.js';
 import type { HttpTransportOptions } from './transport/http-transports.js';
 
 /** Options of `createServer`. */
@@ -64,6 +65,8 @@ export interface ServerOptions {
   readonly docFanout?: DocFanout;
   /** Presence: grace period, update coalescing, store (see docs/presence.md). */
   readonly presence?: PresenceOptions;
+  /** Methods clients may call with `client.rpc(name, data)` (capability `rpc` on the name); see docs/rpc.md. */
+  readonly rpc?: RpcMethods;
   /** SSE and long-polling fallback transports (on by default); see docs/transports.md. */
   readonly httpTransports?: HttpTransportOptions;
   /** App version and the client versions it accepts; see docs/versioning.md. */
@@ -131,6 +134,10 @@ export const DEFAULT_LIMITS: Limits = {
   mutatorTimeoutMs: 100,
   mutatorMsPerSec: 250,
   mutatorBurstMs: 1_000,
+  rpcRatePerSec: 50,
+  rpcBurst: 100,
+  rpcConcurrency: 16,
+  rpcTimeoutMs: 10_000,
   maxConnectionsPerIp: 1_000,
 };
 

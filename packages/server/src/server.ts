@@ -24,6 +24,7 @@ import { ServerMetrics } from './metrics/metrics.js';
 import { NamespaceRegistry } from './namespaces/namespaces.js';
 import { startDeadlineSweep, startHeartbeats, startHistoryTrim } from './ops/node-timers.js';
 import { registerPresence } from './presence/register-presence.js';
+import { registerRpc } from './rpc/register-rpc.js';
 import { createConnectionAcceptor } from './server-admission.js';
 import type { SynclineServer } from './server-api.js';
 import { ServerLifecycle } from './server-lifecycle.js';
@@ -148,6 +149,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   });
   const channels = registerChannels(core);
   const presence = registerPresence(core, options.presence);
+  registerRpc(core, options.rpc);
   announceConnected(handlers, sessionEvents, hooks, logger);
 
   const transports: Transport[] = [];

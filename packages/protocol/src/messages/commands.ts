@@ -2,6 +2,7 @@ import type * as v from 'valibot';
 import { CORE_COMMANDS } from './core.js';
 import { DOC_COMMANDS } from './docs.js';
 import { PRESENCE_COMMANDS } from './presence.js';
+import { RPC_COMMANDS } from './rpc.js';
 
 /**
  * Every client→server command schema, by `type`. Feature areas (documents,
@@ -10,6 +11,7 @@ import { PRESENCE_COMMANDS } from './presence.js';
 export const COMMAND_SCHEMAS = {
   ...CORE_COMMANDS,
   ...DOC_COMMANDS,
+  ...RPC_COMMANDS,
   ...PRESENCE_COMMANDS,
 } as const;
 

@@ -7,6 +7,7 @@ export * from './core.js';
 export * from './docs.js';
 export * from './presence.js';
 export * from './results.js';
+export * from './rpc.js';
 export * from './server.js';
 export * from './server-messages.js';
 

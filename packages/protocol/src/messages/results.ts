@@ -1,6 +1,7 @@
 import type { RequestType } from './commands.js';
 import type { DocMutateResult, DocSubscribeResult } from './docs.js';
 import type { PresenceEnterResult } from './presence.js';
+import type { RpcResult } from './rpc.js';
 import type { ConnectResult, HistoryResult, PublishResult, RefreshResult, SubscribeResult } from './server.js';
 
 /** Result of a command whose reply carries nothing (`unsubscribe`, `presence.leave` …): an empty object. */
@@ -22,6 +23,7 @@ interface ResultsByType {
   'presence.leave': EmptyResult;
   'presence.subscribe': EmptyResult;
   'presence.unsubscribe': EmptyResult;
+  rpc: RpcResult;
 }
 
 /**

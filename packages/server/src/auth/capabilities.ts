@@ -1,5 +1,5 @@
 /** Operations a capability can allow. */
-export const OPERATIONS = ['subscribe', 'publish', 'history', 'presence', 'read', 'mutate'] as const;
+export const OPERATIONS = ['subscribe', 'publish', 'history', 'presence', 'read', 'mutate', 'rpc'] as const;
 
 /** One operation on a channel or document. */
 export type Operation = (typeof OPERATIONS)[number];
