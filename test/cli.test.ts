@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createClient, type ReceivedPublication } from '@syncline/client';
@@ -7,7 +7,7 @@ import { createTokenVerifier } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { CLI, startCli } from './cli/start-cli.js';
-import { defer, tempDir, waitFor, waitForValue } from './helpers.js';
+import { defer, describeValue, tempDir, waitFor, waitForValue } from './helpers.js';
 
 const run = promisify(execFile);
 
@@ -43,6 +43,40 @@ describe('syncline CLI', () => {
     expect(principal.can.allows('subscribe', 'news:x')).toBe(true);
     expect(principal.can.allows('publish', 'news:x')).toBe(false);
     expect((principal.expiresAt ?? 0) - Date.now()).toBeGreaterThan(7_000_000);
+  });
+
+  it('`token --secret` (or SYNCLINE_SECRET) signs for a server whose config sets its own auth.secret', async () => {
+    const dir = tempDir();
+    const secret = 'configured-secret-0123456789-abcdefghij';
+    const config = join(dir, 'syncline.config.ts');
+    writeFileSync(
+      config,
+      `export default { auth: { secret: ${JSON.stringify(secret)} }, namespaces: { chat: {} } };\n`,
+    );
+    const { url } = await startCli(['--data', dir, '--config', config]);
+    const sign = async (args: string[], env: Record<string, string> = {}): Promise<string> => {
+      const noSecret = { ...process.env };
+      delete noSecret.SYNCLINE_SECRET;
+      const { stdout } = await run(process.execPath, [CLI, 'token', '--data', dir, '--sub', 'ada', ...args], {
+        env: { ...noSecret, ...env },
+      });
+      return stdout.trim();
+    };
+    const connects = async (tok: string): Promise<string> => {
+      const ws = WebSocket as unknown as NonNullable<Parameters<typeof createClient>[0]['WebSocket']>;
+      const c = createClient({ url, token: tok, WebSocket: ws });
+      defer(() => c.close());
+      await waitFor(
+        () => c.state === 'connected' || c.lastChange?.reason === 'unauthorized',
+        10_000,
+        () => `wanted the client connected or refused, saw ${describeValue(c.lastChange)}`,
+      );
+      return c.lastChange?.reason === 'unauthorized' ? 'unauthorized' : c.state;
+    };
+    expect(await connects(await sign(['--secret', secret, '--allow', 'chat:*']))).toBe('connected');
+    expect(await connects(await sign(['--allow', 'chat:*'], { SYNCLINE_SECRET: secret }))).toBe('connected');
+    // Neither: the dev secret of the data folder, which this server does not take.
+    expect(await connects(await sign(['--allow', 'chat:*']))).toBe('unauthorized');
   });
 
   it('`token` rejects bad arguments with usage', async () => {

@@ -19,7 +19,7 @@ const USAGE = `Usage:
   syncline start [--dev] [--port 8787] [--host H] [--data ./data] [--config syncline.config.ts] [--static DIR]
                  [--redis redis://HOST:6379] [--postgres postgres://USER@HOST/DB] [--drain-window 10s]
                  [--redis-ack-replicas N] [--redis-ack-timeout-ms 1000]
-  syncline token [--data ./data] --sub USER [--allow PATTERN[=op,op]]... [--ttl 1h]
+  syncline token [--data ./data | --secret S] --sub USER [--allow PATTERN[=op,op]]... [--ttl 1h]
 
 start   runs a server. Without --config it looks for syncline.config.{ts,mjs,js} in the
         current folder. Production rules apply by default: the config must set auth
@@ -33,8 +33,9 @@ start   runs a server. Without --config it looks for syncline.config.{ts,mjs,js}
         once N Redis replicas have it (WAIT), else answers timeout after
         --redis-ack-timeout-ms (or SYNCLINE_REDIS_ACK_TIMEOUT_MS, default 1000).
         SIGTERM drains the node over --drain-window (clients reconnect elsewhere), then exits.
-token   prints a token signed with the dev secret of the data folder (the one dev mode
-        uses). --allow takes a glob over channel/document names, optionally with
+token   prints an HS256 token signed with --secret (or SYNCLINE_SECRET): the auth.secret
+        of your config; without either, with the dev secret of the data folder (the one
+        dev mode uses without auth in the config; created if missing). --allow takes a glob over channel/document names, optionally with
         operations (${OPERATIONS.join(', ')}); without operations every operation is allowed.`;
 
 function fail(message: string): never {
@@ -67,6 +68,7 @@ async function token(argv: string[]): Promise<void> {
     args: argv,
     options: {
       data: { type: 'string', default: './data' },
+      secret: { type: 'string' },
       sub: { type: 'string' },
       allow: { type: 'string', multiple: true },
       ttl: { type: 'string', default: '1h' },
@@ -76,7 +78,8 @@ async function token(argv: string[]): Promise<void> {
   const ttlSec = parseDurationSec(values.ttl);
   if (ttlSec === undefined) fail(`bad --ttl "${values.ttl}"`);
   const caps = (values.allow ?? []).map(parseAllow);
-  const { secret } = loadDevCredentials(resolve(values.data));
+  const secret = values.secret ?? process.env.SYNCLINE_SECRET ?? loadDevCredentials(resolve(values.data)).secret;
+  if (secret === '') fail('the secret is empty');
   process.stdout.write(`${await signToken(secret, { sub: values.sub, caps, ttlSec })}\n`);
 }
 
