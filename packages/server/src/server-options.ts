@@ -45,8 +45,8 @@ export interface ServerOptions {
   readonly limits?: Partial<Limits>;
   /** Most connections this node accepts (default 100,000). */
   readonly maxConnections?: number;
-  /** API key of the server HTTP API (`Authorization: Bearer …`); the API is off without one. */
-  readonly apiKey?: string;
+  /** API key of the server HTTP API (`Authorization: Bearer …`); the API is off without one (or with `undefined`, as from an unset environment variable). */
+  readonly apiKey?: string | undefined;
   /** Folder of static files served at `/` (the demo app). */
   readonly static?: string;
   /** Hooks that run around connection, subscription and publication. */
@@ -62,7 +62,7 @@ export interface ServerOptions {
   /** Document storage (default: SQLite in the server's database). */
   readonly docStore?: DocStore;
   /** How committed document ops reach other nodes (default in process; a cluster passes its adapter's). */
-  readonly docFanout?: DocFanout;
+  readonly docFanout?: DocFanout | undefined;
   /** Presence: grace period, update coalescing, store (see docs/presence.md). */
   readonly presence?: PresenceOptions;
   /** Methods clients may call with `client.rpc(name, data)` (capability `rpc` on the name); see docs/rpc.md. */
