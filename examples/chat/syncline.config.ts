@@ -22,5 +22,8 @@ export default defineConfig({
   namespaces: {
     online: { presence: true },
     here: { presence: true },
+    // Announcements a backend publishes through the HTTP API (the curl
+    // examples of docs/http-api.md use it); browsers may read, not publish.
+    news: { history: { size: 100, ttlMs: 86_400_000 }, allowPublish: 'none' },
   },
 });
