@@ -162,5 +162,5 @@ describe('the docs’ TypeScript examples', () => {
     const program = ts.createProgram({ rootNames: files, options: compilerOptions(root) });
     const problems = ts.getPreEmitDiagnostics(program).map((d) => describeDiagnostic(d, origins, root));
     expect(problems, `doc examples that fail to type-check:\n${problems.join('\n')}`).toEqual([]);
-  });
+  }, 60_000);
 });

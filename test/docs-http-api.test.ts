@@ -87,5 +87,5 @@ describe('docs/http-api.md', () => {
       problems.push(...shapeProblems(parseShownJson(ex.answer), actual).map((p) => `${ex.where}: ${p}`));
     }
     expect(problems, `curl examples that do not answer as shown:\n${problems.join('\n')}`).toEqual([]);
-  });
+  }, 60_000);
 });
