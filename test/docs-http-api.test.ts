@@ -46,11 +46,14 @@ function npmStartArgs(dataDir: string): { args: string[]; port: string } {
 
 describe('docs/http-api.md', () => {
   it('every curl example answers as the doc shows against npm start', async () => {
-    const { args, port } = npmStartArgs(tempDir());
+    const data = tempDir();
+    const { args, port } = npmStartArgs(data);
     expect(args).toContain('--dev');
     const { url, out } = await startCli(args, { cwd: REPO_ROOT });
     const key = /HTTP API key: (\S+)/.exec(out())?.[1];
     expect(key, `wanted the CLI to print the HTTP API key, saw:\n${out()}`).toMatch(/^sk_dev_/);
+    // The doc says the key is also kept in the data folder.
+    expect(JSON.parse(readFileSync(join(data, 'dev-credentials.json'), 'utf8'))).toMatchObject({ apiKey: key });
 
     // The variables the doc tells the reader to set.
     const setup = codeBlocks(DOC).find((b) => b.lang === 'sh' && b.code.includes('export KEY='));
