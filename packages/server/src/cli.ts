@@ -30,6 +30,13 @@ async function main(): Promise<void> {
   }
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
   if (!run) fail(`unknown command "${command}"`);
+  if (command !== 'start') {
+    // A one-shot command piped into one that stops reading (`| head`) ends quietly.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
   return run(rest);
 }
 
