@@ -21,6 +21,7 @@ interface BenchJson {
 }
 
 describe('benchmark harness', () => {
+  // Four targets, each with its own server and generator processes: ~15 s alone, twice that on a busy machine.
   it('runs a 1-second fan-out with 50 subscribers on every target (both Syncline codecs) and verifies exactly-once', async () => {
     if (!existsSync(CLI)) await run('npx', ['tsc', '-b', 'bench'], { cwd: ROOT });
     const out = join(tempDir(), 'results.md');
@@ -40,7 +41,7 @@ describe('benchmark harness', () => {
         '--out',
         out,
       ],
-      { cwd: ROOT, timeout: 60_000 },
+      { cwd: ROOT, timeout: 80_000 },
     );
     const json = JSON.parse(readFileSync(out.replace(/\.md$/, '.json'), 'utf8')) as BenchJson;
     const phases = json.results.map((r) => `${r.scenario}/${r.target}`);
@@ -69,5 +70,5 @@ describe('benchmark harness', () => {
     expect(md).toContain('Syncline / ws');
     expect(md).toContain('Syncline msgpack / Syncline json');
     expect(md).toContain('bytes/delivery');
-  });
+  }, 90_000);
 });
