@@ -1,4 +1,5 @@
-// Post-build step. npm links the CLI before the first build, so make sure it is executable.
+// Post-build step. `syncline` runs through the committed bin file; keep the built CLI
+// executable too, for running packages/server/dist/cli.js directly.
 import { chmodSync, existsSync } from 'node:fs';
 
 if (existsSync('packages/server/dist/cli.js')) chmodSync('packages/server/dist/cli.js', 0o755);

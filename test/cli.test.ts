@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createClient, type ReceivedPublication } from '@syncline/client';
 import { createTokenVerifier } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CLI, startCli } from './cli/start-cli.js';
+import { BIN, CLI, ROOT, runCli, startCli } from './cli/start-cli.js';
 import { defer, describeValue, tempDir, waitFor, waitForValue } from './helpers.js';
 
 const run = promisify(execFile);
@@ -169,5 +169,76 @@ describe('syncline CLI', () => {
     const h = await c.history('rooms:a');
     expect(h.publications.map((p) => p.offset)).toEqual([4, 5, 6, 7, 8]);
     await expect(c.publish('chat:a', {})).rejects.toMatchObject({ code: 'unknown_namespace' });
+  });
+});
+
+describe('syncline CLI: help, version, the bin file, the banner', () => {
+  const version = (
+    JSON.parse(readFileSync(join(ROOT, 'packages', 'server', 'package.json'), 'utf8')) as { version: string }
+  ).version;
+
+  it('prints usage for help, --help and -h (also after a command), and exits 0', async () => {
+    for (const args of [
+      ['--help'],
+      ['-h'],
+      ['help'],
+      [],
+      ['start', '--help'],
+      ['token', '-h'],
+      ['history', '--help'],
+    ]) {
+      const r = await runCli(args);
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
+      expect(r.stdout).toContain('Usage:');
+      expect(r.stdout).toContain('syncline history CHANNEL');
+    }
+  });
+
+  it('prints the version for --version, -v and version, and exits 0', async () => {
+    for (const args of [['--version'], ['-v'], ['version']]) {
+      expect(await runCli(args)).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
+  });
+
+  it('exits 2 with the usage on an unknown option', async () => {
+    const r = await runCli(['start', '--bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("Unknown option '--bogus'");
+    expect(r.stderr).toContain('Usage:');
+  });
+
+  it('the committed bin file runs the built CLI, from the package and from node_modules/.bin', async () => {
+    expect(await runCli(['--version'], { file: BIN })).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    const linked = join(ROOT, 'node_modules', '.bin', 'syncline');
+    expect(existsSync(linked)).toBe(true);
+    expect(realpathSync(linked)).toBe(realpathSync(BIN));
+    const { stdout } = await run(linked, ['--version']);
+    expect(stdout).toBe(`${version}\n`);
+  });
+
+  it('the bin file says to build first when the CLI is not built', async () => {
+    // The same file in a package folder without dist/.
+    const pkg = tempDir();
+    mkdirSync(join(pkg, 'bin'));
+    copyFileSync(BIN, join(pkg, 'bin', 'syncline.js'));
+    writeFileSync(join(pkg, 'package.json'), '{"type":"module"}\n');
+    const r = await runCli(['--version'], { file: join(pkg, 'bin', 'syncline.js') });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('run `npm run build` first');
+  });
+
+  it('the start banner says what is served: the static folder, or no web UI', async () => {
+    const plain = await startCli(['--dev', '--data', tempDir()]);
+    expect(plain.out()).toContain('No web UI is served (--static DIR serves one)');
+    expect(plain.out()).not.toContain('chat between them');
+    const site = tempDir();
+    writeFileSync(join(site, 'index.html'), '<!doctype html><title>x</title>');
+    const served = await startCli(['--dev', '--data', tempDir(), '--static', site]);
+    expect(served.out()).toContain(`Serving the web app in ${site} at ${served.url}/`);
+    expect(served.out()).not.toContain('chat between them');
+    const empty = tempDir();
+    const unbuilt = await startCli(['--dev', '--data', tempDir(), '--static', empty]);
+    expect(unbuilt.out()).toContain(`Serving the web app in ${empty} (it has no index.html yet: build the app first)`);
   });
 });

@@ -27,7 +27,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --window N           document mutations in flight per client in the burst phase (default 4)
   --ack-publications N broker-ack: publications per run and setting (default 5000)
   --in-flight N        broker-ack: publishes in flight (default 32); needs redis-server on the PATH
-  --targets LIST       comma-separated: ${TARGETS.join(',')} (default all)
+  --targets LIST       comma-separated: ${TARGETS.join(',')} (default all; syncline-msgpack,
+                       the same server with MessagePack clients, only in fanout, rooms and docs unless listed)
   --generators N       load generator processes (default: 1 per 2,500 connections, at most 3)
   --repeat N           run every scenario N times (targets take turns) and report medians (default 1)
   --profile            write a --cpu-prof profile of every server process to bench/profiles
@@ -49,7 +50,7 @@ const { values } = parseArgs({
     window: { type: 'string' },
     'ack-publications': { type: 'string', default: '5000' },
     'in-flight': { type: 'string', default: '32' },
-    targets: { type: 'string', default: TARGETS.join(',') },
+    targets: { type: 'string' },
     generators: { type: 'string', default: '0' },
     profile: { type: 'boolean', default: false },
     repeat: { type: 'string', default: '1' },
@@ -71,7 +72,7 @@ const num = (s: string | undefined, fallback: number): number => {
 };
 
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
-const targets = values.targets.split(',').map((t) => {
+const targets = (values.targets ?? TARGETS.join(',')).split(',').map((t) => {
   if (!(TARGETS as readonly string[]).includes(t)) throw new Error(`unknown target ${t}`);
   return t as Target;
 });
@@ -85,6 +86,9 @@ const options: RunOptions = {
   generators: num(values.generators, 0),
   log: (line) => process.stderr.write(`[bench] ${line}\n`),
 };
+// Connections and reconnect storms compare the JSON client with the peers unless MessagePack is asked for.
+const connectOptions: RunOptions =
+  values.targets === undefined ? { ...options, targets: targets.filter((t) => t !== 'syncline-msgpack') } : options;
 const subscribers = values.subscribers === undefined ? undefined : num(values.subscribers, 0);
 
 const started = Date.now();
@@ -154,7 +158,7 @@ for (const s of scenarios) {
       ),
     );
   } else if (s === 'connect') {
-    await add(() => runConnect(subscribers ?? 15_000, options));
+    await add(() => runConnect(subscribers ?? 15_000, connectOptions));
   } else if (s === 'broker-ack') {
     const o = {
       publications: num(values['ack-publications'], 5000),
@@ -168,7 +172,7 @@ for (const s of scenarios) {
     tables.push(t);
     process.stdout.write(`\n${t}\n`);
   } else if (s === 'reconnect-storm') {
-    await add(() => runStorm({ subscribers: subscribers ?? 5000, missed: num(values.missed, 100) }, options));
+    await add(() => runStorm({ subscribers: subscribers ?? 5000, missed: num(values.missed, 100) }, connectOptions));
   }
 }
 

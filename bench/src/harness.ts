@@ -125,6 +125,7 @@ export class Rig {
     const duplicates = reports.reduce((a, r) => a + r.duplicates, 0);
     const unexpected = reports.reduce((a, r) => a + r.unexpected, 0);
     const genCpu = reports.reduce((a, r) => a + r.cpuUs, 0);
+    const rxBytes = reports.reduce((a, r) => a + r.rxBytes, 0);
     const lastAt = endAt ?? Math.max(...reports.map((r) => r.lastAt));
     const durationMs = Math.max(1, lastAt - startAt);
     return {
@@ -136,6 +137,7 @@ export class Rig {
       deliveriesPerSec: (deliveries / durationMs) * 1000,
       latencyMs: latencyOf(reports.map((r) => r.latency)),
       cpuUsPerDelivery: deliveries > 0 ? stats.cpuUs / deliveries : Number.NaN,
+      bytesPerDelivery: deliveries > 0 ? rxBytes / deliveries : Number.NaN,
       loopDelayMs: { p99: stats.loopDelayMs.p99, max: stats.loopDelayMs.max },
       rssMB: stats.rssBytes / 2 ** 20,
       heapMB: stats.heapUsedBytes / 2 ** 20,

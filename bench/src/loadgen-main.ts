@@ -1,6 +1,6 @@
-import type { BenchConn, PubHandler, Target } from './clients/bench-conn.js';
+import { type BenchConn, isSyncline, type PubHandler, received, type Target } from './clients/bench-conn.js';
 import { SocketIoConn } from './clients/socketio-conn.js';
-import { SynclineConn } from './clients/syncline-conn.js';
+import { type BenchCodec, SynclineConn } from './clients/syncline-conn.js';
 import { WsConn } from './clients/ws-conn.js';
 import { nowMs, sleep } from './clock.js';
 import { Histogram, type HistogramData } from './histogram.js';
@@ -43,13 +43,16 @@ export interface MutateResult {
   readonly versions: PublishedCounts;
 }
 
-/** Tracker verdict plus this generator's own cost. */
+/** Tracker verdict plus this generator's own cost and what it received. */
 export interface LoadgenReport extends TrackerReport {
   readonly cpuUs: number;
+  /** WebSocket payload bytes received since the last mark (every frame). */
+  readonly rxBytes: number;
 }
 
 const target = process.argv[2] as Target;
 const url = process.argv[3] as string;
+const codec: BenchCodec = target === 'syncline-msgpack' ? 'msgpack' : 'json';
 const tracker = new Tracker();
 const conns: BenchConn[] = [];
 /** Channel of each connection (rooms plan), for chat publishers. */
@@ -68,7 +71,7 @@ const published: PublishedCounts = {};
 let cpuMark = process.cpuUsage();
 
 function makeConn(token: string, onPub: PubHandler): BenchConn {
-  if (target === 'syncline') return new SynclineConn(url, token, onPub);
+  if (isSyncline(target)) return new SynclineConn(url, token, onPub, codec);
   if (target === 'ws') return new WsConn(url, onPub);
   return new SocketIoConn(url, onPub);
 }
@@ -107,7 +110,7 @@ function count(channel: string, publisher: number): number {
 }
 
 async function tokens(from: number, n: number): Promise<string[]> {
-  if (target !== 'syncline') return new Array<string>(n).fill('');
+  if (!isSyncline(target)) return new Array<string>(n).fill('');
   const { signToken } = await import('@syncline/server');
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -158,13 +161,14 @@ serveRpc({
 
   mark(): null {
     cpuMark = process.cpuUsage();
+    received.bytes = 0;
     tracker.report({});
     return null;
   },
 
   report(params: { published: PublishedCounts }): LoadgenReport {
     const cpu = process.cpuUsage(cpuMark);
-    return { ...tracker.report(params.published), cpuUs: cpu.user + cpu.system };
+    return { ...tracker.report(params.published), cpuUs: cpu.user + cpu.system, rxBytes: received.bytes };
   },
 
   async publish(params: {
@@ -236,7 +240,7 @@ serveRpc({
       const idx = params.from + i;
       const doc = `bdoc:d${idx % params.docs}`;
       const sub = tracker.addSubscription(doc);
-      const conn = new SynclineConn(url, toks[i] as string, () => undefined);
+      const conn = new SynclineConn(url, toks[i] as string, () => undefined, codec);
       // Versions are consecutive per document: the tracker checks every patch arrives once, in order.
       conn.onDocPatch = (_doc, version, patches) =>
         tracker.deliver(sub, { p: 0, s: version, t: patches[0]?.value ?? nowMs() }, false);

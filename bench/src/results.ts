@@ -1,5 +1,5 @@
 import { cpus } from 'node:os';
-import type { Target } from './clients/bench-conn.js';
+import { isSyncline, type Target } from './clients/bench-conn.js';
 import { Histogram, type HistogramData } from './histogram.js';
 
 /** One target's numbers for one scenario phase. */
@@ -14,6 +14,12 @@ export interface PhaseResult {
   readonly latencyMs: { readonly p50: number; readonly p99: number; readonly p999: number; readonly max: number };
   /** Server CPU (user + system) per delivery, µs. */
   readonly cpuUsPerDelivery: number;
+  /**
+   * WebSocket payload bytes received by the load generators per delivery:
+   * every frame they received during the phase (publications, replies,
+   * acknowledgements, pings; no frame headers) over the deliveries.
+   */
+  readonly bytesPerDelivery: number;
   /** Server event-loop delay during the phase, ms. */
   readonly loopDelayMs: { readonly p99: number; readonly max: number };
   readonly rssMB: number;
@@ -62,6 +68,7 @@ export function phaseTable(rows: readonly PhaseResult[]): string {
     'p99 ms',
     'p99.9 ms',
     'server CPU µs/delivery',
+    'bytes/delivery',
     'loop delay p99/max ms',
     'RSS MB',
     'heap MB',
@@ -86,6 +93,7 @@ export function phaseTable(rows: readonly PhaseResult[]): string {
         fmt(r.latencyMs.p99, 2),
         fmt(r.latencyMs.p999, 2),
         fmt(r.cpuUsPerDelivery, 2),
+        fmt(r.bytesPerDelivery, 1),
         `${fmt(r.loopDelayMs.p99, 1)} / ${fmt(r.loopDelayMs.max, 1)}`,
         fmt(r.rssMB, 1),
         fmt(r.heapMB, 1),
@@ -100,32 +108,41 @@ export function phaseTable(rows: readonly PhaseResult[]): string {
       ].join(' | ')} |`,
     );
   }
-  const s = rows.find((r) => r.target === 'syncline');
+  const ratioRow = (label: string, s: PhaseResult, peer: PhaseResult): string => {
+    const cells = [
+      label,
+      ratio(s.deliveriesPerSec, peer.deliveriesPerSec),
+      ratio(s.latencyMs.p50, peer.latencyMs.p50),
+      ratio(s.latencyMs.p99, peer.latencyMs.p99),
+      ratio(s.latencyMs.p999, peer.latencyMs.p999),
+      ratio(s.cpuUsPerDelivery, peer.cpuUsPerDelivery),
+      ratio(s.bytesPerDelivery, peer.bytesPerDelivery),
+      '',
+      ratio(s.rssMB, peer.rssMB),
+      ratio(s.heapMB, peer.heapMB),
+      '',
+      '',
+      '',
+      '',
+      ...extraKeys.map((k) => {
+        const a = s.extra[k];
+        const b = peer.extra[k];
+        return typeof a === 'number' && typeof b === 'number' ? ratio(a, b) : '';
+      }),
+    ];
+    return `| ${cells.join(' | ')} |`;
+  };
+  const json = rows.find((r) => r.target === 'syncline');
+  const msgpack = rows.find((r) => r.target === 'syncline-msgpack');
+  // Syncline against the peers: the JSON client when it ran, else the MessagePack one.
+  const s = json ?? msgpack;
   if (s) {
-    for (const peer of rows.filter((r) => r.target !== 'syncline')) {
-      const cells = [
-        `Syncline / ${peer.target}`,
-        ratio(s.deliveriesPerSec, peer.deliveriesPerSec),
-        ratio(s.latencyMs.p50, peer.latencyMs.p50),
-        ratio(s.latencyMs.p99, peer.latencyMs.p99),
-        ratio(s.latencyMs.p999, peer.latencyMs.p999),
-        ratio(s.cpuUsPerDelivery, peer.cpuUsPerDelivery),
-        '',
-        ratio(s.rssMB, peer.rssMB),
-        ratio(s.heapMB, peer.heapMB),
-        '',
-        '',
-        '',
-        '',
-        ...extraKeys.map((k) => {
-          const a = s.extra[k];
-          const b = peer.extra[k];
-          return typeof a === 'number' && typeof b === 'number' ? ratio(a, b) : '';
-        }),
-      ];
-      lines.push(`| ${cells.join(' | ')} |`);
+    const name = s === json ? 'Syncline' : 'Syncline msgpack';
+    for (const peer of rows.filter((r) => !isSyncline(r.target))) {
+      lines.push(ratioRow(`${name} / ${peer.target}`, s, peer));
     }
   }
+  if (json && msgpack) lines.push(ratioRow('Syncline msgpack / Syncline json', msgpack, json));
   return lines.join('\n');
 }
 
@@ -164,6 +181,7 @@ export function combineRuns(runs: readonly PhaseResult[]): PhaseResult {
       max: m((r) => r.latencyMs.max),
     },
     cpuUsPerDelivery: m((r) => r.cpuUsPerDelivery),
+    bytesPerDelivery: m((r) => r.bytesPerDelivery),
     loopDelayMs: { p99: m((r) => r.loopDelayMs.p99), max: m((r) => r.loopDelayMs.max) },
     rssMB: m((r) => r.rssMB),
     heapMB: m((r) => r.heapMB),

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Target } from './clients/bench-conn.js';
+import { isSyncline, type Target } from './clients/bench-conn.js';
 import { serveRpc } from './ipc.js';
 import type { BenchServer } from './servers/bench-server.js';
 import { startSocketIoPeer } from './servers/socketio-peer.js';
@@ -38,7 +38,7 @@ const gc = (): void => {
 
 serveRpc({
   async start(): Promise<{ url: string; pid: number }> {
-    if (target === 'syncline') server = await startSyncline({ recovery, dataDir });
+    if (isSyncline(target)) server = await startSyncline({ recovery, dataDir });
     else if (target === 'ws') server = await startWsPeer();
     else server = await startSocketIoPeer({ recovery, dataDir });
     return { url: server.url, pid: process.pid };

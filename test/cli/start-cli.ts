@@ -1,9 +1,15 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { defer, waitFor } from '../helpers.js';
 
+/** The repository's root folder. */
+export const ROOT = join(import.meta.dirname, '..', '..');
+
 /** The built CLI (`npm test` builds before running). */
-export const CLI = join(import.meta.dirname, '..', '..', 'packages', 'server', 'dist', 'cli.js');
+export const CLI = join(ROOT, 'packages', 'server', 'dist', 'cli.js');
+
+/** The committed `syncline` bin file, which runs the built CLI. */
+export const BIN = join(ROOT, 'packages', 'server', 'bin', 'syncline.js');
 
 /** Options of `startCli`. */
 export interface StartCliOptions {
@@ -54,4 +60,27 @@ export async function startCli(args: string[], options: StartCliOptions = {}): P
   const m = /running at (http:\/\/\S+)/.exec(out);
   if (!m) throw new Error(`CLI did not start:\n${out}`);
   return { url: m[1] as string, out: () => out, proc };
+}
+
+/** What a finished CLI run printed, and its exit code. */
+export interface CliRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a CLI file (default the built CLI) to completion; never throws on a non-zero exit. */
+export function runCli(args: string[], options: { env?: Record<string, string>; file?: string } = {}): Promise<CliRun> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [options.file ?? CLI, ...args],
+      { env, timeout: 20_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
 }

@@ -1,10 +1,25 @@
 /** Called for every publication a connection receives. */
 export type PubHandler = (channel: string, data: unknown, recovered: boolean) => void;
 
-/** The systems compared in one run. */
-export const TARGETS = ['syncline', 'ws', 'socketio'] as const;
+/**
+ * The systems compared in one run. `syncline` and `syncline-msgpack` are the
+ * same server; their clients speak the JSON and the MessagePack codec.
+ */
+export const TARGETS = ['syncline', 'syncline-msgpack', 'ws', 'socketio'] as const;
 /** One of `TARGETS`. */
 export type Target = (typeof TARGETS)[number];
+
+/** True for the targets that run the Syncline server. */
+export function isSyncline(target: Target): boolean {
+  return target === 'syncline' || target === 'syncline-msgpack';
+}
+
+/**
+ * WebSocket payload bytes received by this process's connections (every
+ * frame: publications, replies, acknowledgements, pings), without the
+ * WebSocket frame headers. Reset by the load generator at each mark.
+ */
+export const received = { bytes: 0 };
 
 /**
  * A minimal protocol client for one system under test: just enough to connect,

@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import { type BenchConn, Pending, type PubHandler } from './bench-conn.js';
+import { type BenchConn, Pending, type PubHandler, received } from './bench-conn.js';
 
 /**
  * Socket.IO v4 client speaking the engine.io/socket.io wire format directly
@@ -29,7 +29,10 @@ export class SocketIoConn implements BenchConn {
       const ws = new WebSocket(this.#url, { perMessageDeflate: false });
       this.#ws = ws;
       this.#onConnected = (ok) => (ok ? resolve() : reject(new Error('socket.io connect refused')));
-      ws.on('message', (data: Buffer) => this.#onPacket(data.toString()));
+      ws.on('message', (data: Buffer) => {
+        received.bytes += data.length;
+        this.#onPacket(data.toString());
+      });
       ws.on('error', (err) => reject(err));
       ws.on('close', () => {
         this.#pending.failAll(new Error('connection closed'));

@@ -1,11 +1,17 @@
-import { PROTOCOL_VERSION } from '@syncline/protocol';
+import { msgpackCodec, PROTOCOL_VERSION } from '@syncline/protocol';
 import { WebSocket } from 'ws';
-import { type BenchConn, Pending, type PubHandler } from './bench-conn.js';
+import { type BenchConn, Pending, type PubHandler, received } from './bench-conn.js';
+
+/** Codec a Syncline bench client speaks. */
+export type BenchCodec = 'json' | 'msgpack';
 
 interface Position {
   epoch: string;
   offset: number;
 }
+
+/** `{"type":"pong"}` in MessagePack. */
+const PONG_MSGPACK = msgpackCodec.encode({ type: 'pong' });
 
 /** Called for every document patch a connection receives. */
 export type DocPatchHandler = (doc: string, version: number, patches: ReadonlyArray<{ value?: unknown }>) => void;
@@ -24,11 +30,18 @@ interface ServerMessage {
   message?: string;
 }
 
-/** Syncline protocol client over raw `ws` (connect, subscribe with recovery, publish). */
+/**
+ * Syncline protocol client over raw `ws` (connect, subscribe with recovery,
+ * publish). With the JSON codec (`syncline.json`, text frames) commands are
+ * built as strings by hand; with MessagePack (`syncline.msgpack`, binary
+ * frames) every command is an object encoded with `msgpackCodec` and every
+ * frame is decoded with it.
+ */
 export class SynclineConn implements BenchConn {
   readonly #url: string;
   readonly #token: string;
   readonly #onPub: PubHandler;
+  readonly #msgpack: boolean;
   readonly #pending = new Pending();
   readonly #positions = new Map<string, Position>();
   readonly #subscribing = new Map<number, string>();
@@ -37,10 +50,11 @@ export class SynclineConn implements BenchConn {
   /** Receives document patches (documents scenario). */
   onDocPatch: DocPatchHandler | undefined;
 
-  constructor(url: string, token: string, onPub: PubHandler) {
+  constructor(url: string, token: string, onPub: PubHandler, codec: BenchCodec = 'json') {
     this.#url = url;
     this.#token = token;
     this.#onPub = onPub;
+    this.#msgpack = codec === 'msgpack';
   }
 
   /** Subscribes to a document as client `clientId`; resolves with its version. */
@@ -52,15 +66,23 @@ export class SynclineConn implements BenchConn {
   /** Runs a mutator (next mutation id of this connection); resolves with the new version. */
   async mutate(doc: string, clientId: string, name: string, argsJson: string): Promise<number> {
     const { id, done } = this.#pending.open();
-    this.#ws?.send(
-      `{"type":"doc.mutate","id":${id},"doc":${JSON.stringify(doc)},"clientId":"${clientId}","mutationId":${++this.#mutationId},"name":"${name}","args":${argsJson}}`,
-    );
+    const mutationId = ++this.#mutationId;
+    if (this.#msgpack) {
+      const args: unknown = JSON.parse(argsJson);
+      this.#ws?.send(msgpackCodec.encode({ type: 'doc.mutate', id, doc, clientId, mutationId, name, args }));
+    } else {
+      this.#ws?.send(
+        `{"type":"doc.mutate","id":${id},"doc":${JSON.stringify(doc)},"clientId":"${clientId}","mutationId":${mutationId},"name":"${name}","args":${argsJson}}`,
+      );
+    }
     return ((await done) as { version: number }).version;
   }
 
   open(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(this.#url, 'syncline.json', { perMessageDeflate: false });
+      const ws = new WebSocket(this.#url, this.#msgpack ? 'syncline.msgpack' : 'syncline.json', {
+        perMessageDeflate: false,
+      });
       this.#ws = ws;
       ws.on('open', () => {
         this.#request({ type: 'connect', protocol: PROTOCOL_VERSION, token: this.#token }).then(
@@ -68,7 +90,10 @@ export class SynclineConn implements BenchConn {
           reject,
         );
       });
-      ws.on('message', (data: Buffer) => this.#onFrame(data.toString()));
+      ws.on('message', (data: Buffer) => {
+        received.bytes += data.length;
+        this.#onFrame(data);
+      });
       ws.on('error', (err) => reject(err));
       ws.on('close', () => {
         this.#pending.failAll(new Error('connection closed'));
@@ -83,6 +108,13 @@ export class SynclineConn implements BenchConn {
     // The reply is handled synchronously (see #onMessage) so that live
     // publications batched right after it advance the position in order.
     this.#subscribing.set(id, channel);
+    if (this.#msgpack) {
+      const cmd =
+        pos === undefined ? { type: 'subscribe', id, channel } : { type: 'subscribe', id, channel, since: pos };
+      this.#ws?.send(msgpackCodec.encode(cmd));
+      await done;
+      return;
+    }
     const since = pos === undefined ? '' : `,"since":{"epoch":${JSON.stringify(pos.epoch)},"offset":${pos.offset}}`;
     this.#ws?.send(`{"type":"subscribe","id":${id},"channel":${JSON.stringify(channel)}${since}}`);
     await done;
@@ -90,6 +122,11 @@ export class SynclineConn implements BenchConn {
 
   publish(channel: string, json: string): Promise<void> {
     const { id, done } = this.#pending.open();
+    if (this.#msgpack) {
+      const data: unknown = JSON.parse(json);
+      this.#ws?.send(msgpackCodec.encode({ type: 'publish', id, channel, data }));
+      return done as Promise<never>;
+    }
     this.#ws?.send(`{"type":"publish","id":${id},"channel":${JSON.stringify(channel)},"data":${json}}`);
     return done as Promise<never>;
   }
@@ -109,12 +146,15 @@ export class SynclineConn implements BenchConn {
 
   #request(cmd: Record<string, unknown>): Promise<unknown> {
     const { id, done } = this.#pending.open();
-    this.#ws?.send(JSON.stringify({ ...cmd, id }));
+    const message = { ...cmd, id };
+    this.#ws?.send(this.#msgpack ? msgpackCodec.encode(message) : JSON.stringify(message));
     return done;
   }
 
-  #onFrame(text: string): void {
-    const parsed = JSON.parse(text) as ServerMessage | ServerMessage[];
+  #onFrame(data: Buffer): void {
+    const parsed = (this.#msgpack ? msgpackCodec.decode(data) : JSON.parse(data.toString())) as
+      | ServerMessage
+      | ServerMessage[];
     if (Array.isArray(parsed)) for (const m of parsed) this.#onMessage(m);
     else this.#onMessage(parsed);
   }
@@ -149,7 +189,7 @@ export class SynclineConn implements BenchConn {
         this.onDocPatch?.(m.doc as string, m.version as number, m.patches ?? []);
         return;
       case 'ping':
-        this.#ws?.send('{"type":"pong"}');
+        this.#ws?.send(this.#msgpack ? PONG_MSGPACK : '{"type":"pong"}');
         return;
       default:
         return;

@@ -1,5 +1,5 @@
 import { WebSocket } from 'ws';
-import { type BenchConn, Pending, type PubHandler } from './bench-conn.js';
+import { type BenchConn, Pending, type PubHandler, received } from './bench-conn.js';
 
 interface PeerMessage {
   a?: number;
@@ -27,7 +27,10 @@ export class WsConn implements BenchConn {
       const ws = new WebSocket(this.#url, { perMessageDeflate: false });
       this.#ws = ws;
       ws.on('open', () => resolve());
-      ws.on('message', (data: Buffer) => this.#onMessage(JSON.parse(data.toString()) as PeerMessage));
+      ws.on('message', (data: Buffer) => {
+        received.bytes += data.length;
+        this.#onMessage(JSON.parse(data.toString()) as PeerMessage);
+      });
       ws.on('error', (err) => reject(err));
       ws.on('close', () => {
         this.#pending.failAll(new Error('connection closed'));

@@ -40,6 +40,7 @@ export async function runConnect(connections: number, options: RunOptions): Prom
         deliveriesPerSec: Number.NaN,
         latencyMs: { p50: Number.NaN, p99: Number.NaN, p999: Number.NaN, max: Number.NaN },
         cpuUsPerDelivery: Number.NaN,
+        bytesPerDelivery: Number.NaN,
         loopDelayMs: { p99: during.loopDelayMs.p99, max: during.loopDelayMs.max },
         rssMB: after.rssBytes / 2 ** 20,
         heapMB: after.heapUsedBytes / 2 ** 20,

@@ -1,3 +1,4 @@
+import { isSyncline, type Target } from '../clients/bench-conn.js';
 import { Rig, type RunOptions } from '../harness.js';
 import type { MutateResult, OpenResult } from '../loadgen-main.js';
 import { latencyOf, type PhaseResult } from '../results.js';
@@ -26,7 +27,8 @@ function merge(parts: readonly MutateResult[]): PublishedCounts {
 }
 
 /**
- * Syncline only (the peers have no documents): `clients` connections, each
+ * Syncline only (the peers have no documents), once per Syncline target
+ * (JSON and MessagePack clients): `clients` connections, each
  * subscribed to one of `docs` documents and mutating it. A paced phase
  * (`ratePerSec` in total) measures acknowledgement latency; a burst phase
  * (`window` mutations in flight per client) measures durable mutations per
@@ -34,9 +36,15 @@ function merge(parts: readonly MutateResult[]): PublishedCounts {
  * subscriber of its document once, in version order.
  */
 export async function runDocs(o: DocsOptions, options: RunOptions): Promise<PhaseResult[]> {
-  if (!options.targets.includes('syncline')) return [];
-  options.log(`docs ${o.clients} clients on ${o.docs} documents: syncline`);
-  const rig = await Rig.start('syncline', options);
+  const out: PhaseResult[] = [];
+  for (const target of options.targets.filter(isSyncline)) out.push(...(await runDocsOn(target, o, options)));
+  return out;
+}
+
+/** The documents scenario on one Syncline target (JSON or MessagePack clients). */
+async function runDocsOn(target: Target, o: DocsOptions, options: RunOptions): Promise<PhaseResult[]> {
+  options.log(`docs ${o.clients} clients on ${o.docs} documents: ${target}`);
+  const rig = await Rig.start(target, options);
   const out: PhaseResult[] = [];
   try {
     const n = options.generators > 0 ? options.generators : Math.max(1, Math.min(3, Math.ceil(o.clients / 2500)));

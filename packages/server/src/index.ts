@@ -11,6 +11,13 @@ export type { ChannelsService } from './channels/register-channels.js';
 export type { SubscriptionSink } from './channels/subscription-sink.js';
 export { NodeBus, type NodeBusListener } from './cluster/node-bus.js';
 export { defineConfig, type SynclineConfig } from './config.js';
+export {
+  CONFIG_SCHEMA_FILE,
+  ConfigFile,
+  type ConfigFileOptions,
+  configJsonSchema,
+  parseConfigFile,
+} from './config-file.js';
 export type * from './core.js';
 export * from './docs/index.js';
 export {

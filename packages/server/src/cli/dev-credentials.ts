@@ -13,25 +13,31 @@ export interface DevCredentials {
 /** File name of the dev credentials inside the data folder. */
 export const DEV_CREDENTIALS_FILE = 'dev-credentials.json';
 
+/** Reads the dev credentials of a data folder; undefined when there are none (nothing is created). */
+export function readDevCredentials(dataDir: string): DevCredentials | undefined {
+  try {
+    const parsed = JSON.parse(readFileSync(join(dataDir, DEV_CREDENTIALS_FILE), 'utf8')) as Partial<DevCredentials>;
+    if (typeof parsed.secret === 'string' && typeof parsed.apiKey === 'string') {
+      return { secret: parsed.secret, apiKey: parsed.apiKey };
+    }
+  } catch {
+    // Missing or unreadable.
+  }
+  return undefined;
+}
+
 /**
  * Reads the dev credentials of a data folder, creating them (random, file
  * mode 0600) on first use.
  */
 export function loadDevCredentials(dataDir: string): DevCredentials {
-  const file = join(dataDir, DEV_CREDENTIALS_FILE);
-  try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<DevCredentials>;
-    if (typeof parsed.secret === 'string' && typeof parsed.apiKey === 'string') {
-      return { secret: parsed.secret, apiKey: parsed.apiKey };
-    }
-  } catch {
-    // Missing or unreadable: create below.
-  }
+  const existing = readDevCredentials(dataDir);
+  if (existing) return existing;
   mkdirSync(dataDir, { recursive: true });
   const creds: DevCredentials = {
     secret: randomBytes(32).toString('base64url'),
     apiKey: `sk_dev_${randomBytes(24).toString('base64url')}`,
   };
-  writeFileSync(file, `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(join(dataDir, DEV_CREDENTIALS_FILE), `${JSON.stringify(creds, null, 2)}\n`, { mode: 0o600 });
   return creds;
 }

@@ -1,16 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SynclineConfig } from '../config.js';
+import { parseConfigFile } from '../config-file.js';
 
 /**
- * Loads a config module. `.js`/`.mjs` files are imported as they are; `.ts`
- * files are bundled with esbuild first (their npm imports stay external).
+ * Loads a config. `.json` files are parsed and validated against the JSON
+ * config schema (`config-file.ts`); `.js`/`.mjs` modules are imported as they
+ * are; `.ts` files are bundled with esbuild first (their npm imports stay
+ * external).
  */
 export async function loadConfig(file: string): Promise<SynclineConfig> {
   const path = resolve(file);
   const ext = extname(path);
+  if (ext === '.json') return parseConfigFile(await readFile(path, 'utf8'), file);
   let url = pathToFileURL(path).href;
   let temp: string | undefined;
   if (ext === '.ts' || ext === '.mts') {

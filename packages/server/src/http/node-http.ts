@@ -6,7 +6,7 @@ import type { Transport } from '../transport/transport.js';
 import { requireApiKey } from './api-auth.js';
 import type { OriginPolicy } from './origin-policy.js';
 import { type HttpRouter, sendError, sendJson } from './router.js';
-import { serveStatic } from './static.js';
+import { StaticFiles } from './static.js';
 
 /** What `/readyz` reports. */
 export interface NodeReadiness {
@@ -57,7 +57,7 @@ export interface NodeHttpOptions {
   readonly router: HttpRouter;
   /** Transports offered WebSocket upgrades, in order. */
   readonly transports: readonly Transport[];
-  /** Folder of static files served when no route matches. */
+  /** Folder of static files served when no route matches (never under the node's own paths). */
   readonly staticDir?: string | undefined;
   readonly logger: Logger;
   /** True while draining: upgrades are refused with 503 before upgrading. */
@@ -73,6 +73,7 @@ export interface NodeHttpOptions {
  */
 export function createNodeHttpServer(options: NodeHttpOptions): Server {
   const { router, transports, logger } = options;
+  const files = options.staticDir ? new StaticFiles(options.staticDir) : undefined;
   const onRequest = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
@@ -99,7 +100,7 @@ export function createNodeHttpServer(options: NodeHttpOptions): Server {
         await m.handler(req, res, m.params);
         return;
       }
-      if (options.staticDir && (await serveStatic(options.staticDir, req, res, url.pathname))) return;
+      if (files && (await files.serve(req, res, url.pathname))) return;
       sendError(res, new SynclineError('not_found', `No route for ${req.method} ${url.pathname}.`));
     } catch (err) {
       const e = toSynclineError(err);
