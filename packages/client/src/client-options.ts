@@ -37,6 +37,13 @@ export interface ClientOptions extends ReloadGuardOptions {
    * for large payloads; see docs/protocol.md.
    */
   readonly codec?: CodecName;
+  /**
+   * Opaque data sent in `connect` for the app's backend (a session cookie,
+   * an app token), or a function read at every connect. A server with a
+   * connect proxy authenticates a client without `token` by asking the
+   * backend with it (docs/proxy.md).
+   */
+  readonly connectData?: unknown;
   /** App version, announced to the server. */
   readonly app?: { readonly version: string; readonly build?: string };
   /** Client name and version, for server logs. */

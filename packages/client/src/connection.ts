@@ -258,6 +258,8 @@ export class Connection {
     const token = this.#tokens.token;
     if (token !== undefined) cmd.token = token;
     if (this.#options.app) cmd.app = this.#options.app;
+    const data = this.#options.connectData;
+    if (data !== undefined) cmd.data = typeof data === 'function' ? data() : data;
     cmd.client = {
       name: this.#options.client?.name ?? 'syncline-js',
       version: this.#options.client?.version ?? '0.1.0',
