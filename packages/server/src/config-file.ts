@@ -59,7 +59,7 @@ const Limits = v.strictObject({
 
 const Url = v.pipe(v.string(), v.url(), v.maxLength(2048));
 
-const Proxy = v.strictObject({
+const ProxyConfig = v.strictObject({
   connect: v.exactOptional(Url),
   subscribe: v.exactOptional(Url),
   publish: v.exactOptional(Url),
@@ -116,7 +116,7 @@ export const ConfigFile = v.pipe(
     allowedOrigins: v.exactOptional(v.array(Text(2048))),
     trustProxy: v.exactOptional(v.union([v.boolean(), NonNegativeInt])),
     metrics: v.exactOptional(v.strictObject({ requireKey: v.exactOptional(v.boolean()) })),
-    proxy: v.exactOptional(Proxy),
+    proxy: v.exactOptional(ProxyConfig),
   }),
   v.title('Syncline server config'),
   v.description('Options of `syncline start --config file.json`; see docs/operations.md.'),
