@@ -16,7 +16,7 @@ import type { DocHost } from './doc-host.js';
 import { DocSubscription } from './doc-subscription.js';
 import { DocUndo, type DocUndoOptions } from './doc-undo.js';
 import { MutationSender } from './mutation-sender.js';
-import { invalidArgs } from './pending-entry.js';
+import { type Entry, invalidArgs } from './pending-entry.js';
 import { NO_PENDING, type PendingMutation, pendingSnapshot } from './pending-view.js';
 import { ReplicaModel } from './replica-model.js';
 import { ReplicaSaver } from './replica-saver.js';
@@ -110,7 +110,16 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     this.#model = model;
     const undo = options.undo;
     this.#undo = undo
-      ? new DocUndo(model, undo === true ? {} : undo, () => this.#events.emit('history', undefined))
+      ? new DocUndo(
+          model,
+          undo === true ? {} : undo,
+          () => this.#events.emit('history', undefined),
+          () => {
+            model.rebase();
+            this.#saver.persist();
+            this.#emitChange();
+          },
+        )
       : undefined;
     const replica = this;
     this.#saver = new ReplicaSaver(options.store ?? memoryStore(), name, {
@@ -135,6 +144,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
       get closed() {
         return replica.#closed;
       },
+      ready: (e) => this.#undo?.ready(e) ?? true,
       request: (command, opts) => client.request(command, opts),
       persist: () => this.#saver.persist(),
       emitChange: () => this.#emitChange(),
@@ -285,10 +295,12 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
 
   #step(which: 'undo' | 'redo'): Promise<DocMutateResult | undefined> {
     if (this.#closed) return Promise.reject(new SynclineError('client_closed', 'The document replica was closed.'));
-    const steps = this.#undo?.take(which);
-    if (!steps) return Promise.resolve(undefined);
-    const args = { steps };
-    return this.#queue(UNDO_RESOLVED, UNDO_MUTATOR, args, args, which);
+    const taken = this.#undo?.take(which);
+    if (!taken) return Promise.resolve(undefined);
+    const args = { steps: taken.steps };
+    return this.#queue(UNDO_RESOLVED, UNDO_MUTATOR, args, args, which, (entry) =>
+      this.#undo?.track(entry, taken.group),
+    );
   }
 
   /** Stops syncing; pending mutations stay in the store for the next replica of this document. */
@@ -346,6 +358,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     args: unknown,
     runArgs: unknown,
     origin: UndoOrigin = 'edit',
+    queued?: (entry: Entry) => void,
   ): Promise<DocMutateResult> {
     const ts = Date.now();
     const before = this.#model.visible;
@@ -358,6 +371,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     return new Promise((resolve, reject) => {
       const entry = this.#model.enqueue(name, args, runArgs, ts, ran ? ran.state : before);
       if (ran) this.#undo?.record(entry, before, ran, origin);
+      queued?.(entry);
       entry.waiters.push({ resolve, reject });
       this.#saver.persist();
       this.#emitChange();

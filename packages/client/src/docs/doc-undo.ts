@@ -1,8 +1,8 @@
-import type { DocOp, MutationResult, UndoStep } from '@syncline/protocol';
+import { type DocOp, type MutationResult, UNDO_MUTATOR, type UndoArgs, type UndoStep } from '@syncline/protocol';
 import type { Entry } from './pending-entry.js';
 import type { ModelObserver, ReplicaModel } from './replica-model.js';
-import { effectEdits, invertEdits } from './undo-effect.js';
-import { DEFAULT_UNDO_DEPTH, UndoHistory, type UndoOrigin } from './undo-history.js';
+import { effectEdits, invertEdits, transformSteps } from './undo-effect.js';
+import { DEFAULT_UNDO_DEPTH, type UndoGroup, UndoHistory, type UndoOrigin } from './undo-history.js';
 
 /** Undo options of `client.doc(name, { undo })`. */
 export interface DocUndoOptions {
@@ -14,19 +14,28 @@ export interface DocUndoOptions {
  * The undo history of one replica, fed by its model: each own mutation is
  * recorded with the inverse of its speculative run when it is queued, and
  * with the inverse of the server's patches once they are confirmed; every
- * other confirmed op moves the recorded paths along. `onChange` runs when
- * `canUndo` or `canRedo` changes.
+ * other confirmed op moves the recorded paths along, and those of `$undo`
+ * mutations not sent yet. A `$undo` queued before the mutations it reverts
+ * were confirmed is held back until they are, and then takes their
+ * confirmed inverse (speculative values, such as `tx.timestamp`, may differ
+ * from the server's).
+ * `onChange` runs when `canUndo` or `canRedo` changes.
  */
 export class DocUndo implements ModelObserver {
   readonly #history: UndoHistory;
   readonly #model: ReplicaModel;
   readonly #onChange: () => void;
+  readonly #onRevised: () => void;
+  /** Unsent `$undo` entries built from groups with unconfirmed mutations. */
+  readonly #revisable = new Map<Entry, UndoGroup>();
   #shown = { canUndo: false, canRedo: false };
 
-  constructor(model: ReplicaModel, options: DocUndoOptions, onChange: () => void) {
+  /** `onChange`: `canUndo` or `canRedo` changed; `onRevised`: pending args changed (rebase and persist). */
+  constructor(model: ReplicaModel, options: DocUndoOptions, onChange: () => void, onRevised: () => void) {
     this.#history = new UndoHistory(options.depth ?? DEFAULT_UNDO_DEPTH);
     this.#model = model;
     this.#onChange = onChange;
+    this.#onRevised = onRevised;
     model.observe(this);
   }
 
@@ -41,12 +50,21 @@ export class DocUndo implements ModelObserver {
   /** See `ModelObserver.op`. */
   op(op: DocOp, before: unknown, after: unknown, own: Entry | undefined): void {
     const edits = effectEdits(before, after, op.patches);
-    this.#history.applied(edits, own, own ? invertEdits(edits) : undefined);
+    const others = op.clientId !== this.#model.clientId;
+    this.#history.applied(edits, others, own, own ? invertEdits(edits) : undefined);
+    if (others && edits.length > 0) {
+      // An undo made offline (or queued behind others) goes out relative to the state the server has.
+      this.#model.reviseUnsent(
+        (e) => e.name === UNDO_MUTATOR,
+        (args) => ({ steps: transformSteps((args as UndoArgs).steps, edits) }),
+      );
+    }
   }
 
   /** See `ModelObserver.reset`. */
   reset(): void {
     this.#history.reset();
+    this.#revisable.clear();
     this.#notify();
   }
 
@@ -56,12 +74,40 @@ export class DocUndo implements ModelObserver {
     this.#notify();
   }
 
-  /** The steps that undo (or redo) the newest group, taken off its stack. */
-  take(stack: 'undo' | 'redo'): UndoStep[] | undefined {
-    const pending = this.#model.pending;
-    const steps = this.#history.take(stack, (key) => pending.includes(key as Entry));
+  /** Takes the newest undo (or redo) group off its stack; `track` the `$undo` entry sent for it. */
+  take(stack: 'undo' | 'redo'): { readonly steps: UndoStep[]; readonly group: UndoGroup } | undefined {
+    const group = this.#history.take(stack, this.#isPending);
     this.#notify();
-    return steps;
+    return group && { steps: this.#history.stepsOf(group, this.#isPending), group };
+  }
+
+  /**
+   * `entry` is the `$undo` queued for a taken `group`. While some mutation
+   * of the group awaits the server, `entry` waits too (see `ready`).
+   */
+  track(entry: Entry, group: UndoGroup): void {
+    if (this.#history.settled(group, this.#isPending)) this.#history.release(group);
+    else this.#revisable.set(entry, group);
+  }
+
+  /**
+   * True when `entry` may be sent. A tracked `$undo` waits until its group
+   * is settled, then takes the group's final steps (`onRevised` persists
+   * them; sending resumes once they are stored).
+   */
+  ready(entry: Entry): boolean {
+    const group = this.#revisable.get(entry);
+    if (!group) return true;
+    if (!this.#history.settled(group, this.#isPending)) return false;
+    this.#revisable.delete(entry);
+    const steps = this.#history.stepsOf(group, this.#isPending);
+    this.#history.release(group);
+    this.#model.reviseUnsent(
+      (e) => e === entry,
+      () => ({ steps }),
+    );
+    this.#onRevised();
+    return !this.#model.isUnsent(entry);
   }
 
   /** See `UndoHistory.beginBatch`. */
@@ -73,6 +119,8 @@ export class DocUndo implements ModelObserver {
   endBatch(): void {
     this.#history.endBatch();
   }
+
+  readonly #isPending = (key: object): boolean => this.#model.pending.includes(key as Entry);
 
   #notify(): void {
     const { canUndo, canRedo } = this.#history;

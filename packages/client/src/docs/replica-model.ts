@@ -193,6 +193,27 @@ export class ReplicaModel {
     return entry;
   }
 
+  /**
+   * True when the server cannot have seen pending entry `e` (never sent, or
+   * refused without using up its id).
+   */
+  isUnsent(e: Entry): boolean {
+    return this.#pending.includes(e) && e.sendSeq === 0 && !e.maybeApplied && e.ackedVersion === undefined;
+  }
+
+  /**
+   * Rewrites the args of the unsent pending mutations (`isUnsent`) that
+   * `match`; the next `rebase` replays them with the new args.
+   */
+  reviseUnsent(match: (e: Entry) => boolean, revise: (args: unknown) => unknown): void {
+    for (const e of this.#pending) {
+      if (!match(e) || !this.isUnsent(e)) continue;
+      e.args = revise(e.args);
+      e.runArgs = e.args;
+      e.persisted = false;
+    }
+  }
+
   /** True (once) when `e` was confirmed past by a later own op and its rejection is expected. */
   takeOrphan(e: Entry): boolean {
     if (this.#orphans.get(e.id) !== e) return false;

@@ -1,4 +1,4 @@
-import type { DocPatch, PathSegment, UndoStep } from '@syncline/protocol';
+import { type DocPatch, jsonEqual, type PathSegment, type UndoStep } from '@syncline/protocol';
 
 /**
  * What one mutation did, in terms that survive others' edits: a splice of an
@@ -49,10 +49,10 @@ function root(before: unknown, after: unknown, p: DocPatch): readonly PathSegmen
 }
 
 /**
- * The edits that took `before` to `after` through `patches`. Unchanged
- * values are shared between the two states (mutative), so arrays are
- * compared by reference: the common prefix and suffix are kept, the middle
- * is one splice.
+ * The edits that took `before` to `after` through `patches`. An array is
+ * compared item by item (by reference, then by value: patches from the
+ * server carry copies): the common prefix and suffix are kept, the middle
+ * is one splice. The cost is of the order of the arrays a patch touches.
  */
 export function effectEdits(before: unknown, after: unknown, patches: readonly DocPatch[]): Edit[] {
   const roots: Array<readonly PathSegment[]> = [];
@@ -69,7 +69,7 @@ export function effectEdits(before: unknown, after: unknown, patches: readonly D
     if (b.length === 1 && a.length === 1 && Array.isArray(b[0]) && Array.isArray(a[0])) {
       const splice = diffArrays(b[0], a[0]);
       if (splice) edits.push({ kind: 'splice', path, ...splice });
-    } else if (b.length !== a.length || b[0] !== a[0]) {
+    } else if (b.length !== a.length || !jsonEqual(b[0], a[0])) {
       edits.push({ kind: 'set', path, before: b, after: a });
     }
   }
@@ -81,10 +81,10 @@ function diffArrays(
   a: readonly unknown[],
 ): { index: number; removed: unknown[]; inserted: unknown[] } | undefined {
   let start = 0;
-  while (start < b.length && start < a.length && b[start] === a[start]) start++;
+  while (start < b.length && start < a.length && jsonEqual(b[start], a[start])) start++;
   let endB = b.length;
   let endA = a.length;
-  while (endB > start && endA > start && b[endB - 1] === a[endA - 1]) {
+  while (endB > start && endA > start && jsonEqual(b[endB - 1], a[endA - 1])) {
     endB--;
     endA--;
   }

@@ -124,6 +124,12 @@ describe('undo steps', () => {
   });
 });
 
+/** Takes a group and returns its steps, as `undo()` does. */
+function taken(h: UndoHistory, stack: 'undo' | 'redo', isPending: (key: object) => boolean): UndoStep[] | undefined {
+  const group = h.take(stack, isPending);
+  return group && h.stepsOf(group, isPending);
+}
+
 describe('UndoHistory', () => {
   const pending = () => true;
   const step = (n: number): UndoStep[] => [{ op: 'replace', path: ['n'], expect: n, value: n - 1 }];
@@ -132,14 +138,14 @@ describe('UndoHistory', () => {
     const h = new UndoHistory();
     h.record({}, step(1), 'edit');
     h.record({}, step(2), 'edit');
-    expect(h.take('undo', pending)).toEqual(step(2));
+    expect(taken(h, 'undo', pending)).toEqual(step(2));
     h.record({}, step(-2), 'undo');
     expect(h.canRedo).toBe(true);
     h.record({}, step(3), 'edit');
     expect(h.canRedo).toBe(false);
-    expect(h.take('undo', pending)).toEqual(step(3));
-    expect(h.take('undo', pending)).toEqual(step(1));
-    expect(h.take('undo', pending)).toBeUndefined();
+    expect(taken(h, 'undo', pending)).toEqual(step(3));
+    expect(taken(h, 'undo', pending)).toEqual(step(1));
+    expect(taken(h, 'undo', pending)).toBeUndefined();
   });
 
   it('a batch is one group, its parts reverted newest first', () => {
@@ -151,17 +157,17 @@ describe('UndoHistory', () => {
     h.endBatch();
     h.endBatch();
     h.record({}, step(3), 'edit');
-    expect(h.take('undo', pending)).toEqual(step(3));
-    expect(h.take('undo', pending)).toEqual([...step(2), ...step(1)]);
+    expect(taken(h, 'undo', pending)).toEqual(step(3));
+    expect(taken(h, 'undo', pending)).toEqual([...step(2), ...step(1)]);
     expect(h.canUndo).toBe(false);
   });
 
   it('keeps at most `depth` groups', () => {
     const h = new UndoHistory(2);
     for (let i = 1; i <= 5; i++) h.record({}, step(i), 'edit');
-    expect(h.take('undo', pending)).toEqual(step(5));
-    expect(h.take('undo', pending)).toEqual(step(4));
-    expect(h.take('undo', pending)).toBeUndefined();
+    expect(taken(h, 'undo', pending)).toEqual(step(5));
+    expect(taken(h, 'undo', pending)).toEqual(step(4));
+    expect(taken(h, 'undo', pending)).toBeUndefined();
   });
 
   it('a confirmed part takes the server’s inverse and follows later ops; a rejected one is left out', () => {
@@ -170,9 +176,9 @@ describe('UndoHistory', () => {
     const b = {};
     h.record(a, [{ op: 'remove', path: ['items', 0], expect: 'x' }], 'edit');
     h.record(b, step(9), 'edit');
-    h.applied([], a, [{ op: 'remove', path: ['items', 1], expect: 'x' }]);
-    h.applied([{ kind: 'splice', path: ['items'], index: 0, removed: [], inserted: ['o'] }]);
-    expect(h.take('undo', (k) => k !== b)).toEqual([{ op: 'remove', path: ['items', 2], expect: 'x' }]);
+    h.applied([], false, a, [{ op: 'remove', path: ['items', 1], expect: 'x' }]);
+    h.applied([{ kind: 'splice', path: ['items'], index: 0, removed: [], inserted: ['o'] }], true);
+    expect(taken(h, 'undo', (k) => k !== b)).toEqual([{ op: 'remove', path: ['items', 2], expect: 'x' }]);
   });
 
   it('reset forgets both stacks', () => {

@@ -14,9 +14,12 @@ interface Part {
   confirmed: boolean;
 }
 
-interface Group {
+/** The mutations one `undo()` reverts (opaque outside this module). */
+export interface UndoGroup {
   readonly parts: Part[];
 }
+
+type Group = UndoGroup;
 
 /**
  * The undo and redo stacks of one replica: pure logic, no I/O.
@@ -34,6 +37,8 @@ export class UndoHistory {
   #undo: Group[] = [];
   #redo: Group[] = [];
   readonly #parts = new Map<object, Part>();
+  /** Groups taken by `take` whose mutations are not all confirmed yet (their steps still change). */
+  readonly #taken = new Set<Group>();
   #batch: Group | undefined;
   #batchDepth = 0;
 
@@ -90,13 +95,17 @@ export class UndoHistory {
 
   /**
    * An op reached the confirmed state. Earlier confirmed parts follow its
-   * `edits`; when it is the server's version of own mutation `key`, that
-   * mutation's part takes `inverse`, the inverse of what the server did.
+   * `edits`, and so do pending ones when it is `others`' (an own op is
+   * already under them); when it is the server's version of own mutation
+   * `key`, that mutation's part takes `inverse`, the inverse of what the
+   * server did.
    */
-  applied(edits: readonly Edit[], key?: object, inverse?: UndoStep[]): void {
+  applied(edits: readonly Edit[], others: boolean, key?: object, inverse?: UndoStep[]): void {
     if (edits.length > 0) {
-      for (const group of [...this.#undo, ...this.#redo]) {
-        for (const part of group.parts) if (part.confirmed) part.steps = transformSteps(part.steps, edits);
+      for (const group of [...this.#undo, ...this.#redo, ...this.#taken]) {
+        for (const part of group.parts) {
+          if (part.confirmed || others) part.steps = transformSteps(part.steps, edits);
+        }
       }
     }
     if (key === undefined) return;
@@ -109,21 +118,47 @@ export class UndoHistory {
 
   /**
    * Takes the newest group of the undo (or redo) stack that still has steps
-   * and returns them in the order to apply. A part whose mutation is neither
-   * confirmed nor pending (`isPending`) was rejected: it changed nothing and
-   * is left out.
+   * (see `stepsOf`). While some of its mutations are not confirmed, the
+   * group keeps following ops and confirmations until `release`.
    */
-  take(stack: 'undo' | 'redo', isPending: (key: object) => boolean): UndoStep[] | undefined {
+  take(stack: 'undo' | 'redo', isPending: (key: object) => boolean): UndoGroup | undefined {
     const groups = stack === 'undo' ? this.#undo : this.#redo;
     for (let group = groups.pop(); group; group = groups.pop()) {
-      this.#clear([group]);
-      const steps: UndoStep[] = [];
-      for (const part of [...group.parts].reverse()) {
-        if (part.confirmed || isPending(part.key)) steps.push(...part.steps);
+      if (this.stepsOf(group, isPending).length === 0) {
+        this.#clear([group]);
+        continue;
       }
-      if (steps.length > 0) return steps;
+      if (this.settled(group)) this.#clear([group]);
+      else this.#taken.add(group);
+      return group;
     }
     return undefined;
+  }
+
+  /**
+   * The steps that revert `group`, in the order to apply. A part whose
+   * mutation is neither confirmed nor pending (`isPending`) was rejected: it
+   * changed nothing and is left out.
+   */
+  stepsOf(group: UndoGroup, isPending: (key: object) => boolean): UndoStep[] {
+    const steps: UndoStep[] = [];
+    for (const part of [...group.parts].reverse()) {
+      if (part.confirmed || isPending(part.key)) steps.push(...part.steps);
+    }
+    return steps;
+  }
+
+  /**
+   * True when every mutation of a group is confirmed or was rejected (not
+   * `isPending`): its steps are final, up to later ops.
+   */
+  settled(group: UndoGroup, isPending: (key: object) => boolean = () => true): boolean {
+    return group.parts.every((p) => p.confirmed || !isPending(p.key));
+  }
+
+  /** Stops following a taken group. */
+  release(group: UndoGroup): void {
+    if (this.#taken.delete(group)) this.#clear([group]);
   }
 
   /** Forgets both stacks (the replica took a snapshot: paths cannot follow it). */
@@ -131,6 +166,7 @@ export class UndoHistory {
     this.#undo = [];
     this.#redo = [];
     this.#parts.clear();
+    this.#taken.clear();
     this.#batch = undefined;
   }
 
