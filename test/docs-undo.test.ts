@@ -25,6 +25,7 @@ type Replica = DocReplica<TestState, typeof mutators>;
 const DOCS = {
   todo: testDocNamespace({ mutators, undo: true, maxBytes: 20_000 }),
   plain: testDocNamespace({ mutators }),
+  guarded: testDocNamespace({ mutators, undo: { allow: (step) => step.path[0] === 'items' } }),
 };
 
 async function editors(server: SynclineServer, doc: string, users: string[]) {
@@ -212,6 +213,23 @@ describe('document undo', () => {
     await expect(server.docs.mutate('plain:h', '$undo', { steps: [] })).rejects.toMatchObject({
       code: 'unknown_mutator',
     });
+
+    // A namespace's `allow` refuses the whole mutation when one step is not allowed.
+    await server.docs.mutate('guarded:h', 'addItem', { id: 'g', text: 'x' });
+    const guarded = await server.docs.get('guarded:h');
+    await expect(
+      server.docs.mutate('guarded:h', '$undo', {
+        steps: [
+          { op: 'remove', path: ['items', 0], expect: (guarded.state as TestState).items[0] },
+          { op: 'replace', path: ['count'], expect: 0, value: 99 },
+        ],
+      }),
+    ).rejects.toMatchObject({ code: 'mutation_failed' });
+    expect(await server.docs.get('guarded:h')).toEqual(guarded);
+    await server.docs.mutate('guarded:h', '$undo', {
+      steps: [{ op: 'remove', path: ['items', 0], expect: (guarded.state as TestState).items[0] }],
+    });
+    expect(((await server.docs.get('guarded:h')).state as TestState).items).toEqual([]);
 
     // Over the wire, from a client: the id is used up, nothing is stored, the next id goes through.
     const ws = await rawSocket(server);

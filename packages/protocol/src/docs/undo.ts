@@ -144,13 +144,31 @@ export function applyUndoStep(root: unknown, step: UndoStep): boolean {
 }
 
 /**
- * The built-in `$undo` mutator: applies checked undo steps in order and
- * skips those whose check fails (see `UndoStep`). Registered by the server
- * for namespaces with `undo: true`; the client uses it for its speculative run.
+ * Decides whether a client may apply one undo step (server side, before
+ * the step's check). Returning false refuses the whole `$undo` mutation
+ * with `mutation_failed`; nothing of it is applied.
  */
-export const undoMutator = {
-  args: UndoArgsSchema,
-  run(tx: Transaction<unknown>, args: UndoArgs): void {
-    for (const step of args.steps) applyUndoStep(tx.draft, step);
-  },
-} as const;
+export type UndoStepFilter = (step: UndoStep, tx: Transaction<unknown>) => boolean;
+
+/**
+ * The built-in `$undo` mutator: applies checked undo steps in order and
+ * skips those whose check fails (see `UndoStep`). With `allow`, a step it
+ * refuses fails the mutation. Registered by the server for namespaces with
+ * `undo`; the client uses it (without `allow`) for its speculative run.
+ */
+export function createUndoMutator(allow?: UndoStepFilter) {
+  return {
+    args: UndoArgsSchema,
+    run(tx: Transaction<unknown>, args: UndoArgs): void {
+      if (allow) {
+        for (const [i, step] of args.steps.entries()) {
+          if (!allow(step, tx)) throw new Error(`Undo step ${i} (${step.op} ${step.path.join('.')}) is not allowed.`);
+        }
+      }
+      for (const step of args.steps) applyUndoStep(tx.draft, step);
+    },
+  } as const;
+}
+
+/** `$undo` without a filter (what the client runs speculatively). */
+export const undoMutator = createUndoMutator();

@@ -1,10 +1,11 @@
 import {
+  createUndoMutator,
   type MutatorDefs,
   parseName,
   type StandardSchemaV1,
   SynclineError,
   UNDO_MUTATOR,
-  undoMutator,
+  type UndoStepFilter,
 } from '@syncline/protocol';
 import { DEFAULT_CLIENT_RETENTION_MS } from './client-retention.js';
 import { DEFAULT_DOC_MAX_BYTES } from './doc-size.js';
@@ -51,13 +52,14 @@ export interface DocNamespaceOptions {
   /**
    * Registers the built-in `$undo` mutator, which the client SDK's
    * `doc.undo()` / `doc.redo()` send: checked steps that change a value only
-   * where the document still holds what the step expects (default false).
+   * where the document still holds what the step expects (default off).
    * Any client with `mutate` on a document of the namespace may then write
    * any JSON value the document schema accepts, at a path whose current
-   * value it names; enable it only where `mutate` already means "may edit
-   * anything in the document". See docs/documents.md, "Undo and redo".
+   * value it names: enable it where `mutate` means "may edit anything in
+   * the document", or narrow it with `allow` (per step, e.g. by path and
+   * `tx.userId`). See docs/documents.md, "Undo and redo", and docs/security.md.
    */
-  readonly undo?: boolean;
+  readonly undo?: boolean | { readonly allow?: UndoStepFilter };
 }
 
 /** A namespace with defaults applied. */
@@ -104,7 +106,9 @@ export class DocNamespaces {
       const init = o.initialState;
       this.#byName.set(name, {
         name,
-        mutators: o.undo === true ? { ...o.mutators, [UNDO_MUTATOR]: undoMutator } : o.mutators,
+        mutators: o.undo
+          ? { ...o.mutators, [UNDO_MUTATOR]: createUndoMutator(o.undo === true ? undefined : o.undo.allow) }
+          : o.mutators,
         schema: o.schema,
         initialState:
           typeof init === 'function'
