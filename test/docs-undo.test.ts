@@ -176,6 +176,31 @@ describe('document undo', () => {
     expect(ids(state)).toEqual(['b1']);
   });
 
+  it('an undo made before the server answered waits for its verdict; a rejected mutation is left out', async () => {
+    const server = await startServer({ docs: DOCS });
+    const { replicas } = await editors(server, 'todo:u5', ['alice', 'bob']);
+    const [alice, bob] = replicas as [Replica, Replica];
+    // `at` is the server's timestamp: the undo must remove what the server stored, not the speculative item.
+    const added = alice.mutate.addItem({ id: 'quick', text: 'undone at once' });
+    const undone = alice.undo();
+    expect(ids(alice.current as TestState)).toEqual([]);
+    await Promise.all([added, undone]);
+    let state = await settled(replicas, server, 'todo:u5');
+    expect(ids(state)).toEqual([]);
+
+    await bob.mutate.increment({ by: 2 });
+    const batch = alice.batch(() => [
+      alice.mutate.tally({ key: 'alice' }),
+      alice.mutate.serverRejects(null).catch((e: unknown) => e),
+    ]);
+    await alice.undo();
+    await Promise.all(batch);
+    state = await settled(replicas, server, 'todo:u5');
+    expect(state.tally).toEqual({});
+    expect(state.count).toBe(2);
+    expect(await alice.undo()).toBeUndefined();
+  });
+
   it('refuses hostile $undo input with documented codes and stores nothing', async () => {
     const server = await startServer({ docs: DOCS });
     await server.docs.mutate('todo:h', 'addItem', { id: 'i', text: 'x' });
