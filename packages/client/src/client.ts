@@ -65,6 +65,7 @@ export class SynclineClient implements DocHost {
 
   constructor(options: ClientOptions) {
     const client = this;
+    const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#tokens = new TokenKeeper(options.token, options.getToken, {
       get connected() {
         return client.state === 'connected';
@@ -76,8 +77,11 @@ export class SynclineClient implements DocHost {
       get connected() {
         return client.state === 'connected';
       },
+      get refusal() {
+        return client.#connection.refusal;
+      },
       send: (command) => this.send(command),
-      defaultTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      defaultTimeoutMs: requestTimeoutMs,
       onErrorReply: (err) => {
         if (err.code === 'token_expired' && this.#tokens.renewable) this.#tokens.markStale();
       },
@@ -94,6 +98,12 @@ export class SynclineClient implements DocHost {
         this.#requests.rejectAll(new SynclineError('client_closed', 'The client was closed.'));
         this.#channels.connectionLost();
       },
+      onRefused: (err) => {
+        this.#requests.rejectAll(err);
+        // Without getToken the refusal is final: subscriptions end too. After a failed getToken
+        // the connection keeps trying, and they resubscribe once a connect is accepted.
+        if (!this.#tokens.renewable) this.#channels.failAll(err);
+      },
     });
     const connection = this.#connection;
     this.#channels = new ChannelSubscriptions({
@@ -102,6 +112,9 @@ export class SynclineClient implements DocHost {
       },
       get generation() {
         return connection.generation;
+      },
+      get refusal() {
+        return connection.refusal;
       },
       request: (command, opts) => this.request(command, opts),
     });
