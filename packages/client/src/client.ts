@@ -27,6 +27,7 @@ import type { StateOf } from './docs/open-doc.js';
 import { Emitter } from './emitter.js';
 import type { PresenceChannel } from './presence/presence-channel.js';
 import { PresenceRegistry } from './presence/presence-registry.js';
+import { PublishQueue } from './publish-queue.js';
 import { randomId } from './random-id.js';
 import { errorFromMessage, RequestManager, type RequestOptions } from './request-manager.js';
 import { ServerStatusTracker } from './server-status.js';
@@ -56,6 +57,7 @@ export class SynclineClient implements DocHost {
   readonly #connectedHooks: Array<() => void> = [];
   readonly #connection: Connection;
   readonly #requests: RequestManager;
+  readonly #publishes: PublishQueue;
   readonly #tokens: TokenKeeper;
   readonly #channels: ChannelSubscriptions;
   readonly #updates: AppUpdateTracker;
@@ -104,6 +106,10 @@ export class SynclineClient implements DocHost {
         // the connection keeps trying, and they resubscribe once a connect is accepted.
         if (!this.#tokens.renewable) this.#channels.failAll(err);
       },
+    });
+    this.#publishes = new PublishQueue({
+      request: (command, opts) => this.request(command, opts),
+      timeoutMs: requestTimeoutMs,
     });
     const connection = this.#connection;
     this.#channels = new ChannelSubscriptions({
@@ -241,11 +247,17 @@ export class SynclineClient implements DocHost {
   /**
    * Publishes to a channel. Every publish carries an idempotency key (random
    * unless given as `id` or `key`), so it is safely resent after a reconnect
-   * and never published twice within the key window.
+   * or a `rate_limited` refusal and never published twice within the key
+   * window. The publishes of this client to one channel keep their call
+   * order: they go out one at a time, and one refused with `rate_limited` is
+   * sent again after the error's `retryAfterMs` before any later one. The
+   * outcome comes within `requestTimeoutMs` of the call, waits included (see
+   * `PublishQueue`); other errors reject at once.
    */
   async publish(channel: string, data: unknown, options: { id?: string; key?: string } = {}): Promise<PublishResult> {
+    if (this.state === 'closed') throw new SynclineError('client_closed', 'The client is closed.');
     const key = options.id ?? options.key ?? randomId();
-    return await this.request({ type: 'publish', channel, data, key }, { resend: true });
+    return await this.#publishes.publish({ type: 'publish', channel, data, key });
   }
 
   /** Reads retained history after `since` (exclusive). */
