@@ -83,6 +83,26 @@ describe('publish lanes (fake server)', () => {
     client.close();
   });
 
+  it('a publish in flight when the connection drops is resent with its key on the next one, still first', async () => {
+    const { server, client } = await connected({ reconnect: { minDelayMs: 100, maxDelayMs: 100 } });
+    const first = outcome(client.publish('chat:a', 1));
+    const second = outcome(client.publish('chat:a', 2));
+    const p1 = await server.expectCommand('publish');
+    server.drop();
+    await vi.advanceTimersByTimeAsync(100);
+    await server.accept();
+    const again = await server.expectCommand('publish');
+    expect(again).toMatchObject({ data: 1, key: p1.key });
+    server.reply(again.id, { offset: 1, epoch: 'e' });
+    const p2 = await server.expectCommand('publish');
+    expect(p2.data).toBe(2);
+    server.reply(p2.id, { offset: 2, epoch: 'e' });
+    await vi.advanceTimersByTimeAsync(0);
+    expect([first, second]).toEqual([{ value: { offset: 1, epoch: 'e' } }, { value: { offset: 2, epoch: 'e' } }]);
+    expect(server.received.filter((r) => r.command.type === 'publish').map((r) => r.connection)).toEqual([1, 2, 2]);
+    client.close();
+  });
+
   it('a non-retryable error rejects at once and the lane goes on', async () => {
     const { server, client } = await connected();
     const refused = outcome(client.publish('chat:a', 1));
