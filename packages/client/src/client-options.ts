@@ -19,7 +19,12 @@ export interface ClientOptions extends ReloadGuardOptions {
   readonly getToken?: () => Promise<string>;
   /** Reconnect backoff bounds (full jitter). */
   readonly reconnect?: BackoffOptions;
-  /** Time a request waits for its reply, including time spent offline (default 15 s). */
+  /**
+   * Time a request waits for its reply, including time spent offline
+   * (default 15 s). For `publish`, the time from the call to its outcome:
+   * waiting behind earlier publishes of its channel and `rate_limited`
+   * retries included.
+   */
   readonly requestTimeoutMs?: number;
   /** Connect as soon as the client is created (default true). */
   readonly autoConnect?: boolean;
