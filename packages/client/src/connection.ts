@@ -3,13 +3,10 @@ import {
   type ClientCommand,
   CODECS,
   type Codec,
-  type CommandOf,
   type ConnectResult,
   closeCodeInfo,
   type ErrorMessage,
   isServerMessage,
-  MIN_PROTOCOL_VERSION,
-  PROTOCOL_VERSION,
   type ReplyMessage,
   type ServerMessage,
   SynclineError,
@@ -17,6 +14,7 @@ import {
 } from '@syncline/protocol';
 import { backoffDelay } from './backoff.js';
 import type { ClientEvents, ClientOptions } from './client-options.js';
+import { connectCommand, TOKEN_CLOSE_CODES, TOKEN_ERROR_CODES, tokenCloseError } from './connect-command.js';
 import type { Emitter } from './emitter.js';
 import { Outbox } from './outbox.js';
 import { errorFromMessage } from './request-manager.js';
@@ -33,27 +31,6 @@ const OPEN_WATCHDOG_SLACK_MS = 10_000;
 
 /** Silence allowed on top of two ping intervals once frames flow. */
 const WATCHDOG_SLACK_MS = 5_000;
-
-/** Close codes that mean the token was refused. */
-const TOKEN_CLOSE_CODES: readonly number[] = [
-  CLOSE_CODES.TOKEN_EXPIRED.code,
-  CLOSE_CODES.UNAUTHORIZED.code,
-  CLOSE_CODES.REVOKED.code,
-];
-
-/** Error codes of a refused `connect` that call for a new token. */
-const TOKEN_ERROR_CODES: readonly string[] = ['token_expired', 'unauthorized', 'revoked'];
-
-/** The error a token close code stands for, when no refused `connect` said more. */
-function tokenCloseError(code: number, reason: string): SynclineError {
-  const errorCode =
-    code === CLOSE_CODES.TOKEN_EXPIRED.code
-      ? 'token_expired'
-      : code === CLOSE_CODES.REVOKED.code
-        ? 'revoked'
-        : 'unauthorized';
-  return new SynclineError(errorCode, reason || `The server refused the token (close code ${code}).`);
-}
 
 /** What the connection hands over to the rest of the client. */
 export interface ConnectionHost {
@@ -283,21 +260,7 @@ export class Connection {
 
   #sendConnect(): void {
     this.#connectId = this.#host.allocateId();
-    const cmd: CommandOf<'connect'> = {
-      type: 'connect',
-      id: this.#connectId,
-      protocol: PROTOCOL_VERSION,
-      minProtocol: MIN_PROTOCOL_VERSION,
-    };
-    const token = this.#tokens.token;
-    if (token !== undefined) cmd.token = token;
-    if (this.#options.app) cmd.app = this.#options.app;
-    const data = this.#options.connectData;
-    if (data !== undefined) cmd.data = typeof data === 'function' ? data() : data;
-    cmd.client = {
-      name: this.#options.client?.name ?? 'syncline-js',
-      version: this.#options.client?.version ?? '0.1.0',
-    };
+    const cmd = connectCommand(this.#options, this.#connectId, this.#tokens.token);
     this.#lastDisconnect = undefined;
     this.#connectRefusal = undefined;
     this.#transport?.send(this.#codec.encode(cmd));
