@@ -164,8 +164,13 @@ describe('frame size through the SDK', () => {
       code: 'frame_too_large',
     });
     expect(Date.now() - started).toBeLessThan(10_000);
-    // Twenty publications of a quarter of the limit, all made in one tick: each fits, so each succeeds.
-    const many = await Promise.all(Array.from({ length: 20 }, (_, i) => c.publish('chat:b', `${i}`.padEnd(500, '.'))));
+    // Twenty publish commands, all made in one tick (raw requests: `client.publish` sends one at a time per
+    // channel), so they are batched past the frame limit: each fits, so each succeeds.
+    const many = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        c.request({ type: 'publish', channel: 'chat:b', data: `${i}`.padEnd(500, '.'), key: `k${i}` }),
+      ),
+    );
     expect(many.map((r) => r.offset).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     expect(c.state).toBe('connected');
     await assertUnaffected(ctx);

@@ -214,7 +214,10 @@ describe('round trip', () => {
     expect(backoffDelay(0, opts, () => 0.999)).toBe(99);
     expect(backoffDelay(3, opts, () => 0.999)).toBe(799);
     expect(backoffDelay(10, opts, () => 0.999)).toBe(999);
-    expect(backoffDelay(10, opts, () => 0)).toBe(0);
+    // The first attempt may go at once; later ones wait at least 50 ms (never above the maximum).
+    expect(backoffDelay(0, opts, () => 0)).toBe(0);
+    expect(backoffDelay(10, opts, () => 0)).toBe(50);
+    expect(backoffDelay(1, { minDelayMs: 1, maxDelayMs: 20 }, () => 0)).toBe(20);
     const spread = new Set(Array.from({ length: 50 }, () => backoffDelay(4, opts)));
     expect(spread.size).toBeGreaterThan(10);
   });

@@ -89,7 +89,10 @@ describe('limits', () => {
     const server = await startServer({ limits: { publishRatePerSec: 5, publishBurst: 5 } });
     const c = await client(server, 'alice');
     await waitState(c, 'connected');
-    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, i) => c.publish('chat:rate', i)));
+    // Raw publish commands: `client.publish` would wait out the refusals itself (test/core-sdk-load.test.ts).
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => c.request({ type: 'publish', channel: 'chat:rate', data: i })),
+    );
     const ok = results.filter((r) => r.status === 'fulfilled');
     const limited = results
       .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -110,7 +113,7 @@ describe('limits', () => {
     let later: { offset: number } | undefined;
     while (!later) {
       try {
-        later = await c.publish('chat:rate', 'later');
+        later = await c.request({ type: 'publish', channel: 'chat:rate', data: 'later' });
       } catch (e) {
         const err = e as SynclineError;
         if (err.code !== 'rate_limited' || Date.now() > deadline) throw e;

@@ -6,10 +6,14 @@ export interface BackoffOptions {
   readonly maxDelayMs?: number;
 }
 
+/** Shortest delay of every attempt after the first, ms (never above `maxDelayMs`). */
+export const MIN_RETRY_DELAY_MS = 50;
+
 /**
  * Exponential backoff with full jitter: attempt n waits a random time in
- * [0, min(max, min·2ⁿ)], never below a floor of 50 ms... except the first
- * attempt, which waits within [0, min].
+ * [0, min(max, min·2ⁿ)]. The first attempt (n = 0) may go at once; every
+ * later one waits at least `MIN_RETRY_DELAY_MS` (50 ms, or `max` when that is
+ * smaller), so a run of failures never retries in a tight loop.
  */
 export function backoffDelay(
   attempt: number,
@@ -19,5 +23,6 @@ export function backoffDelay(
   const min = options.minDelayMs ?? 500;
   const max = options.maxDelayMs ?? 20_000;
   const ceiling = Math.min(max, min * 2 ** Math.min(attempt, 30));
-  return Math.floor(random() * ceiling);
+  const delay = Math.floor(random() * ceiling);
+  return attempt === 0 ? delay : Math.max(delay, Math.min(MIN_RETRY_DELAY_MS, max));
 }

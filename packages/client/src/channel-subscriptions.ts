@@ -19,6 +19,8 @@ export interface ChannelHost {
   readonly connected: boolean;
   /** Changes whenever a connection ends or starts; a retry planned on one connection is dropped on the next. */
   readonly generation: number;
+  /** Set while the connection is refused for its token: a new subscription fails at once with it. */
+  readonly refusal?: SynclineError | undefined;
   /** Sends a command and resolves with its reply. */
   request<K extends RequestType>(command: CommandInput<K>, options?: RequestOptions): Promise<ResultOf<K>>;
 }
@@ -62,9 +64,21 @@ export class ChannelSubscriptions {
     sub.on('state', (e) => {
       if (e.state === 'unsubscribed' && this.#subs.get(channel) === sub) this.#subs.delete(channel);
     });
+    const refusal = this.#host.refusal;
+    if (refusal) {
+      sub.handleError(refusal);
+      return sub;
+    }
     this.#subs.set(channel, sub);
     if (this.#host.connected) this.#sendSubscribe(sub);
     return sub;
+  }
+
+  /** Ends every subscription with `err` (the token was refused and cannot be replaced). */
+  failAll(err: SynclineError): void {
+    const subs = [...this.#subs.values()];
+    this.#subs.clear();
+    for (const sub of subs) sub.handleError(err);
   }
 
   /** Subscribes every channel again (after `connect` was accepted). */

@@ -19,7 +19,12 @@ export interface ClientOptions extends ReloadGuardOptions {
   readonly getToken?: () => Promise<string>;
   /** Reconnect backoff bounds (full jitter). */
   readonly reconnect?: BackoffOptions;
-  /** Time a request waits for its reply, including time spent offline (default 15 s). */
+  /**
+   * Time a request waits for its reply, including time spent offline
+   * (default 15 s). For `publish`, the time from the call to its outcome:
+   * waiting behind earlier publishes of its channel and `rate_limited`
+   * retries included.
+   */
   readonly requestTimeoutMs?: number;
   /** Connect as soon as the client is created (default true). */
   readonly autoConnect?: boolean;
@@ -37,6 +42,13 @@ export interface ClientOptions extends ReloadGuardOptions {
    * for large payloads; see docs/protocol.md.
    */
   readonly codec?: CodecName;
+  /**
+   * Opaque data sent in `connect` for the app's backend (a session cookie,
+   * an app token), or a function read at every connect. A server with a
+   * connect proxy authenticates a client without `token` by asking the
+   * backend with it (docs/proxy.md).
+   */
+  readonly connectData?: unknown;
   /** App version, announced to the server. */
   readonly app?: { readonly version: string; readonly build?: string };
   /** Client name and version, for server logs. */

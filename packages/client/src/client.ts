@@ -28,6 +28,7 @@ import type { StateOf } from './docs/open-doc.js';
 import { Emitter } from './emitter.js';
 import type { PresenceChannel } from './presence/presence-channel.js';
 import { PresenceRegistry } from './presence/presence-registry.js';
+import { PublishQueue } from './publish-queue.js';
 import { randomId } from './random-id.js';
 import { errorFromMessage, RequestManager, type RequestOptions } from './request-manager.js';
 import type {
@@ -78,6 +79,7 @@ export class SynclineClient<C extends ClientSchema = UntypedSchema> implements D
   readonly #connectedHooks: Array<() => void> = [];
   readonly #connection: Connection;
   readonly #requests: RequestManager;
+  readonly #publishes: PublishQueue;
   readonly #tokens: TokenKeeper;
   readonly #channels: ChannelSubscriptions;
   readonly #updates: AppUpdateTracker;
@@ -87,6 +89,7 @@ export class SynclineClient<C extends ClientSchema = UntypedSchema> implements D
 
   constructor(options: ClientOptions) {
     const client = this;
+    const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.#tokens = new TokenKeeper(options.token, options.getToken, {
       get connected() {
         return client.state === 'connected';
@@ -98,8 +101,11 @@ export class SynclineClient<C extends ClientSchema = UntypedSchema> implements D
       get connected() {
         return client.state === 'connected';
       },
+      get refusal() {
+        return client.#connection.refusal;
+      },
       send: (command) => this.send(command),
-      defaultTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      defaultTimeoutMs: requestTimeoutMs,
       onErrorReply: (err) => {
         if (err.code === 'token_expired' && this.#tokens.renewable) this.#tokens.markStale();
       },
@@ -116,6 +122,16 @@ export class SynclineClient<C extends ClientSchema = UntypedSchema> implements D
         this.#requests.rejectAll(new SynclineError('client_closed', 'The client was closed.'));
         this.#channels.connectionLost();
       },
+      onRefused: (err) => {
+        this.#requests.rejectAll(err);
+        // Without getToken the refusal is final: subscriptions end too. After a failed getToken
+        // the connection keeps trying, and they resubscribe once a connect is accepted.
+        if (!this.#tokens.renewable) this.#channels.failAll(err);
+      },
+    });
+    this.#publishes = new PublishQueue({
+      request: (command, opts) => this.request(command, opts),
+      timeoutMs: requestTimeoutMs,
     });
     const connection = this.#connection;
     this.#channels = new ChannelSubscriptions({
@@ -124,6 +140,9 @@ export class SynclineClient<C extends ClientSchema = UntypedSchema> implements D
       },
       get generation() {
         return connection.generation;
+      },
+      get refusal() {
+        return connection.refusal;
       },
       request: (command, opts) => this.request(command, opts),
     });
@@ -254,15 +273,21 @@ export class SynclineClient<C extends ClientSchema = UntypedSchema> implements D
   /**
    * Publishes to a channel. Every publish carries an idempotency key (random
    * unless given as `id` or `key`), so it is safely resent after a reconnect
-   * and never published twice within the key window.
+   * or a `rate_limited` refusal and never published twice within the key
+   * window. The publishes of this client to one channel keep their call
+   * order: they go out one at a time, and one refused with `rate_limited` is
+   * sent again after the error's `retryAfterMs` before any later one. The
+   * outcome comes within `requestTimeoutMs` of the call, waits included (see
+   * `PublishQueue`); other errors reject at once.
    */
   async publish<Ch extends ChannelName<C>>(
     channel: Ch,
     data: ChannelData<C, Ch>,
     options: { id?: string; key?: string } = {},
   ): Promise<PublishResult> {
+    if (this.state === 'closed') throw new SynclineError('client_closed', 'The client is closed.');
     const key = options.id ?? options.key ?? randomId();
-    return await this.request({ type: 'publish', channel, data, key }, { resend: true });
+    return await this.#publishes.publish({ type: 'publish', channel, data, key });
   }
 
   /**

@@ -15,8 +15,12 @@ import type { StateChange } from './states.js';
 import { FakeServer } from './testing/fake-server.js';
 import { TokenKeeper } from './token-refresh.js';
 
-/** A connection wired to a fake server, with every transition and host call recorded. */
-function harness(options: Partial<ClientOptions> = {}) {
+/**
+ * A connection wired to a fake server, with every transition and host call
+ * recorded. It starts with `initialToken` unless `options.token` is set
+ * (`null`: no token, `getToken` must supply one).
+ */
+function harness(options: Partial<ClientOptions> = {}, initialToken: string | null = 'token-1') {
   const codec = options.codec ?? codecName;
   const server = new FakeServer(CODECS[codec]);
   const events = new Emitter<ClientEvents>();
@@ -31,11 +35,14 @@ function harness(options: Partial<ClientOptions> = {}) {
     get connected() {
       return connection?.state === 'connected';
     },
+    get refusal() {
+      return connection?.refusal;
+    },
     send: (cmd) => connection?.send(cmd),
     defaultTimeoutMs: 10_000,
     onErrorReply: () => undefined,
   });
-  const tokens = new TokenKeeper(options.token ?? 'token-1', options.getToken, {
+  const tokens = new TokenKeeper(options.token ?? initialToken ?? undefined, options.getToken, {
     get connected() {
       return connection?.state === 'connected';
     },
@@ -66,6 +73,10 @@ function harness(options: Partial<ClientOptions> = {}) {
         requests.connectionLost();
       },
       onClosing: () => host.push('closing'),
+      onRefused: (err) => {
+        host.push(`refused ${err.code}`);
+        requests.rejectAll(err);
+      },
     },
   );
   /** Transitions as `previous→state (reason)`, compact enough to compare whole. */
@@ -193,6 +204,86 @@ describe.each(CODEC_NAMES)('Connection state machine (fake server, %s)', (name) 
     const second = await h.server.accept();
     expect(second.token).toBe('fresh-1');
     expect(h.connection.state).toBe('connected');
+  });
+
+  it.each([
+    ['unauthorized', CLOSE_CODES.UNAUTHORIZED.code],
+    ['token_expired', CLOSE_CODES.TOKEN_EXPIRED.code],
+    ['revoked', CLOSE_CODES.REVOKED.code],
+  ] as const)(
+    'a connect refused with %s and no getToken fails waiting and new requests at once with that code',
+    async (code, closeCode) => {
+      const h = harness();
+      const waiting = h.requests.request({ type: 'publish', channel: 'chat:a', data: 1 }, { resend: true });
+      const waitingOutcome = waiting.catch((e: SynclineError) => e.code);
+      h.connection.connect();
+      const cmd = await h.server.expectCommand('connect');
+      h.server.replyError(cmd.id, code, 'refused');
+      h.server.drop(closeCode, 'refused');
+      expect(await waitingOutcome).toBe(code);
+      expect(h.connection.refusal).toMatchObject({ code });
+      expect(h.host).toEqual(['lost', `refused ${code}`]);
+      await expect(h.requests.request({ type: 'history', channel: 'chat:a' })).rejects.toMatchObject({ code });
+      // Nothing is left waiting, no timer either (no reconnect is planned without getToken).
+      expect(vi.getTimerCount()).toBe(0);
+    },
+  );
+
+  it('a token that expires while connected without getToken: later requests fail at once with token_expired', async () => {
+    const h = harness();
+    h.connection.connect();
+    await h.server.accept();
+    h.server.disconnect(CLOSE_CODES.TOKEN_EXPIRED.code, 'token expired', true);
+    expect(h.connection.lastChange).toMatchObject({ reason: 'unauthorized', code: CLOSE_CODES.TOKEN_EXPIRED.code });
+    await expect(h.requests.request({ type: 'publish', channel: 'chat:a', data: 1 })).rejects.toMatchObject({
+      code: 'token_expired',
+      message: 'token expired',
+    });
+  });
+
+  it('a failing getToken fails requests at once with unauthorized until a connect is accepted', async () => {
+    let fail = true;
+    const h = harness(
+      {
+        getToken: async () => {
+          if (fail) throw new Error('auth service down');
+          return 'fresh';
+        },
+      },
+      null,
+    );
+    const waiting = h.requests.request({ type: 'publish', channel: 'chat:a', data: 1 }).catch((e: SynclineError) => e);
+    h.connection.connect();
+    await settle();
+    expect(h.connection.lastChange).toMatchObject({ reason: 'token_error', retryInMs: 50 });
+    expect(await waiting).toMatchObject({ code: 'unauthorized', message: 'getToken failed.' });
+    await expect(h.requests.request({ type: 'history', channel: 'chat:a' })).rejects.toMatchObject({
+      code: 'unauthorized',
+    });
+    // getToken recovers: the next attempt is accepted and requests flow again.
+    fail = false;
+    await vi.advanceTimersByTimeAsync(50);
+    await h.server.accept();
+    expect(h.connection.refusal).toBeUndefined();
+    const ok = h.requests.request({ type: 'history', channel: 'chat:a' });
+    const cmd = await h.server.expectCommand('history');
+    h.server.reply(cmd.id, { epoch: 'e', offset: 0, minOffset: 1, publications: [] });
+    await expect(ok).resolves.toMatchObject({ offset: 0 });
+  });
+
+  it('a refused token with getToken is not a refusal: requests wait for the reconnect with the new token', async () => {
+    const h = harness({ getToken: async () => 'fresh' });
+    const waiting = h.requests.request({ type: 'publish', channel: 'chat:a', data: 1 }, { resend: true });
+    h.connection.connect();
+    const first = await h.server.expectCommand('connect');
+    h.server.replyError(first.id, 'unauthorized');
+    h.server.drop(CLOSE_CODES.UNAUTHORIZED.code, 'unauthorized');
+    expect(h.connection.refusal).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(50);
+    await h.server.accept();
+    const pub = await h.server.expectCommand('publish');
+    h.server.reply(pub.id, { offset: 1, epoch: 'e' });
+    await expect(waiting).resolves.toEqual({ offset: 1, epoch: 'e' });
   });
 
   it('a server disconnect without reconnect ends in disconnected with its code and reason server_disconnect', async () => {

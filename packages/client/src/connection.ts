@@ -3,13 +3,10 @@ import {
   type ClientCommand,
   CODECS,
   type Codec,
-  type CommandOf,
   type ConnectResult,
   closeCodeInfo,
   type ErrorMessage,
   isServerMessage,
-  MIN_PROTOCOL_VERSION,
-  PROTOCOL_VERSION,
   type ReplyMessage,
   type ServerMessage,
   SynclineError,
@@ -17,6 +14,7 @@ import {
 } from '@syncline/protocol';
 import { backoffDelay } from './backoff.js';
 import type { ClientEvents, ClientOptions } from './client-options.js';
+import { connectCommand, TOKEN_CLOSE_CODES, TOKEN_ERROR_CODES, tokenCloseError } from './connect-command.js';
 import type { Emitter } from './emitter.js';
 import { Outbox } from './outbox.js';
 import { errorFromMessage } from './request-manager.js';
@@ -34,16 +32,6 @@ const OPEN_WATCHDOG_SLACK_MS = 10_000;
 /** Silence allowed on top of two ping intervals once frames flow. */
 const WATCHDOG_SLACK_MS = 5_000;
 
-/** Close codes that mean the token was refused. */
-const TOKEN_CLOSE_CODES: readonly number[] = [
-  CLOSE_CODES.TOKEN_EXPIRED.code,
-  CLOSE_CODES.UNAUTHORIZED.code,
-  CLOSE_CODES.REVOKED.code,
-];
-
-/** Error codes of a refused `connect` that call for a new token. */
-const TOKEN_ERROR_CODES: readonly string[] = ['token_expired', 'unauthorized', 'revoked'];
-
 /** What the connection hands over to the rest of the client. */
 export interface ConnectionHost {
   /** A correlation id for the `connect` command (shared with requests). */
@@ -56,6 +44,11 @@ export interface ConnectionHost {
   onLost(): void;
   /** The client is closing for good: fail everything that waits. */
   onClosing(): void;
+  /**
+   * The connection was refused for its token and cannot get a new one
+   * (`refusal` is set): fail what waits for a connection with `err`.
+   */
+  onRefused(err: SynclineError): void;
 }
 
 interface ServerDisconnect {
@@ -77,7 +70,10 @@ interface ServerDisconnect {
  * any ──close() / unsupported protocol──▶ closed (final)
  * ```
  *
- * Every transition is a `state` event with a `StateReason`. Each transport
+ * A `connect` refused for its token (`unauthorized`, `token_expired`,
+ * `revoked`) with no `getToken` to replace it, or a failing `getToken`, sets
+ * `refusal` (and tells the host, which fails what waits) until a `connect` is
+ * accepted. Every transition is a `state` event with a `StateReason`. Each transport
  * attempt has a generation; callbacks of a superseded one are ignored. A
  * watchdog declares the connection lost when the server stays silent for two
  * ping intervals and some slack.
@@ -101,6 +97,9 @@ export class Connection {
   #connectId = 0;
   #info: ConnectResult | undefined;
   #lastDisconnect: ServerDisconnect | undefined;
+  /** The error of the last `connect` refused for its token, until the close that follows. */
+  #connectRefusal: SynclineError | undefined;
+  #refusal: SynclineError | undefined;
   #generation = 0;
   readonly #onOnline = (): void => {
     if (this.#state === 'disconnected') this.#startConnecting('online');
@@ -146,6 +145,16 @@ export class Connection {
   /** The open transport's name. */
   get transportName(): string | undefined {
     return this.#transport?.name;
+  }
+
+  /**
+   * Why the connection cannot be used until the token problem is solved:
+   * set when `connect` was refused for its token (`unauthorized`,
+   * `token_expired`, `revoked`) and no `getToken` can replace it, or when
+   * `getToken` failed; cleared when a `connect` is accepted.
+   */
+  get refusal(): SynclineError | undefined {
+    return this.#refusal;
   }
 
   /** Changes whenever a transport attempt starts or ends. */
@@ -208,8 +217,10 @@ export class Connection {
       await this.#tokens.ensure();
     } catch (err) {
       if (generation !== this.#generation) return;
-      this.#events.emit('error', new SynclineError('unauthorized', 'getToken failed.', { cause: err }));
+      const refusal = new SynclineError('unauthorized', 'getToken failed.', { cause: err });
+      this.#events.emit('error', refusal);
       this.#scheduleReconnect('token_error');
+      this.#refuse(refusal);
       return;
     }
     if (generation !== this.#generation || this.#state !== 'connecting') return;
@@ -249,20 +260,9 @@ export class Connection {
 
   #sendConnect(): void {
     this.#connectId = this.#host.allocateId();
-    const cmd: CommandOf<'connect'> = {
-      type: 'connect',
-      id: this.#connectId,
-      protocol: PROTOCOL_VERSION,
-      minProtocol: MIN_PROTOCOL_VERSION,
-    };
-    const token = this.#tokens.token;
-    if (token !== undefined) cmd.token = token;
-    if (this.#options.app) cmd.app = this.#options.app;
-    cmd.client = {
-      name: this.#options.client?.name ?? 'syncline-js',
-      version: this.#options.client?.version ?? '0.1.0',
-    };
+    const cmd = connectCommand(this.#options, this.#connectId, this.#tokens.token);
     this.#lastDisconnect = undefined;
+    this.#connectRefusal = undefined;
     this.#transport?.send(this.#codec.encode(cmd));
   }
 
@@ -328,7 +328,10 @@ export class Connection {
       const err = errorFromMessage(msg);
       this.#events.emit('error', err);
       // The server closes the socket next; the close decides what happens.
-      if (TOKEN_ERROR_CODES.includes(err.code)) this.#tokens.markStale();
+      if (TOKEN_ERROR_CODES.includes(err.code)) {
+        this.#tokens.markStale();
+        this.#connectRefusal = err;
+      }
       return;
     }
     const info = msg.result as ConnectResult;
@@ -336,6 +339,7 @@ export class Connection {
     this.#pingIntervalMs = info.pingIntervalMs;
     this.#outbox.setMaxFrameBytes(info.maxFrameBytes);
     this.#attempt = 0;
+    this.#refusal = undefined;
     this.#armWatchdog(this.#pingIntervalMs * 2 + WATCHDOG_SLACK_MS);
     this.#setState('connected', 'connected');
     this.#events.emit('connected', info);
@@ -348,8 +352,10 @@ export class Connection {
     this.#generation++;
     this.#connectionLost();
     const d = this.#lastDisconnect;
+    const connectRefusal = this.#connectRefusal;
     // A later attempt that fails before its connect must not inherit this reason.
     this.#lastDisconnect = undefined;
+    this.#connectRefusal = undefined;
     const info = closeCodeInfo(code);
     const reconnect = d ? d.reconnect : (info?.reconnect ?? true);
     const why: StateReason = d ? 'server_disconnect' : 'transport_closed';
@@ -361,6 +367,7 @@ export class Connection {
       }
       this.#clearTimers();
       this.#setState('disconnected', 'unauthorized', { code });
+      this.#refuse(connectRefusal ?? tokenCloseError(code, d?.reason ?? ''));
       return;
     }
     if (code === CLOSE_CODES.UNSUPPORTED_PROTOCOL.code) {
@@ -403,6 +410,12 @@ export class Connection {
   }
 
   // --- helpers -------------------------------------------------------------------
+
+  /** The token was refused with no way to a new one now: requests fail at once with `err`. */
+  #refuse(err: SynclineError): void {
+    this.#refusal = err;
+    this.#host.onRefused(err);
+  }
 
   #armWatchdog(ms: number): void {
     if (this.#watchdog) clearTimeout(this.#watchdog);

@@ -6,10 +6,13 @@ import { RequestManager } from './request-manager.js';
 function harness(defaultTimeoutMs = 1_000) {
   const sent: RequestCommand[] = [];
   const errorReplies: SynclineError[] = [];
-  const link = { connected: false };
+  const link: { connected: boolean; refusal?: SynclineError } = { connected: false };
   const requests = new RequestManager({
     get connected() {
       return link.connected;
+    },
+    get refusal() {
+      return link.refusal;
     },
     send: (cmd) => sent.push(cmd),
     defaultTimeoutMs,
@@ -133,6 +136,19 @@ describe('RequestManager', () => {
       [2, 'publish'],
       [4, 'history'],
     ]);
+  });
+
+  it('while the host reports a refusal, a new request rejects at once with it and nothing is sent', async () => {
+    const h = harness();
+    h.link.refusal = new SynclineError('revoked', 'Access revoked.');
+    await expect(h.requests.request({ type: 'history', channel: 'chat:a' })).rejects.toMatchObject({
+      code: 'revoked',
+      message: 'Access revoked.',
+    });
+    h.link.connected = true;
+    h.requests.sendUnsent();
+    expect(h.sent).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
   });
 
   it('rejectAll fails every waiting request and clears their timers', async () => {

@@ -21,6 +21,11 @@ export interface RequestOptions {
 export interface RequestHost {
   /** True while commands can be sent. */
   readonly connected: boolean;
+  /**
+   * Set while the connection is refused for its token with no way to a new
+   * one: a request made then rejects at once with this error.
+   */
+  readonly refusal?: SynclineError | undefined;
   /** Queues a command for the server. */
   send(command: RequestCommand): void;
   /** Timeout of a request without `timeoutMs`. */
@@ -61,7 +66,9 @@ export function errorFromMessage(msg: ErrorMessage): SynclineError {
  * disconnected waits for the next connection; on a connection loss, requests
  * marked `resend` (and subscribes) are kept for the next one, the others are
  * rejected with `connection_lost` since the server may have run them.
- * Timeouts count offline time too.
+ * Timeouts count offline time too. While the host reports a `refusal` (the
+ * token was refused and cannot be replaced), a new request rejects at once
+ * with it; the host rejects those already waiting (`rejectAll`).
  */
 export class RequestManager {
   readonly #host: RequestHost;
@@ -83,6 +90,11 @@ export class RequestManager {
    */
   request<K extends RequestType>(command: CommandInput<K>, options: RequestOptions = {}): Promise<ResultOf<K>> {
     return new Promise((resolve, reject) => {
+      const refusal = this.#host.refusal;
+      if (refusal) {
+        reject(refusal);
+        return;
+      }
       const id = this.allocateId();
       const timeoutMs = options.timeoutMs ?? this.#host.defaultTimeoutMs;
       const timer =
@@ -157,7 +169,7 @@ export class RequestManager {
     }
   }
 
-  /** Rejects every pending request (the client closed). */
+  /** Rejects every pending request (the client closed, or its token was refused for good). */
   rejectAll(err: SynclineError): void {
     for (const r of this.#requests.values()) {
       if (r.timer) clearTimeout(r.timer);

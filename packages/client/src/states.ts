@@ -11,7 +11,8 @@ export type ClientState = 'disconnected' | 'connecting' | 'connected' | 'closed'
  * - `server_disconnect`: the server sent `disconnect` (its code is in `code`).
  * - `heartbeat_timeout`: no frame from the server for too long.
  * - `connect_error`: the server refused `connect` with a retryable error.
- * - `unauthorized`: the token was refused and no `getToken` can replace it.
+ * - `unauthorized`: the token was refused and no `getToken` can replace it;
+ *   requests fail at once with the refusal's code.
  * - `token_error`: `getToken` failed.
  * - `unsupported_protocol`: the server does not speak this client's protocol.
  * - `offline` / `online`: the browser's network status changed.

@@ -14,4 +14,5 @@ export { type ConnectionStatus, useConnectionState, useConnectionStatus } from '
 export { useDegraded } from './use-degraded.js';
 export { type UseDocOptions, useDoc, useDocView, useMutate } from './use-doc.js';
 export { type UsePresenceOptions, usePresence } from './use-presence.js';
+export { type UseUndoResult, useUndo } from './use-undo.js';
 export { useUpdate } from './use-update.js';

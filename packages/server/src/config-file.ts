@@ -57,6 +57,22 @@ const Limits = v.strictObject({
   rpcTimeoutMs: v.exactOptional(PositiveInt),
 });
 
+const Url = v.pipe(v.string(), v.url(), v.maxLength(2048));
+
+const ProxyConfig = v.strictObject({
+  connect: v.exactOptional(Url),
+  subscribe: v.exactOptional(Url),
+  publish: v.exactOptional(Url),
+  rpc: v.exactOptional(Url),
+  namespaces: v.exactOptional(
+    v.record(Text(64), v.strictObject({ subscribe: v.exactOptional(Url), publish: v.exactOptional(Url) })),
+  ),
+  timeoutMs: v.exactOptional(PositiveInt),
+  headers: v.exactOptional(v.record(Text(256), v.pipe(v.string(), v.maxLength(4096)))),
+  secret: v.exactOptional(Text(4096)),
+  maxInFlight: v.exactOptional(PositiveInt),
+});
+
 /** The JSON config file's schema. */
 export const ConfigFile = v.pipe(
   v.strictObject({
@@ -100,6 +116,7 @@ export const ConfigFile = v.pipe(
     allowedOrigins: v.exactOptional(v.array(Text(2048))),
     trustProxy: v.exactOptional(v.union([v.boolean(), NonNegativeInt])),
     metrics: v.exactOptional(v.strictObject({ requireKey: v.exactOptional(v.boolean()) })),
+    proxy: v.exactOptional(ProxyConfig),
   }),
   v.title('Syncline server config'),
   v.description('Options of `syncline start --config file.json`; see docs/operations.md.'),

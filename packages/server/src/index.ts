@@ -58,6 +58,8 @@ export {
   type PresenceOptions,
   type PresenceService,
 } from './presence/register-presence.js';
+export type { Proxy, ProxyNamespaceOptions, ProxyOptions } from './proxy/register-proxy.js';
+export { SIGNATURE_HEADER, signatureHeader, verifySignature } from './proxy/signature.js';
 export { type AnyRpcMethod, defineRpc, type RpcContext, type RpcMethod, type RpcMethods } from './rpc/rpc-methods.js';
 export { createServer, type ServerOptions, type SynclineServer, WEBSOCKET_PATH } from './server.js';
 export { FANOUT_SLICE_BUDGET_MS } from './session/flush-scheduler.js';

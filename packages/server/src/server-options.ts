@@ -11,6 +11,7 @@ import type { DocFanout, DocNamespaceOptions, DocStore } from './docs/index.js';
 import type { ServerHooks } from './hooks.js';
 import type { NamespaceOptions } from './namespaces/namespaces.js';
 import type { PresenceOptions } from './presence/register-presence.js';
+import type { ProxyOptions } from './proxy/register-proxy.js';
 import type { RpcMethods } from './rpc/rpc-methods.js';
 import type { HttpTransportOptions } from './transport/http-transports.js';
 
@@ -67,6 +68,8 @@ export interface ServerOptions {
   readonly presence?: PresenceOptions;
   /** Methods clients may call with `client.rpc(name, data)` (capability `rpc` on the name); see docs/rpc.md. */
   readonly rpc?: RpcMethods;
+  /** The app's backend decides connects, subscribes, publishes and RPC calls over HTTP; see docs/proxy.md. */
+  readonly proxy?: ProxyOptions;
   /** SSE and long-polling fallback transports (on by default); see docs/transports.md. */
   readonly httpTransports?: HttpTransportOptions;
   /** App version and the client versions it accepts; see docs/versioning.md. */

@@ -24,6 +24,7 @@ import { ServerMetrics } from './metrics/metrics.js';
 import { NamespaceRegistry } from './namespaces/namespaces.js';
 import { startDeadlineSweep, startHeartbeats, startHistoryTrim } from './ops/node-timers.js';
 import { registerPresence } from './presence/register-presence.js';
+import { createProxy } from './proxy/register-proxy.js';
 import { registerRpc } from './rpc/register-rpc.js';
 import { createConnectionAcceptor } from './server-admission.js';
 import type { SynclineServer } from './server-api.js';
@@ -139,7 +140,9 @@ export function createServer(options: ServerOptions): SynclineServer {
     metrics,
   });
 
+  const proxy = createProxy(options.proxy, logger);
   registerConnectCommands(core, {
+    authenticate: proxy.authenticate,
     pingIntervalMs: settings.pingIntervalMs,
     features: [],
     ...(options.protocolRange ? { protocol: options.protocolRange } : {}),
@@ -147,9 +150,9 @@ export function createServer(options: ServerOptions): SynclineServer {
     status: () => health.status(),
     admit: createAdmission({ revocations, registry, limits, sessionEvents }),
   });
-  const channels = registerChannels(core);
+  const channels = registerChannels(core, proxy.channelPolicy);
   const presence = registerPresence(core, options.presence);
-  registerRpc(core, options.rpc);
+  registerRpc(core, options.rpc, proxy.rpcFallback);
   announceConnected(handlers, sessionEvents, hooks, logger);
 
   const transports: Transport[] = [];

@@ -1,9 +1,5 @@
 import {
-  type CommandInput,
   type DocMutateResult,
-  type DocOp,
-  type DocServerMessage,
-  type DocSubscribeResult,
   type MutatorArgs,
   type MutatorDefs,
   mutatorsVersion,
@@ -11,17 +7,23 @@ import {
   resolveMutator,
   SynclineError,
   toSynclineError,
+  UNDO_MUTATOR,
+  undoMutator,
   validateWith,
 } from '@syncline/protocol';
 import { Emitter } from '../emitter.js';
 import type { DocHost } from './doc-host.js';
+import { DocSubscription } from './doc-subscription.js';
+import { DocUndo, type DocUndoOptions } from './doc-undo.js';
 import { MutationSender } from './mutation-sender.js';
-import { invalidArgs } from './pending-entry.js';
+import { type Entry, invalidArgs } from './pending-entry.js';
 import { NO_PENDING, type PendingMutation, pendingSnapshot } from './pending-view.js';
 import { ReplicaModel } from './replica-model.js';
 import { ReplicaSaver } from './replica-saver.js';
 import { memoryStore, type ReplicaStore } from './replica-store.js';
-import { SnapshotChunks } from './snapshot-chunks.js';
+import type { UndoOrigin } from './undo-history.js';
+
+const UNDO_RESOLVED = resolveMutator({ [UNDO_MUTATOR]: undoMutator }, UNDO_MUTATOR) as ResolvedMutator;
 
 /**
  * Status of a replica:
@@ -38,6 +40,12 @@ export interface DocOptions<M extends MutatorDefs> {
   readonly mutators: M;
   /** Where pending mutations and the last confirmed state are kept (default: memory). */
   readonly store?: ReplicaStore;
+  /**
+   * Keeps undo and redo stacks of this client's own mutations (`undo()`,
+   * `redo()`, `batch()`); the namespace must have `undo: true` on the
+   * server. Default off.
+   */
+  readonly undo?: boolean | DocUndoOptions;
 }
 
 /** Events of a replica. */
@@ -46,6 +54,8 @@ export interface DocEvents {
   change: undefined;
   /** A mutation failed for good with no caller left to tell (e.g. made before a reload), or storage failed. */
   error: SynclineError;
+  /** `canUndo` or `canRedo` changed. */
+  history: undefined;
 }
 
 /** `mutate.<name>(args)`: one function per mutator. */
@@ -59,10 +69,11 @@ export type DocMutate<M extends MutatorDefs> = {
  * in `current` at once and are confirmed, rebased or rolled back as the
  * server answers.
  *
- * The replica drives the subscription (subscribe on every connect, resync
- * after a gap, apply pushed ops); `ReplicaModel` holds the states and the
- * rebase rules, `ReplicaSaver` writes them to the store, and
- * `MutationSender` sends persisted mutations and handles the verdicts.
+ * `DocSubscription` drives the subscription (subscribe on every connect,
+ * resync after a gap, apply pushed ops); `ReplicaModel` holds the states
+ * and the rebase rules, `ReplicaSaver` writes them to the store,
+ * `MutationSender` sends persisted mutations and handles the verdicts, and
+ * `DocUndo` keeps the undo history when enabled.
  */
 export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
   /** Document name. */
@@ -76,17 +87,12 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
   readonly #model: ReplicaModel;
   readonly #saver: ReplicaSaver;
   readonly #sender: MutationSender;
+  readonly #subscription: DocSubscription;
+  readonly #undo: DocUndo | undefined;
   readonly #events = new Emitter<DocEvents>();
   readonly #offs: Array<() => void> = [];
   #pendingView: readonly PendingMutation[] = NO_PENDING;
   #loaded = false;
-  #subscribed = false;
-  #subscribing = false;
-  /** Patches that arrived while a subscribe was in flight (its reply may be handled after them). */
-  #early: DocOp[] = [];
-  /** Pieces of a snapshot sent in chunks, and the reply that announced them. */
-  readonly #chunks = new SnapshotChunks();
-  #chunked: DocSubscribeResult | undefined;
   #closed = false;
   #markReady: () => void = () => undefined;
   readonly #onClosed: (() => void) | undefined;
@@ -100,8 +106,21 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     this.#onClosed = onClosed;
     this.name = name;
     this.#mutators = options.mutators;
-    const model = new ReplicaModel(options.mutators, name, () => client.info?.user);
+    const model = new ReplicaModel({ ...options.mutators, [UNDO_MUTATOR]: undoMutator }, name, () => client.info?.user);
     this.#model = model;
+    const undo = options.undo;
+    this.#undo = undo
+      ? new DocUndo(
+          model,
+          undo === true ? {} : undo,
+          () => this.#events.emit('history', undefined),
+          () => {
+            model.rebase();
+            this.#saver.persist();
+            this.#emitChange();
+          },
+        )
+      : undefined;
     const replica = this;
     this.#saver = new ReplicaSaver(options.store ?? memoryStore(), name, {
       get closed() {
@@ -120,13 +139,31 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
       model,
       mutatorVersion: mutatorsVersion(options.mutators),
       get canSend() {
-        return replica.#subscribed && !replica.#closed && client.state === 'connected';
+        return replica.#subscription.subscribed && !replica.#closed && client.state === 'connected';
       },
       get closed() {
         return replica.#closed;
       },
+      ready: (e) => this.#undo?.ready(e) ?? true,
       request: (command, opts) => client.request(command, opts),
       persist: () => this.#saver.persist(),
+      emitChange: () => this.#emitChange(),
+      emitError: (err) => this.#events.emit('error', err),
+    });
+    this.#subscription = new DocSubscription(name, {
+      client,
+      model,
+      get loaded() {
+        return replica.#loaded;
+      },
+      get closed() {
+        return replica.#closed;
+      },
+      persist: () => this.#saver.persist(),
+      flushMutations: () => this.#sender.flush(),
+      resetBackoff: () => this.#sender.resetBackoff(),
+      retryLater: (fn) => this.#sender.retryLater(fn),
+      markReady: () => this.#markReady(),
       emitChange: () => this.#emitChange(),
       emitError: (err) => this.#events.emit('error', err),
     });
@@ -136,16 +173,12 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     const mutate: Record<string, (args: unknown) => Promise<DocMutateResult>> = {};
     for (const key of Object.keys(options.mutators)) mutate[key] = (args) => this.#mutate(key, args);
     this.mutate = mutate as DocMutate<M>;
-    this.#offs.push(client.onDocMessage(name, (msg) => this.#onMessage(msg)));
-    this.#offs.push(client.onConnected(() => this.#subscribe()));
+    this.#offs.push(client.onDocMessage(name, (msg) => this.#subscription.onMessage(msg)));
+    this.#offs.push(client.onConnected(() => this.#subscription.subscribe()));
     this.#offs.push(
       client.on('state', (e) => {
         if (e.state === 'connected' || e.previous !== 'connected') return;
-        this.#subscribed = false;
-        this.#early = [];
-        if (this.#chunked) this.#subscribing = false;
-        this.#chunked = undefined;
-        this.#chunks.reset();
+        this.#subscription.disconnected();
         this.#sender.markAllUnsent();
         this.#emitChange();
       }),
@@ -171,7 +204,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
   /** See `DocStatus`. */
   get status(): DocStatus {
     if (!this.#model.confirmed) return 'loading';
-    if (!this.#subscribed) return this.#client.state === 'connected' ? 'loading' : 'offline';
+    if (!this.#subscription.subscribed) return this.#client.state === 'connected' ? 'loading' : 'offline';
     return this.#model.pending.length > 0 ? 'pending' : 'synced';
   }
 
@@ -219,6 +252,57 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     return this.#saver.flush();
   }
 
+  // --- undo and redo (see docs/documents.md, "Undo and redo") -------------------
+
+  /** True when `undo()` has something to revert (always false without the `undo` option). */
+  get canUndo(): boolean {
+    return this.#undo?.canUndo ?? false;
+  }
+
+  /** True when `redo()` has something to re-apply (always false without the `undo` option). */
+  get canRedo(): boolean {
+    return this.#undo?.canRedo ?? false;
+  }
+
+  /**
+   * Reverts this client's newest group of own mutations with a new
+   * mutation (the built-in `$undo`): each change is reverted only where the
+   * document still holds what this client wrote, so others' later changes
+   * stay. Shows at once; resolves when the server applied it, with undefined
+   * when there was nothing to undo. Its effect goes onto the redo stack.
+   */
+  undo(): Promise<DocMutateResult | undefined> {
+    return this.#step('undo');
+  }
+
+  /** Re-applies the group the last `undo()` reverted (same rules as `undo()`); undefined when none. */
+  redo(): Promise<DocMutateResult | undefined> {
+    return this.#step('redo');
+  }
+
+  /**
+   * Runs `fn` and makes every mutation it starts synchronously one undo
+   * step (a transaction boundary: `undo()` reverts them together). Nestable.
+   */
+  batch<T>(fn: () => T): T {
+    this.#undo?.beginBatch();
+    try {
+      return fn();
+    } finally {
+      this.#undo?.endBatch();
+    }
+  }
+
+  #step(which: 'undo' | 'redo'): Promise<DocMutateResult | undefined> {
+    if (this.#closed) return Promise.reject(new SynclineError('client_closed', 'The document replica was closed.'));
+    const taken = this.#undo?.take(which);
+    if (!taken) return Promise.resolve(undefined);
+    const args = { steps: taken.steps };
+    return this.#queue(UNDO_RESOLVED, UNDO_MUTATOR, args, args, which, (entry) =>
+      this.#undo?.track(entry, taken.group),
+    );
+  }
+
   /** Stops syncing; pending mutations stay in the store for the next replica of this document. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -227,10 +311,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     this.#onClosed?.();
     this.#sender.stop();
     for (const off of this.#offs) off();
-    if (this.#subscribed && this.#client.state === 'connected') {
-      this.#client.request({ type: 'doc.unsubscribe', doc: this.name }).catch(() => undefined);
-    }
-    this.#subscribed = false;
+    this.#subscription.close();
     const err = new SynclineError('client_closed', 'The document replica was closed.');
     for (const e of this.#model.pending) for (const w of e.waiters.splice(0)) w.reject(err);
     this.#events.clear();
@@ -249,158 +330,7 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     this.#model.rebase();
     if (this.#model.confirmed) this.#markReady();
     this.#emitChange();
-    this.#subscribe();
-  }
-
-  #subscribe(): void {
-    if (!this.#loaded || this.#closed || this.#subscribing || this.#subscribed) return;
-    if (this.#client.state !== 'connected') return;
-    this.#subscribing = true;
-    const cmd: CommandInput<'doc.subscribe'> = {
-      type: 'doc.subscribe',
-      doc: this.name,
-      clientId: this.#model.clientId,
-      chunks: true,
-    };
-    const confirmed = this.#model.confirmed;
-    if (confirmed) cmd.version = confirmed.version;
-    this.#chunks.reset();
-    this.#client.request(cmd, { timeoutMs: 0 }).then(
-      (result) => {
-        if (this.#closed || this.#client.state !== 'connected') {
-          this.#subscribing = false;
-          return;
-        }
-        if (result.chunks !== undefined) {
-          // A large snapshot follows in pieces; patches keep collecting in `#early` until it is whole.
-          this.#chunked = result;
-          this.#chunks.expect(result.version, result.chunks);
-          this.#takeChunked();
-          return;
-        }
-        this.#subscribing = false;
-        this.#onSubscribed(result);
-      },
-      (err: SynclineError) => {
-        this.#subscribing = false;
-        if (this.#closed || err.code === 'connection_lost' || err.code === 'client_closed') return;
-        if (err.code === 'already_subscribed') {
-          // A previous subscribe on this connection is still active: resync it.
-          this.#resync();
-          return;
-        }
-        this.#events.emit('error', err);
-        if (err.group === 'retry') this.#sender.retryLater(() => this.#subscribe());
-      },
-    );
-  }
-
-  #onSubscribed(r: DocSubscribeResult): void {
-    const model = this.#model;
-    // The server sends the reply before any later op, but a client may handle the reply (a promise)
-    // after patches that arrived in the same read: those were kept and apply on top of the reply.
-    const early = this.#early;
-    this.#early = [];
-    if (r.ops === undefined || !model.confirmed) {
-      model.setConfirmed(r.version, r.snapshot);
-    } else {
-      for (const op of r.ops) model.applyOp(op);
-      if (model.confirmed.version !== r.version) {
-        this.#resync();
-        return;
-      }
-    }
-    for (const op of early) {
-      if (!model.applyOp(op)) {
-        this.#resync();
-        return;
-      }
-    }
-    model.confirmUpTo(r.lastMutationId, { version: r.version, duplicate: true });
-    this.#dropAcked();
-    model.skipIdsUpTo(r.lastMutationId);
-    model.renewIfForgotten(r.lastMutationId);
-    this.#subscribed = true;
-    this.#sender.resetBackoff();
-    model.rebase();
-    this.#markReady();
-    this.#saver.persist();
-    this.#emitChange();
-    this.#sender.flush();
-  }
-
-  /** Completes a chunked subscribe once every piece of its snapshot is in. */
-  #takeChunked(): void {
-    const reply = this.#chunked;
-    if (!reply) return;
-    let taken: { readonly state: unknown } | undefined;
-    try {
-      taken = this.#chunks.take();
-    } catch {
-      this.#resync();
-      return;
-    }
-    if (!taken) return;
-    this.#chunked = undefined;
-    this.#subscribing = false;
-    this.#onSubscribed({ version: reply.version, snapshot: taken.state, lastMutationId: reply.lastMutationId });
-  }
-
-  /** Unsubscribes and subscribes again (after a gap in versions). */
-  #resync(): void {
-    this.#subscribed = false;
-    this.#subscribing = true;
-    this.#early = [];
-    this.#chunked = undefined;
-    this.#chunks.reset();
-    const again = (): void => {
-      this.#subscribing = false;
-      this.#subscribe();
-    };
-    this.#client.request({ type: 'doc.unsubscribe', doc: this.name }).then(again, again);
-  }
-
-  // --- server messages ----------------------------------------------------------
-
-  #onMessage(msg: DocServerMessage): boolean {
-    if (this.#closed || msg.doc !== this.name) return false;
-    if (msg.type === 'doc.patch') {
-      const confirmed = this.#model.confirmed;
-      if (!this.#subscribed) {
-        if (this.#subscribing) this.#early.push(msg);
-        return true;
-      }
-      if (!confirmed) return true;
-      const before = confirmed.version;
-      if (!this.#model.applyOp(msg)) {
-        this.#resync();
-        return true;
-      }
-      if (this.#model.confirmed?.version === before) return true;
-      this.#dropAcked();
-      this.#model.rebase();
-      this.#saver.persist();
-      this.#emitChange();
-      return true;
-    }
-    if (msg.type === 'doc.snapshot') {
-      if (!this.#subscribing) return true;
-      // A piece out of order before the reply is a leftover of an earlier subscribe; after it, a fault.
-      if (this.#chunks.add(msg)) this.#takeChunked();
-      else if (this.#chunked) this.#resync();
-      return true;
-    }
-    if (msg.type === 'doc.unsubscribed') {
-      this.#subscribed = false;
-      this.#events.emit('error', new SynclineError(msg.code, msg.message));
-      this.#emitChange();
-      return true;
-    }
-    return false;
-  }
-
-  #dropAcked(): void {
-    if (this.#model.dropAcked()) this.#saver.persist();
+    this.#subscription.subscribe();
   }
 
   // --- mutations ----------------------------------------------------------------
@@ -422,16 +352,26 @@ export class DocReplica<S = unknown, M extends MutatorDefs = MutatorDefs> {
     return this.#queue(m, name, args, args);
   }
 
-  #queue(m: ResolvedMutator, name: string, args: unknown, runArgs: unknown): Promise<DocMutateResult> {
+  #queue(
+    m: ResolvedMutator,
+    name: string,
+    args: unknown,
+    runArgs: unknown,
+    origin: UndoOrigin = 'edit',
+    queued?: (entry: Entry) => void,
+  ): Promise<DocMutateResult> {
     const ts = Date.now();
-    let next: unknown;
+    const before = this.#model.visible;
+    let ran: ReturnType<ReplicaModel['speculate']>;
     try {
-      next = this.#model.speculate(m, name, runArgs, ts);
+      ran = this.#model.speculate(m, name, runArgs, ts);
     } catch (err) {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
-      const entry = this.#model.enqueue(name, args, runArgs, ts, next);
+      const entry = this.#model.enqueue(name, args, runArgs, ts, ran ? ran.state : before);
+      if (ran) this.#undo?.record(entry, before, ran, origin);
+      queued?.(entry);
       entry.waiters.push({ resolve, reject });
       this.#saver.persist();
       this.#emitChange();

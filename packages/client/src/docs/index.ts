@@ -6,6 +6,7 @@ export {
   DocReplica,
   type DocStatus,
 } from './doc-replica.js';
+export type { DocUndoOptions } from './doc-undo.js';
 export { fileStore } from './file-store.js';
 export { indexedDbStore } from './indexeddb-store.js';
 export { type DocOpener, openDoc, type StateOf } from './open-doc.js';

@@ -24,6 +24,8 @@ export interface SenderHost {
   /** True while mutations may go out: subscribed, connected and not closed. */
   readonly canSend: boolean;
   readonly closed: boolean;
+  /** False holds `e` and every later entry back for now (an undo waiting for what it reverts). */
+  ready(e: Entry): boolean;
   request<K extends RequestType>(command: CommandInput<K>, options: RequestOptions): Promise<ResultOf<K>>;
   persist(): void;
   emitChange(): void;
@@ -54,7 +56,10 @@ export class MutationSender {
     if (this.#retryTimer || !this.#host.canSend) return;
     for (const e of this.#host.model.pending) {
       if (!e.persisted) break;
-      if (e.sendSeq === 0 && e.ackedVersion === undefined) this.#send(e);
+      if (e.sendSeq === 0 && e.ackedVersion === undefined) {
+        if (!this.#host.ready(e)) break;
+        this.#send(e);
+      }
     }
   }
 

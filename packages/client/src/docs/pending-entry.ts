@@ -10,8 +10,10 @@ import {
 import type { PersistedMutation } from './replica-store.js';
 
 /** A pending mutation inside a replica. */
-export interface Entry extends Omit<PersistedMutation, 'id'> {
+export interface Entry extends Omit<PersistedMutation, 'id' | 'args'> {
   id: number;
+  /** Args as the caller gave them (an unsent `$undo` may be revised: see `ReplicaModel.reviseUnsent`). */
+  args: unknown;
   /** Args after the mutator's schema (what the mutator runs with). */
   runArgs: unknown;
   persisted: boolean;

@@ -35,8 +35,8 @@ function model(): ReplicaModel {
 function mutate(m: ReplicaModel, name: keyof typeof mutators, args: unknown): Entry {
   const resolved = resolveMutator(mutators, name);
   if (!resolved) throw new Error(`no mutator ${name}`);
-  const visible = m.speculate(resolved, name, args, 1_000);
-  return m.enqueue(name, args, args, 1_000, visible);
+  const ran = m.speculate(resolved, name, args, 1_000);
+  return m.enqueue(name, args, args, 1_000, ran ? ran.state : m.visible);
 }
 
 /** A server op at `version` that appends `text` (from another client unless `own` says whose mutation it is). */

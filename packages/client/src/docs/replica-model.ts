@@ -3,6 +3,7 @@ import {
   type DocMutateResult,
   type DocOp,
   type MutationMeta,
+  type MutationResult,
   type MutatorDefs,
   type ResolvedMutator,
   runMutator,
@@ -17,6 +18,14 @@ import type { ReplicaRecord } from './replica-store.js';
 export interface ConfirmedState {
   readonly version: number;
   readonly state: unknown;
+}
+
+/** Told of what changes the confirmed state (undo history follows it). */
+export interface ModelObserver {
+  /** `op` took the confirmed state from `before` to `after`; `own` is the pending entry it confirms, if any. */
+  op(op: DocOp, before: unknown, after: unknown, own: Entry | undefined): void;
+  /** The confirmed state was replaced by a snapshot. */
+  reset(): void;
 }
 
 /**
@@ -40,6 +49,7 @@ export class ReplicaModel {
   /** Entries passed by a later own op: the server rejected them and the verdict is on its way. */
   readonly #orphans = new Map<number, Entry>();
   #visible: unknown;
+  #observer: ModelObserver | undefined;
 
   /** `userId` is the connected user (for mutator metadata). */
   constructor(mutators: MutatorDefs, doc: string, userId: () => string | undefined) {
@@ -93,9 +103,15 @@ export class ReplicaModel {
     return this.#confirmed ? { ...base, confirmed: this.#confirmed } : base;
   }
 
+  /** Sets the one observer of confirmed-state changes. */
+  observe(observer: ModelObserver): void {
+    this.#observer = observer;
+  }
+
   /** Replaces the confirmed state (a snapshot from the server). */
   setConfirmed(version: number, state: unknown): void {
     this.#confirmed = { version, state };
+    this.#observer?.reset();
   }
 
   /** The server has seen mutation ids up to `lastMutationId`: never reuse them. */
@@ -110,7 +126,12 @@ export class ReplicaModel {
     if (op.version <= c.version) return true;
     if (op.version !== c.version + 1) return false;
     this.#confirmed = { version: op.version, state: applyPatches(c.state, op.patches) };
-    if (op.clientId === this.#clientId && op.mutationId !== undefined) {
+    const own = op.clientId === this.#clientId && op.mutationId !== undefined;
+    if (this.#observer) {
+      const entry = own ? this.#pending.find((e) => e.id === op.mutationId) : undefined;
+      this.#observer.op(op, c.state, this.#confirmed.state, entry);
+    }
+    if (own && op.mutationId !== undefined) {
       this.confirmUpTo(op.mutationId, { version: op.version }, true);
     }
     return true;
@@ -147,14 +168,15 @@ export class ReplicaModel {
   }
 
   /**
-   * Runs a new mutation on the visible state and returns the result, without
-   * queuing it (the visible state stays as is while nothing is confirmed).
-   * Throws `mutation_failed` when the mutator throws.
+   * Runs a new mutation on the visible state and returns the result (new
+   * state and patches), without queuing it; undefined while nothing is
+   * confirmed (the visible state stays as is). Throws `mutation_failed` when
+   * the mutator throws.
    */
-  speculate(m: ResolvedMutator, name: string, runArgs: unknown, ts: number): unknown {
-    if (!this.#confirmed) return this.#visible;
+  speculate(m: ResolvedMutator, name: string, runArgs: unknown, ts: number): MutationResult<unknown> | undefined {
+    if (!this.#confirmed) return undefined;
     try {
-      return runMutator(this.#visible, m.run, runArgs, this.#meta(this.#nextId, ts)).state;
+      return runMutator(this.#visible, m.run, runArgs, this.#meta(this.#nextId, ts));
     } catch (err) {
       throw new SynclineError('mutation_failed', `Mutator "${name}" failed: ${toSynclineError(err).message}`, {
         cause: err,
@@ -169,6 +191,27 @@ export class ReplicaModel {
     this.#pending.push(entry);
     this.#visible = visible;
     return entry;
+  }
+
+  /**
+   * True when the server cannot have seen pending entry `e` (never sent, or
+   * refused without using up its id).
+   */
+  isUnsent(e: Entry): boolean {
+    return this.#pending.includes(e) && e.sendSeq === 0 && !e.maybeApplied && e.ackedVersion === undefined;
+  }
+
+  /**
+   * Rewrites the args of the unsent pending mutations (`isUnsent`) that
+   * `match`; the next `rebase` replays them with the new args.
+   */
+  reviseUnsent(match: (e: Entry) => boolean, revise: (args: unknown) => unknown): void {
+    for (const e of this.#pending) {
+      if (!match(e) || !this.isUnsent(e)) continue;
+      e.args = revise(e.args);
+      e.runArgs = e.args;
+      e.persisted = false;
+    }
   }
 
   /** True (once) when `e` was confirmed past by a later own op and its rejection is expected. */

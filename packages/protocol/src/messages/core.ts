@@ -21,6 +21,12 @@ export const ConnectCommand = v.object({
       build: v.optional(v.pipe(v.string(), v.maxLength(100))),
     }),
   ),
+  /**
+   * Opaque data for the app's backend (a session cookie, an app token): a
+   * server with a connect proxy authenticates a connect without `token` by
+   * asking the backend with it. Ignored otherwise.
+   */
+  data: v.optional(Json),
 });
 
 /** Subscribe to a channel, optionally recovering from a known position. */

@@ -32,6 +32,8 @@ export interface ConnectResult {
   readonly update?: AppUpdateInfo;
   /** Protocol 3+ (feature `status`): present only while the node is degraded when the client connects. */
   readonly status?: NodeStatus;
+  /** What the app's backend returned for this connection through the connect proxy, if it returned `data`. */
+  readonly data?: unknown;
 }
 
 /** A backend a node depends on: `broker` (channels, presence; Redis in a cluster) or `docs` (document storage). */

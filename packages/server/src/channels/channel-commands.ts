@@ -7,6 +7,7 @@ import {
   SynclineError,
 } from '@syncline/protocol';
 import type { ServerCore } from '../core.js';
+import type { ConnectionInfo } from '../hooks.js';
 import { checkData } from '../namespaces/check-data.js';
 import type { ResolvedNamespace } from '../namespaces/namespaces.js';
 import { connectionInfo } from '../session/connect-commands.js';
@@ -14,9 +15,25 @@ import { takeToken } from '../session/rate-bucket.js';
 import { forbidden, REPLIED, type Session } from '../session/session.js';
 import type { SubscriptionSink } from './subscription-sink.js';
 
+/**
+ * A decision from outside the node on subscribes and publishes (the app's
+ * backend through the proxy). Asked after the token's capabilities and the
+ * limits; what it throws is the client's error.
+ */
+export interface ChannelPolicy {
+  /** Asked before a subscribe; throw to refuse it. */
+  subscribe?(info: ConnectionInfo, channel: string): Promise<void>;
+  /** Asked before a publish; may return data that replaces the client's; throw to refuse it. */
+  publish?(info: ConnectionInfo, channel: string, data: unknown): Promise<{ readonly data: unknown } | undefined>;
+  /** Whether subscriptions of `channel` are asked again after a token refresh (`subscribe` applies to it). */
+  rechecks?(channel: string): boolean;
+}
+
 /** What the channel commands work with besides the core: the node's hub and the server-side unsubscribe. */
 export interface ChannelContext {
   readonly hub: ChannelHub;
+  /** Decisions from outside the node, if any. */
+  readonly policy?: ChannelPolicy | undefined;
   /** Ends one subscription from the server side, telling the client why. */
   unsubscribe(session: Session, channel: string, code: ErrorCode, message: string): void;
 }
@@ -139,6 +156,8 @@ export function registerChannelCommands(core: ServerCore, channels: ChannelConte
     }
     const hook = core.hooks.onSubscribe;
     if (hook) await runHook(() => hook({ ...connectionInfo(session), channel: cmd.channel }));
+    await channels.policy?.subscribe?.(connectionInfo(session), cmd.channel);
+    if (session.closed) throw new SynclineError('not_subscribed', 'The connection closed during the subscribe.');
     return subscribeSession(core, channels, session, cmd.id, cmd.channel, ns, cmd.since);
   });
 
@@ -163,13 +182,16 @@ export function registerChannelCommands(core: ServerCore, channels: ChannelConte
     }
     const { publishRatePerSec: ratePerSec, publishBurst: burst } = core.limits;
     takeToken(session, { key: 'publishBucket', ratePerSec, burst, what: 'Publish' });
+    // The backend may refuse or replace the data; the schema then checks what will be stored.
+    const replaced = await channels.policy?.publish?.(connectionInfo(session), cmd.channel, cmd.data);
+    const data = replaced === undefined ? cmd.data : replaced.data;
     // Checked before the hook, so `onPublish` only ever sees data of the namespace's shape.
-    await checkData(ns.data, cmd.data, 'publication data');
+    await checkData(ns.data, data, 'publication data');
     const hook = core.hooks.onPublish;
-    if (hook) await runHook(() => hook({ ...connectionInfo(session), channel: cmd.channel, data: cmd.data }));
+    if (hook) await runHook(() => hook({ ...connectionInfo(session), channel: cmd.channel, data }));
     const outcome = await publishToChannel(core, {
       channel: cmd.channel,
-      data: cmd.data,
+      data,
       publisher: { kind: 'user', user: session.user },
       key: cmd.key,
       checked: true,

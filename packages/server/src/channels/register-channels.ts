@@ -1,7 +1,8 @@
-import type { ErrorCode } from '@syncline/protocol';
+import { type ErrorCode, toSynclineError } from '@syncline/protocol';
 import type { ServerCore } from '../core.js';
+import { connectionInfo } from '../session/connect-commands.js';
 import type { Session } from '../session/session.js';
-import { type ChannelContext, registerChannelCommands } from './channel-commands.js';
+import { type ChannelContext, type ChannelPolicy, registerChannelCommands } from './channel-commands.js';
 import { ChannelHub } from './channel-hub.js';
 import { registerChannelMetrics } from './channel-metrics.js';
 import { SESSION_CHANNELS_SLOT } from './session-channels.js';
@@ -23,12 +24,13 @@ export interface ChannelsFeature extends ChannelContext, ChannelsService {}
  * typed slot of subscriptions), what happens when a session closes or
  * refreshes its token, and the channel metrics.
  */
-export function registerChannels(core: ServerCore): ChannelsFeature {
+export function registerChannels(core: ServerCore, policy?: ChannelPolicy): ChannelsFeature {
   const hub = new ChannelHub(core.broker, (err, channel) =>
     core.logger.error({ err, channel }, 'channel delivery failed'),
   );
   const feature: ChannelsFeature = {
     hub,
+    policy,
     unsubscribe(session: Session, channel: string, code: ErrorCode, message: string) {
       const subscriptions = session.peek(SESSION_CHANNELS_SLOT);
       const sink = subscriptions?.get(channel);
@@ -56,8 +58,23 @@ export function registerChannels(core: ServerCore): ChannelsFeature {
       ended.push(channel);
       feature.unsubscribe(session, channel, 'forbidden', 'The refreshed token no longer allows this channel.');
     }
+    if (policy?.subscribe && policy.rechecks) recheck(session);
     return ended;
   });
+
+  /** Asks the policy again about the session's channels it rechecks; a refusal ends the subscription. */
+  const recheck = (session: Session): void => {
+    const info = connectionInfo(session);
+    for (const channel of [...(session.peek(SESSION_CHANNELS_SLOT)?.keys() ?? [])]) {
+      if (!policy?.rechecks?.(channel)) continue;
+      policy.subscribe?.(info, channel).catch((err: unknown) => {
+        const e = toSynclineError(err);
+        // A backend that did not answer keeps the subscription: only a refusal ends it.
+        if (e.code === 'unavailable' || e.code === 'timeout' || session.closed) return;
+        feature.unsubscribe(session, channel, 'forbidden', e.message);
+      });
+    }
+  };
 
   registerChannelMetrics(core.metrics.registry, {
     subscriptions: () => {

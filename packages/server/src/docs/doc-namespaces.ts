@@ -1,4 +1,12 @@
-import { type MutatorDefs, parseName, type StandardSchemaV1, SynclineError } from '@syncline/protocol';
+import {
+  createUndoMutator,
+  type MutatorDefs,
+  parseName,
+  type StandardSchemaV1,
+  SynclineError,
+  UNDO_MUTATOR,
+  type UndoStepFilter,
+} from '@syncline/protocol';
 import { DEFAULT_CLIENT_RETENTION_MS } from './client-retention.js';
 import { DEFAULT_DOC_MAX_BYTES } from './doc-size.js';
 import { type DocMigration, type DocSchemaVersions, resolveSchemaVersions } from './migrations.js';
@@ -41,6 +49,17 @@ export interface DocNamespaceOptions {
    * still takes mutations that do not grow it.
    */
   readonly maxBytes?: number;
+  /**
+   * Registers the built-in `$undo` mutator, which the client SDK's
+   * `doc.undo()` / `doc.redo()` send: checked steps that change a value only
+   * where the document still holds what the step expects (default off).
+   * Any client with `mutate` on a document of the namespace may then write
+   * any JSON value the document schema accepts, at a path whose current
+   * value it names: enable it where `mutate` means "may edit anything in
+   * the document", or narrow it with `allow` (per step, e.g. by path and
+   * `tx.userId`). See docs/documents.md, "Undo and redo", and docs/security.md.
+   */
+  readonly undo?: boolean | { readonly allow?: UndoStepFilter };
 }
 
 /** A namespace with defaults applied. */
@@ -81,10 +100,15 @@ export class DocNamespaces {
   constructor(options: Readonly<Record<string, DocNamespaceOptions>>) {
     for (const [name, o] of Object.entries(options)) {
       if (!o || typeof o.mutators !== 'object') throw new TypeError(`Document namespace "${name}" needs mutators.`);
+      if (Object.hasOwn(o.mutators, UNDO_MUTATOR)) {
+        throw new TypeError(`Document namespace "${name}": the mutator name "${UNDO_MUTATOR}" is reserved.`);
+      }
       const init = o.initialState;
       this.#byName.set(name, {
         name,
-        mutators: o.mutators,
+        mutators: o.undo
+          ? { ...o.mutators, [UNDO_MUTATOR]: createUndoMutator(o.undo === true ? undefined : o.undo.allow) }
+          : o.mutators,
         schema: o.schema,
         initialState:
           typeof init === 'function'

@@ -6,6 +6,17 @@ import { forbidden, type Session } from '../session/session.js';
 import { defineSlot } from '../session/session-slot.js';
 import type { AnyRpcMethod, RpcContext, RpcMethods } from './rpc-methods.js';
 
+/**
+ * Answers methods the config does not define (the app's backend through the
+ * proxy); same capability, limits and deadline as a defined method.
+ */
+export type RpcFallback = (data: unknown, ctx: RpcContext) => Promise<unknown>;
+
+/** A fallback as a method without a schema. */
+function fallbackMethod(fallback: RpcFallback): AnyRpcMethod {
+  return { handler: fallback as (data: never, ctx: RpcContext) => unknown };
+}
+
 /** Longest message of a handler's error passed on in `rpc_failed`, characters. */
 const MAX_FAILURE_MESSAGE = 300;
 
@@ -53,14 +64,14 @@ async function runHandler(
  * (`timeoutMs`, default `limits.rpcTimeoutMs`). Calls are never retried by
  * the SDK: a call cut by a lost connection may or may not have run.
  */
-export function registerRpc(core: ServerCore, methods: RpcMethods = {}): void {
+export function registerRpc(core: ServerCore, methods: RpcMethods = {}, fallback?: RpcFallback): void {
   const byName = new Map(Object.entries(methods));
   for (const [name, m] of byName) {
     if (typeof m?.handler !== 'function') throw new Error(`RPC method "${name}" needs a handler function.`);
   }
 
   core.command('rpc', async (session: Session, cmd) => {
-    const method = byName.get(cmd.method);
+    const method = byName.get(cmd.method) ?? (fallback && fallbackMethod(fallback));
     if (!session.principal?.can.allows('rpc', cmd.method)) throw forbidden('call', cmd.method);
     if (!method) throw new SynclineError('unknown_method', `No RPC method "${cmd.method}" is defined.`);
     const { rpcRatePerSec: ratePerSec, rpcBurst: burst, rpcConcurrency, rpcTimeoutMs } = core.limits;

@@ -1,5 +1,6 @@
 import {
   type AppUpdateInfo,
+  type CloseCodeName,
   type ConnectResult,
   MIN_PROTOCOL_VERSION,
   type NodeStatus,
@@ -39,6 +40,43 @@ export interface ConnectOptions {
   readonly appUpdate?: (session: Session) => AppUpdateInfo;
   /** The node's status (sent to protocol 3+ sessions while degraded). */
   readonly status?: () => NodeStatus;
+  /**
+   * Authenticates a `connect` without a token (the connect proxy): resolves
+   * with the principal and any `data` for the client, or rejects with the
+   * error the client gets. Without it a token is required.
+   */
+  readonly authenticate?: ConnectAuthenticator | undefined;
+}
+
+/** What a connect without a token is authenticated from. */
+export interface ConnectRequest {
+  readonly session: Session;
+  /** The client's opaque `data`. */
+  readonly data: unknown;
+  readonly client: { readonly name?: string | undefined; readonly version?: string | undefined } | undefined;
+  readonly app: { readonly version: string; readonly build?: string | undefined } | undefined;
+}
+
+/** Authenticates a connect without a token (see `ConnectOptions.authenticate`). */
+export type ConnectAuthenticator = (
+  request: ConnectRequest,
+) => Promise<{ readonly principal: Principal; readonly data?: unknown }>;
+
+/** The close code of a refused `connect`: retryable when the refusal is (a backend that did not answer). */
+function closeForRefusal(code: string): CloseCodeName {
+  switch (code) {
+    case 'token_expired':
+      return 'TOKEN_EXPIRED';
+    case 'revoked':
+      return 'REVOKED';
+    case 'too_many_connections':
+      return 'TOO_MANY_CONNECTIONS';
+    case 'unavailable':
+    case 'timeout':
+      return 'INTERNAL';
+    default:
+      return 'UNAUTHORIZED';
+  }
 }
 
 /** Registers `connect` and `refresh`. */
@@ -74,18 +112,29 @@ export function registerConnectCommands(core: ServerCore, options: ConnectOption
       );
       return REPLIED;
     }
-    if (cmd.token === undefined) {
+    const authenticate = options.authenticate;
+    if (cmd.token === undefined && authenticate === undefined) {
       session.fail(new SynclineError('unauthorized', 'A token is required.'), 'UNAUTHORIZED', cmd.id);
       return REPLIED;
     }
     let principal: Principal;
+    let backendData: unknown;
     try {
-      principal = await core.verifier.verify(cmd.token);
+      if (cmd.token !== undefined) principal = await core.verifier.verify(cmd.token);
+      else {
+        const r = await (authenticate as ConnectAuthenticator)({
+          session,
+          data: cmd.data,
+          client: cmd.client,
+          app: cmd.app,
+        });
+        principal = r.principal;
+        backendData = r.data;
+      }
       options.admit(principal, session);
     } catch (err) {
       const e = toSynclineError(err);
-      const close = e.code === 'token_expired' ? 'TOKEN_EXPIRED' : e.code === 'revoked' ? 'REVOKED' : 'UNAUTHORIZED';
-      session.fail(e, e.code === 'too_many_connections' ? 'TOO_MANY_CONNECTIONS' : close, cmd.id);
+      session.fail(e, closeForRefusal(e.code), cmd.id);
       return REPLIED;
     }
     if (session.closed) return REPLIED;
@@ -117,6 +166,7 @@ export function registerConnectCommands(core: ServerCore, options: ConnectOption
       features: [...options.features, ...protocolFeatures(protocol)],
       node: core.nodeId,
       ...(principal.expiresAt === undefined ? {} : { expiresAt: principal.expiresAt }),
+      ...(backendData === undefined ? {} : { data: backendData }),
     };
     const update = options.appUpdate?.(session);
     const status = options.status?.();

@@ -1,0 +1,260 @@
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type ClientOptions, createClient, type SynclineError } from '@syncline/client';
+import { type ProxyOptions, type SynclineServer, verifySignature } from '@syncline/server';
+import { describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import {
+  client,
+  defer,
+  startServer,
+  TEST_NAMESPACES,
+  TEST_TRANSPORT,
+  token,
+  waitFor,
+  waitForValue,
+  waitState,
+} from './helpers.js';
+
+const PROXY_SECRET = 'proxy-secret-0123456789-abcdefghijklmn';
+
+interface Call {
+  readonly path: string;
+  readonly body: Record<string, unknown>;
+  readonly signed: boolean;
+}
+
+type Answer = { status?: number; json?: unknown } | 'hang';
+
+/** The app's backend: answers each proxy request with `answer(path, body)`; records every call and its signature check. */
+async function backend(answer: (path: string, body: Record<string, unknown>) => Answer) {
+  const calls: Call[] = [];
+  const hanging: ServerResponse[] = [];
+  const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+    let text = '';
+    req.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    req.on('end', () => {
+      const body = JSON.parse(text) as Record<string, unknown>;
+      const signed = verifySignature(PROXY_SECRET, req.headers['syncline-signature'] as string | undefined, text);
+      const path = req.url ?? '';
+      calls.push({ path, body, signed });
+      const a = answer(path, body);
+      if (a === 'hang') {
+        hanging.push(res);
+        return;
+      }
+      res.writeHead(a.status ?? 200, { 'content-type': 'application/json' });
+      res.end(a.json === undefined ? '' : JSON.stringify(a.json));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  defer(
+    () =>
+      new Promise<void>((r) => {
+        for (const res of hanging) res.destroy();
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, calls };
+}
+
+const ALL_CAPS = [{ match: '*', allow: ['*'] }];
+
+/** A backend with users by session cookie, a members-only channel, a word filter and one RPC method. */
+function appBackend(state: { refuseRechecked: boolean }) {
+  return backend((path, body) => {
+    switch (path) {
+      case '/connect': {
+        const data = body.data as { cookie?: string } | null;
+        if (data?.cookie === 'ada-session') return { json: { user: 'ada', caps: ALL_CAPS, data: { plan: 'pro' } } };
+        if (data?.cookie === 'hang') return 'hang';
+        if (data?.cookie === 'malformed') return { json: { user: 42 } };
+        if (data?.cookie === 'boom') return { status: 500, json: { oops: true } };
+        return { json: { error: { code: 'unauthorized', message: 'Sign in again.' } } };
+      }
+      case '/subscribe':
+        if (body.channel === 'chat:secret') return { json: { error: { code: 'forbidden', message: 'Members only.' } } };
+        if (body.channel === 'chat:slow') return 'hang';
+        if (body.channel === 'chat:rechecked' && state.refuseRechecked)
+          return { json: { error: { message: 'No longer.' } } };
+        return { json: {} };
+      case '/publish': {
+        const data = body.data as { text?: string };
+        if (data.text?.includes('spam')) return { json: { error: { code: 'invalid_data', message: 'No spam.' } } };
+        return { json: { data: { ...data, checkedBy: 'backend' } } };
+      }
+      case '/rpc':
+        if (body.method === 'whoami') return { json: { result: { user: body.user, connection: body.connection } } };
+        return { json: { error: { code: 'not_found', message: `No method ${String(body.method)}.` } } };
+      default:
+        return { status: 404 };
+    }
+  });
+}
+
+async function proxyServer(proxy: (url: string) => ProxyOptions, state = { refuseRechecked: false }) {
+  const b = await appBackend(state);
+  const server = await startServer({
+    namespaces: { ...TEST_NAMESPACES, open: {} },
+    proxy: proxy(b.url),
+  });
+  return { server, backend: b };
+}
+
+const full = (url: string): ProxyOptions => ({
+  connect: `${url}/connect`,
+  subscribe: `${url}/subscribe`,
+  publish: `${url}/publish`,
+  rpc: `${url}/rpc`,
+  namespaces: { open: {} },
+  timeoutMs: 300,
+  secret: PROXY_SECRET,
+});
+
+/** A client without a token, authenticated by the connect proxy from `connectData`. */
+function proxied(server: SynclineServer, connectData: unknown, options: Partial<ClientOptions> = {}) {
+  const c = createClient({
+    url: server.url,
+    connectData,
+    WebSocket: WebSocket as unknown as NonNullable<ClientOptions['WebSocket']>,
+    transports: [TEST_TRANSPORT],
+    reconnect: { minDelayMs: 20, maxDelayMs: 200 },
+    ...options,
+  });
+  defer(() => c.close());
+  return c;
+}
+
+async function refusal(p: Promise<unknown>): Promise<SynclineError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as SynclineError;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('proxy to the app backend', () => {
+  it('authenticates a connect without a token from its data, and refuses what the backend refuses', async () => {
+    const { server, backend: b } = await proxyServer(full);
+    const ada = proxied(server, { cookie: 'ada-session' });
+    await waitState(ada, 'connected');
+    expect({ user: ada.info?.user, data: ada.info?.data }).toEqual({ user: 'ada', data: { plan: 'pro' } });
+    const connect = b.calls.find((c) => c.path === '/connect');
+    expect(connect?.body).toMatchObject({ data: { cookie: 'ada-session' }, connection: expect.any(String) });
+
+    const errors: string[] = [];
+    const stranger = proxied(server, () => ({ cookie: 'nope' }));
+    stranger.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
+    await waitFor(
+      () => errors.length > 0,
+      5_000,
+      () => `errors ${errors}`,
+    );
+    expect(errors[0]).toBe('unauthorized: Sign in again.');
+    expect(b.calls.every((c) => c.signed)).toBe(true);
+  });
+
+  it('answers a backend that hangs, fails or answers nonsense quickly with unavailable, and serves others meanwhile', async () => {
+    const { server } = await proxyServer(full);
+    for (const cookie of ['hang', 'malformed', 'boom']) {
+      const errors: SynclineError[] = [];
+      const started = Date.now();
+      const c = proxied(server, { cookie });
+      c.on('error', (e) => errors.push(e));
+      await waitFor(
+        () => errors.length > 0,
+        3_000,
+        () => `no error for ${cookie}`,
+      );
+      expect(errors[0]?.code, cookie).toBe('unavailable');
+      expect(Date.now() - started).toBeLessThan(2_000);
+      c.close();
+    }
+    const ada = proxied(server, { cookie: 'ada-session' });
+    await waitState(ada, 'connected');
+  });
+
+  it('lets the backend refuse subscribes and refuse or rewrite publishes; refusals reach the client, nothing refused is stored', async () => {
+    const { server, backend: b } = await proxyServer(full);
+    const ada = await client(server, 'ada');
+    const secret = await refusal(ada.subscribe('chat:secret').ready);
+    expect({ code: secret.code, message: secret.message }).toEqual({ code: 'forbidden', message: 'Members only.' });
+    const got: unknown[] = [];
+    await ada.subscribe('chat:room', { onPublication: (p) => got.push(p.data) }).ready;
+    await ada.publish('chat:room', { text: 'hello' });
+    const spam = await refusal(ada.publish('chat:room', { text: 'buy spam' }));
+    expect({ code: spam.code, message: spam.message }).toEqual({ code: 'invalid_data', message: 'No spam.' });
+    await waitForValue(() => got, [{ text: 'hello', checkedBy: 'backend' }], 5_000, 'delivered data');
+    expect((await ada.history('chat:room')).publications.map((p) => p.data)).toEqual([
+      { text: 'hello', checkedBy: 'backend' },
+    ]);
+    // A namespace listed with no URLs of its own falls back to the global ones.
+    await ada.publish('open:x', { text: 'x' });
+    expect(b.calls.filter((c) => c.path === '/publish').map((c) => c.body.channel)).toEqual([
+      'chat:room',
+      'chat:room',
+      'open:x',
+    ]);
+    expect(b.calls.find((c) => c.path === '/publish')?.body).toMatchObject({ user: 'ada', channel: 'chat:room' });
+
+    // A subscribe the backend never answers is answered within the timeout (the SDK's subscribe would retry it); the connection stays.
+    const slow = await refusal(ada.request({ type: 'subscribe', channel: 'chat:slow' }));
+    expect(slow.code).toBe('unavailable');
+    expect(slow.retryAfterMs).toBeGreaterThan(0);
+    expect(ada.state).toBe('connected');
+  });
+
+  it('forwards RPC calls the config does not define and returns the answer', async () => {
+    const { server } = await proxyServer(full);
+    const ada = await client(server, 'ada');
+    const me = (await ada.rpc('whoami', { x: 1 })) as { user: string; connection: string };
+    expect(me.user).toBe('ada');
+    expect(me.connection).toBe([...server.core.sessions][0]?.id);
+    const missing = await refusal(ada.rpc('nothing'));
+    expect({ code: missing.code, message: missing.message }).toEqual({
+      code: 'not_found',
+      message: 'No method nothing.',
+    });
+  });
+
+  it('asks again about subscriptions behind a subscribe proxy when the token is refreshed', async () => {
+    const state = { refuseRechecked: false };
+    const { server } = await proxyServer(full, state);
+    let n = 0;
+    const ada = proxied(server, undefined, { getToken: () => token('ada', undefined, ++n === 1 ? 3 : 3600) });
+    const ended: string[] = [];
+    const sub = ada.subscribe('chat:rechecked');
+    sub.on('unsubscribed', (e) => ended.push(`${e.code}: ${e.message}`));
+    await sub.ready;
+    state.refuseRechecked = true;
+    await waitFor(
+      () => ended.length > 0,
+      8_000,
+      () => `ended ${ended}`,
+    );
+    expect(ended).toEqual(['forbidden: No longer.']);
+  });
+
+  it('refuses calls past maxInFlight at once instead of queueing behind a hanging backend', async () => {
+    const { server } = await proxyServer((url) => ({ ...full(url), timeoutMs: 2_000, maxInFlight: 1 }));
+    const ada = await client(server, 'ada');
+    const hanging = refusal(ada.request({ type: 'subscribe', channel: 'chat:slow' }));
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    const refused = await refusal(ada.request({ type: 'subscribe', channel: 'chat:other' }));
+    expect(refused.code).toBe('unavailable');
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect((await hanging).code).toBe('unavailable');
+  });
+
+  it('refuses a proxy URL that is not http(s) when the server starts', async () => {
+    await expect(startServer({ proxy: { subscribe: 'file:///etc/passwd' } })).rejects.toThrow(
+      /proxy.subscribe must be an http\(s\) URL/,
+    );
+  });
+});
