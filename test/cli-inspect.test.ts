@@ -33,7 +33,8 @@ function connect(url: string, token: string) {
   return c;
 }
 
-describe('syncline inspect commands over the HTTP API', () => {
+// Every step spawns a CLI process (about 0.5-1 s each on a quiet machine): these tests get a minute.
+describe('syncline inspect commands over the HTTP API', { timeout: 60_000 }, () => {
   it('publish, history and channels print tables, and the API JSON with --json', async () => {
     const node = await devNode();
     const pub = await node.cli('publish', 'chat:lobby', '{"text":"hello"}');
