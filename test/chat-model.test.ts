@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { refusalText } from '../examples/chat/src/hooks/notices.js';
 import { unreadCount } from '../examples/chat/src/hooks/rooms.js';
+import { colorOf, initialsOf } from '../examples/chat/src/shared/identity.js';
 import {
   LOBBY_DOC,
   type LobbyDoc,
@@ -147,5 +148,35 @@ describe('chat example model on a real server', () => {
   it('tells the user why the server refused something', () => {
     expect(refusalText({ code: 'doc_too_large', message: 'x' })).toContain('too much');
     expect(refusalText({ code: 'mutation_failed', message: 'Mutator "send" failed: nope' })).toBe('nope');
+  });
+});
+
+describe('chat example avatars', () => {
+  it('colors an avatar from the exact user id: stable, case-sensitive, spread over the palette', () => {
+    expect(colorOf('Ada')).toBe(colorOf('Ada'));
+    // Ids that differ only in case, with different numbers of capitals, always differ in color.
+    for (const [a, b] of [
+      ['Ada', 'ada'],
+      ['ADA', 'Ada'],
+      ['Grace', 'grace'],
+      ['Grace Hopper', 'grace hopper'],
+      ['Élodie', 'élodie'],
+    ] as const) {
+      expect(colorOf(a), `${a} / ${b}`).not.toBe(colorOf(b));
+    }
+    const used = new Set(Array.from({ length: 200 }, (_, i) => colorOf(`user${i}`)));
+    expect(used.size).toBeGreaterThanOrEqual(10);
+    for (const c of used) expect(c).toMatch(/^#[0-9a-f]{6}$/);
+  });
+
+  it('takes initials as typed, whole characters only', () => {
+    expect(initialsOf('Ada')).toBe('Ad');
+    expect(initialsOf('ada')).toBe('ad');
+    expect(initialsOf('Grace Hopper')).toBe('GH');
+    expect(initialsOf('grace_hopper')).toBe('gh');
+    expect(initialsOf('J')).toBe('J');
+    expect(initialsOf('José Núñez')).toBe('JN');
+    expect(initialsOf('𝒜da')).toBe('𝒜d');
+    expect(initialsOf('  ')).toBe('?');
   });
 });

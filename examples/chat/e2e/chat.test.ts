@@ -63,6 +63,31 @@ async function send(u: User, text: string): Promise<void> {
   await u.page.getByTestId('composer').press('Enter');
 }
 
+/** Each avatar of the header stack: its color, its initials, and whether the initials are wholly visible. */
+function headerAvatars(u: User): Promise<{ user: string; color: string; text: string; whole: boolean }[]> {
+  return u.page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="here"] [data-testid="avatar"]')].map((el) => {
+      const avatar = el as HTMLElement;
+      const initials = avatar.querySelector('.initials') as HTMLElement;
+      const box = avatar.getBoundingClientRect();
+      const text = initials.getBoundingClientRect();
+      const inside =
+        text.left >= box.left && text.right <= box.right && text.top >= box.top && text.bottom <= box.bottom;
+      // Nothing (a neighbour in the stack) covers the ends of the text.
+      const y = (text.top + text.bottom) / 2;
+      const uncovered = [text.left + 0.5, text.right - 0.5].every((x) =>
+        avatar.contains(document.elementFromPoint(x, y)),
+      );
+      return {
+        user: avatar.dataset.user ?? '',
+        color: getComputedStyle(avatar).backgroundColor,
+        text: initials.textContent ?? '',
+        whole: inside && uncovered,
+      };
+    }),
+  );
+}
+
 describe.skipIf(!run)('chat in the browser (two users)', { timeout: 45_000 }, () => {
   let server: ChatServer | undefined;
   let browser: Browser | undefined;
@@ -111,6 +136,40 @@ describe.skipIf(!run)('chat in the browser (two users)', { timeout: 45_000 }, ()
     await expect
       .poll(() => ada.page.getByTestId('here-count').textContent(), { timeout: UI_TIMEOUT_MS })
       .toBe('2 people here');
+  });
+
+  it('gives "Ada" and "ada" different avatars, with whole initials in the header stack', async () => {
+    const context = await (browser as Browser).newContext({ viewport: { width: 1100, height: 720 } });
+    try {
+      const page = await context.newPage();
+      page.setDefaultTimeout(UI_TIMEOUT_MS);
+      await page.goto((server as ChatServer).url);
+      await page.getByLabel('Your name').fill('ada');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByTestId('composer').waitFor();
+      await ada.page.getByTestId('online-ada').waitFor();
+      await expect
+        .poll(() => ada.page.getByTestId('here-count').textContent(), { timeout: UI_TIMEOUT_MS })
+        .toBe('3 people here');
+      const stack = await headerAvatars(ada);
+      expect(stack.map((a) => a.user).sort()).toEqual(['Ada', 'Grace', 'ada']);
+      const upper = stack.find((a) => a.user === 'Ada');
+      const lower = stack.find((a) => a.user === 'ada');
+      expect(upper?.color).not.toBe(lower?.color);
+      expect(upper?.text).not.toBe(lower?.text);
+      for (const a of stack) expect(a, `${a.user}: ${a.text}`).toMatchObject({ whole: true });
+      // The sidebar's avatars tell them apart too.
+      const sidebarColor = (user: string) =>
+        ada.page
+          .getByTestId(`online-${user}`)
+          .getByTestId('avatar')
+          .evaluate((el) => getComputedStyle(el).backgroundColor);
+      expect(await sidebarColor('Ada')).not.toBe(await sidebarColor('ada'));
+      await shot(ada, 'avatars');
+    } finally {
+      await context.close();
+    }
+    await ada.page.getByTestId('online-ada').waitFor({ state: 'detached' });
   });
 
   it('sends and receives messages, with read receipts', async () => {
