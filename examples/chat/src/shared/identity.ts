@@ -1,6 +1,6 @@
 /**
- * How a user looks. User ids are case-sensitive ("Ada" and "ada" are two
- * people), so nothing here folds case.
+ * How a user looks and which names the sign-in takes. User ids are
+ * case-sensitive ("Ada" and "ada" are two people), so nothing here folds case.
  */
 
 const COLORS = [
@@ -49,4 +49,32 @@ export function initialsOf(user: string): string {
   if (!first) return '?';
   const second = words.length > 1 ? words[1]?.[0] : first[1];
   return (first[0] ?? '') + (second ?? '');
+}
+
+/** Longest name the dev sign-in takes (the server's limit). */
+export const MAX_NAME = 32;
+
+/** The names the dev sign-in takes, as the server checks them (`POST /dev/token`). */
+const NAME_RULE = /^[\p{L}\p{N} _.-]+$/u;
+
+/** The rule in words, for the sign-in form. */
+export const NAME_HINT = `Up to ${MAX_NAME} letters, digits, spaces, "_", "." or "-". No emoji or other symbols.`;
+
+/** The name the form sends: trimmed and in composed form (an accent typed as a separate mark is merged). */
+export function normalizeName(name: string): string {
+  return name.normalize('NFC').trim();
+}
+
+/** Why the server would refuse `name` (after `normalizeName`), or undefined when it takes it. */
+export function nameProblem(name: string): string | undefined {
+  const n = normalizeName(name);
+  if (n === '') return 'Enter a name.';
+  if (Array.from(n).length > MAX_NAME) return `Names are at most ${MAX_NAME} characters.`;
+  if (!NAME_RULE.test(n)) {
+    // Name the visible offenders (not the joiners and modifiers inside an emoji).
+    const bad = new Set(Array.from(n).filter((ch) => !NAME_RULE.test(ch) && !/[\p{M}\p{Cf}\p{Sk}]/u.test(ch)));
+    const which = bad.size === 0 ? '' : ` ${[...bad].join(' ')} ${bad.size === 1 ? 'is' : 'are'} not allowed.`;
+    return `Names can only use letters, digits, spaces, "_", "." or "-".${which}`;
+  }
+  return undefined;
 }
