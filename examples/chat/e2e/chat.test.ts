@@ -252,6 +252,26 @@ describe.skipIf(!run)('chat in the browser (two users)', { timeout: 45_000 }, ()
     await expect.poll(() => ada.page.title(), { timeout: UI_TIMEOUT_MS }).toBe('Syncline Chat');
   });
 
+  it('says who is here only while connected', async () => {
+    await expect
+      .poll(() => ada.page.getByTestId('here-count').textContent(), { timeout: UI_TIMEOUT_MS })
+      .toBe('2 people here');
+    await ada.context.setOffline(true);
+    await ada.page.locator('[data-testid="banner"][data-state="offline"]').waitFor();
+    // Offline, the last list of who is here is a guess: the header does not claim it.
+    expect(await ada.page.getByTestId('here-count').textContent()).toBe('Offline');
+    expect(await ada.page.getByTestId('here').getByTestId('avatar').count()).toBe(0);
+    // The sidebar lists who was last seen, without online dots.
+    await ada.page.getByTestId('online').getByText('Last seen online').waitFor();
+    expect(await ada.page.getByTestId('online').locator('.presence-dot').count()).toBe(0);
+    await ada.context.setOffline(false);
+    await expect
+      .poll(() => ada.page.getByTestId('here-count').textContent(), { timeout: UI_TIMEOUT_MS })
+      .toBe('2 people here');
+    expect(await ada.page.getByTestId('here').getByTestId('avatar').count()).toBe(2);
+    await ada.page.getByTestId('banner').waitFor({ state: 'detached' });
+  });
+
   it('keeps messages sent offline pending and delivers them once, in order, when back online', async () => {
     await ada.context.setOffline(true);
     await ada.page.locator('[data-testid="banner"][data-state="offline"]').waitFor();
