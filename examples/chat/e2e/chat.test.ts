@@ -63,6 +63,27 @@ async function send(u: User, text: string): Promise<void> {
   await u.page.getByTestId('composer').press('Enter');
 }
 
+/**
+ * Where the newest message is against the timeline's visible box, after the
+ * next two frames (layout done): `inView` when it and whatever follows it in
+ * the timeline (its "seen by" line) are wholly visible.
+ */
+function newestMessagePlacement(u: User): Promise<{ inView: boolean; scrollTop: number; detail: string }> {
+  return u.page.evaluate(async () => {
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const timeline = document.querySelector('[data-testid="timeline"]') as HTMLElement;
+    const all = timeline.querySelectorAll('[data-testid="message"]');
+    const newest = (all[all.length - 1] as HTMLElement).getBoundingClientRect();
+    const end = (timeline.lastElementChild as HTMLElement).getBoundingClientRect();
+    const t = timeline.getBoundingClientRect();
+    return {
+      inView: newest.top >= t.top - 1 && Math.max(newest.bottom, end.bottom) <= t.bottom + 1,
+      scrollTop: timeline.scrollTop,
+      detail: `timeline ${t.top}–${t.bottom}, newest message ${newest.top}–${newest.bottom}, last row ends at ${end.bottom}`,
+    };
+  });
+}
+
 /** Each avatar of the header stack: its color, its initials, and whether the initials are wholly visible. */
 function headerAvatars(u: User): Promise<{ user: string; color: string; text: string; whole: boolean }[]> {
   return u.page.evaluate(() =>
@@ -270,6 +291,47 @@ describe.skipIf(!run)('chat in the browser (two users)', { timeout: 45_000 }, ()
       .toBe('2 people here');
     expect(await ada.page.getByTestId('here').getByTestId('avatar').count()).toBe(2);
     await ada.page.getByTestId('banner').waitFor({ state: 'detached' });
+  });
+
+  it('keeps the newest message in view when a banner comes or goes, unless the user scrolled up', async () => {
+    for (let i = 1; i <= 30; i++) await send(ada, `filler ${i}: enough lines for the timeline to scroll`);
+    await message(ada, 'filler 30: enough lines for the timeline to scroll').waitFor();
+    const before = await newestMessagePlacement(ada);
+    expect(before.inView, before.detail).toBe(true);
+    // Far enough from the bottom to read older messages (the reader case below).
+    expect(before.scrollTop).toBeGreaterThan(200);
+
+    await ada.context.setOffline(true);
+    await ada.page.locator('[data-testid="banner"][data-state="offline"]').waitFor();
+    const offline = await newestMessagePlacement(ada);
+    expect(offline.inView, offline.detail).toBe(true);
+    await shot(ada, 'offline-banner-pinned');
+
+    await ada.context.setOffline(false);
+    await ada.page.locator('[data-testid="banner"][data-state="online"]').waitFor();
+    const back = await newestMessagePlacement(ada);
+    expect(back.inView, back.detail).toBe(true);
+    await ada.page.getByTestId('banner').waitFor({ state: 'detached' });
+    const gone = await newestMessagePlacement(ada);
+    expect(gone.inView, gone.detail).toBe(true);
+
+    // Scrolled up to read: a banner does not move the reader's position.
+    await ada.page.getByTestId('timeline').evaluate((el) => {
+      el.scrollTop = 40;
+      el.dispatchEvent(new Event('scroll'));
+    });
+    await ada.context.setOffline(true);
+    await ada.page.locator('[data-testid="banner"][data-state="offline"]').waitFor();
+    const reading = await newestMessagePlacement(ada);
+    expect(reading.scrollTop).toBe(40);
+    expect(reading.inView).toBe(false);
+    await ada.context.setOffline(false);
+    await ada.page.locator('[data-testid="banner"][data-state="online"]').waitFor();
+    // Back at the bottom for the next steps.
+    await ada.page.getByTestId('timeline').evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+      el.dispatchEvent(new Event('scroll'));
+    });
   });
 
   it('keeps messages sent offline pending and delivers them once, in order, when back online', async () => {

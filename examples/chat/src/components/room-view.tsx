@@ -64,6 +64,18 @@ function Timeline({
     const el = ref.current;
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   }, [count]);
+  // A banner appearing or going away (or the composer growing) resizes the
+  // timeline without scrolling it: keep the newest message in view when the
+  // user was at the bottom; otherwise their scroll position stays as it is.
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (stick.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
   const items: ReactNode[] = [];
   let prev: TimelineMessage | undefined;
   for (const m of messages) {
