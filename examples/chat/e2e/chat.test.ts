@@ -151,83 +151,12 @@ describe.skipIf(!run)('chat in the browser (two users)', { timeout: 45_000 }, ()
     await server?.stop();
   });
 
-  it('says which names it takes, and shows a visible error for a name it refuses', async () => {
-    const context = await (browser as Browser).newContext({ viewport: { width: 1100, height: 720 } });
-    try {
-      const page = await context.newPage();
-      page.setDefaultTimeout(UI_TIMEOUT_MS);
-      await page.goto((server as ChatServer).url);
-      await expect.poll(() => page.getByTestId('name-hint').textContent()).toContain('letters, digits, spaces');
-      await page.getByLabel('Your name').fill('Ada 🚀');
-      const error = page.getByTestId('signin-error');
-      await error.getByText('🚀 is not allowed').waitFor();
-      expect(await error.isVisible()).toBe(true);
-      expect(await page.getByRole('button', { name: 'Continue' }).isDisabled()).toBe(true);
-      // Red on a light background, not the muted grey of the card's text.
-      const [r, g, b] = (await error.evaluate((el) => getComputedStyle(el).color)).match(/\d+/g)?.map(Number) ?? [];
-      expect(r).toBeGreaterThan(150);
-      expect(g).toBeLessThan(80);
-      expect(b).toBeLessThan(80);
-      await page.screenshot({ path: join(ARTIFACTS, 'signin-refused.png') });
-      // The form's rule is the server's: the server refuses the same name.
-      const refused = await fetch(`${(server as ChatServer).url}/dev/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ name: 'Ada 🚀' }),
-      });
-      expect(refused.status).toBe(400);
-
-      // Letters beyond ASCII are fine; an accent typed as a separate mark is merged before sending.
-      await page.getByLabel('Your name').fill('Jose\u0301 Núñez');
-      expect(await page.getByTestId('signin-error').count()).toBe(0);
-      await page.getByRole('button', { name: 'Continue' }).click();
-      await page.getByTestId('composer').waitFor();
-      await page.getByTestId('online-José Núñez').waitFor();
-    } finally {
-      await context.close();
-    }
-  });
-
   it('shows who is online and who is in the room', async () => {
     await ada.page.getByTestId('online-Grace').waitFor();
     await grace.page.getByTestId('online-Ada').waitFor();
     await expect
       .poll(() => ada.page.getByTestId('here-count').textContent(), { timeout: UI_TIMEOUT_MS })
       .toBe('2 people here');
-  });
-
-  it('gives "Ada" and "ada" different avatars, with whole initials in the header stack', async () => {
-    const context = await (browser as Browser).newContext({ viewport: { width: 1100, height: 720 } });
-    try {
-      const page = await context.newPage();
-      page.setDefaultTimeout(UI_TIMEOUT_MS);
-      await page.goto((server as ChatServer).url);
-      await page.getByLabel('Your name').fill('ada');
-      await page.getByRole('button', { name: 'Continue' }).click();
-      await page.getByTestId('composer').waitFor();
-      await ada.page.getByTestId('online-ada').waitFor();
-      await expect
-        .poll(() => ada.page.getByTestId('here-count').textContent(), { timeout: UI_TIMEOUT_MS })
-        .toBe('3 people here');
-      const stack = await headerAvatars(ada);
-      expect(stack.map((a) => a.user).sort()).toEqual(['Ada', 'Grace', 'ada']);
-      const upper = stack.find((a) => a.user === 'Ada');
-      const lower = stack.find((a) => a.user === 'ada');
-      expect(upper?.color).not.toBe(lower?.color);
-      expect(upper?.text).not.toBe(lower?.text);
-      for (const a of stack) expect(a, `${a.user}: ${a.text}`).toMatchObject({ whole: true });
-      // The sidebar's avatars tell them apart too.
-      const sidebarColor = (user: string) =>
-        ada.page
-          .getByTestId(`online-${user}`)
-          .getByTestId('avatar')
-          .evaluate((el) => getComputedStyle(el).backgroundColor);
-      expect(await sidebarColor('Ada')).not.toBe(await sidebarColor('ada'));
-      await shot(ada, 'avatars');
-    } finally {
-      await context.close();
-    }
-    await ada.page.getByTestId('online-ada').waitFor({ state: 'detached' });
   });
 
   it('sends and receives messages, with read receipts', async () => {
@@ -454,5 +383,76 @@ describe.skipIf(!run)('chat in the browser (two users)', { timeout: 45_000 }, ()
     // Announcing the running version again takes the banner away.
     expect((await announce({ version: '0.1.0' })).status).toBe(200);
     await expect.poll(() => grace.page.getByTestId('update-banner').count(), { timeout: UI_TIMEOUT_MS }).toBe(0);
+  });
+
+  it('gives "Ada" and "ada" different avatars, with whole initials in the header stack', async () => {
+    const context = await (browser as Browser).newContext({ viewport: { width: 1100, height: 720 } });
+    try {
+      const page = await context.newPage();
+      page.setDefaultTimeout(UI_TIMEOUT_MS);
+      // Into the room Ada has open.
+      await page.goto(`${(server as ChatServer).url}/#/random`);
+      await page.getByLabel('Your name').fill('ada');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByTestId('composer').waitFor();
+      await ada.page.getByTestId('online-ada').waitFor();
+      await expect
+        .poll(() => ada.page.getByTestId('here-count').textContent(), { timeout: UI_TIMEOUT_MS })
+        .toBe('3 people here');
+      const stack = await headerAvatars(ada);
+      expect(stack.map((a) => a.user).sort()).toEqual(['Ada', 'Grace', 'ada']);
+      const upper = stack.find((a) => a.user === 'Ada');
+      const lower = stack.find((a) => a.user === 'ada');
+      expect(upper?.color).not.toBe(lower?.color);
+      expect(upper?.text).not.toBe(lower?.text);
+      for (const a of stack) expect(a, `${a.user}: ${a.text}`).toMatchObject({ whole: true });
+      // The sidebar's avatars tell them apart too.
+      const sidebarColor = (user: string) =>
+        ada.page
+          .getByTestId(`online-${user}`)
+          .getByTestId('avatar')
+          .evaluate((el) => getComputedStyle(el).backgroundColor);
+      expect(await sidebarColor('Ada')).not.toBe(await sidebarColor('ada'));
+      await shot(ada, 'avatars');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('says which names it takes, and shows a visible error for a name it refuses', async () => {
+    const context = await (browser as Browser).newContext({ viewport: { width: 1100, height: 720 } });
+    try {
+      const page = await context.newPage();
+      page.setDefaultTimeout(UI_TIMEOUT_MS);
+      await page.goto((server as ChatServer).url);
+      await expect.poll(() => page.getByTestId('name-hint').textContent()).toContain('letters, digits, spaces');
+      await page.getByLabel('Your name').fill('Ada 🚀');
+      const error = page.getByTestId('signin-error');
+      await error.getByText('🚀 is not allowed').waitFor();
+      expect(await error.isVisible()).toBe(true);
+      expect(await page.getByRole('button', { name: 'Continue' }).isDisabled()).toBe(true);
+      // Red on a light background, not the muted grey of the card's text.
+      const [r, g, b] = (await error.evaluate((el) => getComputedStyle(el).color)).match(/\d+/g)?.map(Number) ?? [];
+      expect(r).toBeGreaterThan(150);
+      expect(g).toBeLessThan(80);
+      expect(b).toBeLessThan(80);
+      await page.screenshot({ path: join(ARTIFACTS, 'signin-refused.png') });
+      // The form's rule is the server's: the server refuses the same name.
+      const refused = await fetch(`${(server as ChatServer).url}/dev/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Ada 🚀' }),
+      });
+      expect(refused.status).toBe(400);
+
+      // Letters beyond ASCII are fine; an accent typed as a separate mark is merged before sending.
+      await page.getByLabel('Your name').fill('Jose\u0301 Núñez');
+      expect(await page.getByTestId('signin-error').count()).toBe(0);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByTestId('composer').waitFor();
+      await page.getByTestId('online-José Núñez').waitFor();
+    } finally {
+      await context.close();
+    }
   });
 });
