@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { refusalText } from '../examples/chat/src/hooks/notices.js';
 import { unreadCount } from '../examples/chat/src/hooks/rooms.js';
+import { colorOf, initialsOf, MAX_NAME, nameProblem, normalizeName } from '../examples/chat/src/shared/identity.js';
 import {
   LOBBY_DOC,
   type LobbyDoc,
@@ -153,5 +154,50 @@ describe('chat example model on a real server', () => {
   it('tells the user why the server refused something', () => {
     expect(refusalText({ code: 'doc_too_large', message: 'x' })).toContain('too much');
     expect(refusalText({ code: 'mutation_failed', message: 'Mutator "send" failed: nope' })).toBe('nope');
+  });
+});
+
+describe('chat example avatars and names', () => {
+  it('colors an avatar from the exact user id: stable, case-sensitive, spread over the palette', () => {
+    expect(colorOf('Ada')).toBe(colorOf('Ada'));
+    // Ids that differ only in case, with different numbers of capitals, always differ in color.
+    for (const [a, b] of [
+      ['Ada', 'ada'],
+      ['ADA', 'Ada'],
+      ['Grace', 'grace'],
+      ['Grace Hopper', 'grace hopper'],
+      ['Élodie', 'élodie'],
+    ] as const) {
+      expect(colorOf(a), `${a} / ${b}`).not.toBe(colorOf(b));
+    }
+    const used = new Set(Array.from({ length: 200 }, (_, i) => colorOf(`user${i}`)));
+    expect(used.size).toBeGreaterThanOrEqual(10);
+    for (const c of used) expect(c).toMatch(/^#[0-9a-f]{6}$/);
+  });
+
+  it('takes initials as typed, whole characters only', () => {
+    expect(initialsOf('Ada')).toBe('Ad');
+    expect(initialsOf('ada')).toBe('ad');
+    expect(initialsOf('Grace Hopper')).toBe('GH');
+    expect(initialsOf('grace_hopper')).toBe('gh');
+    expect(initialsOf('J')).toBe('J');
+    expect(initialsOf('José Núñez')).toBe('JN');
+    expect(initialsOf('𝒜da')).toBe('𝒜d');
+    expect(initialsOf('  ')).toBe('?');
+  });
+
+  it('accepts the names the dev sign-in takes and says why it refuses the others', () => {
+    for (const ok of ['Ada', 'ada', 'José Núñez', 'O.Neil-Smith_2', '李雷', 'x'.repeat(MAX_NAME)]) {
+      expect(nameProblem(ok), ok).toBeUndefined();
+    }
+    // An accent typed as a separate mark is merged into its letter.
+    expect(normalizeName(' Jose\u0301 ')).toBe('José');
+    expect(nameProblem('Jose\u0301')).toBeUndefined();
+    expect(nameProblem('')).toBe('Enter a name.');
+    expect(nameProblem('x'.repeat(MAX_NAME + 1))).toContain(`at most ${MAX_NAME}`);
+    expect(nameProblem('Ada 🚀')).toContain('🚀 is not allowed');
+    // The joiner and variation selector inside an emoji are not listed.
+    expect(nameProblem('Ada 👩‍💻')).toMatch(/👩 💻 are not allowed\.$/);
+    expect(nameProblem('<script>')).toContain('< > are not allowed');
   });
 });

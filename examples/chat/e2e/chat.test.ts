@@ -63,6 +63,52 @@ async function send(u: User, text: string): Promise<void> {
   await u.page.getByTestId('composer').press('Enter');
 }
 
+/**
+ * Where the newest message is against the timeline's visible box, after the
+ * next two frames (layout done): `inView` when it and whatever follows it in
+ * the timeline (its "seen by" line) are wholly visible.
+ */
+function newestMessagePlacement(u: User): Promise<{ inView: boolean; scrollTop: number; detail: string }> {
+  return u.page.evaluate(async () => {
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const timeline = document.querySelector('[data-testid="timeline"]') as HTMLElement;
+    const all = timeline.querySelectorAll('[data-testid="message"]');
+    const newest = (all[all.length - 1] as HTMLElement).getBoundingClientRect();
+    const end = (timeline.lastElementChild as HTMLElement).getBoundingClientRect();
+    const t = timeline.getBoundingClientRect();
+    return {
+      inView: newest.top >= t.top - 1 && Math.max(newest.bottom, end.bottom) <= t.bottom + 1,
+      scrollTop: timeline.scrollTop,
+      detail: `timeline ${t.top}–${t.bottom}, newest message ${newest.top}–${newest.bottom}, last row ends at ${end.bottom}`,
+    };
+  });
+}
+
+/** Each avatar of the header stack: its color, its initials, and whether the initials are wholly visible. */
+function headerAvatars(u: User): Promise<{ user: string; color: string; text: string; whole: boolean }[]> {
+  return u.page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="here"] [data-testid="avatar"]')].map((el) => {
+      const avatar = el as HTMLElement;
+      const initials = avatar.querySelector('.initials') as HTMLElement;
+      const box = avatar.getBoundingClientRect();
+      const text = initials.getBoundingClientRect();
+      const inside =
+        text.left >= box.left && text.right <= box.right && text.top >= box.top && text.bottom <= box.bottom;
+      // Nothing (a neighbour in the stack) covers the ends of the text.
+      const y = (text.top + text.bottom) / 2;
+      const uncovered = [text.left + 0.5, text.right - 0.5].every((x) =>
+        avatar.contains(document.elementFromPoint(x, y)),
+      );
+      return {
+        user: avatar.dataset.user ?? '',
+        color: getComputedStyle(avatar).backgroundColor,
+        text: initials.textContent ?? '',
+        whole: inside && uncovered,
+      };
+    }),
+  );
+}
+
 describe.skipIf(!run)('chat in the browser (two users)', { timeout: 45_000 }, () => {
   let server: ChatServer | undefined;
   let browser: Browser | undefined;
@@ -154,6 +200,67 @@ describe.skipIf(!run)('chat in the browser (two users)', { timeout: 45_000 }, ()
     await message(ada, 'Lunch at noon?').waitFor();
     await expect.poll(() => ada.page.getByTestId('unread-random').count(), { timeout: UI_TIMEOUT_MS }).toBe(0);
     await expect.poll(() => ada.page.title(), { timeout: UI_TIMEOUT_MS }).toBe('Syncline Chat');
+  });
+
+  it('says who is here only while connected', async () => {
+    await expect
+      .poll(() => ada.page.getByTestId('here-count').textContent(), { timeout: UI_TIMEOUT_MS })
+      .toBe('2 people here');
+    await ada.context.setOffline(true);
+    await ada.page.locator('[data-testid="banner"][data-state="offline"]').waitFor();
+    // Offline, the last list of who is here is a guess: the header does not claim it.
+    expect(await ada.page.getByTestId('here-count').textContent()).toBe('Offline');
+    expect(await ada.page.getByTestId('here').getByTestId('avatar').count()).toBe(0);
+    // The sidebar lists who was last seen, without online dots.
+    await ada.page.getByTestId('online').getByText('Last seen online').waitFor();
+    expect(await ada.page.getByTestId('online').locator('.presence-dot').count()).toBe(0);
+    await ada.context.setOffline(false);
+    await expect
+      .poll(() => ada.page.getByTestId('here-count').textContent(), { timeout: UI_TIMEOUT_MS })
+      .toBe('2 people here');
+    expect(await ada.page.getByTestId('here').getByTestId('avatar').count()).toBe(2);
+    await ada.page.getByTestId('banner').waitFor({ state: 'detached' });
+  });
+
+  it('keeps the newest message in view when a banner comes or goes, unless the user scrolled up', async () => {
+    for (let i = 1; i <= 30; i++) await send(ada, `filler ${i}: enough lines for the timeline to scroll`);
+    await message(ada, 'filler 30: enough lines for the timeline to scroll').waitFor();
+    const before = await newestMessagePlacement(ada);
+    expect(before.inView, before.detail).toBe(true);
+    // Far enough from the bottom to read older messages (the reader case below).
+    expect(before.scrollTop).toBeGreaterThan(200);
+
+    await ada.context.setOffline(true);
+    await ada.page.locator('[data-testid="banner"][data-state="offline"]').waitFor();
+    const offline = await newestMessagePlacement(ada);
+    expect(offline.inView, offline.detail).toBe(true);
+    await shot(ada, 'offline-banner-pinned');
+
+    await ada.context.setOffline(false);
+    await ada.page.locator('[data-testid="banner"][data-state="online"]').waitFor();
+    const back = await newestMessagePlacement(ada);
+    expect(back.inView, back.detail).toBe(true);
+    await ada.page.getByTestId('banner').waitFor({ state: 'detached' });
+    const gone = await newestMessagePlacement(ada);
+    expect(gone.inView, gone.detail).toBe(true);
+
+    // Scrolled up to read: a banner does not move the reader's position.
+    await ada.page.getByTestId('timeline').evaluate((el) => {
+      el.scrollTop = 40;
+      el.dispatchEvent(new Event('scroll'));
+    });
+    await ada.context.setOffline(true);
+    await ada.page.locator('[data-testid="banner"][data-state="offline"]').waitFor();
+    const reading = await newestMessagePlacement(ada);
+    expect(reading.scrollTop).toBe(40);
+    expect(reading.inView).toBe(false);
+    await ada.context.setOffline(false);
+    await ada.page.locator('[data-testid="banner"][data-state="online"]').waitFor();
+    // Back at the bottom for the next steps.
+    await ada.page.getByTestId('timeline').evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+      el.dispatchEvent(new Event('scroll'));
+    });
   });
 
   it('keeps messages sent offline pending and delivers them once, in order, when back online', async () => {
@@ -276,5 +383,76 @@ describe.skipIf(!run)('chat in the browser (two users)', { timeout: 45_000 }, ()
     // Announcing the running version again takes the banner away.
     expect((await announce({ version: '0.1.0' })).status).toBe(200);
     await expect.poll(() => grace.page.getByTestId('update-banner').count(), { timeout: UI_TIMEOUT_MS }).toBe(0);
+  });
+
+  it('gives "Ada" and "ada" different avatars, with whole initials in the header stack', async () => {
+    const context = await (browser as Browser).newContext({ viewport: { width: 1100, height: 720 } });
+    try {
+      const page = await context.newPage();
+      page.setDefaultTimeout(UI_TIMEOUT_MS);
+      // Into the room Ada has open.
+      await page.goto(`${(server as ChatServer).url}/#/random`);
+      await page.getByLabel('Your name').fill('ada');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByTestId('composer').waitFor();
+      await ada.page.getByTestId('online-ada').waitFor();
+      await expect
+        .poll(() => ada.page.getByTestId('here-count').textContent(), { timeout: UI_TIMEOUT_MS })
+        .toBe('3 people here');
+      const stack = await headerAvatars(ada);
+      expect(stack.map((a) => a.user).sort()).toEqual(['Ada', 'Grace', 'ada']);
+      const upper = stack.find((a) => a.user === 'Ada');
+      const lower = stack.find((a) => a.user === 'ada');
+      expect(upper?.color).not.toBe(lower?.color);
+      expect(upper?.text).not.toBe(lower?.text);
+      for (const a of stack) expect(a, `${a.user}: ${a.text}`).toMatchObject({ whole: true });
+      // The sidebar's avatars tell them apart too.
+      const sidebarColor = (user: string) =>
+        ada.page
+          .getByTestId(`online-${user}`)
+          .getByTestId('avatar')
+          .evaluate((el) => getComputedStyle(el).backgroundColor);
+      expect(await sidebarColor('Ada')).not.toBe(await sidebarColor('ada'));
+      await shot(ada, 'avatars');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('says which names it takes, and shows a visible error for a name it refuses', async () => {
+    const context = await (browser as Browser).newContext({ viewport: { width: 1100, height: 720 } });
+    try {
+      const page = await context.newPage();
+      page.setDefaultTimeout(UI_TIMEOUT_MS);
+      await page.goto((server as ChatServer).url);
+      await expect.poll(() => page.getByTestId('name-hint').textContent()).toContain('letters, digits, spaces');
+      await page.getByLabel('Your name').fill('Ada 🚀');
+      const error = page.getByTestId('signin-error');
+      await error.getByText('🚀 is not allowed').waitFor();
+      expect(await error.isVisible()).toBe(true);
+      expect(await page.getByRole('button', { name: 'Continue' }).isDisabled()).toBe(true);
+      // Red on a light background, not the muted grey of the card's text.
+      const [r, g, b] = (await error.evaluate((el) => getComputedStyle(el).color)).match(/\d+/g)?.map(Number) ?? [];
+      expect(r).toBeGreaterThan(150);
+      expect(g).toBeLessThan(80);
+      expect(b).toBeLessThan(80);
+      await page.screenshot({ path: join(ARTIFACTS, 'signin-refused.png') });
+      // The form's rule is the server's: the server refuses the same name.
+      const refused = await fetch(`${(server as ChatServer).url}/dev/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Ada 🚀' }),
+      });
+      expect(refused.status).toBe(400);
+
+      // Letters beyond ASCII are fine; an accent typed as a separate mark is merged before sending.
+      await page.getByLabel('Your name').fill('Jose\u0301 Núñez');
+      expect(await page.getByTestId('signin-error').count()).toBe(0);
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByTestId('composer').waitFor();
+      await page.getByTestId('online-José Núñez').waitFor();
+    } finally {
+      await context.close();
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Sign-in for the example: the Syncline server started without an `auth`
- * config issues dev tokens for any name at `POST /dev/token`. A real app
- * would get the token from its own backend instead (see README.md).
+ * config issues dev tokens at `POST /dev/token` for names that pass
+ * `nameProblem` (src/shared/identity.ts). A real app would get the token
+ * from its own backend instead (see README.md).
  */
 
 /** A signed-in user. */

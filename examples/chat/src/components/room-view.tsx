@@ -1,4 +1,4 @@
-import { usePresence } from '@syncline/react';
+import { type ConnectionStatus, useConnectionStatus, usePresence } from '@syncline/react';
 import { type ReactNode, useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { type TimelineMessage, useRoomActions, useRooms, useRoomTimeline } from '../hooks/rooms.ts';
 import { type HereState, roomPresence } from '../shared/model.ts';
@@ -64,6 +64,18 @@ function Timeline({
     const el = ref.current;
     if (el && stick.current) el.scrollTop = el.scrollHeight;
   }, [count]);
+  // A banner appearing or going away (or the composer growing) resizes the
+  // timeline without scrolling it: keep the newest message in view when the
+  // user was at the bottom; otherwise their scroll position stays as it is.
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (stick.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
   const items: ReactNode[] = [];
   let prev: TimelineMessage | undefined;
   for (const m of messages) {
@@ -100,6 +112,15 @@ function Timeline({
   );
 }
 
+/** The header's line about who is here: a count only while connected (the list is live then). */
+function hereText(status: ConnectionStatus, count: number): string {
+  if (status.state === 'connected') {
+    return count === 0 ? 'Joining…' : `${count} ${count === 1 ? 'person' : 'people'} here`;
+  }
+  if (status.state === 'closed' || status.change?.reason === 'offline') return 'Offline';
+  return status.everConnected ? 'Reconnecting…' : 'Connecting…';
+}
+
 /** One room: header with who is here, the timeline, who is typing, and the composer. */
 export function RoomView({
   roomId,
@@ -118,7 +139,11 @@ export function RoomView({
   const timeline = useRoomTimeline(roomId, me);
   const actions = useRoomActions(roomId);
   const [typing, setTyping] = useState(false);
-  const here = usePresence(roomPresence(roomId), { state: { typing } satisfies HereState });
+  const members = usePresence(roomPresence(roomId), { state: { typing } satisfies HereState });
+  const status = useConnectionStatus();
+  // Presence is only known while connected: offline, the last list would be a guess.
+  const connected = status.state === 'connected';
+  const here = connected ? members : [];
   const typingUsers = here.filter((m) => m.user !== me && (m.state as HereState | null)?.typing).map((m) => m.user);
   const visible = usePageVisible();
 
@@ -140,8 +165,8 @@ export function RoomView({
         </button>
         <div>
           <h2>#{name}</h2>
-          <div className="sub" data-testid="here-count">
-            {here.length} {here.length === 1 ? 'person' : 'people'} here
+          <div className="sub" data-testid="here-count" data-connected={connected}>
+            {hereText(status, here.length)}
           </div>
         </div>
         <div className="spacer" />

@@ -105,7 +105,7 @@ function OnlineList({ me, room, rooms }: { me: string; room: string; rooms: read
         const where = (m.state as OnlineState | null)?.room;
         return (
           <div className="person" key={m.user} data-testid={`online-${m.user}`}>
-            <Avatar user={m.user} online />
+            <Avatar user={m.user} online={connected} />
             <div className="who">
               <div className="who-name">
                 {m.user}

@@ -1,5 +1,6 @@
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { type Session, signIn } from '../session.ts';
+import { MAX_NAME, NAME_HINT, nameProblem, normalizeName } from '../shared/identity.ts';
 import { BrandMark } from './icons.tsx';
 
 /** The sign-in screen: pick a display name, get a dev token from the server. */
@@ -7,12 +8,20 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }): Re
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  // Said as soon as the name has a character the server refuses, not only on submit.
+  const problem = name.trim() === '' ? undefined : nameProblem(name);
+  const shown = problem ?? error;
   const submit = async (e: FormEvent): Promise<void> => {
     e.preventDefault();
+    const refused = nameProblem(name);
+    if (refused) {
+      setError(refused);
+      return;
+    }
     setBusy(true);
     setError(undefined);
     try {
-      onSignedIn(await signIn(name.trim()));
+      onSignedIn(await signIn(normalizeName(name)));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
       setBusy(false);
@@ -20,7 +29,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }): Re
   };
   return (
     <main className="signin">
-      <form className="signin-card" onSubmit={submit}>
+      <form className="signin-card" onSubmit={submit} noValidate>
         <div className="brand">
           <BrandMark />
           Syncline Chat
@@ -34,22 +43,32 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }): Re
             className="input"
             autoComplete="nickname"
             placeholder="e.g. Ada"
-            maxLength={32}
+            maxLength={MAX_NAME}
             value={name}
-            onChange={(e) => setName(e.target.value)}
+            aria-describedby="name-hint"
+            aria-invalid={problem ? true : undefined}
+            onChange={(e) => {
+              setName(e.target.value);
+              setError(undefined);
+            }}
             // biome-ignore lint/a11y/noAutofocus: the only field of the screen.
             autoFocus
           />
+          <div id="name-hint" className="field-hint" data-testid="name-hint">
+            {NAME_HINT}
+          </div>
         </div>
-        <button className="btn btn-block" type="submit" disabled={busy || name.trim() === ''}>
+        <button className="btn btn-block" type="submit" disabled={busy || name.trim() === '' || problem !== undefined}>
           {busy ? 'Signing in…' : 'Continue'}
         </button>
-        {error ? (
-          <p className="error-text" role="alert">
-            {error}
+        {shown ? (
+          <p className="error-text" role="alert" data-testid="signin-error">
+            {shown}
           </p>
         ) : null}
-        <div className="fineprint">Demo sign-in: the server issues a development token for any name.</div>
+        <div className="fineprint">
+          Demo sign-in: the server issues a development token for the name, no password. Names are case-sensitive.
+        </div>
       </form>
     </main>
   );
