@@ -17,7 +17,7 @@ export interface CodeBlock {
   /**
    * The HTML comment right above the fence (only blank lines between), without
    * `<!--` and `-->`, or undefined. It carries the block's marks: see
-   * test/docs-examples.test.ts.
+   * test/examples-typecheck.test.ts.
    */
   readonly comment: string | undefined;
   /** Line of the doc where that comment's text starts. */
