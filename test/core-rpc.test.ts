@@ -1,10 +1,8 @@
-import { type ClientOptions, createClient, type SynclineError } from '@syncline/client';
 import { SynclineError as ServerError } from '@syncline/protocol';
 import { defineConfig, defineRpc } from '@syncline/server';
 import * as v from 'valibot';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import WebSocket from 'ws';
-import { client, defer, startServer, TEST_CODEC, TEST_TRANSPORT, token, waitFor } from './helpers.js';
+import { client, refusal, startServer, token, waitFor } from './helpers.js';
 
 let aborted = 0;
 
@@ -42,32 +40,10 @@ const config = defineConfig({
   },
 });
 
-async function typedClient(url: string, user: string) {
-  const c = createClient<typeof config>({
-    url,
-    token: await token(user),
-    WebSocket: WebSocket as unknown as NonNullable<ClientOptions['WebSocket']>,
-    transports: [TEST_TRANSPORT],
-    codec: TEST_CODEC,
-    reconnect: { minDelayMs: 20, maxDelayMs: 200 },
-  });
-  defer(() => c.close());
-  return c;
-}
-
-async function refusal(p: Promise<unknown>): Promise<SynclineError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as SynclineError;
-  }
-  throw new Error('expected a refusal');
-}
-
 describe('client RPC', () => {
   it('calls a method with typed args and result, and answers every failure with its code', async () => {
     const server = await startServer(config);
-    const c = await typedClient(server.url, 'alice');
+    const c = await client<typeof config>(server, 'alice');
     const sum = await c.rpc('add', { a: 2, b: 3 });
     expectTypeOf(sum).toEqualTypeOf<{ sum: number; user: string }>();
     expect(sum).toEqual({ sum: 5, user: 'alice' });

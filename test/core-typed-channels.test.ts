@@ -1,19 +1,8 @@
-import { type ClientOptions, createClient, type PresenceMember, type SynclineError } from '@syncline/client';
+import type { PresenceMember } from '@syncline/client';
 import { defineConfig } from '@syncline/server';
 import * as v from 'valibot';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import WebSocket from 'ws';
-import {
-  client,
-  defer,
-  startServer,
-  TEST_CODEC,
-  TEST_TRANSPORT,
-  token,
-  waitFor,
-  waitForValue,
-  waitState,
-} from './helpers.js';
+import { client, refusal, startServer, waitFor, waitForValue, waitState } from './helpers.js';
 import { api } from './http-api-helpers.js';
 
 /** The app's declaration, as a `syncline.config.ts` would export it. */
@@ -34,33 +23,10 @@ const config = defineConfig({
 
 type Message = { text: string; mood?: 'ok' | 'meh' | undefined };
 
-/** A client typed from the config, on the suite's transport and codec. */
-async function typedClient(url: string, user: string) {
-  const c = createClient<typeof config>({
-    url,
-    token: await token(user),
-    WebSocket: WebSocket as unknown as NonNullable<ClientOptions['WebSocket']>,
-    transports: [TEST_TRANSPORT],
-    codec: TEST_CODEC,
-    reconnect: { minDelayMs: 20, maxDelayMs: 200 },
-  });
-  defer(() => c.close());
-  return c;
-}
-
-async function refusal(p: Promise<unknown>): Promise<SynclineError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as SynclineError;
-  }
-  throw new Error('expected a refusal');
-}
-
 describe('typed channels and presence', () => {
   it('types publish, subscribe, history and presence from the config, and refuses wrong names at compile time', async () => {
     const server = await startServer(config);
-    const c = await typedClient(server.url, 'alice');
+    const c = await client<typeof config>(server, 'alice');
     const got: Message[] = [];
     const sub = c.subscribe('chat:lobby', {
       onPublication: (p) => {

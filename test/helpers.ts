@@ -5,10 +5,13 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import {
   type ClientOptions,
+  type ClientSchema,
   createClient,
   type StorageLike,
   type SynclineClient,
+  type SynclineError,
   type TransportName,
+  type UntypedSchema,
 } from '@syncline/client';
 import {
   type Capability,
@@ -105,14 +108,19 @@ export const TEST_CODEC = ((): 'json' | 'msgpack' => {
   return c;
 })();
 
-/** Creates a client for a server, closed after the test. */
-export async function client(
+/**
+ * Creates a client for a server, closed after the test; `C` types it from a
+ * config (`client<typeof config>(server)`). With `connectData` and no token
+ * option it connects without a token (the connect proxy).
+ */
+export async function client<C extends ClientSchema = UntypedSchema>(
   server: SynclineServer,
   sub = 'alice',
   options: Partial<ClientOptions> = {},
-): Promise<SynclineClient> {
-  const t = options.token ?? (options.getToken ? undefined : await token(sub));
-  const c = createClient({
+): Promise<SynclineClient<C>> {
+  const anonymous = options.connectData !== undefined && options.token === undefined && options.getToken === undefined;
+  const t = options.token ?? (options.getToken || anonymous ? undefined : await token(sub));
+  const c = createClient<C>({
     url: server.url,
     WebSocket: WebSocket as unknown as ClientOptions['WebSocket'] & object,
     transports: [TEST_TRANSPORT],
@@ -123,6 +131,16 @@ export async function client(
   });
   defer(() => c.close());
   return c;
+}
+
+/** The error a promise rejects with; fails the test when it resolves instead. */
+export async function refusal(p: Promise<unknown>): Promise<SynclineError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as SynclineError;
+  }
+  throw new Error('expected a refusal');
 }
 
 /**

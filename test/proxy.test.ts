@@ -1,15 +1,14 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type ClientOptions, createClient, type SynclineError } from '@syncline/client';
-import { type ProxyOptions, type SynclineServer, verifySignature } from '@syncline/server';
+import type { SynclineError } from '@syncline/client';
+import { type ProxyOptions, verifySignature } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import {
   client,
   defer,
+  refusal,
   startServer,
   TEST_NAMESPACES,
-  TEST_TRANSPORT,
   token,
   waitFor,
   waitForValue,
@@ -115,40 +114,17 @@ const full = (url: string): ProxyOptions => ({
   secret: PROXY_SECRET,
 });
 
-/** A client without a token, authenticated by the connect proxy from `connectData`. */
-function proxied(server: SynclineServer, connectData: unknown, options: Partial<ClientOptions> = {}) {
-  const c = createClient({
-    url: server.url,
-    connectData,
-    WebSocket: WebSocket as unknown as NonNullable<ClientOptions['WebSocket']>,
-    transports: [TEST_TRANSPORT],
-    reconnect: { minDelayMs: 20, maxDelayMs: 200 },
-    ...options,
-  });
-  defer(() => c.close());
-  return c;
-}
-
-async function refusal(p: Promise<unknown>): Promise<SynclineError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as SynclineError;
-  }
-  throw new Error('expected a refusal');
-}
-
 describe('proxy to the app backend', () => {
   it('authenticates a connect without a token from its data, and refuses what the backend refuses', async () => {
     const { server, backend: b } = await proxyServer(full);
-    const ada = proxied(server, { cookie: 'ada-session' });
+    const ada = await client(server, 'anonymous', { connectData: { cookie: 'ada-session' } });
     await waitState(ada, 'connected');
     expect({ user: ada.info?.user, data: ada.info?.data }).toEqual({ user: 'ada', data: { plan: 'pro' } });
     const connect = b.calls.find((c) => c.path === '/connect');
     expect(connect?.body).toMatchObject({ data: { cookie: 'ada-session' }, connection: expect.any(String) });
 
     const errors: string[] = [];
-    const stranger = proxied(server, () => ({ cookie: 'nope' }));
+    const stranger = await client(server, 'anonymous', { connectData: () => ({ cookie: 'nope' }) });
     stranger.on('error', (e) => errors.push(`${e.code}: ${e.message}`));
     await waitFor(
       () => errors.length > 0,
@@ -164,7 +140,7 @@ describe('proxy to the app backend', () => {
     for (const cookie of ['hang', 'malformed', 'boom']) {
       const errors: SynclineError[] = [];
       const started = Date.now();
-      const c = proxied(server, { cookie });
+      const c = await client(server, 'anonymous', { connectData: { cookie } });
       c.on('error', (e) => errors.push(e));
       await waitFor(
         () => errors.length > 0,
@@ -175,7 +151,7 @@ describe('proxy to the app backend', () => {
       expect(Date.now() - started).toBeLessThan(2_000);
       c.close();
     }
-    const ada = proxied(server, { cookie: 'ada-session' });
+    const ada = await client(server, 'anonymous', { connectData: { cookie: 'ada-session' } });
     await waitState(ada, 'connected');
   });
 
@@ -226,7 +202,7 @@ describe('proxy to the app backend', () => {
     const state = { refuseRechecked: false };
     const { server } = await proxyServer(full, state);
     let n = 0;
-    const ada = proxied(server, undefined, { getToken: () => token('ada', undefined, ++n === 1 ? 3 : 3600) });
+    const ada = await client(server, 'ada', { getToken: () => token('ada', undefined, ++n === 1 ? 3 : 3600) });
     const ended: string[] = [];
     const sub = ada.subscribe('chat:rechecked');
     sub.on('unsubscribed', (e) => ended.push(`${e.code}: ${e.message}`));

@@ -24,14 +24,17 @@ export interface UntypedSchema {
   readonly rpc?: undefined;
 }
 
-/** Namespaces a schema declares by name (`never` when it declares none, or any string). */
-type DeclaredNamespace<C> = C extends { readonly namespaces: infer N }
+/** The names a schema declares under `K` (`namespaces`, `rpc`): `never` when it declares none, or any string. */
+type Declared<C, K extends keyof ClientSchema> = C extends { readonly [P in K]: infer N }
   ? N extends object
     ? string extends keyof N
       ? never
       : keyof N & string
     : never
   : never;
+
+/** Namespaces a schema declares by name. */
+type DeclaredNamespace<C> = Declared<C, 'namespaces'>;
 
 /**
  * The channel names a client may use: `namespace:name` for a declared
@@ -78,14 +81,8 @@ export interface RpcTypes {
   readonly handler: (...args: never[]) => unknown;
 }
 
-/** RPC method names a schema declares (`never` when it declares none). */
-type DeclaredRpc<C> = C extends { readonly rpc: infer R }
-  ? R extends object
-    ? string extends keyof R
-      ? never
-      : keyof R & string
-    : never
-  : never;
+/** RPC method names a schema declares. */
+type DeclaredRpc<C> = Declared<C, 'rpc'>;
 
 /** The RPC methods a client may call: the declared ones, any string for an untyped client. */
 export type RpcName<C> = [DeclaredRpc<C>] extends [never] ? string : DeclaredRpc<C>;
