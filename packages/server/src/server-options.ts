@@ -13,6 +13,7 @@ import type { NamespaceOptions } from './namespaces/namespaces.js';
 import type { PresenceOptions } from './presence/register-presence.js';
 import type { RpcMethods } from './rpc/rpc-methods.js';
 import type { HttpTransportOptions } from './transport/http-transports.js';
+import type { WebhookDeliveryOptions, WebhookEndpointOptions } from './webhooks/webhook-options.js';
 
 /** Options of `createServer`. */
 export interface ServerOptions {
@@ -104,6 +105,14 @@ export interface ServerOptions {
   readonly trustProxy?: boolean | number;
   /** `/metrics`: with `requireKey`, a scrape needs `Authorization: Bearer <apiKey>` (401 `unauthorized` otherwise). */
   readonly metrics?: { readonly requireKey?: boolean };
+  /**
+   * Receivers of webhook events (at most 16): each gets the event types its
+   * `events` lists, signed with its `secret`, from a durable outbox; see
+   * docs/webhooks.md.
+   */
+  readonly webhooks?: readonly WebhookEndpointOptions[];
+  /** Timings and bounds of webhook delivery (timeouts, retries, batch and outbox sizes); see docs/webhooks.md. */
+  readonly webhookDelivery?: WebhookDeliveryOptions;
 }
 
 /** WebSocket endpoint path. */

@@ -43,6 +43,7 @@ import { WebSocketTransport } from './transport/websocket.js';
 import { UserOperations } from './users/user-operations.js';
 import { AppVersions } from './versions/app-versions.js';
 import { listenForAnnounces, publishAnnounce } from './versions/cluster-announce.js';
+import { registerWebhooks } from './webhooks/register-webhooks.js';
 
 export type { SynclineServer } from './server-api.js';
 export { type ServerOptions, WEBSOCKET_PATH } from './server-options.js';
@@ -180,6 +181,17 @@ export function createServer(options: ServerOptions): SynclineServer {
     ...(options.docStore ? { store: options.docStore } : {}),
     ...(options.docFanout ? { fanout: options.docFanout } : {}),
   });
+  const webhooks = registerWebhooks(core, {
+    endpoints: options.webhooks ?? [],
+    ...(options.webhookDelivery ? { delivery: options.webhookDelivery } : {}),
+    sources: {
+      // Publication events share the embedded history's transaction; an injected broker has none (yet).
+      publications: options.broker === undefined ? history : undefined,
+      channels,
+      presence,
+      docs: docs.store,
+    },
+  });
   if (options.httpTransports?.enabled !== false) {
     const ctx = {
       nodeId,
@@ -226,7 +238,10 @@ export function createServer(options: ServerOptions): SynclineServer {
     host: options.host,
     port: settings.port,
     beforeListen: () => revocations.start(),
-    onListening: () => counts?.start(),
+    onListening: () => {
+      counts?.start();
+      webhooks.start();
+    },
     stopTimers: () => {
       clearInterval(heartbeat);
       clearInterval(deadlines);
@@ -234,6 +249,7 @@ export function createServer(options: ServerOptions): SynclineServer {
       health.close();
     },
     closeServices: async () => {
+      await webhooks.close();
       await presence.close();
       await docs.close();
       await counts?.close();
@@ -296,6 +312,10 @@ export function createServer(options: ServerOptions): SynclineServer {
       return r.local;
     },
     presence,
+    webhooks: {
+      list: (status, after, limit) => webhooks.list(status, after, limit),
+      retry: (id) => webhooks.retry(id),
+    },
     get app() {
       return appVersions.config;
     },
