@@ -22,8 +22,8 @@ export interface Receiver {
   accepted(): WebhookEvent[];
   /** Events of 2xx-answered requests, each id once (first arrival). */
   unique(): WebhookEvent[];
-  /** Answers each request with this status (default 200); may look at its events. */
-  respond: (events: readonly WebhookEvent[], req: IncomingMessage) => number | 'hang';
+  /** Answers each request with this status (default 200), possibly later; may look at its events. */
+  respond: (events: readonly WebhookEvent[], req: IncomingMessage) => number | 'hang' | Promise<number>;
   /** Stops listening (the port refuses connections) until `listen` again. */
   close(): Promise<void>;
   /** Listens again on the same port. */
@@ -62,11 +62,11 @@ export async function startReceiver(port = 0): Promise<Receiver> {
       const s = createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
-        req.on('end', () => {
+        req.on('end', async () => {
           const body = Buffer.concat(chunks).toString('utf8');
           const parsed = JSON.parse(body) as WebhookEvent | WebhookEvent[];
           const events = Array.isArray(parsed) ? parsed : [parsed];
-          const answer = receiver.respond(events, req);
+          const answer = await receiver.respond(events, req);
           if (answer === 'hang') {
             hanging.add(() => res.destroy());
             return;
