@@ -44,6 +44,7 @@ import { UserOperations } from './users/user-operations.js';
 import { AppVersions } from './versions/app-versions.js';
 import { listenForAnnounces, publishAnnounce } from './versions/cluster-announce.js';
 import { registerWebhooks } from './webhooks/register-webhooks.js';
+import { resolveWebhookDelivery, resolveWebhookEndpoints } from './webhooks/webhook-options.js';
 
 export type { SynclineServer } from './server-api.js';
 export { type ServerOptions, WEBSOCKET_PATH } from './server-options.js';
@@ -53,6 +54,9 @@ export function createServer(options: ServerOptions): SynclineServer {
   const weakSecret = options.dev === true ? undefined : weakSecretProblem(options.auth);
   if (weakSecret !== undefined) throw new Error(`Refusing to start in production: ${weakSecret}`);
   const settings = resolveSettings(options);
+  // Webhook settings are checked before anything is opened or started.
+  resolveWebhookEndpoints(options.webhooks ?? []);
+  resolveWebhookDelivery(options.webhookDelivery);
   const { logger, nodeId, codecs, maxFrameBytes, maxConnections, limits } = settings;
   const db: SqliteDatabase = openDatabase(settings.dbFile);
   const revocationStore = options.revocations ?? new SqliteRevocationStore(db);
