@@ -1,4 +1,4 @@
-import { createServer, MAX_WEBHOOK_ENDPOINTS, type WebhookEndpointOptions } from '@syncline/server';
+import { createServer, MAX_WEBHOOK_ENDPOINTS, parseConfigFile, type WebhookEndpointOptions } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { SECRET, startServer, TEST_NAMESPACES, waitFor } from './helpers.js';
 import { startReceiver } from './webhooks-receiver.js';
@@ -36,6 +36,29 @@ describe('webhook limits', () => {
     expect(refusal([{ ...ok, events: ['publication'], namespaces: ['a:b'] }])).toMatch(/without ":"/);
     expect(refusal([{ ...ok, retryForMs: -1 }])).toMatch(/retryForMs/);
     expect(refusal(Array.from({ length: MAX_WEBHOOK_ENDPOINTS }, () => ok))).toBe('accepted');
+  });
+
+  it('takes webhooks in a JSON config file, within the same bounds', () => {
+    const entry = {
+      url: 'https://hooks.example.com/in',
+      secret: HOOK_SECRET,
+      events: ['publication'],
+      namespaces: ['chat'],
+    };
+    const config = parseConfigFile(
+      JSON.stringify({ webhooks: [entry], webhookDelivery: { timeoutMs: 5_000, maxOutboxEvents: 1_000 } }),
+      'syncline.config.json',
+    );
+    expect(config.webhooks).toEqual([entry]);
+    expect(() =>
+      parseConfigFile(JSON.stringify({ webhooks: Array.from({ length: 17 }, () => entry) }), 'c.json'),
+    ).toThrow(/webhooks/);
+    expect(() => parseConfigFile(JSON.stringify({ webhooks: [{ ...entry, events: ['nope'] }] }), 'c.json')).toThrow(
+      /webhooks/,
+    );
+    expect(() => parseConfigFile(JSON.stringify({ webhookDelivery: { timeoutMs: 0 } }), 'c.json')).toThrow(
+      /webhookDelivery/,
+    );
   });
 
   it('bounds each request body and the requests in flight', async () => {

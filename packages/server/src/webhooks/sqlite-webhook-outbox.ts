@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import { migrate, type SqliteDatabase } from '../storage/sqlite.js';
 import type {
   DeliveryStatus,
@@ -68,6 +69,8 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
   readonly #maxEvents: number;
   readonly #urls: ReadonlyMap<number, string>;
   readonly #stmts;
+  /** Statements over a list of ids, by their text (one per SQL and list length). */
+  readonly #byIds = new Map<string, Statement<unknown[]>>();
   /** Deliveries held; counted again at every `prune`, kept up to date in between. */
   #size: number;
 
@@ -143,9 +146,14 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     this.#db.transaction(() => {
       for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
         const chunk = ids.slice(i, i + IDS_PER_STATEMENT);
-        const changes = this.#db
-          .prepare(`${sql} WHERE id IN (${chunk.map(() => '?').join(',')})`)
-          .run(...params, ...chunk).changes;
+        const text = `${sql} WHERE id IN (${chunk.map(() => '?').join(',')})`;
+        let stmt = this.#byIds.get(text);
+        if (!stmt) {
+          if (this.#byIds.size >= 64) this.#byIds.clear();
+          stmt = this.#db.prepare<unknown[]>(text);
+          this.#byIds.set(text, stmt);
+        }
+        const changes = stmt.run(...params, ...chunk).changes;
         if (sql.startsWith('DELETE')) this.#size -= changes;
       }
     })();
