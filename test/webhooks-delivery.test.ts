@@ -78,11 +78,11 @@ describe('webhook delivery', () => {
     expect(receiver.requests.filter((r) => r.status === 500).length).toBeGreaterThan(0);
 
     // After retryForMs the bad channel's events are kept as failed, listed by the API.
-    await waitFor(
-      () => server.webhooks.list('failed', 0, 100).length === 3,
-      10_000,
-      () => `failed deliveries: ${JSON.stringify(server.webhooks.list('failed', 0, 100))}`,
-    );
+    await expect
+      .poll(async () => (await server.webhooks.list('failed', 0, 100)).map((d) => d.event.data.offset), {
+        timeout: 10_000,
+      })
+      .toEqual([1, 2, 3]);
     const listed = await api(server, 'GET', '/v1/webhooks/deliveries?status=failed');
     expect(listed.status).toBe(200);
     const failed = listed.body.deliveries as Array<{

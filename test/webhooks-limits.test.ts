@@ -115,14 +115,16 @@ describe('webhook limits', () => {
     });
     for (let i = 0; i < 25; i++) await server.publish('chat:flood', { i });
     // Publishing is never refused because of webhooks.
-    expect(server.webhooks.list('pending', 0, 100).map((d) => d.event.data.offset)).toEqual(
+    expect((await server.webhooks.list('pending', 0, 100)).map((d) => d.event.data.offset)).toEqual(
       Array.from({ length: 10 }, (_, i) => i + 1),
     );
     const metrics = await server.metrics.registry.metrics();
     expect(metrics).toMatch(/syncline_webhook_events_dropped_total\{[^}]*\} 15/);
     expect(metrics).toMatch(/syncline_webhook_queue_depth\{[^}]*\} 10/);
     expect(metrics).toMatch(/syncline_webhook_oldest_pending_age_seconds\{[^}]*\} [0-9.e-]+/);
-    await waitFor(() => server.webhooks.list('pending', 0, 1)[0]?.attempts === 1, 5_000, 'the first attempt to fail');
+    await expect
+      .poll(async () => (await server.webhooks.list('pending', 0, 1))[0]?.attempts, { timeout: 5_000 })
+      .toBe(1);
     const failures = await server.metrics.registry.metrics();
     expect(failures).toMatch(/syncline_webhook_request_failures_total\{[^}]*\} [1-9]/);
   });

@@ -219,8 +219,8 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
       await deliverer.stop();
     },
     list: (status, after, limit) => outbox.list(status, after, limit),
-    retry(id) {
-      const d = outbox.retry(id, Date.now());
+    async retry(id) {
+      const d = await outbox.retry(id, Date.now());
       if (d) deliverer.wake();
       return d;
     },

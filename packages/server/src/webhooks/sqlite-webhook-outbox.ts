@@ -127,7 +127,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     return dropped;
   }
 
-  heads(now: number, limit: number, skip: ReadonlySet<string>): OutboxDelivery[] {
+  async heads(now: number, limit: number, skip: ReadonlySet<string>): Promise<OutboxDelivery[]> {
     const rows = this.#stmts.heads.all(now, limit + skip.size);
     const out: OutboxDelivery[] = [];
     for (const r of rows) {
@@ -138,7 +138,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     return out;
   }
 
-  batch(endpoint: number, stream: string, limit: number): OutboxDelivery[] {
+  async batch(endpoint: number, stream: string, limit: number): Promise<OutboxDelivery[]> {
     return this.#stmts.batch.all(endpoint, stream, limit).map(fromRow);
   }
 
@@ -159,18 +159,18 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     })();
   }
 
-  delivered(ids: readonly number[]): void {
+  async delivered(ids: readonly number[]): Promise<void> {
     this.#update('DELETE FROM webhook_outbox', ids, []);
   }
 
-  retryLater(ids: readonly number[], nextAttemptAt: number, error: string): void {
+  async retryLater(ids: readonly number[], nextAttemptAt: number, error: string): Promise<void> {
     this.#update('UPDATE webhook_outbox SET attempts = attempts + 1, next_at = ?, last_error = ?', ids, [
       nextAttemptAt,
       error,
     ]);
   }
 
-  fail(ids: readonly number[], error: string, now: number): void {
+  async fail(ids: readonly number[], error: string, now: number): Promise<void> {
     this.#update(
       "UPDATE webhook_outbox SET status = 'failed', attempts = attempts + 1, next_at = ?, last_error = ?",
       ids,
@@ -178,17 +178,17 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     );
   }
 
-  list(status: DeliveryStatus, after: number, limit: number): OutboxDelivery[] {
+  async list(status: DeliveryStatus, after: number, limit: number): Promise<OutboxDelivery[]> {
     return this.#stmts.list.all(status, after, limit).map(fromRow);
   }
 
-  retry(id: number, now: number): OutboxDelivery | undefined {
+  async retry(id: number, now: number): Promise<OutboxDelivery | undefined> {
     if (this.#stmts.retry.run(now, now, id).changes === 0) return undefined;
     const row = this.#stmts.get.get(id);
     return row && fromRow(row);
   }
 
-  prune(before: number, maxEvents: number): number {
+  async prune(before: number, maxEvents: number): Promise<number> {
     let removed = this.#stmts.pruneOld.run(before).changes;
     this.#size = this.#stmts.count.get()?.n ?? 0;
     // Over the bound: make room for new events by dropping the oldest failed ones (a tenth of the bound).
@@ -199,7 +199,7 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     return removed;
   }
 
-  stats(): OutboxStats {
+  async stats(): Promise<OutboxStats> {
     let pending = 0;
     let failed = 0;
     let oldestPendingAt: number | undefined;
@@ -210,9 +210,5 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
       } else failed = r.n;
     }
     return { pending, failed, oldestPendingAt };
-  }
-
-  size(): number {
-    return this.#size;
   }
 }

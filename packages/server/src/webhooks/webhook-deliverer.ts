@@ -39,6 +39,8 @@ export class WebhookDeliverer {
   readonly counts: DeliveryCounts = { delivered: 0, failedAttempts: 0, failedEvents: 0 };
   #timer: NodeJS.Timeout | undefined;
   #wakeScheduled = false;
+  #pumping = false;
+  #pumpAgain = false;
   #lastPrune = 0;
   #lastWarn = 0;
   #stopped = false;
@@ -79,54 +81,76 @@ export class WebhookDeliverer {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
     for (const controller of this.#inFlight.values()) controller.abort();
-    await Promise.allSettled([...this.#settled]);
-  }
-
-  #pump(): void {
-    if (this.#stopped) return;
-    try {
-      const now = Date.now();
-      if (now - this.#lastPrune >= Math.min(60_000, this.#options.pollIntervalMs * 10)) {
-        this.#lastPrune = now;
-        this.#outbox.prune(now - this.#options.failedRetentionMs, this.#options.maxOutboxEvents);
-      }
-      const free = this.#options.concurrency - this.#inFlight.size;
-      if (free <= 0) return;
-      for (const head of this.#outbox.heads(now, free, new Set(this.#inFlight.keys()))) this.#send(head, now);
-    } catch (err) {
-      this.#warn(err, 'webhook outbox read failed');
+    while (this.#settled.size > 0 || this.#pumping) {
+      await Promise.allSettled([...this.#settled]);
+      if (this.#pumping) await new Promise((r) => setImmediate(r));
     }
   }
 
-  #send(head: OutboxDelivery, now: number): void {
+  /** Starts due streams up to the free request slots; one look at a time. */
+  #pump(): void {
+    if (this.#stopped) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    this.#fill()
+      .catch((err: unknown) => this.#warn(err, 'webhook outbox read failed'))
+      .finally(() => {
+        this.#pumping = false;
+        if (this.#pumpAgain) {
+          this.#pumpAgain = false;
+          this.#pump();
+        }
+      });
+  }
+
+  async #fill(): Promise<void> {
+    const now = Date.now();
+    if (now - this.#lastPrune >= Math.min(60_000, this.#options.pollIntervalMs * 10)) {
+      this.#lastPrune = now;
+      await this.#outbox.prune(now - this.#options.failedRetentionMs, this.#options.maxOutboxEvents);
+    }
+    const free = this.#options.concurrency - this.#inFlight.size;
+    if (free <= 0 || this.#stopped) return;
+    for (const head of await this.#outbox.heads(now, free, new Set(this.#inFlight.keys()))) {
+      if (this.#stopped) return;
+      const key = streamKey(head.endpoint, head.stream);
+      if (this.#inFlight.has(key)) continue;
+      // The stream is taken before any await, so no other look sends it too.
+      const controller = new AbortController();
+      this.#inFlight.set(key, controller);
+      const done = this.#send(head, controller)
+        .catch((err: unknown) => this.#warn(err, 'webhook outbox write failed'))
+        .finally(() => {
+          this.#inFlight.delete(key);
+          this.#settled.delete(done);
+          this.wake();
+        });
+      this.#settled.add(done);
+    }
+  }
+
+  async #send(head: OutboxDelivery, controller: AbortController): Promise<void> {
     const endpoint = this.#endpoints.get(head.endpoint);
     if (!endpoint || endpoint.url !== head.url) {
       // The entry was removed or now points elsewhere: its events are kept as failed.
-      this.#outbox.fail([head.id], 'the webhook entry is no longer configured', now);
+      await this.#outbox.fail([head.id], 'the webhook entry is no longer configured', Date.now());
       this.counts.failedEvents++;
       return;
     }
     const batch: OutboxDelivery[] = [];
     let bytes = 2;
-    for (const d of this.#outbox.batch(head.endpoint, head.stream, this.#options.maxBatchEvents)) {
+    for (const d of await this.#outbox.batch(head.endpoint, head.stream, this.#options.maxBatchEvents)) {
       const size = Buffer.byteLength(d.json) + 1;
       if (batch.length > 0 && bytes + size > this.#options.maxBatchBytes) break;
       batch.push(d);
       bytes += size;
     }
-    if (batch.length === 0) return;
-    const key = streamKey(head.endpoint, head.stream);
-    const controller = new AbortController();
-    this.#inFlight.set(key, controller);
-    const done = this.#post(endpoint, batch, controller)
-      .then((error) => this.#settle(endpoint, batch, error))
-      .catch((err: unknown) => this.#warn(err, 'webhook outbox write failed'))
-      .finally(() => {
-        this.#inFlight.delete(key);
-        this.#settled.delete(done);
-        this.wake();
-      });
-    this.#settled.add(done);
+    if (batch.length === 0 || this.#stopped) return;
+    const error = await this.#post(endpoint, batch, controller);
+    await this.#settle(endpoint, batch, error);
   }
 
   /** Sends one batch; resolves with undefined when the receiver took it, else what went wrong. */
@@ -161,10 +185,14 @@ export class WebhookDeliverer {
     }
   }
 
-  #settle(endpoint: ResolvedWebhookEndpoint, batch: readonly OutboxDelivery[], error: string | undefined): void {
+  async #settle(
+    endpoint: ResolvedWebhookEndpoint,
+    batch: readonly OutboxDelivery[],
+    error: string | undefined,
+  ): Promise<void> {
     const ids = batch.map((d) => d.id);
     if (error === undefined) {
-      this.#outbox.delivered(ids);
+      await this.#outbox.delivered(ids);
       this.counts.delivered += ids.length;
       return;
     }
@@ -174,13 +202,13 @@ export class WebhookDeliverer {
     const expired = batch.filter((d) => now - d.createdAt >= endpoint.retryForMs).map((d) => d.id);
     const later = batch.filter((d) => now - d.createdAt < endpoint.retryForMs).map((d) => d.id);
     if (expired.length > 0) {
-      this.#outbox.fail(expired, error, now);
+      await this.#outbox.fail(expired, error, now);
       this.counts.failedEvents += expired.length;
     }
     if (later.length > 0) {
       const attempts = (batch[0] as OutboxDelivery).attempts;
       const delay = retryDelayMs(attempts, this.#options.retryBaseMs, this.#options.retryMaxMs, Math.random);
-      this.#outbox.retryLater(later, now + delay, error);
+      await this.#outbox.retryLater(later, now + delay, error);
     }
     this.#warn(undefined, `webhook delivery to ${endpoint.url} failed (${error}); will retry`);
   }

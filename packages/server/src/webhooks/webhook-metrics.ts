@@ -5,7 +5,7 @@ import type { OutboxStats } from './webhook-outbox.js';
 
 /** What the webhook metrics read when scraped. */
 export interface WebhookMetricSources {
-  stats(): OutboxStats;
+  stats(): Promise<OutboxStats>;
   readonly counts: DeliveryCounts;
   /** Events dropped because the outbox was full. */
   dropped(): number;
@@ -13,9 +13,9 @@ export interface WebhookMetricSources {
 
 /** Registers the webhook metrics: queue depth, age of the oldest pending event, deliveries, failures, drops. */
 export function registerWebhookMetrics(registry: Registry, sources: WebhookMetricSources): void {
-  let cached: { at: number; stats: OutboxStats } | undefined;
-  // One query per scrape for the three gauges.
-  const stats = (): OutboxStats => {
+  let cached: { at: number; stats: Promise<OutboxStats> } | undefined;
+  // One read per scrape for the three gauges.
+  const stats = (): Promise<OutboxStats> => {
     const now = Date.now();
     if (!cached || now - cached.at > 100) cached = { at: now, stats: sources.stats() };
     return cached.stats;
@@ -24,16 +24,16 @@ export function registerWebhookMetrics(registry: Registry, sources: WebhookMetri
     name: 'syncline_webhook_queue_depth',
     help: 'Webhook deliveries waiting to be sent (one per event and receiver).',
     registers: [registry],
-    collect() {
-      this.set(stats().pending);
+    async collect() {
+      this.set((await stats()).pending);
     },
   });
   new Gauge({
     name: 'syncline_webhook_oldest_pending_age_seconds',
     help: 'Age of the oldest webhook delivery waiting to be sent, seconds (0 when none).',
     registers: [registry],
-    collect() {
-      const oldest = stats().oldestPendingAt;
+    async collect() {
+      const oldest = (await stats()).oldestPendingAt;
       this.set(oldest === undefined ? 0 : Math.max(0, (Date.now() - oldest) / 1_000));
     },
   });
@@ -41,8 +41,8 @@ export function registerWebhookMetrics(registry: Registry, sources: WebhookMetri
     name: 'syncline_webhook_failed_events',
     help: 'Webhook deliveries given up on after retryForMs, kept for inspection and manual retry.',
     registers: [registry],
-    collect() {
-      this.set(stats().failed);
+    async collect() {
+      this.set((await stats()).failed);
     },
   });
   totalCounter(

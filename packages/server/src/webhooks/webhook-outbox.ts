@@ -53,43 +53,43 @@ export interface OutboxStats {
  * The durable queue of webhook deliveries (one per event and receiver).
  *
  * Contract:
- * - `add` writes in the caller's transaction when there is one (the embedded
- *   SQLite store runs inside the history append or document commit that
- *   caused the event, so the event exists if and only if its cause does);
- *   elsewhere it commits at once. It never throws for a full outbox: past
- *   `maxOutboxEvents` the new deliveries are dropped and counted (`dropped`).
- * - `heads` returns, per (receiver, stream), the oldest pending delivery when
- *   it is due, oldest first: a stream moves on only once its head is
+ * - `add` is synchronous: the embedded SQLite store runs it inside the
+ *   history append or document commit that caused the event, so the event
+ *   exists if and only if its cause does; elsewhere it commits at once. It
+ *   never throws for a full outbox: past `maxOutboxEvents` the new
+ *   deliveries are dropped and their count returned. (A store on another
+ *   database takes its writes inside that database's transaction instead.)
+ * - `heads` resolves, per (receiver, stream), the oldest pending delivery
+ *   when it is due, oldest first: a stream moves on only once its head is
  *   delivered or failed, which gives order per stream, and a stream whose
  *   head waits for a retry holds back no other stream.
- * - `batch` returns a stream's oldest pending deliveries, in order.
+ * - `batch` resolves a stream's oldest pending deliveries, in order.
  * - `delivered` deletes; `retryLater` records an attempt and the next time;
  *   `fail` keeps a delivery as failed. A delivery is only removed by
  *   `delivered`, `prune` (failed ones past their retention) or room-making
  *   (oldest failed first), so a crash between sending and `delivered` means
  *   one more send of the same event id, never a lost one.
- * - A single writer delivers at a time (the embedded node); a shared store
- *   (PostgreSQL) must add claims so that one node sends each stream.
+ * - One deliverer sends a given stream at a time. The embedded store has a
+ *   single node; a shared store (PostgreSQL) must claim streams
+ *   (`FOR UPDATE SKIP LOCKED`, with a lease a surviving node takes over).
  */
 export interface WebhookOutbox {
   /** Stores the deliveries of events; returns how many were dropped because the outbox was full. */
   add(entries: readonly OutboxEntry[], now: number): number;
-  /** Due heads of streams (see the contract), at most `limit`, skipping `skipStreams` (`endpoint stream` keys). */
-  heads(now: number, limit: number, skip: ReadonlySet<string>): OutboxDelivery[];
+  /** Due heads of streams (see the contract), at most `limit`, skipping the streams in `skip` (`streamKey`). */
+  heads(now: number, limit: number, skip: ReadonlySet<string>): Promise<OutboxDelivery[]>;
   /** The oldest pending deliveries of one receiver's stream, at most `limit`. */
-  batch(endpoint: number, stream: string, limit: number): OutboxDelivery[];
-  delivered(ids: readonly number[]): void;
-  retryLater(ids: readonly number[], nextAttemptAt: number, error: string): void;
-  fail(ids: readonly number[], error: string, now: number): void;
+  batch(endpoint: number, stream: string, limit: number): Promise<OutboxDelivery[]>;
+  delivered(ids: readonly number[]): Promise<void>;
+  retryLater(ids: readonly number[], nextAttemptAt: number, error: string): Promise<void>;
+  fail(ids: readonly number[], error: string, now: number): Promise<void>;
   /** Deliveries by status, by increasing id after `after`. */
-  list(status: DeliveryStatus, after: number, limit: number): OutboxDelivery[];
+  list(status: DeliveryStatus, after: number, limit: number): Promise<OutboxDelivery[]>;
   /** Makes a delivery pending and due now, with a fresh retry window; undefined when it does not exist. */
-  retry(id: number, now: number): OutboxDelivery | undefined;
+  retry(id: number, now: number): Promise<OutboxDelivery | undefined>;
   /** Deletes failed deliveries older than `before`, and the oldest failed ones while over `maxEvents`. */
-  prune(before: number, maxEvents: number): number;
-  stats(): OutboxStats;
-  /** Deliveries held (pending and failed). */
-  size(): number;
+  prune(before: number, maxEvents: number): Promise<number>;
+  stats(): Promise<OutboxStats>;
 }
 
 /** Key of one receiver's stream. */

@@ -8,9 +8,9 @@ import type { DeliveryStatus, OutboxDelivery } from './webhook-outbox.js';
 /** What the webhook routes use of the feature. */
 export interface WebhookDeliveryService {
   /** Deliveries by status, by increasing id after `after`. */
-  list(status: DeliveryStatus, after: number, limit: number): OutboxDelivery[];
+  list(status: DeliveryStatus, after: number, limit: number): Promise<OutboxDelivery[]>;
   /** Makes a delivery pending and due now; undefined when there is none with that id. */
-  retry(id: number): OutboxDelivery | undefined;
+  retry(id: number): Promise<OutboxDelivery | undefined>;
 }
 
 const Digits = v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'Expected a non-negative integer.'));
@@ -76,7 +76,7 @@ export function webhookRoutes(service: WebhookDeliveryService): ApiRoute[] {
       query: DeliveriesQuery,
       response: DeliveriesResponse,
       errors: ['invalid_request'],
-      handle: ({ query }) => {
+      handle: async ({ query }) => {
         const q = query as v.InferOutput<typeof DeliveriesQuery>;
         const limit = q.limit === undefined ? 100 : Number(q.limit);
         if (limit < 1 || limit > 1_000) {
@@ -85,7 +85,7 @@ export function webhookRoutes(service: WebhookDeliveryService): ApiRoute[] {
           });
         }
         const after = q.after === undefined ? 0 : Number(q.after);
-        return { deliveries: service.list(q.status ?? 'failed', after, limit).map(publicDelivery) };
+        return { deliveries: (await service.list(q.status ?? 'failed', after, limit)).map(publicDelivery) };
       },
     },
     {
@@ -97,9 +97,9 @@ export function webhookRoutes(service: WebhookDeliveryService): ApiRoute[] {
       params: { id: DeliveryId },
       response: RetryResponse,
       errors: ['invalid_request', 'not_found'],
-      handle: ({ params }) => {
+      handle: async ({ params }) => {
         const id = Number(validate(DeliveryId, params.id, 'path'));
-        const d = service.retry(id);
+        const d = await service.retry(id);
         if (!d) throw new SynclineError('not_found', `No webhook delivery ${id}.`);
         return { delivery: publicDelivery(d) };
       },
