@@ -52,7 +52,7 @@ describe('webhook events', () => {
     await presence.enter({ status: 'here' });
     await presence.leave();
     const replica = c.doc('todo:a', { mutators: testMutators }) as DocReplica<TestState, typeof testMutators>;
-    await replica.mutate.increment({});
+    for (let i = 0; i < 5; i++) void replica.mutate.increment({});
     await waitFor(() => replica.pendingCount === 0, 5_000, 'the mutation to be acknowledged');
     sub.unsubscribe();
     await waitFor(
@@ -72,7 +72,10 @@ describe('webhook events', () => {
       'user.disconnected',
     ];
     await waitFor(
-      () => want.every((t) => byType(all.unique(), t).length > 0) && pubs.unique().length >= 1,
+      () =>
+        want.every((t) => byType(all.unique(), t).length > 0) &&
+        byType(all.unique(), 'doc.committed').length === 5 &&
+        pubs.unique().length >= 1,
       10_000,
       () => `all got ${JSON.stringify(all.unique().map((e) => e.type))}, pubs got ${pubs.unique().length}`,
     );
@@ -88,6 +91,8 @@ describe('webhook events', () => {
     expect(typeof joined?.clientId).toBe('string');
     expect(byType(events, 'presence.left')[0]?.data).toEqual(joined);
     expect(byType(events, 'doc.committed')[0]?.data).toMatchObject({ doc: 'todo:a', version: 1, user: 'alice' });
+    // In commit order.
+    expect(byType(events, 'doc.committed').map((e) => e.data.version)).toEqual([1, 2, 3, 4, 5]);
     // Only the listed types: no publication for the first receiver.
     expect(events.every((e) => want.includes(e.type))).toBe(true);
     for (const e of events) {
