@@ -210,7 +210,8 @@ export class WebhookDeliverer {
       const delay = retryDelayMs(attempts, this.#options.retryBaseMs, this.#options.retryMaxMs, Math.random);
       await this.#outbox.retryLater(later, now + delay, error);
     }
-    this.#warn(undefined, `webhook delivery to ${endpoint.url} failed (${error}); will retry`);
+    const outcome = later.length > 0 ? 'will retry' : `${expired.length} event(s) kept as failed`;
+    this.#warn(undefined, `webhook delivery to ${endpoint.url} failed (${error}); ${outcome}`);
   }
 
   /** Logs at warn, at most once a second. */
