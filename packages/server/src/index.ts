@@ -76,6 +76,7 @@ export {
 } from './transport/session-forwarder.js';
 export type * from './transport/transport.js';
 export { USER_OPS_CHANNEL, UserOperations, type UserOpResult } from './users/user-operations.js';
+export { SqliteWebhookOutbox } from './webhooks/sqlite-webhook-outbox.js';
 export {
   DEFAULT_WEBHOOK_RETRY_FOR_MS,
   MAX_WEBHOOK_ENDPOINTS,
@@ -85,7 +86,15 @@ export {
   type WebhookEndpointOptions,
   type WebhookEventType,
 } from './webhooks/webhook-options.js';
-export type { DeliveryStatus, OutboxDelivery, WebhookEvent, WebhookOutbox } from './webhooks/webhook-outbox.js';
+export {
+  type DeliveryStatus,
+  type OutboxDelivery,
+  type OutboxEntry,
+  type OutboxStats,
+  streamKey,
+  type WebhookEvent,
+  type WebhookOutbox,
+} from './webhooks/webhook-outbox.js';
 export { type WebhookDeliveryService, webhookRoutes } from './webhooks/webhook-routes.js';
 export {
   signWebhookBody,

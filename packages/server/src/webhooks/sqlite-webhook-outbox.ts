@@ -211,4 +211,8 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     }
     return { pending, failed, oldestPendingAt };
   }
+
+  async close(): Promise<void> {
+    // The database belongs to the server; nothing of ours to release.
+  }
 }

@@ -90,6 +90,8 @@ export interface WebhookOutbox {
   /** Deletes failed deliveries older than `before`, and the oldest failed ones while over `maxEvents`. */
   prune(before: number, maxEvents: number): Promise<number>;
   stats(): Promise<OutboxStats>;
+  /** Releases what the store holds (the embedded one leaves the node's database open). */
+  close(): Promise<void>;
 }
 
 /** Key of one receiver's stream. */
