@@ -29,6 +29,8 @@ describe('HTTP API errors', () => {
       ['POST', '/v1/app/announce', { version: '9.0.0' }],
       ['GET', '/v1/docs/todo:a', undefined],
       ['POST', '/v1/docs/todo:a/mutate', { name: 'increment' }],
+      ['GET', '/v1/webhooks/deliveries', undefined],
+      ['POST', '/v1/webhooks/deliveries/1/retry', undefined],
     ];
     // The list covers every route of the OpenAPI document.
     const doc = await api(server, 'GET', '/v1/openapi.json', undefined, { key: null });
@@ -40,7 +42,8 @@ describe('HTTP API errors', () => {
         `${m} ${p
           .replace('/alice/', '/{user}/')
           .replace(/\/(chat|room):a\//, '/{channel}/')
-          .replace('/todo:a', '/{name}')}`,
+          .replace('/todo:a', '/{name}')
+          .replace('/deliveries/1/', '/deliveries/{id}/')}`,
     );
     expect(tested.sort()).toEqual(documented.sort());
     for (const [method, path, body] of routes) {

@@ -188,6 +188,8 @@ describe('HTTP API routes', () => {
       '/v1/users/{user}/disconnect',
       '/v1/users/{user}/messages',
       '/v1/users/{user}/revoke',
+      '/v1/webhooks/deliveries',
+      '/v1/webhooks/deliveries/{id}/retry',
     ]);
     const publish = paths['/v1/publish']?.post as {
       requestBody: { content: { 'application/json': { schema: { required: string[]; properties: object } } } };

@@ -1,6 +1,13 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
 import type { SynclineConfig } from './config.js';
+import {
+  MAX_WEBHOOK_ENDPOINTS,
+  MAX_WEBHOOK_NAMESPACES,
+  MAX_WEBHOOK_URL_LENGTH,
+  WEBHOOK_EVENT_TYPES,
+  WEBHOOK_SECRET_LENGTH,
+} from './webhooks/webhook-options.js';
 
 /**
  * The config a JSON file holds (`syncline start --config syncline.config.json`):
@@ -117,6 +124,33 @@ export const ConfigFile = v.pipe(
     trustProxy: v.exactOptional(v.union([v.boolean(), NonNegativeInt])),
     metrics: v.exactOptional(v.strictObject({ requireKey: v.exactOptional(v.boolean()) })),
     proxy: v.exactOptional(ProxyConfig),
+    webhooks: v.exactOptional(
+      v.pipe(
+        v.array(
+          v.strictObject({
+            url: Text(MAX_WEBHOOK_URL_LENGTH),
+            events: v.pipe(v.array(v.picklist(WEBHOOK_EVENT_TYPES)), v.minLength(1)),
+            secret: v.pipe(v.string(), v.minLength(WEBHOOK_SECRET_LENGTH.min), v.maxLength(WEBHOOK_SECRET_LENGTH.max)),
+            namespaces: v.exactOptional(v.pipe(v.array(Text(64)), v.maxLength(MAX_WEBHOOK_NAMESPACES))),
+            retryForMs: v.exactOptional(PositiveInt),
+          }),
+        ),
+        v.maxLength(MAX_WEBHOOK_ENDPOINTS),
+      ),
+    ),
+    webhookDelivery: v.exactOptional(
+      v.strictObject({
+        timeoutMs: v.exactOptional(PositiveInt),
+        concurrency: v.exactOptional(PositiveInt),
+        maxBatchEvents: v.exactOptional(PositiveInt),
+        maxBatchBytes: v.exactOptional(PositiveInt),
+        maxOutboxEvents: v.exactOptional(PositiveInt),
+        retryBaseMs: v.exactOptional(PositiveInt),
+        retryMaxMs: v.exactOptional(PositiveInt),
+        failedRetentionMs: v.exactOptional(PositiveInt),
+        pollIntervalMs: v.exactOptional(PositiveInt),
+      }),
+    ),
   }),
   v.title('Syncline server config'),
   v.description('Options of `syncline start --config file.json`; see docs/operations.md.'),

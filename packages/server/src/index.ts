@@ -78,3 +78,30 @@ export {
 } from './transport/session-forwarder.js';
 export type * from './transport/transport.js';
 export { USER_OPS_CHANNEL, UserOperations, type UserOpResult } from './users/user-operations.js';
+export { SqliteWebhookOutbox } from './webhooks/sqlite-webhook-outbox.js';
+export {
+  DEFAULT_WEBHOOK_RETRY_FOR_MS,
+  MAX_WEBHOOK_ENDPOINTS,
+  WEBHOOK_DELIVERY_DEFAULTS,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookDeliveryOptions,
+  type WebhookEndpointOptions,
+  type WebhookEventType,
+} from './webhooks/webhook-options.js';
+export {
+  type DeliveryStatus,
+  type OutboxDelivery,
+  type OutboxEntry,
+  type OutboxStats,
+  streamKey,
+  type WebhookEvent,
+  type WebhookOutbox,
+} from './webhooks/webhook-outbox.js';
+export { type WebhookDeliveryService, webhookRoutes } from './webhooks/webhook-routes.js';
+export {
+  signWebhookBody,
+  type VerifyWebhookOptions,
+  verifyWebhookSignature,
+  WEBHOOK_SIGNATURE_HEADER,
+  WEBHOOK_SIGNATURE_TOLERANCE_S,
+} from './webhooks/webhook-signature.js';

@@ -8,6 +8,7 @@ import type { ServerMetrics } from './metrics/metrics.js';
 import type { DrainOptions } from './ops/drain.js';
 import type { PresenceService } from './presence/register-presence.js';
 import type { AppAnnounceResult } from './versions/app-versions.js';
+import type { WebhookDeliveryService } from './webhooks/webhook-routes.js';
 
 /** A running (or ready to run) Syncline server. */
 export interface SynclineServer {
@@ -50,6 +51,8 @@ export interface SynclineServer {
   readonly presence: PresenceService;
   /** Channel subscriptions on this node (server side). */
   readonly channels: ChannelsService;
+  /** Webhook deliveries not made yet, and manual retries (as the HTTP API's `/v1/webhooks/…`). */
+  readonly webhooks: WebhookDeliveryService;
   /** Number of connected sessions. */
   readonly connectionCount: number;
   /**

@@ -14,6 +14,7 @@ import type { PresenceOptions } from './presence/register-presence.js';
 import type { ProxyOptions } from './proxy/register-proxy.js';
 import type { RpcMethods } from './rpc/rpc-methods.js';
 import type { HttpTransportOptions } from './transport/http-transports.js';
+import type { WebhookDeliveryOptions, WebhookEndpointOptions } from './webhooks/webhook-options.js';
 
 /** Options of `createServer`. */
 export interface ServerOptions {
@@ -107,6 +108,14 @@ export interface ServerOptions {
   readonly trustProxy?: boolean | number;
   /** `/metrics`: with `requireKey`, a scrape needs `Authorization: Bearer <apiKey>` (401 `unauthorized` otherwise). */
   readonly metrics?: { readonly requireKey?: boolean };
+  /**
+   * Receivers of webhook events (at most 16): each gets the event types its
+   * `events` lists, signed with its `secret`, from a durable outbox; see
+   * docs/webhooks.md.
+   */
+  readonly webhooks?: readonly WebhookEndpointOptions[];
+  /** Timings and bounds of webhook delivery (timeouts, retries, batch and outbox sizes); see docs/webhooks.md. */
+  readonly webhookDelivery?: WebhookDeliveryOptions;
 }
 
 /** WebSocket endpoint path. */

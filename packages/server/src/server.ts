@@ -44,6 +44,8 @@ import { WebSocketTransport } from './transport/websocket.js';
 import { UserOperations } from './users/user-operations.js';
 import { AppVersions } from './versions/app-versions.js';
 import { listenForAnnounces, publishAnnounce } from './versions/cluster-announce.js';
+import { registerWebhooks } from './webhooks/register-webhooks.js';
+import { resolveWebhookDelivery, resolveWebhookEndpoints } from './webhooks/webhook-options.js';
 
 export type { SynclineServer } from './server-api.js';
 export { type ServerOptions, WEBSOCKET_PATH } from './server-options.js';
@@ -53,6 +55,9 @@ export function createServer(options: ServerOptions): SynclineServer {
   const weakSecret = options.dev === true ? undefined : weakSecretProblem(options.auth);
   if (weakSecret !== undefined) throw new Error(`Refusing to start in production: ${weakSecret}`);
   const settings = resolveSettings(options);
+  // Webhook settings are checked before anything is opened or started.
+  resolveWebhookEndpoints(options.webhooks ?? []);
+  resolveWebhookDelivery(options.webhookDelivery);
   const { logger, nodeId, codecs, maxFrameBytes, maxConnections, limits } = settings;
   const db: SqliteDatabase = openDatabase(settings.dbFile);
   const revocationStore = options.revocations ?? new SqliteRevocationStore(db);
@@ -183,6 +188,17 @@ export function createServer(options: ServerOptions): SynclineServer {
     ...(options.docStore ? { store: options.docStore } : {}),
     ...(options.docFanout ? { fanout: options.docFanout } : {}),
   });
+  const webhooks = registerWebhooks(core, {
+    endpoints: options.webhooks ?? [],
+    ...(options.webhookDelivery ? { delivery: options.webhookDelivery } : {}),
+    sources: {
+      // Publication events share the embedded history's transaction; an injected broker has none (yet).
+      publications: options.broker === undefined ? history : undefined,
+      channels,
+      presence,
+      docs: docs.store,
+    },
+  });
   if (options.httpTransports?.enabled !== false) {
     const ctx = {
       nodeId,
@@ -229,7 +245,10 @@ export function createServer(options: ServerOptions): SynclineServer {
     host: options.host,
     port: settings.port,
     beforeListen: () => revocations.start(),
-    onListening: () => counts?.start(),
+    onListening: () => {
+      counts?.start();
+      webhooks.start();
+    },
     stopTimers: () => {
       clearInterval(heartbeat);
       clearInterval(deadlines);
@@ -237,6 +256,7 @@ export function createServer(options: ServerOptions): SynclineServer {
       health.close();
     },
     closeServices: async () => {
+      await webhooks.close();
       await presence.close();
       await docs.close();
       await counts?.close();
@@ -299,6 +319,10 @@ export function createServer(options: ServerOptions): SynclineServer {
       return r.local;
     },
     presence,
+    webhooks: {
+      list: (status, after, limit) => webhooks.list(status, after, limit),
+      retry: (id) => webhooks.retry(id),
+    },
     get app() {
       return appVersions.config;
     },

@@ -12,3 +12,8 @@ export { prng } from './seeded-random.js';
 export { requireService, type ServiceCheck } from './services.js';
 export type { StoreBackend, StoreFactory } from './store-fixture.js';
 export { eventually, uniqueName } from './wait.js';
+export {
+  OUTBOX_CONTRACT_MAX_EVENTS,
+  type WebhookOutboxFactory,
+  webhookOutboxContract,
+} from './webhook-outbox-contract.js';

@@ -48,6 +48,11 @@ export class ChannelHub {
   publicationsOut = 0;
   /** Publication frames queued on local connections since start. */
   deliveries = 0;
+  /**
+   * Called with `true` when a channel gets its first local subscriber and
+   * with `false` when its last one is gone (or its broker subscribe failed).
+   */
+  readonly occupancy = new Set<(channel: string, occupied: boolean) => void>();
 
   constructor(broker: Broker, onError: (err: unknown, channel: string) => void) {
     this.#broker = broker;
@@ -92,9 +97,13 @@ export class ChannelHub {
       ch = state;
       this.#channels.set(channel, ch);
       state.ready.catch((err: unknown) => {
-        if (this.#channels.get(channel) === state) this.#channels.delete(channel);
+        if (this.#channels.get(channel) === state) {
+          this.#channels.delete(channel);
+          this.#occupied(channel, false);
+        }
         this.#onError(err, channel);
       });
+      this.#occupied(channel, true);
     }
     ch.sinks.add(sink);
     return ch.ready;
@@ -107,7 +116,18 @@ export class ChannelHub {
     ch.sinks.delete(sink);
     if (ch.sinks.size === 0) {
       this.#channels.delete(channel);
+      this.#occupied(channel, false);
       this.#broker.unsubscribe(channel).catch((err: unknown) => this.#onError(err, channel));
+    }
+  }
+
+  #occupied(channel: string, occupied: boolean): void {
+    for (const listener of this.occupancy) {
+      try {
+        listener(channel, occupied);
+      } catch (err) {
+        this.#onError(err, channel);
+      }
     }
   }
 

@@ -15,8 +15,14 @@ export interface ChannelsService {
   subscriptionCount(session: Session): number;
 }
 
+/** Observes channels getting their first local subscriber (`true`) and losing their last (`false`). */
+export interface ChannelOccupancy {
+  /** Adds a listener; returns its removal. */
+  onOccupancy(listener: (channel: string, occupied: boolean) => void): () => void;
+}
+
 /** What the server entry keeps of the channels feature. */
-export interface ChannelsFeature extends ChannelContext, ChannelsService {}
+export interface ChannelsFeature extends ChannelContext, ChannelsService, ChannelOccupancy {}
 
 /**
  * The channels feature as one slice: the node's channel hub, the commands
@@ -40,6 +46,10 @@ export function registerChannels(core: ServerCore, policy?: ChannelPolicy): Chan
       session.send({ type: 'unsubscribed', channel, code, message });
     },
     localCounts: () => hub.counts(),
+    onOccupancy(listener) {
+      hub.occupancy.add(listener);
+      return () => hub.occupancy.delete(listener);
+    },
     subscriptionCount: (session) => session.peek(SESSION_CHANNELS_SLOT)?.size ?? 0,
   };
   registerChannelCommands(core, feature);

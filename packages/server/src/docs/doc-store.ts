@@ -110,7 +110,19 @@ export interface DocStore {
   health?(): BackendHealth;
   /** Calls `listener` on every change of `health()`; returns the remover. */
   onHealth?(listener: HealthListener): () => void;
+  /**
+   * Optional: runs `listener` inside each successful commit's transaction,
+   * after its rows are written (a version conflict calls nothing). What the
+   * listener writes to the same database commits or rolls back with the op;
+   * what it throws fails the commit (nothing stored). Returns the remover.
+   * The embedded store has it (the webhook outbox is written this way); a
+   * network store may add it with its own transactional writer.
+   */
+  onCommit?(listener: CommitListener): () => void;
 }
+
+/** Runs inside a commit's transaction (see `DocStore.onCommit`). */
+export type CommitListener = (input: CommitInput) => void;
 
 /** Raised by `DocStore.commit` when another writer moved the document on. */
 export class DocVersionConflict extends Error {

@@ -22,6 +22,7 @@ export {
 } from './doc-rows.js';
 export {
   type CommitInput,
+  type CommitListener,
   type DocStore,
   DocVersionConflict,
   type LoadedDocument,

@@ -2,6 +2,7 @@ import { migrate, type SqliteDatabase } from '../storage/sqlite.js';
 import { OP_COLUMNS, type OpRow, opRowValues, type SnapshotRow, snapshotFromRow, storedOpFromRow } from './doc-rows.js';
 import {
   type CommitInput,
+  type CommitListener,
   type DocStore,
   DocVersionConflict,
   type LoadedDocument,
@@ -51,6 +52,7 @@ export class SqliteDocStore implements DocStore {
   readonly #commits: PendingCommit[] = [];
   /** True once a commit was written in the current event-loop turn. */
   #turnHadCommit = false;
+  readonly #commitListeners = new Set<CommitListener>();
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
@@ -91,6 +93,11 @@ export class SqliteDocStore implements DocStore {
         'INSERT INTO doc_client_horizons (doc, pruned_up_to) VALUES (?, ?) ON CONFLICT(doc) DO UPDATE SET pruned_up_to = MAX(pruned_up_to, excluded.pruned_up_to)',
       ),
     };
+  }
+
+  onCommit(listener: CommitListener): () => void {
+    this.#commitListeners.add(listener);
+    return () => this.#commitListeners.delete(listener);
   }
 
   #version(doc: string): number {
@@ -171,6 +178,7 @@ export class SqliteDocStore implements DocStore {
     if (input.clientId !== undefined && input.mutationId !== undefined) {
       this.#stmts.setClient.run(input.doc, input.clientId, input.mutationId, input.ts);
     }
+    for (const listener of this.#commitListeners) listener(input);
     return undefined;
   }
 

@@ -6,6 +6,7 @@ import { presenceRoutes } from '../presence/presence-routes.js';
 import type { PresenceService } from '../presence/register-presence.js';
 import { userRoutes } from '../users/user-routes.js';
 import { type AppVersionService, appRoutes } from '../versions/app-routes.js';
+import { type WebhookDeliveryService, webhookRoutes } from '../webhooks/webhook-routes.js';
 import { requireApiKey } from './api-auth.js';
 import { buildOpenApi } from './api-openapi.js';
 import { readJsonBody, readQuery } from './api-request.js';
@@ -22,6 +23,7 @@ export interface ApiServices extends AppVersionService {
   readonly presence: Pick<PresenceService, 'channels' | 'list'>;
   readonly docs: Pick<DocsApi, 'get' | 'mutate'>;
   readonly router: Pick<HttpRouter, 'add'>;
+  readonly webhooks: WebhookDeliveryService;
   /** Publishes from the server (no publisher user); idempotent with `key`. */
   publish(
     channel: string,
@@ -42,6 +44,7 @@ export function apiRoutes(server: ApiServices): ApiRoute[] {
     ...userRoutes({ users: server.core.users }),
     ...docRoutes(server.docs),
     ...appRoutes(server),
+    ...webhookRoutes(server.webhooks),
   ];
 }
 

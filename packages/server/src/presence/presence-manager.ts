@@ -59,6 +59,8 @@ export class PresenceManager {
   readonly #watchers: PresenceWatchers;
   readonly #stopResync: (() => void) | undefined;
   #closed = false;
+  /** Observers of every change this node makes (joins, updates, leaves, expiries), after the store made it. */
+  readonly changes = new Set<(change: PresenceChange) => void>();
 
   constructor(store: PresenceStore, fanout: PresenceFanout, timing: PresenceTiming, node: string, logger: Logger) {
     this.#store = store;
@@ -92,7 +94,15 @@ export class PresenceManager {
   }
 
   #publish(change: PresenceChange | undefined): void {
-    if (change && !this.#closed) this.#fanout.publish(change);
+    if (!change || this.#closed) return;
+    this.#fanout.publish(change);
+    for (const listener of this.changes) {
+      try {
+        listener(change);
+      } catch (err) {
+        this.#logger.warn({ err, channel: change.channel }, 'presence change listener failed');
+      }
+    }
   }
 
   /**

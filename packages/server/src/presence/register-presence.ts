@@ -6,7 +6,7 @@ import { forbidden, type Session } from '../session/session.js';
 import { LocalPresenceFanout, MemoryPresenceStore } from './memory-presence-store.js';
 import { presenceLimitExceeded } from './presence-limits.js';
 import { type PresenceEntryLimits, PresenceManager } from './presence-manager.js';
-import type { PresenceFanout, PresenceSnapshot, PresenceStore } from './presence-store.js';
+import type { PresenceChange, PresenceFanout, PresenceSnapshot, PresenceStore } from './presence-store.js';
 import { existingSessionPresence, sessionPresence } from './session-presence.js';
 
 /** Presence options of the server. */
@@ -40,6 +40,12 @@ export interface PresenceService {
   list(channel: string): Promise<PresenceSnapshot>;
   /** Channels with presence entries, with their entry counts. */
   channels(): Promise<ReadonlyMap<string, number>>;
+  /**
+   * Observes the presence changes this node makes (joins, state updates,
+   * leaves, and the leaves of dead nodes' entries it expires); returns the
+   * removal. Each change is reported by one node only.
+   */
+  onChange(listener: (change: PresenceChange) => void): () => void;
   /** Stops timers and releases the store. */
   close(): Promise<void>;
 }
@@ -197,6 +203,10 @@ export function registerPresence(core: ServerCore, options: PresenceOptions = {}
     },
     channels() {
       return manager.store.channels();
+    },
+    onChange(listener) {
+      manager.changes.add(listener);
+      return () => manager.changes.delete(listener);
     },
     async close() {
       clearInterval(timer);

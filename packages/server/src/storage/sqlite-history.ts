@@ -52,6 +52,21 @@ interface Top {
 /** Channel tops kept in memory; the cache starts over past this many channels. */
 const MAX_CACHED_TOPS = 100_000;
 
+/** A publication appended to history (or counted, in a namespace that keeps none), as append listeners see it. */
+export interface AppendedPublication {
+  readonly input: PublishInput;
+  readonly offset: number;
+  readonly epoch: string;
+}
+
+/**
+ * Runs inside the append's transaction, after the batch's rows are written:
+ * what it writes to the same database commits or rolls back with them, and
+ * what it throws rolls the whole batch back (its publishes fail with
+ * `unavailable`).
+ */
+export type AppendListener = (appended: readonly AppendedPublication[], now: number) => void;
+
 /** A new random epoch string. */
 export function newEpoch(): string {
   return randomBytes(6).toString('base64url');
@@ -65,6 +80,7 @@ export class SqliteHistory {
   readonly #db: SqliteDatabase;
   readonly #tops = new Map<string, Top>();
   readonly #stmts;
+  readonly #appendListeners = new Set<AppendListener>();
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
@@ -100,6 +116,15 @@ export class SqliteHistory {
     };
   }
 
+  /**
+   * Adds a listener run inside every append transaction with the batch's new
+   * (not duplicate) publications; returns its removal.
+   */
+  onAppend(listener: AppendListener): () => void {
+    this.#appendListeners.add(listener);
+    return () => this.#appendListeners.delete(listener);
+  }
+
   /** Top of a channel, creating its epoch on first use. */
   top(channel: string): StreamTop {
     const t = this.#entry(channel);
@@ -123,6 +148,7 @@ export class SqliteHistory {
   appendBatch(inputs: readonly PublishInput[], now: number): PublishOutcome[] {
     const run = this.#db.transaction((batch: readonly PublishInput[]) => {
       const out: PublishOutcome[] = [];
+      const appended: AppendedPublication[] = [];
       // Tops of this batch's channels, held here: the cache may be cleared mid-batch.
       const touched = new Map<string, { t: Top; history: HistoryOptions }>();
       for (const input of batch) {
@@ -155,11 +181,13 @@ export class SqliteHistory {
         }
         touched.set(input.channel, { t, history: input.history });
         out.push({ offset: t.offset, epoch: t.epoch, duplicate: false });
+        appended.push({ input, offset: t.offset, epoch: t.epoch });
       }
       for (const [channel, { t, history }] of touched) {
         this.#stmts.upsertChannel.run(channel, t.epoch, t.offset, now);
         if (t.offset > history.size) this.#stmts.trimSize.run(channel, t.offset - history.size);
       }
+      if (appended.length > 0) for (const listener of this.#appendListeners) listener(appended, now);
       return out;
     });
     try {

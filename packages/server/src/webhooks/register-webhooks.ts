@@ -1,0 +1,228 @@
+import { randomBytes } from 'node:crypto';
+import type { ChannelOccupancy } from '../channels/register-channels.js';
+import type { ServerCore } from '../core.js';
+import type { CommitListener } from '../docs/doc-store.js';
+import type { PresenceChange } from '../presence/presence-store.js';
+import type { AppendListener } from '../storage/sqlite-history.js';
+import { SqliteWebhookOutbox } from './sqlite-webhook-outbox.js';
+import { WebhookDeliverer } from './webhook-deliverer.js';
+import { registerWebhookMetrics } from './webhook-metrics.js';
+import {
+  resolveWebhookDelivery,
+  resolveWebhookEndpoints,
+  type WebhookDeliveryOptions,
+  type WebhookEndpointOptions,
+  type WebhookEventType,
+} from './webhook-options.js';
+import type { OutboxEntry, WebhookEvent, WebhookOutbox } from './webhook-outbox.js';
+import type { WebhookDeliveryService } from './webhook-routes.js';
+
+/** Where the webhook events come from: narrow seams of the other features and of history. */
+export interface WebhookSources {
+  /** Publications, inside the history append's transaction (absent: no `publication` events). */
+  readonly publications: { onAppend(listener: AppendListener): () => void } | undefined;
+  readonly channels: ChannelOccupancy;
+  readonly presence: { onChange(listener: (change: PresenceChange) => void): () => void };
+  /** Document commits, inside the commit's transaction (absent: no `doc.committed` events). */
+  readonly docs: { onCommit?(listener: CommitListener): () => void };
+}
+
+/** Options of `registerWebhooks`. */
+export interface RegisterWebhooksOptions {
+  readonly endpoints: readonly WebhookEndpointOptions[];
+  readonly delivery?: WebhookDeliveryOptions;
+  readonly sources: WebhookSources;
+}
+
+/** What the server entry keeps of the webhooks feature. */
+export interface WebhooksFeature extends WebhookDeliveryService {
+  /** Starts delivering (once the node listens). */
+  start(): void;
+  /** Stops delivering and detaches from the sources; pending events stay in the outbox. */
+  close(): Promise<void>;
+}
+
+/** Namespace of a channel or document name (`namespace:rest`). */
+function namespaceOf(name: string): string {
+  const i = name.indexOf(':');
+  return i < 0 ? '' : name.slice(0, i);
+}
+
+function newEventId(): string {
+  return `evt_${randomBytes(12).toString('base64url')}`;
+}
+
+/**
+ * The webhooks feature: turns channel occupancy, presence, publications,
+ * document commits and connections into events, writes them to the durable
+ * outbox (in the transaction of their cause when there is one), delivers
+ * them, and registers its metrics. Its HTTP routes (`webhookRoutes`) take the
+ * returned service.
+ */
+export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOptions): WebhooksFeature {
+  const endpoints = resolveWebhookEndpoints(options.endpoints);
+  const delivery = resolveWebhookDelivery(options.delivery);
+  const outbox: WebhookOutbox = new SqliteWebhookOutbox(core.db, {
+    maxEvents: delivery.maxOutboxEvents,
+    urls: new Map(endpoints.map((e) => [e.index, e.url])),
+  });
+  const deliverer = new WebhookDeliverer(outbox, endpoints, delivery, core.logger);
+  let dropped = 0;
+  let lastDropWarn = 0;
+  const { sources } = options;
+
+  const receivers = (type: WebhookEventType, namespace: string | undefined): number[] => {
+    const out: number[] = [];
+    for (const e of endpoints) {
+      if (!e.events.has(type)) continue;
+      if (namespace !== undefined && e.namespaces !== undefined && !e.namespaces.has(namespace)) continue;
+      out.push(e.index);
+    }
+    return out;
+  };
+
+  const entry = (
+    type: WebhookEventType,
+    stream: string,
+    namespace: string | undefined,
+    data: Record<string, unknown>,
+    now: number,
+  ): OutboxEntry | undefined => {
+    const to = receivers(type, namespace);
+    if (to.length === 0) return undefined;
+    const event: WebhookEvent = { id: newEventId(), type, time: new Date(now).toISOString(), data };
+    return { event, stream, endpoints: to };
+  };
+
+  /** Adds entries; inside a caller's transaction when there is one (errors then roll it back). */
+  const add = (entries: readonly (OutboxEntry | undefined)[], now: number): void => {
+    const present = entries.filter((e): e is OutboxEntry => e !== undefined);
+    if (present.length === 0) return;
+    const n = outbox.add(present, now);
+    if (n > 0) {
+      dropped += n;
+      if (now - lastDropWarn >= 1_000) {
+        lastDropWarn = now;
+        core.logger.warn(
+          { dropped, maxOutboxEvents: delivery.maxOutboxEvents },
+          'webhook outbox full: new events dropped',
+        );
+      }
+    }
+    deliverer.wake();
+  };
+
+  /** Adds events known outside any transaction (occupancy, presence, connections) in one of their own. */
+  const addNow = (entries: readonly (OutboxEntry | undefined)[]): void => {
+    if (entries.every((e) => e === undefined)) return;
+    try {
+      core.db.transaction(() => add(entries, Date.now()))();
+    } catch (err) {
+      core.logger.warn({ err }, 'webhook outbox write failed');
+    }
+  };
+
+  const detach: (() => void)[] = [];
+  const wants = (type: WebhookEventType): boolean => endpoints.some((e) => e.events.has(type));
+
+  if (wants('publication')) {
+    if (sources.publications === undefined) {
+      core.logger.warn('webhooks: `publication` events need the embedded history; none will be sent');
+    } else {
+      detach.push(
+        sources.publications.onAppend((appended, now) => {
+          add(
+            appended.map((p) =>
+              entry(
+                'publication',
+                `c/${p.input.channel}`,
+                namespaceOf(p.input.channel),
+                {
+                  channel: p.input.channel,
+                  offset: p.offset,
+                  epoch: p.epoch,
+                  user: p.input.user ?? null,
+                  data: p.input.data ?? null,
+                },
+                now,
+              ),
+            ),
+            now,
+          );
+        }),
+      );
+    }
+  }
+  if (wants('doc.committed')) {
+    if (sources.docs.onCommit === undefined) {
+      core.logger.warn('webhooks: this document store reports no commits; no `doc.committed` events will be sent');
+    } else {
+      detach.push(
+        sources.docs.onCommit((input) => {
+          const data: Record<string, unknown> = { doc: input.doc, version: input.version, user: input.userId ?? null };
+          if (input.clientId !== undefined) data.clientId = input.clientId;
+          add([entry('doc.committed', `d/${input.doc}`, namespaceOf(input.doc), data, input.ts)], input.ts);
+        }),
+      );
+    }
+  }
+  detach.push(
+    sources.channels.onOccupancy((channel, occupied) => {
+      const type = occupied ? 'channel.occupied' : 'channel.vacated';
+      addNow([entry(type, `c/${channel}`, namespaceOf(channel), { channel }, Date.now())]);
+    }),
+  );
+  detach.push(
+    sources.presence.onChange((change) => {
+      if (change.action === 'update') return;
+      const type = change.action === 'join' ? 'presence.joined' : 'presence.left';
+      const data = { channel: change.channel, user: change.entry.user, clientId: change.entry.clientId };
+      addNow([entry(type, `c/${change.channel}`, namespaceOf(change.channel), data, Date.now())]);
+    }),
+  );
+  // Sessions reported connected: only they are reported disconnected.
+  const connected = new WeakSet<object>();
+  const onConnected = (session: { id: string; user: string }): void => {
+    connected.add(session);
+    addNow([
+      entry(
+        'user.connected',
+        `u/${session.user}`,
+        undefined,
+        { user: session.user, connectionId: session.id },
+        Date.now(),
+      ),
+    ]);
+  };
+  const onClosed = (session: { id: string; user: string }, code: number, reason: string): void => {
+    if (!connected.delete(session)) return;
+    const data = { user: session.user, connectionId: session.id, code, reason };
+    addNow([entry('user.disconnected', `u/${session.user}`, undefined, data, Date.now())]);
+  };
+  core.sessionEvents.connected.add(onConnected);
+  core.sessionEvents.closed.add(onClosed);
+  detach.push(() => {
+    core.sessionEvents.connected.delete(onConnected);
+    core.sessionEvents.closed.delete(onClosed);
+  });
+
+  registerWebhookMetrics(core.metrics.registry, {
+    stats: () => outbox.stats(),
+    counts: deliverer.counts,
+    dropped: () => dropped,
+  });
+
+  return {
+    start: () => deliverer.start(),
+    async close() {
+      for (const d of detach) d();
+      await deliverer.stop();
+    },
+    list: (status, after, limit) => outbox.list(status, after, limit),
+    async retry(id) {
+      const d = await outbox.retry(id, Date.now());
+      if (d) deliverer.wake();
+      return d;
+    },
+  };
+}
