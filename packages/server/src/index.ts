@@ -1,4 +1,5 @@
 export * from './auth/capabilities.js';
+export { SIGNATURE_HEADER, signatureHeader, verifySignature } from './auth/request-signature.js';
 export { RevocationCache } from './auth/revocation-cache.js';
 export { defaultRevocationTime, type RevocationStore, SqliteRevocationStore } from './auth/revocations.js';
 export { type SignTokenOptions, signToken } from './auth/sign.js';
@@ -59,7 +60,6 @@ export {
   type PresenceService,
 } from './presence/register-presence.js';
 export type { Proxy, ProxyNamespaceOptions, ProxyOptions } from './proxy/register-proxy.js';
-export { SIGNATURE_HEADER, signatureHeader, verifySignature } from './proxy/signature.js';
 export { type AnyRpcMethod, defineRpc, type RpcContext, type RpcMethod, type RpcMethods } from './rpc/rpc-methods.js';
 export { createServer, type ServerOptions, type SynclineServer, WEBSOCKET_PATH } from './server.js';
 export { FANOUT_SLICE_BUDGET_MS } from './session/flush-scheduler.js';

@@ -1,6 +1,6 @@
 import { type ErrorCode, SynclineError } from '@syncline/protocol';
 import type { Logger } from 'pino';
-import { SIGNATURE_HEADER, signatureHeader } from './signature.js';
+import { SIGNATURE_HEADER, signatureHeader } from '../auth/request-signature.js';
 
 /** Largest answer read from the backend, bytes. */
 export const MAX_PROXY_ANSWER_BYTES = 1024 * 1024;

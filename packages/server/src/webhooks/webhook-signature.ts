@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { signatureHeader, verifySignature } from '../auth/request-signature.js';
 
 /** Name of the signature header of webhook requests. */
 export const WEBHOOK_SIGNATURE_HEADER = 'Syncline-Signature';
@@ -6,13 +6,9 @@ export const WEBHOOK_SIGNATURE_HEADER = 'Syncline-Signature';
 /** Default largest age of a signature `verifyWebhookSignature` accepts, seconds. */
 export const WEBHOOK_SIGNATURE_TOLERANCE_S = 300;
 
-function hmacHex(secret: string, timestamp: number, body: string): string {
-  return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
-}
-
 /** The `Syncline-Signature` value of a body: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.body">`. */
 export function signWebhookBody(secret: string, body: string, timestampS: number): string {
-  return `t=${timestampS},v1=${hmacHex(secret, timestampS, body)}`;
+  return signatureHeader(secret, body, timestampS * 1_000);
 }
 
 /** Options of `verifyWebhookSignature`. */
@@ -38,21 +34,9 @@ export interface VerifyWebhookOptions {
  */
 export function verifyWebhookSignature(options: VerifyWebhookOptions): boolean {
   const header = Array.isArray(options.header) ? options.header[0] : options.header;
-  if (typeof header !== 'string' || header.length > 4_096) return false;
-  let timestamp: number | undefined;
-  const signatures: string[] = [];
-  for (const part of header.split(',')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    const key = part.slice(0, eq).trim();
-    const value = part.slice(eq + 1).trim();
-    if (key === 't' && /^\d{1,12}$/.test(value)) timestamp = Number(value);
-    else if (key === 'v1' && /^[0-9a-f]{64}$/.test(value)) signatures.push(value);
-  }
-  if (timestamp === undefined || signatures.length === 0) return false;
-  const nowS = (options.now ?? Date.now()) / 1_000;
-  if (Math.abs(nowS - timestamp) > (options.toleranceS ?? WEBHOOK_SIGNATURE_TOLERANCE_S)) return false;
   const body = typeof options.body === 'string' ? options.body : Buffer.from(options.body).toString('utf8');
-  const expected = Buffer.from(hmacHex(options.secret, timestamp, body), 'hex');
-  return signatures.some((s) => timingSafeEqual(Buffer.from(s, 'hex'), expected));
+  return verifySignature(options.secret, header, body, {
+    toleranceSec: options.toleranceS ?? WEBHOOK_SIGNATURE_TOLERANCE_S,
+    ...(options.now === undefined ? {} : { nowMs: options.now }),
+  });
 }

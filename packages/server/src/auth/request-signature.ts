@@ -31,7 +31,7 @@ export function verifySignature(
   body: string,
   options: { toleranceSec?: number; nowMs?: number } = {},
 ): boolean {
-  if (!header) return false;
+  if (!header || header.length > 4_096) return false;
   let t: number | undefined;
   const sigs: string[] = [];
   for (const part of header.split(',')) {

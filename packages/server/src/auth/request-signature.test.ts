@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { signatureHeader, verifySignature } from './signature.js';
+import { signatureHeader, verifySignature } from './request-signature.js';
 
 const SECRET = 'a-shared-secret-0123456789-abcdefghij';
 
