@@ -53,3 +53,19 @@ export function testDocNamespace(extra: Partial<DocNamespaceOptions> = {}): DocN
 
 /** Seeded PRNG (mulberry32), shared with the other randomized tests. */
 export { prng } from '@syncline/testing';
+
+/** The test mutators plus the list edits the undo tests make: insert at the front, remove and rename by id. */
+export const undoMutators = defineMutators({
+  ...testMutators,
+  insertFirst(tx: Transaction<TestState>, a: { id: string; text: string }) {
+    tx.draft.items.unshift({ id: a.id, text: a.text, by: tx.userId ?? 'server', at: tx.timestamp });
+  },
+  removeItem(tx: Transaction<TestState>, a: { id: string }) {
+    const i = tx.draft.items.findIndex((x) => x.id === a.id);
+    if (i >= 0) tx.remove('items', i);
+  },
+  rename(tx: Transaction<TestState>, a: { id: string; text: string }) {
+    const item = tx.draft.items.find((x) => x.id === a.id);
+    if (item) item.text = a.text;
+  },
+});

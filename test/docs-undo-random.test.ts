@@ -1,23 +1,10 @@
 import type { DocReplica } from '@syncline/client';
-import { defineMutators, type SynclineError, type Transaction } from '@syncline/protocol';
+import type { SynclineError } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
-import { prng, type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
+import { prng, type TestState, testDocNamespace, undoMutators } from './docs-fixtures.js';
 import { client, startServer, waitForValue } from './helpers.js';
 
-const mutators = defineMutators({
-  ...testMutators,
-  insertFirst(tx: Transaction<TestState>, a: { id: string; text: string }) {
-    tx.draft.items.unshift({ id: a.id, text: a.text, by: tx.userId ?? 'server', at: tx.timestamp });
-  },
-  removeItem(tx: Transaction<TestState>, a: { id: string }) {
-    const i = tx.draft.items.findIndex((x) => x.id === a.id);
-    if (i >= 0) tx.remove('items', i);
-  },
-  rename(tx: Transaction<TestState>, a: { id: string; text: string }) {
-    const item = tx.draft.items.find((x) => x.id === a.id);
-    if (item) item.text = a.text;
-  },
-});
+const mutators = undoMutators;
 
 type Replica = DocReplica<TestState, typeof mutators>;
 

@@ -1,24 +1,11 @@
 import type { DocReplica, SynclineClient } from '@syncline/client';
-import { defineMutators, type Transaction, UNDO_MAX_STEPS } from '@syncline/protocol';
+import { UNDO_MAX_STEPS } from '@syncline/protocol';
 import type { SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
-import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
+import { type TestState, testDocNamespace, undoMutators } from './docs-fixtures.js';
 import { client, rawSocket, startServer, token, waitForValue } from './helpers.js';
 
-const mutators = defineMutators({
-  ...testMutators,
-  insertFirst(tx: Transaction<TestState>, a: { id: string; text: string }) {
-    tx.draft.items.unshift({ id: a.id, text: a.text, by: tx.userId ?? 'server', at: tx.timestamp });
-  },
-  removeItem(tx: Transaction<TestState>, a: { id: string }) {
-    const i = tx.draft.items.findIndex((x) => x.id === a.id);
-    if (i >= 0) tx.remove('items', i);
-  },
-  rename(tx: Transaction<TestState>, a: { id: string; text: string }) {
-    const item = tx.draft.items.find((x) => x.id === a.id);
-    if (item) item.text = a.text;
-  },
-});
+const mutators = undoMutators;
 
 type Replica = DocReplica<TestState, typeof mutators>;
 
