@@ -1,65 +1,8 @@
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SynclineError } from '@syncline/client';
-import { type ProxyOptions, verifySignature } from '@syncline/server';
+import type { ProxyOptions } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
-import {
-  client,
-  defer,
-  refusal,
-  startServer,
-  TEST_NAMESPACES,
-  token,
-  waitFor,
-  waitForValue,
-  waitState,
-} from './helpers.js';
-
-const PROXY_SECRET = 'proxy-secret-0123456789-abcdefghijklmn';
-
-interface Call {
-  readonly path: string;
-  readonly body: Record<string, unknown>;
-  readonly signed: boolean;
-}
-
-type Answer = { status?: number; json?: unknown } | 'hang';
-
-/** The app's backend: answers each proxy request with `answer(path, body)`; records every call and its signature check. */
-async function backend(answer: (path: string, body: Record<string, unknown>) => Answer) {
-  const calls: Call[] = [];
-  const hanging: ServerResponse[] = [];
-  const server = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
-    let text = '';
-    req.on('data', (d: Buffer) => {
-      text += d.toString();
-    });
-    req.on('end', () => {
-      const body = JSON.parse(text) as Record<string, unknown>;
-      const signed = verifySignature(PROXY_SECRET, req.headers['syncline-signature'] as string | undefined, text);
-      const path = req.url ?? '';
-      calls.push({ path, body, signed });
-      const a = answer(path, body);
-      if (a === 'hang') {
-        hanging.push(res);
-        return;
-      }
-      res.writeHead(a.status ?? 200, { 'content-type': 'application/json' });
-      res.end(a.json === undefined ? '' : JSON.stringify(a.json));
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  defer(
-    () =>
-      new Promise<void>((r) => {
-        for (const res of hanging) res.destroy();
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  );
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, calls };
-}
+import { client, refusal, startServer, TEST_NAMESPACES, token, waitFor, waitForValue, waitState } from './helpers.js';
+import { backend, PROXY_SECRET } from './proxy-backend.js';
 
 const ALL_CAPS = [{ match: '*', allow: ['*'] }];
 

@@ -1,6 +1,7 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
 import type { SynclineConfig } from './config.js';
+import { MIN_REFRESH_INTERVAL_MS } from './proxy/proxy-refresh.js';
 import {
   MAX_WEBHOOK_ENDPOINTS,
   MAX_WEBHOOK_NAMESPACES,
@@ -68,6 +69,15 @@ const Url = v.pipe(v.string(), v.url(), v.maxLength(2048));
 
 const ProxyConfig = v.strictObject({
   connect: v.exactOptional(Url),
+  refresh: v.exactOptional(Url),
+  refreshMinIntervalMs: v.exactOptional(
+    v.pipe(
+      v.number(),
+      v.integer(),
+      v.minValue(MIN_REFRESH_INTERVAL_MS),
+      v.description('Shortest time between two refreshes of one connection, ms (default 10,000).'),
+    ),
+  ),
   subscribe: v.exactOptional(Url),
   publish: v.exactOptional(Url),
   rpc: v.exactOptional(Url),

@@ -146,6 +146,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   });
 
   const proxy = createProxy(options.proxy, logger);
+  proxy.refresher?.attach(core);
   registerConnectCommands(core, {
     authenticate: proxy.authenticate,
     pingIntervalMs: settings.pingIntervalMs,

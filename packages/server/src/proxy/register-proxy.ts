@@ -7,6 +7,7 @@ import type { ConnectionInfo } from '../hooks.js';
 import type { RpcFallback } from '../rpc/register-rpc.js';
 import type { ConnectAuthenticator } from '../session/connect-commands.js';
 import { ProxyClient, refusalOf } from './proxy-client.js';
+import { MIN_REFRESH_INTERVAL_MS, ProxyRefresher, refreshable } from './proxy-refresh.js';
 
 /** URLs of the app's backend for one namespace's channels (override `proxy.subscribe` / `proxy.publish`). */
 export interface ProxyNamespaceOptions {
@@ -16,12 +17,17 @@ export interface ProxyNamespaceOptions {
 
 /**
  * The proxy: the node asks the app's backend, over signed HTTP(S) POSTs, to
- * authenticate connects (`connect`), allow subscribes (`subscribe`), allow,
+ * authenticate connects (`connect`), extend the sessions it granted until
+ * an `expiresAt` (`refresh`), allow subscribes (`subscribe`), allow,
  * refuse or rewrite publishes (`publish`) and answer RPC calls the config
  * does not define (`rpc`). See docs/proxy.md.
  */
 export interface ProxyOptions {
   readonly connect?: string;
+  /** Extends connect-proxy sessions granted until an `expiresAt` shortly before it (see docs/proxy.md). */
+  readonly refresh?: string;
+  /** Shortest time between two refreshes of one connection, ms (default 10,000; at least 100). */
+  readonly refreshMinIntervalMs?: number;
   readonly subscribe?: string;
   readonly publish?: string;
   readonly rpc?: string;
@@ -33,7 +39,10 @@ export interface ProxyOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Signs requests with `Syncline-Signature` (as webhooks) so the backend can check they come from Syncline. */
   readonly secret?: string;
-  /** Requests in flight at once per node (default 256); past it calls get `unavailable`. */
+  /**
+   * Requests in flight at once per node (default 256); past it calls get
+   * `unavailable`. Refreshes take at most half of it and queue past that.
+   */
   readonly maxInFlight?: number;
 }
 
@@ -42,6 +51,8 @@ export interface Proxy {
   readonly authenticate: ConnectAuthenticator | undefined;
   readonly channelPolicy: ChannelPolicy | undefined;
   readonly rpcFallback: RpcFallback | undefined;
+  /** Refreshes connect-proxy sessions before they expire (attach it to the core); undefined without `refresh`. */
+  readonly refresher: ProxyRefresher | undefined;
 }
 
 /** Longest user id a backend may return (as a token's `sub`). */
@@ -102,15 +113,31 @@ function principalOf(answer: Record<string, unknown>, logger: Logger): { princip
 
 /** Builds the proxy's parts from its options (throws on a URL that is not http(s)). */
 export function createProxy(options: ProxyOptions | undefined, logger: Logger): Proxy {
-  if (options === undefined) return { authenticate: undefined, channelPolicy: undefined, rpcFallback: undefined };
+  if (options === undefined)
+    return { authenticate: undefined, channelPolicy: undefined, rpcFallback: undefined, refresher: undefined };
+  const maxInFlight = options.maxInFlight ?? 256;
   const client = new ProxyClient({
     timeoutMs: options.timeoutMs ?? 5_000,
     headers: options.headers ?? {},
     secret: options.secret,
-    maxInFlight: options.maxInFlight ?? 256,
+    maxInFlight,
     logger,
   });
   const connectUrl = checkUrl(options.connect, 'connect');
+  const refreshUrl = checkUrl(options.refresh, 'refresh');
+  const minIntervalMs = options.refreshMinIntervalMs ?? 10_000;
+  if (!(Number.isFinite(minIntervalMs) && minIntervalMs >= MIN_REFRESH_INTERVAL_MS))
+    throw new Error(`proxy.refreshMinIntervalMs must be at least ${MIN_REFRESH_INTERVAL_MS} (got ${minIntervalMs}).`);
+  const refresher =
+    refreshUrl === undefined || connectUrl === undefined
+      ? undefined
+      : new ProxyRefresher({
+          url: refreshUrl,
+          client,
+          minIntervalMs,
+          maxConcurrent: Math.max(1, Math.floor(maxInFlight / 2)),
+          logger,
+        });
   const rpcUrl = checkUrl(options.rpc, 'rpc');
   const global = { subscribe: checkUrl(options.subscribe, 'subscribe'), publish: checkUrl(options.publish, 'publish') };
   const perNamespace = new Map<string, ProxyNamespaceOptions>();
@@ -139,7 +166,10 @@ export function createProxy(options: ProxyOptions | undefined, logger: Logger): 
             client: sdk ?? null,
             app: app ?? null,
           });
-          return principalOf(answer, logger);
+          const granted = principalOf(answer, logger);
+          if (!refresher) return granted;
+          refresher.remember(session, data);
+          return { ...granted, principal: refreshable(granted.principal) };
         };
 
   const hasChannelProxy =
@@ -174,5 +204,5 @@ export function createProxy(options: ProxyOptions | undefined, logger: Logger): 
           return answer.result ?? null;
         };
 
-  return { authenticate, channelPolicy, rpcFallback };
+  return { authenticate, channelPolicy, rpcFallback, refresher };
 }

@@ -79,6 +79,25 @@ function closeForRefusal(code: string): CloseCodeName {
   }
 }
 
+/**
+ * Gives a connected session its refreshed principal (a `refresh` command's
+ * token, or the refresh proxy's answer) and lets each feature end what the
+ * new principal no longer allows. Returns the channels unsubscribed.
+ */
+export function replacePrincipal(
+  core: Pick<ServerCore, 'sessionEvents'>,
+  session: Session,
+  principal: Principal,
+): string[] {
+  session.principal = principal;
+  const unsubscribed: string[] = [];
+  for (const listener of core.sessionEvents.refreshed) {
+    const ended = listener(session);
+    if (ended) unsubscribed.push(...ended);
+  }
+  return unsubscribed;
+}
+
 /** Registers `connect` and `refresh`. */
 export function registerConnectCommands(core: ServerCore, options: ConnectOptions): void {
   const range = options.protocol;
@@ -183,12 +202,7 @@ export function registerConnectCommands(core: ServerCore, options: ConnectOption
     }
     options.admit(principal, session);
     if (session.closed) return REPLIED;
-    session.principal = principal;
-    const unsubscribed: string[] = [];
-    for (const listener of core.sessionEvents.refreshed) {
-      const ended = listener(session);
-      if (ended) unsubscribed.push(...ended);
-    }
+    const unsubscribed = replacePrincipal(core, session, principal);
     const result: RefreshResult =
       principal.expiresAt === undefined ? { unsubscribed } : { unsubscribed, expiresAt: principal.expiresAt };
     return result;
