@@ -9,7 +9,17 @@ const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
 const CLI = join(ROOT, 'bench', 'dist', 'cli.js');
 
+interface WebhookJsonRow {
+  mode: string;
+  phase: string;
+  publications: number;
+  complete: boolean;
+  cpuUsPerPublication: number;
+  receiver?: { events: number; duplicates: number; requests: number; lagMs: { p50: number; p99: number } };
+}
+
 interface BenchJson {
+  webhook: WebhookJsonRow[];
   results: Array<{
     scenario: string;
     target: string;
@@ -20,29 +30,18 @@ interface BenchJson {
   }>;
 }
 
+/** Runs the bench CLI with `args` into a temporary results file; returns its path. */
+async function bench(args: readonly string[]): Promise<string> {
+  if (!existsSync(CLI)) await run('npx', ['tsc', '-b', 'bench'], { cwd: ROOT });
+  const out = join(tempDir(), 'results.md');
+  await run(process.execPath, ['--expose-gc', CLI, ...args, '--out', out], { cwd: ROOT, timeout: 80_000 });
+  return out;
+}
+
 describe('benchmark harness', () => {
   // Four targets, each with its own server and generator processes: ~15 s alone, twice that on a busy machine.
   it('runs a 1-second fan-out with 50 subscribers on every target (both Syncline codecs) and verifies exactly-once', async () => {
-    if (!existsSync(CLI)) await run('npx', ['tsc', '-b', 'bench'], { cwd: ROOT });
-    const out = join(tempDir(), 'results.md');
-    await run(
-      process.execPath,
-      [
-        '--expose-gc',
-        CLI,
-        '--scenario',
-        'fanout',
-        '--subscribers',
-        '50',
-        '--publications',
-        '20',
-        '--seconds',
-        '1',
-        '--out',
-        out,
-      ],
-      { cwd: ROOT, timeout: 80_000 },
-    );
+    const out = await bench(['--scenario', 'fanout', '--subscribers', '50', '--publications', '20', '--seconds', '1']);
     const json = JSON.parse(readFileSync(out.replace(/\.md$/, '.json'), 'utf8')) as BenchJson;
     const phases = json.results.map((r) => `${r.scenario}/${r.target}`);
     expect(phases).toEqual([
@@ -70,5 +69,39 @@ describe('benchmark harness', () => {
     expect(md).toContain('Syncline / ws');
     expect(md).toContain('Syncline msgpack / Syncline json');
     expect(md).toContain('bytes/delivery');
+  }, 90_000);
+
+  it('runs the webhook scenario in its quick form: every publication reaches the subscribers and the receiver once', async () => {
+    const out = await bench([
+      '--scenario',
+      'webhook',
+      '--subscribers',
+      '20',
+      '--rate',
+      '50',
+      '--seconds',
+      '1',
+      '--publications',
+      '50',
+    ]);
+    const json = JSON.parse(readFileSync(out.replace(/\.md$/, '.json'), 'utf8')) as BenchJson;
+    expect(json.webhook.map((r) => `${r.phase}/${r.mode}/${r.publications}`)).toEqual([
+      'paced/none/50',
+      'paced/webhook/50',
+      'burst/none/50',
+      'burst/webhook/50',
+    ]);
+    for (const r of json.webhook) {
+      expect(r.complete, `${r.phase}/${r.mode}`).toBe(true);
+      expect(r.cpuUsPerPublication).toBeGreaterThan(0);
+      if (r.mode === 'webhook') {
+        expect(r.receiver).toMatchObject({ events: 50, duplicates: 0 });
+        expect(r.receiver?.requests).toBeGreaterThan(0);
+        expect(r.receiver?.lagMs.p99).toBeGreaterThan(0);
+      } else expect(r.receiver).toBeUndefined();
+    }
+    const md = readFileSync(out, 'utf8');
+    expect(md).toContain('### webhook paced');
+    expect(md).toContain('| webhook / none |');
   }, 90_000);
 });

@@ -10,16 +10,17 @@ import { runDocs } from './scenarios/docs.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runStorm } from './scenarios/reconnect-storm.js';
 import { runRooms } from './scenarios/rooms.js';
+import { runWebhook, type WebhookRow, webhookTables } from './scenarios/webhook.js';
 
-const SCENARIOS = ['fanout', 'rooms', 'docs', 'connect', 'reconnect-storm', 'broker-ack'] as const;
+const SCENARIOS = ['fanout', 'rooms', 'docs', 'connect', 'reconnect-storm', 'broker-ack', 'webhook'] as const;
 
 const USAGE = `Usage: npm run bench -- [options]
   --scenario NAME      ${SCENARIOS.join(' | ')} | all (default all)
-  --subscribers N      fan-out / storm / connect size (default: fan-out 1000, 5000 and 10000; connect 15000;
-                       others 5000)
-  --publications N     burst publications in fan-out (default 100)
-  --rate N             paced fan-out publications per second (default 10)
-  --seconds N          paced fan-out and rooms duration (default 5 and 10)
+  --subscribers N      fan-out / storm / connect / webhook size (default: fan-out 1000, 5000 and 10000;
+                       connect 15000; webhook 200; others 5000)
+  --publications N     burst publications in fan-out and webhook (default 100 and 1000)
+  --rate N             paced publications per second in fan-out and webhook (default 10 and 200)
+  --seconds N          paced fan-out, rooms and webhook duration (default 5, 10 and 10)
   --rooms N            rooms in the rooms scenario (default 1000, 5 members each)
   --missed N           publications missed per client in the storm (default 100)
   --clients N          document clients (default 500), --docs N documents (default 100)
@@ -27,6 +28,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --window N           document mutations in flight per client in the burst phase (default 4)
   --ack-publications N broker-ack: publications per run and setting (default 5000)
   --in-flight N        broker-ack: publishes in flight (default 32); needs redis-server on the PATH
+                       webhook: one channel without, then with a publication webhook to a receiver
+                       on 127.0.0.1 (Syncline JSON client only; --targets does not apply)
   --targets LIST       comma-separated: ${TARGETS.join(',')} (default all; syncline-msgpack,
                        the same server with MessagePack clients, only in fanout, rooms and docs unless listed)
   --generators N       load generator processes (default: 1 per 2,500 connections, at most 3)
@@ -39,8 +42,8 @@ const { values } = parseArgs({
   options: {
     scenario: { type: 'string', default: 'all' },
     subscribers: { type: 'string' },
-    publications: { type: 'string', default: '100' },
-    rate: { type: 'string', default: '10' },
+    publications: { type: 'string' },
+    rate: { type: 'string' },
     seconds: { type: 'string' },
     rooms: { type: 'string', default: '1000' },
     missed: { type: 'string', default: '100' },
@@ -97,6 +100,8 @@ const tables: string[] = [];
 const repeat = Math.max(1, Math.floor(num(values.repeat, 1)));
 const runs: PhaseResult[] = [];
 const brokerAck: BrokerAckRow[] = [];
+const webhook: WebhookRow[] = [];
+const webhookRuns: WebhookRow[] = [];
 /** Runs a scenario `repeat` times (each run has every target take its turn) and prints its tables. */
 const add = async (run: () => Promise<PhaseResult[]>): Promise<void> => {
   const rows: PhaseResult[] = [];
@@ -171,6 +176,22 @@ for (const s of scenarios) {
     const t = brokerAckTable(rows, o);
     tables.push(t);
     process.stdout.write(`\n${t}\n`);
+  } else if (s === 'webhook') {
+    const o = {
+      subscribers: subscribers ?? 200,
+      ratePerSec: num(values.rate, 200),
+      seconds: num(values.seconds, 10),
+      burst: num(values.publications, 1000),
+      window: 64,
+      repeat,
+    };
+    const { rows, runs: each } = await runWebhook(o, options);
+    webhook.push(...rows);
+    webhookRuns.push(...each);
+    for (const t of webhookTables(rows, o)) {
+      tables.push(t);
+      process.stdout.write(`\n${t}\n`);
+    }
   } else if (s === 'reconnect-storm') {
     await add(() => runStorm({ subscribers: subscribers ?? 5000, missed: num(values.missed, 100) }, connectOptions));
   }
@@ -192,11 +213,14 @@ mkdirSync(fileURLToPath(new URL('.', `file://${out}`)), { recursive: true });
 writeFileSync(out, markdown);
 writeFileSync(
   out.replace(/\.md$/, '.json'),
-  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), repeat, results, runs, brokerAck }, null, 2)}\n`,
+  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), repeat, results, runs, brokerAck, webhook, webhookRuns }, null, 2)}\n`,
 );
 process.stderr.write(`[bench] wrote ${out}\n`);
-const bad = results.filter((r) => !r.exactlyOnce);
+const bad = [
+  ...results.filter((r) => !r.exactlyOnce).map((r) => `${r.scenario}/${r.target}`),
+  ...webhook.filter((r) => !r.complete).map((r) => `webhook ${r.phase}/${r.mode}`),
+];
 if (bad.length > 0) {
-  process.stderr.write(`[bench] exactly-once FAILED in: ${bad.map((r) => `${r.scenario}/${r.target}`).join(', ')}\n`);
+  process.stderr.write(`[bench] exactly-once FAILED in: ${bad.join(', ')}\n`);
   process.exitCode = 1;
 }

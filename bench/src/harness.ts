@@ -34,13 +34,25 @@ export class Rig {
     this.url = url;
   }
 
-  /** Starts the target's server process. */
-  static async start(target: Target, options: RunOptions, recovery = false): Promise<Rig> {
+  /**
+   * Starts the target's server process: with `recovery`, keeping missed
+   * publications for reconnecting clients; with `webhookUrl` (Syncline),
+   * sending `publication` webhooks there.
+   */
+  static async start(
+    target: Target,
+    options: RunOptions,
+    server: { readonly recovery?: boolean; readonly webhookUrl?: string } = {},
+  ): Promise<Rig> {
     const execArgv = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
-    const args = recovery ? [target, '--recovery'] : [target];
-    const server = new Child(`${target} server`, SERVER_SCRIPT, args, execArgv);
-    const { url } = await server.call<{ url: string }>('start');
-    return new Rig(target, server, url);
+    const args = [
+      target,
+      ...(server.recovery === true ? ['--recovery'] : []),
+      ...(server.webhookUrl === undefined ? [] : ['--webhook', server.webhookUrl]),
+    ];
+    const proc = new Child(`${target} server`, SERVER_SCRIPT, args, execArgv);
+    const { url } = await proc.call<{ url: string }>('start');
+    return new Rig(target, proc, url);
   }
 
   /** Opens `count` connections spread over generator processes (ids from `firstId`). */

@@ -146,7 +146,8 @@ export function phaseTable(rows: readonly PhaseResult[]): string {
   return lines.join('\n');
 }
 
-const median = (xs: readonly number[]): number => {
+/** Median of the finite values (NaN when there is none). */
+export const median = (xs: readonly number[]): number => {
   const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return Number.NaN;
   const mid = Math.floor(v.length / 2);

@@ -24,6 +24,8 @@ export interface ServerStats {
 
 const target = process.argv[2] as Target;
 const recovery = process.argv.includes('--recovery');
+const webhookAt = process.argv.indexOf('--webhook');
+const webhookUrl = webhookAt > 0 ? process.argv[webhookAt + 1] : undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'syncline-bench-'));
 const loop = monitorEventLoopDelay({ resolution: 1 });
 loop.enable();
@@ -38,7 +40,7 @@ const gc = (): void => {
 
 serveRpc({
   async start(): Promise<{ url: string; pid: number }> {
-    if (isSyncline(target)) server = await startSyncline({ recovery, dataDir });
+    if (isSyncline(target)) server = await startSyncline({ recovery, dataDir, webhookUrl });
     else if (target === 'ws') server = await startWsPeer();
     else server = await startSocketIoPeer({ recovery, dataDir });
     return { url: server.url, pid: process.pid };

@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { sleep } from '../clock.js';
 import { Histogram } from '../histogram.js';
 import { payloadJson } from '../payload.js';
+import { median } from '../results.js';
 
 /** Sizes of the broker-ack scenario. */
 export interface BrokerAckOptions {
@@ -133,12 +134,6 @@ async function publishAll(
   await Promise.all(Array.from({ length: inFlight }, worker));
   return timeouts;
 }
-
-const median = (xs: readonly number[]): number => {
-  const v = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 === 1 ? (v[mid] as number) : ((v[mid - 1] as number) + (v[mid] as number)) / 2;
-};
 
 /**
  * The cost of `ackReplicas`: a Redis master and one replica on free loopback

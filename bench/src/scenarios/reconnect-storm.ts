@@ -26,7 +26,7 @@ export async function runStorm(o: StormOptions, options: RunOptions): Promise<Ph
   const out: PhaseResult[] = [];
   for (const target of options.targets) {
     options.log(`reconnect-storm ${o.subscribers}: ${target}`);
-    const rig = await Rig.start(target, options, true);
+    const rig = await Rig.start(target, options, { recovery: true });
     try {
       const opened = await rig.open(o.subscribers, { kind: 'one', channel: CHANNEL }, options);
       if (opened.failed > 0) throw new Error(`${opened.failed} connections failed: ${opened.error}`);

@@ -13,7 +13,12 @@ export interface BenchServerOptions {
   readonly recovery: boolean;
   /** Folder for durable data (Syncline's SQLite file). */
   readonly dataDir: string;
+  /** Sends `publication` webhooks of the `bench` namespace there (Syncline only; the webhook scenario). */
+  readonly webhookUrl?: string | undefined;
 }
+
+/** Signing secret of the benchmark's webhooks. */
+export const BENCH_WEBHOOK_SECRET = 'syncline-bench-webhook-secret';
 
 /** Shared HMAC secret of the benchmark's Syncline tokens. */
 export const BENCH_SECRET = 'syncline-bench-secret-not-for-production';

@@ -1,7 +1,13 @@
 import { join } from 'node:path';
 import { defineMutators, type Transaction } from '@syncline/protocol';
 import { createServer, WEBSOCKET_PATH } from '@syncline/server';
-import { BENCH_HISTORY_SIZE, BENCH_SECRET, type BenchServer, type BenchServerOptions } from './bench-server.js';
+import {
+  BENCH_HISTORY_SIZE,
+  BENCH_SECRET,
+  BENCH_WEBHOOK_SECRET,
+  type BenchServer,
+  type BenchServerOptions,
+} from './bench-server.js';
 
 /** State of a benchmark document: the last stamp written by each client. */
 interface BenchDoc {
@@ -16,7 +22,11 @@ export const benchMutators = defineMutators({
   },
 });
 
-/** Syncline, embedded mode: in-process broker, history in a SQLite file (WAL). */
+/**
+ * Syncline, embedded mode: in-process broker, history in a SQLite file
+ * (WAL); with `webhookUrl`, a `publication` webhook of the `bench` namespace
+ * to it (default delivery settings).
+ */
 export async function startSyncline(options: BenchServerOptions): Promise<BenchServer> {
   const server = createServer({
     port: 0,
@@ -41,6 +51,13 @@ export async function startSyncline(options: BenchServerOptions): Promise<BenchS
     },
     maxConnections: 1_000_000,
     maxQueueBytes: 64 * 1024 * 1024,
+    ...(options.webhookUrl === undefined
+      ? {}
+      : {
+          webhooks: [
+            { url: options.webhookUrl, secret: BENCH_WEBHOOK_SECRET, events: ['publication'], namespaces: ['bench'] },
+          ],
+        }),
   });
   const { port } = await server.listen();
   return {
