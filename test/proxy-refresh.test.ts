@@ -247,6 +247,7 @@ describe('refresh proxy', () => {
     await expect(startServer({ proxy: { connect: b.url, refresh: b.url, refreshMinIntervalMs: 10 } })).rejects.toThrow(
       /refreshMinIntervalMs must be at least 100/,
     );
+    await expect(startServer({ proxy: { refresh: b.url } })).rejects.toThrow(/needs proxy.connect/);
     // The JSON config takes the same options and refuses the same value.
     const json = (refreshMinIntervalMs: number) =>
       JSON.stringify({ proxy: { connect: b.url, refresh: b.url, refreshMinIntervalMs } });

@@ -125,11 +125,13 @@ export function createProxy(options: ProxyOptions | undefined, logger: Logger): 
   });
   const connectUrl = checkUrl(options.connect, 'connect');
   const refreshUrl = checkUrl(options.refresh, 'refresh');
+  if (refreshUrl !== undefined && connectUrl === undefined)
+    throw new Error('proxy.refresh extends sessions the connect proxy granted: it needs proxy.connect.');
   const minIntervalMs = options.refreshMinIntervalMs ?? 10_000;
   if (!(Number.isFinite(minIntervalMs) && minIntervalMs >= MIN_REFRESH_INTERVAL_MS))
     throw new Error(`proxy.refreshMinIntervalMs must be at least ${MIN_REFRESH_INTERVAL_MS} (got ${minIntervalMs}).`);
   const refresher =
-    refreshUrl === undefined || connectUrl === undefined
+    refreshUrl === undefined
       ? undefined
       : new ProxyRefresher({
           url: refreshUrl,
