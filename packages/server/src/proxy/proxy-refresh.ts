@@ -39,7 +39,6 @@ interface RefreshState {
   /** What the backend sees as `data`: the client's connect data, or what the last refresh answer put instead. */
   data: unknown;
   grant: Principal | undefined;
-  grantedAt: number;
   attempts: number;
   /** The last attempt failed (no answer, an error status, a malformed answer). */
   failing: boolean;
@@ -53,7 +52,6 @@ interface RefreshState {
 const REFRESH_SLOT = defineSlot<RefreshState>('proxy.refresh', () => ({
   data: null,
   grant: undefined,
-  grantedAt: 0,
   attempts: 0,
   failing: false,
   pending: false,
@@ -99,11 +97,6 @@ export class ProxyRefresher {
     this.#options = options;
   }
 
-  /** Refresh requests in flight now. */
-  get running(): number {
-    return this.#running;
-  }
-
   /** Follows the node's sessions: plans refreshes of connected ones, stops with closed ones. */
   attach(core: Pick<ServerCore, 'sessionEvents'>): void {
     this.#core = core;
@@ -125,7 +118,7 @@ export class ProxyRefresher {
     const grant = session.principal;
     if (!state || grant?.expiresAt === undefined || session.closed) return;
     stopTimers(state);
-    Object.assign(state, { grant, grantedAt: now, attempts: 0, failing: false, pending: false });
+    Object.assign(state, { grant, attempts: 0, failing: false, pending: false });
     const expiresAt = grant.expiresAt;
     const window = Math.min((expiresAt - now) / 3, REFRESH_WINDOW_MAX_MS);
     // A random moment in the first half of the window leaves the second half for retries.
