@@ -9,34 +9,26 @@
  *
  * Skipped when python3 is missing, unless SYNCLINE_REQUIRE_SERVICES=1.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type ClientOptions, createClient, type SynclineClient } from '@syncline/client';
+import type { SynclineClient } from '@syncline/client';
 import { signWebhookBody } from '@syncline/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { type LobbyDoc, lobbyMutators, type RoomDoc, roomMutators } from '../examples/chat/src/shared/model.js';
-import { CLI, ROOT } from './cli/start-cli.js';
 import { codeBlocks } from './docs/code-blocks.js';
-import { defer, refusal, TEST_CODEC, TEST_TRANSPORT, waitFor, waitState } from './helpers.js';
-
-const PYTHON = process.env.PYTHON ?? 'python3';
-const EXAMPLE = join(ROOT, 'examples', 'python-backend');
-const BACKEND = join(EXAMPLE, 'backend.py');
-/** Where the committed config expects the backend. */
-const CONFIGURED_BACKEND = 'http://127.0.0.1:8000';
-
-const hasPython = spawnSync(PYTHON, ['--version']).status === 0;
-if (!hasPython) {
-  if (process.env.SYNCLINE_REQUIRE_SERVICES === '1') {
-    throw new Error(`python3 is required (SYNCLINE_REQUIRE_SERVICES=1) but \`${PYTHON} --version\` failed.`);
-  }
-  console.warn(
-    `examples/python-backend: skipped, \`${PYTHON} --version\` failed (install Python 3.11+ or set PYTHON).`,
-  );
-}
+import { refusal, waitFor, waitState } from './helpers.js';
+import {
+  BACKEND,
+  Children,
+  CONFIGURED_BACKEND,
+  childEnv,
+  EXAMPLE,
+  hasPython,
+  PYTHON,
+  sdk as sdkAt,
+} from './python-backend/processes.js';
 
 interface CommittedConfig {
   proxy: { secret: string };
@@ -44,63 +36,14 @@ interface CommittedConfig {
 }
 const committed = JSON.parse(readFileSync(join(EXAMPLE, 'syncline.config.json'), 'utf8')) as CommittedConfig;
 
-/** The environment of the children: no secrets or settings from the test's own. */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', SYNCLINE_LOG_LEVEL: 'warn' };
-  for (const k of ['SYNCLINE_PROXY_SECRET', 'SYNCLINE_WEBHOOK_SECRET', 'ALLOWED_ORIGINS', 'PORT', 'BACKEND_DB']) {
-    delete env[k];
-  }
-  delete env.NODE_ENV;
-  delete env.SYNCLINE_DATA;
-  return { ...env, ...extra };
-}
-
-const children: ChildProcess[] = [];
-
-/** Spawns a long-running child and waits for a line matching `ready`; returns the match. */
-async function startChild(
-  command: string,
-  args: string[],
-  ready: RegExp,
-  env: NodeJS.ProcessEnv = childEnv(),
-): Promise<RegExpExecArray> {
-  const proc = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(proc);
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  proc.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  await waitFor(
-    () => ready.test(out) || proc.exitCode !== null,
-    20_000,
-    () => `wanted ${ready} from ${command} ${args.join(' ')}, saw:\n${out.slice(-2_000)}`,
-  );
-  const m = ready.exec(out);
-  if (!m) throw new Error(`${command} ${args.join(' ')} exited (${proc.exitCode}):\n${out}`);
-  return m;
-}
-
+const children = new Children();
 let dir = '';
 let db = '';
 let backendUrl = '';
 let synclineUrl = '';
 
-/** A client of the Syncline server that connects with `connectData` (no token): the backend decides. */
-function sdk(connectData: unknown, url = synclineUrl): SynclineClient {
-  const c = createClient({
-    url,
-    connectData,
-    WebSocket: WebSocket as unknown as NonNullable<ClientOptions['WebSocket']>,
-    transports: [TEST_TRANSPORT],
-    codec: TEST_CODEC,
-    reconnect: { minDelayMs: 20, maxDelayMs: 200 },
-  });
-  defer(() => c.close());
-  return c;
-}
+/** A client of the Syncline server under test (or of `url`) that signs in with `connectData`. */
+const sdk = (connectData: unknown, url = synclineUrl): SynclineClient => sdkAt(url, connectData);
 
 /** The errors a client reports, as "code: message". */
 function errorsOf(c: SynclineClient): string[] {
@@ -130,27 +73,26 @@ describe.skipIf(!hasPython)('examples/python-backend behind syncline start --con
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'syncline-python-backend-'));
     db = join(dir, 'backend.sqlite3');
-    const backend = await startChild(
-      PYTHON,
-      [BACKEND, '--port', '0', '--db', db],
-      /python backend listening on (http:\/\/127\.0\.0\.1:\d+)/,
-    );
-    backendUrl = backend[1] as string;
+    backendUrl = await children.backend(db);
     // The committed config, with the backend where it listens.
     const text = readFileSync(join(EXAMPLE, 'syncline.config.json'), 'utf8');
     expect(text).toContain(CONFIGURED_BACKEND);
     const config = join(dir, 'syncline.config.json');
     writeFileSync(config, text.replaceAll(CONFIGURED_BACKEND, backendUrl));
-    const syncline = await startChild(
-      process.execPath,
-      [CLI, 'start', '--port', '0', '--host', '127.0.0.1', '--data', join(dir, 'syncline'), '--config', config],
-      /running at (http:\/\/\S+)/,
-    );
-    synclineUrl = syncline[1] as string;
+    synclineUrl = await children.syncline([
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--data',
+      join(dir, 'syncline'),
+      '--config',
+      config,
+    ]);
   });
 
   afterAll(() => {
-    for (const c of children) c.kill('SIGKILL');
+    children.killAll();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -305,13 +247,10 @@ describe.skipIf(!hasPython)('examples/python-backend behind syncline start --con
   });
 
   it('runs the chat: chat.config.ts is syncline.config.json plus the chat documents, and a session may use them', async () => {
-    const proc = await startChild(
-      process.execPath,
-      [CLI, 'start', '--dev', '--port', '0', '--data', join(dir, 'chat'), '--config', join(EXAMPLE, 'chat.config.ts')],
-      /running at (http:\/\/\S+)/,
+    const url = await children.syncline(
+      ['--dev', '--port', '0', '--data', join(dir, 'chat'), '--config', join(EXAMPLE, 'chat.config.ts')],
       childEnv({ PYTHON_BACKEND_URL: backendUrl }),
     );
-    const url = proc[1] as string;
     // With `auth` in the config there are no dev tokens, even in dev mode: the backend is the way in.
     expect((await fetch(`${url}/dev/token`, { method: 'POST', body: '{"name":"x"}' })).status).toBe(404);
 
