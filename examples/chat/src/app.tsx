@@ -26,17 +26,27 @@ interface Connection {
 // never by a re-render (StrictMode mounts components twice in development).
 let live: Connection | undefined;
 
-function connect(session: Session): Connection {
-  if (live?.session.token === session.token) return live;
+function connect(session: Session, onRefused: () => void): Connection {
+  if (live && (live.session.token ?? live.session.session) === (session.token ?? session.session)) return live;
   live?.client.close();
   const client = createClient({
     url: window.location.origin,
-    token: session.token,
-    getToken: () => renewToken(session.user),
+    // A dev token is checked by Syncline itself; a backend session
+    // (examples/python-backend) goes to the backend through the connect proxy.
+    ...(session.token !== undefined
+      ? { token: session.token, getToken: () => renewToken(session.user) }
+      : { connectData: { session: session.session } }),
     reconnect: { minDelayMs: 250, maxDelayMs: 5_000 },
     app: { version: '0.1.0' },
     client: { name: 'syncline-chat' },
   });
+  // A session the backend no longer accepts (expired, signed out) cannot be
+  // renewed like a token: back to the sign-in screen.
+  if (session.session !== undefined) {
+    client.on('state', (s) => {
+      if (s.reason === 'unauthorized') onRefused();
+    });
+  }
   // Pending messages, reactions and receipts survive reloads and offline periods.
   const store = indexedDbStore({ name: replicaDbName(session.user) });
   live = {
@@ -53,19 +63,17 @@ function connect(session: Session): Connection {
 /** Signs in, then runs the chat with one Syncline client for the session. */
 export function App(): ReactNode {
   const [session, setSession] = useState<Session | undefined>(loadSession);
-  const conn = session ? connect(session) : undefined;
+  const signOut = (): void => {
+    live?.client.close();
+    live = undefined;
+    clearSession();
+    setSession(undefined);
+  };
+  const conn = session ? connect(session, signOut) : undefined;
   if (!session || !conn) return <SignIn onSignedIn={setSession} />;
   return (
     <SynclineProvider client={conn.client} docs={conn.docs}>
-      <ChatShell
-        me={session.user}
-        onSignOut={() => {
-          live?.client.close();
-          live = undefined;
-          clearSession();
-          setSession(undefined);
-        }}
-      />
+      <ChatShell me={session.user} onSignOut={signOut} />
     </SynclineProvider>
   );
 }

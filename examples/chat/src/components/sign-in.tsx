@@ -1,11 +1,15 @@
 import { type FormEvent, type ReactNode, useState } from 'react';
-import { type Session, signIn } from '../session.ts';
+import { BACKEND_URL, type Session, signIn } from '../session.ts';
 import { MAX_NAME, NAME_HINT, nameProblem, normalizeName } from '../shared/identity.ts';
 import { BrandMark } from './icons.tsx';
 
-/** The sign-in screen: pick a display name, get a dev token from the server. */
+/**
+ * The sign-in screen: pick a display name, get a dev token from the server;
+ * or, built for an app backend (`BACKEND_URL`), a user name and password.
+ */
 export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }): ReactNode {
   const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
   // Said as soon as the name has a character the server refuses, not only on submit.
@@ -21,7 +25,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }): Re
     setBusy(true);
     setError(undefined);
     try {
-      onSignedIn(await signIn(normalizeName(name)));
+      onSignedIn(await signIn(normalizeName(name), password));
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
       setBusy(false);
@@ -58,6 +62,22 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }): Re
             {NAME_HINT}
           </div>
         </div>
+        {BACKEND_URL !== undefined ? (
+          <div className="field">
+            <label htmlFor="password">Password</label>
+            <input
+              id="password"
+              className="input"
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              onChange={(e) => {
+                setPassword(e.target.value);
+                setError(undefined);
+              }}
+            />
+          </div>
+        ) : null}
         <button className="btn btn-block" type="submit" disabled={busy || name.trim() === '' || problem !== undefined}>
           {busy ? 'Signing in…' : 'Continue'}
         </button>
@@ -67,7 +87,9 @@ export function SignIn({ onSignedIn }: { onSignedIn: (s: Session) => void }): Re
           </p>
         ) : null}
         <div className="fineprint">
-          Demo sign-in: the server issues a development token for the name, no password. Names are case-sensitive.
+          {BACKEND_URL !== undefined
+            ? 'Signed in by the Python backend (examples/python-backend): demo users ada / lovelace and grace / hopper.'
+            : 'Demo sign-in: the server issues a development token for the name, no password. Names are case-sensitive.'}
         </div>
       </form>
     </main>
