@@ -159,6 +159,41 @@ describe('proxy to the app backend', () => {
     expect(ended).toEqual(['forbidden: No longer.']);
   });
 
+  it('reconnects a session the connect proxy granted until expiresAt through the proxy again; a refusal then is final', async () => {
+    let grant = true;
+    const b = await backend((path) => {
+      if (path !== '/connect') return { json: {} };
+      if (!grant) return { json: { error: { code: 'unauthorized', message: 'Signed out.' } } };
+      return { json: { user: 'ada', caps: ALL_CAPS, expiresAt: Date.now() + 800 } };
+    });
+    const server = await startServer({
+      namespaces: { ...TEST_NAMESPACES, open: {} },
+      proxy: { connect: `${b.url}/connect`, timeoutMs: 300, secret: PROXY_SECRET },
+    });
+    const ada = await client(server, 'anonymous', { connectData: { cookie: 'ada-session' } });
+    await waitState(ada, 'connected');
+    const first = ada.info?.session;
+    const got: unknown[] = [];
+    await ada.subscribe('open:room', { onPublication: (p) => got.push(p.data) }).ready;
+    // The grant runs out: the client connects through the proxy again, and its subscription resumes.
+    await waitFor(
+      () => ada.state === 'connected' && ada.info?.session !== first,
+      6_000,
+      () => `state ${ada.state}, connects ${b.calls.length}`,
+    );
+    const bob = await client(server, 'bob');
+    await bob.publish('open:room', { n: 1 });
+    await waitForValue(() => got, [{ n: 1 }], 5_000, 'delivered after the new grant');
+    // The backend now refuses: the next expiry ends it for good, with the backend's refusal.
+    grant = false;
+    await waitFor(
+      () => ada.state === 'disconnected' && ada.lastChange?.reason === 'unauthorized',
+      6_000,
+      () => `state ${ada.state}: ${ada.lastChange?.reason}`,
+    );
+    expect(await refusal(ada.publish('open:room', { n: 2 }))).toMatchObject({ code: 'unauthorized' });
+  });
+
   it('refuses calls past maxInFlight at once instead of queueing behind a hanging backend', async () => {
     const { server } = await proxyServer((url) => ({ ...full(url), timeoutMs: 2_000, maxInFlight: 1 }));
     const ada = await client(server, 'ada');

@@ -347,6 +347,12 @@ export class Connection {
     this.#host.onAccepted();
   }
 
+  /** Connected without a token, on `connectData` alone: the server's connect proxy authenticated it. */
+  #grantedByProxy(): boolean {
+    const o = this.#options;
+    return o.token === undefined && o.getToken === undefined && o.connectData !== undefined;
+  }
+
   #onTransportClose(code: number): void {
     this.#transport = undefined;
     this.#generation++;
@@ -361,7 +367,10 @@ export class Connection {
     const why: StateReason = d ? 'server_disconnect' : 'transport_closed';
     if (TOKEN_CLOSE_CODES.includes(code)) {
       this.#tokens.markStale();
-      if (this.#tokens.renewable) {
+      // A session the connect proxy granted until a time reconnects with its
+      // `connectData`: the app's backend decides again (and may refuse).
+      const proxyGranted = code === CLOSE_CODES.TOKEN_EXPIRED.code && this.#grantedByProxy();
+      if (this.#tokens.renewable || proxyGranted) {
         this.#scheduleReconnect(code === CLOSE_CODES.TOKEN_EXPIRED.code ? why : 'unauthorized', code, d?.retryAfterMs);
         return;
       }
