@@ -193,7 +193,15 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
         sources.docs.onCommit((input, tx) => {
           const data: Record<string, unknown> = { doc: input.doc, version: input.version, user: input.userId ?? null };
           if (input.clientId !== undefined) data.clientId = input.clientId;
-          return add([entry('doc.committed', `d/${input.doc}`, namespaceOf(input.doc), data, input.ts)], input.ts, tx);
+          const written = add(
+            [entry('doc.committed', `d/${input.doc}`, namespaceOf(input.doc), data, input.ts)],
+            input.ts,
+            tx,
+          );
+          // In a network store's transaction the commit awaits the write; outside one nothing would.
+          if (tx !== undefined) return written;
+          written?.catch(warn);
+          return undefined;
         }),
       );
     }
