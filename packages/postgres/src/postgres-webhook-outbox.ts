@@ -174,8 +174,8 @@ export class PostgresWebhookOutbox implements WebhookOutbox {
   }
 
   async delivered(ids: readonly number[]): Promise<void> {
-    const r = await this.#pool.query(OUTBOX_SQL.delivered, [ids, this.#owner]);
-    this.#count -= r.rowCount ?? 0;
+    const r = await this.#pool.query<{ n: string }>(OUTBOX_SQL.delivered, [ids, this.#owner]);
+    this.#count -= Number(r.rows[0]?.n ?? 0);
   }
 
   async retryLater(ids: readonly number[], nextAttemptAt: number, error: string): Promise<void> {

@@ -45,7 +45,13 @@ export const OUTBOX_SQL = {
     SELECT o.* FROM syncline_webhook_outbox o
     WHERE o.status = 'pending' AND o.endpoint = $1 AND o.stream = $3 AND EXISTS (SELECT 1 FROM claimed)
     ORDER BY o.id LIMIT $4`,
-  delivered: `DELETE FROM syncline_webhook_outbox o WHERE ${CLAIMED_IDS}`,
+  // Deletes; a stream left with nothing pending is released at once (a new event of it goes to whichever node looks first).
+  delivered: `WITH gone AS (DELETE FROM syncline_webhook_outbox o WHERE ${CLAIMED_IDS} RETURNING endpoint, stream),
+    released AS (DELETE FROM syncline_webhook_claims c USING (SELECT DISTINCT endpoint, stream FROM gone) g
+      WHERE c.endpoint = g.endpoint AND c.stream = g.stream AND c.claimed_by = $2
+        AND NOT EXISTS (SELECT 1 FROM syncline_webhook_outbox p WHERE p.endpoint = c.endpoint AND p.stream = c.stream
+          AND p.status = 'pending' AND p.id <> ALL($1::bigint[])))
+    SELECT COUNT(*) AS n FROM gone`,
   retryLater: `UPDATE syncline_webhook_outbox o SET attempts = attempts + 1, next_at = $3, last_error = $4
     WHERE ${CLAIMED_IDS}`,
   fail: `UPDATE syncline_webhook_outbox o SET status = 'failed', attempts = attempts + 1, next_at = $3, last_error = $4

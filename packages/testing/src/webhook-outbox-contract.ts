@@ -163,6 +163,9 @@ function multiNodeCases({ backend }: StoreFixture<WebhookOutbox>): void {
     expect(rest[0]?.id).toBe(sent[1]?.id);
     await nodeB.delivered(ids(rest));
     expect((await nodeB.list('pending', 0, 10)).map((d) => d.stream)).toEqual(['b']);
+    // A stream delivered to its end is released: its next event goes to whichever node looks first.
+    await nodeA.add([entry('a')], T0);
+    expect((await nodeA.heads(T0, 10, NONE)).map((h) => h.stream)).toContain('a');
   });
 
   it('never hands one stream to two nodes looking at once', async () => {
