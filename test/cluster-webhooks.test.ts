@@ -28,6 +28,10 @@ function streamOf(e: WebhookEvent): string {
   return `c/${e.data.channel}`;
 }
 
+interface Deliveries {
+  deliveries: { id: number; status: string; event: WebhookEvent }[];
+}
+
 interface Served {
   readonly stream: string;
   readonly start: number;
@@ -35,7 +39,7 @@ interface Served {
 }
 
 /** Writes a config that adds webhooks (every event type but publications) to the test cluster's. */
-function writeWebhookConfig(dir: string, url: string): string {
+function writeWebhookConfig(dir: string, url: string, retryForMs?: number): string {
   const base = writeClusterConfig(dir);
   const file = join(dir, 'webhooks.config.mjs');
   const extra = {
@@ -52,6 +56,7 @@ function writeWebhookConfig(dir: string, url: string): string {
           'user.connected',
           'user.disconnected',
         ],
+        ...(retryForMs === undefined ? {} : { retryForMs }),
       },
     ],
     // Claims last timeoutMs + 5 s: the takeover after the kill comes ~6 s later.
@@ -71,12 +76,33 @@ function writeWebhookConfig(dir: string, url: string): string {
   return file;
 }
 
+/** Three nodes sharing a fresh schema (documents and outbox) and a fresh Redis prefix; `db` reads the outbox. */
+async function startWebhookCluster(
+  receiverUrl: string,
+  retryForMs?: number,
+): Promise<{ db: pg.Pool; nodes: ClusterNode[]; nodeIds: string[] }> {
+  const schema = await freshSchema();
+  defer(() => schema.drop());
+  const db = new pg.Pool({ connectionString: schema.url, max: 2 });
+  defer(() => db.end());
+  const dir = tempDir();
+  const config = writeWebhookConfig(dir, receiverUrl, retryForMs);
+  const prefix = testPrefix();
+  const nodes: ClusterNode[] = [];
+  for (let i = 0; i < 3; i++) nodes.push(await startNode(i, dir, config, prefix, { postgresUrl: schema.url }));
+  const nodeIds = await Promise.all(
+    nodes.map(async (n) => ((await (await fetch(`${n.url}/healthz`)).json()) as { node: string }).node),
+  );
+  return { db, nodes, nodeIds };
+}
+
+async function api<T>(url: string, path: string, method = 'GET'): Promise<T> {
+  const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${API_KEY}` } });
+  return (await res.json()) as T;
+}
+
 describe.runIf(services)('webhooks across three nodes (Redis + the PostgreSQL outbox)', () => {
   it('loses nothing and keeps order per stream when the node sending is killed with -9 mid-batch', async () => {
-    const schema = await freshSchema();
-    defer(() => schema.drop());
-    const db = new pg.Pool({ connectionString: schema.url, max: 2 });
-    defer(() => db.end());
     const receiver = await startReceiver();
     const served: Served[] = [];
     receiver.respond = async (events) => {
@@ -85,14 +111,7 @@ describe.runIf(services)('webhooks across three nodes (Redis + the PostgreSQL ou
       served.push({ stream: streamOf(events[0] as WebhookEvent), start, end: Date.now() });
       return 200;
     };
-    const dir = tempDir();
-    const config = writeWebhookConfig(dir, receiver.url);
-    const prefix = testPrefix();
-    const nodes: ClusterNode[] = [];
-    for (let i = 0; i < 3; i++) nodes.push(await startNode(i, dir, config, prefix, { postgresUrl: schema.url }));
-    const nodeIds = await Promise.all(
-      nodes.map(async (n) => ((await (await fetch(`${n.url}/healthz`)).json()) as { node: string }).node),
-    );
+    const { db, nodes, nodeIds } = await startWebhookCluster(receiver.url);
     const alive = new Set(nodes);
     const urls = () => [...alive].map((n) => n.url);
 
@@ -172,14 +191,48 @@ describe.runIf(services)('webhooks across three nodes (Redis + the PostgreSQL ou
     // The survivors' API and metrics read the shared outbox: nothing failed, nothing pending.
     const survivor = [...alive][0] as ClusterNode;
     for (const status of ['failed', 'pending']) {
-      const res = await fetch(`${survivor.url}/v1/webhooks/deliveries?status=${status}`, {
-        headers: { authorization: `Bearer ${API_KEY}` },
-      });
-      expect(((await res.json()) as { deliveries: unknown[] }).deliveries).toEqual([]);
+      const list = await api<Deliveries>(survivor.url, `/v1/webhooks/deliveries?status=${status}`);
+      expect(list.deliveries).toEqual([]);
     }
     // The nodes report commits to the shared outbox: no start-up warning that doc.committed is not sent.
     expect(survivor.output()).not.toContain('doc.committed');
     const metrics = await (await fetch(`${survivor.url}/metrics`)).text();
     expect(metrics).toMatch(/^syncline_webhook_queue_depth\{[^}]*\} 0$/m);
+  }, 60_000);
+
+  it('lists the failed deliveries of every node on any node, and retries them from another', async () => {
+    const receiver = await startReceiver();
+    let failing = true;
+    receiver.respond = (events) => (failing && events[0]?.type === 'doc.committed' ? 500 : 200);
+    const { nodes } = await startWebhookCluster(receiver.url, 300);
+    const [first, second, third] = nodes as [ClusterNode, ClusterNode, ClusterNode];
+    const doc = `ctr:${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const writer = await clusterClient([first.url], 'writer');
+    const replica = writer.doc(doc, { mutators: CLUSTER_MUTATORS });
+    await replica.ready;
+    await Promise.all([0, 1, 2].map((k) => replica.mutate.add({ tag: `${k}` })));
+    // Given up after retryForMs (300 ms): kept as failed in the shared outbox, seen from every node.
+    const failedOn = async (node: ClusterNode) =>
+      (await api<Deliveries>(node.url, '/v1/webhooks/deliveries?status=failed')).deliveries.filter(
+        (d) => d.event.data.doc === doc,
+      );
+    await expect
+      .poll(async () => (await failedOn(third)).map((d) => d.event.data.version), { timeout: 15_000 })
+      .toEqual([1, 2, 3]);
+    expect((await failedOn(second)).map((d) => d.id)).toEqual((await failedOn(third)).map((d) => d.id));
+    const metrics = await (await fetch(`${second.url}/metrics`)).text();
+    expect(metrics).toMatch(/^syncline_webhook_failed_events\{[^}]*\} 3$/m);
+    failing = false;
+    for (const d of await failedOn(second)) {
+      const retried = await api<{ delivery: { status: string } }>(
+        second.url,
+        `/v1/webhooks/deliveries/${d.id}/retry`,
+        'POST',
+      );
+      expect(retried.delivery.status).toBe('pending');
+    }
+    const committed = () => receiver.unique().filter((e) => e.type === 'doc.committed' && e.data.doc === doc);
+    await expect.poll(() => committed().map((e) => e.data.version), { timeout: 10_000 }).toEqual([1, 2, 3]);
+    expect(await failedOn(first)).toEqual([]);
   }, 60_000);
 });
