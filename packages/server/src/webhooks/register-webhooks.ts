@@ -141,7 +141,16 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
     return undefined;
   };
 
-  const warn = (err: unknown): void => core.logger.warn({ err }, 'webhook outbox write failed');
+  let failedWrites = 0;
+  let lastWriteWarn = 0;
+  /** A write outside any transaction failed (its events are lost): logged at most once a second, with the running count. */
+  const warn = (err: unknown): void => {
+    failedWrites++;
+    const now = Date.now();
+    if (now - lastWriteWarn < 1_000) return;
+    lastWriteWarn = now;
+    core.logger.warn({ err, failedWrites }, 'webhook outbox write failed; its events are lost');
+  };
   /** Adds events known outside any transaction (occupancy, presence, connections) as soon as they are known. */
   const addNow = (entries: readonly (OutboxEntry | undefined)[]): void => {
     try {
