@@ -75,8 +75,8 @@ export type WebhookOutboxFactory = (settings: WebhookOutboxSettings) => WebhookO
  *   commit it is part of that transaction. A store on another database is
  *   given the commit's transaction (`tx`, from `DocStore.onCommit`) and
  *   writes in it; without one it commits on its own, the adds of one node in
- *   the order they were made. Either way the event exists if and only if
- *   its cause does.
+ *   the order they were made. A cause stored in a transaction (history
+ *   append, commit) and its event exist together or not at all.
  * - `heads` resolves, per (receiver, stream), the oldest pending delivery
  *   when it is due, oldest first: a stream moves on only once its head is
  *   delivered or failed, which gives order per stream, and a stream whose
@@ -95,7 +95,9 @@ export type WebhookOutboxFactory = (settings: WebhookOutboxSettings) => WebhookO
  *   `retryLater` and `fail` change only deliveries of streams whose claim
  *   names this node, so the late writes of a node whose claim was taken over
  *   change nothing (its events are sent again by the new owner: at least
- *   once). The embedded store has one node and no claims.
+ *   once). A stream `delivered` to its end is released at once, and `close`
+ *   releases the node's claims. The embedded store has one node and no
+ *   claims.
  * - The bound is the whole store's: a shared store counts what every node
  *   added (a node may read that count up to about a second late).
  */
