@@ -5,3 +5,9 @@ export {
   PostgresDocStore,
   type PostgresDocStoreOptions,
 } from './postgres-doc-store.js';
+export {
+  OUTBOX_COUNT_MAX_AGE_MS,
+  PostgresWebhookOutbox,
+  type PostgresWebhookOutboxOptions,
+  type PostgresWebhookOutboxSettings,
+} from './postgres-webhook-outbox.js';

@@ -54,6 +54,33 @@ CREATE TABLE syncline_doc_client_horizons (
 CREATE INDEX IF NOT EXISTS syncline_doc_clients_updated ON syncline_doc_clients (doc, updated_at);
 `,
   },
+  {
+    // The shared webhook outbox (one row per event and receiver) and the nodes' claims on its streams.
+    name: '004_webhook_outbox',
+    sql: `
+CREATE TABLE syncline_webhook_outbox (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  endpoint INTEGER NOT NULL,
+  url TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  event TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  next_at BIGINT NOT NULL,
+  last_error TEXT
+);
+CREATE INDEX syncline_webhook_outbox_streams ON syncline_webhook_outbox (endpoint, stream, id) WHERE status = 'pending';
+CREATE INDEX syncline_webhook_outbox_status ON syncline_webhook_outbox (status, id);
+CREATE TABLE syncline_webhook_claims (
+  endpoint INTEGER NOT NULL,
+  stream TEXT NOT NULL,
+  claimed_by TEXT NOT NULL,
+  claimed_until BIGINT NOT NULL,
+  PRIMARY KEY (endpoint, stream)
+);
+`,
+  },
 ];
 
 /** Arbitrary key of the advisory lock that serializes migrations of concurrently starting nodes. */

@@ -2,6 +2,7 @@ import { SynclineError } from '@syncline/protocol';
 import {
   type BackendHealth,
   type CommitInput,
+  type CommitListener,
   type DocStore,
   DocVersionConflict,
   type HealthListener,
@@ -15,9 +16,11 @@ import {
   snapshotFromRow,
   startHealthProbe,
   storedOpFromRow,
+  type WebhookOutboxSettings,
 } from '@syncline/server';
 import pg from 'pg';
 import { migrate } from './migrations.js';
+import { PostgresWebhookOutbox } from './postgres-webhook-outbox.js';
 
 /** Options of the PostgreSQL document store. */
 export interface PostgresDocStoreOptions {
@@ -62,6 +65,7 @@ export class PostgresDocStore implements DocStore {
   readonly #pool: pg.Pool;
   readonly #health: HealthSignal;
   readonly #stopProbe: () => void;
+  readonly #commitListeners = new Set<CommitListener>();
 
   private constructor(pool: pg.Pool, options: PostgresDocStoreOptions) {
     this.#pool = pool;
@@ -88,6 +92,24 @@ export class PostgresDocStore implements DocStore {
   /** Calls `listener` on every change of `health()`. */
   onHealth(listener: HealthListener): () => void {
     return this.#health.onHealth(listener);
+  }
+
+  /**
+   * Runs `listener` in each commit's transaction, after its rows, with the
+   * transaction's client: what it writes commits or rolls back with the op.
+   */
+  onCommit(listener: CommitListener): () => void {
+    this.#commitListeners.add(listener);
+    return () => this.#commitListeners.delete(listener);
+  }
+
+  /**
+   * The webhook outbox of this node on the same database and pool, so that
+   * `doc.committed` events are written in their commit's transaction (the
+   * server option `webhookOutbox: (s) => store.webhookOutbox(s)`).
+   */
+  webhookOutbox(settings: WebhookOutboxSettings): PostgresWebhookOutbox {
+    return new PostgresWebhookOutbox(this.#pool, settings);
   }
 
   /** Fails at once while the database is known to be down (nothing is sent, nothing applied). */
@@ -188,6 +210,7 @@ export class PostgresDocStore implements DocStore {
       if (input.clientId !== undefined && input.mutationId !== undefined) {
         await this.#setClient(c, input.doc, input.clientId, input.mutationId, input.ts);
       }
+      for (const listener of this.#commitListeners) await listener(input, c);
     });
   }
 

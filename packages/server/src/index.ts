@@ -66,6 +66,7 @@ export { FANOUT_SLICE_BUDGET_MS } from './session/flush-scheduler.js';
 export { REPLIED, Session } from './session/session.js';
 export { defineSlot, type SessionSlot } from './session/session-slot.js';
 export { SharedFrame } from './session/shared-frame.js';
+export type { SqlTransaction } from './storage/sql-transaction.js';
 export { migrate, openDatabase, type SqliteDatabase } from './storage/sqlite.js';
 export { newEpoch, SqliteHistory } from './storage/sqlite-history.js';
 export { type HttpTransportOptions, POLL_PATH, SSE_PATH } from './transport/http-transports.js';
@@ -90,12 +91,16 @@ export {
 } from './webhooks/webhook-options.js';
 export {
   type DeliveryStatus,
+  deliveryFromRow,
   type OutboxDelivery,
   type OutboxEntry,
+  type OutboxRow,
   type OutboxStats,
   streamKey,
   type WebhookEvent,
   type WebhookOutbox,
+  type WebhookOutboxFactory,
+  type WebhookOutboxSettings,
 } from './webhooks/webhook-outbox.js';
 export { type WebhookDeliveryService, webhookRoutes } from './webhooks/webhook-routes.js';
 export {

@@ -15,6 +15,7 @@ import type { ProxyOptions } from './proxy/register-proxy.js';
 import type { RpcMethods } from './rpc/rpc-methods.js';
 import type { HttpTransportOptions } from './transport/http-transports.js';
 import type { WebhookDeliveryOptions, WebhookEndpointOptions } from './webhooks/webhook-options.js';
+import type { WebhookOutboxFactory } from './webhooks/webhook-outbox.js';
 
 /** Options of `createServer`. */
 export interface ServerOptions {
@@ -116,6 +117,13 @@ export interface ServerOptions {
   readonly webhooks?: readonly WebhookEndpointOptions[];
   /** Timings and bounds of webhook delivery (timeouts, retries, batch and outbox sizes); see docs/webhooks.md. */
   readonly webhookDelivery?: WebhookDeliveryOptions;
+  /**
+   * Opens the webhook outbox (default: a table of the node's SQLite). A
+   * cluster shares one on PostgreSQL, on the document store's database so
+   * that commits write their events in their transaction:
+   * `(settings) => postgresDocStore.webhookOutbox(settings)`.
+   */
+  readonly webhookOutbox?: WebhookOutboxFactory;
 }
 
 /** WebSocket endpoint path. */

@@ -192,6 +192,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   const webhooks = registerWebhooks(core, {
     endpoints: options.webhooks ?? [],
     ...(options.webhookDelivery ? { delivery: options.webhookDelivery } : {}),
+    outbox: options.webhookOutbox,
     sources: {
       // Publication events share the embedded history's transaction; an injected broker has none (yet).
       publications: options.broker === undefined ? history : undefined,

@@ -44,6 +44,27 @@ export function docStoreContract(factory: DocStoreFactory): void {
       expect(await s.opsSince(doc, 1, 10)).toEqual([loaded.ops[1]]);
     });
 
+    it('runs commit listeners in the commit: a conflict calls none, a listener that throws fails the commit', async () => {
+      const s = await store();
+      if (!s.onCommit) return;
+      const doc = uniqueName('d');
+      const seen: number[] = [];
+      const remove = s.onCommit((input) => {
+        if (input.doc !== doc) return;
+        seen.push(input.version);
+        if (input.version === 2) throw new Error('listener refused');
+      });
+      await s.commit(commitOf(doc, 1));
+      await expect(s.commit(commitOf(doc, 3))).rejects.toBeInstanceOf(DocVersionConflict);
+      await expect(s.commit(commitOf(doc, 2, { clientId: 'c1', mutationId: 1 }))).rejects.toThrow('listener refused');
+      expect(seen).toEqual([1, 2]);
+      expect((await s.load(doc)).version).toBe(1);
+      expect(await s.lastMutationId(doc, 'c1')).toBe(0);
+      remove();
+      await s.commit(commitOf(doc, 2));
+      expect(seen).toEqual([1, 2]);
+    });
+
     it('rejects a commit at the wrong version with DocVersionConflict and stores nothing of it', async () => {
       const s = await store();
       const doc = uniqueName('d');

@@ -13,6 +13,7 @@ export { requireService, type ServiceCheck } from './services.js';
 export type { StoreBackend, StoreFactory } from './store-fixture.js';
 export { eventually, uniqueName } from './wait.js';
 export {
+  OUTBOX_CONTRACT_LEASE_MS,
   OUTBOX_CONTRACT_MAX_EVENTS,
   type WebhookOutboxFactory,
   webhookOutboxContract,

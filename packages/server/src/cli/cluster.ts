@@ -7,6 +7,7 @@ import type { DocStore } from '../docs/doc-store.js';
 import type { PresenceFanout, PresenceStore } from '../presence/presence-store.js';
 import type { ServerOptions } from '../server.js';
 import type { SessionForwarder } from '../transport/session-forwarder.js';
+import type { WebhookOutboxFactory } from '../webhooks/webhook-outbox.js';
 
 /** Backing services of a cluster node, as URLs. */
 export interface ClusterUrls {
@@ -90,7 +91,12 @@ interface RedisModule {
 }
 
 interface PostgresModule {
-  PostgresDocStore: { connect(o: { url: string; onError?: (err: unknown) => void }): Promise<DocStore> };
+  PostgresDocStore: {
+    connect(o: {
+      url: string;
+      onError?: (err: unknown) => void;
+    }): Promise<DocStore & { webhookOutbox: WebhookOutboxFactory }>;
+  };
 }
 
 async function load<T>(name: string, flag: string): Promise<T> {
@@ -104,7 +110,7 @@ async function load<T>(name: string, flag: string): Promise<T> {
 /**
  * Server options for the cluster services that were configured; empty (the
  * embedded default: in-process broker, SQLite) when neither URL is given.
- * PostgreSQL holds documents; Redis carries channels, history, presence,
+ * PostgreSQL holds documents and the shared webhook outbox; Redis carries channels, history, presence,
  * revocations, channel counts, forwarded HTTP-session requests and (with
  * PostgreSQL) document ops between nodes.
  */
@@ -113,6 +119,7 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     broker?: Broker;
     presence?: { store: PresenceStore; fanout: PresenceFanout };
     docStore?: DocStore;
+    webhookOutbox?: WebhookOutboxFactory;
     docFanout?: DocFanout;
     httpTransports?: { forwarder: SessionForwarder };
     revocations?: RevocationStore;
@@ -120,11 +127,14 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
   } = {};
   if (urls.postgres) {
     const mod = await load<PostgresModule>('@syncline/postgres', '--postgres');
-    out.docStore = await mod.PostgresDocStore.connect({
+    const store = await mod.PostgresDocStore.connect({
       url: urls.postgres,
       onError: (err) => logger.warn({ err }, 'postgres connection failure'),
     });
-    logger.info('document store: postgres');
+    out.docStore = store;
+    // One outbox for the cluster, on the documents' database: commits write their events in their transaction.
+    out.webhookOutbox = (settings) => store.webhookOutbox(settings);
+    logger.info('document store and webhook outbox: postgres');
   }
   if (urls.redis) {
     const mod = await load<RedisModule>('@syncline/redis', '--redis');

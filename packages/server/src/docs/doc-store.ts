@@ -1,5 +1,6 @@
 import type { DocOp, DocPatch } from '@syncline/protocol';
 import type { BackendHealth, HealthListener } from '../health/backend-health.js';
+import type { SqlTransaction } from '../storage/sql-transaction.js';
 
 /** An op as the store keeps it (a `DocOp` plus the user that made it). */
 export interface StoredOp extends DocOp {
@@ -114,15 +115,17 @@ export interface DocStore {
    * Optional: runs `listener` inside each successful commit's transaction,
    * after its rows are written (a version conflict calls nothing). What the
    * listener writes to the same database commits or rolls back with the op;
-   * what it throws fails the commit (nothing stored). Returns the remover.
-   * The embedded store has it (the webhook outbox is written this way); a
-   * network store may add it with its own transactional writer.
+   * what it throws (or rejects with) fails the commit (nothing stored).
+   * Returns the remover. The embedded store calls it synchronously with no
+   * `tx` (a synchronous write to the node's SQLite joins the transaction);
+   * a network store passes its transaction (`tx`) and awaits the listener
+   * before committing.
    */
   onCommit?(listener: CommitListener): () => void;
 }
 
-/** Runs inside a commit's transaction (see `DocStore.onCommit`). */
-export type CommitListener = (input: CommitInput) => void;
+/** Runs inside a commit's transaction (see `DocStore.onCommit`); `tx` is the network store's transaction. */
+export type CommitListener = (input: CommitInput, tx: SqlTransaction | undefined) => void | Promise<void>;
 
 /** Raised by `DocStore.commit` when another writer moved the document on. */
 export class DocVersionConflict extends Error {

@@ -178,7 +178,7 @@ export class SqliteDocStore implements DocStore {
     if (input.clientId !== undefined && input.mutationId !== undefined) {
       this.#stmts.setClient.run(input.doc, input.clientId, input.mutationId, input.ts);
     }
-    for (const listener of this.#commitListeners) listener(input);
+    for (const listener of this.#commitListeners) void listener(input, undefined);
     return undefined;
   }
 

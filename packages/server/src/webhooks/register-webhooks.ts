@@ -3,6 +3,7 @@ import type { ChannelOccupancy } from '../channels/register-channels.js';
 import type { ServerCore } from '../core.js';
 import type { CommitListener } from '../docs/doc-store.js';
 import type { PresenceChange } from '../presence/presence-store.js';
+import type { SqlTransaction } from '../storage/sql-transaction.js';
 import type { AppendListener } from '../storage/sqlite-history.js';
 import { SqliteWebhookOutbox } from './sqlite-webhook-outbox.js';
 import { WebhookDeliverer } from './webhook-deliverer.js';
@@ -14,7 +15,13 @@ import {
   type WebhookEndpointOptions,
   type WebhookEventType,
 } from './webhook-options.js';
-import type { OutboxEntry, WebhookEvent, WebhookOutbox } from './webhook-outbox.js';
+import type {
+  OutboxEntry,
+  WebhookEvent,
+  WebhookOutbox,
+  WebhookOutboxFactory,
+  WebhookOutboxSettings,
+} from './webhook-outbox.js';
 import type { WebhookDeliveryService } from './webhook-routes.js';
 
 /** Where the webhook events come from: narrow seams of the other features and of history. */
@@ -23,8 +30,8 @@ export interface WebhookSources {
   readonly publications: { onAppend(listener: AppendListener): () => void } | undefined;
   readonly channels: ChannelOccupancy;
   readonly presence: { onChange(listener: (change: PresenceChange) => void): () => void };
-  /** Document commits, inside the commit's transaction (absent: no `doc.committed` events). */
-  readonly docs: { onCommit?(listener: CommitListener): () => void };
+  /** Document commits, inside the commit's transaction (absent: no `doc.committed` events); `shared`: a cluster's store. */
+  readonly docs: { readonly shared?: boolean; onCommit?(listener: CommitListener): () => void };
 }
 
 /** Options of `registerWebhooks`. */
@@ -32,7 +39,12 @@ export interface RegisterWebhooksOptions {
   readonly endpoints: readonly WebhookEndpointOptions[];
   readonly delivery?: WebhookDeliveryOptions;
   readonly sources: WebhookSources;
+  /** Opens the node's outbox (default: a table of the node's SQLite database). */
+  readonly outbox?: WebhookOutboxFactory | undefined;
 }
+
+/** How much longer than a request's `timeoutMs` a node's claim on a stream lasts: the takeover delay after a node dies. */
+export const WEBHOOK_CLAIM_MARGIN_MS = 5_000;
 
 /** What the server entry keeps of the webhooks feature. */
 export interface WebhooksFeature extends WebhookDeliveryService {
@@ -62,10 +74,13 @@ function newEventId(): string {
 export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOptions): WebhooksFeature {
   const endpoints = resolveWebhookEndpoints(options.endpoints);
   const delivery = resolveWebhookDelivery(options.delivery);
-  const outbox: WebhookOutbox = new SqliteWebhookOutbox(core.db, {
+  const settings: WebhookOutboxSettings = {
     maxEvents: delivery.maxOutboxEvents,
     urls: new Map(endpoints.map((e) => [e.index, e.url])),
-  });
+    nodeId: core.nodeId,
+    leaseMs: delivery.timeoutMs + WEBHOOK_CLAIM_MARGIN_MS,
+  };
+  const outbox: WebhookOutbox = options.outbox?.(settings) ?? new SqliteWebhookOutbox(core.db, settings);
   const deliverer = new WebhookDeliverer(outbox, endpoints, delivery, core.logger);
   let dropped = 0;
   let lastDropWarn = 0;
@@ -94,11 +109,7 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
     return { event, stream, endpoints: to };
   };
 
-  /** Adds entries; inside a caller's transaction when there is one (errors then roll it back). */
-  const add = (entries: readonly (OutboxEntry | undefined)[], now: number): void => {
-    const present = entries.filter((e): e is OutboxEntry => e !== undefined);
-    if (present.length === 0) return;
-    const n = outbox.add(present, now);
+  const added = (n: number, now: number): void => {
     if (n > 0) {
       dropped += n;
       if (now - lastDropWarn >= 1_000) {
@@ -112,13 +123,40 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
     deliverer.wake();
   };
 
-  /** Adds events known outside any transaction (occupancy, presence, connections) in one of their own. */
+  /**
+   * Adds entries; inside a caller's transaction when there is one (the
+   * embedded one at once, a network one's `tx` by the promise; errors then
+   * roll it back).
+   */
+  const add = (
+    entries: readonly (OutboxEntry | undefined)[],
+    now: number,
+    tx?: SqlTransaction,
+  ): undefined | Promise<void> => {
+    const present = entries.filter((e): e is OutboxEntry => e !== undefined);
+    if (present.length === 0) return;
+    const n = outbox.add(present, now, tx);
+    if (typeof n !== 'number') return n.then((d) => added(d, now));
+    added(n, now);
+    return undefined;
+  };
+
+  let failedWrites = 0;
+  let lastWriteWarn = 0;
+  /** A write outside any transaction failed (its events are lost): logged at most once a second, with the running count. */
+  const warn = (err: unknown): void => {
+    failedWrites++;
+    const now = Date.now();
+    if (now - lastWriteWarn < 1_000) return;
+    lastWriteWarn = now;
+    core.logger.warn({ err, failedWrites }, 'webhook outbox write failed; its events are lost');
+  };
+  /** Adds events known outside any transaction (occupancy, presence, connections) as soon as they are known. */
   const addNow = (entries: readonly (OutboxEntry | undefined)[]): void => {
-    if (entries.every((e) => e === undefined)) return;
     try {
-      core.db.transaction(() => add(entries, Date.now()))();
+      add(entries, Date.now())?.catch(warn);
     } catch (err) {
-      core.logger.warn({ err }, 'webhook outbox write failed');
+      warn(err);
     }
   };
 
@@ -148,20 +186,31 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
               ),
             ),
             now,
-          );
+          )?.catch(warn);
         }),
       );
     }
   }
   if (wants('doc.committed')) {
-    if (sources.docs.onCommit === undefined) {
-      core.logger.warn('webhooks: this document store reports no commits; no `doc.committed` events will be sent');
+    // A cluster's store commits elsewhere than the node's SQLite: only an outbox on its database joins its transactions.
+    if (sources.docs.onCommit === undefined || (sources.docs.shared === true && options.outbox === undefined)) {
+      core.logger.warn(
+        'webhooks: this document store reports no commits to this outbox (a cluster needs the PostgreSQL outbox); no `doc.committed` events will be sent',
+      );
     } else {
       detach.push(
-        sources.docs.onCommit((input) => {
+        sources.docs.onCommit((input, tx) => {
           const data: Record<string, unknown> = { doc: input.doc, version: input.version, user: input.userId ?? null };
           if (input.clientId !== undefined) data.clientId = input.clientId;
-          add([entry('doc.committed', `d/${input.doc}`, namespaceOf(input.doc), data, input.ts)], input.ts);
+          const written = add(
+            [entry('doc.committed', `d/${input.doc}`, namespaceOf(input.doc), data, input.ts)],
+            input.ts,
+            tx,
+          );
+          // In a network store's transaction the commit awaits the write; outside one nothing would.
+          if (tx !== undefined) return written;
+          written?.catch(warn);
+          return undefined;
         }),
       );
     }
@@ -217,6 +266,7 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
     async close() {
       for (const d of detach) d();
       await deliverer.stop();
+      await outbox.close();
     },
     list: (status, after, limit) => outbox.list(status, after, limit),
     async retry(id) {

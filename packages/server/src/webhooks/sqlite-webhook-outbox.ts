@@ -1,14 +1,15 @@
 import type { Statement } from 'better-sqlite3';
 import { migrate, type SqliteDatabase } from '../storage/sqlite.js';
-import type {
-  DeliveryStatus,
-  OutboxDelivery,
-  OutboxEntry,
-  OutboxStats,
-  WebhookEvent,
-  WebhookOutbox,
+import {
+  type DeliveryStatus,
+  deliveryFromRow as fromRow,
+  type OutboxDelivery,
+  type OutboxEntry,
+  type OutboxRow,
+  type OutboxStats,
+  streamKey,
+  type WebhookOutbox,
 } from './webhook-outbox.js';
-import { streamKey } from './webhook-outbox.js';
 
 const MIGRATION = `
 CREATE TABLE webhook_outbox (
@@ -26,35 +27,6 @@ CREATE TABLE webhook_outbox (
 CREATE INDEX webhook_outbox_streams ON webhook_outbox (endpoint, stream, id) WHERE status = 'pending';
 CREATE INDEX webhook_outbox_status ON webhook_outbox (status, id);
 `;
-
-interface Row {
-  id: number;
-  endpoint: number;
-  url: string;
-  stream: string;
-  event: string;
-  status: DeliveryStatus;
-  attempts: number;
-  created_at: number;
-  next_at: number;
-  last_error: string | null;
-}
-
-function fromRow(r: Row): OutboxDelivery {
-  return {
-    id: r.id,
-    endpoint: r.endpoint,
-    url: r.url,
-    stream: r.stream,
-    event: JSON.parse(r.event) as WebhookEvent,
-    json: r.event,
-    status: r.status,
-    attempts: r.attempts,
-    createdAt: r.created_at,
-    nextAttemptAt: r.next_at,
-    lastError: r.last_error ?? undefined,
-  };
-}
 
 /** Most ids in one `IN (…)` statement. */
 const IDS_PER_STATEMENT = 500;
@@ -83,18 +55,18 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
       insert: db.prepare(
         "INSERT INTO webhook_outbox (endpoint, url, stream, event, status, attempts, created_at, next_at) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)",
       ),
-      heads: db.prepare<[number, number], Row>(
+      heads: db.prepare<[number, number], OutboxRow>(
         `SELECT o.* FROM webhook_outbox o
          JOIN (SELECT MIN(id) AS id FROM webhook_outbox WHERE status = 'pending' GROUP BY endpoint, stream) h ON h.id = o.id
          WHERE o.next_at <= ? ORDER BY o.next_at, o.id LIMIT ?`,
       ),
-      batch: db.prepare<[number, string, number], Row>(
+      batch: db.prepare<[number, string, number], OutboxRow>(
         "SELECT * FROM webhook_outbox WHERE status = 'pending' AND endpoint = ? AND stream = ? ORDER BY id LIMIT ?",
       ),
-      list: db.prepare<[DeliveryStatus, number, number], Row>(
+      list: db.prepare<[DeliveryStatus, number, number], OutboxRow>(
         'SELECT * FROM webhook_outbox WHERE status = ? AND id > ? ORDER BY id LIMIT ?',
       ),
-      get: db.prepare<[number], Row>('SELECT * FROM webhook_outbox WHERE id = ?'),
+      get: db.prepare<[number], OutboxRow>('SELECT * FROM webhook_outbox WHERE id = ?'),
       retry: db.prepare(
         "UPDATE webhook_outbox SET status = 'pending', attempts = 0, created_at = ?, next_at = ? WHERE id = ?",
       ),
@@ -110,21 +82,24 @@ export class SqliteWebhookOutbox implements WebhookOutbox {
     this.#size = this.#stmts.count.get()?.n ?? 0;
   }
 
+  /** Synchronous, in a transaction of its own or the caller's (a history append, a document commit). */
   add(entries: readonly OutboxEntry[], now: number): number {
-    let dropped = 0;
-    for (const { event, stream, endpoints } of entries) {
-      if (endpoints.length === 0) continue;
-      const json = JSON.stringify(event);
-      for (const endpoint of endpoints) {
-        if (this.#size >= this.#maxEvents) {
-          dropped++;
-          continue;
+    return this.#db.transaction(() => {
+      let dropped = 0;
+      for (const { event, stream, endpoints } of entries) {
+        if (endpoints.length === 0) continue;
+        const json = JSON.stringify(event);
+        for (const endpoint of endpoints) {
+          if (this.#size >= this.#maxEvents) {
+            dropped++;
+            continue;
+          }
+          this.#stmts.insert.run(endpoint, this.#urls.get(endpoint) ?? '', stream, json, now, now);
+          this.#size++;
         }
-        this.#stmts.insert.run(endpoint, this.#urls.get(endpoint) ?? '', stream, json, now, now);
-        this.#size++;
       }
-    }
-    return dropped;
+      return dropped;
+    })();
   }
 
   async heads(now: number, limit: number, skip: ReadonlySet<string>): Promise<OutboxDelivery[]> {

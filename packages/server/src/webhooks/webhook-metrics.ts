@@ -14,10 +14,21 @@ export interface WebhookMetricSources {
 /** Registers the webhook metrics: queue depth, age of the oldest pending event, deliveries, failures, drops. */
 export function registerWebhookMetrics(registry: Registry, sources: WebhookMetricSources): void {
   let cached: { at: number; stats: Promise<OutboxStats> } | undefined;
+  // The last values read: a scrape while the outbox's database is down reports them rather than failing.
+  let last: OutboxStats = { pending: 0, failed: 0, oldestPendingAt: undefined };
   // One read per scrape for the three gauges.
   const stats = (): Promise<OutboxStats> => {
     const now = Date.now();
-    if (!cached || now - cached.at > 100) cached = { at: now, stats: sources.stats() };
+    if (!cached || now - cached.at > 100) {
+      const read = sources.stats().then(
+        (s) => {
+          last = s;
+          return s;
+        },
+        () => last,
+      );
+      cached = { at: now, stats: read };
+    }
     return cached.stats;
   };
   new Gauge({
