@@ -1,0 +1,151 @@
+import { join } from 'node:path';
+import { connectRedisCluster, type RedisClusterParts } from '@syncline/redis';
+import { publicationEventId, type SynclineServer, type WebhookEvent } from '@syncline/server';
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { REDIS_URL, redisService, testPrefix } from './cluster/redis-env.js';
+import { client, defer, startServer, tempDir, waitFor, waitState } from './helpers.js';
+import { type Receiver, startReceiver } from './webhooks-receiver.js';
+
+const HOOK_SECRET = 'cluster-webhooks-secret-0123456789';
+const EVENTS = ['publication', 'channel.occupied', 'channel.vacated'] as const;
+
+interface Node {
+  readonly server: SynclineServer;
+  readonly parts: RedisClusterParts;
+}
+
+/** A node on the machine's Redis under `prefix`, in this process, sending events to `receiver`. */
+async function node(prefix: string, receiver: Receiver, database?: string): Promise<Node> {
+  const parts = await connectRedisCluster({
+    url: REDIS_URL,
+    prefix,
+    publicationFeed: { leaseMs: 1_000, pollIntervalMs: 50, batchSize: 10 },
+    occupancy: { heartbeatMs: 200, nodeTtlMs: 1_000 },
+  });
+  const server = await startServer({
+    broker: parts.broker,
+    presence: { store: parts.presence.store, fanout: parts.presence.fanout },
+    revocations: parts.revocations,
+    channelCounts: parts.channelCounts,
+    occupancy: parts.occupancy,
+    publicationFeed: parts.publicationFeed,
+    ...(database === undefined ? {} : { database }),
+    webhookDelivery: { retryBaseMs: 50, retryMaxMs: 200, pollIntervalMs: 50 },
+    webhooks: [{ url: receiver.url, secret: HOOK_SECRET, events: [...EVENTS], namespaces: ['chat'] }],
+  });
+  return { server, parts };
+}
+
+function ofType(receiver: Receiver, type: string, channel: string): WebhookEvent[] {
+  return receiver.unique().filter((e) => e.type === type && e.data.channel === channel);
+}
+
+const offsets = (events: readonly WebhookEvent[]): number[] => events.map((e) => Number(e.data.offset));
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe.runIf(redisService.available)('webhook events of a cluster on Redis', () => {
+  it('sends each publication once, in offset order, with its payload, whichever node it went through', async () => {
+    const receiver = await startReceiver();
+    const prefix = testPrefix();
+    const nodes = [await node(prefix, receiver), await node(prefix, receiver), await node(prefix, receiver)];
+    const channel = 'chat:feed';
+    const c = await client(nodes[1]?.server as SynclineServer, 'alice');
+    await waitState(c, 'connected');
+    for (let i = 0; i < 30; i++) {
+      if (i === 7) await c.publish(channel, { i, by: 'alice' });
+      else await nodes[i % 3]?.server.publish(channel, { i });
+      await nodes[i % 3]?.server.publish('small:not-listed', { i });
+    }
+    await waitFor(
+      () => ofType(receiver, 'publication', channel).length >= 30,
+      15_000,
+      () => `wanted 30 publication events, got offsets ${offsets(ofType(receiver, 'publication', channel))}`,
+    );
+    const events = ofType(receiver, 'publication', channel);
+    expect(offsets(events)).toEqual(range(1, 30));
+    expect(receiver.unique().filter((e) => e.type === 'publication' && e.data.channel !== channel)).toEqual([]);
+    const epoch = String(events[0]?.data.epoch);
+    events.forEach((e, i) => {
+      expect(e.id).toBe(publicationEventId(channel, epoch, i + 1));
+      expect(e.data).toEqual({
+        channel,
+        offset: i + 1,
+        epoch,
+        user: i === 7 ? 'alice' : null,
+        data: i === 7 ? { i, by: 'alice' } : { i },
+      });
+    });
+    expect(nodes.filter((n) => n.parts.publicationFeed.relaying)).toHaveLength(1);
+  });
+
+  it('another node takes the relay over when the relaying one closes mid-stream: nothing is lost', async () => {
+    const receiver = await startReceiver();
+    const prefix = testPrefix();
+    const dir = tempDir();
+    const dbs = [0, 1, 2].map((i) => join(dir, `node-${i}.db`));
+    const nodes = await Promise.all(dbs.map((db) => node(prefix, receiver, db)));
+    await waitFor(() => nodes.some((n) => n.parts.publicationFeed.relaying), 5_000, 'a node to hold the relay');
+    const relay = nodes.findIndex((n) => n.parts.publicationFeed.relaying);
+    const others = nodes.filter((_, i) => i !== relay);
+    const channel = 'chat:takeover';
+    const total = 60;
+    let closing: Promise<void> | undefined;
+    for (let i = 0; i < total; i++) {
+      await others[i % 2]?.server.publish(channel, { i });
+      if (i === 20) closing = nodes[relay]?.server.close();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await closing;
+    await waitFor(() => others.some((n) => n.parts.publicationFeed.relaying), 5_000, 'another node to take over');
+    // What the closed node had written to its outbox but not sent yet goes out when it starts again.
+    await node(prefix, receiver, dbs[relay]);
+    await waitFor(
+      () => ofType(receiver, 'publication', channel).length >= total,
+      20_000,
+      () => `wanted ${total} events, got offsets ${offsets(ofType(receiver, 'publication', channel))}`,
+    );
+    expect(offsets(ofType(receiver, 'publication', channel)).sort((a, b) => a - b)).toEqual(range(1, total));
+  });
+
+  it('a channel with subscribers on two nodes is occupied once and vacated once, when the last one leaves', async () => {
+    const receiver = await startReceiver();
+    const prefix = testPrefix();
+    const [a, b] = [await node(prefix, receiver), await node(prefix, receiver)] as [Node, Node];
+    const channel = 'chat:occupancy';
+    const redis = new Redis(REDIS_URL);
+    defer(() => redis.disconnect());
+    const holders = (): Promise<number> => redis.scard(`${prefix}occ:c:{${channel}}`);
+
+    const ca = await client(a.server, 'ann');
+    const cb = await client(b.server, 'bob');
+    const sa = ca.subscribe(channel);
+    await sa.ready;
+    await waitFor(() => ofType(receiver, 'channel.occupied', channel).length === 1, 5_000, 'channel.occupied');
+    const sb = cb.subscribe(channel);
+    await sb.ready;
+    await expect.poll(holders, { timeout: 5_000 }).toBe(2);
+    sa.unsubscribe();
+    await expect.poll(holders, { timeout: 5_000 }).toBe(1);
+    sb.unsubscribe();
+    await waitFor(() => ofType(receiver, 'channel.vacated', channel).length === 1, 5_000, 'channel.vacated');
+    expect(receiver.unique().filter((e) => e.data.channel === channel && e.type !== 'publication')).toMatchObject([
+      { type: 'channel.occupied', data: { channel } },
+      { type: 'channel.vacated', data: { channel } },
+    ]);
+  });
+
+  it('the channels of a node that went silent are vacated by a surviving node', async () => {
+    const receiver = await startReceiver();
+    const prefix = testPrefix();
+    const [a, b] = [await node(prefix, receiver), await node(prefix, receiver)] as [Node, Node];
+    const channel = 'chat:silent';
+    const ca = await client(a.server, 'ann');
+    await ca.subscribe(channel).ready;
+    await waitFor(() => ofType(receiver, 'channel.occupied', channel).length === 1, 5_000, 'channel.occupied');
+    // Node a loses Redis for good: it stops heartbeating, as a dead node does.
+    await a.parts.broker.close();
+    await waitFor(() => ofType(receiver, 'channel.vacated', channel).length === 1, 5_000, 'channel.vacated by b');
+    expect(b.server.connectionCount).toBe(0);
+  });
+});
