@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { connectRedisCluster, type RedisClusterParts } from '@syncline/redis';
+import { connectRedisCluster, type RedisBroker, type RedisClusterParts } from '@syncline/redis';
 import { publicationEventId, type SynclineServer, type WebhookEvent } from '@syncline/server';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -106,6 +106,67 @@ describe.runIf(redisService.available)('webhook events of a cluster on Redis', (
       () => `wanted ${total} events, got offsets ${offsets(ofType(receiver, 'publication', channel))}`,
     );
     expect(offsets(ofType(receiver, 'publication', channel)).sort((a, b) => a - b)).toEqual(range(1, total));
+  });
+
+  it('a relay cut off from Redis is replaced once its lease expires: nothing is lost', async () => {
+    const receiver = await startReceiver();
+    const prefix = testPrefix();
+    const nodes = [await node(prefix, receiver), await node(prefix, receiver)];
+    await waitFor(() => nodes.some((n) => n.parts.publicationFeed.relaying), 5_000, 'a node to hold the relay');
+    const relay = nodes.find((n) => n.parts.publicationFeed.relaying) as Node;
+    const other = nodes.find((n) => n !== relay) as Node;
+    const channel = 'chat:cut-off';
+    for (let i = 0; i < 10; i++) await other.server.publish(channel, { i });
+    // The relay loses its connection for good (no release, no renewal), as a killed node would.
+    (relay.parts.broker as RedisBroker).redis.disconnect();
+    for (let i = 10; i < 40; i++) await other.server.publish(channel, { i });
+    await waitFor(() => other.parts.publicationFeed.relaying, 5_000, 'the other node to take over');
+    await waitFor(
+      () => ofType(receiver, 'publication', channel).length >= 40,
+      10_000,
+      () => `wanted 40 events, got offsets ${offsets(ofType(receiver, 'publication', channel))}`,
+    );
+    expect(offsets(ofType(receiver, 'publication', channel)).sort((a, b) => a - b)).toEqual(range(1, 40));
+  });
+
+  it('counts and reports feed entries trimmed before a relay read them', async () => {
+    const receiver = await startReceiver();
+    const prefix = testPrefix();
+    const errors: unknown[] = [];
+    const parts = await connectRedisCluster({
+      url: REDIS_URL,
+      prefix,
+      publicationFeed: { maxLen: 10, pollIntervalMs: 50 },
+      onError: (err) => errors.push(err),
+    });
+    const server = await startServer({
+      broker: parts.broker,
+      publicationFeed: parts.publicationFeed,
+      webhookDelivery: { pollIntervalMs: 50 },
+      webhooks: [{ url: receiver.url, secret: HOOK_SECRET, events: ['publication'], namespaces: ['chat'] }],
+    });
+    const channel = 'chat:trimmed';
+    await server.publish(channel, { i: 0 });
+    await waitFor(() => ofType(receiver, 'publication', channel).length === 1, 5_000, 'the first event');
+    // Another holder keeps the lease while far more is published than the feed holds.
+    const redis = new Redis(REDIS_URL);
+    defer(() => redis.disconnect());
+    await redis.set(`${prefix}webhooks:feed:lease`, 'elsewhere', 'PX', 60_000);
+    const total = 400;
+    for (let i = 1; i < total; i++) await server.publish(channel, { i });
+    await redis.del(`${prefix}webhooks:feed:lease`);
+    await waitFor(
+      () =>
+        parts.publicationFeed.lost > 0 &&
+        ofType(receiver, 'publication', channel).length + parts.publicationFeed.lost === total,
+      10_000,
+      () => `got ${ofType(receiver, 'publication', channel).length} events, lost ${parts.publicationFeed.lost}`,
+    );
+    expect(String(errors[0])).toMatch(/entries were trimmed before a relay read them/);
+    const metrics = await server.metrics.registry.metrics();
+    expect(metrics).toContain(
+      `syncline_webhook_events_dropped_total{node="${server.core.nodeId}"} ${parts.publicationFeed.lost}`,
+    );
   });
 
   it('a channel with subscribers on two nodes is occupied once and vacated once, when the last one leaves', async () => {
