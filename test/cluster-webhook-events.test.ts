@@ -1,10 +1,12 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectRedisCluster, type RedisBroker, type RedisClusterParts } from '@syncline/redis';
 import { publicationEventId, type SynclineServer, type WebhookEvent } from '@syncline/server';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
+import { API_KEY, clusterClient, httpPublish, startNode } from './cluster/cluster.js';
 import { REDIS_URL, redisService, testPrefix } from './cluster/redis-env.js';
-import { client, defer, startServer, tempDir, waitFor, waitState } from './helpers.js';
+import { client, defer, SECRET, startServer, TEST_NAMESPACES, tempDir, waitFor, waitState } from './helpers.js';
 import { type Receiver, startReceiver } from './webhooks-receiver.js';
 
 const HOOK_SECRET = 'cluster-webhooks-secret-0123456789';
@@ -209,4 +211,46 @@ describe.runIf(redisService.available)('webhook events of a cluster on Redis', (
     await waitFor(() => ofType(receiver, 'channel.vacated', channel).length === 1, 5_000, 'channel.vacated by b');
     expect(b.server.connectionCount).toBe(0);
   });
+
+  it('node processes: a relay killed with SIGKILL is replaced, and its channels are vacated by the survivor', async () => {
+    const receiver = await startReceiver();
+    const prefix = testPrefix();
+    const dir = tempDir();
+    const config = join(dir, 'syncline.config.mjs');
+    const settings = {
+      auth: { secret: SECRET },
+      apiKey: API_KEY,
+      namespaces: TEST_NAMESPACES,
+      webhooks: [{ url: receiver.url, secret: HOOK_SECRET, events: [...EVENTS], namespaces: ['chat'] }],
+      webhookDelivery: { retryBaseMs: 50, retryMaxMs: 200, pollIntervalMs: 50 },
+    };
+    writeFileSync(config, `export default ${JSON.stringify(settings)};\n`);
+    const dataDir = join(dir, 'node-0');
+    const first = await startNode(0, dir, config, prefix, { dataDir });
+    const channel = 'chat:killed';
+    expect((await httpPublish(first.url, channel, { i: 0 })).status).toBe(200);
+    // The first node holds the relay: it delivered before the second one started.
+    await waitFor(() => ofType(receiver, 'publication', channel).length === 1, 10_000, 'the first event');
+    const second = await startNode(1, dir, config, prefix);
+    const c = await clusterClient([first.url], 'ann');
+    await c.subscribe(channel).ready;
+    await waitFor(() => ofType(receiver, 'channel.occupied', channel).length === 1, 5_000, 'channel.occupied');
+
+    const total = 41;
+    for (let i = 1; i < 21; i++) expect((await httpPublish(second.url, channel, { i })).status).toBe(200);
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    for (let i = 21; i < total; i++) expect((await httpPublish(second.url, channel, { i })).status).toBe(200);
+    // The killed node's channel is vacated by the survivor once the node is silent past the TTL (10 s).
+    await waitFor(() => ofType(receiver, 'channel.vacated', channel).length === 1, 20_000, 'channel.vacated');
+    // Events the killed node had written but not sent go out when it runs again on its data.
+    await startNode(0, dir, config, prefix, { dataDir });
+    await waitFor(
+      () => ofType(receiver, 'publication', channel).length >= total,
+      20_000,
+      () => `wanted ${total} events, got offsets ${offsets(ofType(receiver, 'publication', channel))}`,
+    );
+    expect(offsets(ofType(receiver, 'publication', channel)).sort((a, b) => a - b)).toEqual(range(1, total));
+    expect(ofType(receiver, 'channel.occupied', channel)).toHaveLength(1);
+  }, 60_000);
 });
