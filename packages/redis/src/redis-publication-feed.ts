@@ -95,7 +95,7 @@ export class RedisPublicationFeed implements PublicationFeed {
   #closed = false;
   #lastReport = 0;
   #relaying = false;
-  lost = 0;
+  #lost = 0;
 
   constructor(broker: RedisBroker, options: RedisPublicationFeedOptions = {}) {
     this.#broker = broker;
@@ -105,6 +105,11 @@ export class RedisPublicationFeed implements PublicationFeed {
     this.#pollMs = options.pollIntervalMs ?? 200;
     this.#batchSize = options.batchSize ?? 100;
     this.#onError = options.onError ?? (() => undefined);
+  }
+
+  /** Feed entries trimmed before a relay read them, noticed by this node. */
+  get lost(): number {
+    return this.#lost;
   }
 
   /** Whether this node held the relay lease at its last look (diagnostics). */
@@ -156,7 +161,7 @@ export class RedisPublicationFeed implements PublicationFeed {
     const firstN = entries[0]?.n ?? 0;
     const gap = cursor === null ? 0 : firstN - Number(afterN) - 1;
     if (gap > 0) {
-      this.lost += gap;
+      this.#lost += gap;
       this.#report(
         new Error(
           `publication feed: ${gap} entries were trimmed before a relay read them (feed kept about ${this.#maxLen}); their webhook events are lost`,

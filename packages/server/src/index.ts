@@ -9,7 +9,7 @@ export { LocalBroker } from './broker/local-broker.js';
 export { ChannelCountsReporter, type ChannelCountsStore } from './channels/channel-counts.js';
 export { ChannelHub, FANOUT_SLICE_MIN_SINKS, pubFrame } from './channels/channel-hub.js';
 export { ClusterOccupancy, type OccupancyChange, type OccupancyStore } from './channels/cluster-occupancy.js';
-export type { ChannelsService } from './channels/register-channels.js';
+export type { ChannelOccupancy, ChannelsService } from './channels/register-channels.js';
 export type { SubscriptionSink } from './channels/subscription-sink.js';
 export { NodeBus, type NodeBusListener } from './cluster/node-bus.js';
 export { defineConfig, type SynclineConfig } from './config.js';

@@ -63,6 +63,8 @@ export class ClusterOccupancy implements ChannelOccupancy {
   #ticking: Promise<void> | undefined;
   #lastWarn = 0;
   #closed = false;
+  /** Since when this node has heartbeated without a gap (undefined: not yet). */
+  #aliveSince: number | undefined;
 
   constructor(local: ChannelOccupancy, store: OccupancyStore, node: string, logger: Logger) {
     this.#store = store;
@@ -111,10 +113,14 @@ export class ClusterOccupancy implements ChannelOccupancy {
   async #heartbeat(): Promise<void> {
     try {
       const now = Date.now();
+      const ttl = this.#store.nodeTtlMs;
+      const alive = await this.#store.heartbeat(this.#node, now);
       // Not recorded alive: others may have expired this node's channels.
-      if (!(await this.#store.heartbeat(this.#node, now))) for (const c of this.#present) this.#dirty.add(c);
+      if (!alive) for (const c of this.#present) this.#dirty.add(c);
+      if (!alive || this.#aliveSince === undefined) this.#aliveSince = now;
       for (const channel of [...this.#dirty]) this.#sync(channel);
-      this.#emitAll(await this.#store.expire(now, this.#store.nodeTtlMs), false);
+      // A node back from a gap (Redis unreachable for all, say) judges others only once they had a TTL to come back too.
+      if (now - this.#aliveSince >= ttl) this.#emitAll(await this.#store.expire(now, ttl), false);
     } catch (err) {
       this.#warn(err);
     }
