@@ -159,6 +159,21 @@ export class RedisPublicationFeed implements PublicationFeed {
     if (last === undefined) return false;
     const entries = raw.map(parse);
     const firstN = entries[0]?.n ?? 0;
+    try {
+      await listener(entries.map((e) => e.pub));
+    } catch (err) {
+      // Not moved on: the batch is handed again at the next look.
+      this.#report(err);
+      return false;
+    }
+    const next = `${last[0]} ${entries.at(-1)?.n ?? 0}`;
+    const moved = await ADVANCE_SCRIPT.run(
+      redis,
+      [this.#keys.lease, this.#keys.cursor],
+      [this.#owner, this.#leaseMs, next],
+    );
+    if (moved !== 1) return false;
+    // Counted by the node that moved past the gap, once.
     const gap = cursor === null ? 0 : firstN - Number(afterN) - 1;
     if (gap > 0) {
       this.#lost += gap;
@@ -169,14 +184,7 @@ export class RedisPublicationFeed implements PublicationFeed {
         true,
       );
     }
-    await listener(entries.map((e) => e.pub));
-    const next = `${last[0]} ${entries.at(-1)?.n ?? 0}`;
-    const moved = await ADVANCE_SCRIPT.run(
-      redis,
-      [this.#keys.lease, this.#keys.cursor],
-      [this.#owner, this.#leaseMs, next],
-    );
-    return moved === 1 && raw.length === this.#batchSize;
+    return raw.length === this.#batchSize;
   }
 
   #report(err: unknown, always = false): void {
