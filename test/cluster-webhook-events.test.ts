@@ -211,7 +211,9 @@ describe.runIf(redisService.available)('webhook events of a cluster on Redis', (
     // Node a loses Redis for good: it stops heartbeating, as a dead node does.
     await a.parts.broker.close();
     await waitFor(() => ofType(receiver, 'channel.vacated', channel).length === 1, 5_000, 'channel.vacated by b');
-    expect(b.server.connectionCount).toBe(0);
+    // The subscriber is still there on a: the vacancy came from b expiring the silent node.
+    expect(a.server.channels.localCounts().get(channel)).toBe(1);
+    expect(b.server.channels.localCounts().get(channel)).toBeUndefined();
   });
 
   it('node processes: a relay killed with SIGKILL is replaced, and its channels are vacated by the survivor', async () => {
