@@ -36,6 +36,8 @@ export interface ClusterOptions {
   readonly drainWindow?: string;
   /** Extra environment. */
   readonly env?: Record<string, string>;
+  /** `--data` folder of a node started by `startNode` (default a fresh one), to start a node again on its data. */
+  readonly dataDir?: string;
 }
 
 /** Starts one `syncline start --redis …` node process. */
@@ -54,7 +56,7 @@ export async function startNode(
     '--host',
     '127.0.0.1',
     '--data',
-    join(dir, `node-${index}-${Date.now()}`),
+    options.dataDir ?? join(dir, `node-${index}-${Date.now()}`),
     '--config',
     config,
     '--redis',

@@ -29,13 +29,17 @@ end
 `;
 
 /**
- * Publish: KEYS = meta, stream, idempotency key; ARGV = candidate epoch, Redis
- * identity, size, ttlMs, metaTtlMs, data (JSON), user (JSON or ''), fan-out
- * channel, has key, fence duplicates ('1' when a WAIT follows).
+ * Publish: KEYS = meta, stream, idempotency key, publication feed, feed
+ * counter; ARGV = candidate epoch, Redis identity, size, ttlMs, metaTtlMs,
+ * data (JSON), user (JSON or ''), fan-out channel, has key, fence duplicates
+ * ('1' when a WAIT follows), record in the feed ('1' or '0'), feed MAXLEN,
+ * channel name.
  * Allocates the next offset, appends to the capped stream, records the key
  * (it dedupes while its publication is retained, or for the TTL when the
- * namespace keeps no history) and publishes to the node fan-out, all in one
- * atomic step.
+ * namespace keeps no history), appends to the publication feed when asked
+ * (entry `n` feed sequence, `c` channel, `e` epoch, `o` offset, `t` time, `d`
+ * data, `u` user) and publishes to the node fan-out, all in one atomic step:
+ * a publication is in the feed if and only if it was stored.
  * Returns { epoch, offset, duplicate (0/1), ts }.
  */
 export const PUBLISH_SCRIPT = new LuaScript(`${PRELUDE}
@@ -87,6 +91,15 @@ if size > 0 then
 end
 if hasKey then
   redis.call('SET', KEYS[3], epoch .. ' ' .. top, 'PX', ttl)
+end
+if ARGV[11] == '1' then
+  local n = redis.call('INCR', KEYS[5])
+  local f = {'n', n, 'c', ARGV[13], 'e', epoch, 'o', top, 't', now, 'd', ARGV[6]}
+  if ARGV[7] ~= '' then
+    f[#f + 1] = 'u'
+    f[#f + 1] = ARGV[7]
+  end
+  redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[12], '*', unpack(f))
 end
 local user = ARGV[7]
 if user == '' then user = 'null' end

@@ -1,4 +1,5 @@
 export { BROKER_RETRY_AFTER_MS, BROKER_UNAVAILABLE_MESSAGE, brokerUnavailable, toBrokerError } from './errors.js';
+export { DEFAULT_FEED_MAX_LEN, type FeedKeys, type FeedRecording, feedKeys } from './feed-recording.js';
 export { type BusListener, PubSubBus, type PubSubBusOptions } from './pubsub-bus.js';
 export {
   BROKER_READ_TIMEOUT_MS,
@@ -15,8 +16,19 @@ export { connectRedisCluster, type RedisClusterOptions, type RedisClusterParts }
 export type { RedisStoreOptions } from './redis-connections.js';
 export { RedisDocFanout } from './redis-doc-fanout.js';
 export { RedisHealth, type RedisHealthOptions } from './redis-health.js';
+export {
+  DEFAULT_OCCUPANCY_HEARTBEAT_MS,
+  DEFAULT_OCCUPANCY_NODE_TTL_MS,
+  RedisOccupancyStore,
+  type RedisOccupancyStoreOptions,
+} from './redis-occupancy-store.js';
 export { RedisPresenceFanout } from './redis-presence-fanout.js';
 export { RedisPresenceStore, type RedisPresenceStoreOptions } from './redis-presence-store.js';
+export {
+  DEFAULT_FEED_LEASE_MS,
+  RedisPublicationFeed,
+  type RedisPublicationFeedOptions,
+} from './redis-publication-feed.js';
 export {
   DEFAULT_REVOCATION_REFRESH_MS,
   RedisRevocationStore,

@@ -17,6 +17,7 @@ import {
 import type { Redis } from 'ioredis';
 import { HISTORY_SCRIPT, PUBLISH_SCRIPT, parseEntry, type RawEntry } from './broker-scripts.js';
 import { brokerUnavailable, toBrokerError } from './errors.js';
+import { type FeedRecording, feedScriptParts } from './feed-recording.js';
 import { createCommandConnection, createNodeConnections, DEFAULT_COMMAND_TIMEOUT_MS } from './redis-connections.js';
 import { RedisHealth } from './redis-health.js';
 import { RedisIdentity } from './redis-identity.js';
@@ -105,6 +106,7 @@ export class RedisBroker implements Broker {
   readonly #alsoClose: Array<() => Promise<void>> = [];
   readonly #health: RedisHealth;
   readonly #readTimeoutMs: number;
+  #feed: FeedRecording | undefined;
 
   /** Connects; use `RedisBroker.connect` to wait for the connection. */
   constructor(options: RedisBrokerOptions) {
@@ -212,10 +214,16 @@ export class RedisBroker implements Broker {
     return Math.max(this.#metaTtlMs, history.ttlMs);
   }
 
+  /** Records publications of the namespaces in the feed from the next publish on (`RedisPublicationFeed`). */
+  recordPublications(recording: FeedRecording | undefined): void {
+    this.#feed = recording;
+  }
+
   async publish(input: PublishInput): Promise<PublishOutcome> {
     this.#assertUp();
     const [meta, stream] = this.#keys(input.channel);
     const keyName = input.key === undefined ? `${meta}:k` : `${this.#prefix}{${input.channel}}:k:${input.key}`;
+    const feed = feedScriptParts(this.#feed, this.#prefix, input.channel);
     const acked = this.#acked;
     let raw: unknown;
     try {
@@ -223,7 +231,7 @@ export class RedisBroker implements Broker {
       const identity = await (acked?.identity ?? this.#identity).get();
       raw = await PUBLISH_SCRIPT.run(
         acked?.redis ?? this.#redis,
-        [meta, stream, keyName],
+        [meta, stream, keyName, ...feed.keys],
         [
           newEpoch(),
           identity,
@@ -235,6 +243,7 @@ export class RedisBroker implements Broker {
           this.#fanout(input.channel),
           input.key === undefined ? '0' : '1',
           acked ? '1' : '0',
+          ...feed.args,
         ],
       );
     } catch (err) {

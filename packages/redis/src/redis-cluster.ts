@@ -3,6 +3,7 @@ import type {
   ChannelCountsStore,
   DocFanout,
   DocStore,
+  OccupancyStore,
   PresenceFanout,
   PresenceStore,
   RevocationStore,
@@ -12,8 +13,10 @@ import { PubSubBus } from './pubsub-bus.js';
 import { RedisBroker } from './redis-broker.js';
 import { RedisChannelCounts } from './redis-channel-counts.js';
 import { RedisDocFanout } from './redis-doc-fanout.js';
+import { RedisOccupancyStore, type RedisOccupancyStoreOptions } from './redis-occupancy-store.js';
 import { RedisPresenceFanout } from './redis-presence-fanout.js';
 import { RedisPresenceStore } from './redis-presence-store.js';
+import { RedisPublicationFeed, type RedisPublicationFeedOptions } from './redis-publication-feed.js';
 import { RedisRevocationStore } from './redis-revocation-store.js';
 import { RedisSessionForwarder } from './redis-session-forwarder.js';
 
@@ -31,6 +34,10 @@ export interface RedisClusterOptions {
   readonly ackReplicas?: number | undefined;
   /** Longest wait for them, ms (`RedisBrokerOptions.ackTimeoutMs`). */
   readonly ackTimeoutMs?: number | undefined;
+  /** Bounds and timings of the publication feed (`RedisPublicationFeed`). */
+  readonly publicationFeed?: Omit<RedisPublicationFeedOptions, 'onError'> | undefined;
+  /** Timings of the shared channel occupancy (`RedisOccupancyStore`). */
+  readonly occupancy?: Pick<RedisOccupancyStoreOptions, 'heartbeatMs' | 'nodeTtlMs'> | undefined;
 }
 
 /** Server options of a cluster node on Redis: spread them into `createServer`. */
@@ -44,12 +51,17 @@ export interface RedisClusterParts {
   readonly revocations: RevocationStore;
   /** Pass as `channelCounts`: subscriber counts of every node for the HTTP API. */
   readonly channelCounts: ChannelCountsStore;
+  /** Pass as `occupancy`: cluster-wide `channel.occupied`/`channel.vacated` webhook events. */
+  readonly occupancy: OccupancyStore;
+  /** Pass as `publicationFeed`: `publication` webhook events, relayed by one node at a time. */
+  readonly publicationFeed: RedisPublicationFeed;
 }
 
 /**
  * Connects everything a cluster node keeps in Redis: the broker (channels and
  * history), the presence store and its fan-out, the forwarder of HTTP-session
- * requests, the revocations and channel counts shared by every node, and
+ * requests, the revocations, channel counts and channel occupancy shared by
+ * every node, the publication feed of webhooks, and
  * (given the shared document store) the fan-out of document ops. Closing the
  * broker (which the server does on `close()`) closes the rest.
  */
@@ -78,7 +90,13 @@ export async function connectRedisCluster(options: RedisClusterOptions): Promise
   const forwarder = new RedisSessionForwarder(bus, { prefix, onError: (err) => onError(err, 'forwarder') });
   const revocations = new RedisRevocationStore({ redis: broker.redis, prefix });
   const channelCounts = new RedisChannelCounts({ redis: broker.redis, prefix });
-  const shared = { broker, presence, forwarder, revocations, channelCounts };
+  const occupancy = new RedisOccupancyStore({ redis: broker.redis, prefix, ...options.occupancy });
+  const publicationFeed = new RedisPublicationFeed(broker, {
+    ...options.publicationFeed,
+    onError: (err) => onError(err, 'publication feed'),
+  });
+  broker.alsoClose(() => publicationFeed.close());
+  const shared = { broker, presence, forwarder, revocations, channelCounts, occupancy, publicationFeed };
   if (!options.docStore) return shared;
   const docFanout = new RedisDocFanout(bus, options.docStore, {
     prefix,

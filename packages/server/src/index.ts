@@ -8,7 +8,8 @@ export type * from './broker/broker.js';
 export { LocalBroker } from './broker/local-broker.js';
 export { ChannelCountsReporter, type ChannelCountsStore } from './channels/channel-counts.js';
 export { ChannelHub, FANOUT_SLICE_MIN_SINKS, pubFrame } from './channels/channel-hub.js';
-export type { ChannelsService } from './channels/register-channels.js';
+export { ClusterOccupancy, type OccupancyChange, type OccupancyStore } from './channels/cluster-occupancy.js';
+export type { ChannelOccupancy, ChannelsService } from './channels/register-channels.js';
 export type { SubscriptionSink } from './channels/subscription-sink.js';
 export { NodeBus, type NodeBusListener } from './cluster/node-bus.js';
 export { defineConfig, type SynclineConfig } from './config.js';
@@ -79,6 +80,12 @@ export {
 } from './transport/session-forwarder.js';
 export type * from './transport/transport.js';
 export { USER_OPS_CHANNEL, UserOperations, type UserOpResult } from './users/user-operations.js';
+export {
+  type FeedListener,
+  type FeedPublication,
+  type PublicationFeed,
+  publicationEventId,
+} from './webhooks/publication-feed.js';
 export { SqliteWebhookOutbox } from './webhooks/sqlite-webhook-outbox.js';
 export {
   DEFAULT_WEBHOOK_RETRY_FOR_MS,

@@ -6,6 +6,7 @@ import type { RevocationStore } from './auth/revocations.js';
 import type { AuthOptions } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
 import type { ChannelCountsStore } from './channels/channel-counts.js';
+import type { OccupancyStore } from './channels/cluster-occupancy.js';
 import type { Limits } from './core.js';
 import type { DocFanout, DocNamespaceOptions, DocStore } from './docs/index.js';
 import type { ServerHooks } from './hooks.js';
@@ -14,6 +15,7 @@ import type { PresenceOptions } from './presence/register-presence.js';
 import type { ProxyOptions } from './proxy/register-proxy.js';
 import type { RpcMethods } from './rpc/rpc-methods.js';
 import type { HttpTransportOptions } from './transport/http-transports.js';
+import type { PublicationFeed } from './webhooks/publication-feed.js';
 import type { WebhookDeliveryOptions, WebhookEndpointOptions } from './webhooks/webhook-options.js';
 import type { WebhookOutboxFactory } from './webhooks/webhook-outbox.js';
 
@@ -82,6 +84,19 @@ export interface ServerOptions {
   readonly revocations?: RevocationStore;
   /** Where nodes report channel subscriber counts for the HTTP API (default: none, counts of this node). */
   readonly channelCounts?: ChannelCountsStore;
+  /**
+   * Which nodes have subscribers of each channel, shared by a cluster: with
+   * it, `channel.occupied`/`channel.vacated` webhook events describe the
+   * whole cluster (first subscriber anywhere, last one gone everywhere);
+   * without it, this node. See docs/webhooks.md.
+   */
+  readonly occupancy?: OccupancyStore;
+  /**
+   * The cluster-wide feed of publications of an injected broker (Redis):
+   * with it, `publication` webhook events are sent in a cluster. See
+   * docs/webhooks.md.
+   */
+  readonly publicationFeed?: PublicationFeed;
   /**
    * Development mode (default false: production rules). Only changes the
    * default of `allowedOrigins` (any origin in dev mode); `syncline start

@@ -7,6 +7,7 @@ import { createTokenVerifier } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
 import { LocalBroker } from './broker/local-broker.js';
 import { ChannelCountsReporter } from './channels/channel-counts.js';
+import { ClusterOccupancy } from './channels/cluster-occupancy.js';
 import { publishToChannel } from './channels/publish-service.js';
 import { registerChannels } from './channels/register-channels.js';
 import { NodeBus } from './cluster/node-bus.js';
@@ -157,6 +158,11 @@ export function createServer(options: ServerOptions): SynclineServer {
     admit: createAdmission({ revocations, registry, limits, sessionEvents }),
   });
   const channels = registerChannels(core, proxy.channelPolicy);
+  // Cluster-wide occupancy costs a Redis write per channel change: only for receivers of occupancy events.
+  const occupancy =
+    options.occupancy && (options.webhooks ?? []).some((e) => e.events.some((t) => t.startsWith('channel.')))
+      ? new ClusterOccupancy(channels, options.occupancy, nodeId, logger)
+      : undefined;
   const presence = registerPresence(core, options.presence);
   registerRpc(core, options.rpc, proxy.rpcFallback);
   announceConnected(handlers, sessionEvents, hooks, logger);
@@ -194,9 +200,10 @@ export function createServer(options: ServerOptions): SynclineServer {
     ...(options.webhookDelivery ? { delivery: options.webhookDelivery } : {}),
     outbox: options.webhookOutbox,
     sources: {
-      // Publication events share the embedded history's transaction; an injected broker has none (yet).
+      // Publication events share the embedded history's transaction; an injected broker may offer a feed.
       publications: options.broker === undefined ? history : undefined,
-      channels,
+      publicationFeed: options.broker === undefined ? undefined : options.publicationFeed,
+      channels: occupancy ?? channels,
       presence,
       docs: docs.store,
     },
@@ -249,6 +256,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     beforeListen: () => revocations.start(),
     onListening: () => {
       counts?.start();
+      occupancy?.start();
       webhooks.start();
     },
     stopTimers: () => {
@@ -258,6 +266,7 @@ export function createServer(options: ServerOptions): SynclineServer {
       health.close();
     },
     closeServices: async () => {
+      await occupancy?.close();
       await webhooks.close();
       await presence.close();
       await docs.close();

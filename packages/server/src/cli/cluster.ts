@@ -2,12 +2,14 @@ import type { Logger } from 'pino';
 import type { RevocationStore } from '../auth/revocations.js';
 import type { Broker } from '../broker/broker.js';
 import type { ChannelCountsStore } from '../channels/channel-counts.js';
+import type { OccupancyStore } from '../channels/cluster-occupancy.js';
 import type { DocFanout } from '../docs/doc-fanout.js';
 import type { DocStore } from '../docs/doc-store.js';
 import type { PresenceFanout, PresenceStore } from '../presence/presence-store.js';
 import type { ServerOptions } from '../server.js';
 import type { SessionForwarder } from '../transport/session-forwarder.js';
 import type { WebhookOutboxFactory } from '../webhooks/webhook-outbox.js';
+import type { PublicationFeed } from '../webhooks/publication-feed.js';
 
 /** Backing services of a cluster node, as URLs. */
 export interface ClusterUrls {
@@ -87,6 +89,8 @@ interface RedisModule {
     forwarder: SessionForwarder;
     revocations: RevocationStore;
     channelCounts: ChannelCountsStore;
+    occupancy: OccupancyStore;
+    publicationFeed: PublicationFeed;
   }>;
 }
 
@@ -111,7 +115,8 @@ async function load<T>(name: string, flag: string): Promise<T> {
  * Server options for the cluster services that were configured; empty (the
  * embedded default: in-process broker, SQLite) when neither URL is given.
  * PostgreSQL holds documents and the shared webhook outbox; Redis carries channels, history, presence,
- * revocations, channel counts, forwarded HTTP-session requests and (with
+ * revocations, channel counts and occupancy, the publication feed of
+ * webhooks, forwarded HTTP-session requests and (with
  * PostgreSQL) document ops between nodes.
  */
 export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise<Partial<ServerOptions>> {
@@ -124,6 +129,8 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     httpTransports?: { forwarder: SessionForwarder };
     revocations?: RevocationStore;
     channelCounts?: ChannelCountsStore;
+    occupancy?: OccupancyStore;
+    publicationFeed?: PublicationFeed;
   } = {};
   if (urls.postgres) {
     const mod = await load<PostgresModule>('@syncline/postgres', '--postgres');
@@ -152,6 +159,8 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     out.httpTransports = { forwarder: parts.forwarder };
     out.revocations = parts.revocations;
     out.channelCounts = parts.channelCounts;
+    out.occupancy = parts.occupancy;
+    out.publicationFeed = parts.publicationFeed;
     logger.info({ ackReplicas: urls.redisAckReplicas ?? 0 }, 'cluster broker: redis');
   }
   return out;

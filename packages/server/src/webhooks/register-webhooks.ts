@@ -5,6 +5,7 @@ import type { CommitListener } from '../docs/doc-store.js';
 import type { PresenceChange } from '../presence/presence-store.js';
 import type { SqlTransaction } from '../storage/sql-transaction.js';
 import type { AppendListener } from '../storage/sqlite-history.js';
+import { type PublicationFeed, publicationEventId } from './publication-feed.js';
 import { SqliteWebhookOutbox } from './sqlite-webhook-outbox.js';
 import { WebhookDeliverer } from './webhook-deliverer.js';
 import { registerWebhookMetrics } from './webhook-metrics.js';
@@ -28,6 +29,8 @@ import type { WebhookDeliveryService } from './webhook-routes.js';
 export interface WebhookSources {
   /** Publications, inside the history append's transaction (absent: no `publication` events). */
   readonly publications: { onAppend(listener: AppendListener): () => void } | undefined;
+  /** A cluster-wide feed of publications (Redis broker); used instead of `publications` when present. */
+  readonly publicationFeed?: PublicationFeed | undefined;
   readonly channels: ChannelOccupancy;
   readonly presence: { onChange(listener: (change: PresenceChange) => void): () => void };
   /** Document commits, inside the commit's transaction (absent: no `doc.committed` events); `shared`: a cluster's store. */
@@ -102,10 +105,11 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
     namespace: string | undefined,
     data: Record<string, unknown>,
     now: number,
+    id = newEventId(),
   ): OutboxEntry | undefined => {
     const to = receivers(type, namespace);
     if (to.length === 0) return undefined;
-    const event: WebhookEvent = { id: newEventId(), type, time: new Date(now).toISOString(), data };
+    const event: WebhookEvent = { id, type, time: new Date(now).toISOString(), data };
     return { event, stream, endpoints: to };
   };
 
@@ -163,7 +167,27 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
   const detach: (() => void)[] = [];
   const wants = (type: WebhookEventType): boolean => endpoints.some((e) => e.events.has(type));
 
-  if (wants('publication')) {
+  const feed = sources.publicationFeed;
+  if (wants('publication') && feed) {
+    // Written in a transaction of their own, then the feed moves on: a crash in between hands them again, same ids.
+    const namespaces = new Set(
+      endpoints.flatMap((e) => (e.events.has('publication') ? [...(e.namespaces ?? [])] : [])),
+    );
+    feed.start(namespaces, async (batch) => {
+      const entries = batch.map((p) =>
+        entry(
+          'publication',
+          `c/${p.channel}`,
+          namespaceOf(p.channel),
+          { channel: p.channel, offset: p.offset, epoch: p.epoch, user: p.user ?? null, data: p.data ?? null },
+          p.ts,
+          publicationEventId(p.channel, p.epoch, p.offset),
+        ),
+      );
+      // Any outbox: the embedded one writes in a transaction of its own, a network one when its promise resolves.
+      await add(entries, Date.now());
+    });
+  } else if (wants('publication')) {
     if (sources.publications === undefined) {
       core.logger.warn('webhooks: `publication` events need the embedded history; none will be sent');
     } else {
@@ -258,12 +282,13 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
   registerWebhookMetrics(core.metrics.registry, {
     stats: () => outbox.stats(),
     counts: deliverer.counts,
-    dropped: () => dropped,
+    dropped: () => dropped + (feed?.lost ?? 0),
   });
 
   return {
     start: () => deliverer.start(),
     async close() {
+      await feed?.close();
       for (const d of detach) d();
       await deliverer.stop();
       await outbox.close();
