@@ -38,7 +38,7 @@ interface Served {
   readonly end: number;
 }
 
-/** Writes a config that adds webhooks (every event type but publications) to the test cluster's. */
+/** Writes a config that adds webhooks (every event type; publications of `room:` channels) to the test cluster's. */
 function writeWebhookConfig(dir: string, url: string, retryForMs?: number): string {
   const base = writeClusterConfig(dir);
   const file = join(dir, 'webhooks.config.mjs');
@@ -58,6 +58,8 @@ function writeWebhookConfig(dir: string, url: string, retryForMs?: number): stri
         ],
         ...(retryForMs === undefined ? {} : { retryForMs }),
       },
+      // Publications come through the Redis feed, relayed by one node into the shared outbox.
+      { url, secret: HOOK_SECRET, events: ['publication'], namespaces: ['room'] },
     ],
     // Claims last timeoutMs + 5 s: the takeover after the kill comes ~6 s later.
     webhookDelivery: {
@@ -108,7 +110,10 @@ describe.runIf(services)('webhooks across three nodes (Redis + the PostgreSQL ou
     receiver.respond = async (events) => {
       const start = Date.now();
       await new Promise((r) => setTimeout(r, RECEIVER_DELAY_MS));
-      served.push({ stream: streamOf(events[0] as WebhookEvent), start, end: Date.now() });
+      // Per receiver entry: the publication entry's streams are its own (entry 0 never carries publications).
+      const first = events[0] as WebhookEvent;
+      const stream = `${first.type === 'publication' ? 'publications ' : ''}${streamOf(first)}`;
+      served.push({ stream, start, end: Date.now() });
       return 200;
     };
     const { db, nodes, nodeIds } = await startWebhookCluster(receiver.url);
@@ -123,8 +128,12 @@ describe.runIf(services)('webhooks across three nodes (Redis + the PostgreSQL ou
     for (const [i, c] of clients.entries()) await c.presence(rooms[i % 3] as string).enter({ i });
     const replicas = clients.map((c, i) => c.doc(docs[i % 3] as string, { mutators: CLUSTER_MUTATORS }));
     await Promise.all(replicas.map((r) => r.ready));
-    const writes = (round: number): Promise<unknown>[] =>
-      replicas.flatMap((r, i) => Array.from({ length: 4 }, (_, k) => r.mutate.add({ tag: `${round}-${i}-${k}` })));
+    const writes = (round: number): Promise<unknown>[] => [
+      ...replicas.flatMap((r, i) => Array.from({ length: 4 }, (_, k) => r.mutate.add({ tag: `${round}-${i}-${k}` }))),
+      ...clients.flatMap((c, i) =>
+        Array.from({ length: 4 }, (_, k) => c.publish(rooms[i % 3] as string, { tag: `${round}-${i}-${k}` })),
+      ),
+    ];
     await Promise.all(writes(0));
 
     // Mid-delivery: kill the node holding the most claims on streams that still have pending events.
@@ -168,6 +177,21 @@ describe.runIf(services)('webhooks across three nodes (Redis + the PostgreSQL ou
         .filter((e) => e.type === 'doc.committed' && e.data.doc === doc)
         .map((e) => e.data.version);
       expect(versions, doc).toEqual(Array.from({ length: 16 }, (_, v) => v + 1));
+    }
+    // Every acknowledged publication once, in offset order per channel (16 per room: 2 clients × 4 × 2 rounds).
+    await waitFor(
+      () =>
+        events.length === receiver.unique().length &&
+        receiver.unique().filter((e) => e.type === 'publication').length >= 48,
+      15_000,
+      () => `publication events: ${receiver.unique().filter((e) => e.type === 'publication').length} of 48`,
+    );
+    for (const room of rooms) {
+      const offsets = receiver
+        .unique()
+        .filter((e) => e.type === 'publication' && e.data.channel === room)
+        .map((e) => e.data.offset);
+      expect(offsets, room).toEqual(Array.from({ length: 16 }, (_, v) => v + 1));
     }
     // Every user was reported connected; every presence entry joined; the leaves after the kill were reported.
     for (let i = 0; i < 6; i++) {
