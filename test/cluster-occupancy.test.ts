@@ -1,5 +1,6 @@
 import { RedisOccupancyStore } from '@syncline/redis';
 import { type ChannelOccupancy, ClusterOccupancy, type OccupancyStore } from '@syncline/server';
+import { prng } from '@syncline/testing';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -63,23 +64,11 @@ async function setup(ids: readonly string[]): Promise<{
   return { redis, prefix, nodes, reported, cutOff };
 }
 
-/** A small seeded generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe.runIf(redisService.available)('cluster-wide channel occupancy (Redis)', () => {
   it('reports strictly alternating changes, once each, converging to the nodes’ last local states', async () => {
     const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
     console.log(`occupancy flips seed ${seed} (rerun with SEED=${seed})`);
-    const next = random(seed);
+    const next = prng(seed);
     const { redis, prefix, nodes, reported } = await setup(['n1', 'n2', 'n3']);
     const channel = 'chat:flips';
     const state = new Map<string, boolean>();

@@ -1,6 +1,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { defer, waitFor } from '../helpers.js';
+import { awaitReady } from '../child-output.js';
+import { defer } from '../helpers.js';
 
 /** The repository's root folder. */
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -45,21 +46,8 @@ export async function startCli(args: string[], options: StartCliOptions = {}): P
   defer(() => {
     proc.kill('SIGKILL');
   });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  proc.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  await waitFor(
-    () => /running at (http:\/\/\S+)/.test(out) || proc.exitCode !== null,
-    20_000,
-    () => `wanted the CLI to say "running at", saw output:\n${out.slice(-2_000)}`,
-  );
-  const m = /running at (http:\/\/\S+)/.exec(out);
-  if (!m) throw new Error(`CLI did not start:\n${out}`);
-  return { url: m[1] as string, out: () => out, proc };
+  const { match, output } = await awaitReady(proc, /running at (http:\/\/\S+)/, 20_000, 'the CLI');
+  return { url: match[1] as string, out: output, proc };
 }
 
 /** What a finished CLI run printed, and its exit code. */

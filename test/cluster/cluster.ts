@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ClientOptions, createClient, type SynclineClient } from '@syncline/client';
 import WebSocket from 'ws';
-import { defer, SECRET, TEST_NAMESPACES, tempDir, token, waitFor } from '../helpers.js';
+import { awaitReady } from '../child-output.js';
+import { defer, SECRET, TEST_NAMESPACES, tempDir, token } from '../helpers.js';
 import { REDIS_URL, testPrefix } from './redis-env.js';
 
 /** The built CLI (`npm test` builds before running). */
@@ -76,21 +77,8 @@ export async function startNode(
       await exited;
     }
   });
-  let out = '';
-  proc.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  proc.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  await waitFor(
-    () => /running at (http:\/\/\S+)/.test(out) || proc.exitCode !== null,
-    30_000,
-    () => `wanted node ${index} to say "running at", saw output:\n${out.slice(-2_000)}`,
-  );
-  const m = /running at (http:\/\/\S+)/.exec(out);
-  if (!m) throw new Error(`node ${index} did not start:\n${out}`);
-  return { index, url: m[1] as string, proc, output: () => out, exited };
+  const { match, output } = await awaitReady(proc, /running at (http:\/\/\S+)/, 30_000, `node ${index}`);
+  return { index, url: match[1] as string, proc, output, exited };
 }
 
 /** Mutators of the `ctr` document namespace of test clusters (shared with clients). */

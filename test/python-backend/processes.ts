@@ -8,8 +8,9 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { type ClientOptions, createClient, type SynclineClient } from '@syncline/client';
 import WebSocket from 'ws';
+import { awaitReady } from '../child-output.js';
 import { ROOT } from '../cli/start-cli.js';
-import { defer, TEST_CODEC, TEST_TRANSPORT, waitFor } from '../helpers.js';
+import { defer, TEST_CODEC, TEST_TRANSPORT } from '../helpers.js';
 
 /** The Python interpreter. */
 export const PYTHON = process.env.PYTHON ?? 'python3';
@@ -52,21 +53,7 @@ export class Children {
   async start(command: string, args: string[], ready: RegExp, env = childEnv()): Promise<RegExpExecArray> {
     const proc = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#procs.push(proc);
-    let out = '';
-    proc.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    proc.stderr?.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    await waitFor(
-      () => ready.test(out) || proc.exitCode !== null,
-      20_000,
-      () => `wanted ${ready} from ${command} ${args.join(' ')}, saw:\n${out.slice(-2_000)}`,
-    );
-    const m = ready.exec(out);
-    if (!m) throw new Error(`${command} ${args.join(' ')} exited (${proc.exitCode}):\n${out}`);
-    return m;
+    return (await awaitReady(proc, ready, 20_000, `${command} ${args.join(' ')}`)).match;
   }
 
   /** Starts backend.py on a free port with the database `db`; returns its URL. */

@@ -8,8 +8,8 @@ import type { DocStore } from '../docs/doc-store.js';
 import type { PresenceFanout, PresenceStore } from '../presence/presence-store.js';
 import type { ServerOptions } from '../server.js';
 import type { SessionForwarder } from '../transport/session-forwarder.js';
-import type { WebhookOutboxFactory } from '../webhooks/webhook-outbox.js';
 import type { PublicationFeed } from '../webhooks/publication-feed.js';
+import type { WebhookOutboxFactory } from '../webhooks/webhook-outbox.js';
 
 /** Backing services of a cluster node, as URLs. */
 export interface ClusterUrls {
