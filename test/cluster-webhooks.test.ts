@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WebhookEvent } from '@syncline/server';
+import { WEBHOOK_EVENT_TYPES, type WebhookEvent } from '@syncline/server';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import {
@@ -47,15 +47,7 @@ function writeWebhookConfig(dir: string, url: string, retryForMs?: number): stri
       {
         url,
         secret: HOOK_SECRET,
-        events: [
-          'channel.occupied',
-          'channel.vacated',
-          'presence.joined',
-          'presence.left',
-          'doc.committed',
-          'user.connected',
-          'user.disconnected',
-        ],
+        events: WEBHOOK_EVENT_TYPES.filter((t) => t !== 'publication'),
         ...(retryForMs === undefined ? {} : { retryForMs }),
       },
       // Publications come through the Redis feed, relayed by one node into the shared outbox.

@@ -1,5 +1,5 @@
 import type { DocReplica } from '@syncline/client';
-import { signWebhookBody, verifyWebhookSignature, type WebhookEvent } from '@syncline/server';
+import { signWebhookBody, verifyWebhookSignature, WEBHOOK_EVENT_TYPES, type WebhookEvent } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
 import { client, startServer, TEST_NAMESPACES, waitFor, waitState } from './helpers.js';
@@ -27,15 +27,7 @@ describe('webhook events', () => {
         {
           url: all.url,
           secret: SECRET_A,
-          events: [
-            'channel.occupied',
-            'channel.vacated',
-            'presence.joined',
-            'presence.left',
-            'doc.committed',
-            'user.connected',
-            'user.disconnected',
-          ],
+          events: WEBHOOK_EVENT_TYPES.filter((t) => t !== 'publication'),
         },
         { url: pubs.url, secret: SECRET_B, events: ['publication'], namespaces: ['chat'] },
         { url: other.url, secret: SECRET_B, events: ['presence.joined', 'channel.occupied'], namespaces: ['other'] },

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 
 /** Schema migrations, applied in order, each once. */
 export const MIGRATIONS: ReadonlyArray<{ readonly name: string; readonly sql: string }> = [
@@ -116,4 +116,30 @@ export async function migrate(pool: pg.Pool): Promise<string[]> {
     client.release();
   }
   return applied;
+}
+
+/** How `openMigratedPool` connects. */
+export interface PoolOptions {
+  readonly url: string;
+  readonly max: number;
+  readonly connectTimeoutMs?: number | undefined;
+  readonly onError?: ((err: unknown) => void) | undefined;
+}
+
+/** Opens a pool, runs pending migrations and returns it; closes it and throws a clear error when that fails. */
+export async function openMigratedPool(options: PoolOptions): Promise<pg.Pool> {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.max,
+    ...(options.connectTimeoutMs === undefined ? {} : { connectionTimeoutMillis: options.connectTimeoutMs }),
+    keepAlive: true,
+  });
+  pool.on('error', (err) => options.onError?.(err));
+  try {
+    await migrate(pool);
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw new Error(`PostgreSQL is not reachable or not usable: ${(err as Error).message}`, { cause: err });
+  }
+  return pool;
 }

@@ -18,8 +18,8 @@ import {
   storedOpFromRow,
   type WebhookOutboxSettings,
 } from '@syncline/server';
-import pg from 'pg';
-import { migrate } from './migrations.js';
+import type pg from 'pg';
+import { openMigratedPool } from './migrations.js';
 import { PostgresWebhookOutbox } from './postgres-webhook-outbox.js';
 
 /** Options of the PostgreSQL document store. */
@@ -125,19 +125,12 @@ export class PostgresDocStore implements DocStore {
 
   /** Connects, runs pending migrations and returns the store. */
   static async connect(options: PostgresDocStoreOptions): Promise<PostgresDocStore> {
-    const pool = new pg.Pool({
-      connectionString: options.url,
+    const pool = await openMigratedPool({
+      url: options.url,
       max: options.maxConnections ?? 10,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? PG_CONNECT_TIMEOUT_MS,
-      keepAlive: true,
+      connectTimeoutMs: options.connectTimeoutMs ?? PG_CONNECT_TIMEOUT_MS,
+      onError: options.onError,
     });
-    pool.on('error', (err) => options.onError?.(err));
-    try {
-      await migrate(pool);
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw new Error(`PostgreSQL is not reachable or not usable: ${(err as Error).message}`, { cause: err });
-    }
     return new PostgresDocStore(pool, options);
   }
 

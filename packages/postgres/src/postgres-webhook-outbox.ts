@@ -10,8 +10,8 @@ import {
   type WebhookOutbox,
   type WebhookOutboxSettings,
 } from '@syncline/server';
-import pg from 'pg';
-import { migrate } from './migrations.js';
+import type pg from 'pg';
+import { openMigratedPool } from './migrations.js';
 import { OUTBOX_SQL } from './postgres-webhook-sql.js';
 
 /** Options of `PostgresWebhookOutbox.connect`: the database and the node's settings. */
@@ -78,14 +78,11 @@ export class PostgresWebhookOutbox implements WebhookOutbox {
   static async connect(
     options: PostgresWebhookOutboxOptions & PostgresWebhookOutboxSettings,
   ): Promise<PostgresWebhookOutbox> {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 4, keepAlive: true });
-    pool.on('error', (err) => options.onError?.(err));
-    try {
-      await migrate(pool);
-    } catch (err) {
-      await pool.end().catch(() => undefined);
-      throw new Error(`PostgreSQL is not reachable or not usable: ${(err as Error).message}`, { cause: err });
-    }
+    const pool = await openMigratedPool({
+      url: options.url,
+      max: options.maxConnections ?? 4,
+      onError: options.onError,
+    });
     return new PostgresWebhookOutbox(pool, options, true);
   }
 
