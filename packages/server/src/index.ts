@@ -11,6 +11,20 @@ export { ChannelHub, FANOUT_SLICE_MIN_SINKS, pubFrame } from './channels/channel
 export type { ChannelsService } from './channels/register-channels.js';
 export type { SubscriptionSink } from './channels/subscription-sink.js';
 export { NodeBus, type NodeBusListener } from './cluster/node-bus.js';
+export {
+  DEFAULT_CALL_WAIT_MS,
+  MAX_CALL_WAIT_MS,
+  type NodeCallHandler,
+  type NodeCallReplies,
+  NodeCalls,
+} from './cluster/node-calls.js';
+export {
+  DEFAULT_NODE_HEARTBEAT_MS,
+  DEFAULT_NODE_TTL_MS,
+  NODES_CHANNEL,
+  NodeRegistry,
+  type NodeRegistryOptions,
+} from './cluster/node-registry.js';
 export { defineConfig, type SynclineConfig } from './config.js';
 export {
   CONFIG_SCHEMA_FILE,
