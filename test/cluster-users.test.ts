@@ -3,21 +3,9 @@ import { CLOSE_CODES, PROTOCOL_VERSION } from '@syncline/protocol';
 import { RedisRevocationStore } from '@syncline/redis';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { API_KEY, clusterClient, startCluster, startNode } from './cluster/cluster.js';
+import { nodeApi as api, clusterClient, startCluster, startNode } from './cluster/cluster.js';
 import { dropPrefix, REDIS_URL, redisBroker, redisService, testPrefix } from './cluster/redis-env.js';
 import { defer, describeValue, token, waitFor, waitForValue, waitState } from './helpers.js';
-
-/** Calls a node's HTTP API. */
-async function api(url: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  expect(res.status, JSON.stringify(json)).toBe(200);
-  return json;
-}
 
 /** Connects a raw socket with `tok`; resolves with `connected` or the error code of the refusal. */
 async function tryConnect(url: string, tok: string): Promise<string> {
@@ -66,7 +54,8 @@ describe.runIf(redisService.available)('user operations across three nodes (Redi
     onB.on('userMessage', (m) => got[0]?.push(m.data));
     onC.on('userMessage', (m) => got[1]?.push(m.data));
     const sent = await api(a, 'POST', '/v1/users/alice/messages', { data: { hello: 'from A' } });
-    expect(sent).toEqual({ user: 'alice', delivered: 0 });
+    // The count covers every node: none on A, one on B, one on C.
+    expect(sent).toEqual({ user: 'alice', delivered: 2, nodes: { answered: 3, expected: 3 }, partial: false });
     await waitForValue(() => got, [[{ hello: 'from A' }], [{ hello: 'from A' }]], 5_000, 'user messages on B and C');
     expect(got).toEqual([[{ hello: 'from A' }], [{ hello: 'from A' }]]);
 
@@ -82,7 +71,7 @@ describe.runIf(redisService.available)('user operations across three nodes (Redi
     onB.on('state', (s) => states[0]?.push(s));
     onC.on('state', (s) => states[1]?.push(s));
     const disc = await api(a, 'POST', '/v1/users/alice/disconnect', {});
-    expect(disc).toEqual({ user: 'alice', disconnected: 0 });
+    expect(disc).toEqual({ user: 'alice', disconnected: 2, nodes: { answered: 3, expected: 3 }, partial: false });
     await waitFor(
       () => states.every((s) => closeCodes(s).includes(CLOSE_CODES.FORCE_DISCONNECT.code)),
       5_000,
@@ -105,7 +94,7 @@ describe.runIf(redisService.available)('user operations across three nodes (Redi
     onC.on('state', (s) => states[1]?.push(s));
 
     const revoked = await api(a, 'POST', '/v1/users/mallory/revoke', { reason: 'suspended' });
-    expect(revoked.disconnected).toBe(0);
+    expect(revoked).toMatchObject({ disconnected: 2, nodes: { answered: 3, expected: 3 }, partial: false });
     await waitFor(
       () => states.every((s) => closeCodes(s).includes(CLOSE_CODES.REVOKED.code)),
       1_000,

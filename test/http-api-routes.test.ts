@@ -114,7 +114,8 @@ describe('HTTP API routes', () => {
     a2.on('userMessage', (m) => got.push(['a2', m]));
     b.on('userMessage', (m) => got.push(['b', m]));
     const r = await api(server, 'POST', '/v1/users/alice/messages', { data: { hello: 'you' } });
-    expect(r.body).toEqual({ user: 'alice', delivered: 2 });
+    // A single node: it is the only one counted.
+    expect(r.body).toEqual({ user: 'alice', delivered: 2, nodes: { answered: 1, expected: 1 }, partial: false });
     await waitFor(
       () => got.length === 2,
       5_000,
@@ -129,7 +130,7 @@ describe('HTTP API routes', () => {
       () => `wanted 3 user messages, saw messages to ${describeValue(got.map(([who]) => who))}`,
     );
     const none = await api(server, 'POST', '/v1/users/nobody/messages', { data: 1 });
-    expect(none.body).toEqual({ user: 'nobody', delivered: 0 });
+    expect(none.body).toEqual({ user: 'nobody', delivered: 0, nodes: { answered: 1, expected: 1 }, partial: false });
   });
 
   it('POST /v1/users/{user}/disconnect: reconnect allowed by default, forbidden with reconnect:false', async () => {
@@ -138,7 +139,7 @@ describe('HTTP API routes', () => {
     await waitState(c, 'connected');
     const first = c.info?.session;
     const r = await api(server, 'POST', '/v1/users/alice/disconnect');
-    expect(r.body).toEqual({ user: 'alice', disconnected: 1 });
+    expect(r.body).toEqual({ user: 'alice', disconnected: 1, nodes: { answered: 1, expected: 1 }, partial: false });
     await waitFor(
       () => c.state === 'connected' && c.info?.session !== first,
       10_000,

@@ -39,6 +39,8 @@ export interface ClusterOptions {
   readonly env?: Record<string, string>;
   /** `--data` folder of a node started by `startNode` (default a fresh one), to start a node again on its data. */
   readonly dataDir?: string;
+  /** Extra top-level keys of every node's config (`startCluster`). */
+  readonly config?: Readonly<Record<string, unknown>>;
 }
 
 /** Starts one `syncline start --redis …` node process. */
@@ -89,14 +91,15 @@ export const CLUSTER_MUTATORS = {
   },
 };
 
-/** Writes the shared config module of a test cluster and returns its path. */
-export function writeClusterConfig(dir: string): string {
+/** Writes the shared config module of a test cluster (plus `extra` keys) and returns its path. */
+export function writeClusterConfig(dir: string, extra: Readonly<Record<string, unknown>> = {}): string {
   const file = join(dir, 'syncline.config.mjs');
   const config = {
     auth: { secret: SECRET },
     namespaces: { ...TEST_NAMESPACES, room: { presence: true } },
     apiKey: API_KEY,
     presence: { graceMs: 200, nodeHeartbeatMs: 250, nodeTtlMs: 1_500 },
+    ...extra,
   };
   const json = JSON.stringify(config);
   const docs = `{ ctr: { initialState: { count: 0, log: [] }, mutators: { ${CLUSTER_MUTATORS.add.toString()} } } }`;
@@ -109,7 +112,7 @@ export async function startCluster(
   options: ClusterOptions = {},
 ): Promise<{ nodes: ClusterNode[]; prefix: string; dir: string; config: string }> {
   const dir = tempDir();
-  const config = writeClusterConfig(dir);
+  const config = writeClusterConfig(dir, options.config);
   const prefix = options.prefix ?? testPrefix(options.redisUrl);
   const n = options.nodes ?? 3;
   const nodes: ClusterNode[] = [];
@@ -151,6 +154,23 @@ export async function clusterClient(
   } as ClientOptions);
   defer(() => c.close());
   return Object.assign(c, { nodeUrl: () => current });
+}
+
+/** Calls a node's HTTP API with the cluster's key; throws unless it answers 200. */
+export async function nodeApi(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown>> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await res.json()) as Record<string, unknown>;
+  if (res.status !== 200) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
 }
 
 /** Publishes through a node's HTTP API. */

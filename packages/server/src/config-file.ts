@@ -1,5 +1,6 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
+import { MAX_CALL_WAIT_MS } from './cluster/node-calls.js';
 import type { SynclineConfig } from './config.js';
 import { MIN_REFRESH_INTERVAL_MS } from './proxy/proxy-refresh.js';
 import {
@@ -113,6 +114,13 @@ export const ConfigFile = v.pipe(
         maxStateBytes: v.exactOptional(PositiveInt),
         nodeHeartbeatMs: v.exactOptional(PositiveInt),
         nodeTtlMs: v.exactOptional(PositiveInt),
+      }),
+    ),
+    cluster: v.exactOptional(
+      v.strictObject({
+        nodeHeartbeatMs: v.exactOptional(PositiveInt),
+        nodeTtlMs: v.exactOptional(PositiveInt),
+        countWaitMs: v.exactOptional(v.pipe(PositiveInt, v.maxValue(MAX_CALL_WAIT_MS))),
       }),
     ),
     httpTransports: v.exactOptional(

@@ -106,16 +106,32 @@ export interface SessionEvents {
 /** A command of any type with its handler, for the dispatch table. */
 export type AnyHandler = (session: Session, command: ClientCommand) => unknown;
 
-/** Outcome of a user operation: its effect on this node, and its delivery to the others. */
-export interface UserOpResult<T> {
+/** Connections an operation reached on every node that answered, and how many nodes did. */
+export interface ClusterCount {
+  /** Connections reached on this node plus those reported by the nodes that answered. */
+  readonly total: number;
+  readonly nodes: {
+    /** Nodes whose count is in `total` (this one included). */
+    readonly answered: number;
+    /** Nodes the operation went to that were waited for (this one included): those live when it was sent. */
+    readonly expected: number;
+  };
+  /** True when some node did not answer in time (`answered < expected`): `total` may be short. */
+  readonly partial: boolean;
+}
+
+/** Outcome of a user operation: its effect on this node, and on the others. */
+export interface UserOpResult<T, C = void> {
   /** The result on this node (connections reached here, the revocation time in force …). */
   readonly local: T;
   /**
    * Resolves once the operation is stored (revocations) and handed to the
-   * broker for every other node; rejects with a `SynclineError` when not.
+   * broker for every other node, and (for the operations that count) the
+   * other live nodes replied with their counts or the wait for them ended;
+   * rejects with a `SynclineError` when the operation could not be sent.
    * Resolves at once on a single node.
    */
-  readonly cluster: Promise<void>;
+  readonly cluster: Promise<C>;
 }
 
 /**
@@ -129,13 +145,17 @@ export interface UserConnections {
   /** The node's revocation cache (checked at connect and refresh). */
   readonly revocations: RevocationCache;
   /** Sends a `message` push to every connection of the user. */
-  sendToUser(user: string, data: unknown): UserOpResult<number>;
+  sendToUser(user: string, data: unknown): UserOpResult<number, ClusterCount>;
   /** Closes every connection of the user. */
-  disconnect(user: string, close: CloseCodeName, reason: string): UserOpResult<number>;
+  disconnect(user: string, close: CloseCodeName, reason: string): UserOpResult<number, ClusterCount>;
   /** Refuses the user's tokens issued before `before` and closes the connections holding them. */
-  revoke(user: string, before: number, reason: string): UserOpResult<{ before: number; disconnected: number }>;
+  revoke(
+    user: string,
+    before: number,
+    reason: string,
+  ): UserOpResult<{ before: number; disconnected: number }, ClusterCount>;
   /** Lifts the user's revocation; `local` says whether this node had one. */
   lift(user: string): UserOpResult<boolean>;
   /** Logs a failed cluster delivery (for callers that do not wait for it). */
-  logFailure(what: string, user: string, cluster: Promise<void>): void;
+  logFailure(what: string, user: string, cluster: Promise<unknown>): void;
 }

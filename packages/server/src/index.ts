@@ -12,6 +12,20 @@ export { ClusterOccupancy, type OccupancyChange, type OccupancyStore } from './c
 export type { ChannelOccupancy, ChannelsService } from './channels/register-channels.js';
 export type { SubscriptionSink } from './channels/subscription-sink.js';
 export { NodeBus, type NodeBusListener } from './cluster/node-bus.js';
+export {
+  DEFAULT_CALL_WAIT_MS,
+  MAX_CALL_WAIT_MS,
+  type NodeCallHandler,
+  type NodeCallReplies,
+  NodeCalls,
+} from './cluster/node-calls.js';
+export {
+  DEFAULT_NODE_HEARTBEAT_MS,
+  DEFAULT_NODE_TTL_MS,
+  NODES_CHANNEL,
+  NodeRegistry,
+  type NodeRegistryOptions,
+} from './cluster/node-registry.js';
 export { defineConfig, type SynclineConfig } from './config.js';
 export {
   CONFIG_SCHEMA_FILE,

@@ -7,6 +7,7 @@ import type { AuthOptions } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
 import type { ChannelCountsStore } from './channels/channel-counts.js';
 import type { OccupancyStore } from './channels/cluster-occupancy.js';
+import type { ClusterTimingOptions } from './cluster/cluster-timing.js';
 import type { Limits } from './core.js';
 import type { DocFanout, DocNamespaceOptions, DocStore } from './docs/index.js';
 import type { ServerHooks } from './hooks.js';
@@ -84,6 +85,8 @@ export interface ServerOptions {
   readonly revocations?: RevocationStore;
   /** Where nodes report channel subscriber counts for the HTTP API (default: none, counts of this node). */
   readonly channelCounts?: ChannelCountsStore;
+  /** With an injected broker: node announces and the wait for other nodes' counts; see docs/operations.md. */
+  readonly cluster?: ClusterTimingOptions;
   /**
    * Which nodes have subscribers of each channel, shared by a cluster: with
    * it, `channel.occupied`/`channel.vacated` webhook events describe the

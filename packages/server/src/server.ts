@@ -10,7 +10,10 @@ import { ChannelCountsReporter } from './channels/channel-counts.js';
 import { ClusterOccupancy } from './channels/cluster-occupancy.js';
 import { publishToChannel } from './channels/publish-service.js';
 import { registerChannels } from './channels/register-channels.js';
+import { resolveClusterTiming } from './cluster/cluster-timing.js';
 import { NodeBus } from './cluster/node-bus.js';
+import { NodeCalls } from './cluster/node-calls.js';
+import { NodeRegistry } from './cluster/node-registry.js';
 import type { AnyHandler, CommandHandler, ServerCore, SessionEvents } from './core.js';
 import { registerDocs } from './docs/index.js';
 import { backendOf, NodeHealth } from './health/node-health.js';
@@ -59,6 +62,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   // Webhook settings are checked before anything is opened or started.
   resolveWebhookEndpoints(options.webhooks ?? []);
   resolveWebhookDelivery(options.webhookDelivery);
+  const clusterTiming = resolveClusterTiming(options.cluster);
   const { logger, nodeId, codecs, maxFrameBytes, maxConnections, limits } = settings;
   const db: SqliteDatabase = openDatabase(settings.dbFile);
   const revocationStore = options.revocations ?? new SqliteRevocationStore(db);
@@ -83,6 +87,13 @@ export function createServer(options: ServerOptions): SynclineServer {
   sessionEvents.closed.add((session) => ipSlots.release(session));
   const appVersions = new AppVersions(options.app, sessions, db, logger);
   const bus = new NodeBus({ broker, nodeId, logger, clustered: options.broker !== undefined });
+  const peers = new NodeRegistry({
+    bus,
+    logger,
+    heartbeatMs: clusterTiming.nodeHeartbeatMs,
+    ttlMs: clusterTiming.nodeTtlMs,
+  });
+  const nodeCalls = new NodeCalls({ bus, registry: peers, nodeId, logger });
   const counts =
     options.channelCounts &&
     new ChannelCountsReporter(options.channelCounts, nodeId, () => channels.localCounts(), logger);
@@ -134,7 +145,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     },
   };
 
-  const users = new UserOperations(core, bus, revocations, logger);
+  const users = new UserOperations(core, nodeCalls, revocations, logger, clusterTiming.countWaitMs);
   const host = createSessionHost({
     maxFrameBytes,
     maxQueueBytes: settings.maxQueueBytes,
@@ -253,7 +264,10 @@ export function createServer(options: ServerOptions): SynclineServer {
     sessions,
     host: options.host,
     port: settings.port,
-    beforeListen: () => revocations.start(),
+    beforeListen: async () => {
+      await revocations.start();
+      await peers.start();
+    },
     onListening: () => {
       counts?.start();
       occupancy?.start();
@@ -271,6 +285,7 @@ export function createServer(options: ServerOptions): SynclineServer {
       await presence.close();
       await docs.close();
       await counts?.close();
+      await peers.close();
       await revocations.close();
       await broker.close();
       db.close();

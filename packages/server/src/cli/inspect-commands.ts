@@ -212,11 +212,17 @@ async function revoke(argv: string[]): Promise<void> {
     user: string;
     before: number;
     disconnected: number;
+    nodes?: { answered: number; expected: number };
+    partial?: boolean;
   };
   if (p.json) return out(safeJson(body));
+  const missing =
+    body.partial === true && body.nodes
+      ? ` (${body.nodes.expected - body.nodes.answered} of ${body.nodes.expected} nodes did not answer in time)`
+      : '';
   out(
     `Revoked ${cell(body.user)}: tokens issued before ${isoTime(body.before)} are refused; ` +
-      `${body.disconnected} connection${body.disconnected === 1 ? '' : 's'} closed.`,
+      `${body.disconnected} connection${body.disconnected === 1 ? '' : 's'} closed${missing}.`,
   );
 }
 

@@ -46,9 +46,13 @@ export class NodeBus {
     await this.#broker.publish({ channel, data: { ...body, node: this.#nodeId }, history: NO_HISTORY });
   }
 
-  /** Delivers the messages other nodes send on `channel` to `listener` (failures to subscribe are logged). */
-  listen(channel: string, listener: NodeBusListener): void {
-    this.#broker
+  /**
+   * Delivers the messages other nodes send on `channel` to `listener`.
+   * Resolves once the broker confirmed the subscription, or failed it (the
+   * failure is logged); it never rejects.
+   */
+  listen(channel: string, listener: NodeBusListener): Promise<void> {
+    return this.#broker
       .subscribe(channel, (pub) => {
         const d = pub.data as Record<string, unknown> | null;
         if (!d || typeof d !== 'object' || typeof d.node !== 'string' || d.node === this.#nodeId) return;

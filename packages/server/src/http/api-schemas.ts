@@ -152,15 +152,40 @@ export const ChannelsResponse = v.object({
   ),
 });
 
+/** The nodes whose counts a user operation's answer sums. */
+const ClusterNodes = v.pipe(
+  v.object({
+    answered: v.pipe(Count, v.description('Nodes whose count is included (the receiving node too).')),
+    expected: v.pipe(
+      Count,
+      v.description('Nodes that were live when the operation was sent (the receiving node too).'),
+    ),
+  }),
+  v.description('Every live node applies the operation; those that answered within the wait are counted.'),
+);
+
+/** Says whether some node did not answer in time. */
+const PartialFlag = v.pipe(v.boolean(), v.description('True when `answered < expected`: the count may be short.'));
+
+const connectionsClosed = 'Connections closed on every node that answered.';
+
 /** Result of a disconnect. */
 export const DisconnectResponse = v.object({
   user: ApiUser,
-  disconnected: Count,
+  disconnected: v.pipe(Count, v.description(connectionsClosed)),
   revokedBefore: v.optional(Timestamp),
+  nodes: ClusterNodes,
+  partial: PartialFlag,
 });
 
 /** Result of a revocation. */
-export const RevokeResponse = v.object({ user: ApiUser, before: Timestamp, disconnected: Count });
+export const RevokeResponse = v.object({
+  user: ApiUser,
+  before: Timestamp,
+  disconnected: v.pipe(Count, v.description(connectionsClosed)),
+  nodes: ClusterNodes,
+  partial: PartialFlag,
+});
 
 /** Result of lifting a revocation. */
 export const UnrevokeResponse = v.object({ user: ApiUser, lifted: v.boolean() });
@@ -168,7 +193,9 @@ export const UnrevokeResponse = v.object({ user: ApiUser, lifted: v.boolean() })
 /** Result of a user message. */
 export const UserMessageResponse = v.object({
   user: ApiUser,
-  delivered: v.pipe(Count, v.description('Connections the message was queued on.')),
+  delivered: v.pipe(Count, v.description('Connections the message was queued on, on every node that answered.')),
+  nodes: ClusterNodes,
+  partial: PartialFlag,
 });
 
 /** Every error response. */

@@ -1,8 +1,8 @@
 import { CLOSE_CODES, type CloseCodeName } from '@syncline/protocol';
 import type { Logger } from 'pino';
 import type { RevocationCache } from '../auth/revocation-cache.js';
-import type { NodeBus } from '../cluster/node-bus.js';
-import type { UserConnections, UserOpResult } from '../core.js';
+import type { NodeCalls } from '../cluster/node-calls.js';
+import type { ClusterCount, UserConnections, UserOpResult } from '../core.js';
 import type { UserHost } from './user-host.js';
 import { sendToUser } from './user-messages.js';
 
@@ -24,22 +24,27 @@ type UserOp =
 /**
  * Operations on a user's connections wherever they are: each is applied to
  * this node's sessions at once and sent to every other node over the node
- * bus, which applies it to theirs. Revocations are also written to the
- * `RevocationStore` (before the other nodes are told), so nodes that miss the
- * message or start later enforce them too.
+ * bus, which applies it to theirs and replies with its count; the `cluster`
+ * promise sums the counts of the nodes that replied within `waitMs`.
+ * Revocations are also written to the `RevocationStore` (before the other
+ * nodes are told), so nodes that miss the message or start later enforce
+ * them too.
  */
 export class UserOperations implements UserConnections {
   readonly #host: UserHost;
-  readonly #bus: NodeBus;
+  readonly #calls: NodeCalls;
   readonly #revocations: RevocationCache;
   readonly #logger: Logger;
+  readonly #waitMs: number;
 
-  constructor(host: UserHost, bus: NodeBus, revocations: RevocationCache, logger: Logger) {
+  /** `waitMs`: longest wait for the other nodes' counts. */
+  constructor(host: UserHost, calls: NodeCalls, revocations: RevocationCache, logger: Logger, waitMs: number) {
     this.#host = host;
-    this.#bus = bus;
+    this.#calls = calls;
     this.#revocations = revocations;
     this.#logger = logger;
-    bus.listen(USER_OPS_CHANNEL, (body) => this.#receive(body as Partial<UserOp>));
+    this.#waitMs = waitMs;
+    calls.serve(USER_OPS_CHANNEL, (body) => this.#receive(body as Partial<UserOp>));
   }
 
   /** The node's revocation cache (checked at connect and refresh). */
@@ -48,17 +53,23 @@ export class UserOperations implements UserConnections {
   }
 
   /** Sends a `message` push to every connection of the user. */
-  sendToUser(user: string, data: unknown): UserOpResult<number> {
-    return { local: sendToUser(this.#host, user, data), cluster: this.#send({ op: 'message', user, data }) };
+  sendToUser(user: string, data: unknown): UserOpResult<number, ClusterCount> {
+    const local = sendToUser(this.#host, user, data);
+    return { local, cluster: this.#count(local, { op: 'message', user, data }) };
   }
 
   /** Closes every connection of the user. */
-  disconnect(user: string, close: CloseCodeName, reason: string): UserOpResult<number> {
-    return { local: this.#close(user, close, reason), cluster: this.#send({ op: 'disconnect', user, close, reason }) };
+  disconnect(user: string, close: CloseCodeName, reason: string): UserOpResult<number, ClusterCount> {
+    const local = this.#close(user, close, reason);
+    return { local, cluster: this.#count(local, { op: 'disconnect', user, close, reason }) };
   }
 
   /** Refuses the user's tokens issued before `before` and closes the connections holding them. */
-  revoke(user: string, before: number, reason: string): UserOpResult<{ before: number; disconnected: number }> {
+  revoke(
+    user: string,
+    before: number,
+    reason: string,
+  ): UserOpResult<{ before: number; disconnected: number }, ClusterCount> {
     const at = this.#revocations.apply(user, before);
     const disconnected = this.#closeRevoked(user, reason);
     const cluster = (async () => {
@@ -69,7 +80,7 @@ export class UserOperations implements UserConnections {
         this.#revocations.settled(user);
       }
       if (stored > at) this.#revocations.apply(user, stored, true);
-      await this.#send({ op: 'revoke', user, before: stored, reason });
+      return this.#count(disconnected, { op: 'revoke', user, before: stored, reason });
     })();
     return { local: { before: at, disconnected }, cluster };
   }
@@ -83,18 +94,27 @@ export class UserOperations implements UserConnections {
       } finally {
         this.#revocations.settled(user);
       }
-      await this.#send({ op: 'lift', user });
+      await this.#calls.send(USER_OPS_CHANNEL, { op: 'lift', user } satisfies UserOp);
     })();
     return { local: had, cluster };
   }
 
   /** Logs a failed cluster delivery (for callers that do not wait for it). */
-  logFailure(what: string, user: string, cluster: Promise<void>): void {
+  logFailure(what: string, user: string, cluster: Promise<unknown>): void {
     cluster.catch((err: unknown) => this.#logger.warn({ err, user }, `${what} did not reach every node`));
   }
 
-  #send(op: UserOp): Promise<void> {
-    return this.#bus.send(USER_OPS_CHANNEL, op);
+  /** Sends `op` to the other nodes and adds their counts to this node's `local`. */
+  async #count(local: number, op: UserOp): Promise<ClusterCount> {
+    const { replies, expected } = await this.#calls.call(USER_OPS_CHANNEL, op, this.#waitMs);
+    let total = local;
+    let answered = 1;
+    for (const reply of replies.values()) {
+      if (typeof reply !== 'number' || !Number.isInteger(reply) || reply < 0) continue;
+      total += reply;
+      answered++;
+    }
+    return { total, nodes: { answered, expected: expected + 1 }, partial: answered < expected + 1 };
   }
 
   #close(user: string, close: CloseCodeName, reason: string): number {
@@ -114,26 +134,24 @@ export class UserOperations implements UserConnections {
     return n;
   }
 
-  #receive(op: Partial<UserOp>): void {
+  /** Applies an operation of another node; returns the connections it reached here (none for a lift). */
+  #receive(op: Partial<UserOp>): number | undefined {
     if (typeof op.user !== 'string') throw new TypeError('user operation without user');
     const user = op.user;
     switch (op.op) {
       case 'message':
-        sendToUser(this.#host, user, op.data);
-        return;
+        return sendToUser(this.#host, user, op.data);
       case 'disconnect': {
         const close = op.close !== undefined && op.close in CLOSE_CODES ? op.close : 'FORCE_DISCONNECT';
-        this.#close(user, close, String(op.reason ?? 'disconnected by server'));
-        return;
+        return this.#close(user, close, String(op.reason ?? 'disconnected by server'));
       }
       case 'revoke':
         if (typeof op.before !== 'number') throw new TypeError('revoke without before');
         this.#revocations.apply(user, op.before, true);
-        this.#closeRevoked(user, String(op.reason ?? 'access revoked'));
-        return;
+        return this.#closeRevoked(user, String(op.reason ?? 'access revoked'));
       case 'lift':
         this.#revocations.remove(user, true);
-        return;
+        return undefined;
       default:
         throw new TypeError(`unknown user operation ${String(op.op)}`);
     }

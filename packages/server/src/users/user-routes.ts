@@ -38,12 +38,11 @@ export function userRoutes(services: UserRouteServices): ApiRoute[] {
         const reason = b.reason ?? 'disconnected by the HTTP API';
         if (b.reconnect === false) {
           const r = services.users.revoke(user, defaultRevocationTime(), reason);
-          await r.cluster;
-          return { user, disconnected: r.local.disconnected, revokedBefore: r.local.before };
+          const { total, nodes, partial } = await r.cluster;
+          return { user, disconnected: total, revokedBefore: r.local.before, nodes, partial };
         }
-        const r = services.users.disconnect(user, 'FORCE_DISCONNECT', reason);
-        await r.cluster;
-        return { user, disconnected: r.local };
+        const { total, nodes, partial } = await services.users.disconnect(user, 'FORCE_DISCONNECT', reason).cluster;
+        return { user, disconnected: total, nodes, partial };
       },
     },
     {
@@ -64,8 +63,8 @@ export function userRoutes(services: UserRouteServices): ApiRoute[] {
           b.before ?? defaultRevocationTime(),
           b.reason ?? 'access revoked by the HTTP API',
         );
-        await r.cluster;
-        return { user, before: r.local.before, disconnected: r.local.disconnected };
+        const { total, nodes, partial } = await r.cluster;
+        return { user, before: r.local.before, disconnected: total, nodes, partial };
       },
     },
     {
@@ -95,9 +94,8 @@ export function userRoutes(services: UserRouteServices): ApiRoute[] {
       handle: async ({ params, body }) => {
         const user = userParam(params);
         const b = body as v.InferOutput<typeof UserMessageBody>;
-        const r = services.users.sendToUser(user, b.data);
-        await r.cluster;
-        return { user, delivered: r.local };
+        const { total, nodes, partial } = await services.users.sendToUser(user, b.data).cluster;
+        return { user, delivered: total, nodes, partial };
       },
     },
   ];
