@@ -172,9 +172,7 @@ describe.runIf(services)('webhooks across three nodes (Redis + the PostgreSQL ou
     }
     // Every acknowledged publication once, in offset order per channel (16 per room: 2 clients × 4 × 2 rounds).
     await waitFor(
-      () =>
-        events.length === receiver.unique().length &&
-        receiver.unique().filter((e) => e.type === 'publication').length >= 48,
+      () => receiver.unique().filter((e) => e.type === 'publication').length >= 48,
       15_000,
       () => `publication events: ${receiver.unique().filter((e) => e.type === 'publication').length} of 48`,
     );
