@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { CommandType } from '@syncline/protocol';
+import { type CommandType, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '@syncline/protocol';
+import { createAdmin } from './admin/register-admin.js';
 import { RevocationCache } from './auth/revocation-cache.js';
 import { defaultRevocationTime, SqliteRevocationStore } from './auth/revocations.js';
 import { weakSecretProblem } from './auth/secret-strength.js';
@@ -10,6 +11,7 @@ import { ChannelCountsReporter } from './channels/channel-counts.js';
 import { ClusterOccupancy } from './channels/cluster-occupancy.js';
 import { publishToChannel } from './channels/publish-service.js';
 import { registerChannels } from './channels/register-channels.js';
+import { cliVersion } from './cli/version.js';
 import { NodeBus } from './cluster/node-bus.js';
 import type { AnyHandler, CommandHandler, ServerCore, SessionEvents } from './core.js';
 import { registerDocs } from './docs/index.js';
@@ -60,6 +62,11 @@ export function createServer(options: ServerOptions): SynclineServer {
   resolveWebhookEndpoints(options.webhooks ?? []);
   resolveWebhookDelivery(options.webhookDelivery);
   const { logger, nodeId, codecs, maxFrameBytes, maxConnections, limits } = settings;
+  // The operator console exists only with an admin key (checked before anything is opened).
+  const admin =
+    options.admin === undefined
+      ? undefined
+      : createAdmin(options.admin, { dev: options.dev === true, logger, trustProxyHops: settings.trustProxyHops });
   const db: SqliteDatabase = openDatabase(settings.dbFile);
   const revocationStore = options.revocations ?? new SqliteRevocationStore(db);
   const revocations = new RevocationCache(
@@ -73,7 +80,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   // Metric sources are plain counters of the core, read when scraped.
   const metrics = new ServerMetrics(nodeId, { connections: () => sessions.size });
   const broker: Broker = new MeteredBroker(options.broker ?? new LocalBroker(history), metrics);
-  const namespaces = new NamespaceRegistry(options.namespaces ?? {});
+  const namespaces = new NamespaceRegistry({ ...options.namespaces, ...admin?.namespaces });
   const hooks: ServerHooks = options.hooks ?? {};
   const handlers = new Map<string, AnyHandler>();
   const sessionEvents: SessionEvents = { connected: new Set(), refreshed: new Set(), closed: new Set() };
@@ -99,7 +106,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     logger,
     broker,
     namespaces,
-    verifier: createTokenVerifier(options.auth),
+    verifier: admin ? admin.verifier(createTokenVerifier(options.auth)) : createTokenVerifier(options.auth),
     hooks,
     limits,
     db,
@@ -219,19 +226,29 @@ export function createServer(options: ServerOptions): SynclineServer {
     };
     transports.push(new HttpTransports(router, ctx, options.httpTransports));
   }
-  registerNodeRoutes(
+  const readiness = () => ({
+    ready: lifecycle.ready && !lifecycle.refusing && sessions.size < maxConnections && health.healthy,
+    draining: lifecycle.draining,
+    connections: sessions.size,
+    maxConnections,
+    ...health.backends(),
+  });
+  registerNodeRoutes(router, nodeId, metrics, readiness, {
+    requireKey: options.metrics?.requireKey === true,
+    apiKey: options.apiKey,
+  });
+  const protocol = options.protocolRange ?? { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION };
+  const version = cliVersion();
+  admin?.attach({
     router,
+    registry: metrics.registry,
     nodeId,
-    metrics,
-    () => ({
-      ready: lifecycle.ready && !lifecycle.refusing && sessions.size < maxConnections && health.healthy,
-      draining: lifecycle.draining,
-      connections: sessions.size,
-      maxConnections,
-      ...health.backends(),
-    }),
-    { requireKey: options.metrics?.requireKey === true, apiKey: options.apiKey },
-  );
+    describe: () => {
+      const r = readiness();
+      return { node: nodeId, version, protocol, ready: r.ready, draining: r.draining, connections: r.connections };
+    },
+    publish: (channel, data) => publishToChannel(core, { channel, data, publisher: { kind: 'server' } }),
+  });
   const httpServer = createNodeHttpServer({
     router,
     transports,
@@ -258,11 +275,13 @@ export function createServer(options: ServerOptions): SynclineServer {
       counts?.start();
       occupancy?.start();
       webhooks.start();
+      admin?.start();
     },
     stopTimers: () => {
       clearInterval(heartbeat);
       clearInterval(deadlines);
       clearInterval(trim);
+      admin?.stop();
       health.close();
     },
     closeServices: async () => {
@@ -344,6 +363,9 @@ export function createServer(options: ServerOptions): SynclineServer {
     },
   };
   listenForAnnounces(bus, (config) => appVersions.set(config));
-  registerHttpApi(server, { maxBodyBytes: maxFrameBytes });
+  registerHttpApi(server, {
+    maxBodyBytes: maxFrameBytes,
+    authenticate: admin && ((req, route) => admin.authenticateApi(req, route)),
+  });
   return server;
 }
