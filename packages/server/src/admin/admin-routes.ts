@@ -58,7 +58,7 @@ export function registerAdminRoutes(router: HttpRouter, ctx: AdminRouteContext):
     }
     const s = ctx.sessions.create(ip);
     ctx.logger.info({ admin: s.tag, ip }, 'admin: signed in');
-    const maxAge = Math.floor((s.expiresAt - Date.now()) / 1000);
+    const maxAge = Math.round((s.expiresAt - Date.now()) / 1000);
     res.setHeader('set-cookie', sessionCookie(s.id, maxAge, viaHttps(req, ctx.trustProxyHops)));
     noStore(res, 200, { csrf: s.csrf, expiresAt: s.expiresAt, node: ctx.nodeId });
   });
