@@ -33,16 +33,19 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);
+  const [moved, setMoved] = useState(false);
   useEffect(() => {
     const title = PAGES.find((p) => p.path === page)?.title ?? '';
     document.title = `${title} · Syncline console`;
-    document.getElementById('main')?.focus();
-  }, [page]);
+    // After a move (not on load), focus goes to the new page's content, as a page load would put it at the top.
+    if (moved) document.getElementById('main')?.focus();
+  }, [page, moved]);
 
   const go = (e: MouseEvent<HTMLAnchorElement>, path: PagePath) => {
     if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
     window.history.pushState(null, '', `/admin/${path}`);
+    setMoved(true);
     setPage(path);
   };
   const signOut = async () => {
