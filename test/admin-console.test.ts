@@ -85,6 +85,10 @@ describe.runIf(run)('operator console in Chromium', () => {
     await poll(() => textOf(page, 'total-connections')).toBe('2');
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
 
+    // An error sent to a client shows up by its code.
+    await c.subscribe('syncline-admin:overview').ready.catch(() => undefined);
+    await poll(() => page.locator('table.errors').innerText()).toMatch(/forbidden\s+1/);
+
     // Some traffic for the charts, then the screenshots.
     for (let i = 0; i < 30; i++) {
       await c.publish('chat:lobby', { text: `message ${i}` });

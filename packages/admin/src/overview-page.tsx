@@ -4,7 +4,7 @@ import { Chart } from './chart';
 import { formatMs, formatNumber } from './format';
 import { type LiveOverview, NODE_STALE_MS } from './live-overview';
 import { NodesTable } from './nodes-table';
-import { alignSeries, errorCount, errorsByCode } from './series';
+import { alignSeries, errorsByCode } from './series';
 
 const RANGES_MIN = [15, 30, 60] as const;
 
@@ -15,7 +15,7 @@ const CHARTS: readonly { title: string; unit: string; pick: (p: OverviewPoint) =
   { title: 'Mutations', unit: '/s', pick: (p) => p.mutationsPerSec },
   { title: 'p99 publish latency', unit: 'ms', pick: (p) => p.p99PublishMs },
   { title: 'Event-loop delay p99', unit: 'ms', pick: (p) => p.eventLoopP99Ms },
-  { title: 'Errors sent to clients', unit: 'per interval', pick: errorCount },
+  { title: 'Errors sent to clients', unit: '/s', pick: (p) => p.errorsPerSec },
 ];
 
 function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {

@@ -41,10 +41,3 @@ export function errorsByCode(nodes: readonly (readonly OverviewPoint[])[], since
   }
   return [...totals].sort((a, b) => b[1] - a[1]);
 }
-
-/** Total errors of a point. */
-export function errorCount(p: OverviewPoint): number {
-  let n = 0;
-  for (const v of Object.values(p.errors)) n += v;
-  return n;
-}

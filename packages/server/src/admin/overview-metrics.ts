@@ -62,6 +62,8 @@ export interface MetricDelta {
   readonly mutationsPerSec: number;
   /** Errors sent in the interval, by code (codes with none left out). */
   readonly errors: Readonly<Record<string, number>>;
+  /** Errors sent per second, all codes together. */
+  readonly errorsPerSec: number;
   /** 99th percentile of broker publish time in the interval, ms (upper bucket bound); null without publishes. */
   readonly p99PublishMs: number | null;
 }
@@ -82,15 +84,20 @@ export function p99Ms(before: ReadonlyMap<number, number>, after: ReadonlyMap<nu
 export function deltaOf(a: MetricTotals, b: MetricTotals, seconds: number, ownPublications: number): MetricDelta {
   const rate = (x: number, y: number) => Math.max(0, y - x) / Math.max(seconds, 0.001);
   const errors: Record<string, number> = {};
+  let errorCount = 0;
   for (const [code, n] of Object.entries(b.errors)) {
     const d = n - (a.errors[code] ?? 0);
-    if (d > 0) errors[code] = d;
+    if (d > 0) {
+      errors[code] = d;
+      errorCount += d;
+    }
   }
   return {
     publicationsPerSec: rate(a.publications + ownPublications, b.publications),
     deliveriesPerSec: rate(a.deliveries, b.deliveries),
     mutationsPerSec: rate(a.mutations, b.mutations),
     errors,
+    errorsPerSec: rate(0, errorCount),
     p99PublishMs: p99Ms(a.publishBuckets, b.publishBuckets),
   };
 }

@@ -23,6 +23,8 @@ export interface OverviewPoint {
   readonly eventLoopP99Ms: number;
   /** Errors sent to clients in the interval, by code. */
   readonly errors: Readonly<Record<string, number>>;
+  /** Errors sent to clients per second, all codes together. */
+  readonly errorsPerSec: number;
 }
 
 /** A node's overview snapshot, as published every {@link OVERVIEW_INTERVAL_MS}. */
