@@ -12,12 +12,16 @@ interface ChartProps {
   readonly unit: string;
   readonly nodes: readonly string[];
   readonly data: AlignedData;
+  /** The time window shown, seconds since the epoch: the whole range, even where there is no data yet. */
+  readonly window: readonly [number, number];
 }
 
 /** One time-series chart (uPlot), one line per node; resizes with its box. */
-export function Chart({ title, unit, nodes, data }: ChartProps) {
+export function Chart({ title, unit, nodes, data, window }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  const range = useRef(window);
+  range.current = window;
   const key = nodes.join(',');
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: the plot is rebuilt only when its series change (key); data goes in below.
@@ -29,7 +33,7 @@ export function Chart({ title, unit, nodes, data }: ChartProps) {
       height: 160,
       legend: { show: nodes.length > 1 },
       cursor: { drag: { x: false, y: false } },
-      scales: { x: { time: true } },
+      scales: { x: { time: true, range: (): uPlot.Range.MinMax => [range.current[0], range.current[1]] } },
       axes: [
         { stroke: '#6b7280', grid: { stroke: '#eef0f4' } },
         { stroke: '#6b7280', grid: { stroke: '#eef0f4' }, size: 50, values: (_u, vals) => vals.map((v) => `${v}`) },

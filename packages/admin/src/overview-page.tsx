@@ -53,6 +53,9 @@ export function OverviewPage({ live }: { live: LiveOverview }) {
   const names = nodes.map((n) => n.node);
   const perNode = names.map((n) => state.points.get(n) ?? []);
   const errors = errorsByCode(perNode, since);
+  // A window longer than the data there is (a node just started) starts at the first point, so lines are readable.
+  const first = Math.min(...perNode.map((points) => points.find((p) => p.ts >= since)?.ts ?? now));
+  const windowStart = Math.max(since, Math.min(first, now - 60_000));
 
   return (
     <section aria-labelledby="overview-title" className="page">
@@ -91,7 +94,14 @@ export function OverviewPage({ live }: { live: LiveOverview }) {
       </div>
       <div className="charts">
         {CHARTS.map((c) => (
-          <Chart key={c.title} title={c.title} unit={c.unit} nodes={names} data={alignSeries(perNode, since, c.pick)} />
+          <Chart
+            key={c.title}
+            title={c.title}
+            unit={c.unit}
+            nodes={names}
+            data={alignSeries(perNode, since, c.pick)}
+            window={[windowStart / 1000, now / 1000]}
+          />
         ))}
       </div>
       <h2>Errors by code</h2>
