@@ -176,6 +176,12 @@ describe('operator console: the internal namespace', () => {
     expect(late.state).not.toBe('connected');
   });
 
+  it('cannot be declared by a config', () => {
+    expect(() => createServer({ auth: { secret: SECRET }, namespaces: { 'syncline-admin': {} } })).toThrow(
+      /Namespace "syncline-admin": names starting with "syncline-" are reserved for the server/,
+    );
+  });
+
   it('returns the node and its history to a signed-in console only', async () => {
     const server = await startServer({ admin: { key: ADMIN_KEY } });
     expect((await fetch(`${server.url}/admin/api/overview`)).status).toBe(401);

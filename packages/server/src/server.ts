@@ -24,7 +24,7 @@ import { OriginPolicy } from './http/origin-policy.js';
 import { HttpRouter } from './http/router.js';
 import { MeteredBroker } from './metrics/metered-broker.js';
 import { ServerMetrics } from './metrics/metrics.js';
-import { NamespaceRegistry } from './namespaces/namespaces.js';
+import { assertAppNamespaces, NamespaceRegistry } from './namespaces/namespaces.js';
 import { startDeadlineSweep, startHeartbeats, startHistoryTrim } from './ops/node-timers.js';
 import { registerPresence } from './presence/register-presence.js';
 import { createProxy } from './proxy/register-proxy.js';
@@ -58,6 +58,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   const weakSecret = options.dev === true ? undefined : weakSecretProblem(options.auth);
   if (weakSecret !== undefined) throw new Error(`Refusing to start in production: ${weakSecret}`);
   const settings = resolveSettings(options);
+  assertAppNamespaces([...Object.keys(options.namespaces ?? {}), ...Object.keys(options.docs ?? {})]);
   // Webhook settings are checked before anything is opened or started.
   resolveWebhookEndpoints(options.webhooks ?? []);
   resolveWebhookDelivery(options.webhookDelivery);
