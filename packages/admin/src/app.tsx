@@ -1,4 +1,4 @@
-import { type MouseEvent, useEffect, useState } from 'react';
+import { type MouseEvent, useCallback, useEffect, useState } from 'react';
 import { type ConsoleSession, currentSession, sendJson } from './api';
 import { LiveOverview } from './live-overview';
 import { LoginPage } from './login-page';
@@ -9,6 +9,7 @@ import { PlaceholderPage } from './placeholder-page';
 /** The console: the sign-in form, or the shell with its navigation and the current page. */
 export function App() {
   const [session, setSession] = useState<ConsoleSession | null | undefined>(undefined);
+  const signedOut = useCallback(() => setSession(null), []);
   useEffect(() => {
     currentSession().then(
       (s) => setSession(s ?? null),
@@ -17,17 +18,17 @@ export function App() {
   }, []);
   if (session === undefined) return <p className="loading">Loading…</p>;
   if (session === null) return <LoginPage onSignedIn={setSession} />;
-  return <Shell session={session} onSignedOut={() => setSession(null)} />;
+  return <Shell session={session} onSignedOut={signedOut} />;
 }
 
 function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut: () => void }) {
   const [page, setPage] = useState<PagePath>(() => pageOf(window.location.pathname));
   const [live, setLive] = useState<LiveOverview | undefined>();
   useEffect(() => {
-    const l = new LiveOverview();
+    const l = new LiveOverview(onSignedOut);
     setLive(l);
     return () => l.close();
-  }, []);
+  }, [onSignedOut]);
   useEffect(() => {
     const onPop = () => setPage(pageOf(window.location.pathname));
     window.addEventListener('popstate', onPop);

@@ -13,15 +13,15 @@ interface ChartProps {
   readonly nodes: readonly string[];
   readonly data: AlignedData;
   /** The time window shown, seconds since the epoch: the whole range, even where there is no data yet. */
-  readonly window: readonly [number, number];
+  readonly span: readonly [number, number];
 }
 
 /** One time-series chart (uPlot), one line per node; resizes with its box. */
-export function Chart({ title, unit, nodes, data, window }: ChartProps) {
+export function Chart({ title, unit, nodes, data, span }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const range = useRef(window);
-  range.current = window;
+  const range = useRef(span);
+  range.current = span;
   const key = nodes.join(',');
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: the plot is rebuilt only when its series change (key); data goes in below.

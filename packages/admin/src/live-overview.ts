@@ -1,6 +1,6 @@
 import { createClient, type SynclineClient } from '@syncline/client';
 import type { NodeSnapshot, OverviewPoint } from '@syncline/server';
-import { getJson } from './api';
+import { ApiError, getJson } from './api';
 
 /** The server's overview channel (`ADMIN_OVERVIEW_CHANNEL`). */
 const OVERVIEW_CHANNEL = 'syncline-admin:overview';
@@ -28,8 +28,16 @@ export class LiveOverview {
   readonly #listeners = new Set<() => void>();
   readonly #client: SynclineClient;
 
-  constructor() {
-    const getToken = async () => (await getJson<{ token: string }>('/admin/api/token')).token;
+  /** `onSignedOut` runs when the session is gone (expired, signed out elsewhere, node restarted). */
+  constructor(onSignedOut: () => void) {
+    const getToken = async () => {
+      try {
+        return (await getJson<{ token: string }>('/admin/api/token')).token;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 401) onSignedOut();
+        throw err;
+      }
+    };
     this.#client = createClient({
       url: window.location.origin,
       getToken,

@@ -100,7 +100,7 @@ export function OverviewPage({ live }: { live: LiveOverview }) {
             unit={c.unit}
             nodes={names}
             data={alignSeries(perNode, since, c.pick)}
-            window={[windowStart / 1000, now / 1000]}
+            span={[windowStart / 1000, now / 1000]}
           />
         ))}
       </div>
