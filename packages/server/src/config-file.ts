@@ -1,5 +1,6 @@
 import { toJsonSchema } from '@valibot/to-json-schema';
 import * as v from 'valibot';
+import { MAX_ADMIN_KEY_BYTES } from './admin/admin-options.js';
 import { MAX_CALL_WAIT_MS } from './cluster/node-calls.js';
 import type { SynclineConfig } from './config.js';
 import { MIN_REFRESH_INTERVAL_MS } from './proxy/proxy-refresh.js';
@@ -140,6 +141,16 @@ export const ConfigFile = v.pipe(
     ),
     allowedOrigins: v.exactOptional(v.array(Text(2048))),
     trustProxy: v.exactOptional(v.union([v.boolean(), NonNegativeInt])),
+    admin: v.exactOptional(
+      v.strictObject({
+        key: v.pipe(
+          v.string(),
+          v.minLength(1),
+          v.maxLength(MAX_ADMIN_KEY_BYTES),
+          v.description('Key that signs operators in to the console at /admin (at least 32 bytes in production).'),
+        ),
+      }),
+    ),
     metrics: v.exactOptional(v.strictObject({ requireKey: v.exactOptional(v.boolean()) })),
     proxy: v.exactOptional(ProxyConfig),
     webhooks: v.exactOptional(

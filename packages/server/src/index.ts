@@ -1,3 +1,11 @@
+export {
+  ADMIN_CSRF_HEADER,
+  ADMIN_NAMESPACE,
+  ADMIN_OVERVIEW_CHANNEL,
+  type AdminOptions,
+  MIN_ADMIN_KEY_BYTES,
+} from './admin/admin-options.js';
+export type { NodeSnapshot, OverviewPoint } from './admin/overview-sampler.js';
 export * from './auth/capabilities.js';
 export { SIGNATURE_HEADER, signatureHeader, verifySignature } from './auth/request-signature.js';
 export { RevocationCache } from './auth/revocation-cache.js';

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { type AppVersionConfig, CODECS, type Codec, type CodecName } from '@syncline/protocol';
 import { type Logger, pino } from 'pino';
+import type { AdminOptions } from './admin/admin-options.js';
 import type { RevocationStore } from './auth/revocations.js';
 import type { AuthOptions } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
@@ -125,6 +126,11 @@ export interface ServerOptions {
    * their own address.
    */
   readonly trustProxy?: boolean | number;
+  /**
+   * The operator console at `/admin` (sign in with `key`; at least 32 bytes
+   * in production). Without it `/admin` does not exist (404). See docs/admin.md.
+   */
+  readonly admin?: AdminOptions | undefined;
   /** `/metrics`: with `requireKey`, a scrape needs `Authorization: Bearer <apiKey>` (401 `unauthorized` otherwise). */
   readonly metrics?: { readonly requireKey?: boolean };
   /**

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { CommandType } from '@syncline/protocol';
+import { type CommandType, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '@syncline/protocol';
+import { createAdmin } from './admin/register-admin.js';
 import { RevocationCache } from './auth/revocation-cache.js';
 import { defaultRevocationTime, SqliteRevocationStore } from './auth/revocations.js';
 import { weakSecretProblem } from './auth/secret-strength.js';
@@ -10,6 +11,7 @@ import { ChannelCountsReporter } from './channels/channel-counts.js';
 import { ClusterOccupancy } from './channels/cluster-occupancy.js';
 import { publishToChannel } from './channels/publish-service.js';
 import { registerChannels } from './channels/register-channels.js';
+import { cliVersion } from './cli/version.js';
 import { resolveClusterTiming } from './cluster/cluster-timing.js';
 import { NodeBus } from './cluster/node-bus.js';
 import { NodeCalls } from './cluster/node-calls.js';
@@ -25,7 +27,7 @@ import { OriginPolicy } from './http/origin-policy.js';
 import { HttpRouter } from './http/router.js';
 import { MeteredBroker } from './metrics/metered-broker.js';
 import { ServerMetrics } from './metrics/metrics.js';
-import { NamespaceRegistry } from './namespaces/namespaces.js';
+import { assertAppNamespaces, NamespaceRegistry } from './namespaces/namespaces.js';
 import { startDeadlineSweep, startHeartbeats, startHistoryTrim } from './ops/node-timers.js';
 import { registerPresence } from './presence/register-presence.js';
 import { createProxy } from './proxy/register-proxy.js';
@@ -59,11 +61,17 @@ export function createServer(options: ServerOptions): SynclineServer {
   const weakSecret = options.dev === true ? undefined : weakSecretProblem(options.auth);
   if (weakSecret !== undefined) throw new Error(`Refusing to start in production: ${weakSecret}`);
   const settings = resolveSettings(options);
+  assertAppNamespaces([...Object.keys(options.namespaces ?? {}), ...Object.keys(options.docs ?? {})]);
   // Webhook settings are checked before anything is opened or started.
   resolveWebhookEndpoints(options.webhooks ?? []);
   resolveWebhookDelivery(options.webhookDelivery);
   const clusterTiming = resolveClusterTiming(options.cluster);
   const { logger, nodeId, codecs, maxFrameBytes, maxConnections, limits } = settings;
+  // The operator console exists only with an admin key (checked before anything is opened).
+  const admin =
+    options.admin === undefined
+      ? undefined
+      : createAdmin(options.admin, { dev: options.dev === true, logger, trustProxyHops: settings.trustProxyHops });
   const db: SqliteDatabase = openDatabase(settings.dbFile);
   const revocationStore = options.revocations ?? new SqliteRevocationStore(db);
   const revocations = new RevocationCache(
@@ -77,7 +85,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   // Metric sources are plain counters of the core, read when scraped.
   const metrics = new ServerMetrics(nodeId, { connections: () => sessions.size });
   const broker: Broker = new MeteredBroker(options.broker ?? new LocalBroker(history), metrics);
-  const namespaces = new NamespaceRegistry(options.namespaces ?? {});
+  const namespaces = new NamespaceRegistry({ ...options.namespaces, ...admin?.namespaces });
   const hooks: ServerHooks = options.hooks ?? {};
   const handlers = new Map<string, AnyHandler>();
   const sessionEvents: SessionEvents = { connected: new Set(), refreshed: new Set(), closed: new Set() };
@@ -110,7 +118,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     logger,
     broker,
     namespaces,
-    verifier: createTokenVerifier(options.auth),
+    verifier: admin ? admin.verifier(createTokenVerifier(options.auth)) : createTokenVerifier(options.auth),
     hooks,
     limits,
     db,
@@ -230,19 +238,29 @@ export function createServer(options: ServerOptions): SynclineServer {
     };
     transports.push(new HttpTransports(router, ctx, options.httpTransports));
   }
-  registerNodeRoutes(
+  const readiness = () => ({
+    ready: lifecycle.ready && !lifecycle.refusing && sessions.size < maxConnections && health.healthy,
+    draining: lifecycle.draining,
+    connections: sessions.size,
+    maxConnections,
+    ...health.backends(),
+  });
+  registerNodeRoutes(router, nodeId, metrics, readiness, {
+    requireKey: options.metrics?.requireKey === true,
+    apiKey: options.apiKey,
+  });
+  const protocol = options.protocolRange ?? { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION };
+  const version = cliVersion();
+  admin?.attach({
     router,
+    registry: metrics.registry,
     nodeId,
-    metrics,
-    () => ({
-      ready: lifecycle.ready && !lifecycle.refusing && sessions.size < maxConnections && health.healthy,
-      draining: lifecycle.draining,
-      connections: sessions.size,
-      maxConnections,
-      ...health.backends(),
-    }),
-    { requireKey: options.metrics?.requireKey === true, apiKey: options.apiKey },
-  );
+    describe: () => {
+      const r = readiness();
+      return { node: nodeId, version, protocol, ready: r.ready, draining: r.draining, connections: r.connections };
+    },
+    publish: (channel, data) => publishToChannel(core, { channel, data, publisher: { kind: 'server' } }),
+  });
   const httpServer = createNodeHttpServer({
     router,
     transports,
@@ -272,11 +290,13 @@ export function createServer(options: ServerOptions): SynclineServer {
       counts?.start();
       occupancy?.start();
       webhooks.start();
+      admin?.start();
     },
     stopTimers: () => {
       clearInterval(heartbeat);
       clearInterval(deadlines);
       clearInterval(trim);
+      admin?.stop();
       health.close();
     },
     closeServices: async () => {
@@ -359,6 +379,9 @@ export function createServer(options: ServerOptions): SynclineServer {
     },
   };
   listenForAnnounces(bus, (config) => appVersions.set(config));
-  registerHttpApi(server, { maxBodyBytes: maxFrameBytes });
+  registerHttpApi(server, {
+    maxBodyBytes: maxFrameBytes,
+    authenticate: admin && ((req, route) => admin.authenticateApi(req, route)),
+  });
   return server;
 }

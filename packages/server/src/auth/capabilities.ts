@@ -69,7 +69,20 @@ export function compileCapabilities(caps: readonly Capability[]): CompiledCapabi
 const SHARED_CACHE_SIZE = 1000;
 const sharedCache = new Map<string, SharedCapabilities>();
 
-function compile(caps: readonly Capability[]): CompiledCapabilities {
+/**
+ * Prefix of the server's internal namespaces (the operator console's
+ * `syncline-admin`): no token or connect-proxy answer reaches them, whatever
+ * its capabilities (`*` included); only capabilities the server compiles
+ * itself with {@link internalCapabilities} do.
+ */
+export const INTERNAL_NAMESPACE_PREFIX = 'syncline-';
+
+/** Capabilities granted by the server itself, which may reach its internal namespaces (never from a token). */
+export function internalCapabilities(caps: readonly Capability[]): CompiledCapabilities {
+  return compile(caps, true);
+}
+
+function compile(caps: readonly Capability[], internal = false): CompiledCapabilities {
   const compiled = caps.map((c) => ({
     re: globToRegExp(c.match),
     all: c.allow.includes('*'),
@@ -77,6 +90,7 @@ function compile(caps: readonly Capability[]): CompiledCapabilities {
   }));
   return {
     allows(op, name) {
+      if (!internal && name.startsWith(INTERNAL_NAMESPACE_PREFIX)) return false;
       for (const c of compiled) {
         if ((c.all || c.ops.has(op)) && c.re.test(name)) return true;
       }

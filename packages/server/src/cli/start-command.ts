@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { adminKeyProblem } from '../admin/admin-options.js';
 import { signToken } from '../auth/sign.js';
 import type { SynclineConfig } from '../config.js';
 import { createServer } from '../server.js';
@@ -73,6 +74,15 @@ export async function startCommand(argv: string[]): Promise<void> {
   const usingDevSecret = devMode && config.auth === undefined;
   const dev = usingDevSecret ? loadDevCredentials(dataDir) : undefined;
   const apiKey = config.apiKey ?? process.env.SYNCLINE_API_KEY ?? dev?.apiKey;
+  // The console: the config's key, else SYNCLINE_ADMIN_KEY, else in dev mode the generated one.
+  const envAdminKey = process.env.SYNCLINE_ADMIN_KEY || undefined;
+  const devAdminKey =
+    devMode && config.admin === undefined && envAdminKey === undefined
+      ? loadDevCredentials(dataDir).adminKey
+      : undefined;
+  const adminKey = config.admin?.key ?? envAdminKey ?? devAdminKey;
+  const adminProblem = adminKey === undefined ? undefined : adminKeyProblem(adminKey, devMode);
+  if (adminProblem !== undefined) refuse(adminProblem);
   const host = values.host ?? config.host ?? (devMode ? DEV_HOST : undefined);
   const staticDir = values.static ?? config.static;
   let urls: ClusterUrls;
@@ -90,6 +100,7 @@ export async function startCommand(argv: string[]): Promise<void> {
     ...(host ? { host } : {}),
     ...(staticDir ? { static: resolve(staticDir) } : {}),
     ...(apiKey ? { apiKey } : {}),
+    ...(adminKey ? { admin: { key: adminKey } } : {}),
     port,
     dataDir,
     logger,
@@ -105,6 +116,13 @@ export async function startCommand(argv: string[]): Promise<void> {
       : 'Production mode.',
   ];
   out.push(servedLine(url, staticDir));
+  if (adminKey) {
+    out.push(
+      adminKey === devAdminKey
+        ? `Operator console: ${url}/admin  (admin key: ${adminKey})`
+        : `Operator console: ${url}/admin`,
+    );
+  }
   if (dev && host !== undefined && !LOOPBACK_HOSTS.has(host)) {
     out.push(`Warning: dev mode on ${host}: anyone who reaches it can get a full-access token from POST /dev/token.`);
   }

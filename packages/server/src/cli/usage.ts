@@ -27,6 +27,9 @@ start   runs a server. Without --config it looks for syncline.config.{ts,mjs,js}
         --redis-ack-replicas N (or SYNCLINE_REDIS_ACK_REPLICAS) acknowledges a publish only
         once N Redis replicas have it (WAIT), else answers timeout after
         --redis-ack-timeout-ms (or SYNCLINE_REDIS_ACK_TIMEOUT_MS, default 1000).
+        The operator console at /admin is on with admin.key in the config or
+        SYNCLINE_ADMIN_KEY (32+ bytes in production); dev mode turns it on with a
+        generated key kept in the data folder and printed at start.
         SIGTERM drains the node over --drain-window (clients reconnect elsewhere), then exits.
 token   prints an HS256 token signed with --secret (or SYNCLINE_SECRET): the auth.secret
         of your config; without either, with the dev secret of the data folder (the one

@@ -6,6 +6,11 @@ import type * as v from 'valibot';
 export interface HttpApiOptions {
   /** Largest request body (default the server's `maxFrameBytes`). */
   readonly maxBodyBytes: number;
+  /**
+   * Another way in than the API key (the operator console's session): true
+   * accepts the request, false asks for the API key; may throw to refuse.
+   */
+  readonly authenticate?: ((req: IncomingMessage, route: ApiRoute) => boolean) | undefined;
 }
 
 /** Path prefix of the HTTP API. */

@@ -49,14 +49,15 @@ export function apiRoutes(server: ApiServices): ApiRoute[] {
 }
 
 /**
- * Registers the HTTP API (`/v1/...`, API key in `Authorization: Bearer`) and
+ * Registers the HTTP API (`/v1/...`, API key in `Authorization: Bearer`, or
+ * what `options.authenticate` accepts) and
  * its OpenAPI document at `/v1/openapi.json` on the server's router.
  */
 export function registerHttpApi(server: ApiServices, options: HttpApiOptions): void {
   const routes = apiRoutes(server);
   for (const route of routes) {
     server.router.add(route.method, route.path, async (req, res, params) => {
-      requireApiKey(req, server.core.apiKey);
+      if (options.authenticate?.(req, route) !== true) requireApiKey(req, server.core.apiKey);
       const query = route.query ? readQuery(req, route.query) : undefined;
       const body = route.body
         ? await readJsonBody(req, route.body, route.maxBodyBytes ?? options.maxBodyBytes, route.bodyOptional === true)

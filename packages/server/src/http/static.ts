@@ -34,10 +34,18 @@ const TYPES: Record<string, string> = {
 
 /**
  * Paths the node itself answers (the HTTP API, the HTTP transports, health,
- * metrics, dev routes): static files are never served there, so an unknown
+ * metrics, dev routes, the operator console): static files are never served there, so an unknown
  * path under them gets the JSON `not_found`, never the web page.
  */
-export const RESERVED_PATHS: readonly string[] = ['/v1', '/connect', '/metrics', '/healthz', '/readyz', '/dev'];
+export const RESERVED_PATHS: readonly string[] = [
+  '/v1',
+  '/connect',
+  '/metrics',
+  '/healthz',
+  '/readyz',
+  '/dev',
+  '/admin',
+];
 
 /** Whether a request path is one of {@link RESERVED_PATHS} or under one. */
 export function isReservedPath(pathname: string): boolean {

@@ -39,6 +39,8 @@ export class ServerMetrics {
   readonly rejectedConnections: Counter<'reason'>;
   /** Connections closed because their send queue passed `maxQueueBytes`. */
   readonly sendQueueDrops: Counter;
+  /** Errors sent to clients over their connections, by error code. */
+  readonly errorReplies: Counter<'code'>;
   /** Time of broker calls, by operation, seconds. */
   readonly brokerDuration: Histogram<'op' | 'outcome'>;
   /** 1 while a backend (`broker`, `docs`) is reachable, 0 while it is down. */
@@ -71,6 +73,12 @@ export class ServerMetrics {
     this.sendQueueDrops = new Counter({
       name: 'syncline_send_queue_drops_total',
       help: 'Connections closed as slow consumers: their send queue passed maxQueueBytes.',
+      registers: [r],
+    });
+    this.errorReplies = new Counter({
+      name: 'syncline_error_replies_total',
+      help: 'Errors sent to clients over their connections (replies and connection errors), by error code.',
+      labelNames: ['code'],
       registers: [r],
     });
     this.brokerDuration = new Histogram({

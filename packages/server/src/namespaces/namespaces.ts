@@ -1,4 +1,5 @@
 import { isStandardSchema, parseName, type StandardSchemaV1, SynclineError } from '@syncline/protocol';
+import { INTERNAL_NAMESPACE_PREFIX } from '../auth/capabilities.js';
 
 /** History retention of a namespace. */
 export interface HistoryOptions {
@@ -101,6 +102,20 @@ export function resolveNamespace(name: string, o: NamespaceOptions): ResolvedNam
     data: o.data,
     presenceState,
   };
+}
+
+/**
+ * Throws when a config declares a channel or document namespace of the
+ * server's own (`syncline-…`, which no token reaches).
+ */
+export function assertAppNamespaces(names: Iterable<string>): void {
+  for (const name of names) {
+    if (name.startsWith(INTERNAL_NAMESPACE_PREFIX)) {
+      throw new Error(
+        `Namespace "${name}": names starting with "${INTERNAL_NAMESPACE_PREFIX}" are reserved for the server.`,
+      );
+    }
+  }
 }
 
 /** The configured namespaces, looked up by channel name. */

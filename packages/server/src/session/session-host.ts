@@ -66,6 +66,9 @@ export function createSessionHost(deps: SessionHostDeps): SessionHost {
     onSlowConsumer() {
       metrics.sendQueueDrops.inc();
     },
+    onErrorReply(code) {
+      metrics.errorReplies.inc({ code });
+    },
     logError(err: unknown, session: Session) {
       logger.error({ err, session: session.id }, 'command failed');
     },

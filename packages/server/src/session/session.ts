@@ -47,6 +47,8 @@ export interface SessionHost {
   logBackendError?(err: SynclineError, session: Session): void;
   /** Called when the session is dropped as a slow consumer (metrics). */
   onSlowConsumer?(session: Session): void;
+  /** Called for each error sent to the client, with its code (metrics). */
+  onErrorReply?(code: string): void;
 }
 
 /**
@@ -205,6 +207,7 @@ export class Session implements ConnectionReceiver {
   /** Sends an error reply (or a connection-level error without id). */
   replyError(id: number | undefined, err: SynclineError): void {
     const msg: Record<string, unknown> = { type: 'error', code: err.code, message: err.message };
+    this.#host.onErrorReply?.(err.code);
     if (id !== undefined) msg.id = id;
     if (err.retryAfterMs !== undefined) msg.retryAfterMs = err.retryAfterMs;
     if (err.details !== undefined) msg.details = err.details;

@@ -1,0 +1,145 @@
+import type { IncomingMessage } from 'node:http';
+import { SynclineError } from '@syncline/protocol';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { internalCapabilities } from '../auth/capabilities.js';
+import type { Principal, TokenVerifier } from '../auth/token-verifier.js';
+import { clientAddress } from '../http/client-address.js';
+import type { HttpRouter } from '../http/router.js';
+import type { NamespaceOptions } from '../namespaces/namespaces.js';
+import {
+  ADMIN_NAMESPACE,
+  ADMIN_OVERVIEW_CHANNEL,
+  ADMIN_USER,
+  type AdminOptions,
+  adminKeyProblem,
+} from './admin-options.js';
+import { adminSessionOf, isWrite } from './admin-request.js';
+import { registerAdminRoutes } from './admin-routes.js';
+import { ADMIN_TOKEN_PREFIX, AdminSessions } from './admin-sessions.js';
+import { AdminStatic } from './admin-static.js';
+import { LoginLimiter } from './login-limiter.js';
+import { type NodeSnapshot, OverviewSampler, type SamplerSources } from './overview-sampler.js';
+
+/** What the console needs of the node once it exists. */
+export interface AdminAttachment {
+  readonly router: HttpRouter;
+  readonly registry: Registry;
+  readonly nodeId: string;
+  describe: SamplerSources['describe'];
+  /** Publishes on a channel from the server. */
+  publish(channel: string, data: unknown): Promise<unknown>;
+}
+
+/** A request of the HTTP API (`/v1/…`), as the console's authenticator sees it. */
+export interface ApiRequestInfo {
+  readonly method: string;
+  readonly path: string;
+  readonly operationId: string;
+}
+
+/** The operator console feature (see docs/admin.md). */
+export interface AdminFeature {
+  /** The internal namespace the console subscribes to, for the node's namespace registry. */
+  readonly namespaces: Readonly<Record<string, NamespaceOptions>>;
+  /** Wraps the node's token verifier: console connection tokens become the console's principal. */
+  verifier(inner: TokenVerifier): TokenVerifier;
+  /**
+   * Accepts a console session on the HTTP API in place of the API key:
+   * true for a live session (writes checked for CSRF and logged), false
+   * without one; throws `forbidden` on a write without a valid CSRF header.
+   */
+  authenticateApi(req: IncomingMessage, route: ApiRequestInfo): boolean;
+  /** Adds the routes and the overview sampler. */
+  attach(node: AdminAttachment): void;
+  /** Starts sampling (once the node listens). */
+  start(): void;
+  /** Stops sampling. */
+  stop(): void;
+}
+
+/** Settings of the node the console reads. */
+export interface AdminContext {
+  readonly dev: boolean;
+  readonly logger: Logger;
+  readonly trustProxyHops: number;
+  /** Folder of the built console (default: the package's `admin-dist/`). */
+  readonly dir?: string | undefined;
+}
+
+/** Creates the console for `admin` options; throws when the key is unacceptable. */
+export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeature {
+  const problem = adminKeyProblem(options.key, ctx.dev);
+  if (problem !== undefined) {
+    throw new Error(ctx.dev ? `Bad admin option: ${problem}` : `Refusing to start in production: ${problem}`);
+  }
+  const { logger, trustProxyHops } = ctx;
+  const sessions = new AdminSessions();
+  const can = internalCapabilities([{ match: `${ADMIN_NAMESPACE}:*`, allow: ['subscribe'] }]);
+  let sampler: OverviewSampler | undefined;
+
+  const principalOf = (token: string): Principal | undefined => {
+    const t = sessions.token(token);
+    if (!t) return undefined;
+    return {
+      user: ADMIN_USER,
+      expiresAt: t.expiresAt,
+      issuedAt: t.session.createdAt,
+      capabilities: [],
+      can,
+      info: { admin: t.session.tag },
+    };
+  };
+
+  return {
+    namespaces: { [ADMIN_NAMESPACE]: { history: { size: 1, ttlMs: 60_000 }, allowPublish: 'none', recover: false } },
+    verifier(inner) {
+      return {
+        async verify(token) {
+          if (!token.startsWith(ADMIN_TOKEN_PREFIX)) return inner.verify(token);
+          const p = principalOf(token);
+          if (!p) throw new SynclineError('unauthorized', 'This console token has expired or its session ended.');
+          return p;
+        },
+      };
+    },
+    authenticateApi(req, route) {
+      const s = adminSessionOf(req, sessions, trustProxyHops);
+      if (!s) return false;
+      if (isWrite(req.method)) {
+        logger.info(
+          {
+            admin: s.tag,
+            ip: clientAddress(req, trustProxyHops),
+            method: route.method,
+            path: new URL(req.url ?? '/', 'http://localhost').pathname,
+            operation: route.operationId,
+          },
+          'admin: write through the HTTP API',
+        );
+      }
+      return true;
+    },
+    attach(node) {
+      sampler = new OverviewSampler({
+        registry: node.registry,
+        logger,
+        describe: node.describe,
+        publish: (snapshot: NodeSnapshot) => node.publish(ADMIN_OVERVIEW_CHANNEL, snapshot),
+      });
+      const s = sampler;
+      registerAdminRoutes(node.router, {
+        key: options.key,
+        sessions,
+        limiter: new LoginLimiter(),
+        files: new AdminStatic(ctx.dir),
+        logger,
+        trustProxyHops,
+        nodeId: node.nodeId,
+        overview: () => ({ node: s.latest, history: s.history() }),
+      });
+    },
+    start: () => sampler?.start(),
+    stop: () => sampler?.stop(),
+  };
+}

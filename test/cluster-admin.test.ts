@@ -1,0 +1,46 @@
+/**
+ * The console's overview in a cluster: two nodes in this process on one
+ * Redis key space each publish their snapshot to the overview channel, so a
+ * console signed in to either node sees both.
+ */
+import { connectRedisCluster } from '@syncline/redis';
+import type { NodeSnapshot } from '@syncline/server';
+import { describe, expect, it } from 'vitest';
+import { ADMIN_KEY, consoleLogin, consoleToken } from './admin-helpers.js';
+import { REDIS_URL, redisService, testPrefix } from './cluster/redis-env.js';
+import { client, startServer, waitState } from './helpers.js';
+
+async function node(prefix: string, nodeId: string) {
+  const parts = await connectRedisCluster({ url: REDIS_URL, prefix });
+  return startServer({
+    nodeId,
+    broker: parts.broker,
+    revocations: parts.revocations,
+    admin: { key: ADMIN_KEY },
+  });
+}
+
+describe.runIf(redisService.available)('console overview across nodes (Redis)', () => {
+  it('shows every node: each publishes its own snapshot to the overview channel', async () => {
+    const prefix = testPrefix();
+    const a = await node(prefix, 'admin-a');
+    const b = await node(prefix, 'admin-b');
+    const login = await consoleLogin(a);
+    const seen = new Map<string, NodeSnapshot>();
+    const watcher = await client(a, 'ignored', { getToken: () => consoleToken(a, login) });
+    await watcher.subscribe('syncline-admin:overview', {
+      onPublication: (p) => {
+        const s = p.data as NodeSnapshot;
+        seen.set(s.node, s);
+      },
+    }).ready;
+    // A client on node b shows up in b's snapshot, seen from a.
+    const onB = await client(b, 'bob');
+    await waitState(onB, 'connected');
+    await expect
+      .poll(() => [...seen.values()].map((s) => `${s.node}:${s.connections}`).sort(), { timeout: 10_000 })
+      .toEqual(['admin-a:1', 'admin-b:1']);
+    // A session of node a is not one of node b.
+    expect((await fetch(`${b.url}/admin/api/session`, { headers: { cookie: login.cookie } })).status).toBe(401);
+  });
+});
