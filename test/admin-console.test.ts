@@ -3,10 +3,13 @@
  * (a wrong key refused), the overview with this node, a connection count
  * that changes live when a client connects (no reload), keyboard
  * navigation, sign-out, the sign-in rate limit, and no CSP violation.
- * Takes the screenshots docs/admin.png (1280×800) and docs/admin-narrow.png.
+ * Takes the screenshots docs/admin.png (1280×800) and docs/admin-narrow.png
+ * when SYNCLINE_SCREENSHOTS=1, else into a temporary folder (a test run
+ * leaves the checkout unchanged).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SynclineServer } from '@syncline/server';
 import type { Browser, Page } from 'playwright-core';
@@ -18,6 +21,9 @@ import { client, startServer, waitState } from './helpers.js';
 // With SYNCLINE_REQUIRE_SERVICES=1 (CI) a missing Chromium fails the suite instead of skipping it.
 const run = hasChromium() || process.env.SYNCLINE_REQUIRE_SERVICES === '1';
 const UI_TIMEOUT_MS = 15_000;
+/** Where the screenshots go: docs/ when asked for, else a temporary folder. */
+const SHOTS =
+  process.env.SYNCLINE_SCREENSHOTS === '1' ? join(ROOT, 'docs') : mkdtempSync(join(tmpdir(), 'admin-shots-'));
 
 /** Builds the console when the server package has no build of it (`npm test` makes one first). */
 function ensureConsoleBuilt(): void {
@@ -95,10 +101,10 @@ describe.runIf(run)('operator console in Chromium', () => {
       await new Promise((r) => setTimeout(r, 150));
     }
     await poll(() => page.locator('.chart canvas').count()).toBe(7);
-    await page.screenshot({ path: join(ROOT, 'docs/admin.png') });
+    await page.screenshot({ path: join(SHOTS, 'admin.png') });
     await page.setViewportSize({ width: 400, height: 800 });
     await poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
-    await page.screenshot({ path: join(ROOT, 'docs/admin-narrow.png') });
+    await page.screenshot({ path: join(SHOTS, 'admin-narrow.png') });
     await page.setViewportSize({ width: 1280, height: 800 });
 
     // Keyboard, from a fresh load: the skip link first, then the navigation; Enter opens a page.
