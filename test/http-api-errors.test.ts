@@ -19,6 +19,7 @@ describe('HTTP API errors', () => {
       ['POST', '/v1/publish', { channel: 'chat:a', data: 1 }],
       ['POST', '/v1/publish/batch', { publications: [{ channel: 'chat:a', data: 1 }] }],
       ['GET', '/v1/channels', undefined],
+      ['GET', '/v1/channels/chat:a', undefined],
       ['GET', '/v1/channels/chat:a/history', undefined],
       ['GET', '/v1/channels/room:a/presence', undefined],
       ['POST', '/v1/users/alice/disconnect', {}],
@@ -41,7 +42,7 @@ describe('HTTP API errors', () => {
       ([m, p]) =>
         `${m} ${p
           .replace('/alice/', '/{user}/')
-          .replace(/\/(chat|room):a\//, '/{channel}/')
+          .replace(/\/(chat|room):a(\/|$)/, '/{channel}$2')
           .replace('/todo:a', '/{name}')
           .replace('/deliveries/1/', '/deliveries/{id}/')}`,
     );

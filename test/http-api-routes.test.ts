@@ -179,6 +179,7 @@ describe('HTTP API routes', () => {
       '/v1/app',
       '/v1/app/announce',
       '/v1/channels',
+      '/v1/channels/{channel}',
       '/v1/channels/{channel}/history',
       '/v1/channels/{channel}/presence',
       '/v1/docs/{name}',

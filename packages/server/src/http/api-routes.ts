@@ -38,6 +38,7 @@ export function apiRoutes(server: ApiServices): ApiRoute[] {
     ...channelRoutes({
       core: server.core,
       presenceChannels: () => server.presence.channels(),
+      publicationWebhooks: (namespace) => server.webhooks.publicationReceivers?.(namespace) ?? 0,
       publish: (channel, data, options) => server.publish(channel, data, options),
     }),
     ...presenceRoutes({ namespaces: server.core.namespaces, list: (channel) => server.presence.list(channel) }),

@@ -84,6 +84,15 @@ export class ScriptedBroker implements Broker {
     };
   }
 
+  async historyBefore(
+    channel: string,
+    options: { before: number; limit: number; history: HistoryOptions },
+  ): Promise<HistoryRead> {
+    const read = await this.history(channel, { since: 0, limit: Number.MAX_SAFE_INTEGER, history: options.history });
+    const below = read.publications.filter((p) => p.offset < options.before);
+    return { ...read, publications: options.limit > 0 ? below.slice(-options.limit) : [] };
+  }
+
   async top(channel: string): Promise<StreamTop> {
     const log = this.#log(channel);
     return { epoch: log.epoch, offset: log.publications.at(-1)?.offset ?? 0 };
