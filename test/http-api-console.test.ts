@@ -4,6 +4,7 @@
  * documents' list, detail and ops, over real HTTP against an embedded server.
  */
 import { describe, expect, it } from 'vitest';
+import { testDocNamespace } from './docs-fixtures.js';
 import { client, connectedRawSocket, type RawSocket, waitFor } from './helpers.js';
 import { api, apiServer, code } from './http-api-helpers.js';
 
@@ -173,5 +174,161 @@ describe('HTTP API for an operator console: channels', () => {
       const r = await api(server, 'GET', `/v1/channels?${q}`);
       expect([q.slice(0, 20), r.status, code(r)]).toEqual([q.slice(0, 20), 400, 'invalid_request']);
     }
+  });
+});
+
+/** A server with document namespaces: `todo` at schema version 2, `note` with a short op log, `big` up to 8 MiB. */
+function docsServer() {
+  return apiServer({
+    docs: {
+      todo: testDocNamespace({ schemaVersion: 2, migrations: { 2: (s) => s } }),
+      note: testDocNamespace({ opLogRetention: 5, snapshotEvery: 5 }),
+      big: testDocNamespace({ maxBytes: 8 * 1024 * 1024 }),
+    },
+  });
+}
+
+interface ListedDoc {
+  readonly doc: string;
+  readonly version: number;
+  readonly updatedAt: number;
+}
+
+describe('HTTP API for an operator console: documents', () => {
+  it('GET /v1/docs lists stored documents by name, per namespace and prefix, paged', async () => {
+    const server = await docsServer();
+    const names = ['todo:b', 'todo:a/2', 'todo:a/1', 'note:x', 'todo:c'];
+    for (const name of names) {
+      await api(server, 'POST', `/v1/docs/${encodeURIComponent(name)}/mutate`, { name: 'increment' });
+    }
+    await api(server, 'POST', '/v1/docs/todo:c/mutate', { name: 'increment' });
+    // Read but never written: not in storage, not listed.
+    await api(server, 'GET', '/v1/docs/todo:unwritten');
+
+    const all = await api(server, 'GET', '/v1/docs');
+    expect((all.body.docs as ListedDoc[]).map((d) => d.doc)).toEqual([
+      'note:x',
+      'todo:a/1',
+      'todo:a/2',
+      'todo:b',
+      'todo:c',
+    ]);
+    const c = (all.body.docs as ListedDoc[])[4];
+    expect(c).toEqual({ doc: 'todo:c', version: 2, updatedAt: expect.any(Number) });
+    expect(Math.abs((c?.updatedAt ?? 0) - Date.now())).toBeLessThan(60_000);
+
+    const seen: string[] = [];
+    let after: string | undefined;
+    do {
+      const q = after === undefined ? '' : `&after=${encodeURIComponent(after)}`;
+      const page = await api(server, 'GET', `/v1/docs?namespace=todo&limit=2${q}`);
+      expect((page.body.docs as ListedDoc[]).length).toBeLessThanOrEqual(2);
+      seen.push(...(page.body.docs as ListedDoc[]).map((d) => d.doc));
+      after = page.body.next as string | undefined;
+    } while (after !== undefined && seen.length < 10);
+    expect(seen).toEqual(['todo:a/1', 'todo:a/2', 'todo:b', 'todo:c']);
+
+    const prefixed = await api(server, 'GET', '/v1/docs?namespace=todo&prefix=todo:a/');
+    expect((prefixed.body.docs as ListedDoc[]).map((d) => d.doc)).toEqual(['todo:a/1', 'todo:a/2']);
+    const disjoint = await api(server, 'GET', '/v1/docs?namespace=todo&prefix=note:');
+    expect(disjoint.body).toEqual({ docs: [] });
+    const unknown = await api(server, 'GET', '/v1/docs?namespace=nope');
+    expect([unknown.status, code(unknown)]).toEqual([404, 'unknown_namespace']);
+    const long = 'x'.repeat(300);
+    for (const q of ['limit=1001', 'limit=0', `prefix=${long}`, `after=${long}`, `namespace=${long}`, 'namespace=']) {
+      const r = await api(server, 'GET', `/v1/docs?${q}`);
+      expect([q.slice(0, 20), r.status, code(r)]).toEqual([q.slice(0, 20), 400, 'invalid_request']);
+    }
+  });
+
+  it('GET /v1/docs/{name} shows the schema version and the clients the store keeps ids for', async () => {
+    const server = await docsServer();
+    await api(server, 'POST', '/v1/docs/todo:x/mutate', { name: 'increment', clientId: 'job-aaaa', mutationId: 1 });
+    await api(server, 'POST', '/v1/docs/todo:x/mutate', { name: 'increment', clientId: 'job-aaaa', mutationId: 2 });
+    await api(server, 'POST', '/v1/docs/todo:x/mutate', { name: 'increment', clientId: 'job-bbbb', mutationId: 1 });
+    await api(server, 'POST', '/v1/docs/todo:x/mutate', { name: 'increment' });
+    const r = await api(server, 'GET', '/v1/docs/todo:x');
+    expect(r.body).toEqual({
+      doc: 'todo:x',
+      version: 4,
+      state: { count: 4, items: [], tally: {} },
+      schemaVersion: 2,
+      clients: 2,
+    });
+    const fresh = await api(server, 'GET', '/v1/docs/note:new');
+    expect(fresh.body).toMatchObject({ version: 0, schemaVersion: 1, clients: 0 });
+  });
+
+  it('GET /v1/docs/{name}/ops pages the op log backwards, newest first', async () => {
+    const server = await docsServer();
+    for (let i = 1; i <= 7; i++) {
+      await api(server, 'POST', '/v1/docs/todo:ops/mutate', {
+        name: 'addItem',
+        args: { id: `i${i}`, text: `item ${i}` },
+        userId: i === 7 ? 'ann' : 'bot',
+        clientId: 'importer-1',
+        mutationId: i,
+      });
+    }
+    const first = await api(server, 'GET', '/v1/docs/todo:ops/ops?limit=3');
+    const ops = first.body.ops as Array<Record<string, unknown>>;
+    expect(ops.map((o) => o.version)).toEqual([7, 6, 5]);
+    expect(ops[0]).toEqual({
+      version: 7,
+      ts: expect.any(Number),
+      userId: 'ann',
+      clientId: 'importer-1',
+      mutationId: 7,
+      schemaVersion: 2,
+      patches: [expect.objectContaining({ path: ['items', 6] })],
+    });
+    expect(first.body.prev).toBe(5);
+    const versions = ops.map((o) => o.version);
+    let prev = first.body.prev as number | undefined;
+    while (prev !== undefined) {
+      const page = await api(server, 'GET', `/v1/docs/todo:ops/ops?before=${prev}&limit=3`);
+      versions.push(...(page.body.ops as Array<{ version: number }>).map((o) => o.version));
+      prev = page.body.prev as number | undefined;
+    }
+    expect(versions).toEqual([7, 6, 5, 4, 3, 2, 1]);
+
+    // The log keeps what catch-up needs: `note` compacts behind its snapshots.
+    for (let i = 1; i <= 12; i++) await api(server, 'POST', '/v1/docs/note:n/mutate', { name: 'increment' });
+    const kept = await api(server, 'GET', '/v1/docs/note:n/ops?limit=100');
+    const keptVersions = (kept.body.ops as Array<{ version: number }>).map((o) => o.version);
+    expect(keptVersions[0]).toBe(12);
+    expect(keptVersions.length).toBeLessThan(12);
+    expect(kept.body.prev).toBeUndefined();
+
+    const none = await api(server, 'GET', '/v1/docs/todo:none/ops');
+    expect(none.body).toEqual({ doc: 'todo:none', ops: [] });
+    for (const [path, status, errorCode] of [
+      ['/v1/docs/nope:x/ops', 404, 'unknown_namespace'],
+      ['/v1/docs/todo:x/ops?limit=101', 400, 'invalid_request'],
+      ['/v1/docs/todo:x/ops?before=-1', 400, 'invalid_request'],
+      ['/v1/docs/todo:x/ops?since=1', 400, 'invalid_request'],
+      [`/v1/docs/todo:${'x'.repeat(300)}/ops`, 400, 'invalid_request'],
+    ] as const) {
+      const r = await api(server, 'GET', path);
+      expect([path.slice(0, 40), r.status, code(r)]).toEqual([path.slice(0, 40), status, errorCode]);
+    }
+  });
+
+  it('cuts a page of ops once its patches pass 1 MiB, keeping at least one op', async () => {
+    const server = await docsServer();
+    // Each op's patch carries a 300 KB key: four of them are more than a page holds.
+    for (let i = 1; i <= 4; i++) {
+      const r = await api(server, 'POST', '/v1/docs/big:a/mutate', {
+        name: 'tally',
+        args: { key: `${i}`.repeat(300_000) },
+      });
+      expect(r.status).toBe(200);
+    }
+    const page = await api(server, 'GET', '/v1/docs/big:a/ops?limit=100');
+    expect((page.body.ops as Array<{ version: number }>).map((o) => o.version)).toEqual([4, 3, 2]);
+    expect(page.body.prev).toBe(2);
+    const rest = await api(server, 'GET', '/v1/docs/big:a/ops?before=2&limit=100');
+    expect((rest.body.ops as Array<{ version: number }>).map((o) => o.version)).toEqual([1]);
+    expect(rest.body.prev).toBeUndefined();
   });
 });

@@ -81,6 +81,11 @@ CREATE TABLE syncline_webhook_claims (
 );
 `,
   },
+  {
+    // Documents listed by name in code point order (the HTTP API's GET /v1/docs), whatever the database's collation.
+    name: '005_doc_names',
+    sql: `CREATE INDEX syncline_doc_heads_names ON syncline_doc_heads (doc COLLATE "C");`,
+  },
 ];
 
 /** Arbitrary key of the advisory lock that serializes migrations of concurrently starting nodes. */

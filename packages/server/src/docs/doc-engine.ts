@@ -71,9 +71,13 @@ export class DocEngine {
     return this.#docs.get(doc)?.loaded ?? false;
   }
 
-  /** Current version and state. */
-  get(doc: string): Promise<{ version: number; state: unknown }> {
-    return this.#enqueue(doc, async (live) => ({ version: live.version, state: live.state }));
+  /** Current version and state, with the schema version of the state (the namespace's: loading migrates to it). */
+  get(doc: string): Promise<{ version: number; state: unknown; schemaVersion: number }> {
+    return this.#enqueue(doc, async (live) => ({
+      version: live.version,
+      state: live.state,
+      schemaVersion: live.ns.versions.schemaVersion,
+    }));
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { DocOp, DocPatch } from '@syncline/protocol';
 import type { BackendHealth, HealthListener } from '../health/backend-health.js';
 import type { SqlTransaction } from '../storage/sql-transaction.js';
+import type { DocListQuery, StoredDocInfo } from './doc-listing.js';
 
 /** An op as the store keeps it (a `DocOp` plus the user that made it). */
 export interface StoredOp extends DocOp {
@@ -95,6 +96,23 @@ export interface DocStore {
    * than `limit` ops would be needed (send a snapshot instead).
    */
   opsSince(doc: string, version: number, limit: number): Promise<StoredOp[] | 'too_old'>;
+  /**
+   * Ops still in the log with versions below `before` (exclusive), newest
+   * first, at most `limit` (the log keeps what catch-up needs: see the
+   * namespace's `opLogRetention`). A document never written has none.
+   */
+  opsBefore(doc: string, before: number, limit: number): Promise<StoredOp[]>;
+  /**
+   * Documents written at least once, sorted by name in code point order: those
+   * starting with `query.prefix` and after `query.after`, at most
+   * `query.limit`. Reads a bounded range of an index, whatever the store holds.
+   */
+  listDocs(query: DocListQuery): Promise<StoredDocInfo[]>;
+  /**
+   * How many clients of `doc` the store keeps a last mutation id for (clients
+   * that mutated it and were not pruned since: see `pruneClients`).
+   */
+  countClients(doc: string): Promise<number>;
   /**
    * Deletes ops with version `<= upTo` that the latest snapshot covers
    * (never past it). Resolves with the number of ops removed.

@@ -1,6 +1,15 @@
 export { CLIENT_CLOCK_MARGIN_MS, DEFAULT_CLIENT_RETENTION_MS } from './client-retention.js';
 export { DocEngine, MAX_CATCH_UP_OPS, type MutationInput } from './doc-engine.js';
 export { type DocFanout, type DocPatchListener, LocalDocFanout } from './doc-fanout.js';
+export {
+  compareCodePoints,
+  type DocListQuery,
+  type NameRange,
+  nameRange,
+  nameRangeSql,
+  prefixEnd,
+  type StoredDocInfo,
+} from './doc-listing.js';
 export { DOC_DEFAULTS, type DocNamespaceOptions, DocNamespaces, type ResolvedDocNamespace } from './doc-namespaces.js';
 export {
   ApiDocName,

@@ -1,4 +1,5 @@
 import { migrate, type SqliteDatabase } from '../storage/sqlite.js';
+import { type DocListQuery, nameRange, nameRangeSql, type StoredDocInfo } from './doc-listing.js';
 import { OP_COLUMNS, type OpRow, opRowValues, type SnapshotRow, snapshotFromRow, storedOpFromRow } from './doc-rows.js';
 import {
   type CommitInput,
@@ -74,6 +75,10 @@ export class SqliteDocStore implements DocStore {
       opsAfter: db.prepare<[string, number, number], OpRow>(
         `SELECT ${OP_COLUMNS} FROM doc_ops WHERE doc = ? AND version > ? ORDER BY version LIMIT ?`,
       ),
+      opsBefore: db.prepare<[string, number, number], OpRow>(
+        `SELECT ${OP_COLUMNS} FROM doc_ops WHERE doc = ? AND version < ? ORDER BY version DESC LIMIT ?`,
+      ),
+      countClients: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM doc_clients WHERE doc = ?'),
       minOp: db.prepare<[string], { m: number | null }>('SELECT MIN(version) AS m FROM doc_ops WHERE doc = ?'),
       deleteOps: db.prepare('DELETE FROM doc_ops WHERE doc = ? AND version <= ?'),
       client: db.prepare<[string, string], { last_mutation_id: number }>(
@@ -213,6 +218,24 @@ export class SqliteDocStore implements DocStore {
       if (min === null || min > version + 1) return 'too_old' as const;
       return this.#stmts.opsAfter.all(doc, version, limit).map(storedOpFromRow);
     })();
+  }
+
+  async opsBefore(doc: string, before: number, limit: number): Promise<StoredOp[]> {
+    return this.#stmts.opsBefore.all(doc, before, limit).map(storedOpFromRow);
+  }
+
+  async listDocs(query: DocListQuery): Promise<StoredDocInfo[]> {
+    const range = nameRangeSql(nameRange(query), 'doc', () => '?');
+    const rows = this.#db
+      .prepare<unknown[], { doc: string; version: number; updated_at: number }>(
+        `SELECT doc, version, updated_at FROM doc_heads WHERE ${range.sql} ORDER BY doc LIMIT ?`,
+      )
+      .all(...range.values, query.limit);
+    return rows.map((r) => ({ doc: r.doc, version: r.version, updatedAt: r.updated_at }));
+  }
+
+  async countClients(doc: string): Promise<number> {
+    return this.#stmts.countClients.get(doc)?.n ?? 0;
   }
 
   async compact(doc: string, upTo: number): Promise<number> {

@@ -21,7 +21,7 @@ import { type HttpRouter, sendJson } from './router.js';
 export interface ApiServices extends AppVersionService {
   readonly core: Pick<ServerCore, 'apiKey' | 'broker' | 'namespaces' | 'subscriberCounts' | 'users'>;
   readonly presence: Pick<PresenceService, 'channels' | 'list'>;
-  readonly docs: Pick<DocsApi, 'get' | 'mutate'>;
+  readonly docs: Pick<DocsApi, 'get' | 'mutate' | 'store' | 'namespaces'>;
   readonly router: Pick<HttpRouter, 'add'>;
   readonly webhooks: WebhookDeliveryService;
   /** Publishes from the server (no publisher user); idempotent with `key`. */
