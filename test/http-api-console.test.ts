@@ -280,6 +280,9 @@ describe('HTTP API for an operator console: documents', () => {
       clientId: 'importer-1',
       mutationId: 7,
       schemaVersion: 2,
+      mutator: 'addItem',
+      args: { id: 'i7', text: 'item 7' },
+      argsBytes: JSON.stringify({ id: 'i7', text: 'item 7' }).length,
       patches: [expect.objectContaining({ path: ['items', 6] })],
     });
     expect(first.body.prev).toBe(5);
@@ -326,6 +329,13 @@ describe('HTTP API for an operator console: documents', () => {
     }
     const page = await api(server, 'GET', '/v1/docs/big:a/ops?limit=100');
     expect((page.body.ops as Array<{ version: number }>).map((o) => o.version)).toEqual([4, 3, 2]);
+    // Arguments over 4 KiB are kept as their size only.
+    const newest = (page.body.ops as Array<Record<string, unknown>>)[0];
+    expect([newest?.mutator, newest?.args, newest?.argsBytes]).toEqual([
+      'tally',
+      undefined,
+      JSON.stringify({ key: '4'.repeat(300_000) }).length,
+    ]);
     expect(page.body.prev).toBe(2);
     const rest = await api(server, 'GET', '/v1/docs/big:a/ops?before=2&limit=100');
     expect((rest.body.ops as Array<{ version: number }>).map((o) => o.version)).toEqual([1]);

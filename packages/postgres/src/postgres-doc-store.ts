@@ -13,6 +13,7 @@ import {
   nameRangeSql,
   OP_COLUMNS,
   type OpRow,
+  opRowParams,
   opRowValues,
   type SnapshotRow,
   type StoredDocInfo,
@@ -188,7 +189,7 @@ export class PostgresDocStore implements DocStore {
       const current = Number(r.rows[0]?.version ?? 0);
       if (current !== input.version - 1) throw new DocVersionConflict(input.doc, input.version - 1, current);
       await c.query(
-        `INSERT INTO syncline_doc_ops (doc, ${OP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        `INSERT INTO syncline_doc_ops (doc, ${OP_COLUMNS}) VALUES (${opRowParams((i) => `$${i + 1}`)})`,
         opRowValues(input),
       );
       await c.query('UPDATE syncline_doc_heads SET version = $2, updated_at = $3 WHERE doc = $1', [

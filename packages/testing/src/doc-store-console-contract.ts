@@ -82,6 +82,23 @@ export function docStoreConsoleCases(store: () => Promise<DocStore>): void {
     expect(await s.opsBefore(doc, 1, 10)).toEqual([]);
   });
 
+  it('keeps the mutator call of each op: name, arguments when given, and their size', async () => {
+    const s = await store();
+    const doc = uniqueName('d');
+    const args = { text: 'héllo', tags: ['a', 'b'], n: 1.5 };
+    const json = JSON.stringify(args);
+    await s.commit(commitOf(doc, 1, { call: { mutator: 'send', argsJson: json, argsBytes: Buffer.byteLength(json) } }));
+    await s.commit(commitOf(doc, 2, { call: { mutator: 'bulk', argsBytes: 50_000 } }));
+    await s.commit(commitOf(doc, 3));
+    const [three, two, one] = await s.opsBefore(doc, 4, 10);
+    expect(one).toMatchObject({ version: 1, mutator: 'send', args });
+    expect(one?.argsBytes).toBe(Buffer.byteLength(json));
+    expect(two).toMatchObject({ version: 2, mutator: 'bulk', argsBytes: 50_000 });
+    expect(two && 'args' in two).toBe(false);
+    expect(three && ('mutator' in three || 'argsBytes' in three)).toBe(false);
+    expect((await s.load(doc)).ops.map((o) => o.mutator)).toEqual(['send', 'bulk', undefined]);
+  });
+
   it('counts the clients it keeps a last mutation id for', async () => {
     const s = await store();
     const doc = uniqueName('d');

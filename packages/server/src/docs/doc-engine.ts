@@ -10,7 +10,7 @@ import { assertNotExpired, pruneClients } from './client-retention.js';
 import type { DocFanout } from './doc-fanout.js';
 import type { DocNamespaces } from './doc-namespaces.js';
 import { publicOp } from './doc-rows.js';
-import { type DocStore, DocVersionConflict, type StoredOp } from './doc-store.js';
+import { type DocStore, DocVersionConflict, type StoredOp, storedCall } from './doc-store.js';
 import { type LiveDoc, newLiveDoc, setState, sizeAfter, unavailable } from './live-doc.js';
 import { migrateLoaded, storedSchemaVersion } from './migrations.js';
 import type { MutatorGuard } from './mutator-guard.js';
@@ -328,6 +328,7 @@ export class DocEngine {
         ts,
         ...(tracked ? { clientId, mutationId } : {}),
         ...(input.userId === undefined ? {} : { userId: input.userId }),
+        call: storedCall(input.name, input.args),
         ...(snapshotDue ? { snapshot: outcome.state } : {}),
         schemaVersion: live.ns.versions.schemaVersion,
       });

@@ -10,7 +10,7 @@ import type { DocsApi } from './docs-api.js';
 export const MAX_DOCS_PAGE = 1_000;
 /** Most ops on one page of `GET /v1/docs/{name}/ops`. */
 export const MAX_OPS_PAGE = 100;
-/** A page of ops ends early once the JSON of its patches passes this many bytes (it always holds one op). */
+/** A page of ops ends early once the JSON of its patches and arguments passes this many bytes (it always holds one op). */
 export const MAX_OPS_PAGE_BYTES = 1024 * 1024;
 
 const Digits = v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'Expected a non-negative integer.'));
@@ -58,6 +58,11 @@ export const DocOpsResponse = v.object({
       clientId: v.optional(v.string()),
       mutationId: v.optional(Count),
       schemaVersion: v.optional(Count),
+      mutator: v.optional(v.pipe(v.string(), v.description('Name of the mutator (absent for a schema migration).'))),
+      args: v.optional(
+        v.pipe(v.unknown(), v.description('Its arguments, kept when their JSON is at most 4 KiB (see `argsBytes`).')),
+      ),
+      argsBytes: v.optional(v.pipe(Count, v.description("Size of the arguments' JSON, kept or not."))),
       patches: v.pipe(v.array(v.unknown()), v.description('What the mutation changed (JSON patches).')),
     }),
   ),
@@ -87,12 +92,12 @@ function listingPrefix(namespace: string | undefined, prefix: string | undefined
   return ns.startsWith(p) ? ns : undefined;
 }
 
-/** One page of ops as the API shows them, newest first, cut at `MAX_OPS_PAGE_BYTES` of patches. */
+/** One page of ops as the API shows them, newest first, cut at `MAX_OPS_PAGE_BYTES` of patches and arguments. */
 function opsPage(doc: string, ops: readonly StoredOp[], limit: number) {
   const shown: StoredOp[] = [];
   let bytes = 0;
   for (const op of ops.slice(0, limit)) {
-    bytes += JSON.stringify(op.patches).length;
+    bytes += JSON.stringify(op.patches).length + (op.args === undefined ? 0 : (op.argsBytes ?? 0));
     if (shown.length > 0 && bytes > MAX_OPS_PAGE_BYTES) break;
     shown.push(op);
   }

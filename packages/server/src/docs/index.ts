@@ -22,6 +22,7 @@ export {
 export {
   OP_COLUMNS,
   type OpRow,
+  opRowParams,
   opRowValues,
   patchMessageOf,
   publicOp,
@@ -35,7 +36,10 @@ export {
   type DocStore,
   DocVersionConflict,
   type LoadedDocument,
+  MAX_STORED_ARGS_BYTES,
+  type StoredCall,
   type StoredOp,
+  storedCall,
 } from './doc-store.js';
 export { DocSubscribers } from './doc-subscribers.js';
 export type { DocsApi, ServerMutateOptions } from './docs-api.js';

@@ -1,6 +1,14 @@
 import { migrate, type SqliteDatabase } from '../storage/sqlite.js';
 import { type DocListQuery, nameRange, nameRangeSql, type StoredDocInfo } from './doc-listing.js';
-import { OP_COLUMNS, type OpRow, opRowValues, type SnapshotRow, snapshotFromRow, storedOpFromRow } from './doc-rows.js';
+import {
+  OP_COLUMNS,
+  type OpRow,
+  opRowParams,
+  opRowValues,
+  type SnapshotRow,
+  snapshotFromRow,
+  storedOpFromRow,
+} from './doc-rows.js';
 import {
   type CommitInput,
   type CommitListener,
@@ -27,6 +35,13 @@ CREATE TABLE doc_clients (
 const MIGRATION_2 = `
 ALTER TABLE doc_ops ADD COLUMN schema_version INTEGER;
 ALTER TABLE doc_snapshots ADD COLUMN schema_version INTEGER;
+`;
+
+/** The mutator call of each op (name, small arguments, their size), for the op log of the HTTP API. */
+const MIGRATION_4 = `
+ALTER TABLE doc_ops ADD COLUMN mutator TEXT;
+ALTER TABLE doc_ops ADD COLUMN args TEXT;
+ALTER TABLE doc_ops ADD COLUMN args_bytes INTEGER;
 `;
 
 const MIGRATION_3 = `
@@ -60,6 +75,7 @@ export class SqliteDocStore implements DocStore {
     migrate(db, 'docs-1', MIGRATION);
     migrate(db, 'docs-2-schema-versions', MIGRATION_2);
     migrate(db, 'docs-3-client-pruning', MIGRATION_3);
+    migrate(db, 'docs-4-op-calls', MIGRATION_4);
     this.#stmts = {
       head: db.prepare<[string], { version: number }>('SELECT version FROM doc_heads WHERE doc = ?'),
       setHead: db.prepare(
@@ -71,7 +87,7 @@ export class SqliteDocStore implements DocStore {
       setSnapshot: db.prepare(
         'INSERT INTO doc_snapshots (doc, version, state, ts, schema_version) VALUES (?, ?, ?, ?, ?) ON CONFLICT(doc) DO UPDATE SET version = excluded.version, state = excluded.state, ts = excluded.ts, schema_version = excluded.schema_version',
       ),
-      insertOp: db.prepare(`INSERT INTO doc_ops (doc, ${OP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertOp: db.prepare(`INSERT INTO doc_ops (doc, ${OP_COLUMNS}) VALUES (${opRowParams(() => '?')})`),
       opsAfter: db.prepare<[string, number, number], OpRow>(
         `SELECT ${OP_COLUMNS} FROM doc_ops WHERE doc = ? AND version > ? ORDER BY version LIMIT ?`,
       ),
