@@ -88,9 +88,16 @@ export class ScriptedBroker implements Broker {
     channel: string,
     options: { before: number; limit: number; history: HistoryOptions },
   ): Promise<HistoryRead> {
-    const read = await this.history(channel, { since: 0, limit: Number.MAX_SAFE_INTEGER, history: options.history });
-    const below = read.publications.filter((p) => p.offset < options.before);
-    return { ...read, publications: options.limit > 0 ? below.slice(-options.limit) : [] };
+    const log = this.#log(channel);
+    const below = log.publications
+      .filter((p) => p.offset < options.before && !this.#lost.has(`${channel}#${p.offset}`))
+      .map(({ channel: _c, epoch: _e, ...p }) => p);
+    return {
+      epoch: log.epoch,
+      offset: log.publications.at(-1)?.offset ?? 0,
+      minOffset: log.publications[0]?.offset ?? 0,
+      publications: options.limit > 0 ? below.slice(-options.limit) : [],
+    };
   }
 
   async top(channel: string): Promise<StreamTop> {
