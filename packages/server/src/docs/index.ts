@@ -12,6 +12,16 @@ export {
 } from './doc-listing.js';
 export { DOC_DEFAULTS, type DocNamespaceOptions, DocNamespaces, type ResolvedDocNamespace } from './doc-namespaces.js';
 export {
+  DocOpsQuery,
+  DocOpsResponse,
+  DocsQuery,
+  DocsResponse,
+  docReadRoutes,
+  MAX_DOCS_PAGE,
+  MAX_OPS_PAGE,
+  MAX_OPS_PAGE_BYTES,
+} from './doc-read-routes.js';
+export {
   ApiDocName,
   DocMutateBody,
   DocMutateResponse,
