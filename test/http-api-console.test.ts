@@ -160,6 +160,23 @@ describe('HTTP API for an operator console: channels', () => {
     }
   });
 
+  it('pages presence members by user id', async () => {
+    const server = await apiServer();
+    for (const user of ['carol', 'alice', 'bob']) await (await client(server, user)).presence('room:p').enter({ user });
+    const first = await api(server, 'GET', '/v1/channels/room:p/presence?limit=2');
+    expect((first.body.members as Array<{ user: string }>).map((m) => m.user)).toEqual(['alice', 'bob']);
+    expect(first.body.next).toBe('bob');
+    const rest = await api(server, 'GET', '/v1/channels/room:p/presence?limit=2&after=bob');
+    expect((rest.body.members as Array<{ user: string }>).map((m) => m.user)).toEqual(['carol']);
+    expect(rest.body.next).toBeUndefined();
+    const all = await api(server, 'GET', '/v1/channels/room:p/presence');
+    expect((all.body.members as unknown[]).length).toBe(3);
+    for (const q of ['limit=0', 'limit=10001', `after=${'u'.repeat(201)}`, 'before=1']) {
+      const r = await api(server, 'GET', `/v1/channels/room:p/presence?${q}`);
+      expect([q.slice(0, 20), r.status, code(r)]).toEqual([q.slice(0, 20), 400, 'invalid_request']);
+    }
+  });
+
   it('refuses huge pages, over-long prefixes and cursors with invalid_request', async () => {
     const server = await apiServer();
     const long = 'x'.repeat(300);

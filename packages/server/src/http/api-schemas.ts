@@ -148,6 +148,19 @@ const PresenceEntrySchema = v.object({
   updatedAt: Timestamp,
 });
 
+/** Most members on one page of `GET /v1/channels/{channel}/presence`. */
+export const MAX_PRESENCE_PAGE = 10_000;
+
+/** `GET /v1/channels/{channel}/presence` query. */
+export const PresenceQuery = v.strictObject({
+  after: v.optional(
+    v.pipe(ApiUser, v.description('Only members whose user id sorts after it (exclusive): the `next` of a page.')),
+  ),
+  limit: v.optional(
+    v.pipe(DigitsQuery, v.description(`Most members returned, 1–${MAX_PRESENCE_PAGE}; default: all of them.`)),
+  ),
+});
+
 /** A channel's presence set, grouped by user. */
 export const PresenceResponse = v.object({
   channel: ApiChannel,
@@ -159,6 +172,7 @@ export const PresenceResponse = v.object({
       entries: v.array(PresenceEntrySchema),
     }),
   ),
+  next: v.optional(v.pipe(ApiUser, v.description('Pass as `after` to read the next page; absent on the last page.'))),
 });
 
 const ChannelCounts = {
