@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import { migrate, type SqliteDatabase } from '../storage/sqlite.js';
 import { type DocListQuery, nameRange, nameRangeSql, type StoredDocInfo } from './doc-listing.js';
 import {
@@ -49,6 +50,13 @@ CREATE TABLE doc_client_horizons (doc TEXT PRIMARY KEY, pruned_up_to INTEGER NOT
 CREATE INDEX doc_clients_updated ON doc_clients (doc, updated_at);
 `;
 
+/** A row of the document list. */
+interface ListRow {
+  readonly doc: string;
+  readonly version: number;
+  readonly updated_at: number;
+}
+
 /** A commit waiting for its turn's transaction. */
 interface PendingCommit {
   readonly input: CommitInput;
@@ -69,6 +77,8 @@ export class SqliteDocStore implements DocStore {
   /** True once a commit was written in the current event-loop turn. */
   #turnHadCommit = false;
   readonly #commitListeners = new Set<CommitListener>();
+  /** Listing statements by their WHERE condition (four shapes: see `nameRangeSql`). */
+  readonly #listStmts = new Map<string, Statement<unknown[], ListRow>>();
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
@@ -242,11 +252,14 @@ export class SqliteDocStore implements DocStore {
 
   async listDocs(query: DocListQuery): Promise<StoredDocInfo[]> {
     const range = nameRangeSql(nameRange(query), 'doc', () => '?');
-    const rows = this.#db
-      .prepare<unknown[], { doc: string; version: number; updated_at: number }>(
+    let stmt = this.#listStmts.get(range.sql);
+    if (!stmt) {
+      stmt = this.#db.prepare<unknown[], ListRow>(
         `SELECT doc, version, updated_at FROM doc_heads WHERE ${range.sql} ORDER BY doc LIMIT ?`,
-      )
-      .all(...range.values, query.limit);
+      );
+      this.#listStmts.set(range.sql, stmt);
+    }
+    const rows = stmt.all(...range.values, query.limit);
     return rows.map((r) => ({ doc: r.doc, version: r.version, updatedAt: r.updated_at }));
   }
 
