@@ -30,6 +30,7 @@ function switchableBroker(): { broker: Broker; signal: HealthSignal } {
     subscribe: (channel, listener, onEpoch) => inner.subscribe(channel, listener, onEpoch),
     unsubscribe: (channel) => inner.unsubscribe(channel),
     history: (channel, options) => inner.history(channel, options),
+    historyBefore: (channel, options) => inner.historyBefore(channel, options),
     top: (channel) => inner.top(channel),
     close: () => inner.close(),
     health: () => signal.health(),

@@ -20,6 +20,7 @@ interface WebhookJsonRow {
 
 interface BenchJson {
   webhook: WebhookJsonRow[];
+  consolePages: Array<{ route: string; p50: number; bytes: number }>;
   results: Array<{
     scenario: string;
     target: string;
@@ -103,5 +104,16 @@ describe('benchmark harness', () => {
     const md = readFileSync(out, 'utf8');
     expect(md).toContain('### webhook paced');
     expect(md).toContain('| webhook / none |');
+  }, 90_000);
+
+  it('runs the console scenario in its quick form: every route answers, pages hold what they list', async () => {
+    const out = await bench(['--scenario', 'console', '--channels', '300', '--requests', '3']);
+    const json = JSON.parse(readFileSync(out.replace(/\.md$/, '.json'), 'utf8')) as BenchJson;
+    expect(json.consolePages.map((r) => r.route)).toHaveLength(8);
+    for (const r of json.consolePages) {
+      expect(r.p50, r.route).toBeGreaterThan(0);
+      expect(r.bytes, r.route).toBeGreaterThan(50);
+    }
+    expect(readFileSync(out, 'utf8')).toContain('### Console pages (300 channels, 300 documents, 3 requests each)');
   }, 90_000);
 });

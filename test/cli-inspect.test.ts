@@ -104,6 +104,8 @@ describe('syncline inspect commands over the HTTP API', { timeout: 60_000 }, () 
       doc: 'notes:1',
       version: 1,
       state: { text: 'first line' },
+      schemaVersion: 1,
+      clients: 0,
     });
   });
 

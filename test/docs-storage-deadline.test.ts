@@ -1,4 +1,4 @@
-import { type CommitInput, type DocStore, openDatabase, SqliteDocStore } from '@syncline/server';
+import { type CommitInput, type DocListQuery, type DocStore, openDatabase, SqliteDocStore } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { testDocNamespace } from './docs-fixtures.js';
 import { connectedRawSocket, defer, startServer } from './helpers.js';
@@ -44,6 +44,15 @@ class GatedStore implements DocStore {
   }
   compact(doc: string, upTo: number) {
     return this.#pass(() => this.inner.compact(doc, upTo));
+  }
+  opsBefore(doc: string, before: number, limit: number) {
+    return this.#pass(() => this.inner.opsBefore(doc, before, limit));
+  }
+  listDocs(query: DocListQuery) {
+    return this.#pass(() => this.inner.listDocs(query));
+  }
+  countClients(doc: string) {
+    return this.#pass(() => this.inner.countClients(doc));
   }
   close() {
     return this.inner.close();

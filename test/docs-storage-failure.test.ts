@@ -1,5 +1,5 @@
 import type { DocReplica } from '@syncline/client';
-import { type CommitInput, type DocStore, openDatabase, SqliteDocStore } from '@syncline/server';
+import { type CommitInput, type DocListQuery, type DocStore, openDatabase, SqliteDocStore } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { type TestState, testDocNamespace, testMutators } from './docs-fixtures.js';
 import { client, defer, startServer, waitForAtLeast, waitForValue } from './helpers.js';
@@ -38,6 +38,15 @@ class FlakyStore implements DocStore {
   }
   compact(doc: string, upTo: number) {
     return this.inner.compact(doc, upTo);
+  }
+  opsBefore(doc: string, before: number, limit: number) {
+    return this.inner.opsBefore(doc, before, limit);
+  }
+  listDocs(query: DocListQuery) {
+    return this.inner.listDocs(query);
+  }
+  countClients(doc: string) {
+    return this.inner.countClients(doc);
   }
   close() {
     return this.inner.close();

@@ -19,6 +19,7 @@ describe('HTTP API errors', () => {
       ['POST', '/v1/publish', { channel: 'chat:a', data: 1 }],
       ['POST', '/v1/publish/batch', { publications: [{ channel: 'chat:a', data: 1 }] }],
       ['GET', '/v1/channels', undefined],
+      ['GET', '/v1/channels/chat:a', undefined],
       ['GET', '/v1/channels/chat:a/history', undefined],
       ['GET', '/v1/channels/room:a/presence', undefined],
       ['POST', '/v1/users/alice/disconnect', {}],
@@ -27,7 +28,9 @@ describe('HTTP API errors', () => {
       ['POST', '/v1/users/alice/messages', { data: 1 }],
       ['GET', '/v1/app', undefined],
       ['POST', '/v1/app/announce', { version: '9.0.0' }],
+      ['GET', '/v1/docs', undefined],
       ['GET', '/v1/docs/todo:a', undefined],
+      ['GET', '/v1/docs/todo:a/ops', undefined],
       ['POST', '/v1/docs/todo:a/mutate', { name: 'increment' }],
       ['GET', '/v1/webhooks/deliveries', undefined],
       ['POST', '/v1/webhooks/deliveries/1/retry', undefined],
@@ -41,7 +44,7 @@ describe('HTTP API errors', () => {
       ([m, p]) =>
         `${m} ${p
           .replace('/alice/', '/{user}/')
-          .replace(/\/(chat|room):a\//, '/{channel}/')
+          .replace(/\/(chat|room):a(\/|$)/, '/{channel}$2')
           .replace('/todo:a', '/{name}')
           .replace('/deliveries/1/', '/deliveries/{id}/')}`,
     );

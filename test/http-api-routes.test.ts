@@ -180,10 +180,13 @@ describe('HTTP API routes', () => {
       '/v1/app',
       '/v1/app/announce',
       '/v1/channels',
+      '/v1/channels/{channel}',
       '/v1/channels/{channel}/history',
       '/v1/channels/{channel}/presence',
+      '/v1/docs',
       '/v1/docs/{name}',
       '/v1/docs/{name}/mutate',
+      '/v1/docs/{name}/ops',
       '/v1/publish',
       '/v1/publish/batch',
       '/v1/users/{user}/disconnect',
@@ -234,7 +237,7 @@ describe('HTTP API routes', () => {
     expect(get.parameters).toEqual([expect.objectContaining({ name: 'name', in: 'path', required: true })]);
     expect(get.parameters[0]?.schema.type).toBe('string');
     const doc = get.responses['200']?.content['application/json'].schema as JsonObjectSchema;
-    expect(doc.required?.sort()).toEqual(['doc', 'state', 'version']);
+    expect(doc.required?.sort()).toEqual(['clients', 'doc', 'schemaVersion', 'state', 'version']);
     expect(Object.keys(get.responses).sort()).toEqual(['200', '400', '401', '404', '500', '503']);
 
     const mutate = paths['/v1/docs/{name}/mutate']?.post as Operation;

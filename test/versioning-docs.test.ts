@@ -30,7 +30,7 @@ describe('document schema versions and migrations', () => {
         { text: 'eggs', done: false },
       ],
     };
-    expect(await v3.docs.get('notes:1')).toEqual({ version: 3, state: migrated });
+    expect(await v3.docs.get('notes:1')).toEqual({ version: 3, state: migrated, schemaVersion: 3 });
     const ops = await v3.docs.store.opsSince('notes:1', 2, 10);
     expect(ops).toEqual([
       { version: 3, patches: [{ op: 'replace', path: [], value: migrated }], ts: expect.any(Number), schemaVersion: 3 },

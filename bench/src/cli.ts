@@ -6,13 +6,23 @@ import type { RunOptions } from './harness.js';
 import { combineRuns, machine, type PhaseResult, phaseTable } from './results.js';
 import { type BrokerAckRow, brokerAckTable, runBrokerAck } from './scenarios/broker-ack.js';
 import { runConnect } from './scenarios/connect.js';
+import { type ConsoleRow, consoleTable, runConsole } from './scenarios/console-pages.js';
 import { runDocs } from './scenarios/docs.js';
 import { runFanout } from './scenarios/fanout.js';
 import { runStorm } from './scenarios/reconnect-storm.js';
 import { runRooms } from './scenarios/rooms.js';
 import { runWebhook, type WebhookRow, webhookTables } from './scenarios/webhook.js';
 
-const SCENARIOS = ['fanout', 'rooms', 'docs', 'connect', 'reconnect-storm', 'broker-ack', 'webhook'] as const;
+const SCENARIOS = [
+  'fanout',
+  'rooms',
+  'docs',
+  'connect',
+  'reconnect-storm',
+  'broker-ack',
+  'webhook',
+  'console',
+] as const;
 
 const USAGE = `Usage: npm run bench -- [options]
   --scenario NAME      ${SCENARIOS.join(' | ')} | all (default all)
@@ -30,6 +40,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --in-flight N        broker-ack: publishes in flight (default 32); needs redis-server on the PATH
                        webhook: one channel without, then with a publication webhook to a receiver
                        on 127.0.0.1 (Syncline JSON client only; --targets does not apply)
+  --channels N         console: active channels and stored documents (default 10000), --requests N per route (default 100)
   --targets LIST       comma-separated: ${TARGETS.join(',')} (default all; syncline-msgpack,
                        the same server with MessagePack clients, only in fanout, rooms and docs unless listed)
   --generators N       load generator processes (default: 1 per 2,500 connections, at most 3)
@@ -53,6 +64,8 @@ const { values } = parseArgs({
     window: { type: 'string' },
     'ack-publications': { type: 'string', default: '5000' },
     'in-flight': { type: 'string', default: '32' },
+    channels: { type: 'string', default: '10000' },
+    requests: { type: 'string', default: '100' },
     targets: { type: 'string' },
     generators: { type: 'string', default: '0' },
     profile: { type: 'boolean', default: false },
@@ -100,6 +113,7 @@ const tables: string[] = [];
 const repeat = Math.max(1, Math.floor(num(values.repeat, 1)));
 const runs: PhaseResult[] = [];
 const brokerAck: BrokerAckRow[] = [];
+const consolePages: ConsoleRow[] = [];
 const webhook: WebhookRow[] = [];
 const webhookRuns: WebhookRow[] = [];
 /** Runs a scenario `repeat` times (each run has every target take its turn) and prints its tables. */
@@ -192,6 +206,13 @@ for (const s of scenarios) {
       tables.push(t);
       process.stdout.write(`\n${t}\n`);
     }
+  } else if (s === 'console') {
+    const o = { size: num(values.channels, 10_000), requests: Math.max(1, num(values.requests, 100)) };
+    const rows = await runConsole(o, options);
+    consolePages.push(...rows);
+    const t = consoleTable(rows, o);
+    tables.push(t);
+    process.stdout.write(`\n${t}\n`);
   } else if (s === 'reconnect-storm') {
     await add(() => runStorm({ subscribers: subscribers ?? 5000, missed: num(values.missed, 100) }, connectOptions));
   }
@@ -213,7 +234,7 @@ mkdirSync(fileURLToPath(new URL('.', `file://${out}`)), { recursive: true });
 writeFileSync(out, markdown);
 writeFileSync(
   out.replace(/\.md$/, '.json'),
-  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), repeat, results, runs, brokerAck, webhook, webhookRuns }, null, 2)}\n`,
+  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), repeat, results, runs, brokerAck, webhook, webhookRuns, consolePages }, null, 2)}\n`,
 );
 process.stderr.write(`[bench] wrote ${out}\n`);
 const bad = [

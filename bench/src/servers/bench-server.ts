@@ -24,3 +24,6 @@ export const BENCH_WEBHOOK_SECRET = 'syncline-bench-webhook-secret';
 export const BENCH_SECRET = 'syncline-bench-secret-not-for-production';
 /** Publications each channel keeps for recovery (all peers). */
 export const BENCH_HISTORY_SIZE = 1000;
+
+/** HTTP API key of the benchmark's Syncline server (the console scenario). */
+export const BENCH_API_KEY = 'syncline-bench-api-key-not-for-production';

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { defineMutators, type Transaction } from '@syncline/protocol';
 import { createServer, WEBSOCKET_PATH } from '@syncline/server';
 import {
+  BENCH_API_KEY,
   BENCH_HISTORY_SIZE,
   BENCH_SECRET,
   BENCH_WEBHOOK_SECRET,
@@ -33,6 +34,7 @@ export async function startSyncline(options: BenchServerOptions): Promise<BenchS
     host: '127.0.0.1',
     database: join(options.dataDir, 'syncline.db'),
     auth: { secret: BENCH_SECRET },
+    apiKey: BENCH_API_KEY,
     namespaces: { bench: { history: { size: BENCH_HISTORY_SIZE, ttlMs: 10 * 60_000 } } },
     docs: { bdoc: { mutators: benchMutators, initialState: { by: {} } } },
     limits: {
@@ -44,6 +46,8 @@ export async function startSyncline(options: BenchServerOptions): Promise<BenchS
       mutateBurst: 1_000_000,
       // Every benchmark client mutates as fast as it can: no per-user mutator time cap.
       mutatorMsPerSec: 0,
+      // The console scenario subscribes 5,000 channels per connection.
+      maxChannelsPerConnection: 5_000,
       // BENCH_MUTATOR_TIMEOUT_MS=0 measures documents without the mutator time budget.
       ...(process.env.BENCH_MUTATOR_TIMEOUT_MS === undefined
         ? {}

@@ -4,13 +4,16 @@ import type { ClientFrame, ClientTransport } from './transport/transport.js';
 /** Largest batched frame, in characters (bytes for a binary codec), whatever the server accepts. */
 export const MAX_BATCH_FRAME_CHARS = 16 * 1024;
 
+/** Most commands batched in one frame: the server refuses a frame with more (`bad_frame`, docs/security.md). */
+export const MAX_BATCH_COMMANDS = 100;
+
 /** Frame limit assumed when the server announces none, in bytes. */
 const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 
 /**
  * Outbound messages of one connection: messages queued within a microtask go
  * out together, as an array per frame (`codec.join`). Frames stay below the server's
- * limit; a message too big to share a frame goes alone. Messages queued while
+ * limits (bytes, and `MAX_BATCH_COMMANDS` commands); a message too big to share a frame goes alone. Messages queued while
  * no transport is open are dropped (requests keep their own copy).
  */
 export class Outbox {
@@ -67,7 +70,7 @@ export class Outbox {
     for (const message of out) {
       const encoded = this.#codec.encode(message);
       const size = typeof encoded === 'string' ? encoded.length : encoded.byteLength;
-      if (chars + size + 2 > this.#maxBatchChars) sendBatch();
+      if (chars + size + 2 > this.#maxBatchChars || batch.length >= MAX_BATCH_COMMANDS) sendBatch();
       batch.push(encoded);
       chars += size + 1;
     }

@@ -81,6 +81,17 @@ CREATE TABLE syncline_webhook_claims (
 );
 `,
   },
+  {
+    // What the HTTP API shows an operator: documents listed by name in code point order whatever the
+    // database's collation (GET /v1/docs), and the mutator call of each op (GET /v1/docs/{name}/ops).
+    name: '005_doc_console',
+    sql: `
+CREATE INDEX IF NOT EXISTS syncline_doc_heads_names ON syncline_doc_heads (doc COLLATE "C");
+ALTER TABLE syncline_doc_ops ADD COLUMN IF NOT EXISTS mutator TEXT;
+ALTER TABLE syncline_doc_ops ADD COLUMN IF NOT EXISTS args TEXT;
+ALTER TABLE syncline_doc_ops ADD COLUMN IF NOT EXISTS args_bytes BIGINT;
+`,
+  },
 ];
 
 /** Arbitrary key of the advisory lock that serializes migrations of concurrently starting nodes. */

@@ -3,15 +3,20 @@ import {
   type BackendHealth,
   type CommitInput,
   type CommitListener,
+  type DocListQuery,
   type DocStore,
   DocVersionConflict,
   type HealthListener,
   HealthSignal,
   type LoadedDocument,
+  nameRange,
+  nameRangeSql,
   OP_COLUMNS,
   type OpRow,
+  opRowParams,
   opRowValues,
   type SnapshotRow,
+  type StoredDocInfo,
   type StoredOp,
   snapshotFromRow,
   startHealthProbe,
@@ -184,7 +189,7 @@ export class PostgresDocStore implements DocStore {
       const current = Number(r.rows[0]?.version ?? 0);
       if (current !== input.version - 1) throw new DocVersionConflict(input.doc, input.version - 1, current);
       await c.query(
-        `INSERT INTO syncline_doc_ops (doc, ${OP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        `INSERT INTO syncline_doc_ops (doc, ${OP_COLUMNS}) VALUES (${opRowParams((i) => `$${i + 1}`)})`,
         opRowValues(input),
       );
       await c.query('UPDATE syncline_doc_heads SET version = $2, updated_at = $3 WHERE doc = $1', [
@@ -275,6 +280,35 @@ export class PostgresDocStore implements DocStore {
       );
       return ops.rows.map(storedOpFromRow);
     });
+  }
+
+  async opsBefore(doc: string, before: number, limit: number): Promise<StoredOp[]> {
+    this.#assertUp();
+    const r = await this.#pool.query<OpRow>(
+      `SELECT ${OP_COLUMNS} FROM syncline_doc_ops WHERE doc = $1 AND version < $2 ORDER BY version DESC LIMIT $3`,
+      [doc, before, limit],
+    );
+    return r.rows.map(storedOpFromRow);
+  }
+
+  /** Names compare in code point order ("C" collation), on the index of migration 005. */
+  async listDocs(query: DocListQuery): Promise<StoredDocInfo[]> {
+    this.#assertUp();
+    const range = nameRangeSql(nameRange(query), 'doc COLLATE "C"', (i) => `$${i + 1}`);
+    const r = await this.#pool.query<{ doc: string; version: string; updated_at: string }>(
+      `SELECT doc, version, updated_at FROM syncline_doc_heads WHERE ${range.sql} AND version > 0
+       ORDER BY doc COLLATE "C" LIMIT $${range.values.length + 1}`,
+      [...range.values, query.limit],
+    );
+    return r.rows.map((row) => ({ doc: row.doc, version: Number(row.version), updatedAt: Number(row.updated_at) }));
+  }
+
+  async countClients(doc: string): Promise<number> {
+    this.#assertUp();
+    const r = await this.#pool.query<{ n: string }>('SELECT COUNT(*) AS n FROM syncline_doc_clients WHERE doc = $1', [
+      doc,
+    ]);
+    return Number(r.rows[0]?.n ?? 0);
   }
 
   async compact(doc: string, upTo: number): Promise<number> {

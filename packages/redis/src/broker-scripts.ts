@@ -107,24 +107,11 @@ redis.call('PUBLISH', ARGV[8], '["' .. epoch .. '",' .. top .. ',' .. now .. ','
 return {epoch, top, 0, now}
 `);
 
-/**
- * History: KEYS = meta, stream; ARGV = candidate epoch, Redis identity,
- * since, limit, ttlMs, metaTtlMs. Drops entries past the TTL from the head of the stream, then
- * reads after \`since\`. Returns { epoch, top, minOffset, entries }.
- */
-export const HISTORY_SCRIPT = new LuaScript(`${PRELUDE}
-local since = tonumber(ARGV[3])
-local limit = tonumber(ARGV[4])
+// Drops entries past the TTL from the head of the stream (ARGV[5] is the
+// TTL) and sets `minOffset` to the oldest retained offset (0: none). Runs
+// after the prelude, once the channel exists.
+const TRIM_HEAD = `
 local minTs = now - tonumber(ARGV[5])
-if created then
-  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0, 'g', ARGV[2])
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
-  return {epoch, 0, 0, {}}
-end
-if limit == 0 then
-  -- A position read (top): touches no entry.
-  return {epoch, top, 0, {}}
-end
 local function tsOf(fields)
   for i = 1, #fields, 2 do
     if fields[i] == 't' then return tonumber(fields[i + 1]) end
@@ -141,7 +128,26 @@ for _ = 1, 1000 do
   end
   redis.call('XDEL', KEYS[2], first[1][1])
 end
-local entries = {}
+`;
+
+/**
+ * History: KEYS = meta, stream; ARGV = candidate epoch, Redis identity,
+ * since, limit, ttlMs, metaTtlMs. Drops entries past the TTL from the head of the stream, then
+ * reads after \`since\`. Returns { epoch, top, minOffset, entries }.
+ */
+export const HISTORY_SCRIPT = new LuaScript(`${PRELUDE}
+local since = tonumber(ARGV[3])
+local limit = tonumber(ARGV[4])
+if created then
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0, 'g', ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
+  return {epoch, 0, 0, {}}
+end
+if limit == 0 then
+  -- A position read (top): touches no entry.
+  return {epoch, top, 0, {}}
+end
+${TRIM_HEAD}local entries = {}
 if limit > 0 and minOffset > 0 then
   local from = since + 1
   if from < minOffset then from = minOffset end
@@ -172,3 +178,30 @@ export function parseEntry(entry: RawEntry): Publication {
   const offset = Number.parseInt(id, 10);
   return user === undefined ? { offset, data, ts } : { offset, data, ts, user };
 }
+
+/**
+ * History backwards: KEYS = meta, stream; ARGV = candidate epoch, Redis
+ * identity, before, limit, ttlMs, metaTtlMs. Drops entries past the TTL from
+ * the head of the stream, then reads the newest `limit` entries below
+ * `before` (newest first; the caller reverses them). `limit` 0 reads the
+ * position only. Returns { epoch, top, minOffset, entries }.
+ */
+export const HISTORY_BEFORE_SCRIPT = new LuaScript(`${PRELUDE}
+local before = tonumber(ARGV[3])
+local limit = tonumber(ARGV[4])
+if created then
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0, 'g', ARGV[2])
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
+  return {epoch, 0, 0, {}}
+end
+${TRIM_HEAD}
+if before > top + 1 then before = top + 1 end
+local entries = {}
+if limit > 0 and minOffset > 0 and before > minOffset then
+  local raw = redis.call('XREVRANGE', KEYS[2], (before - 1) .. '-0', minOffset .. '-0', 'COUNT', limit)
+  for i = 1, #raw do
+    if tsOf(raw[i][2]) >= minTs then entries[#entries + 1] = raw[i] end
+  end
+end
+return {epoch, top, minOffset, entries}
+`);

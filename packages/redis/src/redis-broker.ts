@@ -15,7 +15,7 @@ import {
   withDeadline,
 } from '@syncline/server';
 import type { Redis } from 'ioredis';
-import { HISTORY_SCRIPT, PUBLISH_SCRIPT, parseEntry, type RawEntry } from './broker-scripts.js';
+import { HISTORY_BEFORE_SCRIPT, HISTORY_SCRIPT, PUBLISH_SCRIPT, parseEntry, type RawEntry } from './broker-scripts.js';
 import { brokerUnavailable, toBrokerError } from './errors.js';
 import { type FeedRecording, feedScriptParts } from './feed-recording.js';
 import { createCommandConnection, createNodeConnections, DEFAULT_COMMAND_TIMEOUT_MS } from './redis-connections.js';
@@ -296,20 +296,41 @@ export class RedisBroker implements Broker {
   }
 
   /** Reads history without the health check or time bound (catch-up after a reconnect). */
-  async #readHistory(
+  #readHistory(
     channel: string,
     options: { since: number; limit: number; history: HistoryOptions },
+  ): Promise<HistoryRead> {
+    return this.#runHistory(HISTORY_SCRIPT, channel, options.since, options.limit, options.history);
+  }
+
+  async historyBefore(
+    channel: string,
+    options: { before: number; limit: number; history: HistoryOptions },
+  ): Promise<HistoryRead> {
+    this.#assertUp();
+    const read = this.#runHistory(HISTORY_BEFORE_SCRIPT, channel, options.before, options.limit, options.history);
+    // The script returns the newest entries first.
+    return this.#bounded(read, 'history').then((r) => ({ ...r, publications: r.publications.reverse() }));
+  }
+
+  /** Runs a history script (`from` is its `since` or `before`). */
+  async #runHistory(
+    script: typeof HISTORY_SCRIPT,
+    channel: string,
+    from: number,
+    limit: number,
+    history: HistoryOptions,
   ): Promise<HistoryRead> {
     let raw: unknown;
     try {
       const identity = await this.#identity.get();
-      raw = await HISTORY_SCRIPT.run(this.#redis, this.#keys(channel), [
+      raw = await script.run(this.#redis, this.#keys(channel), [
         newEpoch(),
         identity,
-        Math.max(0, Math.floor(options.since)),
-        options.history.size > 0 ? Math.max(0, Math.floor(options.limit)) : 0,
-        options.history.ttlMs,
-        this.#metaTtl(options.history),
+        Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Math.floor(from))),
+        history.size > 0 ? Math.max(0, Math.floor(limit)) : 0,
+        history.ttlMs,
+        this.#metaTtl(history),
       ]);
     } catch (err) {
       throw toBrokerError(err, 'history');

@@ -368,6 +368,9 @@ export function createServer(options: ServerOptions): SynclineServer {
     webhooks: {
       list: (status, after, limit) => webhooks.list(status, after, limit),
       retry: (id) => webhooks.retry(id),
+      publicationReceivers: (namespace) =>
+        (options.webhooks ?? []).filter((e) => e.events.includes('publication') && e.namespaces?.includes(namespace))
+          .length,
     },
     get app() {
       return appVersions.config;

@@ -1,6 +1,7 @@
 import { SynclineError } from '@syncline/protocol';
 import type { Broker, BrokerPublication, HistoryOptions } from '@syncline/server';
 import { afterEach, describe, expect, it } from 'vitest';
+import { historyBeforeCases } from './broker-backwards-contract.js';
 import { eventually, uniqueName } from './wait.js';
 
 /** One isolated backend (a fresh key space, database, or process) for one test. */
@@ -172,6 +173,8 @@ export function brokerContract(factory: BrokerFactory): void {
       expect(beyond.publications).toEqual([]);
       expect(beyond.offset).toBe(10);
     });
+
+    historyBeforeCases(oneNode);
 
     it('reading the top of a channel leaves its history alone', async () => {
       const broker = await oneNode();

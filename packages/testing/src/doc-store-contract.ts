@@ -1,6 +1,7 @@
 import type { DocPatch } from '@syncline/protocol';
 import { type CommitInput, type DocStore, DocVersionConflict } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
+import { docStoreConsoleCases } from './doc-store-console-contract.js';
 import { type StoreFactory, storeFixture } from './store-fixture.js';
 import { uniqueName } from './wait.js';
 
@@ -19,6 +20,8 @@ function commitOf(doc: string, version: number, extra: Partial<CommitInput> = {}
 export function docStoreContract(factory: DocStoreFactory): void {
   describe(`DocStore contract: ${factory.name}`, () => {
     const { backend, store } = storeFixture(factory);
+
+    docStoreConsoleCases(store);
 
     it('loads a document never written at version 0', async () => {
       const s = await store();

@@ -79,6 +79,17 @@ export interface Broker {
   unsubscribe(channel: string): Promise<void>;
   /** Reads publications after `since` (exclusive), oldest first, at most `limit`. */
   history(channel: string, options: { since: number; limit: number; history: HistoryOptions }): Promise<HistoryRead>;
+  /**
+   * Reads history backwards: the newest retained publications with offsets
+   * below `before` (exclusive), at most `limit`, returned oldest first. A
+   * `before` above the top reads the newest ones. With `limit` 0 it reads only
+   * the position (epoch, top and `minOffset`), touching no publication, so it
+   * is the cheap way to learn a channel's retained range.
+   */
+  historyBefore(
+    channel: string,
+    options: { before: number; limit: number; history: HistoryOptions },
+  ): Promise<HistoryRead>;
   /** Current top of a channel. */
   top(channel: string): Promise<StreamTop>;
   close(): Promise<void>;

@@ -99,6 +99,13 @@ export class LocalBroker implements Broker {
     return this.#history.read(channel, options.since, options.limit, options.history, Date.now());
   }
 
+  async historyBefore(
+    channel: string,
+    options: { before: number; limit: number; history: PublishInput['history'] },
+  ): Promise<HistoryRead> {
+    return this.#history.readBefore(channel, options.before, options.limit, options.history, Date.now());
+  }
+
   async top(channel: string): Promise<StreamTop> {
     return this.#history.top(channel);
   }

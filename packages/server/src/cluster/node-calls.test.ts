@@ -43,6 +43,7 @@ function sharedBroker(inner: LocalBroker): () => Broker {
         mine.delete(channel);
       },
       history: (channel, options) => inner.history(channel, options),
+      historyBefore: (channel, options) => inner.historyBefore(channel, options),
       top: (channel) => inner.top(channel),
       async close() {
         for (const channel of [...mine.keys()]) await this.unsubscribe(channel);

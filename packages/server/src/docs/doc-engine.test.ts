@@ -56,7 +56,7 @@ describe('DocEngine (SQLite in memory)', () => {
     expect(await engine.mutate(DOC, inc('c1', 1))).toEqual({ version: 1, duplicate: true });
     expect(await engine.mutate(DOC, inc('c2', 1))).toEqual({ version: 2 });
     expect(await engine.mutate(DOC, inc('c1', 1))).toEqual({ version: 2, duplicate: true });
-    expect(await engine.get(DOC)).toEqual({ version: 2, state: { count: 2, by: { c1: 1, c2: 1 } } });
+    expect(await engine.get(DOC)).toEqual({ version: 2, state: { count: 2, by: { c1: 1, c2: 1 } }, schemaVersion: 1 });
     expect(fanout.published.map((m) => [m.version, m.clientId, m.mutationId])).toEqual([
       [1, 'c1', 1],
       [2, 'c2', 1],
@@ -116,7 +116,7 @@ describe('DocEngine (SQLite in memory)', () => {
     const state = await engine.get(DOC);
     const again = engineOn(db).engine;
     expect(await again.get(DOC)).toEqual(state);
-    expect(state).toEqual({ version: 30, state: { count: 30, by: { a: 10, b: 10, c: 10 } } });
+    expect(state).toEqual({ version: 30, state: { count: 30, by: { a: 10, b: 10, c: 10 } }, schemaVersion: 1 });
   });
 
   it('subscribe answers the ops after a version, or a snapshot, and the client’s last mutation id', async () => {

@@ -10,7 +10,7 @@ import { assertNotExpired, pruneClients } from './client-retention.js';
 import type { DocFanout } from './doc-fanout.js';
 import type { DocNamespaces } from './doc-namespaces.js';
 import { publicOp } from './doc-rows.js';
-import { type DocStore, DocVersionConflict, type StoredOp } from './doc-store.js';
+import { type DocStore, DocVersionConflict, type StoredOp, storedCall } from './doc-store.js';
 import { type LiveDoc, newLiveDoc, setState, sizeAfter, unavailable } from './live-doc.js';
 import { migrateLoaded, storedSchemaVersion } from './migrations.js';
 import type { MutatorGuard } from './mutator-guard.js';
@@ -71,9 +71,13 @@ export class DocEngine {
     return this.#docs.get(doc)?.loaded ?? false;
   }
 
-  /** Current version and state. */
-  get(doc: string): Promise<{ version: number; state: unknown }> {
-    return this.#enqueue(doc, async (live) => ({ version: live.version, state: live.state }));
+  /** Current version and state, with the schema version of the state (the namespace's: loading migrates to it). */
+  get(doc: string): Promise<{ version: number; state: unknown; schemaVersion: number }> {
+    return this.#enqueue(doc, async (live) => ({
+      version: live.version,
+      state: live.state,
+      schemaVersion: live.ns.versions.schemaVersion,
+    }));
   }
 
   /**
@@ -324,6 +328,7 @@ export class DocEngine {
         ts,
         ...(tracked ? { clientId, mutationId } : {}),
         ...(input.userId === undefined ? {} : { userId: input.userId }),
+        call: storedCall(input.name, input.args),
         ...(snapshotDue ? { snapshot: outcome.state } : {}),
         schemaVersion: live.ns.versions.schemaVersion,
       });

@@ -129,6 +129,11 @@ export class DocNamespaces {
     return this.#byName.size;
   }
 
+  /** True when `namespace` is a document namespace. */
+  has(namespace: string): boolean {
+    return this.#byName.has(namespace);
+  }
+
   /** The namespace of a document name; throws `bad_channel` or `unknown_namespace`. */
   forDoc(doc: string): ResolvedDocNamespace {
     const parsed = parseName(doc);

@@ -2,6 +2,7 @@ import { MAX_NAME_LENGTH } from '@syncline/protocol';
 import * as v from 'valibot';
 import { validate } from '../http/api-request.js';
 import type { ApiRoute } from '../http/api-route.js';
+import { docReadRoutes, storeRead } from './doc-read-routes.js';
 import type { DocsApi } from './docs-api.js';
 
 /** Largest body of `POST /v1/docs/:name/mutate`, bytes. */
@@ -51,6 +52,20 @@ export const DocResponse = v.object({
   doc: v.string(),
   version: v.pipe(v.number(), v.integer(), v.minValue(0)),
   state: v.pipe(v.unknown(), v.description('The document state (JSON).')),
+  schemaVersion: v.pipe(
+    v.number(),
+    v.integer(),
+    v.minValue(1),
+    v.description("Schema version of `state` (the namespace's `schemaVersion`: loading migrates to it)."),
+  ),
+  clients: v.pipe(
+    v.number(),
+    v.integer(),
+    v.minValue(0),
+    v.description(
+      'Clients whose last mutation id the store keeps for this document (they mutated it within `clientRetentionMs`).',
+    ),
+  ),
 });
 
 /** Response of `POST /v1/docs/{name}/mutate`. */
@@ -67,14 +82,16 @@ export const DocMutateResponse = v.object({
 
 /**
  * Document routes of the HTTP API (API key required), part of its route
- * table and OpenAPI document: `GET /v1/docs/{name}` → `{ doc, version, state }`
+ * table and OpenAPI document: `GET /v1/docs/{name}` → `{ doc, version, state, schemaVersion, clients }`
  * and `POST /v1/docs/{name}/mutate` with
  * `{ name, args?, clientId?, mutationId?, userId? }` → `{ doc, version, duplicate? }`.
  * A mutation is ordered, persisted and broadcast like a client's, and is not
- * rate limited per connection.
+ * rate limited per connection. The list of documents and their ops are in
+ * `docReadRoutes`.
  */
-export function docRoutes(docs: Pick<DocsApi, 'get' | 'mutate'>): ApiRoute[] {
+export function docRoutes(docs: Pick<DocsApi, 'get' | 'mutate' | 'store' | 'namespaces'>): ApiRoute[] {
   return [
+    ...docReadRoutes(docs),
     {
       method: 'GET',
       path: '/v1/docs/:name',
@@ -85,8 +102,9 @@ export function docRoutes(docs: Pick<DocsApi, 'get' | 'mutate'>): ApiRoute[] {
       errors: ['invalid_request', 'bad_channel', 'unknown_namespace', 'unavailable'],
       handle: async ({ params }) => {
         const doc = validate(ApiDocName, params.name, 'path');
-        const { version, state } = await docs.get(doc);
-        return { doc, version, state };
+        const { version, state, schemaVersion } = await docs.get(doc);
+        const clients = await storeRead(docs.store.countClients(doc));
+        return { doc, version, state, schemaVersion, clients };
       },
     },
     {

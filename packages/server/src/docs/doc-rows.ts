@@ -5,7 +5,13 @@ import type { CommitInput, LoadedDocument, StoredOp } from './doc-store.js';
  * Column names of an op row in the SQL document stores, in the order of
  * `opRowValues`.
  */
-export const OP_COLUMNS = 'version, patches, client_id, mutation_id, user_id, ts, schema_version';
+export const OP_COLUMNS =
+  'version, patches, client_id, mutation_id, user_id, ts, schema_version, mutator, args, args_bytes';
+
+/** The placeholders of an op row insert (`doc` then `OP_COLUMNS`), written by `param(i)` with i from 0. */
+export function opRowParams(param: (i: number) => string): string {
+  return Array.from({ length: 11 }, (_, i) => param(i)).join(', ');
+}
 
 /**
  * An op row as a SQL document store reads it back. Integers may come back as
@@ -20,6 +26,10 @@ export interface OpRow {
   readonly user_id: string | null;
   readonly ts: number | string;
   readonly schema_version: number | null;
+  readonly mutator: string | null;
+  /** The arguments as JSON. */
+  readonly args: string | null;
+  readonly args_bytes: number | string | null;
 }
 
 /** A snapshot row as a SQL document store reads it back (`state` as JSON). */
@@ -32,7 +42,19 @@ export interface SnapshotRow {
 /** The op row values of a commit: `doc` then the columns of `OP_COLUMNS`, absent fields as `null`. */
 export function opRowValues(
   input: CommitInput,
-): [string, number, string, string | null, number | null, string | null, number, number | null] {
+): [
+  string,
+  number,
+  string,
+  string | null,
+  number | null,
+  string | null,
+  number,
+  number | null,
+  string | null,
+  string | null,
+  number | null,
+] {
   return [
     input.doc,
     input.version,
@@ -42,6 +64,9 @@ export function opRowValues(
     input.userId ?? null,
     input.ts,
     input.schemaVersion ?? null,
+    input.call?.mutator ?? null,
+    input.call?.argsJson ?? null,
+    input.call?.argsBytes ?? null,
   ];
 }
 
@@ -56,6 +81,9 @@ export function storedOpFromRow(r: OpRow): StoredOp {
   if (r.mutation_id !== null) op.mutationId = Number(r.mutation_id);
   if (r.user_id !== null) op.userId = r.user_id;
   if (r.schema_version !== null) op.schemaVersion = r.schema_version;
+  if (r.mutator !== null) op.mutator = r.mutator;
+  if (r.args !== null) op.args = JSON.parse(r.args) as unknown;
+  if (r.args_bytes !== null) op.argsBytes = Number(r.args_bytes);
   return op;
 }
 

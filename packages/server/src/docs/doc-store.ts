@@ -1,10 +1,38 @@
 import type { DocOp, DocPatch } from '@syncline/protocol';
 import type { BackendHealth, HealthListener } from '../health/backend-health.js';
 import type { SqlTransaction } from '../storage/sql-transaction.js';
+import type { DocListQuery, StoredDocInfo } from './doc-listing.js';
 
-/** An op as the store keeps it (a `DocOp` plus the user that made it). */
+/** An op as the store keeps it (a `DocOp` plus the user and the mutator call that made it). */
 export interface StoredOp extends DocOp {
   readonly userId?: string;
+  /** Name of the mutator that made the op (absent for ops of a schema migration, or stored before it was kept). */
+  readonly mutator?: string;
+  /** The mutator's arguments, kept when their JSON is at most `MAX_STORED_ARGS_BYTES`. */
+  readonly args?: unknown;
+  /** Size of the arguments' JSON in bytes (UTF-8), kept with `mutator` whether or not the arguments were. */
+  readonly argsBytes?: number;
+}
+
+/** A mutator call as stored with its op: the name, the arguments' JSON when small enough, and its size. */
+export interface StoredCall {
+  readonly mutator: string;
+  /** The arguments as JSON, absent when over `MAX_STORED_ARGS_BYTES` (or when there were none). */
+  readonly argsJson?: string;
+  readonly argsBytes: number;
+}
+
+/** Largest arguments (JSON, UTF-8 bytes) stored with an op; larger ones are stored as their size only. */
+export const MAX_STORED_ARGS_BYTES = 4 * 1024;
+
+/** The call to store with an op of mutator `name` run with `args`. */
+export function storedCall(name: string, args: unknown): StoredCall {
+  if (args === undefined) return { mutator: name, argsBytes: 0 };
+  const json = JSON.stringify(args);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  return bytes <= MAX_STORED_ARGS_BYTES
+    ? { mutator: name, argsJson: json, argsBytes: bytes }
+    : { mutator: name, argsBytes: bytes };
 }
 
 /** What `DocStore.load` returns. */
@@ -29,6 +57,8 @@ export interface CommitInput {
   readonly clientId?: string;
   readonly mutationId?: number;
   readonly userId?: string;
+  /** The mutator call that made the op, for the op log (see `storedCall`). */
+  readonly call?: StoredCall;
   /** The full state at `version`, when a snapshot is due. */
   readonly snapshot?: unknown;
   /**
@@ -95,6 +125,23 @@ export interface DocStore {
    * than `limit` ops would be needed (send a snapshot instead).
    */
   opsSince(doc: string, version: number, limit: number): Promise<StoredOp[] | 'too_old'>;
+  /**
+   * Ops still in the log with versions below `before` (exclusive), newest
+   * first, at most `limit` (the log keeps what catch-up needs: see the
+   * namespace's `opLogRetention`). A document never written has none.
+   */
+  opsBefore(doc: string, before: number, limit: number): Promise<StoredOp[]>;
+  /**
+   * Documents written at least once, sorted by name in code point order: those
+   * starting with `query.prefix` and after `query.after`, at most
+   * `query.limit`. Reads a bounded range of an index, whatever the store holds.
+   */
+  listDocs(query: DocListQuery): Promise<StoredDocInfo[]>;
+  /**
+   * How many clients of `doc` the store keeps a last mutation id for (clients
+   * that mutated it and were not pruned since: see `pruneClients`).
+   */
+  countClients(doc: string): Promise<number>;
   /**
    * Deletes ops with version `<= upTo` that the latest snapshot covers
    * (never past it). Resolves with the number of ops removed.

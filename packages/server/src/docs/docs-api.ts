@@ -1,4 +1,5 @@
 import type { DocMutateResult } from '@syncline/protocol';
+import type { DocNamespaces } from './doc-namespaces.js';
 import type { DocStore } from './doc-store.js';
 
 /** Options of a server-side mutation. */
@@ -16,12 +17,18 @@ export interface ServerMutateOptions {
  * broadcast like a client's.
  */
 export interface DocsApi {
-  /** Current version and state of a document (loading it when needed). */
-  get(doc: string): Promise<{ version: number; state: unknown }>;
+  /**
+   * Current version and state of a document (loading it when needed), with
+   * the schema version of that state: the namespace's, since a document is
+   * migrated to it when loaded.
+   */
+  get(doc: string): Promise<{ version: number; state: unknown; schemaVersion: number }>;
   /** Runs a mutator on a document; rejects with the documented error codes. */
   mutate(doc: string, mutator: string, args: unknown, options?: ServerMutateOptions): Promise<DocMutateResult>;
   /** The store behind the documents. */
   readonly store: DocStore;
+  /** The document namespaces (`forDoc` checks a name, `has` a namespace). */
+  readonly namespaces: Pick<DocNamespaces, 'forDoc' | 'has'>;
   /** Documents in memory right now. */
   readonly loadedCount: number;
   /** Local subscribers of a document. */

@@ -1,7 +1,26 @@
 export { CLIENT_CLOCK_MARGIN_MS, DEFAULT_CLIENT_RETENTION_MS } from './client-retention.js';
 export { DocEngine, MAX_CATCH_UP_OPS, type MutationInput } from './doc-engine.js';
 export { type DocFanout, type DocPatchListener, LocalDocFanout } from './doc-fanout.js';
+export {
+  compareCodePoints,
+  type DocListQuery,
+  type NameRange,
+  nameRange,
+  nameRangeSql,
+  prefixEnd,
+  type StoredDocInfo,
+} from './doc-listing.js';
 export { DOC_DEFAULTS, type DocNamespaceOptions, DocNamespaces, type ResolvedDocNamespace } from './doc-namespaces.js';
+export {
+  DocOpsQuery,
+  DocOpsResponse,
+  DocsQuery,
+  DocsResponse,
+  docReadRoutes,
+  MAX_DOCS_PAGE,
+  MAX_OPS_PAGE,
+  MAX_OPS_PAGE_BYTES,
+} from './doc-read-routes.js';
 export {
   ApiDocName,
   DocMutateBody,
@@ -13,6 +32,7 @@ export {
 export {
   OP_COLUMNS,
   type OpRow,
+  opRowParams,
   opRowValues,
   patchMessageOf,
   publicOp,
@@ -26,7 +46,10 @@ export {
   type DocStore,
   DocVersionConflict,
   type LoadedDocument,
+  MAX_STORED_ARGS_BYTES,
+  type StoredCall,
   type StoredOp,
+  storedCall,
 } from './doc-store.js';
 export { DocSubscribers } from './doc-subscribers.js';
 export type { DocsApi, ServerMutateOptions } from './docs-api.js';

@@ -185,6 +185,7 @@ export function registerDocs(core: ServerCore, options: RegisterDocsOptions): Do
     mutate: async (doc, mutator, args, o = {}) =>
       docs.mutate(doc, { name: mutator, args, clientId: o.clientId, mutationId: o.mutationId, userId: o.userId }),
     store,
+    namespaces,
     get loadedCount() {
       return docs.loadedCount;
     },

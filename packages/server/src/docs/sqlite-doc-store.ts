@@ -1,5 +1,15 @@
+import type { Statement } from 'better-sqlite3';
 import { migrate, type SqliteDatabase } from '../storage/sqlite.js';
-import { OP_COLUMNS, type OpRow, opRowValues, type SnapshotRow, snapshotFromRow, storedOpFromRow } from './doc-rows.js';
+import { type DocListQuery, nameRange, nameRangeSql, type StoredDocInfo } from './doc-listing.js';
+import {
+  OP_COLUMNS,
+  type OpRow,
+  opRowParams,
+  opRowValues,
+  type SnapshotRow,
+  snapshotFromRow,
+  storedOpFromRow,
+} from './doc-rows.js';
 import {
   type CommitInput,
   type CommitListener,
@@ -28,10 +38,24 @@ ALTER TABLE doc_ops ADD COLUMN schema_version INTEGER;
 ALTER TABLE doc_snapshots ADD COLUMN schema_version INTEGER;
 `;
 
+/** The mutator call of each op (name, small arguments, their size), for the op log of the HTTP API. */
+const MIGRATION_4 = `
+ALTER TABLE doc_ops ADD COLUMN mutator TEXT;
+ALTER TABLE doc_ops ADD COLUMN args TEXT;
+ALTER TABLE doc_ops ADD COLUMN args_bytes INTEGER;
+`;
+
 const MIGRATION_3 = `
 CREATE TABLE doc_client_horizons (doc TEXT PRIMARY KEY, pruned_up_to INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX doc_clients_updated ON doc_clients (doc, updated_at);
 `;
+
+/** A row of the document list. */
+interface ListRow {
+  readonly doc: string;
+  readonly version: number;
+  readonly updated_at: number;
+}
 
 /** A commit waiting for its turn's transaction. */
 interface PendingCommit {
@@ -53,12 +77,15 @@ export class SqliteDocStore implements DocStore {
   /** True once a commit was written in the current event-loop turn. */
   #turnHadCommit = false;
   readonly #commitListeners = new Set<CommitListener>();
+  /** Listing statements by their WHERE condition (four shapes: see `nameRangeSql`). */
+  readonly #listStmts = new Map<string, Statement<unknown[], ListRow>>();
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
     migrate(db, 'docs-1', MIGRATION);
     migrate(db, 'docs-2-schema-versions', MIGRATION_2);
     migrate(db, 'docs-3-client-pruning', MIGRATION_3);
+    migrate(db, 'docs-4-op-calls', MIGRATION_4);
     this.#stmts = {
       head: db.prepare<[string], { version: number }>('SELECT version FROM doc_heads WHERE doc = ?'),
       setHead: db.prepare(
@@ -70,10 +97,14 @@ export class SqliteDocStore implements DocStore {
       setSnapshot: db.prepare(
         'INSERT INTO doc_snapshots (doc, version, state, ts, schema_version) VALUES (?, ?, ?, ?, ?) ON CONFLICT(doc) DO UPDATE SET version = excluded.version, state = excluded.state, ts = excluded.ts, schema_version = excluded.schema_version',
       ),
-      insertOp: db.prepare(`INSERT INTO doc_ops (doc, ${OP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      insertOp: db.prepare(`INSERT INTO doc_ops (doc, ${OP_COLUMNS}) VALUES (${opRowParams(() => '?')})`),
       opsAfter: db.prepare<[string, number, number], OpRow>(
         `SELECT ${OP_COLUMNS} FROM doc_ops WHERE doc = ? AND version > ? ORDER BY version LIMIT ?`,
       ),
+      opsBefore: db.prepare<[string, number, number], OpRow>(
+        `SELECT ${OP_COLUMNS} FROM doc_ops WHERE doc = ? AND version < ? ORDER BY version DESC LIMIT ?`,
+      ),
+      countClients: db.prepare<[string], { n: number }>('SELECT COUNT(*) AS n FROM doc_clients WHERE doc = ?'),
       minOp: db.prepare<[string], { m: number | null }>('SELECT MIN(version) AS m FROM doc_ops WHERE doc = ?'),
       deleteOps: db.prepare('DELETE FROM doc_ops WHERE doc = ? AND version <= ?'),
       client: db.prepare<[string, string], { last_mutation_id: number }>(
@@ -213,6 +244,27 @@ export class SqliteDocStore implements DocStore {
       if (min === null || min > version + 1) return 'too_old' as const;
       return this.#stmts.opsAfter.all(doc, version, limit).map(storedOpFromRow);
     })();
+  }
+
+  async opsBefore(doc: string, before: number, limit: number): Promise<StoredOp[]> {
+    return this.#stmts.opsBefore.all(doc, before, limit).map(storedOpFromRow);
+  }
+
+  async listDocs(query: DocListQuery): Promise<StoredDocInfo[]> {
+    const range = nameRangeSql(nameRange(query), 'doc', () => '?');
+    let stmt = this.#listStmts.get(range.sql);
+    if (!stmt) {
+      stmt = this.#db.prepare<unknown[], ListRow>(
+        `SELECT doc, version, updated_at FROM doc_heads WHERE ${range.sql} ORDER BY doc LIMIT ?`,
+      );
+      this.#listStmts.set(range.sql, stmt);
+    }
+    const rows = stmt.all(...range.values, query.limit);
+    return rows.map((r) => ({ doc: r.doc, version: r.version, updatedAt: r.updated_at }));
+  }
+
+  async countClients(doc: string): Promise<number> {
+    return this.#stmts.countClients.get(doc)?.n ?? 0;
   }
 
   async compact(doc: string, upTo: number): Promise<number> {

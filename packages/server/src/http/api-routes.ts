@@ -21,7 +21,7 @@ import { type HttpRouter, sendJson } from './router.js';
 export interface ApiServices extends AppVersionService {
   readonly core: Pick<ServerCore, 'apiKey' | 'broker' | 'namespaces' | 'subscriberCounts' | 'users'>;
   readonly presence: Pick<PresenceService, 'channels' | 'list'>;
-  readonly docs: Pick<DocsApi, 'get' | 'mutate'>;
+  readonly docs: Pick<DocsApi, 'get' | 'mutate' | 'store' | 'namespaces'>;
   readonly router: Pick<HttpRouter, 'add'>;
   readonly webhooks: WebhookDeliveryService;
   /** Publishes from the server (no publisher user); idempotent with `key`. */
@@ -38,6 +38,7 @@ export function apiRoutes(server: ApiServices): ApiRoute[] {
     ...channelRoutes({
       core: server.core,
       presenceChannels: () => server.presence.channels(),
+      publicationWebhooks: (namespace) => server.webhooks.publicationReceivers?.(namespace) ?? 0,
       publish: (channel, data, options) => server.publish(channel, data, options),
     }),
     ...presenceRoutes({ namespaces: server.core.namespaces, list: (channel) => server.presence.list(channel) }),

@@ -80,13 +80,25 @@ export const HistoryQuery = v.strictObject({
   since: v.optional(
     v.pipe(DigitsQuery, v.description('Return publications after this offset (exclusive); default 0.')),
   ),
+  before: v.optional(
+    v.pipe(
+      DigitsQuery,
+      v.description(
+        'Read backwards: the newest publications before this offset (exclusive), in offset order; not with `since`.',
+      ),
+    ),
+  ),
   limit: v.optional(v.pipe(DigitsQuery, v.description('Page size, 1–1000; default 100.'))),
 });
 
+/** A channel name (or its beginning) in a query string. */
+const NameQuery = v.pipe(v.string(), v.maxLength(MAX_NAME_LENGTH));
+
 /** `GET /v1/channels` query. */
 export const ChannelsQuery = v.strictObject({
-  prefix: v.optional(
-    v.pipe(v.string(), v.maxLength(MAX_NAME_LENGTH), v.description('Only channels starting with it.')),
+  prefix: v.optional(v.pipe(NameQuery, v.description('Only channels starting with it.'))),
+  after: v.optional(
+    v.pipe(NameQuery, v.description('Only channels sorted after this name (exclusive): the `next` of a page.')),
   ),
   limit: v.optional(v.pipe(DigitsQuery, v.description('Most channels returned, 1–10000; default 1000.'))),
 });
@@ -118,7 +130,15 @@ export const HistoryResponse = v.object({
   offset: v.pipe(Offset, v.description('Offset of the newest publication in the channel.')),
   minOffset: v.pipe(Offset, v.description('Oldest retained offset (0: none retained).')),
   publications: v.array(PublicationSchema),
-  next: v.optional(v.pipe(Offset, v.description('Pass as `since` to read the next page; absent on the last page.'))),
+  next: v.optional(
+    v.pipe(Offset, v.description('Pass as `since` to read the publications after this page; absent when none follow.')),
+  ),
+  prev: v.optional(
+    v.pipe(
+      Offset,
+      v.description('Pass as `before` to read the retained publications before this page; absent when none are left.'),
+    ),
+  ),
 });
 
 const PresenceEntrySchema = v.object({
@@ -126,6 +146,19 @@ const PresenceEntrySchema = v.object({
   state: v.unknown(),
   enteredAt: Timestamp,
   updatedAt: Timestamp,
+});
+
+/** Most members on one page of `GET /v1/channels/{channel}/presence`. */
+export const MAX_PRESENCE_PAGE = 10_000;
+
+/** `GET /v1/channels/{channel}/presence` query. */
+export const PresenceQuery = v.strictObject({
+  after: v.optional(
+    v.pipe(ApiUser, v.description('Only members whose user id sorts after it (exclusive): the `next` of a page.')),
+  ),
+  limit: v.optional(
+    v.pipe(DigitsQuery, v.description(`Most members returned, 1–${MAX_PRESENCE_PAGE}; default: all of them.`)),
+  ),
 });
 
 /** A channel's presence set, grouped by user. */
@@ -139,19 +172,48 @@ export const PresenceResponse = v.object({
       entries: v.array(PresenceEntrySchema),
     }),
   ),
+  next: v.optional(v.pipe(ApiUser, v.description('Pass as `after` to read the next page; absent on the last page.'))),
 });
 
-/** Active channels on this node. */
+const ChannelCounts = {
+  subscribers: v.pipe(Count, v.description('Connections subscribed, over every node.')),
+  present: v.pipe(Count, v.description('Presence entries, over every node.')),
+};
+
+/** Active channels, one page sorted by name. */
 export const ChannelsResponse = v.object({
-  channels: v.array(
-    v.object({
-      channel: ApiChannel,
-      subscribers: v.pipe(Count, v.description('Connections subscribed on this node.')),
-      present: v.pipe(Count, v.description('Presence entries.')),
-    }),
+  channels: v.array(v.object({ channel: ApiChannel, ...ChannelCounts })),
+  next: v.optional(
+    v.pipe(ApiChannel, v.description('Pass as `after` to read the next page; absent on the last page.')),
   ),
 });
 
+/** A channel's namespace options (what an operator needs; no schemas or secrets). */
+const NamespaceInfo = v.object({
+  name: v.string(),
+  history: v.object({
+    size: v.pipe(Count, v.description('Publications kept per channel (0: none).')),
+    ttlMs: v.pipe(Count, v.description('How long a publication is kept, ms.')),
+  }),
+  allowPublish: v.picklist(['clients', 'subscribers', 'none']),
+  recover: v.boolean(),
+  recoverWindowMs: Count,
+  presence: v.boolean(),
+  presenceMaxMembers: v.optional(v.pipe(Count, v.description('With presence: most entries per channel.'))),
+  dataSchema: v.pipe(v.boolean(), v.description('Whether publication data is checked by a schema.')),
+  presenceStateSchema: v.pipe(v.boolean(), v.description('Whether presence state is checked by a schema.')),
+  publicationWebhooks: v.pipe(Count, v.description("Webhook entries that receive the namespace's publications.")),
+});
+
+/** One channel: its namespace, stream position and counts. */
+export const ChannelDetailResponse = v.object({
+  channel: ApiChannel,
+  namespace: NamespaceInfo,
+  epoch: v.string(),
+  offset: v.pipe(Offset, v.description('Offset of the newest publication (0: none yet).')),
+  minOffset: v.pipe(Offset, v.description('Oldest retained offset (0: none retained).')),
+  ...ChannelCounts,
+});
 /** The nodes whose counts a user operation's answer sums. */
 const ClusterNodes = v.pipe(
   v.object({

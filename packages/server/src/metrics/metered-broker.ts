@@ -55,6 +55,13 @@ export class MeteredBroker implements Broker {
     return this.#timed('history', () => this.#inner.history(channel, options));
   }
 
+  historyBefore(
+    channel: string,
+    options: { before: number; limit: number; history: HistoryOptions },
+  ): Promise<HistoryRead> {
+    return this.#timed('history', () => this.#inner.historyBefore(channel, options));
+  }
+
   top(channel: string): Promise<StreamTop> {
     return this.#timed('top', () => this.#inner.top(channel));
   }

@@ -67,6 +67,12 @@ export interface AppendedPublication {
  */
 export type AppendListener = (appended: readonly AppendedPublication[], now: number) => void;
 
+function publicationOf(r: Row): Publication {
+  return r.user === null
+    ? { offset: r.offset, data: JSON.parse(r.data), ts: r.ts }
+    : { offset: r.offset, data: JSON.parse(r.data), ts: r.ts, user: r.user };
+}
+
 /** A new random epoch string. */
 export function newEpoch(): string {
   return randomBytes(6).toString('base64url');
@@ -107,6 +113,9 @@ export class SqliteHistory {
       trimSize: db.prepare('DELETE FROM publications WHERE channel = ? AND offset <= ?'),
       read: db.prepare<[string, number, number, number], Row>(
         'SELECT offset, data, user, ts FROM publications WHERE channel = ? AND offset > ? AND ts >= ? ORDER BY offset LIMIT ?',
+      ),
+      readBefore: db.prepare<[string, number, number, number], Row>(
+        'SELECT offset, data, user, ts FROM publications WHERE channel = ? AND offset < ? AND ts >= ? ORDER BY offset DESC LIMIT ?',
       ),
       minOffset: db.prepare<[string, number], { m: number | null }>(
         'SELECT MIN(offset) AS m FROM publications WHERE channel = ? AND ts >= ?',
@@ -205,12 +214,16 @@ export class SqliteHistory {
     const minTs = now - history.ttlMs;
     const rows = this.#stmts.read.all(channel, since, minTs, limit);
     const min = this.#stmts.minOffset.get(channel, minTs)?.m ?? 0;
-    const publications: Publication[] = rows.map((r) =>
-      r.user === null
-        ? { offset: r.offset, data: JSON.parse(r.data), ts: r.ts }
-        : { offset: r.offset, data: JSON.parse(r.data), ts: r.ts, user: r.user },
-    );
-    return { epoch: t.epoch, offset: t.offset, minOffset: min, publications };
+    return { epoch: t.epoch, offset: t.offset, minOffset: min, publications: rows.map(publicationOf) };
+  }
+
+  /** The newest publications below `before` (exclusive), within TTL, returned oldest first; `limit` 0: the position only. */
+  readBefore(channel: string, before: number, limit: number, history: HistoryOptions, now: number): HistoryRead {
+    const t = this.top(channel);
+    const minTs = now - history.ttlMs;
+    const rows = limit > 0 ? this.#stmts.readBefore.all(channel, before, minTs, limit).reverse() : [];
+    const min = this.#stmts.minOffset.get(channel, minTs)?.m ?? 0;
+    return { epoch: t.epoch, offset: t.offset, minOffset: min, publications: rows.map(publicationOf) };
   }
 
   /** Drops publications and idempotency keys older than the TTL of their namespace. */

@@ -84,6 +84,22 @@ export class ScriptedBroker implements Broker {
     };
   }
 
+  async historyBefore(
+    channel: string,
+    options: { before: number; limit: number; history: HistoryOptions },
+  ): Promise<HistoryRead> {
+    const log = this.#log(channel);
+    const below = log.publications
+      .filter((p) => p.offset < options.before && !this.#lost.has(`${channel}#${p.offset}`))
+      .map(({ channel: _c, epoch: _e, ...p }) => p);
+    return {
+      epoch: log.epoch,
+      offset: log.publications.at(-1)?.offset ?? 0,
+      minOffset: log.publications[0]?.offset ?? 0,
+      publications: options.limit > 0 ? below.slice(-options.limit) : [],
+    };
+  }
+
   async top(channel: string): Promise<StreamTop> {
     const log = this.#log(channel);
     return { epoch: log.epoch, offset: log.publications.at(-1)?.offset ?? 0 };

@@ -11,6 +11,8 @@ export interface WebhookDeliveryService {
   list(status: DeliveryStatus, after: number, limit: number): Promise<OutboxDelivery[]>;
   /** Makes a delivery pending and due now; undefined when there is none with that id. */
   retry(id: number): Promise<OutboxDelivery | undefined>;
+  /** How many webhook entries receive the publications of `namespace` (absent: none are configured). */
+  publicationReceivers?(namespace: string): number;
 }
 
 const Digits = v.pipe(v.string(), v.regex(/^\d{1,15}$/, 'Expected a non-negative integer.'));
