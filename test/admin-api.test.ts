@@ -8,6 +8,7 @@ import { createServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { ADMIN_KEY, consoleLogin, consoleToken, postLogin } from './admin-helpers.js';
 import { client, refusal, SECRET, startServer, waitFor, waitState } from './helpers.js';
+import { API_KEY, api } from './http-api-helpers.js';
 import { captureLog } from './log-capture.js';
 
 const OVERVIEW = 'syncline-admin:overview';
@@ -143,7 +144,7 @@ describe('operator console: HTTP', () => {
 
 describe('operator console: the internal namespace', () => {
   it('is out of reach of app tokens, even with every capability; console tokens only subscribe', async () => {
-    const server = await startServer({ admin: { key: ADMIN_KEY } });
+    const server = await startServer({ admin: { key: ADMIN_KEY }, apiKey: API_KEY });
     const app = await client(server, 'mallory');
     await waitState(app, 'connected');
     const refused = await refusal(app.subscribe(OVERVIEW).ready);
@@ -164,6 +165,11 @@ describe('operator console: the internal namespace', () => {
       connections: 2,
     });
     expect((await refusal(consoleClient.subscribe('chat:lobby').ready)).code).toBe('forbidden');
+    // The channel list leaves the server's own channels out unless their prefix is asked for.
+    const listed = async (query: string) =>
+      ((await api(server, 'GET', `/v1/channels${query}`)).body.channels as { channel: string }[]).map((c) => c.channel);
+    expect(await listed('')).not.toContain(OVERVIEW);
+    expect(await listed('?prefix=syncline-')).toEqual([OVERVIEW]);
 
     // Signed out: its tokens are refused.
     const token = await consoleToken(server, login);

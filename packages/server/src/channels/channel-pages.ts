@@ -1,3 +1,4 @@
+import { INTERNAL_NAMESPACE_PREFIX } from '../auth/capabilities.js';
 import type { HistoryRead } from '../broker/broker.js';
 import type { ResolvedNamespace } from '../namespaces/namespaces.js';
 
@@ -34,8 +35,11 @@ export function pageChannels(
   query: ChannelPageQuery,
 ): ChannelPage {
   const { prefix, after, limit } = query;
+  // The server's own channels (the console's) are listed only when asked for by prefix.
+  const internal = prefix?.startsWith(INTERNAL_NAMESPACE_PREFIX) === true;
   const names: string[] = [];
   const take = (name: string) => {
+    if (!internal && name.startsWith(INTERNAL_NAMESPACE_PREFIX)) return;
     if ((after === undefined || name > after) && (prefix === undefined || name.startsWith(prefix))) names.push(name);
   };
   for (const name of subscribers.keys()) take(name);
