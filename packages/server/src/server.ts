@@ -26,6 +26,7 @@ import { HttpRouter } from './http/router.js';
 import { MeteredBroker } from './metrics/metered-broker.js';
 import { ServerMetrics } from './metrics/metrics.js';
 import { NamespaceRegistry } from './namespaces/namespaces.js';
+import { describeNode, NodeDirectory } from './nodes/node-directory.js';
 import { startDeadlineSweep, startHeartbeats, startHistoryTrim } from './ops/node-timers.js';
 import { registerPresence } from './presence/register-presence.js';
 import { createProxy } from './proxy/register-proxy.js';
@@ -45,6 +46,7 @@ import { SqliteHistory } from './storage/sqlite-history.js';
 import { HttpTransports } from './transport/http-transports.js';
 import type { Transport } from './transport/transport.js';
 import { WebSocketTransport } from './transport/websocket.js';
+import { UserDirectory } from './users/user-directory.js';
 import { UserOperations } from './users/user-operations.js';
 import { AppVersions } from './versions/app-versions.js';
 import { listenForAnnounces, publishAnnounce } from './versions/cluster-announce.js';
@@ -56,6 +58,7 @@ export { type ServerOptions, WEBSOCKET_PATH } from './server-options.js';
 
 /** Creates a Syncline server. Call `listen()` to start it. */
 export function createServer(options: ServerOptions): SynclineServer {
+  const startedAt = Date.now();
   const weakSecret = options.dev === true ? undefined : weakSecretProblem(options.auth);
   if (weakSecret !== undefined) throw new Error(`Refusing to start in production: ${weakSecret}`);
   const settings = resolveSettings(options);
@@ -146,6 +149,17 @@ export function createServer(options: ServerOptions): SynclineServer {
   };
 
   const users = new UserOperations(core, nodeCalls, revocations, logger, clusterTiming.countWaitMs);
+  const userDirectory = new UserDirectory(
+    {
+      nodeId,
+      usersAfter: (prefix, after, limit) => registry.usersAfter(prefix, after, limit),
+      sessionsOf: (user) => registry.sessionsOf(user),
+      find: (id) => registry.find(id),
+      addressOf: (session) => ipSlots.addressOf(session) ?? session.conn.remoteAddress,
+    },
+    nodeCalls,
+    clusterTiming.countWaitMs,
+  );
   const host = createSessionHost({
     maxFrameBytes,
     maxQueueBytes: settings.maxQueueBytes,
@@ -230,18 +244,28 @@ export function createServer(options: ServerOptions): SynclineServer {
     };
     transports.push(new HttpTransports(router, ctx, options.httpTransports));
   }
-  registerNodeRoutes(
-    router,
-    nodeId,
-    metrics,
-    () => ({
-      ready: lifecycle.ready && !lifecycle.refusing && sessions.size < maxConnections && health.healthy,
-      draining: lifecycle.draining,
-      connections: sessions.size,
-      maxConnections,
-      ...health.backends(),
-    }),
-    { requireKey: options.metrics?.requireKey === true, apiKey: options.apiKey },
+  const readiness = () => ({
+    ready: lifecycle.ready && !lifecycle.refusing && sessions.size < maxConnections && health.healthy,
+    draining: lifecycle.draining,
+    connections: sessions.size,
+    maxConnections,
+    ...health.backends(),
+  });
+  registerNodeRoutes(router, nodeId, metrics, readiness, {
+    requireKey: options.metrics?.requireKey === true,
+    apiKey: options.apiKey,
+  });
+  const nodes = new NodeDirectory(
+    nodeCalls,
+    () =>
+      describeNode({
+        id: nodeId,
+        startedAt,
+        protocol: options.protocolRange,
+        readiness,
+        users: () => registry.userCount,
+      }),
+    clusterTiming.countWaitMs,
   );
   const httpServer = createNodeHttpServer({
     router,
@@ -345,6 +369,8 @@ export function createServer(options: ServerOptions): SynclineServer {
       return r.local;
     },
     presence,
+    nodes,
+    userDirectory,
     webhooks: {
       list: (status, after, limit) => webhooks.list(status, after, limit),
       retry: (id) => webhooks.retry(id),
