@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { CLOSE_CODES } from '@syncline/protocol';
 import type { SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
+import { API_KEY as CLUSTER_KEY, type ClusterNode, nodeApi, startCluster } from './cluster/cluster.js';
+import { redisService } from './cluster/redis-env.js';
 import { type ConsoleSocket, consoleSocket, consoleSockets } from './console-sockets.js';
 import { waitForValue } from './helpers.js';
 import { API_KEY, type ApiResponse, api, apiServer, code } from './http-api-helpers.js';
@@ -205,4 +207,108 @@ describe('HTTP API: users, connections and nodes (one node)', () => {
       partial: false,
     });
   });
+});
+
+/** Node announces every 200 ms; an answer waits at most 800 ms for the other nodes. */
+const TIMING = { nodeHeartbeatMs: 200, nodeTtlMs: 4_000, countWaitMs: 800 };
+/** Slack for the HTTP round trip on a busy machine, on top of the wait. */
+const SLACK_MS = 1_500;
+
+/** Calls a node's HTTP API; the status, the body and how long the answer took. */
+async function timed(
+  url: string,
+  method: string,
+  path: string,
+): Promise<{ status: number; body: Record<string, unknown>; tookMs: number }> {
+  const start = Date.now();
+  const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${CLUSTER_KEY}` } });
+  const body = (await res.json()) as Record<string, unknown>;
+  return { status: res.status, body, tookMs: Date.now() - start };
+}
+
+async function nodeIds(nodes: readonly ClusterNode[]): Promise<string[]> {
+  return Promise.all(
+    nodes.map(async (n) => ((await (await fetch(`${n.url}/healthz`)).json()) as { node: string }).node),
+  );
+}
+
+describe.runIf(redisService.available)('HTTP API: users, connections and nodes (cluster of 3, Redis)', () => {
+  it("lists every node, pages users over all nodes, lists a user's connections with their nodes, closes one elsewhere", async () => {
+    const { nodes } = await startCluster({ nodes: 3, config: { cluster: TIMING } });
+    const urls = nodes.map((n) => n.url);
+    const ids = await nodeIds(nodes);
+    const complete = { nodes: { answered: 3, expected: 3 }, partial: false };
+
+    const listed = await nodeApi(urls[0] as string, 'GET', '/v1/nodes');
+    expect(listed).toMatchObject({ node: ids[0], missing: [], ...complete });
+    expect((listed.members as Array<{ id: string; ready: boolean }>).map((m) => [m.id, m.ready])).toEqual(
+      [...ids].sort().map((id) => [id, true]),
+    );
+
+    // erin on every node; 24 more users, the even ones on two nodes.
+    const erin = await Promise.all(urls.map((u) => consoleSocket(u, 'erin')));
+    const others: Array<{ user: string; connections: number }> = [];
+    for (let i = 0; i < 24; i++) {
+      const user = `u-${String(i).padStart(2, '0')}`;
+      const on = i % 2 === 0 ? [i % 3, (i + 1) % 3] : [i % 3];
+      await Promise.all(on.map((n) => consoleSocket(urls[n] as string, user)));
+      others.push({ user, connections: on.length });
+    }
+    const seen: unknown[] = [];
+    let after = '';
+    for (let page = 0; page < 20; page++) {
+      const r = await nodeApi(urls[page % 3] as string, 'GET', `/v1/users?prefix=u-&limit=5&after=${after}`);
+      expect(r).toMatchObject(complete);
+      seen.push(...(r.users as unknown[]));
+      if (r.next === undefined) break;
+      after = r.next as string;
+    }
+    expect(seen).toEqual(others);
+
+    const conns = await nodeApi(urls[1] as string, 'GET', '/v1/users/erin/connections');
+    expect(conns).toMatchObject({ user: 'erin', total: 3, truncated: false, ...complete });
+    const list = conns.connections as Array<{ id: string; node: string }>;
+    expect(list.map((c) => [c.node, c.id]).sort()).toEqual(erin.map((s, i) => [ids[i], s.id]).sort());
+    expect(erin.map((s) => s.node)).toEqual(ids);
+
+    // A closes erin's connection on C: exactly that one closes.
+    const closed = await timed(urls[0] as string, 'POST', `/v1/connections/${erin[2]?.id}/disconnect`);
+    expect(closed.body).toMatchObject({ connection: erin[2]?.id, disconnected: 1, partial: false });
+    await waitForValue(() => erin.map((s) => s.closedWith()), [undefined, undefined, 4010], 5_000, 'close codes');
+    const unknown = await timed(urls[2] as string, 'POST', '/v1/connections/nosuchconnection/disconnect');
+    expect([unknown.status, (unknown.body.error as { code: string }).code]).toEqual([404, 'not_found']);
+    expect(unknown.tookMs).toBeLessThan(TIMING.countWaitMs);
+  }, 90_000);
+
+  it('a frozen or killed node: answers come within the wait, marked partial, naming the node', async () => {
+    const { nodes } = await startCluster({ nodes: 3, config: { cluster: TIMING } });
+    const urls = nodes.map((n) => n.url) as [string, string, string];
+    const ids = await nodeIds(nodes);
+    const grace = await Promise.all(urls.map((u) => consoleSocket(u, 'grace')));
+    const partial = { nodes: { answered: 2, expected: 3 }, partial: true };
+
+    nodes[2]?.proc.kill('SIGSTOP');
+    const listed = await timed(urls[0], 'GET', '/v1/nodes');
+    expect(listed.body).toMatchObject({ missing: [ids[2]], totals: { nodes: 2 }, ...partial });
+    expect(listed.tookMs).toBeGreaterThanOrEqual(TIMING.countWaitMs - 50);
+    expect(listed.tookMs).toBeLessThan(TIMING.countWaitMs + SLACK_MS);
+    const conns = await timed(urls[1], 'GET', '/v1/users/grace/connections');
+    expect(conns.body).toMatchObject({ total: 2, ...partial });
+    const users = await timed(urls[0], 'GET', '/v1/users');
+    expect(users.body).toMatchObject({ users: [{ user: 'grace', connections: 2 }], ...partial });
+    // Not found while a node is silent: it may be there, so no 404.
+    const unknown = await timed(urls[0], 'POST', '/v1/connections/nosuchconnection/disconnect');
+    expect(unknown).toMatchObject({ status: 200, body: { disconnected: 0, ...partial } });
+    expect(unknown.tookMs).toBeLessThan(TIMING.countWaitMs + SLACK_MS);
+    // A connection on a live node: the answer comes with that node's reply, without waiting for C.
+    const found = await timed(urls[0], 'POST', `/v1/connections/${grace[1]?.id}/disconnect`);
+    expect(found.body).toMatchObject({ disconnected: 1, partial: false });
+    expect(found.tookMs).toBeLessThan(TIMING.countWaitMs);
+
+    nodes[2]?.proc.kill('SIGKILL');
+    const after = await timed(urls[1], 'GET', '/v1/nodes');
+    expect(after.body).toMatchObject({ missing: [ids[2]], ...partial });
+    expect(after.tookMs).toBeLessThan(TIMING.countWaitMs + SLACK_MS);
+    expect(grace[0]?.closedWith()).toBeUndefined();
+  }, 90_000);
 });
