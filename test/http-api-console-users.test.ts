@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLOSE_CODES } from '@syncline/protocol';
+import { CLOSE_CODES, jsonCodec, msgpackCodec, PROTOCOL_VERSION } from '@syncline/protocol';
 import type { SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { API_KEY as CLUSTER_KEY, type ClusterNode, nodeApi, startCluster } from './cluster/cluster.js';
 import { redisService } from './cluster/redis-env.js';
 import { type ConsoleSocket, consoleSocket, consoleSockets } from './console-sockets.js';
-import { waitForValue } from './helpers.js';
+import { defer, token, waitForValue } from './helpers.js';
 import { API_KEY, type ApiResponse, api, apiServer, code } from './http-api-helpers.js';
+import { rawPeer } from './raw-peers.js';
 
 const SERVER_VERSION = (
   JSON.parse(readFileSync(join(import.meta.dirname, '..', 'packages', 'server', 'package.json'), 'utf8')) as {
@@ -113,6 +114,23 @@ describe('HTTP API: users, connections and nodes (one node)', () => {
       status: 200,
       body: { user: 'nobody', connections: [], total: 0, truncated: false },
     });
+
+    // The HTTP transports and the MessagePack codec show as such.
+    for (const [transport, codec] of [
+      ['sse', msgpackCodec],
+      ['longpoll', jsonCodec],
+    ] as const) {
+      const peer = await rawPeer(server.url, transport, codec);
+      const connect = { type: 'connect', id: 1, protocol: PROTOCOL_VERSION, token: await token('carol') };
+      await peer.send(codec.encode(connect) as Uint8Array | string);
+      await peer.next((m) => m.id === 1);
+      defer(() => peer.close());
+    }
+    const carol = await api(server, 'GET', '/v1/users/carol/connections');
+    const shown = (carol.body.connections as Array<{ transport: string; codec: string }>)
+      .map((c) => `${c.transport}/${c.codec}`)
+      .sort();
+    expect(shown).toEqual(['longpoll/json', 'sse/msgpack']);
 
     // More connections than one answer lists: the oldest 100, with the total.
     await consoleSockets(server.url, 110, () => 'many');
