@@ -4,13 +4,12 @@ import { userParam } from '../http/api-params.js';
 import { validate } from '../http/api-request.js';
 import type { ApiRoute } from '../http/api-route.js';
 import { ApiUser } from '../http/api-schemas.js';
-import type { UserDirectory } from './user-directory.js';
+import { MAX_USERS_PAGE, type UserDirectory } from './user-directory.js';
 import {
   ApiConnectionId,
   ConnectionDisconnectBody,
   ConnectionDisconnectResponse,
   DEFAULT_USERS_PAGE,
-  MAX_USERS_PAGE,
   UserConnectionsResponse,
   UsersQuery,
   UsersResponse,

@@ -1,10 +1,7 @@
 import * as v from 'valibot';
 import { ApiUser } from '../http/api-schemas.js';
 import { MAX_NAMES_PER_CONNECTION } from './connection-details.js';
-import { MAX_CONNECTIONS_LISTED } from './user-directory.js';
-
-/** Largest page of `GET /v1/users`. */
-export const MAX_USERS_PAGE = 1_000;
+import { MAX_CONNECTIONS_LISTED, MAX_USERS_PAGE } from './user-directory.js';
 
 /** Page size of `GET /v1/users` without `limit`. */
 export const DEFAULT_USERS_PAGE = 100;

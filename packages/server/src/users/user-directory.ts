@@ -7,6 +7,9 @@ import { parseConnections, parseUserCounts, type UserCount } from './user-direct
 /** Node bus channel of the user directory's queries (body `{ op, … }`). */
 export const USER_QUERIES_CHANNEL = '$syncline:user-queries';
 
+/** Largest page of users (`GET /v1/users` `limit`). */
+export const MAX_USERS_PAGE = 1_000;
+
 /** Most connections one answer of `connections` lists (`total` counts them all). */
 export const MAX_CONNECTIONS_LISTED = 100;
 
@@ -162,7 +165,7 @@ export class UserDirectory {
   #answer(q: Partial<UserQuery>): unknown {
     switch (q.op) {
       case 'users': {
-        const limit = typeof q.limit === 'number' && q.limit >= 0 ? Math.min(q.limit, 10_000) : 0;
+        const limit = typeof q.limit === 'number' && q.limit >= 0 ? Math.min(q.limit, MAX_USERS_PAGE) : 0;
         const list = this.#host.usersAfter(String(q.prefix ?? ''), String(q.after ?? ''), limit + 1);
         return list.map((u) => [u.user, u.connections]);
       }
