@@ -20,7 +20,7 @@ import { backendOf, NodeHealth } from './health/node-health.js';
 import type { ServerHooks } from './hooks.js';
 import { registerHttpApi } from './http/api-routes.js';
 import { clientAddress } from './http/client-address.js';
-import { createNodeHttpServer, registerNodeRoutes } from './http/node-http.js';
+import { createNodeHttpServer, type NodeReadiness, registerNodeRoutes } from './http/node-http.js';
 import { OriginPolicy } from './http/origin-policy.js';
 import { HttpRouter } from './http/router.js';
 import { MeteredBroker } from './metrics/metered-broker.js';
@@ -244,7 +244,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     };
     transports.push(new HttpTransports(router, ctx, options.httpTransports));
   }
-  const readiness = () => ({
+  const readiness = (): NodeReadiness => ({
     ready: lifecycle.ready && !lifecycle.refusing && sessions.size < maxConnections && health.healthy,
     draining: lifecycle.draining,
     connections: sessions.size,
