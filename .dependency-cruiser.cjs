@@ -11,7 +11,7 @@
 const SERVER_CORE =
   '^packages/server/src/(session/|transport/|auth/|broker/|storage/|metrics/|namespaces/|ordering/|health/|cluster/|http/router\\.ts$|core\\.ts$|hooks\\.ts$)';
 /** Server feature folders. */
-const SERVER_FEATURES = '^packages/server/src/(admin|channels|docs|presence|users|versions|webhooks)/';
+const SERVER_FEATURES = '^packages/server/src/(admin|channels|docs|nodes|presence|users|versions|webhooks)/';
 
 /**
  * Known exceptions to `server-core-names-no-feature`: each core file listed

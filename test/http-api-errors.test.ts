@@ -26,6 +26,10 @@ describe('HTTP API errors', () => {
       ['POST', '/v1/users/alice/revoke', {}],
       ['DELETE', '/v1/users/alice/revoke', undefined],
       ['POST', '/v1/users/alice/messages', { data: 1 }],
+      ['GET', '/v1/users', undefined],
+      ['GET', '/v1/users/alice/connections', undefined],
+      ['POST', '/v1/connections/c1/disconnect', undefined],
+      ['GET', '/v1/nodes', undefined],
       ['GET', '/v1/app', undefined],
       ['POST', '/v1/app/announce', { version: '9.0.0' }],
       ['GET', '/v1/docs', undefined],
@@ -46,7 +50,8 @@ describe('HTTP API errors', () => {
           .replace('/alice/', '/{user}/')
           .replace(/\/(chat|room):a(\/|$)/, '/{channel}$2')
           .replace('/todo:a', '/{name}')
-          .replace('/deliveries/1/', '/deliveries/{id}/')}`,
+          .replace('/deliveries/1/', '/deliveries/{id}/')
+          .replace('/connections/c1/', '/connections/{id}/')}`,
     );
     expect(tested.sort()).toEqual(documented.sort());
     for (const [method, path, body] of routes) {

@@ -6,7 +6,7 @@ import { startCommand } from './cli/start-command.js';
 import { terminalSafe } from './cli/text-format.js';
 import { tokenCommand } from './cli/token-command.js';
 import { USAGE } from './cli/usage.js';
-import { cliVersion } from './cli/version.js';
+import { serverVersion } from './server-version.js';
 
 const COMMANDS: Readonly<Record<string, (argv: string[]) => Promise<void>>> = {
   start: startCommand,
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     return;
   }
   if (VERSION.has(command)) {
-    process.stdout.write(`${cliVersion()}\n`);
+    process.stdout.write(`${serverVersion()}\n`);
     return;
   }
   const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { RevocationCache } from './auth/revocation-cache.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import type { Broker } from './broker/broker.js';
+import type { NodesAnswered } from './cluster/node-calls.js';
 import type { ServerHooks } from './hooks.js';
 import type { ServerMetrics } from './metrics/metrics.js';
 import type { NamespaceRegistry } from './namespaces/namespaces.js';
@@ -110,12 +111,8 @@ export type AnyHandler = (session: Session, command: ClientCommand) => unknown;
 export interface ClusterCount {
   /** Connections reached on this node plus those reported by the nodes that answered. */
   readonly total: number;
-  readonly nodes: {
-    /** Nodes whose count is in `total` (this one included). */
-    readonly answered: number;
-    /** Nodes the operation went to that were waited for (this one included): those live when it was sent. */
-    readonly expected: number;
-  };
+  /** Nodes whose count is in `total`, and nodes the operation went to (both with this one). */
+  readonly nodes: NodesAnswered;
   /** True when some node did not answer in time (`answered < expected`): `total` may be short. */
   readonly partial: boolean;
 }

@@ -22,10 +22,13 @@ export type { SubscriptionSink } from './channels/subscription-sink.js';
 export { NodeBus, type NodeBusListener } from './cluster/node-bus.js';
 export {
   DEFAULT_CALL_WAIT_MS,
+  type GatheredReplies,
+  type GatherOptions,
   MAX_CALL_WAIT_MS,
   type NodeCallHandler,
   type NodeCallReplies,
   NodeCalls,
+  type NodesAnswered,
 } from './cluster/node-calls.js';
 export {
   DEFAULT_NODE_HEARTBEAT_MS,
@@ -66,6 +69,7 @@ export { HttpRouter, httpStatusFor, readBody, sendError, sendJson } from './http
 export { MeteredBroker } from './metrics/metered-broker.js';
 export { type MetricSources, ServerMetrics } from './metrics/metrics.js';
 export * from './namespaces/namespaces.js';
+export { NODE_INFO_CHANNEL, NodeDirectory, type NodeInfo, type NodeList } from './nodes/node-directory.js';
 export { DEFAULT_DRAIN_WINDOW_MS, type DrainOptions } from './ops/drain.js';
 export { OrderedStream, type OrderedStreamOptions } from './ordering/ordered-stream.js';
 export { LocalPresenceFanout, MemoryPresenceStore } from './presence/memory-presence-store.js';
@@ -101,6 +105,17 @@ export {
   type SessionForwarder,
 } from './transport/session-forwarder.js';
 export type * from './transport/transport.js';
+export { type ConnectionDetails, MAX_NAMES_PER_CONNECTION, type NameList } from './users/connection-details.js';
+export {
+  type ConnectionClosed,
+  MAX_CONNECTIONS_LISTED,
+  USER_QUERIES_CHANNEL,
+  type UserConnectionList,
+  UserDirectory,
+  type UsersPage,
+} from './users/user-directory.js';
+export type { UserCount } from './users/user-directory-replies.js';
+export type { UserDirectoryService } from './users/user-directory-routes.js';
 export { USER_OPS_CHANNEL, UserOperations, type UserOpResult } from './users/user-operations.js';
 export {
   type FeedListener,

@@ -5,8 +5,10 @@ import type { ServerCore } from './core.js';
 import type { DocsApi } from './docs/index.js';
 import type { HttpRouter } from './http/router.js';
 import type { ServerMetrics } from './metrics/metrics.js';
+import type { NodeDirectory } from './nodes/node-directory.js';
 import type { DrainOptions } from './ops/drain.js';
 import type { PresenceService } from './presence/register-presence.js';
+import type { UserDirectoryService } from './users/user-directory-routes.js';
 import type { AppAnnounceResult } from './versions/app-versions.js';
 import type { WebhookDeliveryService } from './webhooks/webhook-routes.js';
 
@@ -53,6 +55,14 @@ export interface SynclineServer {
   readonly channels: ChannelsService;
   /** Webhook deliveries not made yet, and manual retries (as the HTTP API's `/v1/webhooks/…`). */
   readonly webhooks: WebhookDeliveryService;
+  /** The live nodes of the cluster (this one alone without a broker), each as it describes itself now (`GET /v1/nodes`). */
+  readonly nodes: Pick<NodeDirectory, 'list'>;
+  /**
+   * Connected users and their connections on every node, and closing one
+   * connection wherever it is (`GET /v1/users`, `GET /v1/users/{user}/connections`,
+   * `POST /v1/connections/{id}/disconnect`).
+   */
+  readonly userDirectory: UserDirectoryService;
   /** Number of connected sessions. */
   readonly connectionCount: number;
   /**

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { type CommandType, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION } from '@syncline/protocol';
+import type { CommandType } from '@syncline/protocol';
 import { createAdmin } from './admin/register-admin.js';
 import { RevocationCache } from './auth/revocation-cache.js';
 import { defaultRevocationTime, SqliteRevocationStore } from './auth/revocations.js';
@@ -11,7 +11,6 @@ import { ChannelCountsReporter } from './channels/channel-counts.js';
 import { ClusterOccupancy } from './channels/cluster-occupancy.js';
 import { publishToChannel } from './channels/publish-service.js';
 import { registerChannels } from './channels/register-channels.js';
-import { cliVersion } from './cli/version.js';
 import { resolveClusterTiming } from './cluster/cluster-timing.js';
 import { NodeBus } from './cluster/node-bus.js';
 import { NodeCalls } from './cluster/node-calls.js';
@@ -22,12 +21,13 @@ import { backendOf, NodeHealth } from './health/node-health.js';
 import type { ServerHooks } from './hooks.js';
 import { registerHttpApi } from './http/api-routes.js';
 import { clientAddress } from './http/client-address.js';
-import { createNodeHttpServer, registerNodeRoutes } from './http/node-http.js';
+import { createNodeHttpServer, type NodeReadiness, registerNodeRoutes } from './http/node-http.js';
 import { OriginPolicy } from './http/origin-policy.js';
 import { HttpRouter } from './http/router.js';
 import { MeteredBroker } from './metrics/metered-broker.js';
 import { ServerMetrics } from './metrics/metrics.js';
 import { assertAppNamespaces, NamespaceRegistry } from './namespaces/namespaces.js';
+import { describeNode, NodeDirectory } from './nodes/node-directory.js';
 import { startDeadlineSweep, startHeartbeats, startHistoryTrim } from './ops/node-timers.js';
 import { registerPresence } from './presence/register-presence.js';
 import { createProxy } from './proxy/register-proxy.js';
@@ -47,6 +47,7 @@ import { SqliteHistory } from './storage/sqlite-history.js';
 import { HttpTransports } from './transport/http-transports.js';
 import type { Transport } from './transport/transport.js';
 import { WebSocketTransport } from './transport/websocket.js';
+import { UserDirectory } from './users/user-directory.js';
 import { UserOperations } from './users/user-operations.js';
 import { AppVersions } from './versions/app-versions.js';
 import { listenForAnnounces, publishAnnounce } from './versions/cluster-announce.js';
@@ -58,6 +59,7 @@ export { type ServerOptions, WEBSOCKET_PATH } from './server-options.js';
 
 /** Creates a Syncline server. Call `listen()` to start it. */
 export function createServer(options: ServerOptions): SynclineServer {
+  const startedAt = Date.now();
   const weakSecret = options.dev === true ? undefined : weakSecretProblem(options.auth);
   if (weakSecret !== undefined) throw new Error(`Refusing to start in production: ${weakSecret}`);
   const settings = resolveSettings(options);
@@ -154,6 +156,17 @@ export function createServer(options: ServerOptions): SynclineServer {
   };
 
   const users = new UserOperations(core, nodeCalls, revocations, logger, clusterTiming.countWaitMs);
+  const userDirectory = new UserDirectory(
+    {
+      nodeId,
+      usersAfter: (prefix, after, limit) => registry.usersAfter(prefix, after, limit),
+      sessionsOf: (user) => registry.sessionsOf(user),
+      find: (id) => registry.find(id),
+      addressOf: (session) => ipSlots.addressOf(session) ?? session.conn.remoteAddress,
+    },
+    nodeCalls,
+    clusterTiming.countWaitMs,
+  );
   const host = createSessionHost({
     maxFrameBytes,
     maxQueueBytes: settings.maxQueueBytes,
@@ -238,7 +251,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     };
     transports.push(new HttpTransports(router, ctx, options.httpTransports));
   }
-  const readiness = () => ({
+  const readiness = (): NodeReadiness => ({
     ready: lifecycle.ready && !lifecycle.refusing && sessions.size < maxConnections && health.healthy,
     draining: lifecycle.draining,
     connections: sessions.size,
@@ -249,18 +262,26 @@ export function createServer(options: ServerOptions): SynclineServer {
     requireKey: options.metrics?.requireKey === true,
     apiKey: options.apiKey,
   });
-  const protocol = options.protocolRange ?? { min: MIN_PROTOCOL_VERSION, max: PROTOCOL_VERSION };
-  const version = cliVersion();
+  const describeThisNode = () =>
+    describeNode({
+      id: nodeId,
+      startedAt,
+      protocol: options.protocolRange,
+      readiness,
+      users: () => registry.userCount,
+    });
   admin?.attach({
     router,
     registry: metrics.registry,
     nodeId,
     describe: () => {
-      const r = readiness();
-      return { node: nodeId, version, protocol, ready: r.ready, draining: r.draining, connections: r.connections };
+      const n = describeThisNode();
+      const { version, protocol, ready, draining, connections } = n;
+      return { node: n.id, version, protocol, ready, draining, connections };
     },
     publish: (channel, data) => publishToChannel(core, { channel, data, publisher: { kind: 'server' } }),
   });
+  const nodes = new NodeDirectory(nodeCalls, describeThisNode, clusterTiming.countWaitMs);
   const httpServer = createNodeHttpServer({
     router,
     transports,
@@ -365,6 +386,8 @@ export function createServer(options: ServerOptions): SynclineServer {
       return r.local;
     },
     presence,
+    nodes,
+    userDirectory,
     webhooks: {
       list: (status, after, limit) => webhooks.list(status, after, limit),
       retry: (id) => webhooks.retry(id),

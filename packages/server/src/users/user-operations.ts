@@ -21,6 +21,11 @@ type UserOp =
   | { readonly op: 'revoke'; readonly user: string; readonly before: number; readonly reason: string }
   | { readonly op: 'lift'; readonly user: string };
 
+/** A node's reply to a counted operation: the connections it reached. */
+function connectionCount(reply: unknown): number | undefined {
+  return typeof reply === 'number' && Number.isInteger(reply) && reply >= 0 ? reply : undefined;
+}
+
 /**
  * Operations on a user's connections wherever they are: each is applied to
  * this node's sessions at once and sent to every other node over the node
@@ -106,15 +111,13 @@ export class UserOperations implements UserConnections {
 
   /** Sends `op` to the other nodes and adds their counts to this node's `local`. */
   async #count(local: number, op: UserOp): Promise<ClusterCount> {
-    const { replies, expected } = await this.#calls.call(USER_OPS_CHANNEL, op, this.#waitMs);
+    const { replies, nodes, partial } = await this.#calls.gather(USER_OPS_CHANNEL, op, {
+      waitMs: this.#waitMs,
+      parse: connectionCount,
+    });
     let total = local;
-    let answered = 1;
-    for (const reply of replies.values()) {
-      if (typeof reply !== 'number' || !Number.isInteger(reply) || reply < 0) continue;
-      total += reply;
-      answered++;
-    }
-    return { total, nodes: { answered, expected: expected + 1 }, partial: answered < expected + 1 };
+    for (const n of replies.values()) total += n;
+    return { total, nodes, partial };
   }
 
   #close(user: string, close: CloseCodeName, reason: string): number {
