@@ -12,9 +12,7 @@ import { ClusterOccupancy } from './channels/cluster-occupancy.js';
 import { publishToChannel } from './channels/publish-service.js';
 import { registerChannels } from './channels/register-channels.js';
 import { resolveClusterTiming } from './cluster/cluster-timing.js';
-import { NodeBus } from './cluster/node-bus.js';
-import { NodeCalls } from './cluster/node-calls.js';
-import { NodeRegistry } from './cluster/node-registry.js';
+import { linkNodes } from './cluster/node-links.js';
 import type { AnyHandler, CommandHandler, ServerCore, SessionEvents } from './core.js';
 import { registerDocs } from './docs/index.js';
 import { backendOf, NodeHealth } from './health/node-health.js';
@@ -57,16 +55,20 @@ import { resolveWebhookDelivery, resolveWebhookEndpoints } from './webhooks/webh
 export type { SynclineServer } from './server-api.js';
 export { type ServerOptions, WEBSOCKET_PATH } from './server-options.js';
 
+/** What must hold before anything is opened: a strong secret in production, app namespaces, webhook settings. */
+function assertStartable(options: ServerOptions): void {
+  const weakSecret = options.dev === true ? undefined : weakSecretProblem(options.auth);
+  if (weakSecret !== undefined) throw new Error(`Refusing to start in production: ${weakSecret}`);
+  assertAppNamespaces([...Object.keys(options.namespaces ?? {}), ...Object.keys(options.docs ?? {})]);
+  resolveWebhookEndpoints(options.webhooks ?? []);
+  resolveWebhookDelivery(options.webhookDelivery);
+}
+
 /** Creates a Syncline server. Call `listen()` to start it. */
 export function createServer(options: ServerOptions): SynclineServer {
   const startedAt = Date.now();
-  const weakSecret = options.dev === true ? undefined : weakSecretProblem(options.auth);
-  if (weakSecret !== undefined) throw new Error(`Refusing to start in production: ${weakSecret}`);
+  assertStartable(options);
   const settings = resolveSettings(options);
-  assertAppNamespaces([...Object.keys(options.namespaces ?? {}), ...Object.keys(options.docs ?? {})]);
-  // Webhook settings are checked before anything is opened or started.
-  resolveWebhookEndpoints(options.webhooks ?? []);
-  resolveWebhookDelivery(options.webhookDelivery);
   const clusterTiming = resolveClusterTiming(options.cluster);
   const { logger, nodeId, codecs, maxFrameBytes, maxConnections, limits } = settings;
   // The operator console exists only with an admin key (checked before anything is opened).
@@ -96,14 +98,8 @@ export function createServer(options: ServerOptions): SynclineServer {
   sessionEvents.connected.add((session) => ipSlots.connected(session));
   sessionEvents.closed.add((session) => ipSlots.release(session));
   const appVersions = new AppVersions(options.app, sessions, db, logger);
-  const bus = new NodeBus({ broker, nodeId, logger, clustered: options.broker !== undefined });
-  const peers = new NodeRegistry({
-    bus,
-    logger,
-    heartbeatMs: clusterTiming.nodeHeartbeatMs,
-    ttlMs: clusterTiming.nodeTtlMs,
-  });
-  const nodeCalls = new NodeCalls({ bus, registry: peers, nodeId, logger });
+  const clustered = options.broker !== undefined;
+  const { bus, peers, calls: nodeCalls } = linkNodes({ broker, nodeId, logger, clustered, timing: clusterTiming });
   const counts =
     options.channelCounts &&
     new ChannelCountsReporter(options.channelCounts, nodeId, () => channels.localCounts(), logger);
@@ -233,8 +229,8 @@ export function createServer(options: ServerOptions): SynclineServer {
     outbox: options.webhookOutbox,
     sources: {
       // Publication events share the embedded history's transaction; an injected broker may offer a feed.
-      publications: options.broker === undefined ? history : undefined,
-      publicationFeed: options.broker === undefined ? undefined : options.publicationFeed,
+      publications: clustered ? undefined : history,
+      publicationFeed: clustered ? options.publicationFeed : undefined,
       channels: occupancy ?? channels,
       presence,
       docs: docs.store,
@@ -364,27 +360,12 @@ export function createServer(options: ServerOptions): SynclineServer {
     publish(channel, data, publishOptions = {}) {
       return publishToChannel(core, { channel, data, publisher: { kind: 'server' }, key: publishOptions.key });
     },
-    disconnectUser(user, close = 'FORCE_DISCONNECT', reason = 'disconnected by server') {
-      const r = users.disconnect(user, close, reason);
-      users.logFailure('disconnect', user, r.cluster);
-      return r.local;
-    },
-    revokeUser(user, revokeOptions = {}) {
-      const before = revokeOptions.before ?? defaultRevocationTime();
-      const r = users.revoke(user, before, revokeOptions.reason ?? 'access revoked');
-      users.logFailure('revocation', user, r.cluster);
-      return r.local;
-    },
-    unrevokeUser(user) {
-      const r = users.lift(user);
-      users.logFailure('lifting a revocation', user, r.cluster);
-      return r.local;
-    },
-    sendToUser(user, data) {
-      const r = users.sendToUser(user, data);
-      users.logFailure('user message', user, r.cluster);
-      return r.local;
-    },
+    disconnectUser: (user, close = 'FORCE_DISCONNECT', reason = 'disconnected by server') =>
+      users.localOf('disconnect', user, users.disconnect(user, close, reason)),
+    revokeUser: (user, { before = defaultRevocationTime(), reason = 'access revoked' } = {}) =>
+      users.localOf('revocation', user, users.revoke(user, before, reason)),
+    unrevokeUser: (user) => users.localOf('lifting a revocation', user, users.lift(user)),
+    sendToUser: (user, data) => users.localOf('user message', user, users.sendToUser(user, data)),
     presence,
     nodes,
     userDirectory,

@@ -104,6 +104,12 @@ export class UserOperations implements UserConnections {
     return { local: had, cluster };
   }
 
+  /** This node's result at once; the rest of the cluster is reached in the background (a failure is logged). */
+  localOf<T>(what: string, user: string, result: UserOpResult<T, unknown>): T {
+    this.logFailure(what, user, result.cluster);
+    return result.local;
+  }
+
   /** Logs a failed cluster delivery (for callers that do not wait for it). */
   logFailure(what: string, user: string, cluster: Promise<unknown>): void {
     cluster.catch((err: unknown) => this.#logger.warn({ err, user }, `${what} did not reach every node`));
