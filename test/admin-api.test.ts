@@ -139,6 +139,18 @@ describe('operator console: HTTP', () => {
     const js = await fetch(`${server.url}${asset}`);
     expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect((await fetch(`${server.url}/admin/assets/nothing-12345678.js`)).status).toBe(404);
+
+    // Deep links of a page's item get the same page, under the same headers; nothing outside the build.
+    const deep = await fetch(`${server.url}/admin/channels/chat%3Alobby.json`);
+    expect(deep.status).toBe(200);
+    expect(deep.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await deep.text()).toBe(html);
+    for (const path of ['/admin/%2E%2E/package.json', '/admin/..%2F..%2Fpackage.json/x', '/admin/.env/x']) {
+      const res = await fetch(`${server.url}${path}`);
+      expect({ path, status: res.status, leaked: (await res.text()).includes('"name"') }).toMatchObject({
+        leaked: false,
+      });
+    }
   });
 });
 
