@@ -4,7 +4,9 @@
  * the console finds the channel by prefix, reads its history, shows the
  * live tail, refuses invalid JSON without sending it, publishes JSON the
  * client receives, and closes the client's connection from the user page
- * (the client sees close code 4010). Deep links and the back button work.
+ * (the client sees close code 4010), then revokes the user (4011). History
+ * pages back with `before`; presence members are listed. Deep links and the
+ * back button work; the pages fit 400 px.
  * Takes docs/admin-channel.png when SYNCLINE_SCREENSHOTS=1, else into a
  * temporary folder.
  */
@@ -143,6 +145,56 @@ describe.runIf(run)('operator console: channels and users in Chromium', () => {
     await page.keyboard.press('Enter');
     await poll(() => page.locator(`tr[data-connection="${id}"]`).count()).toBe(0);
     await poll(() => closeCodes).toContain(CLOSE_CODES.FORCE_DISCONNECT.code);
+
+    // The client reconnects as a new connection; revoking the user (confirmed) closes it for good.
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await poll(() => conns.count()).toBe(1);
+    expect(await conns.first().getAttribute('data-connection')).not.toBe(id);
+    await page.getByRole('button', { name: 'Revoke user' }).click();
+    await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+    await poll(() => page.getByRole('status').first().innerText()).toMatch(/^User revoked: 1 connection/);
+    await poll(() => conns.count()).toBe(0);
+    await poll(() => closeCodes).toContain(CLOSE_CODES.REVOKED.code);
+    await page.setViewportSize({ width: 400, height: 800 });
+    await poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
     await context.close();
   }, 90_000);
+
+  it('pages back through history with before, and lists presence members', async () => {
+    const server = await apiServer({ admin: { key: ADMIN_KEY } });
+    const tag = Math.random().toString(36).slice(2, 8);
+    const channel = `room:paging-${tag}`;
+    const sdk = await client(server, `present-${tag}`);
+    await waitState(sdk, 'connected');
+    await sdk.presence(channel).enter({ typing: true });
+    for (let i = 1; i <= 25; i++) await api(server, 'POST', '/v1/publish', { channel, data: { n: i } });
+
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    await page.goto(`${server.url}/admin/channels/${encodeURIComponent(channel)}`);
+    await page.getByLabel('Admin key').fill(ADMIN_KEY);
+    await page.getByLabel('Admin key').press('Enter');
+    await poll(() => heading(page)).toBe(channel);
+
+    const offsets = () =>
+      page
+        .getByTestId('history')
+        .locator('li')
+        .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-offset'))));
+    const range = (from: number, to: number) => Array.from({ length: from - to + 1 }, (_, i) => from - i);
+    await poll(offsets).toEqual(range(25, 6));
+    const pager = page.getByRole('navigation', { name: 'History pages' });
+    expect(await pager.getByRole('button', { name: 'Newer' }).isDisabled()).toBe(true);
+    await pager.getByRole('button', { name: 'Older' }).click();
+    await poll(offsets).toEqual(range(5, 1));
+    await poll(() => pager.getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
+    await pager.getByRole('button', { name: 'Newer' }).click();
+    await poll(offsets).toEqual(range(25, 6));
+
+    const members = page.getByRole('table', { name: 'Presence members' });
+    await poll(() => members.innerText()).toMatch(new RegExp(`present-${tag}\\s+1`));
+    expect(await members.innerText()).toContain('"typing": true');
+    await context.close();
+  }, 60_000);
 });
