@@ -160,7 +160,7 @@ describe.runIf(run)('operator console: channels and users in Chromium', () => {
     await context.close();
   }, 90_000);
 
-  it('pages back through history with before, and lists presence members', async () => {
+  it('pages back through history with before, lists presence members, pages the channel list with after', async () => {
     const server = await apiServer({ admin: { key: ADMIN_KEY } });
     const tag = Math.random().toString(36).slice(2, 8);
     const channel = `room:paging-${tag}`;
@@ -195,6 +195,26 @@ describe.runIf(run)('operator console: channels and users in Chromium', () => {
     const members = page.getByRole('table', { name: 'Presence members' });
     await poll(() => members.innerText()).toMatch(new RegExp(`present-${tag}\\s+1`));
     expect(await members.innerText()).toContain('"typing": true');
+
+    // The channel list pages with the API's `after` cursor: 55 channels are 50 + 5, each once.
+    const names = Array.from({ length: 55 }, (_, i) => `chat:many-${tag}-${String(i).padStart(2, '0')}`);
+    await Promise.all(names.map((n) => sdk.subscribe(n).ready));
+    await page.goto(`${server.url}/admin/channels`);
+    // The search goes to the server once typing pauses.
+    const searched = page.waitForResponse((r) => r.url().includes(`prefix=chat%3Amany-${tag}-`));
+    await page.getByLabel('Name starts with').fill(`chat:many-${tag}-`);
+    await searched;
+    const listed = () =>
+      page
+        .locator('table[data-testid="channels-table"] tbody tr')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-channel')));
+    await poll(listed).toEqual(names.slice(0, 50));
+    const channelPager = page.getByRole('navigation', { name: 'Channel pages' });
+    await channelPager.getByRole('button', { name: 'Next' }).click();
+    await poll(listed).toEqual(names.slice(50));
+    await poll(() => channelPager.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+    await channelPager.getByRole('button', { name: 'Previous' }).click();
+    await poll(listed).toEqual(names.slice(0, 50));
     await context.close();
   }, 60_000);
 });
