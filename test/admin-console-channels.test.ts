@@ -6,7 +6,7 @@
  * client receives, and closes the client's connection from the user page
  * (the client sees close code 4010), then revokes the user (4011). History
  * pages back with `before`; presence members are listed. Deep links and the
- * back button work; the pages fit 400 px.
+ * back button work (the search is kept in the URL); the pages fit 400 px.
  * Takes docs/admin-channel.png when SYNCLINE_SCREENSHOTS=1, else into a
  * temporary folder.
  */
@@ -118,6 +118,9 @@ describe.runIf(run)('operator console: channels and users in Chromium', () => {
     // The back button returns to the list; a deep link opens the channel page on a fresh load.
     await page.goBack();
     await poll(() => heading(page)).toBe('Channels');
+    expect(new URL(page.url()).searchParams.get('prefix')).toBe(`chat:console-${tag}`);
+    expect(await page.getByLabel('Name starts with').inputValue()).toBe(`chat:console-${tag}`);
+    await poll(() => page.locator('table[data-testid="channels-table"] tbody tr').count()).toBe(1);
     await page.goto(`${server.url}/admin/channels/${encodeURIComponent(channel)}`);
     await poll(() => heading(page)).toBe(channel);
 

@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { getJson } from './api';
 import { formatNumber } from './format';
-import { consoleHref, Link } from './nav';
+import { consoleHref, Link, readQuery, useQueryParam } from './nav';
 import { ListStatus, Pager, useDebounced, usePagedList } from './paged-list';
 
 /** Channels shown per page. */
@@ -16,8 +16,9 @@ interface ChannelRow {
 
 /** Active channels by name prefix, paged on the server, with cluster-wide counts. */
 export function ChannelsPage() {
-  const [typed, setTyped] = useState('');
+  const [typed, setTyped] = useState(() => readQuery('prefix'));
   const prefix = useDebounced(typed.trim());
+  useQueryParam('prefix', typed);
   const searchId = useId();
   const list = usePagedList<ChannelRow>(prefix, async (after) => {
     const q = new URLSearchParams({ limit: String(CHANNELS_PER_PAGE) });

@@ -1,4 +1,4 @@
-import type { MouseEvent, ReactNode } from 'react';
+import { type MouseEvent, type ReactNode, useEffect } from 'react';
 
 /** Event the shell listens to when a page moves to another console URL. */
 export const NAVIGATE_EVENT = 'syncline-console:navigate';
@@ -26,4 +26,24 @@ export function Link({ href, children, className }: { href: string; children: Re
       {children}
     </a>
   );
+}
+
+/** A value of the page's URL query (`?prefix=chat:`), empty when absent. */
+export function readQuery(name: string): string {
+  return new URLSearchParams(window.location.search).get(name) ?? '';
+}
+
+/**
+ * Keeps `value` in the page's URL query (`?prefix=chat:`), so a reload, a
+ * shared link or the back button returns to it. The entry is replaced:
+ * typing adds no history steps.
+ */
+export function useQueryParam(name: string, value: string): void {
+  useEffect(() => {
+    if (readQuery(name) === value) return;
+    const url = new URL(window.location.href);
+    if (value) url.searchParams.set(name, value);
+    else url.searchParams.delete(name);
+    window.history.replaceState(window.history.state, '', url);
+  }, [name, value]);
 }

@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { getJson } from './api';
 import { formatNumber } from './format';
-import { consoleHref, Link } from './nav';
+import { consoleHref, Link, readQuery, useQueryParam } from './nav';
 import { ListStatus, Pager, useDebounced, usePagedList } from './paged-list';
 
 /** Users shown per page. */
@@ -14,8 +14,9 @@ interface UserRow {
 
 /** Connected users (every node) by id prefix, paged on the server. */
 export function UsersPage() {
-  const [typed, setTyped] = useState('');
+  const [typed, setTyped] = useState(() => readQuery('prefix'));
   const prefix = useDebounced(typed.trim());
+  useQueryParam('prefix', typed);
   const searchId = useId();
   const list = usePagedList<UserRow>(prefix, async (after) => {
     const q = new URLSearchParams({ limit: String(USERS_PER_PAGE) });
