@@ -7,8 +7,8 @@
  * (the client sees close code 4010), then revokes the user (4011). History
  * pages back with `before`; presence members are listed. Deep links and the
  * back button work (the search is kept in the URL); the pages fit 400 px.
- * Takes docs/admin-channel.png when SYNCLINE_SCREENSHOTS=1, else into a
- * temporary folder.
+ * Takes docs/admin-channel.png and docs/admin-user.png (its confirm step)
+ * when SYNCLINE_SCREENSHOTS=1, else into a temporary folder.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -145,6 +145,7 @@ describe.runIf(run)('operator console: channels and users in Chromium', () => {
     expect(sdk.state).toBe('connected');
     await connRow.getByRole('button', { name: 'Disconnect' }).click();
     await poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Disconnect');
+    await page.screenshot({ path: join(SHOTS, 'admin-user.png') });
     await page.keyboard.press('Enter');
     await poll(() => page.locator(`tr[data-connection="${id}"]`).count()).toBe(0);
     await poll(() => closeCodes).toContain(CLOSE_CODES.FORCE_DISCONNECT.code);

@@ -1,5 +1,5 @@
 import type { ConnectionDetails, NameList } from '@syncline/server';
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { getJson, sendJson } from './api';
 import { formatTime } from './channel-types';
 import { ConfirmButton } from './confirm-button';
@@ -36,6 +36,12 @@ export function UserPage({ user, csrf }: { user: string; csrf: string }) {
   const [reply, setReply] = useState<ConnectionsReply | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
+  // After a write the focus goes to its outcome (the row it was in may be gone).
+  const noticeRef = useRef<HTMLParagraphElement>(null);
+  const told = (text: string) => {
+    setNotice(text);
+    setTimeout(() => noticeRef.current?.focus(), 0);
+  };
   const path = `/v1/users/${encodeURIComponent(user)}`;
   const load = useCallback(() => {
     getJson<ConnectionsReply>(`${path}/connections`).then(
@@ -52,14 +58,14 @@ export function UserPage({ user, csrf }: { user: string; csrf: string }) {
     await sendJson(`/v1/connections/${encodeURIComponent(id)}/disconnect`, 'POST', csrf, {
       reason: 'disconnected from the operator console',
     });
-    setNotice('Connection closed; the client reconnects by itself unless its user is revoked.');
+    told('Connection closed; the client reconnects by itself unless its user is revoked.');
     load();
   };
   const revoke = async () => {
     const r = await sendJson<{ disconnected: number }>(`${path}/revoke`, 'POST', csrf, {
       reason: 'revoked from the operator console',
     });
-    setNotice(`User revoked: ${r.disconnected} connection(s) closed; tokens issued so far are refused.`);
+    told(`User revoked: ${r.disconnected} connection(s) closed; tokens issued so far are refused.`);
     load();
   };
 
@@ -83,7 +89,7 @@ export function UserPage({ user, csrf }: { user: string; csrf: string }) {
           action={revoke}
         />
       </header>
-      <p role="status" className="notice">
+      <p role="status" className="notice" ref={noticeRef} tabIndex={-1}>
         {notice}
       </p>
       {error && (
