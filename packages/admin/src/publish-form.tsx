@@ -1,19 +1,6 @@
 import { type FormEvent, useId, useState } from 'react';
 import { sendJson } from './api';
-
-/** Largest JSON text the form sends, characters (the API refuses bodies over its own limit too). */
-const MAX_PUBLISH_CHARS = 65_536;
-
-/** The result of a JSON text: the value, or why it is not JSON. */
-function parseJson(text: string): { ok: true; value: unknown } | { ok: false; error: string } {
-  if (text.trim() === '') return { ok: false, error: 'Enter a JSON value, e.g. {"text":"hello"}.' };
-  if (text.length > MAX_PUBLISH_CHARS) return { ok: false, error: `At most ${MAX_PUBLISH_CHARS} characters.` };
-  try {
-    return { ok: true, value: JSON.parse(text) };
-  } catch (err) {
-    return { ok: false, error: `Not valid JSON: ${err instanceof Error ? err.message : String(err)}` };
-  }
-}
+import { parseJsonText } from './json-text';
 
 /**
  * Publishes JSON to the channel through `POST /v1/publish` (with the
@@ -39,7 +26,7 @@ export function PublishForm({
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setOutcome(undefined);
-    const parsed = parseJson(text);
+    const parsed = parseJsonText(text);
     if (!parsed.ok) {
       setProblem(parsed.error);
       return;
