@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_JSON_TEXT_CHARS, parseJsonText } from './json-text';
+import { MAX_JSON_TEXT_CHARS, parseJsonText } from './json-text.js';
 
 describe('parseJsonText', () => {
   it('gives the value of valid JSON, objects and scalars alike', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { itemOf, pageOf } from './pages';
+import { itemOf, pageOf } from './pages.js';
 
 describe('console locations', () => {
   it('names the page and the item of a path', () => {
