@@ -1,4 +1,4 @@
-import { type MouseEvent, type ReactNode, useCallback, useEffect, useState } from 'react';
+import { Fragment, type MouseEvent, type ReactNode, useCallback, useEffect, useState } from 'react';
 import { type ConsoleSession, currentSession, sendJson } from './api';
 import { ChannelPage } from './channel-page';
 import { ChannelsPage } from './channels-page';
@@ -28,6 +28,8 @@ export function App() {
 
 function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut: () => void }) {
   const [path, setPath] = useState(() => window.location.pathname);
+  // Every move (a link, back or forward) opens its page afresh, even the page already shown.
+  const [visit, setVisit] = useState(0);
   const page = pageOf(path);
   const item = itemOf(path);
   const [live, setLive] = useState<LiveOverview | undefined>();
@@ -37,7 +39,10 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
     return () => l.close();
   }, [onSignedOut]);
   useEffect(() => {
-    const onPop = () => setPath(window.location.pathname);
+    const onPop = () => {
+      setPath(window.location.pathname);
+      setVisit((v) => v + 1);
+    };
     const onMove = () => {
       setMoved(true);
       onPop();
@@ -63,6 +68,7 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
     window.history.pushState(null, '', `/admin/${to}`);
     setMoved(true);
     setPath(`/admin/${to}`);
+    setVisit((v) => v + 1);
   };
   const signOut = async () => {
     await sendJson('/admin/logout', 'POST', session.csrf).catch(() => undefined);
@@ -98,9 +104,11 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        {pageContent(page, item, session, live) ?? (
-          <PlaceholderPage title={info?.title ?? ''} what={info?.what ?? ''} />
-        )}
+        <Fragment key={visit}>
+          {pageContent(page, item, session, live) ?? (
+            <PlaceholderPage title={info?.title ?? ''} what={info?.what ?? ''} />
+          )}
+        </Fragment>
       </main>
     </div>
   );
