@@ -29,7 +29,7 @@ function Names({ list }: { list: NameList }) {
 
 /**
  * One user: every connection on every node (node, transport, codec,
- * protocol, app version, address, since, channels), a confirmed
+ * protocol, app version, address, since, subscriptions), a confirmed
  * "Disconnect" per connection and a confirmed "Revoke user".
  */
 export function UserPage({ user, csrf }: { user: string; csrf: string }) {
@@ -131,6 +131,11 @@ export function UserPage({ user, csrf }: { user: string; csrf: string }) {
                 <td>{formatTime(c.connectedAt)}</td>
                 <td className="wrap">
                   <Names list={c.channels} />
+                  {(c.presence.count > 0 || c.docs.count > 0) && (
+                    <span className="muted subs-more">
+                      present in {c.presence.count}, documents {c.docs.count}
+                    </span>
+                  )}
                 </td>
                 <td>
                   <ConfirmButton
