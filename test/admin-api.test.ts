@@ -7,7 +7,7 @@
 import { createServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import { ADMIN_KEY, consoleLogin, consoleToken, postLogin } from './admin-helpers.js';
-import { client, refusal, SECRET, startServer, waitFor, waitState } from './helpers.js';
+import { client, refusal, SECRET, startServer, TEST_NAMESPACES, waitFor, waitState } from './helpers.js';
 import { API_KEY, api } from './http-api-helpers.js';
 import { captureLog } from './log-capture.js';
 
@@ -139,12 +139,28 @@ describe('operator console: HTTP', () => {
     const js = await fetch(`${server.url}${asset}`);
     expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect((await fetch(`${server.url}/admin/assets/nothing-12345678.js`)).status).toBe(404);
+
+    // Deep links of a page's item get the same page, under the same headers; nothing outside the build.
+    const deep = await fetch(`${server.url}/admin/channels/chat%3Alobby.json`);
+    expect(deep.status).toBe(200);
+    expect(deep.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await deep.text()).toBe(html);
+    for (const path of ['/admin/%2E%2E/package.json', '/admin/..%2F..%2Fpackage.json/x', '/admin/.env/x']) {
+      const res = await fetch(`${server.url}${path}`);
+      expect({ path, status: res.status, leaked: (await res.text()).includes('"name"') }).toMatchObject({
+        leaked: false,
+      });
+    }
   });
 });
 
 describe('operator console: the internal namespace', () => {
-  it('is out of reach of app tokens, even with every capability; console tokens only subscribe', async () => {
-    const server = await startServer({ admin: { key: ADMIN_KEY }, apiKey: API_KEY });
+  it('is out of reach of app tokens, even with every capability; console tokens only subscribe (to it and to app channels)', async () => {
+    const server = await startServer({
+      admin: { key: ADMIN_KEY },
+      apiKey: API_KEY,
+      namespaces: { ...TEST_NAMESPACES, room: { presence: true } },
+    });
     const app = await client(server, 'mallory');
     await waitState(app, 'connected');
     const refused = await refusal(app.subscribe(OVERVIEW).ready);
@@ -164,7 +180,23 @@ describe('operator console: the internal namespace', () => {
       draining: false,
       connections: 2,
     });
-    expect((await refusal(consoleClient.subscribe('chat:lobby').ready)).code).toBe('forbidden');
+    // App channels: subscribe only (the channel page's live tail); no publish, history or presence entry.
+    const tail: unknown[] = [];
+    await consoleClient.subscribe('chat:lobby', { onPublication: (p) => tail.push(p.data) }).ready;
+    await app.publish('chat:lobby', { text: 'hi' });
+    await waitFor(
+      () => tail.length === 1,
+      5_000,
+      () => `tail ${JSON.stringify(tail)}`,
+    );
+    expect(tail).toEqual([{ text: 'hi' }]);
+    expect((await refusal(consoleClient.publish('chat:lobby', { text: 'from the console' }))).code).toBe('forbidden');
+    expect((await refusal(consoleClient.publish(OVERVIEW, { spoof: true }))).code).toMatch(
+      /forbidden|publish_disabled/,
+    );
+    expect((await refusal(consoleClient.history('chat:lobby'))).code).toBe('forbidden');
+    expect((await refusal(consoleClient.presence('room:a').enter({ spy: true }))).code).toBe('forbidden');
+    expect((await api(server, 'GET', '/v1/channels/chat%3Alobby/history')).body.publications).toHaveLength(1);
     // The channel list leaves the server's own channels out unless their prefix is asked for.
     const listed = async (query: string) =>
       ((await api(server, 'GET', `/v1/channels${query}`)).body.channels as { channel: string }[]).map((c) => c.channel);

@@ -1,10 +1,15 @@
-import { type MouseEvent, useCallback, useEffect, useState } from 'react';
+import { Fragment, type MouseEvent, type ReactNode, useCallback, useEffect, useState } from 'react';
 import { type ConsoleSession, currentSession, sendJson } from './api';
+import { ChannelPage } from './channel-page';
+import { ChannelsPage } from './channels-page';
 import { LiveOverview } from './live-overview';
 import { LoginPage } from './login-page';
+import { NAVIGATE_EVENT } from './nav';
 import { OverviewPage } from './overview-page';
-import { PAGES, type PagePath, pageOf } from './pages';
+import { BUILT_PAGES, itemOf, PAGES, type PagePath, pageOf } from './pages';
 import { PlaceholderPage } from './placeholder-page';
+import { UserPage } from './user-page';
+import { UsersPage } from './users-page';
 
 /** The console: the sign-in form, or the shell with its navigation and the current page. */
 export function App() {
@@ -22,7 +27,11 @@ export function App() {
 }
 
 function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut: () => void }) {
-  const [page, setPage] = useState<PagePath>(() => pageOf(window.location.pathname));
+  const [path, setPath] = useState(() => window.location.pathname);
+  // Every move (a link, back or forward) opens its page afresh, even the page already shown.
+  const [visit, setVisit] = useState(0);
+  const page = pageOf(path);
+  const item = itemOf(path);
   const [live, setLive] = useState<LiveOverview | undefined>();
   useEffect(() => {
     const l = new LiveOverview(onSignedOut);
@@ -30,24 +39,36 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
     return () => l.close();
   }, [onSignedOut]);
   useEffect(() => {
-    const onPop = () => setPage(pageOf(window.location.pathname));
+    const onPop = () => {
+      setPath(window.location.pathname);
+      setVisit((v) => v + 1);
+    };
+    const onMove = () => {
+      setMoved(true);
+      onPop();
+    };
     window.addEventListener('popstate', onPop);
-    return () => window.removeEventListener('popstate', onPop);
+    window.addEventListener(NAVIGATE_EVENT, onMove);
+    return () => {
+      window.removeEventListener('popstate', onPop);
+      window.removeEventListener(NAVIGATE_EVENT, onMove);
+    };
   }, []);
   const [moved, setMoved] = useState(false);
   useEffect(() => {
     const title = PAGES.find((p) => p.path === page)?.title ?? '';
-    document.title = `${title} · Syncline console`;
+    document.title = `${item === undefined ? '' : `${item} · `}${title} · Syncline console`;
     // After a move (not on load), focus goes to the new page's content, as a page load would put it at the top.
     if (moved) document.getElementById('main')?.focus();
-  }, [page, moved]);
+  }, [page, item, moved]);
 
-  const go = (e: MouseEvent<HTMLAnchorElement>, path: PagePath) => {
+  const go = (e: MouseEvent<HTMLAnchorElement>, to: PagePath) => {
     if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
-    window.history.pushState(null, '', `/admin/${path}`);
+    window.history.pushState(null, '', `/admin/${to}`);
     setMoved(true);
-    setPage(path);
+    setPath(`/admin/${to}`);
+    setVisit((v) => v + 1);
   };
   const signOut = async () => {
     await sendJson('/admin/logout', 'POST', session.csrf).catch(() => undefined);
@@ -72,7 +93,7 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
                   onClick={(e) => go(e, p.path)}
                 >
                   {p.title}
-                  {p.path !== 'overview' && <span className="soon"> (soon)</span>}
+                  {!BUILT_PAGES.has(p.path) && <span className="soon"> (soon)</span>}
                 </a>
               </li>
             ))}
@@ -83,12 +104,35 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        {page === 'overview' ? (
-          live && <OverviewPage live={live} />
-        ) : (
-          <PlaceholderPage title={info?.title ?? ''} what={info?.what ?? ''} />
-        )}
+        <Fragment key={visit}>
+          {pageContent(page, item, session, live) ?? (
+            <PlaceholderPage title={info?.title ?? ''} what={info?.what ?? ''} />
+          )}
+        </Fragment>
       </main>
     </div>
   );
+}
+
+/** The content of a built page (and of its item: a channel, a user), or undefined. */
+function pageContent(
+  page: PagePath,
+  item: string | undefined,
+  session: ConsoleSession,
+  live: LiveOverview | undefined,
+): ReactNode | undefined {
+  switch (page) {
+    case 'overview':
+      return live && <OverviewPage live={live} />;
+    case 'channels':
+      return item === undefined ? (
+        <ChannelsPage />
+      ) : (
+        <ChannelPage key={item} channel={item} csrf={session.csrf} client={live?.client} />
+      );
+    case 'users':
+      return item === undefined ? <UsersPage /> : <UserPage key={item} user={item} csrf={session.csrf} />;
+    default:
+      return undefined;
+  }
 }

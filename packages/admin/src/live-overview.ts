@@ -64,6 +64,11 @@ export class LiveOverview {
     return () => this.#listeners.delete(listener);
   };
 
+  /** The console's Syncline connection (read only: subscribes, e.g. a channel page's live tail). */
+  get client(): SynclineClient {
+    return this.#client;
+  }
+
   /** Closes the connection. */
   close(): void {
     this.#client.close();

@@ -16,3 +16,17 @@ export function pageOf(pathname: string): PagePath {
   const seg = pathname.replace(/^\/admin\/?/, '').split('/')[0] ?? '';
   return PAGES.find((p) => p.path === seg)?.path ?? 'overview';
 }
+
+/** Pages that are built (the others are marked "soon" in the navigation). */
+export const BUILT_PAGES: ReadonlySet<PagePath> = new Set<PagePath>(['overview', 'channels', 'users']);
+
+/** The item a location names after its page (`/admin/channels/chat%3Alobby` → `chat:lobby`), if any. */
+export function itemOf(pathname: string): string | undefined {
+  const seg = pathname.replace(/^\/admin\/?/, '').split('/')[1];
+  if (!seg) return undefined;
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return undefined;
+  }
+}

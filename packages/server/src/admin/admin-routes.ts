@@ -101,5 +101,11 @@ export function registerAdminRoutes(router: HttpRouter, ctx: AdminRouteContext):
       '/admin/assets/:file',
       page((p) => `/assets/${p.file}`),
     );
+    // Deep links of the console's pages (`/admin/channels/<name>`, `/admin/users/<id>`): the page itself.
+    router.add(
+      method,
+      '/admin/:page/:item',
+      page((p) => `/${p.page}`),
+    );
   }
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { SynclineError } from '@syncline/protocol';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { internalCapabilities } from '../auth/capabilities.js';
+import { type CompiledCapabilities, compileCapabilities, internalCapabilities } from '../auth/capabilities.js';
 import type { Principal, TokenVerifier } from '../auth/token-verifier.js';
 import { clientAddress } from '../http/client-address.js';
 import type { HttpRouter } from '../http/router.js';
@@ -75,7 +75,13 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
   }
   const { logger, trustProxyHops } = ctx;
   const sessions = new AdminSessions();
-  const can = internalCapabilities([{ match: `${ADMIN_NAMESPACE}:*`, allow: ['subscribe'] }]);
+  const adminCan = internalCapabilities([{ match: `${ADMIN_NAMESPACE}:*`, allow: ['subscribe'] }]);
+  // The app's channels, read only: a live tail (and presence watch) on the channel page; never
+  // publish, history, presence entry or another internal namespace (the app-token rule applies).
+  const appCan = compileCapabilities([{ match: '*', allow: ['subscribe'] }]);
+  const can: CompiledCapabilities = {
+    allows: (op, name) => adminCan.allows(op, name) || appCan.allows(op, name),
+  };
   let sampler: OverviewSampler | undefined;
 
   const principalOf = (token: string): Principal | undefined => {
