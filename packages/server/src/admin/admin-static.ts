@@ -1,12 +1,19 @@
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SynclineError } from '@syncline/protocol';
 import { StaticFiles } from '../http/static.js';
 
-/** Where the built console is shipped: `admin-dist/` in the server package, beside `dist/`. */
-export const ADMIN_DIST_DIR = fileURLToPath(new URL('../../admin-dist/', import.meta.url));
+/**
+ * Where the built console is shipped: `admin-dist/` in the server package,
+ * beside `dist/`. Resolved when a console is made, not at import (importing
+ * the server must work where `import.meta.url` is not a file URL, as in a
+ * DOM test environment).
+ */
+export function adminDistDir(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '../../admin-dist');
+}
 
 /** Headers of every console page and asset: a strict CSP (no inline script or style), no framing. */
 export const ADMIN_PAGE_HEADERS: Readonly<Record<string, string>> = {
@@ -37,7 +44,7 @@ export class AdminStatic {
   readonly #files: StaticFiles;
   #built = false;
 
-  constructor(dir: string = ADMIN_DIST_DIR) {
+  constructor(dir: string = adminDistDir()) {
     this.#dir = dir;
     this.#files = new StaticFiles(dir);
   }
