@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { SynclineError } from '@syncline/protocol';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { internalCapabilities } from '../auth/capabilities.js';
+import { type CompiledCapabilities, compileCapabilities, internalCapabilities } from '../auth/capabilities.js';
 import type { Principal, TokenVerifier } from '../auth/token-verifier.js';
 import { clientAddress } from '../http/client-address.js';
 import type { HttpRouter } from '../http/router.js';
@@ -18,6 +18,7 @@ import { adminSessionOf, isWrite } from './admin-request.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { ADMIN_TOKEN_PREFIX, AdminSessions } from './admin-sessions.js';
 import { AdminStatic } from './admin-static.js';
+import type { ConsoleReadSources } from './console-reads.js';
 import { LoginLimiter } from './login-limiter.js';
 import { type NodeSnapshot, OverviewSampler, type SamplerSources } from './overview-sampler.js';
 
@@ -29,6 +30,8 @@ export interface AdminAttachment {
   describe: SamplerSources['describe'];
   /** Publishes on a channel from the server. */
   publish(channel: string, data: unknown): Promise<unknown>;
+  /** The document namespaces and webhook counts the console's pages show. */
+  readonly reads: ConsoleReadSources;
 }
 
 /** A request of the HTTP API (`/v1/…`), as the console's authenticator sees it. */
@@ -67,6 +70,18 @@ export interface AdminContext {
   readonly dir?: string | undefined;
 }
 
+/**
+ * What a console connection token allows: `subscribe` on the console's
+ * internal namespace (the overview) and `read` on every app document (a
+ * live view of the document page). Nothing else: no publish, no mutate, no
+ * presence; writes go through the HTTP API with the session's CSRF header.
+ */
+export function consoleCapabilities(): CompiledCapabilities {
+  const overview = internalCapabilities([{ match: `${ADMIN_NAMESPACE}:*`, allow: ['subscribe'] }]);
+  const docs = compileCapabilities([{ match: '*', allow: ['read'] }]);
+  return { allows: (op, name) => overview.allows(op, name) || docs.allows(op, name) };
+}
+
 /** Creates the console for `admin` options; throws when the key is unacceptable. */
 export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeature {
   const problem = adminKeyProblem(options.key, ctx.dev);
@@ -75,7 +90,7 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
   }
   const { logger, trustProxyHops } = ctx;
   const sessions = new AdminSessions();
-  const can = internalCapabilities([{ match: `${ADMIN_NAMESPACE}:*`, allow: ['subscribe'] }]);
+  const can = consoleCapabilities();
   let sampler: OverviewSampler | undefined;
 
   const principalOf = (token: string): Principal | undefined => {
@@ -137,6 +152,7 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
         trustProxyHops,
         nodeId: node.nodeId,
         overview: () => ({ node: s.latest, history: s.history() }),
+        reads: node.reads,
       });
     },
     start: () => sampler?.start(),
