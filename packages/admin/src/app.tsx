@@ -1,10 +1,14 @@
 import { type MouseEvent, useCallback, useEffect, useState } from 'react';
 import { type ConsoleSession, currentSession, sendJson } from './api';
+import { DocsRoute } from './docs-route';
 import { LiveOverview } from './live-overview';
 import { LoginPage } from './login-page';
+import { navigate } from './navigate';
 import { OverviewPage } from './overview-page';
-import { PAGES, type PagePath, pageOf } from './pages';
+import { BUILT_PAGES, PAGES, type PagePath, pageOf } from './pages';
 import { PlaceholderPage } from './placeholder-page';
+import { VersionsPage } from './versions-page';
+import { WebhooksPage } from './webhooks-page';
 
 /** The console: the sign-in form, or the shell with its navigation and the current page. */
 export function App() {
@@ -45,9 +49,8 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
   const go = (e: MouseEvent<HTMLAnchorElement>, path: PagePath) => {
     if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
     e.preventDefault();
-    window.history.pushState(null, '', `/admin/${path}`);
     setMoved(true);
-    setPage(path);
+    navigate(`/admin/${path}`);
   };
   const signOut = async () => {
     await sendJson('/admin/logout', 'POST', session.csrf).catch(() => undefined);
@@ -72,7 +75,7 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
                   onClick={(e) => go(e, p.path)}
                 >
                   {p.title}
-                  {p.path !== 'overview' && <span className="soon"> (soon)</span>}
+                  {!BUILT_PAGES.has(p.path) && <span className="soon"> (soon)</span>}
                 </a>
               </li>
             ))}
@@ -85,6 +88,12 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
       <main id="main" tabIndex={-1}>
         {page === 'overview' ? (
           live && <OverviewPage live={live} />
+        ) : page === 'docs' ? (
+          <DocsRoute client={live?.client} csrf={session.csrf} />
+        ) : page === 'versions' ? (
+          <VersionsPage csrf={session.csrf} />
+        ) : page === 'webhooks' ? (
+          <WebhooksPage csrf={session.csrf} />
         ) : (
           <PlaceholderPage title={info?.title ?? ''} what={info?.what ?? ''} />
         )}

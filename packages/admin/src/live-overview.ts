@@ -53,6 +53,11 @@ export class LiveOverview {
     });
   }
 
+  /** The console's connection (read-only: its token only subscribes and reads documents). */
+  get client(): SynclineClient {
+    return this.#client;
+  }
+
   /** The state now. */
   get current(): OverviewState {
     return this.#state;
