@@ -142,6 +142,7 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
     await poll(() => opVersions(page)).toEqual(['3', '2', '1']);
     expect(await page.getByTestId('doc-ops').innerText()).toMatch(/3\s+increment\s+\{"by":5\}\s+syncline-console/);
     expect(mutates).toHaveLength(1);
+    await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(SHOTS, 'admin-doc.png') });
     await page.setViewportSize({ width: 400, height: 800 });
     await poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
