@@ -196,6 +196,13 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
     expect(await page.locator(`[data-delivery="${id}"]`).count()).toBe(0);
     await waitFor(() => receiver.accepted().length === 1, 5_000, 'the retried event at the receiver');
     await poll(() => textOf(page, 'wh-failed')).toBe('3');
+
+    // A node without webhooks says so.
+    const plain = await startServer({ admin: { key: ADMIN_KEY } });
+    await signIn(page, plain.url);
+    await page.goto(`${plain.url}/admin/webhooks`);
+    await poll(() => textOf(page, 'wh-none')).toMatch(/^No webhooks are configured on this node/);
+    await poll(() => textOf(page, 'deliveries-empty')).toBe('No failed deliveries.');
     await context.close();
   }, 120_000);
 });

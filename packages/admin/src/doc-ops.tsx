@@ -11,13 +11,19 @@ interface OpsPage {
   readonly prev?: number;
 }
 
-/** The newest page merged over what is shown: new ops on top; a gap (many ops at once) starts over. */
-function merge(shown: readonly DocOp[], page: readonly DocOp[]): DocOp[] {
+/**
+ * The newest page merged over what is shown: new ops on top. With nothing
+ * shown, or a gap (more new ops than a page), the page replaces the list
+ * (`reset`: its `prev` cursor applies).
+ */
+function merge(shown: readonly DocOp[], page: readonly DocOp[]): { ops: DocOp[]; reset: boolean } {
   const top = shown[0]?.version ?? 0;
   const fresh = page.filter((o) => o.version > top);
   const oldestFresh = fresh[fresh.length - 1]?.version;
-  if (oldestFresh !== undefined && oldestFresh > top + 1 && shown.length > 0) return [...page];
-  return [...fresh, ...shown].slice(0, MAX_OPS_SHOWN);
+  if (shown.length === 0 || (oldestFresh !== undefined && oldestFresh > top + 1)) {
+    return { ops: [...page], reset: true };
+  }
+  return { ops: [...fresh, ...shown].slice(0, MAX_OPS_SHOWN), reset: false };
 }
 
 function argsText(op: DocOp): string {
@@ -34,7 +40,12 @@ function argsText(op: DocOp): string {
  * its new ops go on top (at most one read a second).
  */
 export function DocOps({ doc, version }: { doc: string; version: number | undefined }) {
-  const [ops, setOps] = useState<DocOp[]>([]);
+  const [ops, setShown] = useState<DocOp[]>([]);
+  const opsRef = useRef<DocOp[]>([]);
+  const setOps = useCallback((next: DocOp[]) => {
+    opsRef.current = next;
+    setShown(next);
+  }, []);
   const [prev, setPrev] = useState<number | undefined>();
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<string | undefined>();
@@ -45,16 +56,14 @@ export function DocOps({ doc, version }: { doc: string; version: number | undefi
     lastRead.current = Date.now();
     try {
       const page = await getJson<OpsPage>(`${path}${query({ limit: OPS_PAGE })}`);
-      setOps((shown) => {
-        const merged = merge(shown, page.ops);
-        if (merged.length === page.ops.length) setPrev(page.prev);
-        return merged;
-      });
+      const merged = merge(opsRef.current, page.ops);
+      setOps(merged.ops);
+      if (merged.reset) setPrev(page.prev);
       setError(undefined);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
     }
-  }, [path]);
+  }, [path, setOps]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new live version is what asks for a new read.
   useEffect(() => {
@@ -68,7 +77,9 @@ export function DocOps({ doc, version }: { doc: string; version: number | undefi
     setLoading(true);
     try {
       const page = await getJson<OpsPage>(`${path}${query({ before: prev, limit: OPS_PAGE })}`);
-      setOps((shown) => [...shown, ...page.ops.filter((o) => o.version < (shown[shown.length - 1]?.version ?? 0))]);
+      const shown = opsRef.current;
+      const oldest = shown[shown.length - 1]?.version ?? Number.MAX_SAFE_INTEGER;
+      setOps([...shown, ...page.ops.filter((o) => o.version < oldest)]);
       setPrev(page.prev);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
