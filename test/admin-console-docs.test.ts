@@ -90,6 +90,7 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
     // A document: its version, state and ops.
     await page.getByRole('link', { name: 'notes:a' }).click();
     expect(new URL(page.url()).pathname).toBe('/admin/docs/notes%3Aa');
+    await poll(() => page.evaluate(() => document.activeElement?.id)).toBe('main');
     await poll(() => textOf(page, 'doc-version')).toBe('1');
     await poll(() => textOf(page, 'doc-live')).toBe('Live');
     await poll(() => textOf(page, 'doc-schema')).toBe('1');
