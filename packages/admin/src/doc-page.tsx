@@ -1,5 +1,5 @@
 import type { SynclineClient } from '@syncline/client';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { getJson } from './api';
 import { type DocDetails, type DocNamespaceInfo, docApiPath, docNamespaces } from './console-requests';
 import { DocOps } from './doc-ops';
@@ -29,26 +29,29 @@ export function DocPage({ doc, client, csrf }: { doc: string; client: SynclineCl
       () => undefined,
     );
   }, [doc]);
-  // Read again when the live version moves: the clients count is the server's.
+  // Read again when the live version moves (at most once a second): the clients count is the server's.
+  const lastRead = useRef(0);
+  const shownDoc = useRef(doc);
+  shownDoc.current = doc;
   // biome-ignore lint/correctness/useExhaustiveDependencies: the live version asks for a new read.
   useEffect(() => {
-    let stale = false;
-    const t = setTimeout(() => {
-      getJson<DocDetails>(docApiPath(doc)).then(
-        (d) => {
-          if (stale) return;
-          setDetails(d);
-          setError(undefined);
-        },
-        (err: unknown) => {
-          if (!stale) setError(err instanceof Error ? err.message : String(err));
-        },
-      );
-    }, 200);
-    return () => {
-      stale = true;
-      clearTimeout(t);
-    };
+    const t = setTimeout(
+      () => {
+        lastRead.current = Date.now();
+        getJson<DocDetails>(docApiPath(doc)).then(
+          (d) => {
+            if (shownDoc.current !== doc) return;
+            setDetails(d);
+            setError(undefined);
+          },
+          (err: unknown) => {
+            if (shownDoc.current === doc) setError(err instanceof Error ? err.message : String(err));
+          },
+        );
+      },
+      Math.max(0, 1_000 - (Date.now() - lastRead.current)),
+    );
+    return () => clearTimeout(t);
   }, [doc, live.version]);
 
   const version = live.version ?? details?.version;
