@@ -37,6 +37,13 @@ function opVersions(page: Page): Promise<string[]> {
     .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-version') ?? ''));
 }
 
+/** Checks that the page fits 400 px without sideways scrolling, then restores 1280×800. */
+async function fitsNarrow(page: Page): Promise<void> {
+  await page.setViewportSize({ width: 400, height: 800 });
+  await poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
 describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chromium', () => {
   let browser: Browser;
   let server: SynclineServer;
@@ -86,6 +93,7 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
     await page.getByLabel('Name starts with').fill('notes:a');
     await page.getByRole('button', { name: 'Search' }).click();
     await poll(() => page.locator('[data-testid="doc-list"] tbody tr').count()).toBe(1);
+    await fitsNarrow(page);
 
     // A document: its version, state and ops.
     await page.getByRole('link', { name: 'notes:a' }).click();
@@ -145,9 +153,7 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
     expect(mutates).toHaveLength(1);
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(SHOTS, 'admin-doc.png') });
-    await page.setViewportSize({ width: 400, height: 800 });
-    await poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
-    await page.setViewportSize({ width: 1280, height: 800 });
+    await fitsNarrow(page);
 
     // Back to the list, forward to the document, and a deep link.
     await page.goBack();
@@ -177,6 +183,7 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
       /^Announced\. \d+ connected clients? on this node told; now 1 with an update available, 0 required/,
     );
     await poll(() => textOf(page, 'app-current')).toMatch(/2\.0\.0/);
+    await fitsNarrow(page);
 
     // Webhooks: the receiver answered 500, so deliveries failed; fixed, one is retried and leaves the list.
     await page.getByRole('link', { name: 'Webhooks' }).click();
@@ -197,6 +204,7 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
     expect(await page.locator(`[data-delivery="${id}"]`).count()).toBe(0);
     await waitFor(() => receiver.accepted().length === 1, 5_000, 'the retried event at the receiver');
     await poll(() => textOf(page, 'wh-failed')).toBe('3');
+    await fitsNarrow(page);
 
     // A node without webhooks says so.
     const plain = await startServer({ admin: { key: ADMIN_KEY } });
