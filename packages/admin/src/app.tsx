@@ -2,14 +2,17 @@ import { Fragment, type MouseEvent, type ReactNode, useCallback, useEffect, useS
 import { type ConsoleSession, currentSession, sendJson } from './api';
 import { ChannelPage } from './channel-page';
 import { ChannelsPage } from './channels-page';
+import { DocPage } from './doc-page';
+import { DocsPage } from './docs-page';
 import { LiveOverview } from './live-overview';
 import { LoginPage } from './login-page';
 import { NAVIGATE_EVENT } from './nav';
 import { OverviewPage } from './overview-page';
-import { BUILT_PAGES, itemOf, PAGES, type PagePath, pageOf } from './pages';
-import { PlaceholderPage } from './placeholder-page';
+import { itemOf, PAGES, type PagePath, pageOf } from './pages';
 import { UserPage } from './user-page';
 import { UsersPage } from './users-page';
+import { VersionsPage } from './versions-page';
+import { WebhooksPage } from './webhooks-page';
 
 /** The console: the sign-in form, or the shell with its navigation and the current page. */
 export function App() {
@@ -74,7 +77,6 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
     await sendJson('/admin/logout', 'POST', session.csrf).catch(() => undefined);
     onSignedOut();
   };
-  const info = PAGES.find((p) => p.path === page);
 
   return (
     <div className="shell">
@@ -93,7 +95,6 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
                   onClick={(e) => go(e, p.path)}
                 >
                   {p.title}
-                  {!BUILT_PAGES.has(p.path) && <span className="soon"> (soon)</span>}
                 </a>
               </li>
             ))}
@@ -104,23 +105,19 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Fragment key={visit}>
-          {pageContent(page, item, session, live) ?? (
-            <PlaceholderPage title={info?.title ?? ''} what={info?.what ?? ''} />
-          )}
-        </Fragment>
+        <Fragment key={visit}>{pageContent(page, item, session, live)}</Fragment>
       </main>
     </div>
   );
 }
 
-/** The content of a built page (and of its item: a channel, a user), or undefined. */
+/** The content of a built page (and of its item: a channel, a user, a document), or undefined. */
 function pageContent(
   page: PagePath,
   item: string | undefined,
   session: ConsoleSession,
   live: LiveOverview | undefined,
-): ReactNode | undefined {
+): ReactNode {
   switch (page) {
     case 'overview':
       return live && <OverviewPage live={live} />;
@@ -132,6 +129,16 @@ function pageContent(
       );
     case 'users':
       return item === undefined ? <UsersPage /> : <UserPage key={item} user={item} csrf={session.csrf} />;
+    case 'docs':
+      return item === undefined ? (
+        <DocsPage />
+      ) : (
+        <DocPage key={item} doc={item} client={live?.client} csrf={session.csrf} />
+      );
+    case 'versions':
+      return <VersionsPage csrf={session.csrf} />;
+    case 'webhooks':
+      return <WebhooksPage csrf={session.csrf} />;
     default:
       return undefined;
   }

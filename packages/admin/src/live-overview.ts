@@ -53,6 +53,11 @@ export class LiveOverview {
     });
   }
 
+  /** The console's connection (read only: a channel page's live tail, a document page's live view). */
+  get client(): SynclineClient {
+    return this.#client;
+  }
+
   /** The state now. */
   get current(): OverviewState {
     return this.#state;
@@ -63,11 +68,6 @@ export class LiveOverview {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   };
-
-  /** The console's Syncline connection (read only: subscribes, e.g. a channel page's live tail). */
-  get client(): SynclineClient {
-    return this.#client;
-  }
 
   /** Closes the connection. */
   close(): void {

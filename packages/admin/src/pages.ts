@@ -1,11 +1,11 @@
 /** The console's pages, in navigation order. */
 export const PAGES = [
-  { path: 'overview', title: 'Overview', what: '' },
-  { path: 'channels', title: 'Channels', what: 'Channels with subscribers, their history and presence, publishing.' },
-  { path: 'users', title: 'Users', what: 'Connected users and their connections; messages, disconnects, revocations.' },
-  { path: 'documents', title: 'Documents', what: 'Documents, their versions and recent operations.' },
-  { path: 'versions', title: 'App versions', what: 'The app version in force and the client versions it accepts.' },
-  { path: 'webhooks', title: 'Webhooks', what: 'Failed and pending webhook deliveries, and retries.' },
+  { path: 'overview', title: 'Overview' },
+  { path: 'channels', title: 'Channels' },
+  { path: 'users', title: 'Users' },
+  { path: 'docs', title: 'Documents' },
+  { path: 'versions', title: 'App versions' },
+  { path: 'webhooks', title: 'Webhooks' },
 ] as const;
 
 /** A page's path segment. */
@@ -16,9 +16,6 @@ export function pageOf(pathname: string): PagePath {
   const seg = pathname.replace(/^\/admin\/?/, '').split('/')[0] ?? '';
   return PAGES.find((p) => p.path === seg)?.path ?? 'overview';
 }
-
-/** Pages that are built (the others are marked "soon" in the navigation). */
-export const BUILT_PAGES: ReadonlySet<PagePath> = new Set<PagePath>(['overview', 'channels', 'users']);
 
 /** The item a location names after its page (`/admin/channels/chat%3Alobby` → `chat:lobby`), if any. */
 export function itemOf(pathname: string): string | undefined {

@@ -276,6 +276,18 @@ export function createServer(options: ServerOptions): SynclineServer {
       return { node: n.id, version, protocol, ready, draining, connections };
     },
     publish: (channel, data) => publishToChannel(core, { channel, data, publisher: { kind: 'server' } }),
+    reads: {
+      docNamespaces: () =>
+        docs.namespaces.list().map((n) => ({
+          namespace: n.name,
+          mutators: Object.keys(n.mutators),
+          schemaVersion: n.versions.schemaVersion,
+        })),
+      webhookSummary: async () => {
+        const { receivers, pending, failed, oldestPendingAt } = await webhooks.summary();
+        return { receivers, pending, failed, oldestPendingAt: oldestPendingAt ?? null };
+      },
+    },
   });
   const nodes = new NodeDirectory(nodeCalls, describeThisNode, clusterTiming.countWaitMs);
   const httpServer = createNodeHttpServer({

@@ -9,6 +9,7 @@ import { ADMIN_LOGIN_MAX_BODY_BYTES, MAX_ADMIN_KEY_BYTES } from './admin-options
 import { adminSessionOf, assertSameOrigin, rateLimited, sessionCookie, viaHttps } from './admin-request.js';
 import { type AdminSession, type AdminSessions, sameSecret } from './admin-sessions.js';
 import type { AdminStatic } from './admin-static.js';
+import { type ConsoleReadSources, registerConsoleReads } from './console-reads.js';
 import type { LoginLimiter } from './login-limiter.js';
 import type { NodeSnapshot, OverviewPoint } from './overview-sampler.js';
 
@@ -26,6 +27,8 @@ export interface AdminRouteContext {
   readonly nodeId: string;
   /** This node's latest snapshot and history. */
   overview(): { node: NodeSnapshot | undefined; history: readonly OverviewPoint[] };
+  /** The node's document namespaces and webhook counts, for the console's pages. */
+  readonly reads: ConsoleReadSources;
 }
 
 function noStore(res: ServerResponse, status: number, body: unknown): void {
@@ -81,6 +84,16 @@ export function registerAdminRoutes(router: HttpRouter, ctx: AdminRouteContext):
     requireSession(req, ctx);
     noStore(res, 200, ctx.overview());
   });
+  registerConsoleReads(
+    router,
+    (path, answer) =>
+      router.add('GET', path, async (req, res) => {
+        requireSession(req, ctx);
+        noStore(res, 200, await answer(req));
+      }),
+    ctx.files,
+    ctx.reads,
+  );
   const page =
     (rest: (params: Record<string, string>) => string) =>
     (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) =>

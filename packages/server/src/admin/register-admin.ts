@@ -18,6 +18,7 @@ import { adminSessionOf, isWrite } from './admin-request.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { ADMIN_TOKEN_PREFIX, AdminSessions } from './admin-sessions.js';
 import { AdminStatic } from './admin-static.js';
+import type { ConsoleReadSources } from './console-reads.js';
 import { LoginLimiter } from './login-limiter.js';
 import { type NodeSnapshot, OverviewSampler, type SamplerSources } from './overview-sampler.js';
 
@@ -29,6 +30,8 @@ export interface AdminAttachment {
   describe: SamplerSources['describe'];
   /** Publishes on a channel from the server. */
   publish(channel: string, data: unknown): Promise<unknown>;
+  /** The document namespaces and webhook counts the console's pages show. */
+  readonly reads: ConsoleReadSources;
 }
 
 /** A request of the HTTP API (`/v1/…`), as the console's authenticator sees it. */
@@ -67,6 +70,21 @@ export interface AdminContext {
   readonly dir?: string | undefined;
 }
 
+/**
+ * What a console connection token allows: `subscribe` on the console's
+ * internal namespace (the overview) and on every app channel (a channel
+ * page's live tail), and `read` on every app document (a document page's
+ * live view). Nothing else: no publish, history, presence entry or mutate;
+ * writes go through the HTTP API with the session's CSRF header.
+ */
+export function consoleCapabilities(): CompiledCapabilities {
+  const overview = internalCapabilities([{ match: `${ADMIN_NAMESPACE}:*`, allow: ['subscribe'] }]);
+  // The app's channels and documents, read only: a channel's live tail, a document's live state; never
+  // publish, history, presence entry, mutate or another internal namespace (the app-token rule applies).
+  const app = compileCapabilities([{ match: '*', allow: ['subscribe', 'read'] }]);
+  return { allows: (op, name) => overview.allows(op, name) || app.allows(op, name) };
+}
+
 /** Creates the console for `admin` options; throws when the key is unacceptable. */
 export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeature {
   const problem = adminKeyProblem(options.key, ctx.dev);
@@ -75,13 +93,7 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
   }
   const { logger, trustProxyHops } = ctx;
   const sessions = new AdminSessions();
-  const adminCan = internalCapabilities([{ match: `${ADMIN_NAMESPACE}:*`, allow: ['subscribe'] }]);
-  // The app's channels, read only: a live tail (and presence watch) on the channel page; never
-  // publish, history, presence entry or another internal namespace (the app-token rule applies).
-  const appCan = compileCapabilities([{ match: '*', allow: ['subscribe'] }]);
-  const can: CompiledCapabilities = {
-    allows: (op, name) => adminCan.allows(op, name) || appCan.allows(op, name),
-  };
+  const can = consoleCapabilities();
   let sampler: OverviewSampler | undefined;
 
   const principalOf = (token: string): Principal | undefined => {
@@ -143,6 +155,7 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
         trustProxyHops,
         nodeId: node.nodeId,
         overview: () => ({ node: s.latest, history: s.history() }),
+        reads: node.reads,
       });
     },
     start: () => sampler?.start(),

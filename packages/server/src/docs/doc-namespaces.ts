@@ -129,6 +129,11 @@ export class DocNamespaces {
     return this.#byName.size;
   }
 
+  /** Every namespace, in the order of the options. */
+  list(): readonly ResolvedDocNamespace[] {
+    return [...this.#byName.values()];
+  }
+
   /** True when `namespace` is a document namespace. */
   has(namespace: string): boolean {
     return this.#byName.has(namespace);

@@ -27,8 +27,8 @@ export interface DocsApi {
   mutate(doc: string, mutator: string, args: unknown, options?: ServerMutateOptions): Promise<DocMutateResult>;
   /** The store behind the documents. */
   readonly store: DocStore;
-  /** The document namespaces (`forDoc` checks a name, `has` a namespace). */
-  readonly namespaces: Pick<DocNamespaces, 'forDoc' | 'has'>;
+  /** The document namespaces (`forDoc` checks a name, `has` a namespace, `list` names them all). */
+  readonly namespaces: Pick<DocNamespaces, 'forDoc' | 'has' | 'list'>;
   /** Documents in memory right now. */
   readonly loadedCount: number;
   /** Local subscribers of a document. */

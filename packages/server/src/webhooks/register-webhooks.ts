@@ -18,6 +18,7 @@ import {
 } from './webhook-options.js';
 import type {
   OutboxEntry,
+  OutboxStats,
   WebhookEvent,
   WebhookOutbox,
   WebhookOutboxFactory,
@@ -55,6 +56,8 @@ export interface WebhooksFeature extends WebhookDeliveryService {
   start(): void;
   /** Stops delivering and detaches from the sources; pending events stay in the outbox. */
   close(): Promise<void>;
+  /** Receivers configured, and the outbox's counts (one store read). */
+  summary(): Promise<OutboxStats & { readonly receivers: number }>;
 }
 
 /** Namespace of a channel or document name (`namespace:rest`). */
@@ -294,6 +297,7 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
       await outbox.close();
     },
     list: (status, after, limit) => outbox.list(status, after, limit),
+    summary: async () => ({ ...(await outbox.stats()), receivers: endpoints.length }),
     async retry(id) {
       const d = await outbox.retry(id, Date.now());
       if (d) deliverer.wake();
