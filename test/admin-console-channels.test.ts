@@ -10,38 +10,21 @@
  * Takes docs/admin-channel.png and docs/admin-user.png (its confirm step)
  * when SYNCLINE_SCREENSHOTS=1, else into a temporary folder.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLOSE_CODES } from '@syncline/protocol';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchBrowser, ROOT } from '../examples/chat/e2e/harness.js';
+import { launchBrowser } from '../examples/chat/e2e/harness.js';
+import { ensureConsoleBuilt, poll, RUN_BROWSER, SHOTS, UI_TIMEOUT_MS } from './admin-browser.js';
 import { ADMIN_KEY } from './admin-helpers.js';
 import { client, waitState } from './helpers.js';
 import { api, apiServer } from './http-api-helpers.js';
-
-const run = hasChromium() || process.env.SYNCLINE_REQUIRE_SERVICES === '1';
-const UI_TIMEOUT_MS = 15_000;
-const SHOTS =
-  process.env.SYNCLINE_SCREENSHOTS === '1' ? join(ROOT, 'docs') : mkdtempSync(join(tmpdir(), 'admin-shots-'));
-
-function ensureConsoleBuilt(): void {
-  if (!existsSync(join(ROOT, 'packages/server/admin-dist/index.html'))) {
-    execFileSync('npm', ['run', 'build', '-w', '@syncline/admin'], { cwd: ROOT, stdio: 'inherit' });
-  }
-}
-
-function poll<T>(read: () => Promise<T> | T) {
-  return expect.poll(read, { timeout: UI_TIMEOUT_MS, interval: 100 });
-}
 
 function heading(page: Page): Promise<string> {
   return page.getByRole('heading', { level: 1 }).innerText();
 }
 
-describe.runIf(run)('operator console: channels and users in Chromium', () => {
+describe.runIf(RUN_BROWSER)('operator console: channels and users in Chromium', () => {
   let browser: Browser;
   beforeAll(async () => {
     ensureConsoleBuilt();

@@ -7,42 +7,16 @@
  * when SYNCLINE_SCREENSHOTS=1, else into a temporary folder (a test run
  * leaves the checkout unchanged).
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SynclineServer } from '@syncline/server';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchBrowser, ROOT } from '../examples/chat/e2e/harness.js';
+import { launchBrowser } from '../examples/chat/e2e/harness.js';
+import { ensureConsoleBuilt, poll, RUN_BROWSER, SHOTS, textOf, UI_TIMEOUT_MS } from './admin-browser.js';
 import { ADMIN_KEY } from './admin-helpers.js';
 import { client, startServer, waitState } from './helpers.js';
 
-// With SYNCLINE_REQUIRE_SERVICES=1 (CI) a missing Chromium fails the suite instead of skipping it.
-const run = hasChromium() || process.env.SYNCLINE_REQUIRE_SERVICES === '1';
-const UI_TIMEOUT_MS = 15_000;
-/** Where the screenshots go: docs/ when asked for, else a temporary folder. */
-const SHOTS =
-  process.env.SYNCLINE_SCREENSHOTS === '1' ? join(ROOT, 'docs') : mkdtempSync(join(tmpdir(), 'admin-shots-'));
-
-/** Builds the console when the server package has no build of it (`npm test` makes one first). */
-function ensureConsoleBuilt(): void {
-  if (!existsSync(join(ROOT, 'packages/server/admin-dist/index.html'))) {
-    execFileSync('npm', ['run', 'build', '-w', '@syncline/admin'], { cwd: ROOT, stdio: 'inherit' });
-  }
-}
-
-/** Polls a value in the page until it matches, up to the UI timeout. */
-function poll<T>(read: () => Promise<T> | T) {
-  return expect.poll(read, { timeout: UI_TIMEOUT_MS, interval: 100 });
-}
-
-/** The text of a test id, trimmed. */
-function textOf(page: Page, testId: string): Promise<string> {
-  return page.getByTestId(testId).first().innerText();
-}
-
-describe.runIf(run)('operator console in Chromium', () => {
+describe.runIf(RUN_BROWSER)('operator console in Chromium', () => {
   let browser: Browser;
   let server: SynclineServer;
   const cspErrors: string[] = [];
