@@ -21,6 +21,11 @@ interface WebhookJsonRow {
 interface BenchJson {
   webhook: WebhookJsonRow[];
   consolePages: Array<{ route: string; p50: number; bytes: number }>;
+  consoleImpact: Array<{
+    rows: Array<{ metric: string; without: number; with: number }>;
+    runs: Array<{ scenario: string; exactlyOnce: boolean; extra: Record<string, unknown> }>;
+    traffic: Array<{ requests: number; failures: number; frames: number }>;
+  }>;
   results: Array<{
     scenario: string;
     target: string;
@@ -115,5 +120,43 @@ describe('benchmark harness', () => {
       expect(r.bytes, r.route).toBeGreaterThan(50);
     }
     expect(readFileSync(out, 'utf8')).toContain('### Console pages (300 channels, 300 documents, 3 requests each)');
+  }, 90_000);
+
+  it('runs the console-impact scenario in its quick form: connect and fan-out without and with an open console', async () => {
+    const out = await bench([
+      '--scenario',
+      'console-impact',
+      '--connections',
+      '100',
+      '--subscribers',
+      '30',
+      '--publications',
+      '10',
+      '--seconds',
+      '1',
+    ]);
+    const json = JSON.parse(readFileSync(out.replace(/\.md$/, '.json'), 'utf8')) as BenchJson;
+    const [impact] = json.consoleImpact;
+    expect(impact?.runs.map((r) => `${r.scenario}/${r.extra.console}`)).toEqual([
+      'connect/no',
+      'fanout paced/no',
+      'fanout burst/no',
+      'connect/yes',
+      'fanout paced/yes',
+      'fanout burst/yes',
+    ]);
+    for (const r of impact?.runs ?? []) expect(r.exactlyOnce, r.scenario).toBe(true);
+    // One console per server with a console (connect, then fan-out): it signed in, loaded its pages, got snapshots.
+    expect(impact?.traffic).toHaveLength(2);
+    for (const t of impact?.traffic ?? []) {
+      expect(t.failures).toBe(0);
+      expect(t.requests).toBeGreaterThanOrEqual(5);
+      expect(t.frames).toBeGreaterThan(0);
+    }
+    for (const row of impact?.rows ?? []) {
+      expect(row.without, row.metric).toBeGreaterThan(0);
+      expect(row.with, row.metric).toBeGreaterThan(0);
+    }
+    expect(readFileSync(out, 'utf8')).toContain('| with / without |');
   }, 90_000);
 });

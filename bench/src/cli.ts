@@ -6,6 +6,7 @@ import type { RunOptions } from './harness.js';
 import { combineRuns, machine, type PhaseResult, phaseTable } from './results.js';
 import { type BrokerAckRow, brokerAckTable, runBrokerAck } from './scenarios/broker-ack.js';
 import { runConnect } from './scenarios/connect.js';
+import { type ConsoleImpact, consoleImpactTable, runConsoleImpact } from './scenarios/console-impact.js';
 import { type ConsoleRow, consoleTable, runConsole } from './scenarios/console-pages.js';
 import { runDocs } from './scenarios/docs.js';
 import { runFanout } from './scenarios/fanout.js';
@@ -22,6 +23,7 @@ const SCENARIOS = [
   'broker-ack',
   'webhook',
   'console',
+  'console-impact',
 ] as const;
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -41,6 +43,9 @@ const USAGE = `Usage: npm run bench -- [options]
                        webhook: one channel without, then with a publication webhook to a receiver
                        on 127.0.0.1 (Syncline JSON client only; --targets does not apply)
   --channels N         console: active channels and stored documents (default 10000), --requests N per route (default 100)
+  --rounds N           console-impact: pairs of runs without and with one open console (default 1); uses
+                       --subscribers for fan-out (default 1000), --connections N for connect (default 5000),
+                       --seconds (default 5), --rate (default 10), --publications (default 100)
   --targets LIST       comma-separated: ${TARGETS.join(',')} (default all; syncline-msgpack,
                        the same server with MessagePack clients, only in fanout, rooms and docs unless listed)
   --generators N       load generator processes (default: 1 per 2,500 connections, at most 3)
@@ -66,6 +71,8 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '32' },
     channels: { type: 'string', default: '10000' },
     requests: { type: 'string', default: '100' },
+    rounds: { type: 'string', default: '1' },
+    connections: { type: 'string' },
     targets: { type: 'string' },
     generators: { type: 'string', default: '0' },
     profile: { type: 'boolean', default: false },
@@ -116,6 +123,7 @@ const brokerAck: BrokerAckRow[] = [];
 const consolePages: ConsoleRow[] = [];
 const webhook: WebhookRow[] = [];
 const webhookRuns: WebhookRow[] = [];
+const consoleImpact: ConsoleImpact[] = [];
 /** Runs a scenario `repeat` times (each run has every target take its turn) and prints its tables. */
 const add = async (run: () => Promise<PhaseResult[]>): Promise<void> => {
   const rows: PhaseResult[] = [];
@@ -213,6 +221,20 @@ for (const s of scenarios) {
     const t = consoleTable(rows, o);
     tables.push(t);
     process.stdout.write(`\n${t}\n`);
+  } else if (s === 'console-impact') {
+    const o = {
+      connections: num(values.connections, 5000),
+      subscribers: subscribers ?? 1000,
+      ratePerSec: num(values.rate, 10),
+      seconds: num(values.seconds, 5),
+      burst: num(values.publications, 100),
+      rounds: Math.max(1, Math.floor(num(values.rounds, 1))),
+    };
+    const r = await runConsoleImpact(o, options);
+    consoleImpact.push(r);
+    const t = consoleImpactTable(r, o);
+    tables.push(t);
+    process.stdout.write(`\n${t}\n`);
   } else if (s === 'reconnect-storm') {
     await add(() => runStorm({ subscribers: subscribers ?? 5000, missed: num(values.missed, 100) }, connectOptions));
   }
@@ -234,12 +256,15 @@ mkdirSync(fileURLToPath(new URL('.', `file://${out}`)), { recursive: true });
 writeFileSync(out, markdown);
 writeFileSync(
   out.replace(/\.md$/, '.json'),
-  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), repeat, results, runs, brokerAck, webhook, webhookRuns, consolePages }, null, 2)}\n`,
+  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), repeat, results, runs, brokerAck, webhook, webhookRuns, consolePages, consoleImpact }, null, 2)}\n`,
 );
 process.stderr.write(`[bench] wrote ${out}\n`);
 const bad = [
   ...results.filter((r) => !r.exactlyOnce).map((r) => `${r.scenario}/${r.target}`),
   ...webhook.filter((r) => !r.complete).map((r) => `webhook ${r.phase}/${r.mode}`),
+  ...consoleImpact.flatMap((c) =>
+    c.runs.filter((r) => !r.exactlyOnce).map((r) => `console-impact ${r.scenario} (console: ${r.extra.console})`),
+  ),
 ];
 if (bad.length > 0) {
   process.stderr.write(`[bench] exactly-once FAILED in: ${bad.join(', ')}\n`);

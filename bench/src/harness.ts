@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Target } from './clients/bench-conn.js';
+import { BenchConsole, type ConsoleTraffic } from './console-client.js';
 import { Child } from './ipc.js';
 import type { ChannelPlan, LoadgenReport, OpenResult, PublishResult } from './loadgen-main.js';
 import { latencyOf, type PhaseResult } from './results.js';
@@ -18,6 +19,11 @@ export interface RunOptions {
   readonly generators: number;
   /** Prints progress. */
   readonly log: (line: string) => void;
+  /**
+   * Keeps one operator console open on every Syncline server of the run (the
+   * server gets an admin key); each console's traffic is added here when its rig stops.
+   */
+  readonly console?: ConsoleTraffic[] | undefined;
 }
 
 /** The processes of one target in one scenario. */
@@ -27,6 +33,8 @@ export class Rig {
   readonly url: string;
   readonly gens: Child[] = [];
   publisher: Child | undefined;
+  console: BenchConsole | undefined;
+  consoleSink: ConsoleTraffic[] | undefined;
 
   private constructor(target: Target, server: Child, url: string) {
     this.target = target;
@@ -49,10 +57,21 @@ export class Rig {
       target,
       ...(server.recovery === true ? ['--recovery'] : []),
       ...(server.webhookUrl === undefined ? [] : ['--webhook', server.webhookUrl]),
+      ...(options.console === undefined ? [] : ['--admin']),
     ];
     const proc = new Child(`${target} server`, SERVER_SCRIPT, args, execArgv);
     const { url } = await proc.call<{ url: string }>('start');
-    return new Rig(target, proc, url);
+    const rig = new Rig(target, proc, url);
+    if (options.console !== undefined) {
+      rig.consoleSink = options.console;
+      try {
+        rig.console = await BenchConsole.open(url);
+      } catch (err) {
+        await rig.stop();
+        throw err;
+      }
+    }
+    return rig;
   }
 
   /** Opens `count` connections spread over generator processes (ids from `firstId`). */
@@ -178,6 +197,10 @@ export class Rig {
 
   /** Stops every process of the rig. */
   async stop(): Promise<void> {
+    if (this.console) {
+      this.consoleSink?.push(this.console.close());
+      this.console = undefined;
+    }
     const kids = [...this.gens, ...(this.publisher ? [this.publisher] : [])];
     await Promise.all(kids.map((k) => k.call('close').catch(() => null)));
     await Promise.all(kids.map((k) => k.stop()));

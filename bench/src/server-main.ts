@@ -24,6 +24,7 @@ export interface ServerStats {
 
 const target = process.argv[2] as Target;
 const recovery = process.argv.includes('--recovery');
+const admin = process.argv.includes('--admin');
 const webhookAt = process.argv.indexOf('--webhook');
 const webhookUrl = webhookAt > 0 ? process.argv[webhookAt + 1] : undefined;
 const dataDir = mkdtempSync(join(tmpdir(), 'syncline-bench-'));
@@ -40,7 +41,7 @@ const gc = (): void => {
 
 serveRpc({
   async start(): Promise<{ url: string; pid: number }> {
-    if (isSyncline(target)) server = await startSyncline({ recovery, dataDir, webhookUrl });
+    if (isSyncline(target)) server = await startSyncline({ recovery, dataDir, webhookUrl, admin });
     else if (target === 'ws') server = await startWsPeer();
     else server = await startSocketIoPeer({ recovery, dataDir });
     return { url: server.url, pid: process.pid };

@@ -15,6 +15,8 @@ export interface BenchServerOptions {
   readonly dataDir: string;
   /** Sends `publication` webhooks of the `bench` namespace there (Syncline only; the webhook scenario). */
   readonly webhookUrl?: string | undefined;
+  /** Turns the operator console on with `BENCH_ADMIN_KEY` (Syncline only; the console-impact scenario). */
+  readonly admin?: boolean | undefined;
 }
 
 /** Signing secret of the benchmark's webhooks. */
@@ -27,3 +29,6 @@ export const BENCH_HISTORY_SIZE = 1000;
 
 /** HTTP API key of the benchmark's Syncline server (the console scenario). */
 export const BENCH_API_KEY = 'syncline-bench-api-key-not-for-production';
+
+/** Admin key of the benchmark's Syncline server when a console is measured (at least 32 bytes). */
+export const BENCH_ADMIN_KEY = 'syncline-bench-admin-key-not-for-production-0123456789';

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { defineMutators, type Transaction } from '@syncline/protocol';
 import { createServer, WEBSOCKET_PATH } from '@syncline/server';
 import {
+  BENCH_ADMIN_KEY,
   BENCH_API_KEY,
   BENCH_HISTORY_SIZE,
   BENCH_SECRET,
@@ -53,6 +54,7 @@ export async function startSyncline(options: BenchServerOptions): Promise<BenchS
         ? {}
         : { mutatorTimeoutMs: Number(process.env.BENCH_MUTATOR_TIMEOUT_MS) }),
     },
+    ...(options.admin === true ? { admin: { key: BENCH_ADMIN_KEY } } : {}),
     maxConnections: 1_000_000,
     maxQueueBytes: 64 * 1024 * 1024,
     ...(options.webhookUrl === undefined
