@@ -45,7 +45,7 @@ describe('operator console: HTTP', () => {
 
     const login = await consoleLogin(server);
     expect(login.setCookie).toMatch(
-      /^syncline_admin=[A-Za-z0-9_-]{43}; Path=\/; Max-Age=28800; HttpOnly; SameSite=Strict$/,
+      /^syncline_admin=[A-Za-z0-9_-]{22}\.\d{13}\.\d{13}\.[A-Za-z0-9_-]{43}; Path=\/; Max-Age=28800; HttpOnly; SameSite=Strict$/,
     );
     const session = await fetch(`${server.url}/admin/api/session`, { headers: { cookie: login.cookie } });
     expect(session.headers.get('cache-control')).toBe('no-store');

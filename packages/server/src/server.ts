@@ -288,6 +288,8 @@ export function createServer(options: ServerOptions): SynclineServer {
         return { receivers, pending, failed, oldestPendingAt: oldestPendingAt ?? null };
       },
     },
+    bus,
+    db,
   });
   const nodes = new NodeDirectory(nodeCalls, describeThisNode, clusterTiming.countWaitMs);
   const httpServer = createNodeHttpServer({

@@ -12,14 +12,15 @@ export interface AdminOptions {
 export const MIN_ADMIN_KEY_BYTES = 32;
 /** Longest admin key, bytes. */
 export const MAX_ADMIN_KEY_BYTES = 512;
-/** Most signed-in console sessions a node keeps; signing in past it ends the oldest one. */
+/**
+ * Most console sessions of a cluster (of a node, alone): the newest sign-ins
+ * by sign-in time count; signing in past it ends the oldest one, on every node.
+ */
 export const MAX_ADMIN_SESSIONS = 32;
 /** How long a console session lasts after sign-in, ms (8 h; then sign in again). */
 export const ADMIN_SESSION_TTL_MS = 8 * 60 * 60_000;
 /** How long a console connection token is valid, ms (the console fetches a new one before it expires). */
 export const ADMIN_TOKEN_TTL_MS = 5 * 60_000;
-/** Connection tokens one console session may hold at once; minting past it ends its oldest one. */
-export const MAX_ADMIN_TOKENS_PER_SESSION = 8;
 /** Failed sign-ins one client address may make per window before it gets 429. */
 export const ADMIN_LOGIN_FAILURES_PER_IP = 5;
 /** Failed sign-ins from all addresses together per window before everyone gets 429. */

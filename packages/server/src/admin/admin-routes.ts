@@ -20,6 +20,8 @@ const LoginBody = v.strictObject({ key: v.pipe(v.string(), v.maxLength(MAX_ADMIN
 export interface AdminRouteContext {
   readonly key: string;
   readonly sessions: AdminSessions;
+  /** Resolves once the latest change of the sessions reached the other nodes' bus (never rejects). */
+  announce(): Promise<void>;
   readonly limiter: LoginLimiter;
   readonly files: AdminStatic;
   readonly logger: Logger;
@@ -59,15 +61,17 @@ export function registerAdminRoutes(router: HttpRouter, ctx: AdminRouteContext):
       ctx.logger.warn({ ip }, 'admin: sign-in with a wrong key');
       throw new SynclineError('unauthorized', 'Wrong admin key.');
     }
-    const s = ctx.sessions.create(ip);
+    const s = ctx.sessions.create();
     ctx.logger.info({ admin: s.tag, ip }, 'admin: signed in');
     const maxAge = Math.round((s.expiresAt - Date.now()) / 1000);
     res.setHeader('set-cookie', sessionCookie(s.id, maxAge, viaHttps(req, ctx.trustProxyHops)));
     noStore(res, 200, { csrf: s.csrf, expiresAt: s.expiresAt, node: ctx.nodeId });
   });
-  router.add('POST', '/admin/logout', (req, res) => {
+  router.add('POST', '/admin/logout', async (req, res) => {
     const s = requireSession(req, ctx);
-    ctx.sessions.end(s.id);
+    ctx.sessions.end(s);
+    // Answer once the other nodes were told (they refuse the session from when they hear it).
+    await ctx.announce();
     ctx.logger.info({ admin: s.tag, ip: clientAddress(req, ctx.trustProxyHops) }, 'admin: signed out');
     res.setHeader('set-cookie', sessionCookie('', 0, viaHttps(req, ctx.trustProxyHops)));
     noStore(res, 200, { ok: true });

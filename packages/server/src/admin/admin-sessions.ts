@@ -1,139 +1,154 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import {
-  ADMIN_SESSION_TTL_MS,
-  ADMIN_TOKEN_TTL_MS,
-  MAX_ADMIN_SESSIONS,
-  MAX_ADMIN_TOKENS_PER_SESSION,
-} from './admin-options.js';
+import { randomBytes } from 'node:crypto';
+import { ADMIN_SESSION_TTL_MS, ADMIN_TOKEN_TTL_MS } from './admin-options.js';
+import { AdminSessionLedger } from './admin-session-ledger.js';
+import { AdminKeys } from './admin-signing.js';
 
-/** A signed-in console session (kept in memory on the node that signed it in). */
+export { sameSecret } from './admin-signing.js';
+
+/** A signed-in console session, as read from its cookie (any node of the cluster can read it). */
 export interface AdminSession {
-  /** Opaque id, the cookie's value. */
+  /** The cookie's value: `<sid>.<signed in>.<expires>.<signature>`. */
   readonly id: string;
+  /** The session's random id (in the cookie, its tokens and the ledger). */
+  readonly sid: string;
   /** Short id for logs (never enough to use the session). */
   readonly tag: string;
-  /** Token required in the CSRF header on every write. */
+  /** Token required in the CSRF header on every write (derived from `sid` with a key of the admin key). */
   readonly csrf: string;
-  /** Client address at sign-in. */
-  readonly ip: string;
   readonly createdAt: number;
   readonly expiresAt: number;
-  /** Connection tokens minted for this session, oldest first. */
-  readonly tokens: string[];
 }
 
-/** A console connection token: whose, and until when. */
+/** A console connection token, checked: whose session, and until when. */
 export interface AdminToken {
-  readonly session: AdminSession;
+  readonly sid: string;
+  readonly tag: string;
+  /** Sign-in time of its session. */
+  readonly issuedAt: number;
   readonly expiresAt: number;
 }
 
 /** Prefix of console connection tokens (never a JWT: no app signer can make one). */
 export const ADMIN_TOKEN_PREFIX = 'sla_';
 
-/** Constant-time comparison of two strings. */
-export function sameSecret(given: string, want: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(want);
-  if (a.length === b.length) return timingSafeEqual(a, b);
-  // Compare against itself on a length mismatch, so the time does not depend on the given length.
-  timingSafeEqual(b, b);
-  return false;
+/** Longest cookie or token value looked at, characters (a real one is under 110). */
+const MAX_SIGNED_LENGTH = 200;
+const SID = /^[A-Za-z0-9_-]{22}$/;
+const TIME = /^[0-9]{1,15}$/;
+
+/** The parts of a signed value `<sid>.<at>.<exp>.<mac>`, when it is well formed and its signature holds. */
+function unpack(
+  keys: AdminKeys,
+  use: 'session' | 'token',
+  value: string,
+): { sid: string; at: number; exp: number } | undefined {
+  if (value.length > MAX_SIGNED_LENGTH) return undefined;
+  const parts = value.split('.');
+  if (parts.length !== 4) return undefined;
+  const [sid, at, exp, mac] = parts as [string, string, string, string];
+  if (!SID.test(sid) || !TIME.test(at) || !TIME.test(exp)) return undefined;
+  if (!keys.verify(use, `${use}.${sid}.${at}.${exp}`, mac)) return undefined;
+  return { sid, at: Number(at), exp: Number(exp) };
 }
 
 /**
- * The node's console sessions and their connection tokens: bounded in count
- * (the oldest session ends when one more signs in) and in time (each ends
- * {@link ADMIN_SESSION_TTL_MS} after sign-in; tokens after
- * {@link ADMIN_TOKEN_TTL_MS}, and with their session).
+ * Console sessions and their connection tokens, usable on every node of a
+ * cluster without sticky routing: a session cookie and a token are values
+ * signed with keys derived from the admin key (HMAC-SHA256), carrying the
+ * session id, its sign-in time and expiry; the CSRF token is derived from
+ * the session id. Any node with the same admin key checks them without
+ * asking another.
+ *
+ * What ends a session before its expiry is kept in an
+ * {@link AdminSessionLedger}: sign-out, and the newest
+ * {@link MAX_ADMIN_SESSIONS} sign-ins pushing older ones out. Sessions last
+ * {@link ADMIN_SESSION_TTL_MS}; tokens {@link ADMIN_TOKEN_TTL_MS}, never past
+ * their session, and end with it. Changing the admin key ends them all.
  */
 export class AdminSessions {
-  readonly #sessions = new Map<string, AdminSession>();
-  readonly #tokens = new Map<string, AdminToken>();
+  readonly #keys: AdminKeys;
   readonly #now: () => number;
+  readonly #listeners = new Set<() => void>();
+  /** Which validly signed sessions have ended (shared with the other nodes by `AdminSessionSync`). */
+  readonly ledger: AdminSessionLedger;
 
-  constructor(now: () => number = Date.now) {
+  constructor(adminKey: string, now: () => number = Date.now) {
+    this.#keys = new AdminKeys(adminKey);
     this.#now = now;
+    this.ledger = new AdminSessionLedger(now);
   }
 
-  /** Number of live sessions. */
-  get size(): number {
-    this.#sweep();
-    return this.#sessions.size;
+  /** The keys derived from the admin key. */
+  get keys(): AdminKeys {
+    return this.#keys;
   }
 
-  /** Opens a session for a client address. */
-  create(ip: string): AdminSession {
-    this.#sweep();
-    while (this.#sessions.size >= MAX_ADMIN_SESSIONS) {
-      const oldest = this.#sessions.values().next().value as AdminSession;
-      this.end(oldest.id);
-    }
-    const now = this.#now();
-    const id = randomBytes(32).toString('base64url');
-    const session: AdminSession = {
-      id,
-      tag: id.slice(0, 8),
-      csrf: randomBytes(24).toString('base64url'),
-      ip,
-      createdAt: now,
-      expiresAt: now + ADMIN_SESSION_TTL_MS,
-      tokens: [],
-    };
-    this.#sessions.set(id, session);
-    return session;
+  /** Calls `listener` after each change of the ledger made here (sign-in, sign-out, a session learned). */
+  subscribe(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
-  /** The live session with this id, if any. */
-  get(id: string | undefined): AdminSession | undefined {
-    if (id === undefined) return undefined;
-    const s = this.#sessions.get(id);
-    if (!s) return undefined;
-    if (s.expiresAt <= this.#now()) {
-      this.end(id);
-      return undefined;
-    }
-    return s;
+  /** Opens a session. */
+  create(): AdminSession {
+    const at = this.#now();
+    const sid = randomBytes(16).toString('base64url');
+    const exp = at + ADMIN_SESSION_TTL_MS;
+    this.ledger.signedIn(sid, at, exp);
+    this.#changed();
+    return this.#session(
+      sid,
+      at,
+      exp,
+      `${sid}.${at}.${exp}.${this.#keys.sign('session', `session.${sid}.${at}.${exp}`)}`,
+    );
   }
 
-  /** Ends a session and its tokens; false when there was none. */
-  end(id: string): boolean {
-    const s = this.#sessions.get(id);
-    if (!s) return false;
-    for (const t of s.tokens) this.#tokens.delete(t);
-    this.#sessions.delete(id);
-    return true;
+  /** The live session of a cookie value, if any (well formed, signed with this admin key, unexpired, not ended). */
+  get(cookie: string | undefined): AdminSession | undefined {
+    if (cookie === undefined) return undefined;
+    const v = unpack(this.#keys, 'session', cookie);
+    if (!v || v.exp - v.at > ADMIN_SESSION_TTL_MS || !this.#live(v.sid, v.at, v.exp)) return undefined;
+    return this.#session(v.sid, v.at, v.exp, cookie);
   }
 
-  /** Mints a connection token for a session (its oldest token ends past the per-session bound). */
+  /** Ends a session (here; `AdminSessionSync` tells the other nodes). */
+  end(session: AdminSession): void {
+    this.ledger.end(session.sid, session.createdAt, session.expiresAt);
+    this.#changed();
+  }
+
+  /** Mints a connection token for a session (valid {@link ADMIN_TOKEN_TTL_MS}, never past the session). */
   mintToken(session: AdminSession): { token: string; expiresAt: number } {
-    while (session.tokens.length >= MAX_ADMIN_TOKENS_PER_SESSION) {
-      this.#tokens.delete(session.tokens.shift() as string);
-    }
-    const token = `${ADMIN_TOKEN_PREFIX}${randomBytes(32).toString('base64url')}`;
-    const expiresAt = Math.min(this.#now() + ADMIN_TOKEN_TTL_MS, session.expiresAt);
-    session.tokens.push(token);
-    this.#tokens.set(token, { session, expiresAt });
-    return { token, expiresAt };
+    const exp = Math.min(this.#now() + ADMIN_TOKEN_TTL_MS, session.expiresAt);
+    const { sid, createdAt: at } = session;
+    const mac = this.#keys.sign('token', `token.${sid}.${at}.${exp}`);
+    return { token: `${ADMIN_TOKEN_PREFIX}${sid}.${at}.${exp}.${mac}`, expiresAt: exp };
   }
 
-  /** The live token, if any (its session still live). */
+  /** The live token, if any (well formed, signed, unexpired, its session not ended). */
   token(token: string): AdminToken | undefined {
-    const t = this.#tokens.get(token);
-    if (!t) return undefined;
-    if (t.expiresAt <= this.#now() || this.get(t.session.id) === undefined) {
-      this.#tokens.delete(token);
-      return undefined;
-    }
-    return t;
+    if (!token.startsWith(ADMIN_TOKEN_PREFIX)) return undefined;
+    const v = unpack(this.#keys, 'token', token.slice(ADMIN_TOKEN_PREFIX.length));
+    const now = this.#now();
+    if (!v || v.exp <= now || v.exp - now > ADMIN_TOKEN_TTL_MS) return undefined;
+    // A session expires a fixed time after its sign-in (the expiry its cookie carries).
+    if (!this.#live(v.sid, v.at, v.at + ADMIN_SESSION_TTL_MS)) return undefined;
+    return { sid: v.sid, tag: v.sid.slice(0, 8), issuedAt: v.at, expiresAt: v.exp };
   }
 
-  /** Drops expired sessions (in sign-in order, so the first live one stops the scan). */
-  #sweep(): void {
-    const now = this.#now();
-    for (const s of this.#sessions.values()) {
-      if (s.expiresAt > now) break;
-      this.end(s.id);
-    }
+  #live(sid: string, at: number, exp: number): boolean {
+    const known = this.ledger.knows(sid);
+    const live = this.ledger.isLive(sid, at, exp);
+    if (!known && this.ledger.knows(sid)) this.#changed();
+    return live;
+  }
+
+  #session(sid: string, at: number, exp: number, id: string): AdminSession {
+    return { id, sid, tag: sid.slice(0, 8), csrf: this.#keys.sign('csrf', sid), createdAt: at, expiresAt: exp };
+  }
+
+  #changed(): void {
+    for (const l of this.#listeners) l();
   }
 }

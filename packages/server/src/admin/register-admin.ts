@@ -4,9 +4,11 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type CompiledCapabilities, compileCapabilities, internalCapabilities } from '../auth/capabilities.js';
 import type { Principal, TokenVerifier } from '../auth/token-verifier.js';
+import type { NodeBus } from '../cluster/node-bus.js';
 import { clientAddress } from '../http/client-address.js';
 import type { HttpRouter } from '../http/router.js';
 import type { NamespaceOptions } from '../namespaces/namespaces.js';
+import type { SqliteDatabase } from '../storage/sqlite.js';
 import {
   ADMIN_NAMESPACE,
   ADMIN_OVERVIEW_CHANNEL,
@@ -16,6 +18,7 @@ import {
 } from './admin-options.js';
 import { adminSessionOf, isWrite } from './admin-request.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { AdminSessionSync } from './admin-session-sync.js';
 import { ADMIN_TOKEN_PREFIX, AdminSessions } from './admin-sessions.js';
 import { AdminStatic } from './admin-static.js';
 import type { ConsoleReadSources } from './console-reads.js';
@@ -32,6 +35,10 @@ export interface AdminAttachment {
   publish(channel: string, data: unknown): Promise<unknown>;
   /** The document namespaces and webhook counts the console's pages show. */
   readonly reads: ConsoleReadSources;
+  /** The control bus to the other nodes (console sign-outs reach them over it). */
+  readonly bus: NodeBus;
+  /** The node's embedded database (keeps the console session ledger across restarts). */
+  readonly db: SqliteDatabase;
 }
 
 /** A request of the HTTP API (`/v1/…`), as the console's authenticator sees it. */
@@ -55,9 +62,9 @@ export interface AdminFeature {
   authenticateApi(req: IncomingMessage, route: ApiRequestInfo): boolean;
   /** Adds the routes and the overview sampler. */
   attach(node: AdminAttachment): void;
-  /** Starts sampling (once the node listens). */
+  /** Starts sampling and sharing console sessions with the other nodes (once the node listens). */
   start(): void;
-  /** Stops sampling. */
+  /** Stops sampling and the periodic resend of console sessions. */
   stop(): void;
 }
 
@@ -92,9 +99,10 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
     throw new Error(ctx.dev ? `Bad admin option: ${problem}` : `Refusing to start in production: ${problem}`);
   }
   const { logger, trustProxyHops } = ctx;
-  const sessions = new AdminSessions();
+  const sessions = new AdminSessions(options.key);
   const can = consoleCapabilities();
   let sampler: OverviewSampler | undefined;
+  let sync: AdminSessionSync | undefined;
 
   const principalOf = (token: string): Principal | undefined => {
     const t = sessions.token(token);
@@ -102,10 +110,10 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
     return {
       user: ADMIN_USER,
       expiresAt: t.expiresAt,
-      issuedAt: t.session.createdAt,
+      issuedAt: t.issuedAt,
       capabilities: [],
       can,
-      info: { admin: t.session.tag },
+      info: { admin: t.tag },
     };
   };
 
@@ -139,6 +147,8 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
       return true;
     },
     attach(node) {
+      sync = new AdminSessionSync({ sessions, bus: node.bus, db: node.db, logger });
+      const shared = sync;
       sampler = new OverviewSampler({
         registry: node.registry,
         logger,
@@ -149,6 +159,7 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
       registerAdminRoutes(node.router, {
         key: options.key,
         sessions,
+        announce: () => shared.announce(),
         limiter: new LoginLimiter(),
         files: new AdminStatic(ctx.dir),
         logger,
@@ -158,7 +169,13 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
         reads: node.reads,
       });
     },
-    start: () => sampler?.start(),
-    stop: () => sampler?.stop(),
+    start() {
+      sampler?.start();
+      void sync?.start();
+    },
+    stop() {
+      sampler?.stop();
+      sync?.stop();
+    },
   };
 }
