@@ -208,7 +208,7 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
 
     // A node without webhooks says so.
     const plain = await startServer({ admin: { key: ADMIN_KEY } });
-    // Same admin key and host: the browser's session cookie is one of this node too (no sign-in).
+    await signIn(page, plain.url);
     await page.goto(`${plain.url}/admin/webhooks`);
     await poll(() => textOf(page, 'wh-none')).toMatch(/^No webhooks are configured on this node/);
     await poll(() => textOf(page, 'deliveries-empty')).toBe('No failed deliveries.');

@@ -256,6 +256,17 @@ describe.runIf(redisService.available && postgresService.available)(
 );
 
 describe('console sessions on a single node', () => {
+  it('without a database file end at a restart, and are not sessions of another such node', async () => {
+    const first = await startServer({ admin: { key: ADMIN_KEY } });
+    const other = await startServer({ admin: { key: ADMIN_KEY } });
+    const login = await consoleLogin(first);
+    expect(await sessionStatus(first, login.cookie)).toBe(200);
+    expect(await sessionStatus(other, login.cookie)).toBe(401);
+    await first.close();
+    const again = await startServer({ admin: { key: ADMIN_KEY } });
+    expect(await sessionStatus(again, login.cookie)).toBe(401);
+  });
+
   it('keep their sign-outs across a restart; live sessions stay live', async () => {
     const dataDir = tempDir();
     const options = { database: join(dataDir, 'syncline.db'), admin: { key: ADMIN_KEY } };

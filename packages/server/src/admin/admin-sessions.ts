@@ -66,13 +66,15 @@ function unpack(
  * their session, and end with it. Changing the admin key ends them all.
  */
 export class AdminSessions {
-  readonly #keys: AdminKeys;
+  readonly #adminKey: string;
+  #keys: AdminKeys;
   readonly #now: () => number;
   readonly #listeners = new Set<() => void>();
   /** Which validly signed sessions have ended (shared with the other nodes by `AdminSessionSync`). */
   readonly ledger: AdminSessionLedger;
 
   constructor(adminKey: string, now: () => number = Date.now) {
+    this.#adminKey = adminKey;
     this.#keys = new AdminKeys(adminKey);
     this.#now = now;
     this.ledger = new AdminSessionLedger(now);
@@ -81,6 +83,15 @@ export class AdminSessions {
   /** The keys derived from the admin key. */
   get keys(): AdminKeys {
     return this.#keys;
+  }
+
+  /**
+   * Signs with keys of this process alone (before any sign-in): for a node
+   * that keeps no ledger across restarts and has no peers, so a restart
+   * ends every session, as it always did.
+   */
+  forThisProcessOnly(): void {
+    this.#keys = new AdminKeys(this.#adminKey, randomBytes(32).toString('base64url'));
   }
 
   /** Calls `listener` after each change of the ledger made here (sign-in, sign-out, a session learned). */

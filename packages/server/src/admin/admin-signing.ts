@@ -20,12 +20,14 @@ const KEY_BYTES = 32;
 export class AdminKeys {
   readonly #keys: ReadonlyMap<AdminKeyUse, Buffer>;
 
-  constructor(adminKey: string) {
+  /**
+   * Derives the keys of `adminKey`; with `processSalt` (random, kept by no
+   * one) they are this process's alone, so nothing they signed outlives it.
+   */
+  constructor(adminKey: string, processSalt = '') {
+    const salt = `${HKDF_SALT}${processSalt}`;
     this.#keys = new Map(
-      KEY_USES.map((use) => [
-        use,
-        Buffer.from(hkdfSync('sha256', adminKey, HKDF_SALT, `syncline-admin:${use}`, KEY_BYTES)),
-      ]),
+      KEY_USES.map((use) => [use, Buffer.from(hkdfSync('sha256', adminKey, salt, `syncline-admin:${use}`, KEY_BYTES))]),
     );
   }
 

@@ -147,6 +147,8 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
       return true;
     },
     attach(node) {
+      // Alone and with nothing on disk, a restart forgets sign-outs: let it end every session instead.
+      if (!node.bus.clustered && node.db.memory) sessions.forThisProcessOnly();
       sync = new AdminSessionSync({ sessions, bus: node.bus, db: node.db, logger });
       const shared = sync;
       sampler = new OverviewSampler({
