@@ -4,7 +4,9 @@
  * the console finds the channel by prefix, reads its history, shows the
  * live tail, refuses invalid JSON without sending it, publishes JSON the
  * client receives, and closes the client's connection from the user page
- * (the client sees close code 4010), then revokes the user (4011). History
+ * (the client sees close code 4010), sends the user a message the client
+ * receives, revokes the user (4011) and lifts it (the client connects
+ * again with its old token). History
  * pages back with `before`; presence members are listed. Deep links and the
  * back button work (the search is kept in the URL); the pages fit 400 px.
  * Takes docs/admin-channel.png and docs/admin-user.png (its confirm step)
@@ -43,7 +45,9 @@ describe.runIf(RUN_BROWSER)('operator console: channels and users in Chromium', 
     // A test client subscribes and publishes.
     const sdk = await client(server, user);
     const closeCodes: (number | string | undefined)[] = [];
+    const states: string[] = [];
     sdk.on('state', (s) => {
+      states.push(s.state);
       if (s.state !== 'connected' && s.previous === 'connected') closeCodes.push(s.code);
     });
     await waitState(sdk, 'connected');
@@ -137,11 +141,53 @@ describe.runIf(RUN_BROWSER)('operator console: channels and users in Chromium', 
     await page.getByRole('button', { name: 'Refresh' }).click();
     await poll(() => conns.count()).toBe(1);
     expect(await conns.first().getAttribute('data-connection')).not.toBe(id);
+
+    // Send a message: invalid JSON is flagged and nothing is sent; the request is shown, then sent on Send.
+    const messages: unknown[] = [];
+    sdk.on('userMessage', (m) => messages.push(m.data));
+    const messageField = page.getByLabel('Data (JSON)');
+    await messageField.fill('{"text": "nope"');
+    await poll(() => page.getByTestId('message-error').innerText()).toMatch(/^Not valid JSON/);
+    expect(await page.getByRole('button', { name: 'Review…' }).isDisabled()).toBe(true);
+    await messageField.fill('{"text":"from the console"}');
+    await page.getByRole('button', { name: 'Review…' }).click();
+    await poll(() => page.getByTestId('confirm-request').innerText()).toBe(
+      `POST /v1/users/${user}/messages\n${JSON.stringify({ data: { text: 'from the console' } }, null, 2)}`,
+    );
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    expect(messages).toEqual([]);
+    await page.getByRole('button', { name: 'Review…' }).click();
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await poll(() => page.getByTestId('message-outcome').innerText()).toBe('Sent: delivered to 1 connection.');
+    await poll(() => messages).toEqual([{ text: 'from the console' }]);
+
     await page.getByRole('button', { name: 'Revoke user' }).click();
     await page.getByRole('button', { name: 'Revoke', exact: true }).click();
     await poll(() => page.getByRole('status').first().innerText()).toMatch(/^User revoked: 1 connection/);
     await poll(() => conns.count()).toBe(0);
     await poll(() => closeCodes).toContain(CLOSE_CODES.REVOKED.code);
+    // Revoked, the client's token (issued before) is refused; lifted (confirmed), the same token connects again.
+    const triedAt = states.length;
+    sdk.connect();
+    await poll(() => states.slice(triedAt).join(' ')).toMatch(/^connecting .*(disconnected|closed)$/);
+    expect(sdk.state).not.toBe('connected');
+    await page.getByRole('button', { name: 'Lift revocation' }).click();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Lift revocation' }).click();
+    await page.getByRole('button', { name: 'Lift', exact: true }).click();
+    await poll(() => page.getByRole('status').first().innerText()).toBe(
+      'Revocation lifted: the user may connect again with any valid token.',
+    );
+    sdk.connect();
+    await waitState(sdk, 'connected');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await poll(() => conns.count()).toBe(1);
+    // Lifting again finds nothing to lift.
+    await page.getByRole('button', { name: 'Lift revocation' }).click();
+    await page.getByRole('button', { name: 'Lift', exact: true }).click();
+    await poll(() => page.getByRole('status').first().innerText()).toBe(
+      `${user} had no revocation on this node; nothing to lift.`,
+    );
     await page.setViewportSize({ width: 400, height: 800 });
     await poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
     await context.close();

@@ -4,6 +4,7 @@ import { getJson, sendJson } from './api';
 import { formatTime } from './channel-types';
 import { ConfirmButton } from './confirm-button';
 import { consoleHref, Link } from './nav';
+import { UserMessage } from './user-message';
 
 interface ConnectionsReply {
   readonly connections: ConnectionDetails[];
@@ -30,7 +31,8 @@ function Names({ list }: { list: NameList }) {
 /**
  * One user: every connection on every node (node, transport, codec,
  * protocol, app version, address, since, subscriptions), a confirmed
- * "Disconnect" per connection and a confirmed "Revoke user".
+ * "Disconnect" per connection, a confirmed "Revoke user" and "Lift
+ * revocation", and "Send a message" (reviewed, then confirmed).
  */
 export function UserPage({ user, csrf }: { user: string; csrf: string }) {
   const [reply, setReply] = useState<ConnectionsReply | undefined>();
@@ -68,6 +70,15 @@ export function UserPage({ user, csrf }: { user: string; csrf: string }) {
     told(`User revoked: ${r.disconnected} connection(s) closed; tokens issued so far are refused.`);
     load();
   };
+  const lift = async () => {
+    const r = await sendJson<{ lifted: boolean }>(`${path}/revoke`, 'DELETE', csrf);
+    told(
+      r.lifted
+        ? 'Revocation lifted: the user may connect again with any valid token.'
+        : `${user} had no revocation on this node; nothing to lift.`,
+    );
+    load();
+  };
 
   const rows = reply?.connections ?? [];
   return (
@@ -87,6 +98,12 @@ export function UserPage({ user, csrf }: { user: string; csrf: string }) {
           question={`Revoke ${user}? Every connection closes and tokens issued so far are refused.`}
           confirmLabel="Revoke"
           action={revoke}
+        />
+        <ConfirmButton
+          label="Lift revocation"
+          question={`Lift the revocation of ${user}? Tokens issued before it are accepted again.`}
+          confirmLabel="Lift"
+          action={lift}
         />
       </header>
       <p role="status" className="notice" ref={noticeRef} tabIndex={-1}>
@@ -157,6 +174,7 @@ export function UserPage({ user, csrf }: { user: string; csrf: string }) {
         </p>
       )}
       {reply?.partial && <p className="hint">Some nodes did not answer in time; their connections are missing.</p>}
+      <UserMessage user={user} csrf={csrf} path={path} />
     </section>
   );
 }
