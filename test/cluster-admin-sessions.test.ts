@@ -173,6 +173,23 @@ describe.runIf(redisService.available)('console sessions across nodes (Redis)', 
       }
     }
     expect(await tokenWorks(b, freshToken)).toBe(true);
+
+    // The stranger's ledger (signed under its key) is ignored: its 32 sign-ins push none of ours out.
+    for (let i = 0; i < 32; i++) await consoleLogin(stranger, OTHER_KEY);
+    const last = await consoleLogin(stranger, OTHER_KEY);
+    await fetch(`${stranger.url}/admin/logout`, {
+      method: 'POST',
+      headers: { cookie: last.cookie, 'x-syncline-csrf': last.csrf },
+    });
+    // A sign-out on b sent after the stranger's messages: once a has it, a has had theirs.
+    const marker = await consoleLogin(b);
+    await fetch(`${b.url}/admin/logout`, {
+      method: 'POST',
+      headers: { cookie: marker.cookie, 'x-syncline-csrf': marker.csrf },
+    });
+    await expect.poll(() => sessionStatus(a, marker.cookie), { timeout: SIGN_OUT_SEEN_MS }).toBe(401);
+    expect(await sessionStatus(a, login.cookie)).toBe(200);
+    expect(await sessionStatus(b, login.cookie)).toBe(200);
   });
 
   it('keeps the newest 32 sign-ins of the cluster: one more ends the oldest on every node', async () => {
