@@ -9,6 +9,7 @@
 import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { PostgresDocStore } from '@syncline/postgres';
+import { CLOSE_CODES } from '@syncline/protocol';
 import { connectRedisCluster } from '@syncline/redis';
 import type { ServerOptions, SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
@@ -109,6 +110,19 @@ describe.runIf(redisService.available)('console sessions across nodes (Redis)', 
 
     // A second session stays live when the first signs out.
     const other = await consoleLogin(b);
+    // Console connections open on a, one per session.
+    const closes = new Map<string, (number | string | undefined)[]>();
+    const watch = async (name: string, token: string) => {
+      const c = await client(a, 'ignored', { token, reconnect: { minDelayMs: 10_000, maxDelayMs: 10_000 } });
+      const codes: (number | string | undefined)[] = [];
+      closes.set(name, codes);
+      c.on('state', (s) => {
+        if (s.previous === 'connected' && s.state !== 'connected') codes.push(s.code);
+      });
+      await waitState(c, 'connected');
+    };
+    await watch('ended', tokenFromA);
+    await watch('other', await consoleToken(a, other));
 
     // Sign out on b (with the CSRF header); a refuses the cookie and the tokens soon after.
     const out = await fetch(`${b.url}/admin/logout`, {
@@ -123,6 +137,11 @@ describe.runIf(redisService.available)('console sessions across nodes (Redis)', 
     expect(await tokenWorks(b, tokenFromB)).toBe(false);
     expect(await sessionStatus(a, other.cookie)).toBe(200);
     expect(await sessionStatus(b, other.cookie)).toBe(200);
+    // a closed the open connection of the ended session (its client would need a new token), not the other's.
+    await expect
+      .poll(() => closes.get('ended'), { timeout: SIGN_OUT_SEEN_MS })
+      .toEqual([CLOSE_CODES.TOKEN_EXPIRED.code]);
+    expect(closes.get('other')).toEqual([]);
 
     // A node started after the sign-out asks the others for their sessions and refuses it too.
     const c = await node(prefix, 'sess-c');

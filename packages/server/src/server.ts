@@ -290,6 +290,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     },
     bus,
     db,
+    sessionsOf: (user) => registry.sessionsOf(user),
   });
   const nodes = new NodeDirectory(nodeCalls, describeThisNode, clusterTiming.countWaitMs);
   const httpServer = createNodeHttpServer({

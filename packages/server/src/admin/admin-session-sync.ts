@@ -50,11 +50,20 @@ export class AdminSessionSync {
   readonly #bus: NodeBus;
   readonly #logger: Logger;
   readonly #save: (state: string) => void;
+  readonly #onMerged: () => void;
   #sending: Promise<void> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(options: { sessions: AdminSessions; bus: NodeBus; db: SqliteDatabase; logger: Logger }) {
+  /** `onMerged` runs after another node's ledger changed this one (sessions may have ended). */
+  constructor(options: {
+    sessions: AdminSessions;
+    bus: NodeBus;
+    db: SqliteDatabase;
+    logger: Logger;
+    onMerged: () => void;
+  }) {
     const { sessions, bus, db, logger } = options;
+    this.#onMerged = options.onMerged;
     this.#sessions = sessions;
     this.#bus = bus;
     this.#logger = logger;
@@ -91,7 +100,10 @@ export class AdminSessionSync {
         this.#logger.warn('ignored a console session ledger signed under another admin key');
         return;
       }
-      if (this.#merge(body.state, 'received')) this.#store();
+      if (this.#merge(body.state, 'received')) {
+        this.#store();
+        this.#onMerged();
+      }
     });
     await this.#bus.send(ADMIN_SESSIONS_CHANNEL, { op: 'ask' }).catch((err: unknown) => {
       this.#logger.warn({ err }, 'cannot ask the other nodes for their console sessions');

@@ -148,6 +148,11 @@ export class AdminSessions {
     return { sid: v.sid, tag: v.sid.slice(0, 8), issuedAt: v.at, expiresAt: v.exp };
   }
 
+  /** Whether the session signed in at `at` still counts (for connections opened with its tokens). */
+  isLive(sid: string, at: number): boolean {
+    return this.#live(sid, at, at + ADMIN_SESSION_TTL_MS);
+  }
+
   #live(sid: string, at: number, exp: number): boolean {
     const known = this.ledger.knows(sid);
     const live = this.ledger.isLive(sid, at, exp);

@@ -8,6 +8,7 @@ import type { NodeBus } from '../cluster/node-bus.js';
 import { clientAddress } from '../http/client-address.js';
 import type { HttpRouter } from '../http/router.js';
 import type { NamespaceOptions } from '../namespaces/namespaces.js';
+import type { Session } from '../session/session.js';
 import type { SqliteDatabase } from '../storage/sqlite.js';
 import {
   ADMIN_NAMESPACE,
@@ -39,6 +40,8 @@ export interface AdminAttachment {
   readonly bus: NodeBus;
   /** The node's embedded database (keeps the console session ledger across restarts). */
   readonly db: SqliteDatabase;
+  /** The node's open connections of a user. */
+  sessionsOf(user: string): Iterable<Session>;
 }
 
 /** A request of the HTTP API (`/v1/…`), as the console's authenticator sees it. */
@@ -103,11 +106,13 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
   const can = consoleCapabilities();
   let sampler: OverviewSampler | undefined;
   let sync: AdminSessionSync | undefined;
+  /** The console session behind each console principal (kept off the principal, which app hooks see). */
+  const sessionOf = new WeakMap<Principal, { sid: string; at: number }>();
 
   const principalOf = (token: string): Principal | undefined => {
     const t = sessions.token(token);
     if (!t) return undefined;
-    return {
+    const p: Principal = {
       user: ADMIN_USER,
       expiresAt: t.expiresAt,
       issuedAt: t.issuedAt,
@@ -115,6 +120,8 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
       can,
       info: { admin: t.tag },
     };
+    sessionOf.set(p, { sid: t.sid, at: t.issuedAt });
+    return p;
   };
 
   return {
@@ -149,7 +156,16 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
     attach(node) {
       // Alone and with nothing on disk, a restart forgets sign-outs: let it end every session instead.
       if (!node.bus.clustered && node.db.memory) sessions.forThisProcessOnly();
-      sync = new AdminSessionSync({ sessions, bus: node.bus, db: node.db, logger });
+      // A console connection whose session ended (here or on another node) closes; its client asks for a
+      // new token, which the ended session no longer gets.
+      const closeEnded = () => {
+        for (const conn of [...node.sessionsOf(ADMIN_USER)]) {
+          const of = conn.principal && sessionOf.get(conn.principal);
+          if (of && !sessions.isLive(of.sid, of.at)) conn.close('TOKEN_EXPIRED', 'the console session ended');
+        }
+      };
+      sessions.subscribe(closeEnded);
+      sync = new AdminSessionSync({ sessions, bus: node.bus, db: node.db, logger, onMerged: closeEnded });
       const shared = sync;
       sampler = new OverviewSampler({
         registry: node.registry,
