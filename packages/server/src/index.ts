@@ -5,6 +5,7 @@ export {
   type AdminOptions,
   MIN_ADMIN_KEY_BYTES,
 } from './admin/admin-options.js';
+export type { NodeOverview, OverviewAnswer } from './admin/cluster-overview.js';
 export type { NodeSnapshot, OverviewPoint } from './admin/overview-sampler.js';
 export * from './auth/capabilities.js';
 export { SIGNATURE_HEADER, signatureHeader, verifySignature } from './auth/request-signature.js';

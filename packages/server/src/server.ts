@@ -277,6 +277,8 @@ export function createServer(options: ServerOptions): SynclineServer {
     },
     publish: (channel, data) => publishToChannel(core, { channel, data, publisher: { kind: 'server' } }),
     reads: {
+    calls: nodeCalls,
+    callWaitMs: clusterTiming.countWaitMs,
       docNamespaces: () =>
         docs.namespaces.list().map((n) => ({
           namespace: n.name,

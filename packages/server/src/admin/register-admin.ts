@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { type CompiledCapabilities, compileCapabilities, internalCapabilities } from '../auth/capabilities.js';
 import type { Principal, TokenVerifier } from '../auth/token-verifier.js';
+import type { NodeCalls } from '../cluster/node-calls.js';
 import { clientAddress } from '../http/client-address.js';
 import type { HttpRouter } from '../http/router.js';
 import type { NamespaceOptions } from '../namespaces/namespaces.js';
@@ -18,6 +19,7 @@ import { adminSessionOf, isWrite } from './admin-request.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { ADMIN_TOKEN_PREFIX, AdminSessions } from './admin-sessions.js';
 import { AdminStatic } from './admin-static.js';
+import { ClusterOverview } from './cluster-overview.js';
 import type { ConsoleReadSources } from './console-reads.js';
 import { LoginLimiter } from './login-limiter.js';
 import { type NodeSnapshot, OverviewSampler, type SamplerSources } from './overview-sampler.js';
@@ -32,6 +34,9 @@ export interface AdminAttachment {
   publish(channel: string, data: unknown): Promise<unknown>;
   /** The document namespaces and webhook counts the console's pages show. */
   readonly reads: ConsoleReadSources;
+  /** Calls to the other nodes (their overview history), and the longest wait for their replies, ms. */
+  readonly calls: NodeCalls;
+  readonly callWaitMs: number;
 }
 
 /** A request of the HTTP API (`/v1/…`), as the console's authenticator sees it. */
@@ -146,6 +151,11 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
         publish: (snapshot: NodeSnapshot) => node.publish(ADMIN_OVERVIEW_CHANNEL, snapshot),
       });
       const s = sampler;
+      const cluster = new ClusterOverview(
+        node.calls,
+        () => ({ node: s.latest, history: s.history() }),
+        node.callWaitMs,
+      );
       registerAdminRoutes(node.router, {
         key: options.key,
         sessions,
@@ -154,7 +164,7 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
         logger,
         trustProxyHops,
         nodeId: node.nodeId,
-        overview: () => ({ node: s.latest, history: s.history() }),
+        overview: () => cluster.read(),
         reads: node.reads,
       });
     },
