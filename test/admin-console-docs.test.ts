@@ -166,6 +166,10 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
     // App versions: announce an available version; the test client is told.
     await page.getByRole('link', { name: 'App versions' }).click();
     await poll(() => textOf(page, 'app-current')).toMatch(/No app version is set/);
+    // The connected clients by app version: alice's 1.0.0 (current), and the console's own connection (none sent).
+    const alices = page.locator('[data-testid="client-versions"] tr[data-version="1.0.0"]');
+    await poll(() => alices.innerText()).toMatch(/^1\.0\.0\s+1\s+Current$/);
+    await poll(() => textOf(page, 'client-totals')).toMatch(/^2 connected clients: 2 current, 0 with an update/);
     await page.getByLabel('App version', { exact: true }).fill('2.0.0');
     await page.getByLabel('Update available below').fill('2.0.0');
     await page.getByLabel('Message (optional)').fill('Threads are here.');
@@ -183,6 +187,9 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
       /^Announced\. \d+ connected clients? on this node told; now 1 with an update available, 0 required/,
     );
     await poll(() => textOf(page, 'app-current')).toMatch(/2\.0\.0/);
+    // The list is read again: alice's version now has an update available.
+    await poll(() => alices.innerText()).toMatch(/^1\.0\.0\s+1\s+Update available$/);
+    await poll(() => textOf(page, 'client-totals')).toMatch(/: 1 current, 1 with an update available, 0 that must/);
     await fitsNarrow(page);
 
     // Webhooks: the receiver answered 500, so deliveries failed; fixed, one is retried and leaves the list.

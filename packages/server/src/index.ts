@@ -118,6 +118,7 @@ export {
 export type { UserCount } from './users/user-directory-replies.js';
 export type { UserDirectoryService } from './users/user-directory-routes.js';
 export { USER_OPS_CHANNEL, UserOperations, type UserOpResult } from './users/user-operations.js';
+export type { ClientVersionCount, ClientVersionList } from './versions/client-versions.js';
 export {
   type FeedListener,
   type FeedPublication,
