@@ -90,6 +90,21 @@ function readyAt(shown: readonly Shown[]): number | false {
   return performance.now();
 }
 
+/**
+ * Writes a setup mutation; one stopped by the mutator time limit (nothing
+ * applied: a busy machine can pause the process past it) is sent again.
+ */
+async function mutate(base: string, doc: string, args: { k: string; t: number }): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await call(base, 'POST', `/v1/docs/${doc}/mutate`, { name: 'stamp', args });
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !String(err).includes('mutation_timeout')) throw err;
+    }
+  }
+}
+
 function pad(i: number): string {
   return String(i).padStart(6, '0');
 }
@@ -177,10 +192,10 @@ export async function runConsoleBrowser(o: ConsoleBrowserOptions, options: RunOp
     await pool(
       Array.from({ length: o.docs }, (_, i) => i),
       32,
-      (i) => call(base, 'POST', `/v1/docs/bdoc:d${pad(i)}/mutate`, { name: 'stamp', args: { k: 'a', t: i } }),
+      (i) => mutate(base, `bdoc:d${pad(i)}`, { k: 'a', t: i }),
     );
     for (let i = 1; i < BUSY_MUTATIONS; i++) {
-      await call(base, 'POST', `/v1/docs/bdoc:d${pad(0)}/mutate`, { name: 'stamp', args: { k: `k${i}`, t: i } });
+      await mutate(base, `bdoc:d${pad(0)}`, { k: `k${i}`, t: i });
     }
 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
