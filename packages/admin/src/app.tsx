@@ -35,8 +35,11 @@ function chunkOf(pathname: string): keyof typeof load {
   return page === 'channels' ? 'channel' : page === 'users' ? 'user' : page === 'docs' ? 'doc' : page;
 }
 
-// The page opened is fetched beside the session, not after it.
-load[chunkOf(window.location.pathname)]().catch(() => undefined);
+// The page opened is fetched beside the session, not after it; the overview needs the live connection at once too.
+const opened = chunkOf(window.location.pathname);
+load[opened]().catch(() => undefined);
+const liveChunk = opened === 'overview' ? import('./live-overview') : undefined;
+liveChunk?.catch(() => undefined);
 
 /** Asked as soon as the script runs, before React renders: the page's own reads follow sooner. */
 const firstSession = currentSession();
@@ -68,7 +71,7 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
     // The live connection (and the Syncline client with it) loads beside the page, not before it.
     let open = true;
     let l: LiveOverview | undefined;
-    void import('./live-overview').then(({ LiveOverview }) => {
+    void (liveChunk ?? import('./live-overview')).then(({ LiveOverview }) => {
       if (!open) return;
       l = new LiveOverview(onSignedOut);
       setLive(l);
