@@ -48,7 +48,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --rounds N           console-impact: pairs of runs without and with one open console (default 1); uses
                        --subscribers for fan-out (default 1000), --connections N for connect (default 5000),
                        --seconds (default 5), --rate (default 10), --publications (default 100)
-  --loads N            console-browser: loads of each console page in Chromium, cold and warm (default 5), with
+  --loads N            console-browser: loads of each console page in Chromium, cold and warm (default 5), on a
+                       server with 100 of each first (the run's baseline), then with
                        --connections N idle connections, each on its own channel (default 10000) and --docs N
                        stored documents (default 10000); needs /usr/bin/chromium (or CHROMIUM_PATH)
   --targets LIST       comma-separated: ${TARGETS.join(',')} (default all; syncline-msgpack,

@@ -27,12 +27,16 @@ export interface ConsoleBrowserRow {
 /** Result of the scenario: the rows, and what the console's bundle weighs. */
 export interface ConsoleBrowserResult {
   readonly rows: ConsoleBrowserRow[];
+  /** The same pages on a small server ({@link BASELINE_SIZE}) just before, in the same run: what the machine costs. */
+  readonly baseline: ConsoleBrowserRow[];
   /** Bytes of the console's scripts and styles, decoded (one cold load of the overview). */
   readonly assetBytes: number;
   /** The machine's 1-minute load average when the timed loads started and when they ended (other work skews them). */
   readonly loadAverage: readonly [number, number];
 }
 
+/** Connections, channels and documents of the small server measured first, as the run's own baseline. */
+export const BASELINE_SIZE = 100;
 /** The page-load target of the console, ms. */
 export const CONSOLE_PAGE_TARGET_MS = 1_000;
 /** Longest wait for one page's content; past it the scenario fails (it never hangs), ms. */
@@ -130,7 +134,7 @@ function pages(o: ConsoleBrowserOptions): PageSpec[] {
     },
     { name: 'Channels, first page', path: 'channels', shown: [rows('channels-table')] },
     {
-      name: `Channels, search "${prefix}"`,
+      name: 'Channels, a search by prefix',
       path: `channels?prefix=${encodeURIComponent(prefix)}`,
       shown: [
         { selector: `[data-testid="channels-table"] tbody tr[data-channel^="${prefix}"]`, min: 1 },
@@ -171,9 +175,21 @@ function pages(o: ConsoleBrowserOptions): PageSpec[] {
  * signed in to the console. Every page is loaded `loads` times cold (a
  * fresh browser context: nothing cached) and `loads` times warm (the same
  * tab again), timed in the page from the navigation's start to its content
- * on screen.
+ * on screen. The same is measured first on a small server
+ * ({@link BASELINE_SIZE} of each), so the table can tell what size costs
+ * from what the machine costs.
  */
 export async function runConsoleBrowser(o: ConsoleBrowserOptions, options: RunOptions): Promise<ConsoleBrowserResult> {
+  const small = await measure(
+    { connections: Math.min(BASELINE_SIZE, o.connections), docs: Math.min(BASELINE_SIZE, o.docs), loads: o.loads },
+    options,
+  );
+  const large = await measure(o, options);
+  return { ...large, baseline: small.rows };
+}
+
+/** One server of the scenario: its setup, then every page timed. */
+async function measure(o: ConsoleBrowserOptions, options: RunOptions): Promise<Omit<ConsoleBrowserResult, 'baseline'>> {
   options.log(`console browser: ${o.connections} connections and channels, ${o.docs} documents`);
   const rig = await Rig.start('syncline', { ...options, console: undefined }, { admin: true });
   let browser: Browser | undefined;
@@ -284,22 +300,30 @@ export async function runConsoleBrowser(o: ConsoleBrowserOptions, options: RunOp
 
 /** The scenario's table, against the 1 s target. */
 export function consoleBrowserTable(r: ConsoleBrowserResult, o: ConsoleBrowserOptions): string {
-  const fmt = (n: number) => Math.round(n).toLocaleString('en');
-  const byPage = new Map<string, { cold?: ConsoleBrowserRow; warm?: ConsoleBrowserRow }>();
-  for (const row of r.rows) byPage.set(row.page, { ...byPage.get(row.page), [row.cache]: row });
+  const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en') : 'n/a');
+  const pair = (rows: readonly ConsoleBrowserRow[]) => {
+    const byPage = new Map<string, { cold?: ConsoleBrowserRow; warm?: ConsoleBrowserRow }>();
+    for (const row of rows) byPage.set(row.page, { ...byPage.get(row.page), [row.cache]: row });
+    return byPage;
+  };
+  const small = pair(r.baseline);
   const worst = Math.max(...r.rows.map((x) => x.max));
+  const size = Math.min(BASELINE_SIZE, o.connections);
   return [
     `### Console pages in Chromium (${o.connections.toLocaleString('en')} connections and active channels, ${o.docs.toLocaleString('en')} documents, ${o.loads} cold and ${o.loads} warm loads of each page)`,
     '',
-    `Time from the navigation's start to the page's content on screen (the page's data drawn, not a spinner). Target: under ${fmt(CONSOLE_PAGE_TARGET_MS)} ms. The console's scripts and styles of a cold overview load: ${fmt(r.assetBytes / 1024)} KB (decoded). The machine's 1-minute load average: ${r.loadAverage[0].toFixed(1)} when the timed loads started, ${r.loadAverage[1].toFixed(1)} when they ended.`,
+    `Time from the navigation's start to the page's content on screen (the page's data drawn, not a spinner). Target: under ${fmt(CONSOLE_PAGE_TARGET_MS)} ms. "Small" is the same page on a server with ${size} of each, measured just before in the same run: the ratio is what size costs, apart from the machine. The console's scripts and styles of a cold overview load: ${fmt(r.assetBytes / 1024)} KB (decoded). The machine's 1-minute load average: ${r.loadAverage[0].toFixed(1)} when the timed loads at size started, ${r.loadAverage[1].toFixed(1)} when they ended.`,
     '',
-    '| page | cold median ms | cold max ms | warm median ms | warm max ms | under 1 s |',
-    '|---|---|---|---|---|---|',
-    ...[...byPage].map(([page, { cold, warm }]) => {
+    '| page | cold median ms | cold max ms | warm median ms | warm max ms | small: cold / warm median ms | at size / small (cold, warm) | under 1 s |',
+    '|---|---|---|---|---|---|---|---|',
+    ...[...pair(r.rows)].map(([page, { cold, warm }]) => {
+      const base = small.get(page);
       const max = Math.max(cold?.max ?? 0, warm?.max ?? 0);
-      return `| ${page} | ${fmt(cold?.median ?? Number.NaN)} | ${fmt(cold?.max ?? Number.NaN)} | ${fmt(warm?.median ?? Number.NaN)} | ${fmt(warm?.max ?? Number.NaN)} | ${max < CONSOLE_PAGE_TARGET_MS ? 'yes' : 'no'} |`;
+      const ratio = (a: number | undefined, b: number | undefined) =>
+        a !== undefined && b !== undefined && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a';
+      return `| ${page} | ${fmt(cold?.median ?? Number.NaN)} | ${fmt(cold?.max ?? Number.NaN)} | ${fmt(warm?.median ?? Number.NaN)} | ${fmt(warm?.max ?? Number.NaN)} | ${fmt(base?.cold?.median ?? Number.NaN)} / ${fmt(base?.warm?.median ?? Number.NaN)} | ${ratio(cold?.median, base?.cold?.median)}, ${ratio(warm?.median, base?.warm?.median)} | ${max < CONSOLE_PAGE_TARGET_MS ? 'yes' : 'no'} |`;
     }),
     '',
-    `Slowest load of all: ${fmt(worst)} ms.`,
+    `Slowest load of all at size: ${fmt(worst)} ms.`,
   ].join('\n');
 }
