@@ -180,7 +180,7 @@ describe('benchmark harness', () => {
         expect(row.loads, row.page).toBe(1);
         expect(row.median, row.page).toBeGreaterThan(0);
       }
-      // The small server of the same run, page for page.
+      // The baseline, page for page (at this size the server is its own).
       expect(r?.baseline.map((x) => `${x.page}/${x.cache}`)).toEqual(r?.rows.map((x) => `${x.page}/${x.cache}`));
       expect(r?.assetBytes).toBeGreaterThan(10_000);
       expect(readFileSync(out, 'utf8')).toContain('| under 1 s |');

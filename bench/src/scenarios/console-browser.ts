@@ -180,6 +180,11 @@ function pages(o: ConsoleBrowserOptions): PageSpec[] {
  * from what the machine costs.
  */
 export async function runConsoleBrowser(o: ConsoleBrowserOptions, options: RunOptions): Promise<ConsoleBrowserResult> {
+  // A server no larger than the baseline is its own baseline (the quick form measures one server).
+  if (o.connections <= BASELINE_SIZE && o.docs <= BASELINE_SIZE) {
+    const only = await measure(o, options);
+    return { ...only, baseline: only.rows };
+  }
   const small = await measure(
     { connections: Math.min(BASELINE_SIZE, o.connections), docs: Math.min(BASELINE_SIZE, o.docs), loads: o.loads },
     options,
