@@ -1,7 +1,7 @@
 /**
  * The console's Documents, App versions and Webhooks pages in a real
  * browser (the machine's Chromium) against a real server: the document
- * list, a document's state and ops updating live when a test client
+ * list (live: a new document appears, versions move), a document's state and ops updating live when a test client
  * mutates, the JSON tree by keyboard, "Run mutator" (invalid JSON sends
  * nothing; a confirmed run reaches the client's replica), deep links and
  * the back button, an announce the client hears, and a failed webhook
@@ -89,6 +89,16 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
     // The list: both documents, then one namespace.
     await page.getByRole('link', { name: 'Documents' }).click();
     await poll(() => page.getByTestId('doc-list').innerText()).toMatch(/notes:a\s+1[\s\S]*notes:b\s+1/);
+    // Live: a new document appears and its version moves, without a reload.
+    await markNotReloaded(page);
+    const third = alice.doc('notes:c', { mutators: testMutators });
+    await third.ready;
+    await third.mutate.increment({});
+    const rowOf = (name: string) => page.locator('[data-testid="doc-list"] tbody tr').filter({ hasText: name });
+    await poll(() => rowOf('notes:c').innerText()).toMatch(/^notes:c\s+1\s/);
+    await third.mutate.increment({});
+    await poll(() => rowOf('notes:c').innerText()).toMatch(/^notes:c\s+2\s/);
+    expect(await notReloaded(page)).toBe(true);
     await page.getByLabel('Namespace').selectOption('notes');
     await page.getByLabel('Name starts with').fill('notes:a');
     await page.getByRole('button', { name: 'Search' }).click();
@@ -166,6 +176,10 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
     // App versions: announce an available version; the test client is told.
     await page.getByRole('link', { name: 'App versions' }).click();
     await poll(() => textOf(page, 'app-current')).toMatch(/No app version is set/);
+    // The connected clients by app version: alice's 1.0.0 (current), and the console's own connection (none sent).
+    const alices = page.locator('[data-testid="client-versions"] tr[data-version="1.0.0"]');
+    await poll(() => alices.innerText()).toMatch(/^1\.0\.0\s+1\s+Current$/);
+    await poll(() => textOf(page, 'client-totals')).toMatch(/^2 connected clients: 2 current, 0 with an update/);
     await page.getByLabel('App version', { exact: true }).fill('2.0.0');
     await page.getByLabel('Update available below').fill('2.0.0');
     await page.getByLabel('Message (optional)').fill('Threads are here.');
@@ -183,16 +197,19 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
       /^Announced\. \d+ connected clients? on this node told; now 1 with an update available, 0 required/,
     );
     await poll(() => textOf(page, 'app-current')).toMatch(/2\.0\.0/);
+    // The list is read again: alice's version now has an update available.
+    await poll(() => alices.innerText()).toMatch(/^1\.0\.0\s+1\s+Update available$/);
+    await poll(() => textOf(page, 'client-totals')).toMatch(/: 1 current, 1 with an update available, 0 that must/);
     await fitsNarrow(page);
 
-    // Webhooks: the receiver answered 500, so deliveries failed; fixed, one is retried and leaves the list.
+    // Webhooks: the receiver answered 500, so the six commits' deliveries failed; fixed, one is retried and leaves the list.
     await page.getByRole('link', { name: 'Webhooks' }).click();
     const rows = page.locator('[data-testid="deliveries"] > li');
     await poll(async () => {
       await page.getByRole('button', { name: 'Refresh' }).click();
       return rows.count();
-    }).toBe(4);
-    await poll(() => textOf(page, 'wh-failed')).toBe('4');
+    }).toBe(6);
+    await poll(() => textOf(page, 'wh-failed')).toBe('6');
     const first = rows.first();
     const id = await first.getAttribute('data-delivery');
     expect(await first.innerText()).toMatch(/failed\s+doc\.committed/);
@@ -200,10 +217,10 @@ describe.runIf(RUN_BROWSER)('console: documents, app versions, webhooks in Chrom
     await first.getByRole('button', { name: `Retry #${id}…` }).click();
     await poll(() => textOf(page, 'confirm-request')).toBe(`POST /v1/webhooks/deliveries/${id}/retry`);
     await page.getByRole('button', { name: 'Retry', exact: true }).click();
-    await poll(() => rows.count()).toBe(3);
+    await poll(() => rows.count()).toBe(5);
     expect(await page.locator(`[data-delivery="${id}"]`).count()).toBe(0);
     await waitFor(() => receiver.accepted().length === 1, 5_000, 'the retried event at the receiver');
-    await poll(() => textOf(page, 'wh-failed')).toBe('3');
+    await poll(() => textOf(page, 'wh-failed')).toBe('5');
     await fitsNarrow(page);
 
     // A node without webhooks says so.

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { hasChromium } from '../examples/chat/e2e/harness.js';
 import { tempDir } from './helpers.js';
 
 const run = promisify(execFile);
@@ -21,6 +22,11 @@ interface WebhookJsonRow {
 interface BenchJson {
   webhook: WebhookJsonRow[];
   consolePages: Array<{ route: string; p50: number; bytes: number }>;
+  consoleBrowser: Array<{
+    rows: Array<{ page: string; cache: string; median: number; loads: number }>;
+    baseline: Array<{ page: string; cache: string; median: number }>;
+    assetBytes: number;
+  }>;
   consoleImpact: Array<{
     rows: Array<{ metric: string; without: number; with: number }>;
     runs: Array<{ scenario: string; exactlyOnce: boolean; extra: Record<string, unknown> }>;
@@ -37,10 +43,10 @@ interface BenchJson {
 }
 
 /** Runs the bench CLI with `args` into a temporary results file; returns its path. */
-async function bench(args: readonly string[]): Promise<string> {
+async function bench(args: readonly string[], timeoutMs = 80_000): Promise<string> {
   if (!existsSync(CLI)) await run('npx', ['tsc', '-b', 'bench'], { cwd: ROOT });
   const out = join(tempDir(), 'results.md');
-  await run(process.execPath, ['--expose-gc', CLI, ...args, '--out', out], { cwd: ROOT, timeout: 80_000 });
+  await run(process.execPath, ['--expose-gc', CLI, ...args, '--out', out], { cwd: ROOT, timeout: timeoutMs });
   return out;
 }
 
@@ -159,4 +165,26 @@ describe('benchmark harness', () => {
     }
     expect(readFileSync(out, 'utf8')).toContain('| with / without |');
   }, 90_000);
+
+  it.runIf(hasChromium())(
+    'runs the console-browser scenario in its quick form: every page shows its content in Chromium, cold and warm',
+    async () => {
+      const out = await bench(
+        ['--scenario', 'console-browser', '--connections', '60', '--docs', '30', '--loads', '1'],
+        150_000,
+      );
+      const json = JSON.parse(readFileSync(out.replace(/\.md$/, '.json'), 'utf8')) as BenchJson;
+      const [r] = json.consoleBrowser;
+      expect(r?.rows.map((x) => x.cache)).toEqual(Array.from({ length: 10 }, () => ['cold', 'warm']).flat());
+      for (const row of r?.rows ?? []) {
+        expect(row.loads, row.page).toBe(1);
+        expect(row.median, row.page).toBeGreaterThan(0);
+      }
+      // The baseline, page for page (at this size the server is its own).
+      expect(r?.baseline.map((x) => `${x.page}/${x.cache}`)).toEqual(r?.rows.map((x) => `${x.page}/${x.cache}`));
+      expect(r?.assetBytes).toBeGreaterThan(10_000);
+      expect(readFileSync(out, 'utf8')).toContain('| under 1 s |');
+    },
+    160_000,
+  );
 });

@@ -32,6 +32,7 @@ describe('HTTP API errors', () => {
       ['GET', '/v1/nodes', undefined],
       ['GET', '/v1/app', undefined],
       ['POST', '/v1/app/announce', { version: '9.0.0' }],
+      ['GET', '/v1/app/clients', undefined],
       ['GET', '/v1/docs', undefined],
       ['GET', '/v1/docs/todo:a', undefined],
       ['GET', '/v1/docs/todo:a/ops', undefined],

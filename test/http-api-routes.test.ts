@@ -179,6 +179,7 @@ describe('HTTP API routes', () => {
     expect(Object.keys(paths).sort()).toEqual([
       '/v1/app',
       '/v1/app/announce',
+      '/v1/app/clients',
       '/v1/channels',
       '/v1/channels/{channel}',
       '/v1/channels/{channel}/history',

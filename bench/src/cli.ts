@@ -6,6 +6,7 @@ import type { RunOptions } from './harness.js';
 import { combineRuns, machine, type PhaseResult, phaseTable } from './results.js';
 import { type BrokerAckRow, brokerAckTable, runBrokerAck } from './scenarios/broker-ack.js';
 import { runConnect } from './scenarios/connect.js';
+import { type ConsoleBrowserResult, consoleBrowserTable, runConsoleBrowser } from './scenarios/console-browser.js';
 import { type ConsoleImpact, consoleImpactTable, runConsoleImpact } from './scenarios/console-impact.js';
 import { type ConsoleRow, consoleTable, runConsole } from './scenarios/console-pages.js';
 import { runDocs } from './scenarios/docs.js';
@@ -24,6 +25,7 @@ const SCENARIOS = [
   'webhook',
   'console',
   'console-impact',
+  'console-browser',
 ] as const;
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -46,6 +48,10 @@ const USAGE = `Usage: npm run bench -- [options]
   --rounds N           console-impact: pairs of runs without and with one open console (default 1); uses
                        --subscribers for fan-out (default 1000), --connections N for connect (default 5000),
                        --seconds (default 5), --rate (default 10), --publications (default 100)
+  --loads N            console-browser: loads of each console page in Chromium, cold and warm (default 5), on a
+                       server with 100 of each first (the run's baseline), then with
+                       --connections N idle connections, each on its own channel (default 10000) and --docs N
+                       stored documents (default 10000); needs /usr/bin/chromium (or CHROMIUM_PATH)
   --targets LIST       comma-separated: ${TARGETS.join(',')} (default all; syncline-msgpack,
                        the same server with MessagePack clients, only in fanout, rooms and docs unless listed)
   --generators N       load generator processes (default: 1 per 2,500 connections, at most 3)
@@ -72,6 +78,7 @@ const { values } = parseArgs({
     channels: { type: 'string', default: '10000' },
     requests: { type: 'string', default: '100' },
     rounds: { type: 'string', default: '1' },
+    loads: { type: 'string', default: '5' },
     connections: { type: 'string' },
     targets: { type: 'string' },
     generators: { type: 'string', default: '0' },
@@ -124,6 +131,7 @@ const consolePages: ConsoleRow[] = [];
 const webhook: WebhookRow[] = [];
 const webhookRuns: WebhookRow[] = [];
 const consoleImpact: ConsoleImpact[] = [];
+const consoleBrowser: ConsoleBrowserResult[] = [];
 /** Runs a scenario `repeat` times (each run has every target take its turn) and prints its tables. */
 const add = async (run: () => Promise<PhaseResult[]>): Promise<void> => {
   const rows: PhaseResult[] = [];
@@ -235,6 +243,17 @@ for (const s of scenarios) {
     const t = consoleImpactTable(r, o);
     tables.push(t);
     process.stdout.write(`\n${t}\n`);
+  } else if (s === 'console-browser') {
+    const o = {
+      connections: num(values.connections, 10_000),
+      docs: num(values.docs, 10_000),
+      loads: Math.max(1, Math.floor(num(values.loads, 5))),
+    };
+    const r = await runConsoleBrowser(o, options);
+    consoleBrowser.push(r);
+    const t = consoleBrowserTable(r, o);
+    tables.push(t);
+    process.stdout.write(`\n${t}\n`);
   } else if (s === 'reconnect-storm') {
     await add(() => runStorm({ subscribers: subscribers ?? 5000, missed: num(values.missed, 100) }, connectOptions));
   }
@@ -256,7 +275,7 @@ mkdirSync(fileURLToPath(new URL('.', `file://${out}`)), { recursive: true });
 writeFileSync(out, markdown);
 writeFileSync(
   out.replace(/\.md$/, '.json'),
-  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), repeat, results, runs, brokerAck, webhook, webhookRuns, consolePages, consoleImpact }, null, 2)}\n`,
+  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), repeat, results, runs, brokerAck, webhook, webhookRuns, consolePages, consoleImpact, consoleBrowser }, null, 2)}\n`,
 );
 process.stderr.write(`[bench] wrote ${out}\n`);
 const bad = [

@@ -45,19 +45,20 @@ export class Rig {
   /**
    * Starts the target's server process: with `recovery`, keeping missed
    * publications for reconnecting clients; with `webhookUrl` (Syncline),
-   * sending `publication` webhooks there.
+   * sending `publication` webhooks there; with `admin` (Syncline), with the
+   * operator console on (`BENCH_ADMIN_KEY`) but no console opened.
    */
   static async start(
     target: Target,
     options: RunOptions,
-    server: { readonly recovery?: boolean; readonly webhookUrl?: string } = {},
+    server: { readonly recovery?: boolean; readonly webhookUrl?: string; readonly admin?: boolean } = {},
   ): Promise<Rig> {
     const execArgv = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
     const args = [
       target,
       ...(server.recovery === true ? ['--recovery'] : []),
       ...(server.webhookUrl === undefined ? [] : ['--webhook', server.webhookUrl]),
-      ...(options.console === undefined ? [] : ['--admin']),
+      ...(options.console === undefined && server.admin !== true ? [] : ['--admin']),
     ];
     const proc = new Child(`${target} server`, SERVER_SCRIPT, args, execArgv);
     const { url } = await proc.call<{ url: string }>('start');

@@ -58,8 +58,8 @@ async function subscribed(url: string, channels: readonly string[]): Promise<Web
   return ws;
 }
 
-/** Calls the HTTP API; throws on a non-2xx answer. */
-async function call(base: string, method: string, path: string, body?: unknown): Promise<string> {
+/** Calls the benchmark server's HTTP API with its key; throws on a non-2xx answer. */
+export async function call(base: string, method: string, path: string, body?: unknown): Promise<string> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'application/json' },
@@ -71,7 +71,11 @@ async function call(base: string, method: string, path: string, body?: unknown):
 }
 
 /** Runs `work` over `items`, `concurrency` at a time. */
-async function pool<T>(items: readonly T[], concurrency: number, work: (item: T) => Promise<unknown>): Promise<void> {
+export async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T) => Promise<unknown>,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length) await work(items[next++] as T);
@@ -79,7 +83,8 @@ async function pool<T>(items: readonly T[], concurrency: number, work: (item: T)
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-function percentile(sorted: readonly number[], q: number): number {
+/** The `q` quantile (0..1) of ascending `sorted` values (0 for none). */
+export function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 

@@ -1,25 +1,56 @@
-import { Fragment, type MouseEvent, type ReactNode, useCallback, useEffect, useState } from 'react';
+import { Fragment, lazy, type MouseEvent, type ReactNode, Suspense, useCallback, useEffect, useState } from 'react';
 import { type ConsoleSession, currentSession, sendJson } from './api';
-import { ChannelPage } from './channel-page';
-import { ChannelsPage } from './channels-page';
-import { DocPage } from './doc-page';
-import { DocsPage } from './docs-page';
-import { LiveOverview } from './live-overview';
+import type { LiveOverview } from './live-overview';
 import { LoginPage } from './login-page';
 import { NAVIGATE_EVENT } from './nav';
-import { OverviewPage } from './overview-page';
 import { itemOf, PAGES, type PagePath, pageOf } from './pages';
-import { UserPage } from './user-page';
-import { UsersPage } from './users-page';
-import { VersionsPage } from './versions-page';
-import { WebhooksPage } from './webhooks-page';
+
+// Each page is its own chunk, loaded when first shown: a page load parses the shell and that page only
+// (the charts library goes with the overview, the Syncline client with the live connection).
+const load = {
+  overview: () => import('./overview-page').then((m) => ({ default: m.OverviewPage })),
+  channels: () => import('./channels-page').then((m) => ({ default: m.ChannelsPage })),
+  channel: () => import('./channel-page').then((m) => ({ default: m.ChannelPage })),
+  users: () => import('./users-page').then((m) => ({ default: m.UsersPage })),
+  user: () => import('./user-page').then((m) => ({ default: m.UserPage })),
+  docs: () => import('./docs-page').then((m) => ({ default: m.DocsPage })),
+  doc: () => import('./doc-page').then((m) => ({ default: m.DocPage })),
+  versions: () => import('./versions-page').then((m) => ({ default: m.VersionsPage })),
+  webhooks: () => import('./webhooks-page').then((m) => ({ default: m.WebhooksPage })),
+} as const;
+const OverviewPage = lazy(load.overview);
+const ChannelsPage = lazy(load.channels);
+const ChannelPage = lazy(load.channel);
+const UsersPage = lazy(load.users);
+const UserPage = lazy(load.user);
+const DocsPage = lazy(load.docs);
+const DocPage = lazy(load.doc);
+const VersionsPage = lazy(load.versions);
+const WebhooksPage = lazy(load.webhooks);
+
+/** The chunk of the page a location shows. */
+function chunkOf(pathname: string): keyof typeof load {
+  const page = pageOf(pathname);
+  if (itemOf(pathname) === undefined) return page;
+  return page === 'channels' ? 'channel' : page === 'users' ? 'user' : page === 'docs' ? 'doc' : page;
+}
+
+// The page opened is fetched beside the session, not after it; the overview needs the live connection at once too.
+const opened = chunkOf(window.location.pathname);
+load[opened]().catch(() => undefined);
+const liveChunk = opened === 'overview' ? import('./live-overview') : undefined;
+liveChunk?.catch(() => undefined);
+
+/** Asked as soon as the script runs, before React renders: the page's own reads follow sooner. */
+const firstSession = currentSession();
+firstSession.catch(() => undefined);
 
 /** The console: the sign-in form, or the shell with its navigation and the current page. */
 export function App() {
   const [session, setSession] = useState<ConsoleSession | null | undefined>(undefined);
   const signedOut = useCallback(() => setSession(null), []);
   useEffect(() => {
-    currentSession().then(
+    firstSession.then(
       (s) => setSession(s ?? null),
       () => setSession(null),
     );
@@ -37,9 +68,18 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
   const item = itemOf(path);
   const [live, setLive] = useState<LiveOverview | undefined>();
   useEffect(() => {
-    const l = new LiveOverview(onSignedOut);
-    setLive(l);
-    return () => l.close();
+    // The live connection (and the Syncline client with it) loads beside the page, not before it.
+    let open = true;
+    let l: LiveOverview | undefined;
+    void (liveChunk ?? import('./live-overview')).then(({ LiveOverview }) => {
+      if (!open) return;
+      l = new LiveOverview(onSignedOut);
+      setLive(l);
+    });
+    return () => {
+      open = false;
+      l?.close();
+    };
   }, [onSignedOut]);
   useEffect(() => {
     const onPop = () => {
@@ -105,7 +145,9 @@ function Shell({ session, onSignedOut }: { session: ConsoleSession; onSignedOut:
         </button>
       </header>
       <main id="main" tabIndex={-1}>
-        <Fragment key={visit}>{pageContent(page, item, session, live)}</Fragment>
+        <Suspense fallback={<p className="loading">Loading…</p>}>
+          <Fragment key={visit}>{pageContent(page, item, session, live)}</Fragment>
+        </Suspense>
       </main>
     </div>
   );

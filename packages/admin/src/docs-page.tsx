@@ -5,6 +5,8 @@ import { useCursorList } from './cursor-list';
 import { consoleHref, Link } from './nav';
 
 const PAGE_SIZE = 50;
+/** How often the list shown is read again while the page is visible, ms (see docs/admin.md, Documents). */
+export const DOCS_REFRESH_MS = 3_000;
 
 /** The Documents page: pick a namespace, search by name prefix, page through the stored documents. */
 export function DocsPage() {
@@ -15,12 +17,25 @@ export function DocsPage() {
   useEffect(() => {
     docNamespaces().then(setNamespaces, () => setNamespaces([]));
   }, []);
-  const list = useCursorList<DocListItem, string>(`${namespace}\n${prefix}`, async (after) => {
+  const read = async (after: string | undefined, limit: number) => {
     const page = await getJson<{ docs: DocListItem[]; next?: string }>(
-      `/v1/docs${query({ namespace, prefix, after, limit: PAGE_SIZE })}`,
+      `/v1/docs${query({ namespace, prefix, after, limit })}`,
     );
     return { items: page.docs, next: page.next };
-  });
+  };
+  const list = useCursorList<DocListItem, string>(
+    `${namespace}\n${prefix}`,
+    (after) => read(after, PAGE_SIZE),
+    (count) => read(undefined, Math.max(count, PAGE_SIZE)),
+  );
+  // Live: the rows shown are read again (one request) while the tab is visible.
+  const { refresh } = list;
+  useEffect(() => {
+    const t = setInterval(() => {
+      if (document.visibilityState === 'visible') refresh();
+    }, DOCS_REFRESH_MS);
+    return () => clearInterval(t);
+  }, [refresh]);
   const search = (e: FormEvent) => {
     e.preventDefault();
     setPrefix(typed.trim());

@@ -1,5 +1,5 @@
 import { createClient, type SynclineClient } from '@syncline/client';
-import type { NodeSnapshot, OverviewPoint } from '@syncline/server';
+import type { NodeSnapshot, OverviewAnswer, OverviewPoint } from '@syncline/server';
 import { ApiError, getJson } from './api';
 
 /** The server's overview channel (`ADMIN_OVERVIEW_CHANNEL`). */
@@ -18,9 +18,9 @@ export interface OverviewState {
 }
 
 /**
- * The console's live overview: this node's history from
- * `/admin/api/overview`, then every node's snapshots from the overview
- * channel, over a Syncline connection authenticated with short-lived
+ * The console's live overview: every node's history from
+ * `/admin/api/overview` (the node asks the others for theirs), then every
+ * node's snapshots from the overview channel, over a Syncline connection authenticated with short-lived
  * console tokens. Binds to React through `subscribe` + `current`.
  */
 export class LiveOverview {
@@ -76,16 +76,18 @@ export class LiveOverview {
   }
 
   async #load(): Promise<void> {
-    const r = await getJson<{ node: NodeSnapshot | undefined; history: OverviewPoint[] }>('/admin/api/overview').catch(
-      () => undefined,
-    );
-    if (!r?.node) return;
+    const r = await getJson<OverviewAnswer>('/admin/api/overview').catch(() => undefined);
+    if (!r) return;
+    const all = [...(r.node ? [{ node: r.node, history: r.history }] : []), ...(r.others ?? [])];
     const points = new Map(this.#state.points);
-    const later = points.get(r.node.node) ?? [];
-    const first = later[0]?.ts ?? Number.POSITIVE_INFINITY;
-    points.set(r.node.node, [...r.history.filter((p) => p.ts < first), ...later]);
     const nodes = new Map(this.#state.nodes);
-    if (!nodes.has(r.node.node)) nodes.set(r.node.node, r.node);
+    for (const o of all) {
+      // Snapshots that came on the channel before the answer stay; the history goes before them.
+      const later = points.get(o.node.node) ?? [];
+      const first = later[0]?.ts ?? Number.POSITIVE_INFINITY;
+      points.set(o.node.node, [...o.history.filter((p) => p.ts < first), ...later]);
+      if (!nodes.has(o.node.node)) nodes.set(o.node.node, o.node);
+    }
     this.#set({ nodes, points });
   }
 

@@ -1,5 +1,6 @@
 import { type FormEvent, useCallback, useEffect, useId, useState } from 'react';
 import { getJson, sendJson } from './api';
+import { ClientVersions } from './client-versions';
 import { ConfirmStep, type PlannedWrite } from './confirm-step';
 import type { AppConfig } from './console-requests';
 
@@ -46,7 +47,11 @@ function Field({
   );
 }
 
-/** The App versions page: the settings in force, and an announce of new ones with a confirm step. */
+/**
+ * The App versions page: the settings in force, the connected clients of
+ * every node by app version with their verdicts, and an announce of new
+ * settings with a confirm step.
+ */
 export function VersionsPage({ csrf }: { csrf: string }) {
   const [app, setApp] = useState<AppConfig | null | undefined>();
   const [version, setVersion] = useState('');
@@ -55,6 +60,7 @@ export function VersionsPage({ csrf }: { csrf: string }) {
   const [message, setMessage] = useState('');
   const [planned, setPlanned] = useState<PlannedWrite | undefined>();
   const [result, setResult] = useState<AnnounceResult | undefined>();
+  const [generation, setGeneration] = useState(0);
   const load = useCallback(() => getJson<{ app: AppConfig | null }>('/v1/app').then((r) => setApp(r.app)), []);
   useEffect(() => {
     void load();
@@ -83,6 +89,7 @@ export function VersionsPage({ csrf }: { csrf: string }) {
     if (!planned) return;
     setResult(await sendJson<AnnounceResult>(planned.path, 'POST', csrf, planned.body));
     setPlanned(undefined);
+    setGeneration((g) => g + 1);
     await load();
   };
 
@@ -118,6 +125,7 @@ export function VersionsPage({ csrf }: { csrf: string }) {
           )}
         </dl>
       )}
+      <ClientVersions generation={generation} />
       <h2>Announce a new version</h2>
       <form className="announce" onSubmit={review} aria-label="Announce a new version">
         <fieldset disabled={planned !== undefined}>

@@ -5,6 +5,7 @@ export {
   type AdminOptions,
   MIN_ADMIN_KEY_BYTES,
 } from './admin/admin-options.js';
+export type { NodeOverview, OverviewAnswer } from './admin/cluster-overview.js';
 export type { NodeSnapshot, OverviewPoint } from './admin/overview-sampler.js';
 export * from './auth/capabilities.js';
 export { SIGNATURE_HEADER, signatureHeader, verifySignature } from './auth/request-signature.js';
@@ -117,6 +118,7 @@ export {
 export type { UserCount } from './users/user-directory-replies.js';
 export type { UserDirectoryService } from './users/user-directory-routes.js';
 export { USER_OPS_CHANNEL, UserOperations, type UserOpResult } from './users/user-operations.js';
+export type { ClientVersionCount, ClientVersionList } from './versions/client-versions.js';
 export {
   type FeedListener,
   type FeedPublication,

@@ -10,6 +10,7 @@ import type { DrainOptions } from './ops/drain.js';
 import type { PresenceService } from './presence/register-presence.js';
 import type { UserDirectoryService } from './users/user-directory-routes.js';
 import type { AppAnnounceResult } from './versions/app-versions.js';
+import type { ClientVersions } from './versions/client-versions.js';
 import type { WebhookDeliveryService } from './webhooks/webhook-routes.js';
 
 /** A running (or ready to run) Syncline server. */
@@ -85,4 +86,6 @@ export interface SynclineServer {
    * their verdict changed. Resolves with what changed on this node.
    */
   setAppVersion(config: AppVersionConfig): Promise<AppAnnounceResult>;
+  /** Connected clients by app version on every node, each with the verdict of the settings in force (`GET /v1/app/clients`). */
+  readonly clientVersions: Pick<ClientVersions, 'list'>;
 }

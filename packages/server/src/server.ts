@@ -48,6 +48,7 @@ import { WebSocketTransport } from './transport/websocket.js';
 import { UserDirectory } from './users/user-directory.js';
 import { UserOperations } from './users/user-operations.js';
 import { AppVersions } from './versions/app-versions.js';
+import { ClientVersions } from './versions/client-versions.js';
 import { listenForAnnounces, publishAnnounce } from './versions/cluster-announce.js';
 import { registerWebhooks } from './webhooks/register-webhooks.js';
 import { resolveWebhookDelivery, resolveWebhookEndpoints } from './webhooks/webhook-options.js';
@@ -276,6 +277,8 @@ export function createServer(options: ServerOptions): SynclineServer {
       return { node: n.id, version, protocol, ready, draining, connections };
     },
     publish: (channel, data) => publishToChannel(core, { channel, data, publisher: { kind: 'server' } }),
+    calls: nodeCalls,
+    callWaitMs: clusterTiming.countWaitMs,
     reads: {
       docNamespaces: () =>
         docs.namespaces.list().map((n) => ({
@@ -394,6 +397,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     get app() {
       return appVersions.config;
     },
+    clientVersions: new ClientVersions(sessions, () => appVersions.config, nodeCalls, clusterTiming.countWaitMs),
     async setAppVersion(config) {
       const result = appVersions.set(config);
       await publishAnnounce(bus, config, logger);

@@ -9,9 +9,9 @@ import { ADMIN_LOGIN_MAX_BODY_BYTES, MAX_ADMIN_KEY_BYTES } from './admin-options
 import { adminSessionOf, assertSameOrigin, rateLimited, sessionCookie, viaHttps } from './admin-request.js';
 import { type AdminSession, type AdminSessions, sameSecret } from './admin-sessions.js';
 import type { AdminStatic } from './admin-static.js';
+import type { OverviewAnswer } from './cluster-overview.js';
 import { type ConsoleReadSources, registerConsoleReads } from './console-reads.js';
 import type { LoginLimiter } from './login-limiter.js';
-import type { NodeSnapshot, OverviewPoint } from './overview-sampler.js';
 
 /** Body of `POST /admin/login`. */
 const LoginBody = v.strictObject({ key: v.pipe(v.string(), v.maxLength(MAX_ADMIN_KEY_BYTES)) });
@@ -27,8 +27,8 @@ export interface AdminRouteContext {
   readonly logger: Logger;
   readonly trustProxyHops: number;
   readonly nodeId: string;
-  /** This node's latest snapshot and history. */
-  overview(): { node: NodeSnapshot | undefined; history: readonly OverviewPoint[] };
+  /** This node's latest snapshot and history, and every other node's that answers in time. */
+  overview(): Promise<OverviewAnswer>;
   /** The node's document namespaces and webhook counts, for the console's pages. */
   readonly reads: ConsoleReadSources;
 }
@@ -84,9 +84,9 @@ export function registerAdminRoutes(router: HttpRouter, ctx: AdminRouteContext):
     const s = requireSession(req, ctx);
     noStore(res, 200, ctx.sessions.mintToken(s));
   });
-  router.add('GET', '/admin/api/overview', (req, res) => {
+  router.add('GET', '/admin/api/overview', async (req, res) => {
     requireSession(req, ctx);
-    noStore(res, 200, ctx.overview());
+    noStore(res, 200, await ctx.overview());
   });
   registerConsoleReads(
     router,

@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { type CompiledCapabilities, compileCapabilities, internalCapabilities } from '../auth/capabilities.js';
 import type { Principal, TokenVerifier } from '../auth/token-verifier.js';
 import type { NodeBus } from '../cluster/node-bus.js';
+import type { NodeCalls } from '../cluster/node-calls.js';
 import { clientAddress } from '../http/client-address.js';
 import type { HttpRouter } from '../http/router.js';
 import type { NamespaceOptions } from '../namespaces/namespaces.js';
@@ -22,6 +23,7 @@ import { registerAdminRoutes } from './admin-routes.js';
 import { AdminSessionSync } from './admin-session-sync.js';
 import { ADMIN_TOKEN_PREFIX, AdminSessions } from './admin-sessions.js';
 import { AdminStatic } from './admin-static.js';
+import { ClusterOverview } from './cluster-overview.js';
 import type { ConsoleReadSources } from './console-reads.js';
 import { LoginLimiter } from './login-limiter.js';
 import { type NodeSnapshot, OverviewSampler, type SamplerSources } from './overview-sampler.js';
@@ -42,6 +44,9 @@ export interface AdminAttachment {
   readonly db: SqliteDatabase;
   /** The node's open connections of a user. */
   sessionsOf(user: string): Iterable<Session>;
+  /** Calls to the other nodes (their overview history), and the longest wait for their replies, ms. */
+  readonly calls: NodeCalls;
+  readonly callWaitMs: number;
 }
 
 /** A request of the HTTP API (`/v1/…`), as the console's authenticator sees it. */
@@ -174,6 +179,11 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
         publish: (snapshot: NodeSnapshot) => node.publish(ADMIN_OVERVIEW_CHANNEL, snapshot),
       });
       const s = sampler;
+      const cluster = new ClusterOverview(
+        node.calls,
+        () => ({ node: s.latest, history: s.history() }),
+        node.callWaitMs,
+      );
       registerAdminRoutes(node.router, {
         key: options.key,
         sessions,
@@ -183,7 +193,7 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
         logger,
         trustProxyHops,
         nodeId: node.nodeId,
-        overview: () => ({ node: s.latest, history: s.history() }),
+        overview: () => cluster.read(),
         reads: node.reads,
       });
     },
