@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { type CompiledCapabilities, compileCapabilities, internalCapabilities } from '../auth/capabilities.js';
 import type { Principal, TokenVerifier } from '../auth/token-verifier.js';
 import type { NodeBus } from '../cluster/node-bus.js';
+import type { WindowCounters } from '../cluster/window-counters.js';
 import { clientAddress } from '../http/client-address.js';
 import type { HttpRouter } from '../http/router.js';
 import type { NamespaceOptions } from '../namespaces/namespaces.js';
@@ -42,6 +43,8 @@ export interface AdminAttachment {
   readonly db: SqliteDatabase;
   /** The node's open connections of a user. */
   sessionsOf(user: string): Iterable<Session>;
+  /** Counters shared by the cluster (sign-in failures count over every node); undefined on a node alone. */
+  readonly counters?: WindowCounters | undefined;
 }
 
 /** A request of the HTTP API (`/v1/…`), as the console's authenticator sees it. */
@@ -178,7 +181,7 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
         key: options.key,
         sessions,
         announce: () => shared.announce(),
-        limiter: new LoginLimiter(),
+        limiter: new LoginLimiter({ shared: node.counters, logger }),
         files: new AdminStatic(ctx.dir),
         logger,
         trustProxyHops,
