@@ -212,6 +212,20 @@ describe.runIf(RUN_BROWSER)('operator console: channels and users in Chromium', 
     );
     await poll(() => revocation.innerText()).toBe('Not revoked');
     expect(await liftButton.count()).toBe(0);
+    // A node that cannot say (one of an older version answers 405) leaves the state unknown and the lift offered.
+    await page.route(`**/v1/users/${user}/revoke`, (route) =>
+      route.request().method() === 'GET'
+        ? route.fulfill({
+            status: 405,
+            contentType: 'application/json',
+            body: JSON.stringify({ error: { code: 'method_not_allowed', message: 'Method not allowed.' } }),
+          })
+        : route.continue(),
+    );
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await poll(() => revocation.innerText()).toBe('Revocation unknown');
+    expect(await liftButton.count()).toBe(1);
+    await page.unroute(`**/v1/users/${user}/revoke`);
     await page.setViewportSize({ width: 400, height: 800 });
     await poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
     await context.close();

@@ -19,12 +19,14 @@ interface RevocationReply {
   readonly before?: number;
 }
 
-/** Whether the user is revoked, as the node enforces it, with since when. */
-function RevocationState({ revocation }: { revocation: RevocationReply | undefined }) {
+/** Whether the user is revoked, as the node enforces it, with since when ('unknown' when the read failed). */
+function RevocationState({ revocation }: { revocation: RevocationReply | 'unknown' | undefined }) {
   if (!revocation) return null;
   return (
     <p className="hint" data-testid="revocation">
-      {revocation.revoked ? (
+      {revocation === 'unknown' ? (
+        <span className="badge warn">Revocation unknown</span>
+      ) : revocation.revoked ? (
         <>
           <span className="badge bad">Revoked</span> since {formatTime(revocation.before)}: tokens issued before then
           are refused.
@@ -60,7 +62,7 @@ function Names({ list }: { list: NameList }) {
  */
 export function UserPage({ user, csrf }: { user: string; csrf: string }) {
   const [reply, setReply] = useState<ConnectionsReply | undefined>();
-  const [revocation, setRevocation] = useState<RevocationReply | undefined>();
+  const [revocation, setRevocation] = useState<RevocationReply | 'unknown' | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
   // After a write the focus goes to its outcome (the row it was in may be gone).
@@ -71,15 +73,15 @@ export function UserPage({ user, csrf }: { user: string; csrf: string }) {
   };
   const path = `/v1/users/${encodeURIComponent(user)}`;
   const load = useCallback(() => {
-    const failed = (err: unknown) => setError(err instanceof Error ? err.message : String(err));
-    Promise.all([getJson<ConnectionsReply>(`${path}/connections`), getJson<RevocationReply>(`${path}/revoke`)]).then(
-      ([r, revoked]) => {
+    getJson<ConnectionsReply>(`${path}/connections`).then(
+      (r) => {
         setReply(r);
-        setRevocation(revoked);
         setError(undefined);
       },
-      failed,
+      (err: unknown) => setError(err instanceof Error ? err.message : String(err)),
     );
+    // A node that cannot say (e.g. an older version during a rolling upgrade) leaves the lift offered.
+    getJson<RevocationReply>(`${path}/revoke`).then(setRevocation, () => setRevocation('unknown'));
   }, [path]);
   useEffect(load, [load]);
 
@@ -126,7 +128,7 @@ export function UserPage({ user, csrf }: { user: string; csrf: string }) {
           confirmLabel="Revoke"
           action={revoke}
         />
-        {revocation?.revoked && (
+        {(revocation === 'unknown' || revocation?.revoked) && (
           <ConfirmButton
             label="Lift revocation"
             question={`Lift the revocation of ${user}? Tokens issued before it are accepted again.`}

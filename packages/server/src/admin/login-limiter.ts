@@ -74,7 +74,8 @@ export class LoginLimiter {
     const key = addressKey(ip);
     let wait = limitWait(this.#own.peekNow(key), this.#ownAll.peekNow(GLOBAL_KEY));
     const shared = this.#shared;
-    if (shared) {
+    // Refused by the node's own count already: a flood of refused sign-ins costs Redis nothing.
+    if (shared && wait === 0) {
       const counts = await this.#reach('read', () => Promise.all([shared.peek(key), shared.peek(GLOBAL_KEY)]));
       if (counts) wait = Math.max(wait, limitWait(...counts));
     }
