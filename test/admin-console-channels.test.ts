@@ -5,8 +5,9 @@
  * live tail, refuses invalid JSON without sending it, publishes JSON the
  * client receives, and closes the client's connection from the user page
  * (the client sees close code 4010), sends the user a message the client
- * receives, revokes the user (4011) and lifts it (the client connects
- * again with its old token). History
+ * receives, revokes the user (4011; the page shows since when and only
+ * then offers the lift) and lifts it (the client connects again with its
+ * old token). History
  * pages back with `before`; presence members are listed. Deep links and the
  * back button work (the search is kept in the URL); the pages fit 400 px.
  * Takes docs/admin-channel.png and docs/admin-user.png (its confirm step)
@@ -125,6 +126,11 @@ describe.runIf(RUN_BROWSER)('operator console: channels and users in Chromium', 
     const connRow = page.locator(`tr[data-connection="${id}"]`);
     await poll(() => connRow.innerText()).toMatch(/node-a\s+websocket\s+json\s+3/);
     expect(await connRow.innerText()).toContain(channel);
+    // Not revoked: the page says so and offers no lift.
+    const revocation = page.getByTestId('revocation');
+    const liftButton = page.getByRole('button', { name: 'Lift revocation' });
+    await poll(() => revocation.innerText()).toBe('Not revoked');
+    expect(await liftButton.count()).toBe(0);
 
     await connRow.getByRole('button', { name: 'Disconnect' }).click();
     // The confirm step: nothing happens until "Disconnect" in the question is pressed; Cancel backs out.
@@ -165,6 +171,15 @@ describe.runIf(RUN_BROWSER)('operator console: channels and users in Chromium', 
     await page.getByRole('button', { name: 'Revoke', exact: true }).click();
     await poll(() => page.getByRole('status').first().innerText()).toMatch(/^User revoked: 1 connection/);
     await poll(() => conns.count()).toBe(0);
+    // The page shows since when (the time the API answers, in the browser's words) and offers the lift.
+    const revokedState = async () => {
+      const r = await api(server, 'GET', `/v1/users/${user}/revoke`);
+      expect(r.body.revoked).toBe(true);
+      const at = await page.evaluate((b) => new Date(b).toLocaleTimeString(), r.body.before as number);
+      return `Revoked since ${at}: tokens issued before then are refused.`;
+    };
+    await poll(() => revocation.innerText()).toBe(await revokedState());
+    expect(await liftButton.count()).toBe(1);
     await poll(() => closeCodes).toContain(CLOSE_CODES.REVOKED.code);
     // Revoked, the client's token (issued before) is refused; lifted (confirmed), the same token connects again.
     const triedAt = states.length;
@@ -178,16 +193,39 @@ describe.runIf(RUN_BROWSER)('operator console: channels and users in Chromium', 
     await poll(() => page.getByRole('status').first().innerText()).toBe(
       'Revocation lifted: the user may connect again with any valid token.',
     );
+    await poll(() => revocation.innerText()).toBe('Not revoked');
+    expect(await liftButton.count()).toBe(0);
     sdk.connect();
     await waitState(sdk, 'connected');
     await page.getByRole('button', { name: 'Refresh' }).click();
     await poll(() => conns.count()).toBe(1);
-    // Lifting again finds nothing to lift.
-    await page.getByRole('button', { name: 'Lift revocation' }).click();
+    // Another operator revokes through the API: a refresh shows it. They lift it while this page still
+    // offers the lift: lifting then finds nothing to lift, and the page shows the user is not revoked.
+    await api(server, 'POST', `/v1/users/${user}/revoke`);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await poll(() => revocation.innerText()).toBe(await revokedState());
+    expect((await api(server, 'DELETE', `/v1/users/${user}/revoke`)).body.lifted).toBe(true);
+    await liftButton.click();
     await page.getByRole('button', { name: 'Lift', exact: true }).click();
     await poll(() => page.getByRole('status').first().innerText()).toBe(
       `${user} had no revocation on this node; nothing to lift.`,
     );
+    await poll(() => revocation.innerText()).toBe('Not revoked');
+    expect(await liftButton.count()).toBe(0);
+    // A node that cannot say (one of an older version answers 405) leaves the state unknown and the lift offered.
+    await page.route(`**/v1/users/${user}/revoke`, (route) =>
+      route.request().method() === 'GET'
+        ? route.fulfill({
+            status: 405,
+            contentType: 'application/json',
+            body: JSON.stringify({ error: { code: 'method_not_allowed', message: 'Method not allowed.' } }),
+          })
+        : route.continue(),
+    );
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await poll(() => revocation.innerText()).toBe('Revocation unknown');
+    expect(await liftButton.count()).toBe(1);
+    await page.unroute(`**/v1/users/${user}/revoke`);
     await page.setViewportSize({ width: 400, height: 800 });
     await poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
     await context.close();

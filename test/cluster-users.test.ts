@@ -102,10 +102,15 @@ describe.runIf(redisService.available)('user operations across three nodes (Redi
         `wanted close code ${CLOSE_CODES.REVOKED.code} on B and C within a second, saw ${states.map((s) => describeValue(closeCodes(s))).join('; ')}`,
     );
     expect(bystander.state).toBe('connected');
+    // Every node says so when asked, with the time the revocation was stored under.
+    const revokedState = { user: 'mallory', revoked: true, before: revoked.before };
+    for (const url of [a, b, c]) expect(await api(url, 'GET', '/v1/users/mallory/revoke')).toEqual(revokedState);
+    expect(await api(b, 'GET', '/v1/users/alice/revoke')).toEqual({ user: 'alice', revoked: false });
 
-    // Every node refuses the old token, including a node started after the revocation.
+    // Every node refuses the old token, including a node started after the revocation (it read it from Redis).
     const late = await startNode(3, dir, config, prefix);
     for (const url of [a, b, c, late.url]) expect(await tryConnect(url, oldToken)).toBe('revoked');
+    expect(await api(late.url, 'GET', '/v1/users/mallory/revoke')).toEqual(revokedState);
 
     // Lifting it through node B lets the old token in everywhere again.
     expect(await api(b, 'DELETE', '/v1/users/mallory/revoke')).toEqual({ user: 'mallory', lifted: true });
@@ -115,6 +120,8 @@ describe.runIf(redisService.available)('user operations across three nodes (Redi
       let outcome = await tryConnect(url, oldToken);
       while (outcome !== 'connected' && Date.now() < deadline) outcome = await tryConnect(url, oldToken);
       expect(outcome).toBe('connected');
+      // The node that lets the token in says the user is not revoked.
+      expect(await api(url, 'GET', '/v1/users/mallory/revoke')).toEqual({ user: 'mallory', revoked: false });
     }
   }, 30_000);
 

@@ -25,6 +25,7 @@ describe('HTTP API errors', () => {
       ['POST', '/v1/users/alice/disconnect', {}],
       ['POST', '/v1/users/alice/revoke', {}],
       ['DELETE', '/v1/users/alice/revoke', undefined],
+      ['GET', '/v1/users/alice/revoke', undefined],
       ['POST', '/v1/users/alice/messages', { data: 1 }],
       ['GET', '/v1/users', undefined],
       ['GET', '/v1/users/alice/connections', undefined],

@@ -2,7 +2,7 @@ import type { ReceivedPublication, StateChange, UserMessageEvent } from '@syncli
 import { CLOSE_CODES } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import { client, describeValue, waitFor, waitForValue, waitState } from './helpers.js';
-import { api, apiServer, code } from './http-api-helpers.js';
+import { API_KEY, api, apiServer, code } from './http-api-helpers.js';
 
 describe('HTTP API routes', () => {
   it('POST /v1/publish delivers to subscribers and dedupes by key', async () => {
@@ -157,17 +157,65 @@ describe('HTTP API routes', () => {
     expect(states[0]?.code).toBe(CLOSE_CODES.REVOKED.code);
   });
 
-  it('POST and DELETE /v1/users/{user}/revoke', async () => {
+  it('POST, GET and DELETE /v1/users/{user}/revoke', async () => {
     const server = await apiServer();
     const c = await client(server, 'alice');
     await waitState(c, 'connected');
-    const r = await api(server, 'POST', '/v1/users/alice/revoke', { before: Date.now() + 60_000 });
-    expect(r.body).toMatchObject({ user: 'alice', disconnected: 1 });
+    expect(await api(server, 'GET', '/v1/users/alice/revoke')).toEqual({
+      status: 200,
+      body: { user: 'alice', revoked: false },
+    });
+    const before = Date.now() + 60_000;
+    const r = await api(server, 'POST', '/v1/users/alice/revoke', { before });
+    expect(r.body).toMatchObject({ user: 'alice', before, disconnected: 1 });
     await waitForValue(() => c.state, 'disconnected', 5_000, 'client state');
+    expect(await api(server, 'GET', '/v1/users/alice/revoke')).toEqual({
+      status: 200,
+      body: { user: 'alice', revoked: true, before },
+    });
+    // An earlier time does not move it back; the read says so.
+    await api(server, 'POST', '/v1/users/alice/revoke', { before: before - 1_000 });
+    expect((await api(server, 'GET', '/v1/users/alice/revoke')).body).toEqual({ user: 'alice', revoked: true, before });
+    // Another user is not revoked; an id with characters to escape reads back as given.
+    expect((await api(server, 'GET', '/v1/users/bob/revoke')).body).toEqual({ user: 'bob', revoked: false });
+    expect((await api(server, 'GET', `/v1/users/${encodeURIComponent('a b/ü')}/revoke`)).body).toEqual({
+      user: 'a b/ü',
+      revoked: false,
+    });
     const lifted = await api(server, 'DELETE', '/v1/users/alice/revoke');
     expect(lifted.body).toEqual({ user: 'alice', lifted: true });
+    expect((await api(server, 'GET', '/v1/users/alice/revoke')).body).toEqual({ user: 'alice', revoked: false });
     const c2 = await client(server, 'alice');
     await waitState(c2, 'connected');
+  });
+
+  it('GET /v1/users/{user}/revoke refuses a bad user id, a missing key and unknown query parameters', async () => {
+    const server = await apiServer();
+    await api(server, 'POST', '/v1/users/alice/revoke');
+    const long = await api(server, 'GET', `/v1/users/${'u'.repeat(201)}/revoke`);
+    expect([long.status, code(long), (long.body.error as { details?: unknown }).details]).toEqual([
+      400,
+      'invalid_request',
+      { path: '', in: 'path' },
+    ]);
+    expect((await api(server, 'GET', `/v1/users/${'u'.repeat(200)}/revoke`)).body).toMatchObject({ revoked: false });
+    const unknown = await api(server, 'GET', '/v1/users/alice/revoke?verbose=1');
+    expect([unknown.status, code(unknown), (unknown.body.error as { details?: unknown }).details]).toEqual([
+      400,
+      'invalid_request',
+      { path: 'verbose', in: 'query' },
+    ]);
+    // The key is needed: a revocation is not disclosed without it.
+    for (const key of [null, 'wrong-key']) {
+      const r = await api(server, 'GET', '/v1/users/alice/revoke', undefined, { key });
+      expect([r.status, code(r), r.body.revoked]).toEqual([401, 'unauthorized', undefined]);
+    }
+    // GET, POST and DELETE are the path's methods.
+    const put = await fetch(`${server.url}/v1/users/alice/revoke`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${API_KEY}` },
+    });
+    expect([put.status, put.headers.get('allow')]).toEqual([405, 'POST, GET, DELETE']);
   });
 
   it('GET /v1/openapi.json describes every route from the same schemas', async () => {

@@ -13,6 +13,31 @@ interface ConnectionsReply {
   readonly partial?: boolean;
 }
 
+/** `GET /v1/users/{user}/revoke`: whether the user's tokens issued before `before` are refused. */
+interface RevocationReply {
+  readonly revoked: boolean;
+  readonly before?: number;
+}
+
+/** Whether the user is revoked, as the node enforces it, with since when ('unknown' when the read failed). */
+function RevocationState({ revocation }: { revocation: RevocationReply | 'unknown' | undefined }) {
+  if (!revocation) return null;
+  return (
+    <p className="hint" data-testid="revocation">
+      {revocation === 'unknown' ? (
+        <span className="badge warn">Revocation unknown</span>
+      ) : revocation.revoked ? (
+        <>
+          <span className="badge bad">Revoked</span> since {formatTime(revocation.before)}: tokens issued before then
+          are refused.
+        </>
+      ) : (
+        <span className="badge ok">Not revoked</span>
+      )}
+    </p>
+  );
+}
+
 function Names({ list }: { list: NameList }) {
   if (list.count === 0) return <span className="muted">none</span>;
   const more = list.count - list.names.length;
@@ -31,11 +56,13 @@ function Names({ list }: { list: NameList }) {
 /**
  * One user: every connection on every node (node, transport, codec,
  * protocol, app version, address, since, subscriptions), a confirmed
- * "Disconnect" per connection, a confirmed "Revoke user" and "Lift
- * revocation", and "Send a message" (reviewed, then confirmed).
+ * "Disconnect" per connection, whether the user is revoked (since when), a
+ * confirmed "Revoke user" and, when revoked, "Lift revocation", and "Send a
+ * message" (reviewed, then confirmed).
  */
 export function UserPage({ user, csrf }: { user: string; csrf: string }) {
   const [reply, setReply] = useState<ConnectionsReply | undefined>();
+  const [revocation, setRevocation] = useState<RevocationReply | 'unknown' | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [notice, setNotice] = useState<string | undefined>();
   // After a write the focus goes to its outcome (the row it was in may be gone).
@@ -53,6 +80,8 @@ export function UserPage({ user, csrf }: { user: string; csrf: string }) {
       },
       (err: unknown) => setError(err instanceof Error ? err.message : String(err)),
     );
+    // A node that cannot say (e.g. an older version during a rolling upgrade) leaves the lift offered.
+    getJson<RevocationReply>(`${path}/revoke`).then(setRevocation, () => setRevocation('unknown'));
   }, [path]);
   useEffect(load, [load]);
 
@@ -99,13 +128,16 @@ export function UserPage({ user, csrf }: { user: string; csrf: string }) {
           confirmLabel="Revoke"
           action={revoke}
         />
-        <ConfirmButton
-          label="Lift revocation"
-          question={`Lift the revocation of ${user}? Tokens issued before it are accepted again.`}
-          confirmLabel="Lift"
-          action={lift}
-        />
+        {(revocation === 'unknown' || revocation?.revoked) && (
+          <ConfirmButton
+            label="Lift revocation"
+            question={`Lift the revocation of ${user}? Tokens issued before it are accepted again.`}
+            confirmLabel="Lift"
+            action={lift}
+          />
+        )}
       </header>
+      <RevocationState revocation={revocation} />
       <p role="status" className="notice" ref={noticeRef} tabIndex={-1}>
         {notice}
       </p>

@@ -35,4 +35,5 @@ export {
   type RedisRevocationStoreOptions,
 } from './redis-revocation-store.js';
 export { RedisSessionForwarder, type RedisSessionForwarderOptions } from './redis-session-forwarder.js';
+export { RedisWindowCounters } from './redis-window-counters.js';
 export { DEFAULT_ACK_TIMEOUT_MS } from './replica-ack.js';

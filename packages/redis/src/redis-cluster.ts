@@ -8,6 +8,7 @@ import type {
   PresenceStore,
   RevocationStore,
   SessionForwarder,
+  WindowCounters,
 } from '@syncline/server';
 import { PubSubBus } from './pubsub-bus.js';
 import { RedisBroker } from './redis-broker.js';
@@ -19,6 +20,7 @@ import { RedisPresenceStore } from './redis-presence-store.js';
 import { RedisPublicationFeed, type RedisPublicationFeedOptions } from './redis-publication-feed.js';
 import { RedisRevocationStore } from './redis-revocation-store.js';
 import { RedisSessionForwarder } from './redis-session-forwarder.js';
+import { RedisWindowCounters } from './redis-window-counters.js';
 
 /** Options of `connectRedisCluster`. */
 export interface RedisClusterOptions {
@@ -55,13 +57,16 @@ export interface RedisClusterParts {
   readonly occupancy: OccupancyStore;
   /** Pass as `publicationFeed`: `publication` webhook events, relayed by one node at a time. */
   readonly publicationFeed: RedisPublicationFeed;
+  /** Pass as `counters`: the console's sign-in failure limits count over every node. */
+  readonly counters: WindowCounters;
 }
 
 /**
  * Connects everything a cluster node keeps in Redis: the broker (channels and
  * history), the presence store and its fan-out, the forwarder of HTTP-session
  * requests, the revocations, channel counts and channel occupancy shared by
- * every node, the publication feed of webhooks, and
+ * every node, the publication feed of webhooks, the console's sign-in
+ * failure counts, and
  * (given the shared document store) the fan-out of document ops. Closing the
  * broker (which the server does on `close()`) closes the rest.
  */
@@ -96,7 +101,8 @@ export async function connectRedisCluster(options: RedisClusterOptions): Promise
     onError: (err) => onError(err, 'publication feed'),
   });
   broker.alsoClose(() => publicationFeed.close());
-  const shared = { broker, presence, forwarder, revocations, channelCounts, occupancy, publicationFeed };
+  const counters = new RedisWindowCounters({ redis: broker.redis, prefix });
+  const shared = { broker, presence, forwarder, revocations, channelCounts, occupancy, publicationFeed, counters };
   if (!options.docStore) return shared;
   const docFanout = new RedisDocFanout(bus, options.docStore, {
     prefix,

@@ -38,6 +38,12 @@ export {
   NodeRegistry,
   type NodeRegistryOptions,
 } from './cluster/node-registry.js';
+export {
+  DEFAULT_MAX_WINDOW_KEYS,
+  MemoryWindowCounters,
+  type WindowCount,
+  type WindowCounters,
+} from './cluster/window-counters.js';
 export { defineConfig, type SynclineConfig } from './config.js';
 export {
   CONFIG_SCHEMA_FILE,

@@ -9,6 +9,7 @@ import type { Broker } from './broker/broker.js';
 import type { ChannelCountsStore } from './channels/channel-counts.js';
 import type { OccupancyStore } from './channels/cluster-occupancy.js';
 import type { ClusterTimingOptions } from './cluster/cluster-timing.js';
+import type { WindowCounters } from './cluster/window-counters.js';
 import type { Limits } from './core.js';
 import type { DocFanout, DocNamespaceOptions, DocStore } from './docs/index.js';
 import type { ServerHooks } from './hooks.js';
@@ -101,6 +102,12 @@ export interface ServerOptions {
    * docs/webhooks.md.
    */
   readonly publicationFeed?: PublicationFeed;
+  /**
+   * Fixed-window counters shared by a cluster (Redis): with them the
+   * operator console's sign-in failure limits count the failures of every
+   * node; without them, each node counts its own. See docs/admin.md.
+   */
+  readonly counters?: WindowCounters;
   /**
    * Development mode (default false: production rules). Only changes the
    * default of `allowedOrigins` (any origin in dev mode); `syncline start

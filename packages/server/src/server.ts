@@ -294,6 +294,7 @@ export function createServer(options: ServerOptions): SynclineServer {
     bus,
     db,
     sessionsOf: (user) => registry.sessionsOf(user),
+    counters: options.counters,
   });
   const nodes = new NodeDirectory(nodeCalls, describeThisNode, clusterTiming.countWaitMs);
   const httpServer = createNodeHttpServer({

@@ -50,14 +50,14 @@ export function registerAdminRoutes(router: HttpRouter, ctx: AdminRouteContext):
   router.add('POST', '/admin/login', async (req, res) => {
     assertSameOrigin(req, ctx.trustProxyHops);
     const ip = clientAddress(req, ctx.trustProxyHops);
-    const wait = ctx.limiter.retryAfterMs(ip);
+    const wait = await ctx.limiter.retryAfterMs(ip);
     if (wait > 0) {
       req.resume();
       throw rateLimited(res, wait, 'from this address or in total');
     }
     const body = await readJsonBody(req, LoginBody, ADMIN_LOGIN_MAX_BODY_BYTES);
     if (!sameSecret(body.key, ctx.key)) {
-      ctx.limiter.failed(ip);
+      await ctx.limiter.failed(ip);
       ctx.logger.warn({ ip }, 'admin: sign-in with a wrong key');
       throw new SynclineError('unauthorized', 'Wrong admin key.');
     }

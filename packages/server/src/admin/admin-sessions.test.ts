@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ADMIN_LOGIN_FAILURES_GLOBAL,
-  ADMIN_LOGIN_FAILURES_PER_IP,
-  ADMIN_LOGIN_WINDOW_MS,
-  ADMIN_SESSION_TTL_MS,
-  ADMIN_TOKEN_TTL_MS,
-  adminKeyProblem,
-  MAX_ADMIN_SESSIONS,
-} from './admin-options.js';
+import { ADMIN_SESSION_TTL_MS, ADMIN_TOKEN_TTL_MS, adminKeyProblem, MAX_ADMIN_SESSIONS } from './admin-options.js';
 import { AdminSessionLedger } from './admin-session-ledger.js';
 import { type AdminSession, AdminSessions, sameSecret } from './admin-sessions.js';
-import { LoginLimiter } from './login-limiter.js';
 import { p99Ms } from './overview-metrics.js';
 
 describe('console sessions', () => {
@@ -122,21 +113,6 @@ describe('secrets', () => {
     expect(adminKeyProblem('short', true)).toBeUndefined();
     expect(adminKeyProblem('', true)).toMatch(/non-empty/);
     expect(adminKeyProblem('k'.repeat(513), true)).toMatch(/at most 512/);
-  });
-});
-
-describe('sign-in limiter', () => {
-  it('closes an address after its failures and everyone after the global count, until the window ends', () => {
-    let now = 0;
-    const limiter = new LoginLimiter(() => now);
-    for (let i = 0; i < ADMIN_LOGIN_FAILURES_PER_IP; i++) limiter.failed('a');
-    expect(limiter.retryAfterMs('a')).toBe(ADMIN_LOGIN_WINDOW_MS);
-    expect(limiter.retryAfterMs('b')).toBe(0);
-    for (let i = ADMIN_LOGIN_FAILURES_PER_IP; i < ADMIN_LOGIN_FAILURES_GLOBAL; i++) limiter.failed(`ip-${i}`);
-    expect(limiter.retryAfterMs('b')).toBeGreaterThan(0);
-    now += ADMIN_LOGIN_WINDOW_MS;
-    expect(limiter.retryAfterMs('a')).toBe(0);
-    expect(limiter.retryAfterMs('b')).toBe(0);
   });
 });
 

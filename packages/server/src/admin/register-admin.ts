@@ -6,6 +6,7 @@ import { type CompiledCapabilities, compileCapabilities, internalCapabilities } 
 import type { Principal, TokenVerifier } from '../auth/token-verifier.js';
 import type { NodeBus } from '../cluster/node-bus.js';
 import type { NodeCalls } from '../cluster/node-calls.js';
+import type { WindowCounters } from '../cluster/window-counters.js';
 import { clientAddress } from '../http/client-address.js';
 import type { HttpRouter } from '../http/router.js';
 import type { NamespaceOptions } from '../namespaces/namespaces.js';
@@ -47,6 +48,8 @@ export interface AdminAttachment {
   /** Calls to the other nodes (their overview history), and the longest wait for their replies, ms. */
   readonly calls: NodeCalls;
   readonly callWaitMs: number;
+  /** Counters shared by the cluster (sign-in failures count over every node); undefined on a node alone. */
+  readonly counters?: WindowCounters | undefined;
 }
 
 /** A request of the HTTP API (`/v1/…`), as the console's authenticator sees it. */
@@ -188,7 +191,7 @@ export function createAdmin(options: AdminOptions, ctx: AdminContext): AdminFeat
         key: options.key,
         sessions,
         announce: () => shared.announce(),
-        limiter: new LoginLimiter(),
+        limiter: new LoginLimiter({ shared: node.counters, logger }),
         files: new AdminStatic(ctx.dir),
         logger,
         trustProxyHops,

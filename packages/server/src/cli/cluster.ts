@@ -3,6 +3,7 @@ import type { RevocationStore } from '../auth/revocations.js';
 import type { Broker } from '../broker/broker.js';
 import type { ChannelCountsStore } from '../channels/channel-counts.js';
 import type { OccupancyStore } from '../channels/cluster-occupancy.js';
+import type { WindowCounters } from '../cluster/window-counters.js';
 import type { DocFanout } from '../docs/doc-fanout.js';
 import type { DocStore } from '../docs/doc-store.js';
 import type { PresenceFanout, PresenceStore } from '../presence/presence-store.js';
@@ -91,6 +92,7 @@ interface RedisModule {
     channelCounts: ChannelCountsStore;
     occupancy: OccupancyStore;
     publicationFeed: PublicationFeed;
+    counters: WindowCounters;
   }>;
 }
 
@@ -116,7 +118,7 @@ async function load<T>(name: string, flag: string): Promise<T> {
  * embedded default: in-process broker, SQLite) when neither URL is given.
  * PostgreSQL holds documents and the shared webhook outbox; Redis carries channels, history, presence,
  * revocations, channel counts and occupancy, the publication feed of
- * webhooks, forwarded HTTP-session requests and (with
+ * webhooks, the console's sign-in failure counts, forwarded HTTP-session requests and (with
  * PostgreSQL) document ops between nodes.
  */
 export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise<Partial<ServerOptions>> {
@@ -131,6 +133,7 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     channelCounts?: ChannelCountsStore;
     occupancy?: OccupancyStore;
     publicationFeed?: PublicationFeed;
+    counters?: WindowCounters;
   } = {};
   if (urls.postgres) {
     const mod = await load<PostgresModule>('@syncline/postgres', '--postgres');
@@ -161,6 +164,7 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     out.channelCounts = parts.channelCounts;
     out.occupancy = parts.occupancy;
     out.publicationFeed = parts.publicationFeed;
+    out.counters = parts.counters;
     logger.info({ ackReplicas: urls.redisAckReplicas ?? 0 }, 'cluster broker: redis');
   }
   return out;

@@ -249,6 +249,15 @@ export const RevokeResponse = v.object({
   partial: PartialFlag,
 });
 
+/** A user's revocation as the answering node enforces it. */
+export const RevocationResponse = v.object({
+  user: ApiUser,
+  revoked: v.pipe(v.boolean(), v.description("True when some of the user's tokens are refused.")),
+  before: v.optional(
+    v.pipe(Timestamp, v.description('Tokens issued before it are refused (absent when `revoked` is false).')),
+  ),
+});
+
 /** Result of lifting a revocation. */
 export const UnrevokeResponse = v.object({ user: ApiUser, lifted: v.boolean() });
 

@@ -1,4 +1,4 @@
-import type * as v from 'valibot';
+import * as v from 'valibot';
 import { defaultRevocationTime } from '../auth/revocations.js';
 import type { UserConnections } from '../core.js';
 import { userParam } from '../http/api-params.js';
@@ -7,6 +7,7 @@ import {
   ApiUser,
   DisconnectBody,
   DisconnectResponse,
+  RevocationResponse,
   RevokeBody,
   RevokeResponse,
   UnrevokeResponse,
@@ -19,7 +20,7 @@ export interface UserRouteServices {
   readonly users: UserConnections;
 }
 
-/** The HTTP API routes of users: disconnect, revoke and lift, messages. */
+/** The HTTP API routes of users: disconnect, revoke, read and lift a revocation, messages. */
 export function userRoutes(services: UserRouteServices): ApiRoute[] {
   return [
     {
@@ -65,6 +66,22 @@ export function userRoutes(services: UserRouteServices): ApiRoute[] {
         );
         const { total, nodes, partial } = await r.cluster;
         return { user, before: r.local.before, disconnected: total, nodes, partial };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v1/users/:user/revoke',
+      operationId: 'getRevocation',
+      summary:
+        "Whether a user is revoked and from when: as the answering node enforces it (other nodes' revocations and lifts reach it at once over the broker; it re-reads the shared store every few seconds).",
+      params: { user: ApiUser },
+      query: v.strictObject({}),
+      response: RevocationResponse,
+      errors: ['invalid_request'],
+      handle: ({ params }) => {
+        const user = userParam(params);
+        const before = services.users.revocations.revokedBefore(user);
+        return before === undefined ? { user, revoked: false } : { user, revoked: true, before };
       },
     },
     {
