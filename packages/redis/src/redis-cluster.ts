@@ -20,10 +20,16 @@ import { RedisPublicationFeed, type RedisPublicationFeedOptions } from './redis-
 import { RedisRevocationStore } from './redis-revocation-store.js';
 import { RedisSessionForwarder } from './redis-session-forwarder.js';
 
-/** Options of `connectRedisCluster`. */
+/** Options of `connectRedis` (and of its older name `connectRedisCluster`). */
 export interface RedisClusterOptions {
-  /** `redis://…` URL. */
-  readonly url: string;
+  /** `redis://…` URL of one Redis (or give `cluster`). */
+  readonly url?: string | undefined;
+  /**
+   * Seed nodes of a Redis Cluster (`host:port`, or `redis://[user:password@]host:port`)
+   * instead of `url`: channels, presence and fan-out are spread over its
+   * shards by hash tags; node-wide state sits on one shard per kind.
+   */
+  readonly cluster?: readonly string[] | undefined;
   /** Key prefix (default `syncline:`). */
   readonly prefix?: string | undefined;
   /** The shared document store (PostgreSQL); with it, document ops are fanned out through Redis too. */
@@ -40,7 +46,7 @@ export interface RedisClusterOptions {
   readonly occupancy?: Pick<RedisOccupancyStoreOptions, 'heartbeatMs' | 'nodeTtlMs'> | undefined;
 }
 
-/** Server options of a cluster node on Redis: spread them into `createServer`. */
+/** Server options of a cluster node on Redis (one Redis or a Redis Cluster): spread them into `createServer`. */
 export interface RedisClusterParts {
   readonly broker: Broker;
   readonly presence: { readonly store: PresenceStore; readonly fanout: PresenceFanout };
@@ -63,19 +69,21 @@ export interface RedisClusterParts {
  * requests, the revocations, channel counts and channel occupancy shared by
  * every node, the publication feed of webhooks, and
  * (given the shared document store) the fan-out of document ops. Closing the
- * broker (which the server does on `close()`) closes the rest.
+ * broker (which the server does on `close()`) closes the rest. Works on one
+ * Redis (`url`) or on a Redis Cluster (`cluster`, seed nodes).
  */
-export async function connectRedisCluster(options: RedisClusterOptions): Promise<RedisClusterParts> {
+export async function connectRedis(options: RedisClusterOptions): Promise<RedisClusterParts> {
   const onError = options.onError ?? (() => undefined);
   const prefix = options.prefix ?? 'syncline:';
+  const target = options.cluster === undefined ? { url: options.url } : { cluster: options.cluster };
   const broker = await RedisBroker.connect({
-    url: options.url,
+    ...target,
     prefix,
     onError: (err, channel) => onError(err, `channel ${channel ?? ''}`),
     ...(options.ackReplicas === undefined ? {} : { ackReplicas: options.ackReplicas }),
     ...(options.ackTimeoutMs === undefined ? {} : { ackTimeoutMs: options.ackTimeoutMs }),
   });
-  const bus = new PubSubBus({ url: options.url, onError: (err) => onError(err, 'pubsub') });
+  const bus = new PubSubBus({ ...target, onError: (err) => onError(err, 'pubsub') });
   broker.alsoClose(() => bus.close());
   try {
     await bus.connect();
@@ -104,3 +112,9 @@ export async function connectRedisCluster(options: RedisClusterOptions): Promise
   });
   return { ...shared, docFanout };
 }
+
+/**
+ * The parts of a cluster node on Redis: `connectRedis` under its first name
+ * (a "cluster" of Syncline nodes, on one Redis unless `cluster` seeds are given).
+ */
+export const connectRedisCluster: (options: RedisClusterOptions) => Promise<RedisClusterParts> = connectRedis;

@@ -5,7 +5,7 @@ import {
   HealthSignal,
   startHealthProbe,
 } from '@syncline/server';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connections.js';
 
 /** Options of `RedisHealth`. */
 export interface RedisHealthOptions {
@@ -26,12 +26,12 @@ export interface RedisHealthOptions {
  */
 export class RedisHealth implements HealthReporter {
   readonly #signal: HealthSignal;
-  readonly #connections: ReadonlyArray<readonly [string, Redis]>;
+  readonly #connections: ReadonlyArray<readonly [string, RedisClient]>;
   readonly #options: RedisHealthOptions;
   #stop: (() => void) | undefined;
 
   /** Watches `connections` (named for the log); the first one carries the PINGs. */
-  constructor(connections: ReadonlyArray<readonly [string, Redis]>, options: RedisHealthOptions = {}) {
+  constructor(connections: ReadonlyArray<readonly [string, RedisClient]>, options: RedisHealthOptions = {}) {
     this.#connections = connections;
     this.#options = options;
     this.#signal = new HealthSignal(options.onError);

@@ -39,4 +39,22 @@ describe('clusterUrls', () => {
   it('leaves both empty without flags or variables (the embedded default)', () => {
     expect(clusterUrls({}, {})).toEqual({ redis: undefined, postgres: undefined, redisPrefix: undefined });
   });
+
+  it('reads the seed nodes of a Redis Cluster from --redis-cluster, then SYNCLINE_REDIS_CLUSTER', () => {
+    expect(clusterUrls({ 'redis-cluster': '10.0.0.1:7000, 10.0.0.2:7001' }, {})).toMatchObject({
+      redisCluster: ['10.0.0.1:7000', '10.0.0.2:7001'],
+    });
+    expect(clusterUrls({}, { SYNCLINE_REDIS_CLUSTER: 'redis://:pw@a:7000,b:7001' })).toMatchObject({
+      redisCluster: ['redis://:pw@a:7000', 'b:7001'],
+    });
+    expect(clusterUrls({}, { SYNCLINE_REDIS_CLUSTER: '' })).not.toHaveProperty('redisCluster');
+  });
+
+  it('refuses a malformed or oversized seed list, and --redis with --redis-cluster', () => {
+    expect(() => clusterUrls({ 'redis-cluster': 'no-port' }, {})).toThrow(/seed node "no-port"/);
+    expect(() => clusterUrls({ 'redis-cluster': 'a:7000 b:7001' }, {})).toThrow(/seed node/);
+    const many = Array.from({ length: 65 }, (_, i) => `h${i}:7000`).join(',');
+    expect(() => clusterUrls({ 'redis-cluster': many }, {})).toThrow(/at most 64/);
+    expect(() => clusterUrls({ redis: 'redis://a', 'redis-cluster': 'b:7000' }, {})).toThrow(/not both/);
+  });
 });

@@ -45,6 +45,7 @@ export async function startCommand(argv: string[]): Promise<void> {
       config: { type: 'string' },
       static: { type: 'string' },
       redis: { type: 'string' },
+      'redis-cluster': { type: 'string' },
       postgres: { type: 'string' },
       'redis-ack-replicas': { type: 'string' },
       'redis-ack-timeout-ms': { type: 'string' },
