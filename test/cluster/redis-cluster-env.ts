@@ -46,6 +46,12 @@ export interface TestRedisCluster {
   masterOf(slot: number): Promise<string>;
   /** Kills the master serving `slot` with SIGKILL and waits until another node serves the slot and the cluster is ok. */
   killMasterOf(slot: number, timeoutMs?: number): Promise<{ killed: string; promoted: string }>;
+  /**
+   * Starts a killed node again on its port and cluster config: it rejoins as
+   * a replica of the master that took its slots over. Waits until its link
+   * to that master is up and the cluster is ok.
+   */
+  restart(address: string, timeoutMs?: number): Promise<void>;
   /** Moves `slots` to the master at `to` (`host:port`) by hand: SETSLOT IMPORTING/MIGRATING, MIGRATE of every key, SETSLOT NODE. */
   moveSlots(slots: readonly number[], to: string): Promise<void>;
   /** Masters (`host:port`) and the slots each serves. */
@@ -135,6 +141,33 @@ export async function startRedisCluster(
     }
   };
   process.once('exit', killAll);
+  const spawnNode = (port: number): ChildProcess =>
+    spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(dir, `nodes-${port}.conf`),
+        '--cluster-node-timeout',
+        String(CLUSTER_NODE_TIMEOUT_MS),
+        '--dir',
+        dir,
+        '--dbfilename',
+        `dump-${port}.rdb`,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--repl-diskless-sync-delay',
+        '0',
+      ],
+      { stdio: 'ignore' },
+    );
   const stop = async (): Promise<void> => {
     const exits = nodes.map((n) =>
       n.proc && n.proc.exitCode === null && n.proc.signalCode === null
@@ -149,33 +182,7 @@ export async function startRedisCluster(
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) {
       const port = await freePort();
-      const proc = spawn(
-        'redis-server',
-        [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          join(dir, `nodes-${port}.conf`),
-          '--cluster-node-timeout',
-          String(CLUSTER_NODE_TIMEOUT_MS),
-          '--dir',
-          dir,
-          '--dbfilename',
-          `dump-${port}.rdb`,
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--repl-diskless-sync-delay',
-          '0',
-        ],
-        { stdio: 'ignore' },
-      );
-      nodes.push({ port, address: `127.0.0.1:${port}`, proc });
+      nodes.push({ port, address: `127.0.0.1:${port}`, proc: spawnNode(port) });
     }
     for (const n of nodes) {
       await until(`redis-server ${n.address} starting`, 10_000, () =>
@@ -223,6 +230,18 @@ export async function startRedisCluster(
       });
       await waitClusterOk(live(), timeoutMs);
       return { killed, promoted };
+    },
+    async restart(address, timeoutMs = 30_000) {
+      const node = nodes.find((n) => n.address === address);
+      if (!node || node.proc) throw new Error(`${address} is not a killed node of this cluster`);
+      node.proc = spawnNode(node.port);
+      await until(`${address} rejoining as a replica`, timeoutMs, () =>
+        withNode(address, async (r) => {
+          const info = await r.info('replication');
+          return /role:slave/.test(info) && /master_link_status:up/.test(info) ? true : info.replace(/\s+/g, ' ');
+        }),
+      );
+      await waitClusterOk(live(), timeoutMs);
     },
     async moveSlots(slots, to) {
       const targetId = await withNode(to, async (r) => String(await r.cluster('MYID')));
