@@ -56,5 +56,8 @@ describe('clusterUrls', () => {
     const many = Array.from({ length: 65 }, (_, i) => `h${i}:7000`).join(',');
     expect(() => clusterUrls({ 'redis-cluster': many }, {})).toThrow(/at most 64/);
     expect(() => clusterUrls({ redis: 'redis://a', 'redis-cluster': 'b:7000' }, {})).toThrow(/not both/);
+    expect(() => clusterUrls({ 'redis-cluster': 'b:7000' }, { SYNCLINE_REDIS_PREFIX: 'app{1}:' })).toThrow(
+      /SYNCLINE_REDIS_PREFIX/,
+    );
   });
 });

@@ -66,6 +66,11 @@ export function clusterUrls(flags: ClusterFlags, env: NodeJS.ProcessEnv): Cluste
   if (redis && redisCluster) {
     throw new Error('give either --redis (SYNCLINE_REDIS_URL) or --redis-cluster (SYNCLINE_REDIS_CLUSTER), not both');
   }
+  if (redisCluster && /[{}]/.test(env.SYNCLINE_REDIS_PREFIX ?? '')) {
+    throw new Error(
+      'bad SYNCLINE_REDIS_PREFIX: on a Redis Cluster it may not contain "{" or "}" (they decide hash slots)',
+    );
+  }
   return {
     redis,
     ...(redisCluster ? { redisCluster } : {}),
