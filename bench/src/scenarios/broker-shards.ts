@@ -35,6 +35,8 @@ export interface BrokerShardsRow {
   readonly redisCpuUsPerPublication: number;
   /** The same, lowest and highest shard. */
   readonly redisCpuUsRange: readonly [number, number];
+  /** Time inside the publish script per run (`INFO commandstats` of EVALSHA/EVAL), µs, mean over shards. */
+  readonly scriptUsPerCall: number;
   /** CPU of the busiest shard's Redis process over the run, % of one core. */
   readonly busiestShardCpuPct: number;
   /** Publications of the busiest shard ÷ the mean per shard (1.0 is an even spread). */
@@ -146,13 +148,22 @@ async function startCluster(n: number, dir: string): Promise<{ procs: ChildProce
   return { procs, ports };
 }
 
-async function cpuUs(port: number): Promise<number> {
+/** A shard's CPU (`used_cpu_user + used_cpu_sys`, µs) and its script runs (`EVALSHA`/`EVAL` calls and µs inside them). */
+async function cpuUs(port: number): Promise<{ cpu: number; scriptCalls: number; scriptUs: number }> {
   const r = open(port);
   try {
     await r.connect();
     const info = await r.info('cpu');
+    const stats = await r.info('commandstats');
     const get = (name: string): number => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? Number.NaN);
-    return (get('used_cpu_user') + get('used_cpu_sys')) * 1e6;
+    let scriptCalls = 0;
+    let scriptUs = 0;
+    for (const cmd of ['evalsha', 'eval']) {
+      const m = new RegExp(`^cmdstat_${cmd}:calls=(\\d+),usec=(\\d+)`, 'm').exec(stats);
+      scriptCalls += Number(m?.[1] ?? 0);
+      scriptUs += Number(m?.[2] ?? 0);
+    }
+    return { cpu: (get('used_cpu_user') + get('used_cpu_sys')) * 1e6, scriptCalls, scriptUs };
   } finally {
     r.disconnect();
   }
@@ -245,10 +256,18 @@ export async function runBrokerShards(o: BrokerShardsOptions): Promise<BrokerSha
           }
         }
         const elapsedSec = Math.max(...reports.map((r) => r.elapsedMs)) / 1000;
-        const cpuPerPub = cluster.ports.map(
-          (p, i) => ((after[i] ?? 0) - (before[i] ?? 0)) / Math.max(1, perShard.get(p) ?? 0),
+        const zero = { cpu: 0, scriptCalls: 0, scriptUs: 0 };
+        const delta = (i: number, f: (x: typeof zero) => number): number => f(after[i] ?? zero) - f(before[i] ?? zero);
+        const cpuPerPub = cluster.ports.map((p, i) => delta(i, (x) => x.cpu) / Math.max(1, perShard.get(p) ?? 0));
+        const scriptUsPerCall = cluster.ports.map(
+          (_, i) =>
+            delta(i, (x) => x.scriptUs) /
+            Math.max(
+              1,
+              delta(i, (x) => x.scriptCalls),
+            ),
         );
-        const busiest = Math.max(...cluster.ports.map((_, i) => (after[i] ?? 0) - (before[i] ?? 0)));
+        const busiest = Math.max(...cluster.ports.map((_, i) => delta(i, (x) => x.cpu)));
         const maxShare = Math.max(...perShard.values());
         runs.get(shards)?.push({
           shards,
@@ -257,6 +276,7 @@ export async function runBrokerShards(o: BrokerShardsOptions): Promise<BrokerSha
           deliveriesPerSec: reports.reduce((a, r) => a + r.delivered, 0) / elapsedSec,
           redisCpuUsPerPublication: cpuPerPub.reduce((a, b) => a + b, 0) / cpuPerPub.length,
           redisCpuUsRange: [Math.min(...cpuPerPub), Math.max(...cpuPerPub)],
+          scriptUsPerCall: scriptUsPerCall.reduce((a, b) => a + b, 0) / scriptUsPerCall.length,
           busiestShardCpuPct: (busiest / 1e6 / elapsedSec) * 100,
           skew: maxShare / (published / shards),
           nodeCpuUsPerPublication: reports.reduce((a, r) => a + r.cpuUs, 0) / Math.max(1, published),
@@ -275,6 +295,7 @@ export async function runBrokerShards(o: BrokerShardsOptions): Promise<BrokerSha
     deliveriesPerSec: median(rs.map((r) => r.deliveriesPerSec)),
     redisCpuUsPerPublication: median(rs.map((r) => r.redisCpuUsPerPublication)),
     redisCpuUsRange: [median(rs.map((r) => r.redisCpuUsRange[0])), median(rs.map((r) => r.redisCpuUsRange[1]))],
+    scriptUsPerCall: median(rs.map((r) => r.scriptUsPerCall)),
     busiestShardCpuPct: median(rs.map((r) => r.busiestShardCpuPct)),
     skew: median(rs.map((r) => r.skew)),
     nodeCpuUsPerPublication: median(rs.map((r) => r.nodeCpuUsPerPublication)),
@@ -293,6 +314,7 @@ export function brokerShardsTable(rows: readonly BrokerShardsRow[], o: BrokerSha
     'publications/s',
     'deliveries/s',
     'Redis CPU µs/publication per shard (mean, min–max)',
+    'script µs/run',
     'busiest shard CPU %',
     'skew',
     'node CPU µs/publication',
@@ -311,6 +333,7 @@ export function brokerShardsTable(rows: readonly BrokerShardsRow[], o: BrokerSha
         fmt(r.publicationsPerSec),
         fmt(r.deliveriesPerSec),
         `${fmt(r.redisCpuUsPerPublication, 1)} (${fmt(r.redisCpuUsRange[0], 1)}–${fmt(r.redisCpuUsRange[1], 1)})`,
+        fmt(r.scriptUsPerCall, 1),
         fmt(r.busiestShardCpuPct),
         fmt(r.skew, 2),
         fmt(r.nodeCpuUsPerPublication, 1),
