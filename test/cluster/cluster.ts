@@ -31,6 +31,8 @@ export interface ClusterOptions {
   readonly redisUrl?: string;
   /** Seed nodes (`host:port`) of a Redis Cluster instead of a Redis URL (`--redis-cluster`). */
   readonly redisCluster?: readonly string[];
+  /** Several independent Redis instances instead of one (`--redis URL` repeated). */
+  readonly redisUrls?: readonly string[];
   /** Key prefix (default a fresh one, dropped after the test). */
   readonly prefix?: string;
   /** PostgreSQL URL for documents (`--postgres`); without it each node keeps documents in its own SQLite. */
@@ -66,7 +68,9 @@ export async function startNode(
     config,
     ...(options.redisCluster
       ? ['--redis-cluster', options.redisCluster.join(',')]
-      : ['--redis', options.redisUrl ?? REDIS_URL]),
+      : options.redisUrls
+        ? options.redisUrls.flatMap((u) => ['--redis', u])
+        : ['--redis', options.redisUrl ?? REDIS_URL]),
     '--drain-window',
     options.drainWindow ?? '2s',
     ...(options.postgresUrl ? ['--postgres', options.postgresUrl] : []),

@@ -291,3 +291,47 @@ async function waitClusterOk(nodes: readonly ClusterRedisNode[], timeoutMs: numb
     return new Set(maps).size === 1 ? true : `slot maps differ: ${[...new Set(maps)].join(' / ')}`;
   });
 }
+
+/** Independent redis-server processes (no cluster) for the several-instances mode. */
+export interface TestRedisInstances {
+  readonly urls: readonly string[];
+  stop(): Promise<void>;
+}
+
+/** Starts `n` plain redis-server processes on free loopback ports (no persistence); `stop()` kills them. */
+export async function startRedisInstances(n: number): Promise<TestRedisInstances> {
+  const procs: ChildProcess[] = [];
+  const ports: number[] = [];
+  const stop = async (): Promise<void> => {
+    await Promise.all(
+      procs.map((p) =>
+        p.exitCode === null && p.signalCode === null
+          ? new Promise((res) => {
+              p.once('exit', res);
+              p.kill('SIGKILL');
+            })
+          : undefined,
+      ),
+    );
+  };
+  try {
+    for (let i = 0; i < n; i++) {
+      const port = await freePort();
+      ports.push(port);
+      procs.push(
+        spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+          stdio: 'ignore',
+        }),
+      );
+    }
+    for (const port of ports) {
+      await until(`redis-server on ${port} starting`, 10_000, () =>
+        withNode(`127.0.0.1:${port}`, async (r) => ((await r.ping()) === 'PONG' ? true : 'no PONG')),
+      );
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { urls: ports.map((p) => `redis://127.0.0.1:${p}`), stop };
+}

@@ -47,4 +47,14 @@ export {
   type RedisRevocationStoreOptions,
 } from './redis-revocation-store.js';
 export { RedisSessionForwarder, type RedisSessionForwarderOptions } from './redis-session-forwarder.js';
+export {
+  MAX_REDIS_SHARDS,
+  NODE_WIDE_NAME,
+  pickShard,
+  ShardedBroker,
+  ShardedPresenceFanout,
+  ShardedPresenceStore,
+  ShardedPublicationFeed,
+  shardName,
+} from './redis-shards.js';
 export { DEFAULT_ACK_TIMEOUT_MS } from './replica-ack.js';

@@ -60,4 +60,18 @@ describe('clusterUrls', () => {
       /SYNCLINE_REDIS_PREFIX/,
     );
   });
+
+  it('reads several Redis instances from repeated --redis, or from SYNCLINE_REDIS_URL', () => {
+    expect(clusterUrls({ redis: ['redis://a:6379', 'redis://b:6379'] }, {})).toMatchObject({
+      redis: 'redis://a:6379',
+      redisUrls: ['redis://a:6379', 'redis://b:6379'],
+    });
+    expect(clusterUrls({}, { SYNCLINE_REDIS_URL: 'redis://a:6379 rediss://:p,w@b:6380' })).toMatchObject({
+      redisUrls: ['redis://a:6379', 'rediss://:p,w@b:6380'],
+    });
+    expect(clusterUrls({ redis: ['redis://only'] }, {})).not.toHaveProperty('redisUrls');
+    expect(() => clusterUrls({ redis: ['redis://a', 'redis://a'] }, {})).toThrow(/twice/);
+    const many = Array.from({ length: 65 }, (_, i) => `redis://h${i}:6379`);
+    expect(() => clusterUrls({ redis: many }, {})).toThrow(/at most 64/);
+  });
 });

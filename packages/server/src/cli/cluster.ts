@@ -16,6 +16,12 @@ export interface ClusterUrls {
   /** Redis (`redis://…`): broker, channel history, presence. */
   readonly redis?: string | undefined;
   /**
+   * Several independent Redis instances (`--redis URL --redis URL …`, or
+   * several URLs in `SYNCLINE_REDIS_URL`; at most 64): channels are spread
+   * over them by hashing their names. `redis` is then the first.
+   */
+  readonly redisUrls?: readonly string[] | undefined;
+  /**
    * Seed nodes of a Redis Cluster instead of `redis` (`--redis-cluster
    * host:port,host:port` / `SYNCLINE_REDIS_CLUSTER`; at most 64).
    */
@@ -35,7 +41,7 @@ export interface ClusterUrls {
 
 /** Flags of `syncline start` that `clusterUrls` reads. */
 export interface ClusterFlags {
-  readonly redis?: string | undefined;
+  readonly redis?: string | readonly string[] | undefined;
   readonly 'redis-cluster'?: string | undefined;
   readonly postgres?: string | undefined;
   readonly 'redis-ack-replicas'?: string | undefined;
@@ -61,7 +67,8 @@ function wholeNumber(value: string | undefined, name: string, min: number): numb
  * would silently turn an embedded server into a cluster node sharing state.
  */
 export function clusterUrls(flags: ClusterFlags, env: NodeJS.ProcessEnv): ClusterUrls {
-  const redis = flags.redis ?? env.SYNCLINE_REDIS_URL;
+  const redisUrls = redisList(flags.redis ?? env.SYNCLINE_REDIS_URL);
+  const redis = redisUrls?.[0];
   const redisCluster = clusterSeeds(flags['redis-cluster'] ?? env.SYNCLINE_REDIS_CLUSTER);
   if (redis && redisCluster) {
     throw new Error('give either --redis (SYNCLINE_REDIS_URL) or --redis-cluster (SYNCLINE_REDIS_CLUSTER), not both');
@@ -73,6 +80,7 @@ export function clusterUrls(flags: ClusterFlags, env: NodeJS.ProcessEnv): Cluste
   }
   return {
     redis,
+    ...(redisUrls && redisUrls.length > 1 ? { redisUrls } : {}),
     ...(redisCluster ? { redisCluster } : {}),
     postgres: flags.postgres ?? env.SYNCLINE_POSTGRES_URL,
     redisPrefix: env.SYNCLINE_REDIS_PREFIX,
@@ -87,6 +95,28 @@ export function clusterUrls(flags: ClusterFlags, env: NodeJS.ProcessEnv): Cluste
       1,
     ),
   };
+}
+
+/** Most Redis instances of `--redis URL --redis URL …`. */
+export const MAX_REDIS_URLS = 64;
+
+/**
+ * Redis URLs from repeated `--redis` flags, or from one value that may list
+ * several (`redis://a:6379 redis://b:6379`, split before each `redis://` or
+ * `rediss://`); throws on more than 64 or the same URL twice.
+ */
+function redisList(value: string | readonly string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const urls = (typeof value === 'string' ? [value] : value)
+    .flatMap((v) => v.split(/[\s,]+(?=rediss?:\/\/)/))
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  if (urls.length === 0) return undefined;
+  if (urls.length > MAX_REDIS_URLS) {
+    throw new Error(`bad --redis: at most ${MAX_REDIS_URLS} Redis instances, got ${urls.length}`);
+  }
+  if (new Set(urls).size !== urls.length) throw new Error('bad --redis: the same Redis URL is listed twice');
+  return urls;
 }
 
 /** Most seed nodes of `--redis-cluster`. */
@@ -115,6 +145,7 @@ function clusterSeeds(value: string | undefined): string[] | undefined {
 interface RedisModule {
   connectRedisCluster(o: {
     url?: string | undefined;
+    urls?: readonly string[] | undefined;
     cluster?: readonly string[] | undefined;
     prefix?: string | undefined;
     docStore?: DocStore | undefined;
@@ -185,7 +216,11 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
   if (urls.redis || urls.redisCluster) {
     const mod = await load<RedisModule>('@syncline/redis', urls.redis ? '--redis' : '--redis-cluster');
     const parts = await mod.connectRedisCluster({
-      ...(urls.redisCluster ? { cluster: urls.redisCluster } : { url: urls.redis }),
+      ...(urls.redisCluster
+        ? { cluster: urls.redisCluster }
+        : urls.redisUrls
+          ? { urls: urls.redisUrls }
+          : { url: urls.redis }),
       prefix: urls.redisPrefix,
       docStore: out.docStore,
       onError: (err, what) => logger.warn({ err, what }, 'redis background failure'),
@@ -201,7 +236,11 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     out.occupancy = parts.occupancy;
     out.publicationFeed = parts.publicationFeed;
     logger.info(
-      { ackReplicas: urls.redisAckReplicas ?? 0, ...(urls.redisCluster ? { seeds: urls.redisCluster.length } : {}) },
+      {
+        ackReplicas: urls.redisAckReplicas ?? 0,
+        ...(urls.redisCluster ? { seeds: urls.redisCluster.length } : {}),
+        ...(urls.redisUrls ? { instances: urls.redisUrls.length } : {}),
+      },
       urls.redisCluster ? 'cluster broker: redis cluster' : 'cluster broker: redis',
     );
   }

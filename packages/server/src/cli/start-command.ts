@@ -44,7 +44,7 @@ export async function startCommand(argv: string[]): Promise<void> {
       data: { type: 'string', default: process.env.SYNCLINE_DATA ?? './data' },
       config: { type: 'string' },
       static: { type: 'string' },
-      redis: { type: 'string' },
+      redis: { type: 'string', multiple: true },
       'redis-cluster': { type: 'string' },
       postgres: { type: 'string' },
       'redis-ack-replicas': { type: 'string' },

@@ -26,6 +26,9 @@ start   runs a server. Without --config it looks for syncline.config.{ts,mjs,js}
         SYNCLINE_POSTGRES_URL) make it a cluster node; without them it runs embedded.
         --redis-cluster (or SYNCLINE_REDIS_CLUSTER) takes the seed nodes of a Redis Cluster
         instead of --redis (at most 64, comma-separated): channels are spread over its shards.
+        --redis given several times (or several URLs in SYNCLINE_REDIS_URL, at most 64) spreads
+        channels over independent Redis instances by hashing their names; every node must list
+        the same instances.
         --redis-ack-replicas N (or SYNCLINE_REDIS_ACK_REPLICAS) acknowledges a publish only
         once N Redis replicas have it (WAIT), else answers timeout after
         --redis-ack-timeout-ms (or SYNCLINE_REDIS_ACK_TIMEOUT_MS, default 1000).
