@@ -155,7 +155,6 @@ async function connectShards(urls: readonly string[], options: RedisClusterOptio
   const names = urls.map(shardName);
   if (new Set(names).size !== names.length) throw new RangeError('The same Redis instance is listed twice.');
   const onError = options.onError ?? (() => undefined);
-  const prefix = options.prefix ?? 'syncline:';
   // Node-wide state lives on one instance, chosen like a channel's (the same on
   // every node whatever the order of its list).
   const home = pickShard(NODE_WIDE_NAME, names);
