@@ -15,15 +15,9 @@ import {
   withDeadline,
 } from '@syncline/server';
 import type { Cluster, Redis } from 'ioredis';
-import {
-  FEED_APPEND_SCRIPT,
-  HISTORY_BEFORE_SCRIPT,
-  HISTORY_SCRIPT,
-  PUBLISH_SCRIPT,
-  parseEntry,
-  type RawEntry,
-} from './broker-scripts.js';
+import { HISTORY_BEFORE_SCRIPT, HISTORY_SCRIPT, PUBLISH_SCRIPT, parseEntry, type RawEntry } from './broker-scripts.js';
 import { channelTag } from './channel-tag.js';
+import { appendToFeed, confirmOnShard } from './cluster-publish.js';
 import { brokerUnavailable, toBrokerError } from './errors.js';
 import { type FeedRecording, feedScriptParts, records } from './feed-recording.js';
 import {
@@ -36,7 +30,7 @@ import {
 } from './redis-connections.js';
 import { RedisHealth } from './redis-health.js';
 import { RedisIdentity } from './redis-identity.js';
-import { checkReplicaAckOptions, DEFAULT_ACK_TIMEOUT_MS, ReplicaAck, replicaAckTimeout } from './replica-ack.js';
+import { checkReplicaAckOptions, DEFAULT_ACK_TIMEOUT_MS, ReplicaAck } from './replica-ack.js';
 
 /** Options of the Redis broker. */
 export interface RedisBrokerOptions {
@@ -111,6 +105,13 @@ function newEpoch(): string {
  * it has local subscribers. While Redis is unreachable, publishes fail with
  * `unavailable` (or `timeout` when the outcome is unknown); after a reconnect
  * the node reads what it missed from history.
+ *
+ * On a Redis Cluster (`cluster` seeds) every key of a channel carries its
+ * hash tag, so each script runs on the master of the channel's slot (and
+ * reads that master's run_id itself); the fan-out is sharded pub/sub on that
+ * master; redirections and slot-map refreshes are followed, and after the
+ * sharded subscribers were rebuilt (failover, moved slots) the node reads
+ * what it missed from history.
  */
 export class RedisBroker implements Broker {
   readonly #redis: RedisClient;
@@ -337,66 +338,15 @@ export class RedisBroker implements Broker {
     // Stored and fanned out: from here on a failure means "outcome unknown".
     const [epoch, offset, duplicate, ts] = raw as [string, number, number, number];
     if (acked !== undefined) {
-      if ('cluster' in acked) await this.#confirmOnShard(acked, meta);
+      if ('cluster' in acked) await confirmOnShard(acked.cluster, acked.replicas, acked.timeoutMs, meta);
       else await acked.ack.confirm();
     }
     if (this.#cluster && duplicate !== 1 && records(recording, input.channel)) {
-      await this.#appendToFeed(recording, input, epoch, offset, ts);
+      await appendToFeed(this.#redis, recording, input, epoch, offset, ts).catch((err: unknown) =>
+        this.#onError(toBrokerError(err, 'publication feed append'), input.channel),
+      );
     }
     return { epoch, offset, duplicate: duplicate === 1 };
-  }
-
-  /**
-   * On a Redis Cluster: WAIT on the connection to the master that ran the
-   * publish script (a pipeline with a read of the channel's key routes it
-   * there). Not grouped as `ReplicaAck` does on one Redis: each publish waits.
-   */
-  async #confirmOnShard(
-    acked: { readonly cluster: Cluster; readonly replicas: number; readonly timeoutMs: number },
-    meta: string,
-  ): Promise<void> {
-    let confirmed = 0;
-    try {
-      const results = await acked.cluster.pipeline().exists(meta).wait(acked.replicas, acked.timeoutMs).exec();
-      const [err, n] = results?.[1] ?? [new Error('no answer to WAIT'), 0];
-      if (err) throw err;
-      confirmed = Number(n);
-    } catch (err) {
-      throw replicaAckTimeout(acked.replicas, acked.timeoutMs, err);
-    }
-    if (confirmed < acked.replicas) throw replicaAckTimeout(acked.replicas, acked.timeoutMs);
-  }
-
-  /**
-   * On a Redis Cluster the publication feed lives on its own shard, so it is
-   * appended after the publish script: a publication whose append failed (or
-   * whose node died in between) is stored and delivered but gets no webhook
-   * event. The failure is reported, the publish still succeeds.
-   */
-  async #appendToFeed(
-    recording: FeedRecording,
-    input: PublishInput,
-    epoch: string,
-    offset: number,
-    ts: number,
-  ): Promise<void> {
-    try {
-      await FEED_APPEND_SCRIPT.run(
-        this.#redis,
-        [recording.keys.feed, recording.keys.counter],
-        [
-          recording.maxLen,
-          input.channel,
-          epoch,
-          offset,
-          ts,
-          JSON.stringify(input.data ?? null),
-          input.user === undefined ? '' : JSON.stringify(input.user),
-        ],
-      );
-    } catch (err) {
-      this.#onError(toBrokerError(err, 'publication feed append'), input.channel);
-    }
   }
 
   /**
