@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { hasChromium } from '../examples/chat/e2e/harness.js';
+import { redisClusterService } from './cluster/redis-cluster-env.js';
 import { tempDir } from './helpers.js';
 
 const run = promisify(execFile);
@@ -21,6 +22,15 @@ interface WebhookJsonRow {
 
 interface BenchJson {
   webhook: WebhookJsonRow[];
+  brokerShards: Array<{
+    shards: number;
+    nodes: number;
+    publicationsPerSec: number;
+    deliveriesPerSec: number;
+    redisCpuUsPerPublication: number;
+    skew: number;
+    failed: number;
+  }>;
   consolePages: Array<{ route: string; p50: number; bytes: number }>;
   consoleBrowser: Array<{
     rows: Array<{ page: string; cache: string; median: number; loads: number }>;
@@ -186,5 +196,34 @@ describe('benchmark harness', () => {
       expect(readFileSync(out, 'utf8')).toContain('| under 1 s |');
     },
     160_000,
+  );
+
+  it.runIf(redisClusterService.available)(
+    'runs the broker scenario in its quick form: publications through 1 and 2 Redis Cluster shards reach both nodes',
+    async () => {
+      const out = await bench([
+        '--scenario',
+        'broker',
+        '--shards',
+        '1,2',
+        '--seconds',
+        '1',
+        '--broker-channels',
+        '8',
+        '--in-flight',
+        '4',
+      ]);
+      const json = JSON.parse(readFileSync(out.replace(/\.md$/, '.json'), 'utf8')) as BenchJson;
+      expect(json.brokerShards.map((r) => r.shards)).toEqual([1, 2]);
+      for (const r of json.brokerShards) {
+        expect(r.failed, `${r.shards} shards`).toBe(0);
+        expect(r.publicationsPerSec, `${r.shards} shards`).toBeGreaterThan(0);
+        // Every publication reached both subscribed nodes (sharded pub/sub on its shard).
+        expect(r.deliveriesPerSec / r.publicationsPerSec, `${r.shards} shards`).toBeCloseTo(2, 1);
+        expect(r.redisCpuUsPerPublication, `${r.shards} shards`).toBeGreaterThan(0);
+      }
+      expect(readFileSync(out, 'utf8')).toContain('### broker');
+    },
+    90_000,
   );
 });

@@ -5,6 +5,7 @@ import { TARGETS, type Target } from './clients/bench-conn.js';
 import type { RunOptions } from './harness.js';
 import { combineRuns, machine, type PhaseResult, phaseTable } from './results.js';
 import { type BrokerAckRow, brokerAckTable, runBrokerAck } from './scenarios/broker-ack.js';
+import { type BrokerShardsRow, brokerShardsTable, runBrokerShards } from './scenarios/broker-shards.js';
 import { runConnect } from './scenarios/connect.js';
 import { type ConsoleBrowserResult, consoleBrowserTable, runConsoleBrowser } from './scenarios/console-browser.js';
 import { type ConsoleImpact, consoleImpactTable, runConsoleImpact } from './scenarios/console-impact.js';
@@ -22,6 +23,7 @@ const SCENARIOS = [
   'connect',
   'reconnect-storm',
   'broker-ack',
+  'broker',
   'webhook',
   'console',
   'console-impact',
@@ -42,6 +44,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --window N           document mutations in flight per client in the burst phase (default 4)
   --ack-publications N broker-ack: publications per run and setting (default 5000)
   --in-flight N        broker-ack: publishes in flight (default 32); needs redis-server on the PATH
+  --shards LIST        broker: Redis Cluster shard counts (default 1,2,3), --nodes N publishing node processes
+                       (default 2), --broker-channels N (default 96), --in-flight per node (default 32), --seconds (default 5);
+                       needs redis-server on the PATH
                        webhook: one channel without, then with a publication webhook to a receiver
                        on 127.0.0.1 (Syncline JSON client only; --targets does not apply)
   --channels N         console: active channels and stored documents (default 10000), --requests N per route (default 100)
@@ -63,6 +68,9 @@ const USAGE = `Usage: npm run bench -- [options]
 const { values } = parseArgs({
   options: {
     scenario: { type: 'string', default: 'all' },
+    shards: { type: 'string' },
+    'broker-channels': { type: 'string' },
+    nodes: { type: 'string' },
     subscribers: { type: 'string' },
     publications: { type: 'string' },
     rate: { type: 'string' },
@@ -127,6 +135,7 @@ const tables: string[] = [];
 const repeat = Math.max(1, Math.floor(num(values.repeat, 1)));
 const runs: PhaseResult[] = [];
 const brokerAck: BrokerAckRow[] = [];
+const brokerShards: BrokerShardsRow[] = [];
 const consolePages: ConsoleRow[] = [];
 const webhook: WebhookRow[] = [];
 const webhookRuns: WebhookRow[] = [];
@@ -206,6 +215,21 @@ for (const s of scenarios) {
     const t = brokerAckTable(rows, o);
     tables.push(t);
     process.stdout.write(`\n${t}\n`);
+  } else if (s === 'broker') {
+    const o = {
+      shards: (values.shards ?? '1,2,3').split(',').map((x) => Math.max(1, num(x, 1))),
+      nodes: Math.max(1, num(values.nodes, 2)),
+      channels: Math.max(1, num(values['broker-channels'], 96)),
+      inFlight: Math.max(1, num(values['in-flight'], 32)),
+      seconds: num(values.seconds, 5),
+      repeat,
+      log: options.log,
+    };
+    const rows = await runBrokerShards(o);
+    brokerShards.push(...rows);
+    const t = brokerShardsTable(rows, o);
+    tables.push(t);
+    process.stdout.write(`\n${t}\n`);
   } else if (s === 'webhook') {
     const o = {
       subscribers: subscribers ?? 200,
@@ -275,7 +299,7 @@ mkdirSync(fileURLToPath(new URL('.', `file://${out}`)), { recursive: true });
 writeFileSync(out, markdown);
 writeFileSync(
   out.replace(/\.md$/, '.json'),
-  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), repeat, results, runs, brokerAck, webhook, webhookRuns, consolePages, consoleImpact, consoleBrowser }, null, 2)}\n`,
+  `${JSON.stringify({ machine: machine(), started: new Date(started).toISOString(), repeat, results, runs, brokerAck, brokerShards, webhook, webhookRuns, consolePages, consoleImpact, consoleBrowser }, null, 2)}\n`,
 );
 process.stderr.write(`[bench] wrote ${out}\n`);
 const bad = [

@@ -29,6 +29,10 @@ export interface ClusterOptions {
   readonly nodes?: number;
   /** Redis URL (default the machine's). */
   readonly redisUrl?: string;
+  /** Seed nodes (`host:port`) of a Redis Cluster instead of a Redis URL (`--redis-cluster`). */
+  readonly redisCluster?: readonly string[];
+  /** Several independent Redis instances instead of one (`--redis URL` repeated). */
+  readonly redisUrls?: readonly string[];
   /** Key prefix (default a fresh one, dropped after the test). */
   readonly prefix?: string;
   /** PostgreSQL URL for documents (`--postgres`); without it each node keeps documents in its own SQLite. */
@@ -62,8 +66,11 @@ export async function startNode(
     options.dataDir ?? join(dir, `node-${index}-${Date.now()}`),
     '--config',
     config,
-    '--redis',
-    options.redisUrl ?? REDIS_URL,
+    ...(options.redisCluster
+      ? ['--redis-cluster', options.redisCluster.join(',')]
+      : options.redisUrls
+        ? options.redisUrls.flatMap((u) => ['--redis', u])
+        : ['--redis', options.redisUrl ?? REDIS_URL]),
     '--drain-window',
     options.drainWindow ?? '2s',
     ...(options.postgresUrl ? ['--postgres', options.postgresUrl] : []),

@@ -9,8 +9,12 @@ import { LuaScript } from './lua-script.js';
 // process (a restart, a restore from a backup, a failover to a replica), its
 // state may be older than what was acknowledged, so the channel also gets a
 // fresh epoch, keeping its retained history: no (epoch, offset) handed out
-// before can be handed out again for another publication.
+// before can be handed out again for another publication. An empty ARGV[2]
+// asks the script to read the run_id of the Redis running it (on a Redis
+// Cluster, where the node does not know beforehand which master will run it).
 const PRELUDE = `
+local ident = ARGV[2]
+if ident == '' then ident = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)') end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local meta = redis.call('HMGET', KEYS[1], 'e', 'o', 'g')
@@ -22,18 +26,20 @@ if not epoch then
   top = 0
   created = true
   redis.call('DEL', KEYS[2])
-elseif meta[3] ~= ARGV[2] then
+elseif meta[3] ~= ident then
   if meta[3] then epoch = ARGV[1] end
-  redis.call('HSET', KEYS[1], 'e', epoch, 'g', ARGV[2])
+  redis.call('HSET', KEYS[1], 'e', epoch, 'g', ident)
 end
 `;
 
 /**
  * Publish: KEYS = meta, stream, idempotency key, publication feed, feed
- * counter; ARGV = candidate epoch, Redis identity, size, ttlMs, metaTtlMs,
- * data (JSON), user (JSON or ''), fan-out channel, has key, fence duplicates
- * ('1' when a WAIT follows), record in the feed ('1' or '0'), feed MAXLEN,
- * channel name.
+ * counter (both left out when the feed is not recorded here: on a Redis
+ * Cluster it lives on another shard); ARGV = candidate epoch, Redis identity
+ * ('' to read it here), size, ttlMs, metaTtlMs, data (JSON), user (JSON or
+ * ''), fan-out channel, has key, fence duplicates ('1' when a WAIT follows),
+ * record in the feed ('1' or '0'), feed MAXLEN, channel name, sharded
+ * fan-out ('1': SPUBLISH on the channel's shard, else PUBLISH).
  * Allocates the next offset, appends to the capped stream, records the key
  * (it dedupes while its publication is retained, or for the TTL when the
  * namespace keeps no history), appends to the publication feed when asked
@@ -52,7 +58,7 @@ local hasKey = ARGV[9] == '1'
 -- a fence it rewrites the channel's identity (same value): replication is in
 -- order, so a replica that has this write has the first publication too.
 local function duplicate(po)
-  if ARGV[10] == '1' then redis.call('HSET', KEYS[1], 'g', ARGV[2]) end
+  if ARGV[10] == '1' then redis.call('HSET', KEYS[1], 'g', ident) end
   return {epoch, po, 1, now}
 end
 if hasKey and not created then
@@ -79,7 +85,7 @@ if hasKey and not created then
   end
 end
 top = top + 1
-redis.call('HSET', KEYS[1], 'e', epoch, 'o', top, 'g', ARGV[2])
+redis.call('HSET', KEYS[1], 'e', epoch, 'o', top, 'g', ident)
 redis.call('PEXPIRE', KEYS[1], metaTtl)
 if size > 0 then
   if ARGV[7] == '' then
@@ -103,7 +109,7 @@ if ARGV[11] == '1' then
 end
 local user = ARGV[7]
 if user == '' then user = 'null' end
-redis.call('PUBLISH', ARGV[8], '["' .. epoch .. '",' .. top .. ',' .. now .. ',' .. user .. ',' .. ARGV[6] .. ']')
+redis.call(ARGV[14] == '1' and 'SPUBLISH' or 'PUBLISH', ARGV[8], '["' .. epoch .. '",' .. top .. ',' .. now .. ',' .. user .. ',' .. ARGV[6] .. ']')
 return {epoch, top, 0, now}
 `);
 
@@ -139,7 +145,7 @@ export const HISTORY_SCRIPT = new LuaScript(`${PRELUDE}
 local since = tonumber(ARGV[3])
 local limit = tonumber(ARGV[4])
 if created then
-  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0, 'g', ARGV[2])
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0, 'g', ident)
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
   return {epoch, 0, 0, {}}
 end
@@ -157,6 +163,22 @@ if limit > 0 and minOffset > 0 then
   end
 end
 return {epoch, top, minOffset, entries}
+`);
+
+/**
+ * Feed append on a Redis Cluster, after the publish script stored the
+ * publication on its channel's shard: KEYS = publication feed, feed counter;
+ * ARGV = feed MAXLEN, channel, epoch, offset, time, data, user (or '').
+ */
+export const FEED_APPEND_SCRIPT = new LuaScript(`
+local n = redis.call('INCR', KEYS[2])
+local f = {'n', n, 'c', ARGV[2], 'e', ARGV[3], 'o', ARGV[4], 't', ARGV[5], 'd', ARGV[6]}
+if ARGV[7] ~= '' then
+  f[#f + 1] = 'u'
+  f[#f + 1] = ARGV[7]
+end
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(f))
+return n
 `);
 
 /** A stream entry as the history script returns it: id and field/value list. */
@@ -190,7 +212,7 @@ export const HISTORY_BEFORE_SCRIPT = new LuaScript(`${PRELUDE}
 local before = tonumber(ARGV[3])
 local limit = tonumber(ARGV[4])
 if created then
-  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0, 'g', ARGV[2])
+  redis.call('HSET', KEYS[1], 'e', epoch, 'o', 0, 'g', ident)
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[6]))
   return {epoch, 0, 0, {}}
 end

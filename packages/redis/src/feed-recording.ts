@@ -13,9 +13,13 @@ export interface FeedKeys {
   readonly cursor: string;
 }
 
-/** Key names of the publication feed under `prefix`. */
-export function feedKeys(prefix: string): FeedKeys {
-  const base = `${prefix}webhooks:feed`;
+/**
+ * Key names of the publication feed under `prefix`. On a Redis Cluster
+ * (`cluster`) they share the hash tag `{webhooks}`, so the feed, its counter,
+ * lease and cursor live on one shard.
+ */
+export function feedKeys(prefix: string, cluster = false): FeedKeys {
+  const base = cluster ? `${prefix}{webhooks}:feed` : `${prefix}webhooks:feed`;
   return { feed: base, counter: `${base}:n`, lease: `${base}:lease`, cursor: `${base}:cursor` };
 }
 
@@ -34,12 +38,19 @@ export function records(recording: FeedRecording | undefined, channel: string): 
   return recording.namespaces.has(i < 0 ? '' : channel.slice(0, i));
 }
 
-/** The publish script's feed KEYS (feed, counter) and ARGV (record '1'/'0', MAXLEN, channel) for `channel`. */
+/**
+ * The publish script's feed KEYS (feed, counter) and ARGV (record '1'/'0',
+ * MAXLEN, channel) for `channel`. On a Redis Cluster (`cluster`) the feed is
+ * on another shard than the channel: the script gets no feed keys and records
+ * nothing (the broker appends to the feed after it).
+ */
 export function feedScriptParts(
   recording: FeedRecording | undefined,
   prefix: string,
   channel: string,
-): { keys: [string, string]; args: [string, number, string] } {
+  cluster = false,
+): { keys: string[]; args: [string, number, string] } {
+  if (cluster) return { keys: [], args: ['0', 0, channel] };
   const { feed, counter } = recording?.keys ?? feedKeys(prefix);
   return { keys: [feed, counter], args: [records(recording, channel) ? '1' : '0', recording?.maxLen ?? 0, channel] };
 }

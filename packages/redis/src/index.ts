@@ -1,3 +1,4 @@
+export { channelTag } from './channel-tag.js';
 export { BROKER_RETRY_AFTER_MS, BROKER_UNAVAILABLE_MESSAGE, brokerUnavailable, toBrokerError } from './errors.js';
 export { DEFAULT_FEED_MAX_LEN, type FeedKeys, type FeedRecording, feedKeys } from './feed-recording.js';
 export { type BusListener, PubSubBus, type PubSubBusOptions } from './pubsub-bus.js';
@@ -12,8 +13,19 @@ export {
   RedisChannelCounts,
   type RedisChannelCountsOptions,
 } from './redis-channel-counts.js';
-export { connectRedisCluster, type RedisClusterOptions, type RedisClusterParts } from './redis-cluster.js';
-export type { RedisStoreOptions } from './redis-connections.js';
+export {
+  connectRedis,
+  connectRedisCluster,
+  type RedisClusterOptions,
+  type RedisClusterParts,
+} from './redis-cluster.js';
+export {
+  MAX_CLUSTER_SEEDS,
+  parseClusterSeeds,
+  type RedisClient,
+  type RedisStoreOptions,
+  type RedisTarget,
+} from './redis-connections.js';
 export { RedisDocFanout } from './redis-doc-fanout.js';
 export { RedisHealth, type RedisHealthOptions } from './redis-health.js';
 export {
@@ -35,5 +47,15 @@ export {
   type RedisRevocationStoreOptions,
 } from './redis-revocation-store.js';
 export { RedisSessionForwarder, type RedisSessionForwarderOptions } from './redis-session-forwarder.js';
+export {
+  MAX_REDIS_SHARDS,
+  NODE_WIDE_NAME,
+  pickShard,
+  ShardedBroker,
+  ShardedPresenceFanout,
+  ShardedPresenceStore,
+  ShardedPublicationFeed,
+  shardName,
+} from './redis-shards.js';
 export { RedisWindowCounters } from './redis-window-counters.js';
 export { DEFAULT_ACK_TIMEOUT_MS } from './replica-ack.js';

@@ -23,35 +23,45 @@ end
 
 /**
  * Enter: KEYS = seq, channel hash, channels set, new owner's node index,
- * channel's per-user counts hash; ARGV = channel, field, node, session,
- * enteredAt, updatedAt, base JSON, state JSON, node index prefix, user, most
- * entries per user, most entries in the channel. Returns { seq, action,
- * stored value }, or { 0, 'refused', limit name } when a new entry would pass
- * a limit (nothing changed). A take-over of an existing field is never refused.
+ * channel's per-user counts hash (on a Redis Cluster only seq, channel hash,
+ * counts: the node-wide sets live on another shard and the caller updates
+ * them); ARGV = channel, field, node, session, enteredAt, updatedAt, base
+ * JSON, state JSON, node index prefix, user, most entries per user, most
+ * entries in the channel, node-wide bookkeeping here ('1') or by the caller
+ * ('0'). Returns { seq, action, stored value, prior owner node ('' when
+ * new) }, or { 0, 'refused', limit name } when a new entry would pass a
+ * limit (nothing changed). A take-over of an existing field is never refused.
  */
 export const ENTER_SCRIPT = new LuaScript(`${SPLIT}
+local global = ARGV[13] == '1'
+local counts = KEYS[5]
+if not global then counts = KEYS[3] end
 local prior = redis.call('HGET', KEYS[2], ARGV[2])
 local action = 'join'
 local enteredAt = ARGV[5]
+local priorNode = ''
 local ref = ARGV[1] .. '\\n' .. ARGV[2]
 if prior then
   local p = split(prior)
   action = 'update'
   enteredAt = p[3]
-  if p[1] ~= ARGV[3] then redis.call('SREM', ARGV[9] .. p[1], ref) end
+  priorNode = p[1]
+  if global and p[1] ~= ARGV[3] then redis.call('SREM', ARGV[9] .. p[1], ref) end
 else
   if redis.call('HLEN', KEYS[2]) >= tonumber(ARGV[12]) then return {0, 'refused', 'maxMembers'} end
-  if tonumber(redis.call('HGET', KEYS[5], ARGV[10]) or '0') >= tonumber(ARGV[11]) then
+  if tonumber(redis.call('HGET', counts, ARGV[10]) or '0') >= tonumber(ARGV[11]) then
     return {0, 'refused', 'presenceEntriesPerUser'}
   end
-  redis.call('HINCRBY', KEYS[5], ARGV[10], 1)
+  redis.call('HINCRBY', counts, ARGV[10], 1)
 end
 local value = join({ARGV[3], ARGV[4], enteredAt, ARGV[6], ARGV[7], ARGV[8]})
 redis.call('HSET', KEYS[2], ARGV[2], value)
-redis.call('SADD', KEYS[3], ARGV[1])
-redis.call('SADD', KEYS[4], ref)
+if global then
+  redis.call('SADD', KEYS[3], ARGV[1])
+  redis.call('SADD', KEYS[4], ref)
+end
 local seq = redis.call('INCR', KEYS[1])
-return {seq, action, value}
+return {seq, action, value, priorNode}
 `);
 
 /**
@@ -72,24 +82,31 @@ return {seq, 'update', value}
 
 /**
  * Leave: KEYS = seq, channel hash, channels set, channel's per-user counts
- * hash; ARGV = channel, field, only node ('' for any), only session ('' for
- * any), node index prefix, user. Returns { seq, 'leave', stored value } or nil.
+ * hash (on a Redis Cluster: seq, channel hash, counts); ARGV = channel,
+ * field, only node ('' for any), only session ('' for any), node index
+ * prefix, user, node-wide bookkeeping here ('1') or by the caller ('0').
+ * Returns { seq, 'leave', stored value, channel now empty (0/1) } or nil.
  */
 export const LEAVE_SCRIPT = new LuaScript(`${SPLIT}
+local global = ARGV[7] == '1'
+local counts = KEYS[4]
+if not global then counts = KEYS[3] end
 local prior = redis.call('HGET', KEYS[2], ARGV[2])
 if not prior then return nil end
 local p = split(prior)
 if ARGV[3] ~= '' and (p[1] ~= ARGV[3] or (ARGV[4] ~= '' and p[2] ~= ARGV[4])) then return nil end
 redis.call('HDEL', KEYS[2], ARGV[2])
-redis.call('SREM', ARGV[5] .. p[1], ARGV[1] .. '\\n' .. ARGV[2])
+if global then redis.call('SREM', ARGV[5] .. p[1], ARGV[1] .. '\\n' .. ARGV[2]) end
 -- Entries stored before counts existed were never counted: a count never goes below zero.
-if redis.call('HINCRBY', KEYS[4], ARGV[6], -1) <= 0 then redis.call('HDEL', KEYS[4], ARGV[6]) end
+if redis.call('HINCRBY', counts, ARGV[6], -1) <= 0 then redis.call('HDEL', counts, ARGV[6]) end
+local empty = 0
 if redis.call('HLEN', KEYS[2]) == 0 then
-  redis.call('SREM', KEYS[3], ARGV[1])
-  redis.call('DEL', KEYS[4])
+  if global then redis.call('SREM', KEYS[3], ARGV[1]) end
+  redis.call('DEL', counts)
+  empty = 1
 end
 local seq = redis.call('INCR', KEYS[1])
-return {seq, 'leave', prior}
+return {seq, 'leave', prior, empty}
 `);
 
 /** List: KEYS = seq, channel hash. Returns { seq, values } atomically. */

@@ -1,14 +1,16 @@
 import { withDeadline } from '@syncline/server';
-import type { Redis } from 'ioredis';
 import { brokerUnavailable } from './errors.js';
-import { createNodeConnections } from './redis-connections.js';
+import { createNodeConnections, type RedisClient } from './redis-connections.js';
 
 /** Receives the payloads of one bus channel. */
 export type BusListener = (payload: string) => void;
 
 /** Options of a pub/sub bus. */
 export interface PubSubBusOptions {
-  readonly url: string;
+  /** `redis://…` URL of one Redis. */
+  readonly url?: string | undefined;
+  /** Seed nodes of a Redis Cluster instead of `url`: the bus then uses sharded pub/sub (`SPUBLISH`/`SSUBSCRIBE`). */
+  readonly cluster?: readonly string[] | undefined;
   /** Time after which a command fails (default 2.5 s). */
   readonly commandTimeoutMs?: number;
   /** Called with failures of background work. */
@@ -19,11 +21,15 @@ export interface PubSubBusOptions {
  * Redis pub/sub for one node: a publishing connection that fails fast while
  * Redis is down (never queues or resends), and a subscriber connection that
  * resubscribes by itself after a reconnect and then calls the `reconnected`
- * hooks so users can catch up on what they missed.
+ * hooks so users can catch up on what they missed. On a Redis Cluster every
+ * bus channel is a shard channel: a payload crosses only the shard that owns
+ * its channel's slot, and the `reconnected` hooks run whenever the sharded
+ * subscribers were rebuilt (a failover, moved slots, a lost connection).
  */
 export class PubSubBus {
-  readonly #pub: Redis;
-  readonly #sub: Redis;
+  readonly #pub: RedisClient;
+  readonly #sub: RedisClient;
+  readonly #cluster: boolean;
   readonly #listeners = new Map<string, BusListener>();
   readonly #reconnected = new Set<() => void>();
   readonly #onError: (err: unknown) => void;
@@ -32,10 +38,11 @@ export class PubSubBus {
 
   constructor(options: PubSubBusOptions) {
     this.#onError = options.onError ?? (() => undefined);
-    const { commands, subscriber } = createNodeConnections(options.url, options.commandTimeoutMs);
+    const { commands, subscriber } = createNodeConnections(options, options.commandTimeoutMs);
     this.#pub = commands;
     this.#sub = subscriber;
-    this.#sub.on('message', (channel: string, payload: string) => {
+    this.#cluster = subscriber.isCluster;
+    this.#sub.on(this.#cluster ? 'smessage' : 'message', (channel: string, payload: string) => {
       const l = this.#listeners.get(channel);
       if (!l) return;
       try {
@@ -44,10 +51,22 @@ export class PubSubBus {
         this.#onError(err);
       }
     });
-    this.#sub.on('ready', () => {
-      if (this.#wasReady) for (const fn of this.#reconnected) fn();
-      this.#wasReady = true;
-    });
+    const reconnected = (): void => {
+      for (const fn of this.#reconnected) fn();
+    };
+    if (this.#cluster) {
+      this.#sub.on('subscribersReady', () => {
+        if (this.#wasReady) reconnected();
+      });
+      this.#sub.on('ready', () => {
+        this.#wasReady = true;
+      });
+    } else {
+      this.#sub.on('ready', () => {
+        if (this.#wasReady) reconnected();
+        this.#wasReady = true;
+      });
+    }
   }
 
   /** Connects both connections. */
@@ -56,13 +75,13 @@ export class PubSubBus {
   }
 
   /** The command connection (fails fast while Redis is down). */
-  get redis(): Redis {
+  get redis(): RedisClient {
     return this.#pub;
   }
 
   /** Publishes a payload; resolves with the number of subscribers that got it; rejects while Redis is unreachable. */
   async publish(channel: string, payload: string): Promise<number> {
-    return this.#pub.publish(channel, payload);
+    return Number(await (this.#cluster ? this.#pub.spublish(channel, payload) : this.#pub.publish(channel, payload)));
   }
 
   /**
@@ -75,7 +94,7 @@ export class PubSubBus {
     this.#listeners.set(channel, listener);
     const { timeoutMs } = options;
     try {
-      const done = this.#sub.subscribe(channel);
+      const done = this.#cluster ? this.#sub.ssubscribe(channel) : this.#sub.subscribe(channel);
       await (timeoutMs === undefined
         ? done
         : withDeadline(done, timeoutMs, () =>
@@ -84,7 +103,7 @@ export class PubSubBus {
     } catch (err) {
       if (this.#listeners.get(channel) === listener) {
         this.#listeners.delete(channel);
-        if (timeoutMs !== undefined && !this.#closed) this.#sub.unsubscribe(channel).catch(() => undefined);
+        if (timeoutMs !== undefined && !this.#closed) this.#unsubscribe(channel).catch(() => undefined);
       }
       throw err;
     }
@@ -93,7 +112,11 @@ export class PubSubBus {
   /** Stops delivering a channel. */
   async unsubscribe(channel: string): Promise<void> {
     if (!this.#listeners.delete(channel) || this.#closed) return;
-    await this.#sub.unsubscribe(channel);
+    await this.#unsubscribe(channel);
+  }
+
+  #unsubscribe(channel: string): Promise<unknown> {
+    return this.#cluster ? this.#sub.sunsubscribe(channel) : this.#sub.unsubscribe(channel);
   }
 
   /** Runs `fn` each time the subscriber connection is back after a loss. */

@@ -14,11 +14,20 @@ import {
   type StreamTop,
   withDeadline,
 } from '@syncline/server';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { HISTORY_BEFORE_SCRIPT, HISTORY_SCRIPT, PUBLISH_SCRIPT, parseEntry, type RawEntry } from './broker-scripts.js';
+import { channelTag } from './channel-tag.js';
+import { appendToFeed, confirmOnShard } from './cluster-publish.js';
 import { brokerUnavailable, toBrokerError } from './errors.js';
-import { type FeedRecording, feedScriptParts } from './feed-recording.js';
-import { createCommandConnection, createNodeConnections, DEFAULT_COMMAND_TIMEOUT_MS } from './redis-connections.js';
+import { type FeedRecording, feedScriptParts, records } from './feed-recording.js';
+import {
+  checkClusterPrefix,
+  checkTarget,
+  createCommandConnection,
+  createNodeConnections,
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  type RedisClient,
+} from './redis-connections.js';
 import { RedisHealth } from './redis-health.js';
 import { RedisIdentity } from './redis-identity.js';
 import { checkReplicaAckOptions, DEFAULT_ACK_TIMEOUT_MS, ReplicaAck } from './replica-ack.js';
@@ -26,7 +35,14 @@ import { checkReplicaAckOptions, DEFAULT_ACK_TIMEOUT_MS, ReplicaAck } from './re
 /** Options of the Redis broker. */
 export interface RedisBrokerOptions {
   /** `redis://…` (or `rediss://` for TLS) URL of the Redis server, with credentials and database if any. */
-  readonly url: string;
+  readonly url?: string | undefined;
+  /**
+   * Seed nodes of a Redis Cluster instead of `url` (`host:port`, or
+   * `redis://[user:password@]host:port`; at most `MAX_CLUSTER_SEEDS`). Each
+   * channel's keys share its hash tag, so its scripts run on one shard, and
+   * its fan-out is sharded pub/sub on that shard.
+   */
+  readonly cluster?: readonly string[] | undefined;
   /** Prefix of every key and fan-out channel (default `syncline:`); separates deployments sharing a Redis. */
   readonly prefix?: string;
   /** How long a channel's epoch and position outlive its last publication (default 24 h, at least the history TTL). */
@@ -89,11 +105,22 @@ function newEpoch(): string {
  * it has local subscribers. While Redis is unreachable, publishes fail with
  * `unavailable` (or `timeout` when the outcome is unknown); after a reconnect
  * the node reads what it missed from history.
+ *
+ * On a Redis Cluster (`cluster` seeds) every key of a channel carries its
+ * hash tag, so each script runs on the master of the channel's slot (and
+ * reads that master's run_id itself); the fan-out is sharded pub/sub on that
+ * master; redirections and slot-map refreshes are followed, and after the
+ * sharded subscribers were rebuilt (failover, moved slots) the node reads
+ * what it missed from history.
  */
 export class RedisBroker implements Broker {
-  readonly #redis: Redis;
-  readonly #sub: Redis;
+  readonly #redis: RedisClient;
+  readonly #sub: RedisClient;
   readonly #prefix: string;
+  /** On a Redis Cluster: sharded fan-out, run_id read by the scripts, feed appended apart. */
+  readonly #cluster: boolean;
+  /** Fan-out channel name → channel, for the channels with local subscribers. */
+  readonly #byFanout = new Map<string, string>();
   readonly #metaTtlMs: number;
   readonly #onError: (err: unknown, channel?: string) => void;
   readonly #channels = new Map<string, LocalChannel>();
@@ -102,15 +129,22 @@ export class RedisBroker implements Broker {
   /** The run_id of the Redis process behind the command connection. */
   readonly #identity: RedisIdentity;
   /** With `ackReplicas` > 0: the connection publishes run on, followed by a WAIT. */
-  readonly #acked: { readonly redis: Redis; readonly identity: RedisIdentity; readonly ack: ReplicaAck } | undefined;
+  readonly #acked:
+    | { readonly redis: Redis; readonly identity: RedisIdentity; readonly ack: ReplicaAck }
+    | { readonly cluster: Cluster; readonly replicas: number; readonly timeoutMs: number }
+    | undefined;
   readonly #alsoClose: Array<() => Promise<void>> = [];
   readonly #health: RedisHealth;
   readonly #readTimeoutMs: number;
+  readonly #commandTimeoutMs: number;
   #feed: FeedRecording | undefined;
 
   /** Connects; use `RedisBroker.connect` to wait for the connection. */
   constructor(options: RedisBrokerOptions) {
     this.#prefix = options.prefix ?? 'syncline:';
+    checkTarget(options);
+    this.#cluster = options.cluster !== undefined;
+    if (this.#cluster) checkClusterPrefix(this.#prefix);
     this.#readTimeoutMs = options.readTimeoutMs ?? BROKER_READ_TIMEOUT_MS;
     this.#metaTtlMs = options.metaTtlMs ?? DEFAULT_META_TTL_MS;
     this.#onError = options.onError ?? (() => undefined);
@@ -118,35 +152,52 @@ export class RedisBroker implements Broker {
     // (a resent publish could be applied twice); the fan-out connection
     // queues (re)subscriptions until Redis is back.
     const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    this.#commandTimeoutMs = commandTimeoutMs;
     const ackReplicas = options.ackReplicas ?? 0;
     const ackTimeoutMs = options.ackTimeoutMs ?? Math.min(DEFAULT_ACK_TIMEOUT_MS, commandTimeoutMs - 1);
     checkReplicaAckOptions(ackReplicas, ackTimeoutMs, commandTimeoutMs);
-    const { commands, subscriber } = createNodeConnections(options.url, commandTimeoutMs);
+    const { commands, subscriber } = createNodeConnections(options, commandTimeoutMs);
     this.#redis = commands;
     this.#sub = subscriber;
     // A restart or failover always breaks the connection: the next script
     // learns the identity of the process it then talks to before it runs.
+    // (On a Redis Cluster the scripts read it themselves: the node does not
+    // know which master runs them.)
     this.#identity = new RedisIdentity(commands);
-    const connections: Array<readonly [string, Redis]> = [
+    const connections: Array<readonly [string, RedisClient]> = [
       ['commands', commands],
       ['subscriber', subscriber],
     ];
     if (ackReplicas > 0) {
-      const redis = createCommandConnection(options.url, commandTimeoutMs);
-      this.#acked = {
-        redis,
-        identity: new RedisIdentity(redis),
-        ack: new ReplicaAck(redis, ackReplicas, ackTimeoutMs),
-      };
+      const redis = createCommandConnection(options, commandTimeoutMs);
+      this.#acked = redis.isCluster
+        ? { cluster: redis as Cluster, replicas: ackReplicas, timeoutMs: ackTimeoutMs }
+        : {
+            redis: redis as Redis,
+            identity: new RedisIdentity(redis),
+            ack: new ReplicaAck(redis as Redis, ackReplicas, ackTimeoutMs),
+          };
       connections.push(['replicated publishes', redis]);
     } else {
       this.#acked = undefined;
     }
-    this.#sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
-    this.#sub.on('ready', () => {
-      if (this.#wasReady) this.#catchUpAll();
-      this.#wasReady = true;
-    });
+    if (this.#cluster) {
+      this.#sub.on('smessageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
+      // After the sharded subscribers were rebuilt (a master failed over, slots
+      // moved, a subscriber connection was lost) and resubscribed.
+      this.#sub.on('subscribersReady', () => {
+        if (this.#wasReady) this.#catchUpAll();
+      });
+      this.#sub.on('ready', () => {
+        this.#wasReady = true;
+      });
+    } else {
+      this.#sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
+      this.#sub.on('ready', () => {
+        if (this.#wasReady) this.#catchUpAll();
+        this.#wasReady = true;
+      });
+    }
     this.#health = new RedisHealth(connections, {
       pingIntervalMs: options.pingIntervalMs,
       pingTimeoutMs: options.pingTimeoutMs,
@@ -171,6 +222,19 @@ export class RedisBroker implements Broker {
     if (!h.up) throw brokerUnavailable(new Error(h.reason ?? 'Redis is down'));
   }
 
+  /**
+   * On a Redis Cluster, bounds a write by the command timeout: a command may
+   * wait in the cluster client's queue (a refresh of the slot map, a node
+   * connecting) or be redirected several times before a node runs it, and
+   * the per-node timeout covers only its last attempt. Past the bound its
+   * outcome is unknown (`timeout`). On one Redis the connection's own
+   * timeout bounds every command.
+   */
+  #bound<T>(work: Promise<T>): Promise<T> {
+    if (!this.#cluster) return work;
+    return withDeadline(work, this.#commandTimeoutMs, () => new Error('Command timed out (Redis Cluster)'));
+  }
+
   /** Bounds a read or subscribe: `unavailable` after `readTimeoutMs`. */
   #bounded<T>(work: Promise<T>, op: string): Promise<T> {
     return withDeadline(work, this.#readTimeoutMs, () =>
@@ -182,7 +246,12 @@ export class RedisBroker implements Broker {
   static async connect(options: RedisBrokerOptions): Promise<RedisBroker> {
     const broker = new RedisBroker(options);
     try {
-      await Promise.all([broker.#redis.connect(), broker.#sub.connect(), broker.#acked?.redis.connect()]);
+      const acked = broker.#acked;
+      await Promise.all([
+        broker.#redis.connect(),
+        broker.#sub.connect(),
+        acked === undefined ? undefined : 'cluster' in acked ? acked.cluster.connect() : acked.redis.connect(),
+      ]);
       broker.#health.start();
     } catch (err) {
       await broker.close();
@@ -191,9 +260,14 @@ export class RedisBroker implements Broker {
     return broker;
   }
 
-  /** The command connection (for adapters sharing it, e.g. presence). */
-  get redis(): Redis {
+  /** The command connection (for adapters sharing it, e.g. presence): a `Redis`, or a `Cluster` on a Redis Cluster. */
+  get redis(): RedisClient {
     return this.#redis;
+  }
+
+  /** Whether the broker runs on a Redis Cluster. */
+  get cluster(): boolean {
+    return this.#cluster;
   }
 
   /** Key prefix of this deployment. */
@@ -201,13 +275,19 @@ export class RedisBroker implements Broker {
     return this.#prefix;
   }
 
+  /** Common start of a channel's keys: `{prefix}{channel}` (on a cluster the channel's tag). */
+  #base(channel: string): string {
+    return `${this.#prefix}{${this.#cluster ? channelTag(channel) : channel}}`;
+  }
+
   #keys(channel: string): [string, string] {
-    const base = `${this.#prefix}{${channel}}`;
+    const base = this.#base(channel);
     return [`${base}:m`, `${base}:s`];
   }
 
+  /** The fan-out channel; on a cluster a shard channel in the slot of the channel's keys. */
   #fanout(channel: string): string {
-    return `${this.#prefix}p:${channel}`;
+    return this.#cluster ? `${this.#prefix}p:{${channelTag(channel)}}` : `${this.#prefix}p:${channel}`;
   }
 
   #metaTtl(history: HistoryOptions): number {
@@ -222,36 +302,50 @@ export class RedisBroker implements Broker {
   async publish(input: PublishInput): Promise<PublishOutcome> {
     this.#assertUp();
     const [meta, stream] = this.#keys(input.channel);
-    const keyName = input.key === undefined ? `${meta}:k` : `${this.#prefix}{${input.channel}}:k:${input.key}`;
-    const feed = feedScriptParts(this.#feed, this.#prefix, input.channel);
+    const keyName = input.key === undefined ? `${meta}:k` : `${this.#base(input.channel)}:k:${input.key}`;
+    const recording = this.#feed;
+    const feed = feedScriptParts(recording, this.#prefix, input.channel, this.#cluster);
     const acked = this.#acked;
+    const single = acked === undefined || 'cluster' in acked ? undefined : acked;
     let raw: unknown;
     try {
-      // The identity is read on the connection the script runs on.
-      const identity = await (acked?.identity ?? this.#identity).get();
-      raw = await PUBLISH_SCRIPT.run(
-        acked?.redis ?? this.#redis,
-        [meta, stream, keyName, ...feed.keys],
-        [
-          newEpoch(),
-          identity,
-          input.history.size,
-          input.history.ttlMs,
-          this.#metaTtl(input.history),
-          JSON.stringify(input.data ?? null),
-          input.user === undefined ? '' : JSON.stringify(input.user),
-          this.#fanout(input.channel),
-          input.key === undefined ? '0' : '1',
-          acked ? '1' : '0',
-          ...feed.args,
-        ],
+      // The identity is read on the connection the script runs on (on a
+      // cluster, by the script itself).
+      const identity = this.#cluster ? '' : await (single?.identity ?? this.#identity).get();
+      raw = await this.#bound(
+        PUBLISH_SCRIPT.run(
+          acked === undefined ? this.#redis : 'cluster' in acked ? acked.cluster : acked.redis,
+          [meta, stream, keyName, ...feed.keys],
+          [
+            newEpoch(),
+            identity,
+            input.history.size,
+            input.history.ttlMs,
+            this.#metaTtl(input.history),
+            JSON.stringify(input.data ?? null),
+            input.user === undefined ? '' : JSON.stringify(input.user),
+            this.#fanout(input.channel),
+            input.key === undefined ? '0' : '1',
+            acked ? '1' : '0',
+            ...feed.args,
+            this.#cluster ? '1' : '0',
+          ],
+        ),
       );
     } catch (err) {
       throw toBrokerError(err, 'publish');
     }
     // Stored and fanned out: from here on a failure means "outcome unknown".
-    if (acked) await acked.ack.confirm();
-    const [epoch, offset, duplicate] = raw as [string, number, number, number];
+    const [epoch, offset, duplicate, ts] = raw as [string, number, number, number];
+    if (acked !== undefined) {
+      if ('cluster' in acked) await confirmOnShard(acked.cluster, acked.replicas, acked.timeoutMs, meta);
+      else await acked.ack.confirm();
+    }
+    if (this.#cluster && duplicate !== 1 && records(recording, input.channel)) {
+      await appendToFeed(this.#redis, recording, input, epoch, offset, ts).catch((err: unknown) =>
+        this.#onError(toBrokerError(err, 'publication feed append'), input.channel),
+      );
+    }
     return { epoch, offset, duplicate: duplicate === 1 };
   }
 
@@ -264,23 +358,32 @@ export class RedisBroker implements Broker {
   async subscribe(channel: string, listener: BrokerListener, onEpoch?: BrokerEpochListener): Promise<void> {
     this.#assertUp();
     const local: LocalChannel = { listener, onEpoch, epoch: '', offset: 0 };
+    const fanout = this.#fanout(channel);
     this.#channels.set(channel, local);
+    this.#byFanout.set(fanout, channel);
     try {
-      await this.#bounded(this.#sub.subscribe(this.#fanout(channel)), 'subscribe');
+      await this.#bounded(this.#cluster ? this.#sub.ssubscribe(fanout) : this.#sub.subscribe(fanout), 'subscribe');
     } catch (err) {
       if (this.#channels.get(channel) === local) {
         this.#channels.delete(channel);
-        if (!this.#closed) this.#sub.unsubscribe(this.#fanout(channel)).catch(() => undefined);
+        this.#byFanout.delete(fanout);
+        if (!this.#closed) this.#unsubscribeFanout(fanout).catch(() => undefined);
       }
       throw toBrokerError(err, 'subscribe');
     }
   }
 
+  #unsubscribeFanout(fanout: string): Promise<unknown> {
+    return this.#cluster ? this.#sub.sunsubscribe(fanout) : this.#sub.unsubscribe(fanout);
+  }
+
   async unsubscribe(channel: string): Promise<void> {
     if (!this.#channels.delete(channel)) return;
+    const fanout = this.#fanout(channel);
+    this.#byFanout.delete(fanout);
     if (this.#closed) return;
     try {
-      await this.#sub.unsubscribe(this.#fanout(channel));
+      await this.#unsubscribeFanout(fanout);
     } catch (err) {
       throw toBrokerError(err, 'unsubscribe');
     }
@@ -323,7 +426,7 @@ export class RedisBroker implements Broker {
   ): Promise<HistoryRead> {
     let raw: unknown;
     try {
-      const identity = await this.#identity.get();
+      const identity = this.#cluster ? '' : await this.#identity.get();
       raw = await script.run(this.#redis, this.#keys(channel), [
         newEpoch(),
         identity,
@@ -354,14 +457,17 @@ export class RedisBroker implements Broker {
     this.#closed = true;
     this.#health.stop();
     this.#channels.clear();
+    this.#byFanout.clear();
     for (const fn of this.#alsoClose.splice(0)) await fn().catch(this.#onError);
     this.#redis.disconnect();
     this.#sub.disconnect();
-    this.#acked?.redis.disconnect();
+    const acked = this.#acked;
+    if (acked !== undefined) ('cluster' in acked ? acked.cluster : acked.redis).disconnect();
   }
 
   #onMessage(fanout: Buffer, message: Buffer): void {
-    const channel = fanout.toString('utf8').slice(this.#prefix.length + 2);
+    const channel = this.#byFanout.get(fanout.toString('utf8'));
+    if (channel === undefined) return;
     const local = this.#channels.get(channel);
     if (!local) return;
     let pub: BrokerPublication;

@@ -1,7 +1,6 @@
 import type { ChannelCountsStore } from '@syncline/server';
-import type { Redis } from 'ioredis';
 import { toBrokerError } from './errors.js';
-import type { RedisStoreOptions } from './redis-connections.js';
+import { checkClusterPrefix, type RedisClient, type RedisStoreOptions } from './redis-connections.js';
 
 /** Default interval at which each node reports its channel counts. */
 export const DEFAULT_COUNTS_REPORT_MS = 1_000;
@@ -19,16 +18,21 @@ export interface RedisChannelCountsOptions extends RedisStoreOptions {
  * Channel subscriber counts of every node in Redis: one hash per node
  * (`channel → subscribers`) replaced in one transaction and expiring with a
  * TTL, plus a sorted set indexing the nodes by last report. An expired hash
- * reads as empty, so a crashed node's counts vanish after the TTL.
+ * reads as empty, so a crashed node's counts vanish after the TTL. On a Redis
+ * Cluster all of them live on the shard of the hash tag `{counts}`.
  */
 export class RedisChannelCounts implements ChannelCountsStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #p: string;
   readonly reportIntervalMs: number;
 
   constructor(options: RedisChannelCountsOptions) {
     this.#redis = options.redis;
-    this.#p = `${options.prefix ?? 'syncline:'}counts:`;
+    const prefix = options.prefix ?? 'syncline:';
+    if (options.redis.isCluster) checkClusterPrefix(prefix);
+    // On a Redis Cluster every key shares the tag `{counts}` (one shard), so a
+    // report stays one transaction and the totals one pipeline.
+    this.#p = options.redis.isCluster ? `${prefix}{counts}:` : `${prefix}counts:`;
     this.reportIntervalMs = options.reportIntervalMs ?? DEFAULT_COUNTS_REPORT_MS;
   }
 

@@ -5,7 +5,7 @@ import {
   HealthSignal,
   startHealthProbe,
 } from '@syncline/server';
-import type { Redis } from 'ioredis';
+import { isCluster, type RedisClient } from './redis-connections.js';
 
 /** Options of `RedisHealth`. */
 export interface RedisHealthOptions {
@@ -22,16 +22,17 @@ export interface RedisHealthOptions {
  * one connection closes, ends or reconnects, or a PING on the first one goes
  * unanswered past `pingTimeoutMs` (a Redis that keeps the socket open but
  * does not answer: `CLIENT PAUSE`, a stopped process, a black-holed
- * network); up again once a PING answered with every connection ready.
+ * network); up again once a PING answered with every connection ready. On
+ * a Redis Cluster the PING goes to every master and any answer will do.
  */
 export class RedisHealth implements HealthReporter {
   readonly #signal: HealthSignal;
-  readonly #connections: ReadonlyArray<readonly [string, Redis]>;
+  readonly #connections: ReadonlyArray<readonly [string, RedisClient]>;
   readonly #options: RedisHealthOptions;
   #stop: (() => void) | undefined;
 
   /** Watches `connections` (named for the log); the first one carries the PINGs. */
-  constructor(connections: ReadonlyArray<readonly [string, Redis]>, options: RedisHealthOptions = {}) {
+  constructor(connections: ReadonlyArray<readonly [string, RedisClient]>, options: RedisHealthOptions = {}) {
     this.#connections = connections;
     this.#options = options;
     this.#signal = new HealthSignal(options.onError);
@@ -48,7 +49,10 @@ export class RedisHealth implements HealthReporter {
     if (this.#stop || !first) return;
     const { pingIntervalMs, pingTimeoutMs } = this.#options;
     this.#stop = startHealthProbe({
-      probe: () => first.ping(),
+      // On a Redis Cluster, up while any master answers: a failed shard shows
+      // as failed commands on its channels while it fails over, not as the
+      // whole node down (a PING sent to a random node would flap).
+      probe: () => (isCluster(first) ? Promise.any(first.nodes('master').map((n) => n.ping())) : first.ping()),
       onResult: (err) => {
         if (err !== undefined) {
           this.#signal.set(false, `PING failed: ${err instanceof Error ? err.message : String(err)}`);

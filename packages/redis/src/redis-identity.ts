@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connections.js';
 
 /**
  * The identity (run_id) of the Redis process one connection talks to. It is
@@ -9,11 +9,11 @@ import type { Redis } from 'ioredis';
  * new epoch. It must be read on the connection the script then runs on.
  */
 export class RedisIdentity {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   #identity: Promise<string> | undefined;
 
   /** Watches `redis` for closes. */
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     this.#redis = redis;
     redis.on('close', () => {
       this.#identity = undefined;

@@ -1,8 +1,7 @@
 import type { OccupancyChange, OccupancyStore } from '@syncline/server';
-import type { Redis } from 'ioredis';
 import { toBrokerError } from './errors.js';
 import { LuaScript } from './lua-script.js';
-import type { RedisStoreOptions } from './redis-connections.js';
+import { checkClusterPrefix, type RedisClient, type RedisStoreOptions } from './redis-connections.js';
 
 /** Options of the Redis occupancy store. */
 export interface RedisOccupancyStoreOptions extends RedisStoreOptions {
@@ -77,22 +76,31 @@ return 0
  * the node whose write takes a channel from no node to one (or from one to
  * none) is the only one told so. The channels of a node that stopped
  * heartbeating are cleared by any live node's `expire`, each exactly once.
+ * On a Redis Cluster every key carries the hash tag `{occ}`
+ * (`{prefix}{occ}:c:<channel>`, …): occupancy lives on one shard, and its
+ * writes (one per channel a node starts or stops serving) stay atomic.
  */
 export class RedisOccupancyStore implements OccupancyStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #p: string;
+  readonly #cluster: boolean;
   readonly heartbeatMs: number;
   readonly nodeTtlMs: number;
 
   constructor(options: RedisOccupancyStoreOptions) {
     this.#redis = options.redis;
-    this.#p = `${options.prefix ?? 'syncline:'}occ:`;
+    const prefix = options.prefix ?? 'syncline:';
+    if (options.redis.isCluster) checkClusterPrefix(prefix);
+    this.#cluster = options.redis.isCluster;
+    // On a Redis Cluster every key shares the tag `{occ}` (one shard), so each
+    // script's keys are in one slot.
+    this.#p = this.#cluster ? `${prefix}{occ}:` : `${prefix}occ:`;
     this.heartbeatMs = options.heartbeatMs ?? DEFAULT_OCCUPANCY_HEARTBEAT_MS;
     this.nodeTtlMs = options.nodeTtlMs ?? DEFAULT_OCCUPANCY_NODE_TTL_MS;
   }
 
   #channel(channel: string): string {
-    return `${this.#p}c:{${channel}}`;
+    return this.#cluster ? `${this.#p}c:${channel}` : `${this.#p}c:{${channel}}`;
   }
 
   #index(node: string): string {

@@ -8,10 +8,10 @@ import {
   type PresenceStore,
   presenceLimitExceeded,
 } from '@syncline/server';
-import type { Redis } from 'ioredis';
+import { channelTag } from './channel-tag.js';
 import { toBrokerError } from './errors.js';
 import { ENTER_SCRIPT, LEAVE_SCRIPT, LIST_SCRIPT, UPDATE_SCRIPT } from './presence-scripts.js';
-import type { RedisStoreOptions } from './redis-connections.js';
+import { checkClusterPrefix, type RedisClient, type RedisStoreOptions } from './redis-connections.js';
 
 /** Options of the Redis presence store. */
 export type RedisPresenceStoreOptions = RedisStoreOptions;
@@ -53,39 +53,65 @@ function decode(value: string): { owner: PresenceOwner; entry: PresenceEntry } {
  * Lua script, so it is atomic and gets its `seq` in the same step. The
  * entries of a node that stops heartbeating (crashed) are removed by any live
  * node's `expire`, each exactly once.
+ *
+ * On a Redis Cluster a channel's entries, per-user counts and sequence
+ * counter (`{prefix}pres:{channel}:q`: `seq` is then per channel, which is
+ * all its readers compare) share the channel's hash tag, so each change is
+ * one script on the channel's shard. The node-wide sets (channels with
+ * entries, entries per owning node, node heartbeats) share the tag `{n}` on
+ * one shard and are updated beside the script: a node's entry is indexed
+ * before it is stored (so a crashed node's entries are always found), and
+ * unindexed after it is removed; a stale index entry is harmless.
  */
 export class RedisPresenceStore implements PresenceStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #p: string;
+  readonly #cluster: boolean;
 
   constructor(options: RedisPresenceStoreOptions) {
     this.#redis = options.redis;
-    this.#p = `${options.prefix ?? 'syncline:'}pres:`;
+    this.#cluster = options.redis.isCluster;
+    const prefix = options.prefix ?? 'syncline:';
+    if (this.#cluster) checkClusterPrefix(prefix);
+    this.#p = `${prefix}pres:`;
   }
 
-  #seqKey(): string {
-    return `${this.#p}seq`;
+  #seqKey(channel: string): string {
+    return this.#cluster ? `${this.#p}{${channelTag(channel)}}:q` : `${this.#p}seq`;
+  }
+
+  #tag(channel: string): string {
+    return this.#cluster ? channelTag(channel) : channel;
   }
 
   #hash(channel: string): string {
-    return `${this.#p}{${channel}}:e`;
+    return `${this.#p}{${this.#tag(channel)}}:e`;
   }
 
   /** Entries per user in a channel (same hash slot as the channel's entries). */
   #userCounts(channel: string): string {
-    return `${this.#p}{${channel}}:u`;
+    return `${this.#p}{${this.#tag(channel)}}:u`;
   }
 
   #channelsKey(): string {
-    return `${this.#p}channels`;
+    return this.#cluster ? `${this.#p}{n}:channels` : `${this.#p}channels`;
   }
 
   #nodeIndexPrefix(): string {
-    return `${this.#p}node:`;
+    return this.#cluster ? `${this.#p}{n}:node:` : `${this.#p}node:`;
   }
 
   #nodesKey(): string {
-    return `${this.#p}nodes`;
+    return this.#cluster ? `${this.#p}{n}:nodes` : `${this.#p}nodes`;
+  }
+
+  /** Runs node-wide bookkeeping beside a script on a Redis Cluster. */
+  async #side(work: Promise<unknown>, op: string): Promise<void> {
+    try {
+      await work;
+    } catch (err) {
+      throw toBrokerError(err, op);
+    }
   }
 
   async #run(script: typeof ENTER_SCRIPT, keys: string[], args: Array<string | number>, op: string): Promise<unknown> {
@@ -113,18 +139,20 @@ export class RedisPresenceStore implements PresenceStore {
         ? { user: entry.user, clientId: entry.clientId }
         : { user: entry.user, clientId: entry.clientId, info: entry.info },
     );
+    const field = fieldOf(entry.user, entry.clientId);
+    const index = `${this.#nodeIndexPrefix()}${owner.node}`;
+    const ref = `${channel}\n${field}`;
+    // On a cluster the entry is indexed under its node first: were the node
+    // to die before storing it, the stale reference would be harmless.
+    if (this.#cluster) await this.#side(this.#redis.sadd(index, ref), 'presence enter');
     const raw = await this.#run(
       ENTER_SCRIPT,
-      [
-        this.#seqKey(),
-        this.#hash(channel),
-        this.#channelsKey(),
-        `${this.#nodeIndexPrefix()}${owner.node}`,
-        this.#userCounts(channel),
-      ],
+      this.#cluster
+        ? [this.#seqKey(channel), this.#hash(channel), this.#userCounts(channel)]
+        : [this.#seqKey(channel), this.#hash(channel), this.#channelsKey(), index, this.#userCounts(channel)],
       [
         channel,
-        fieldOf(entry.user, entry.clientId),
+        field,
         owner.node,
         owner.session,
         entry.enteredAt,
@@ -135,10 +163,21 @@ export class RedisPresenceStore implements PresenceStore {
         entry.user,
         limits?.maxPerUser ?? Number.MAX_SAFE_INTEGER,
         limits?.maxEntries ?? Number.MAX_SAFE_INTEGER,
+        this.#cluster ? '0' : '1',
       ],
       'presence enter',
     );
-    const [, action, limit] = raw as [number, string, string];
+    const [, action, limit, priorNode] = raw as [number, string, string, string | undefined];
+    if (this.#cluster) {
+      if (action === 'refused') {
+        await this.#side(this.#redis.srem(index, ref), 'presence enter');
+      } else {
+        await this.#side(this.#redis.sadd(this.#channelsKey(), channel), 'presence enter');
+        if (priorNode && priorNode !== owner.node) {
+          await this.#side(this.#redis.srem(`${this.#nodeIndexPrefix()}${priorNode}`, ref), 'presence enter');
+        }
+      }
+    }
     if (action === 'refused' && limits) {
       const name = limit as PresenceLimitName;
       throw presenceLimitExceeded(name, name === 'maxMembers' ? limits.maxEntries : limits.maxPerUser);
@@ -155,7 +194,7 @@ export class RedisPresenceStore implements PresenceStore {
   ): Promise<PresenceChange | undefined> {
     const raw = await this.#run(
       UPDATE_SCRIPT,
-      [this.#seqKey(), this.#hash(channel)],
+      [this.#seqKey(channel), this.#hash(channel)],
       [fieldOf(user, clientId), now, JSON.stringify(state ?? null)],
       'presence update',
     );
@@ -175,15 +214,33 @@ export class RedisPresenceStore implements PresenceStore {
     const user = field.slice(0, field.indexOf('\u0000'));
     const raw = await this.#run(
       LEAVE_SCRIPT,
-      [this.#seqKey(), this.#hash(channel), this.#channelsKey(), this.#userCounts(channel)],
-      [channel, field, node, session, this.#nodeIndexPrefix(), user],
+      this.#cluster
+        ? [this.#seqKey(channel), this.#hash(channel), this.#userCounts(channel)]
+        : [this.#seqKey(channel), this.#hash(channel), this.#channelsKey(), this.#userCounts(channel)],
+      [channel, field, node, session, this.#nodeIndexPrefix(), user, this.#cluster ? '0' : '1'],
       'presence leave',
     );
+    if (this.#cluster && raw !== null && raw !== undefined) {
+      const [, , prior, empty] = raw as [number, string, string, number];
+      const owner = prior.slice(0, prior.indexOf('\t'));
+      await this.#side(
+        this.#redis.srem(`${this.#nodeIndexPrefix()}${owner}`, `${channel}\n${field}`),
+        'presence leave',
+      );
+      if (Number(empty) === 1) {
+        // An enter racing with this leave adds the channel back after its
+        // script; re-check so that the channel is never left out while it has entries.
+        await this.#side(this.#redis.srem(this.#channelsKey(), channel), 'presence leave');
+        if ((await this.#redis.hlen(this.#hash(channel)).catch(() => 1)) > 0) {
+          await this.#side(this.#redis.sadd(this.#channelsKey(), channel), 'presence leave');
+        }
+      }
+    }
     return this.#change(channel, raw);
   }
 
   async list(channel: string): Promise<PresenceSnapshot> {
-    const raw = await this.#run(LIST_SCRIPT, [this.#seqKey(), this.#hash(channel)], [], 'presence list');
+    const raw = await this.#run(LIST_SCRIPT, [this.#seqKey(channel), this.#hash(channel)], [], 'presence list');
     const [seq, values] = raw as [number, string[]];
     return { seq: Number(seq), entries: values.map((v) => decode(v).entry) };
   }
@@ -193,11 +250,18 @@ export class RedisPresenceStore implements PresenceStore {
       const names = await this.#redis.smembers(this.#channelsKey());
       const out = new Map<string, number>();
       if (names.length === 0) return out;
-      const pipe = this.#redis.pipeline();
-      for (const n of names) pipe.hlen(this.#hash(n));
-      const counts = (await pipe.exec()) ?? [];
+      let counts: number[];
+      if (this.#cluster) {
+        // The hashes are spread over the shards: one command each (ioredis
+        // sends those of one shard together).
+        counts = await Promise.all(names.map((n) => this.#redis.hlen(this.#hash(n))));
+      } else {
+        const pipe = this.#redis.pipeline();
+        for (const n of names) pipe.hlen(this.#hash(n));
+        counts = ((await pipe.exec()) ?? []).map((r) => Number(r?.[1] ?? 0));
+      }
       names.forEach((n, i) => {
-        const c = Number(counts[i]?.[1] ?? 0);
+        const c = Number(counts[i] ?? 0);
         if (c > 0) out.set(n, c);
       });
       return out;

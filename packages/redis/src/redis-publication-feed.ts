@@ -76,7 +76,9 @@ function parse(entry: RawFeedEntry): { n: number; pub: FeedPublication } {
  * (`{prefix}webhooks:feed`, capped at about `maxLen` entries); the node
  * holding the lease (`SET NX PX`, renewed at every look) reads it after its
  * cursor and moves the cursor (only while still holding the lease) once the
- * listener resolved. Entries trimmed before the relay read them (the relay
+ * listener resolved. On a Redis Cluster the feed's keys share one hash tag
+ * (one shard), and the broker appends to the feed right after the publish
+ * script rather than inside it. Entries trimmed before the relay read them (the relay
  * down, or behind, for longer than the feed holds) are counted in `lost`
  * and reported through `onError`.
  */
@@ -99,7 +101,7 @@ export class RedisPublicationFeed implements PublicationFeed {
 
   constructor(broker: RedisBroker, options: RedisPublicationFeedOptions = {}) {
     this.#broker = broker;
-    this.#keys = feedKeys(broker.prefix);
+    this.#keys = feedKeys(broker.prefix, broker.cluster);
     this.#maxLen = options.maxLen ?? DEFAULT_FEED_MAX_LEN;
     this.#leaseMs = options.leaseMs ?? DEFAULT_FEED_LEASE_MS;
     this.#pollMs = options.pollIntervalMs ?? 200;

@@ -1,8 +1,7 @@
 import type { RevocationStore } from '@syncline/server';
-import type { Redis } from 'ioredis';
 import { toBrokerError } from './errors.js';
 import { LuaScript } from './lua-script.js';
-import type { RedisStoreOptions } from './redis-connections.js';
+import { checkClusterPrefix, type RedisClient, type RedisStoreOptions } from './redis-connections.js';
 
 /** Default interval at which nodes re-read the revocations (the node bus carries changes at once). */
 export const DEFAULT_REVOCATION_REFRESH_MS = 5_000;
@@ -38,7 +37,7 @@ export interface RedisRevocationStoreOptions extends RedisStoreOptions {
  * by that node's write-back and must then be repeated.
  */
 export class RedisRevocationStore implements RevocationStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #hash: string;
   readonly #marker: string;
   readonly refreshMs: number;
@@ -46,8 +45,11 @@ export class RedisRevocationStore implements RevocationStore {
   constructor(options: RedisRevocationStoreOptions) {
     const prefix = options.prefix ?? 'syncline:';
     this.#redis = options.redis;
-    this.#hash = `${prefix}revocations`;
-    this.#marker = `${prefix}revocations:intact`;
+    if (options.redis.isCluster) checkClusterPrefix(prefix);
+    // On a Redis Cluster the hash and its marker share the tag `{revocations}` (one shard).
+    const base = options.redis.isCluster ? `${prefix}{revocations}` : `${prefix}revocations`;
+    this.#hash = base;
+    this.#marker = `${base}:intact`;
     this.refreshMs = options.refreshMs ?? DEFAULT_REVOCATION_REFRESH_MS;
   }
 

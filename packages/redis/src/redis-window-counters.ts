@@ -1,8 +1,7 @@
 import type { WindowCount, WindowCounters } from '@syncline/server';
-import type { Redis } from 'ioredis';
 import { toBrokerError } from './errors.js';
 import { LuaScript } from './lua-script.js';
-import type { RedisStoreOptions } from './redis-connections.js';
+import type { RedisClient, RedisStoreOptions } from './redis-connections.js';
 
 /**
  * Adds one to the counter and opens its window on the first hit (or when a
@@ -35,7 +34,7 @@ return {tonumber(n), redis.call('PTTL', KEYS[1])}
  * `unavailable` or `timeout`, within the connection's command timeout.
  */
 export class RedisWindowCounters implements WindowCounters {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
 
   constructor(options: RedisStoreOptions) {

@@ -39,4 +39,39 @@ describe('clusterUrls', () => {
   it('leaves both empty without flags or variables (the embedded default)', () => {
     expect(clusterUrls({}, {})).toEqual({ redis: undefined, postgres: undefined, redisPrefix: undefined });
   });
+
+  it('reads the seed nodes of a Redis Cluster from --redis-cluster, then SYNCLINE_REDIS_CLUSTER', () => {
+    expect(clusterUrls({ 'redis-cluster': '10.0.0.1:7000, 10.0.0.2:7001' }, {})).toMatchObject({
+      redisCluster: ['10.0.0.1:7000', '10.0.0.2:7001'],
+    });
+    expect(clusterUrls({}, { SYNCLINE_REDIS_CLUSTER: 'redis://:pw@a:7000,b:7001' })).toMatchObject({
+      redisCluster: ['redis://:pw@a:7000', 'b:7001'],
+    });
+    expect(clusterUrls({}, { SYNCLINE_REDIS_CLUSTER: '' })).not.toHaveProperty('redisCluster');
+  });
+
+  it('refuses a malformed or oversized seed list, and --redis with --redis-cluster', () => {
+    expect(() => clusterUrls({ 'redis-cluster': 'no-port' }, {})).toThrow(/seed node "no-port"/);
+    expect(() => clusterUrls({ 'redis-cluster': 'a:7000 b:7001' }, {})).toThrow(/seed node/);
+    const many = Array.from({ length: 65 }, (_, i) => `h${i}:7000`).join(',');
+    expect(() => clusterUrls({ 'redis-cluster': many }, {})).toThrow(/at most 64/);
+    expect(() => clusterUrls({ redis: 'redis://a', 'redis-cluster': 'b:7000' }, {})).toThrow(/not both/);
+    expect(() => clusterUrls({ 'redis-cluster': 'b:7000' }, { SYNCLINE_REDIS_PREFIX: 'app{1}:' })).toThrow(
+      /SYNCLINE_REDIS_PREFIX/,
+    );
+  });
+
+  it('reads several Redis instances from repeated --redis, or from SYNCLINE_REDIS_URL', () => {
+    expect(clusterUrls({ redis: ['redis://a:6379', 'redis://b:6379'] }, {})).toMatchObject({
+      redis: 'redis://a:6379',
+      redisUrls: ['redis://a:6379', 'redis://b:6379'],
+    });
+    expect(clusterUrls({}, { SYNCLINE_REDIS_URL: 'redis://a:6379 rediss://:p,w@b:6380' })).toMatchObject({
+      redisUrls: ['redis://a:6379', 'rediss://:p,w@b:6380'],
+    });
+    expect(clusterUrls({ redis: ['redis://only'] }, {})).not.toHaveProperty('redisUrls');
+    expect(() => clusterUrls({ redis: ['redis://a', 'redis://a'] }, {})).toThrow(/twice/);
+    const many = Array.from({ length: 65 }, (_, i) => `redis://h${i}:6379`);
+    expect(() => clusterUrls({ redis: many }, {})).toThrow(/at most 64/);
+  });
 });

@@ -16,6 +16,17 @@ import type { WebhookOutboxFactory } from '../webhooks/webhook-outbox.js';
 export interface ClusterUrls {
   /** Redis (`redis://…`): broker, channel history, presence. */
   readonly redis?: string | undefined;
+  /**
+   * Several independent Redis instances (`--redis URL --redis URL …`, or
+   * several URLs in `SYNCLINE_REDIS_URL`; at most 64): channels are spread
+   * over them by hashing their names. `redis` is then the first.
+   */
+  readonly redisUrls?: readonly string[] | undefined;
+  /**
+   * Seed nodes of a Redis Cluster instead of `redis` (`--redis-cluster
+   * host:port,host:port` / `SYNCLINE_REDIS_CLUSTER`; at most 64).
+   */
+  readonly redisCluster?: readonly string[] | undefined;
   /** PostgreSQL (`postgres://…`): documents. */
   readonly postgres?: string | undefined;
   /** Prefix of Redis keys, to share one Redis between deployments (`SYNCLINE_REDIS_PREFIX`, default `syncline:`). */
@@ -31,7 +42,8 @@ export interface ClusterUrls {
 
 /** Flags of `syncline start` that `clusterUrls` reads. */
 export interface ClusterFlags {
-  readonly redis?: string | undefined;
+  readonly redis?: string | readonly string[] | undefined;
+  readonly 'redis-cluster'?: string | undefined;
   readonly postgres?: string | undefined;
   readonly 'redis-ack-replicas'?: string | undefined;
   readonly 'redis-ack-timeout-ms'?: string | undefined;
@@ -56,8 +68,21 @@ function wholeNumber(value: string | undefined, name: string, min: number): numb
  * would silently turn an embedded server into a cluster node sharing state.
  */
 export function clusterUrls(flags: ClusterFlags, env: NodeJS.ProcessEnv): ClusterUrls {
+  const redisUrls = redisList(flags.redis ?? env.SYNCLINE_REDIS_URL);
+  const redis = redisUrls?.[0];
+  const redisCluster = clusterSeeds(flags['redis-cluster'] ?? env.SYNCLINE_REDIS_CLUSTER);
+  if (redis && redisCluster) {
+    throw new Error('give either --redis (SYNCLINE_REDIS_URL) or --redis-cluster (SYNCLINE_REDIS_CLUSTER), not both');
+  }
+  if (redisCluster && /[{}]/.test(env.SYNCLINE_REDIS_PREFIX ?? '')) {
+    throw new Error(
+      'bad SYNCLINE_REDIS_PREFIX: on a Redis Cluster it may not contain "{" or "}" (they decide hash slots)',
+    );
+  }
   return {
-    redis: flags.redis ?? env.SYNCLINE_REDIS_URL,
+    redis,
+    ...(redisUrls && redisUrls.length > 1 ? { redisUrls } : {}),
+    ...(redisCluster ? { redisCluster } : {}),
     postgres: flags.postgres ?? env.SYNCLINE_POSTGRES_URL,
     redisPrefix: env.SYNCLINE_REDIS_PREFIX,
     redisAckReplicas: wholeNumber(
@@ -73,11 +98,56 @@ export function clusterUrls(flags: ClusterFlags, env: NodeJS.ProcessEnv): Cluste
   };
 }
 
+/** Most Redis instances of `--redis URL --redis URL …`. */
+export const MAX_REDIS_URLS = 64;
+
+/**
+ * Redis URLs from repeated `--redis` flags, or from one value that may list
+ * several (`redis://a:6379 redis://b:6379`, split before each `redis://` or
+ * `rediss://`); throws on more than 64 or the same URL twice.
+ */
+function redisList(value: string | readonly string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const urls = (typeof value === 'string' ? [value] : value)
+    .flatMap((v) => v.split(/[\s,]+(?=rediss?:\/\/)/))
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  if (urls.length === 0) return undefined;
+  if (urls.length > MAX_REDIS_URLS) {
+    throw new Error(`bad --redis: at most ${MAX_REDIS_URLS} Redis instances, got ${urls.length}`);
+  }
+  if (new Set(urls).size !== urls.length) throw new Error('bad --redis: the same Redis URL is listed twice');
+  return urls;
+}
+
+/** Most seed nodes of `--redis-cluster`. */
+export const MAX_REDIS_CLUSTER_SEEDS = 64;
+
+/** Seed nodes from a comma-separated list (`host:port` or `redis://…`); throws on a malformed or too long list. */
+function clusterSeeds(value: string | undefined): string[] | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const seeds = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (seeds.length > MAX_REDIS_CLUSTER_SEEDS) {
+    throw new Error(`bad --redis-cluster: at most ${MAX_REDIS_CLUSTER_SEEDS} seed nodes, got ${seeds.length}`);
+  }
+  for (const seed of seeds) {
+    if (!/^(rediss?:\/\/[^\s/]+|[^\s/:]+:\d{1,5}|\[[0-9a-fA-F:]+\]:\d{1,5})$/.test(seed)) {
+      throw new Error(`bad --redis-cluster seed node "${seed}" (host:port or redis://host:port)`);
+    }
+  }
+  return seeds;
+}
+
 // The adapters depend on the server package, so they are loaded by name at
 // run time (optional peer dependencies) rather than imported.
 interface RedisModule {
   connectRedisCluster(o: {
-    url: string;
+    url?: string | undefined;
+    urls?: readonly string[] | undefined;
+    cluster?: readonly string[] | undefined;
     prefix?: string | undefined;
     docStore?: DocStore | undefined;
     onError?: (err: unknown, what: string) => void;
@@ -146,10 +216,14 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     out.webhookOutbox = (settings) => store.webhookOutbox(settings);
     logger.info('document store and webhook outbox: postgres');
   }
-  if (urls.redis) {
-    const mod = await load<RedisModule>('@syncline/redis', '--redis');
+  if (urls.redis || urls.redisCluster) {
+    const mod = await load<RedisModule>('@syncline/redis', urls.redis ? '--redis' : '--redis-cluster');
     const parts = await mod.connectRedisCluster({
-      url: urls.redis,
+      ...(urls.redisCluster
+        ? { cluster: urls.redisCluster }
+        : urls.redisUrls
+          ? { urls: urls.redisUrls }
+          : { url: urls.redis }),
       prefix: urls.redisPrefix,
       docStore: out.docStore,
       onError: (err, what) => logger.warn({ err, what }, 'redis background failure'),
@@ -165,7 +239,14 @@ export async function clusterOptions(urls: ClusterUrls, logger: Logger): Promise
     out.occupancy = parts.occupancy;
     out.publicationFeed = parts.publicationFeed;
     out.counters = parts.counters;
-    logger.info({ ackReplicas: urls.redisAckReplicas ?? 0 }, 'cluster broker: redis');
+    logger.info(
+      {
+        ackReplicas: urls.redisAckReplicas ?? 0,
+        ...(urls.redisCluster ? { seeds: urls.redisCluster.length } : {}),
+        ...(urls.redisUrls ? { instances: urls.redisUrls.length } : {}),
+      },
+      urls.redisCluster ? 'cluster broker: redis cluster' : 'cluster broker: redis',
+    );
   }
   return out;
 }

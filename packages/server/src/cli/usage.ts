@@ -5,7 +5,7 @@ import { CHANNELS_LIMIT, DOC_TEXT_MAX_CHARS, HISTORY_LIMIT, PRESENCE_LIMIT } fro
 export const USAGE = `Usage:
   syncline start [--dev] [--port 8787] [--host H] [--data ./data] [--config syncline.config.ts] [--static DIR]
                  [--redis redis://HOST:6379] [--postgres postgres://USER@HOST/DB] [--drain-window 10s]
-                 [--redis-ack-replicas N] [--redis-ack-timeout-ms 1000]
+                 [--redis-cluster HOST:PORT,HOST:PORT,…] [--redis-ack-replicas N] [--redis-ack-timeout-ms 1000]
   syncline token [--data ./data | --secret S] --sub USER [--allow PATTERN[=op,op]]... [--ttl 1h]
   syncline channels [--prefix P] [--limit ${CHANNELS_LIMIT.default}]
   syncline history CHANNEL [--since OFFSET] [--limit ${HISTORY_LIMIT.default}]
@@ -24,6 +24,11 @@ start   runs a server. Without --config it looks for syncline.config.{ts,mjs,js}
         for demo sign-in. --static DIR serves a web app from DIR (index.html for other
         paths, never for the API's). --redis (or SYNCLINE_REDIS_URL) and --postgres (or
         SYNCLINE_POSTGRES_URL) make it a cluster node; without them it runs embedded.
+        --redis-cluster (or SYNCLINE_REDIS_CLUSTER) takes the seed nodes of a Redis Cluster
+        instead of --redis (at most 64, comma-separated): channels are spread over its shards.
+        --redis given several times (or several URLs in SYNCLINE_REDIS_URL, at most 64) spreads
+        channels over independent Redis instances by hashing their names; every node must list
+        the same instances.
         --redis-ack-replicas N (or SYNCLINE_REDIS_ACK_REPLICAS) acknowledges a publish only
         once N Redis replicas have it (WAIT), else answers timeout after
         --redis-ack-timeout-ms (or SYNCLINE_REDIS_ACK_TIMEOUT_MS, default 1000).
