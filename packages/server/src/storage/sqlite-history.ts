@@ -87,14 +87,18 @@ export class SqliteHistory {
   readonly #tops = new Map<string, Top>();
   readonly #stmts;
   readonly #appendListeners = new Set<AppendListener>();
+  /** `#appendRows` in one transaction (made once: better-sqlite3 builds a wrapper per `transaction` call). */
+  readonly #appendTx: (batch: readonly PublishInput[], now: number) => PublishOutcome[];
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
     migrate(db, '001_history', MIGRATION);
     migrate(db, '002_publication_keys', KEYS_MIGRATION);
+    this.#appendTx = db.transaction((batch: readonly PublishInput[], now: number) => this.#appendRows(batch, now));
     this.#stmts = {
+      // A channel's stored top is the larger of its row's and its newest retained publication's.
       getChannel: db.prepare<[string], { epoch: string; top: number }>(
-        'SELECT epoch, top FROM channels WHERE name = ?',
+        'SELECT epoch, MAX(top, COALESCE((SELECT MAX(offset) FROM publications WHERE channel = name), 0)) AS top FROM channels WHERE name = ?',
       ),
       upsertChannel: db.prepare(
         'INSERT INTO channels (name, epoch, top, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET epoch = excluded.epoch, top = excluded.top, updated_at = excluded.updated_at',
@@ -121,6 +125,10 @@ export class SqliteHistory {
         'SELECT MIN(offset) AS m FROM publications WHERE channel = ? AND ts >= ?',
       ),
       trimTtl: db.prepare('DELETE FROM publications WHERE channel >= ? AND channel < ? AND ts < ?'),
+      // Before expired publications go, the channel rows take their tops (a channel may lose every row).
+      keepTops: db.prepare(
+        'UPDATE channels SET top = MAX(top, (SELECT MAX(offset) FROM publications WHERE channel = name)) WHERE name IN (SELECT channel FROM publications WHERE channel >= ? AND channel < ? AND ts < ?)',
+      ),
       trimKeys: db.prepare('DELETE FROM publication_keys WHERE channel >= ? AND channel < ? AND ts < ?'),
     };
   }
@@ -155,57 +163,61 @@ export class SqliteHistory {
 
   /** Appends a batch in one transaction; outcomes in input order. */
   appendBatch(inputs: readonly PublishInput[], now: number): PublishOutcome[] {
-    const run = this.#db.transaction((batch: readonly PublishInput[]) => {
-      const out: PublishOutcome[] = [];
-      const appended: AppendedPublication[] = [];
-      // Tops of this batch's channels, held here: the cache may be cleared mid-batch.
-      const touched = new Map<string, { t: Top; history: HistoryOptions }>();
-      for (const input of batch) {
-        const t = touched.get(input.channel)?.t ?? this.#entry(input.channel);
-        const keep = input.history.size > 0;
-        if (input.key !== undefined) {
-          // The key window is the retained history (size and TTL); without history, the TTL.
-          const prior = keep
-            ? this.#stmts.byKey.get(input.channel, input.key)
-            : this.#stmts.keyOnly.get(input.channel, input.key);
-          if (prior && prior.ts >= now - input.history.ttlMs) {
-            out.push({ offset: prior.offset, epoch: t.epoch, duplicate: true });
-            continue;
-          }
-          // Expired but not trimmed yet: the key may be used again.
-          if (prior && keep) this.#stmts.forgetKey.run(input.channel, input.key);
-        }
-        t.offset += 1;
-        if (keep) {
-          this.#stmts.insert.run(
-            input.channel,
-            t.offset,
-            JSON.stringify(input.data ?? null),
-            input.user ?? null,
-            input.key ?? null,
-            now,
-          );
-        } else if (input.key !== undefined) {
-          this.#stmts.putKey.run(input.channel, input.key, t.offset, now);
-        }
-        touched.set(input.channel, { t, history: input.history });
-        out.push({ offset: t.offset, epoch: t.epoch, duplicate: false });
-        appended.push({ input, offset: t.offset, epoch: t.epoch });
-      }
-      for (const [channel, { t, history }] of touched) {
-        this.#stmts.upsertChannel.run(channel, t.epoch, t.offset, now);
-        if (t.offset > history.size) this.#stmts.trimSize.run(channel, t.offset - history.size);
-      }
-      if (appended.length > 0) for (const listener of this.#appendListeners) listener(appended, now);
-      return out;
-    });
     try {
-      return run(inputs);
+      return this.#appendTx(inputs, now);
     } catch (err) {
       // The transaction rolled back: forget cached tops so they are reread.
       this.#tops.clear();
       throw err;
     }
+  }
+
+  /** The rows of one batch; run as one transaction by `#appendTx`. */
+  #appendRows(batch: readonly PublishInput[], now: number): PublishOutcome[] {
+    const out: PublishOutcome[] = [];
+    const appended: AppendedPublication[] = [];
+    // Tops of this batch's channels, held here: the cache may be cleared mid-batch.
+    const touched = new Map<string, { t: Top; history: HistoryOptions }>();
+    for (const input of batch) {
+      const t = touched.get(input.channel)?.t ?? this.#entry(input.channel);
+      const keep = input.history.size > 0;
+      if (input.key !== undefined) {
+        // The key window is the retained history (size and TTL); without history, the TTL.
+        const prior = keep
+          ? this.#stmts.byKey.get(input.channel, input.key)
+          : this.#stmts.keyOnly.get(input.channel, input.key);
+        if (prior && prior.ts >= now - input.history.ttlMs) {
+          out.push({ offset: prior.offset, epoch: t.epoch, duplicate: true });
+          continue;
+        }
+        // Expired but not trimmed yet: the key may be used again.
+        if (prior && keep) this.#stmts.forgetKey.run(input.channel, input.key);
+      }
+      t.offset += 1;
+      if (keep) {
+        this.#stmts.insert.run(
+          input.channel,
+          t.offset,
+          JSON.stringify(input.data ?? null),
+          input.user ?? null,
+          input.key ?? null,
+          now,
+        );
+      } else if (input.key !== undefined) {
+        this.#stmts.putKey.run(input.channel, input.key, t.offset, now);
+      }
+      touched.set(input.channel, { t, history: input.history });
+      out.push({ offset: t.offset, epoch: t.epoch, duplicate: false });
+      appended.push({ input, offset: t.offset, epoch: t.epoch });
+    }
+    for (const [channel, { t, history }] of touched) {
+      // With history, the newest publication's row holds the top (it is never trimmed by size,
+      // and the TTL trim moves it to the channel's row first): one row written per publication.
+      if (history.size === 0) this.#stmts.upsertChannel.run(channel, t.epoch, t.offset, now);
+      else if (t.offset > history.size) this.#stmts.trimSize.run(channel, t.offset - history.size);
+    }
+    if (appended.length > 0) for (const listener of this.#appendListeners) listener(appended, now);
+    return out;
   }
 
   /** Publications after `since`, within TTL, oldest first. */
@@ -231,6 +243,9 @@ export class SqliteHistory {
     const from = `${namespace}:`;
     const to = `${namespace};`;
     const cutoff = now - ttlMs;
-    return this.#stmts.trimTtl.run(from, to, cutoff).changes + this.#stmts.trimKeys.run(from, to, cutoff).changes;
+    return this.#db.transaction(() => {
+      this.#stmts.keepTops.run(from, to, cutoff);
+      return this.#stmts.trimTtl.run(from, to, cutoff).changes + this.#stmts.trimKeys.run(from, to, cutoff).changes;
+    })();
   }
 }
