@@ -101,4 +101,23 @@ describe('SqliteHistory', () => {
     expect(db.prepare('SELECT top FROM channels WHERE name = ?').get('nohist:one')).toEqual({ top: 1 });
     db.close();
   });
+
+  it('finds the channels to trim by TTL in a database written before the minutes table (migrated)', () => {
+    const db = openDatabase(':memory:');
+    const brief = { size: 100, ttlMs: 1_000 };
+    const h = new SqliteHistory(db);
+    const then = Date.now() - 120_000;
+    h.appendBatch([{ channel: 'chat:old', data: 1, history: brief }], then);
+    // The schema as it was: an index of every publication's time, no minutes table.
+    db.exec(`DROP TABLE publication_minutes; CREATE INDEX publications_ts ON publications (ts);
+      DELETE FROM schema_migrations WHERE name = '003_publication_minutes';`);
+    const again = new SqliteHistory(db);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'publications_ts'").get()).toBeUndefined();
+    again.appendBatch([{ channel: 'chat:old', data: 2, history: brief }], Date.now());
+    expect(again.trimExpired('chat', brief.ttlMs, Date.now())).toBe(1);
+    expect(again.read('chat:old', 0, 10, brief, Date.now()).publications.map((p) => p.data)).toEqual([2]);
+    // Expired minutes are gone; the current one stays.
+    expect(db.prepare('SELECT COUNT(*) AS n FROM publication_minutes').get()).toEqual({ n: 1 });
+    db.close();
+  });
 });

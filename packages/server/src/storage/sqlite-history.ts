@@ -36,6 +36,24 @@ CREATE TABLE publication_keys (
 CREATE INDEX publication_keys_ts ON publication_keys (ts);
 `;
 
+/**
+ * The minutes in which each channel got publications, for the TTL trim
+ * (which finds expired channels here instead of in an index of every
+ * publication's time: that index cost one more page written per commit).
+ */
+const MINUTES_MIGRATION = `
+CREATE TABLE publication_minutes (
+  minute INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  PRIMARY KEY (minute, channel)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO publication_minutes (minute, channel) SELECT DISTINCT ts / 60000, channel FROM publications;
+DROP INDEX publications_ts;
+`;
+
+/** Length of a `publication_minutes` bucket, ms. */
+const MINUTE_MS = 60_000;
+
 interface Row {
   offset: number;
   data: string;
@@ -47,6 +65,8 @@ interface Row {
 interface Top {
   epoch: string;
   offset: number;
+  /** The last minute recorded in `publication_minutes` for this channel by this process (-1: none yet). */
+  minute: number;
 }
 
 /** Channel tops kept in memory; the cache starts over past this many channels. */
@@ -94,6 +114,7 @@ export class SqliteHistory {
     this.#db = db;
     migrate(db, '001_history', MIGRATION);
     migrate(db, '002_publication_keys', KEYS_MIGRATION);
+    migrate(db, '003_publication_minutes', MINUTES_MIGRATION);
     this.#appendTx = db.transaction((batch: readonly PublishInput[], now: number) => this.#appendRows(batch, now));
     this.#stmts = {
       // A channel's stored top is the larger of its row's and its newest retained publication's.
@@ -124,10 +145,15 @@ export class SqliteHistory {
       minOffset: db.prepare<[string, number], { m: number | null }>(
         'SELECT MIN(offset) AS m FROM publications WHERE channel = ? AND ts >= ?',
       ),
-      trimTtl: db.prepare('DELETE FROM publications WHERE channel >= ? AND channel < ? AND ts < ?'),
-      // Before expired publications go, the channel rows take their tops (a channel may lose every row).
-      keepTops: db.prepare(
-        'UPDATE channels SET top = MAX(top, (SELECT MAX(offset) FROM publications WHERE channel = name)) WHERE name IN (SELECT channel FROM publications WHERE channel >= ? AND channel < ? AND ts < ?)',
+      markMinute: db.prepare('INSERT OR IGNORE INTO publication_minutes (minute, channel) VALUES (?, ?)'),
+      expiredChannels: db.prepare<[number, string, string], { channel: string }>(
+        'SELECT DISTINCT channel FROM publication_minutes WHERE minute <= ? AND channel >= ? AND channel < ?',
+      ),
+      dropMinutes: db.prepare('DELETE FROM publication_minutes WHERE minute < ? AND channel >= ? AND channel < ?'),
+      trimChannel: db.prepare('DELETE FROM publications WHERE channel = ? AND ts < ?'),
+      // Before expired publications go, the channel's row takes its top (a channel may lose every row).
+      keepTop: db.prepare(
+        'UPDATE channels SET top = MAX(top, COALESCE((SELECT MAX(offset) FROM publications WHERE channel = ?), 0)) WHERE name = ?',
       ),
       trimKeys: db.prepare('DELETE FROM publication_keys WHERE channel >= ? AND channel < ? AND ts < ?'),
     };
@@ -153,7 +179,7 @@ export class SqliteHistory {
     let t = this.#tops.get(channel);
     if (!t) {
       const row = this.#stmts.getChannel.get(channel);
-      t = row ? { epoch: row.epoch, offset: row.top } : { epoch: newEpoch(), offset: 0 };
+      t = row ? { epoch: row.epoch, offset: row.top, minute: -1 } : { epoch: newEpoch(), offset: 0, minute: -1 };
       if (!row) this.#stmts.upsertChannel.run(channel, t.epoch, 0, Date.now());
       if (this.#tops.size >= MAX_CACHED_TOPS) this.#tops.clear();
       this.#tops.set(channel, t);
@@ -195,6 +221,11 @@ export class SqliteHistory {
       }
       t.offset += 1;
       if (keep) {
+        const minute = Math.floor(now / MINUTE_MS);
+        if (t.minute !== minute) {
+          this.#stmts.markMinute.run(minute, input.channel);
+          t.minute = minute;
+        }
         this.#stmts.insert.run(
           input.channel,
           t.offset,
@@ -244,8 +275,16 @@ export class SqliteHistory {
     const to = `${namespace};`;
     const cutoff = now - ttlMs;
     return this.#db.transaction(() => {
-      this.#stmts.keepTops.run(from, to, cutoff);
-      return this.#stmts.trimTtl.run(from, to, cutoff).changes + this.#stmts.trimKeys.run(from, to, cutoff).changes;
+      let removed = 0;
+      // Channels with publications in a minute that began before the cutoff.
+      const channels = this.#stmts.expiredChannels.all(Math.floor((cutoff - 1) / MINUTE_MS), from, to);
+      for (const { channel } of channels) {
+        this.#stmts.keepTop.run(channel, channel);
+        removed += this.#stmts.trimChannel.run(channel, cutoff).changes;
+      }
+      // Minutes that ended by the cutoff hold nothing any more.
+      this.#stmts.dropMinutes.run(Math.floor(cutoff / MINUTE_MS), from, to);
+      return removed + this.#stmts.trimKeys.run(from, to, cutoff).changes;
     })();
   }
 }
