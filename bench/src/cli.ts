@@ -37,7 +37,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --publications N     burst publications in fan-out and webhook (default 100 and 1000)
   --rate N             paced publications per second in fan-out and webhook (default 10 and 200)
   --seconds N          paced fan-out, rooms and webhook duration (default 5, 10 and 10)
-  --rooms N            rooms in the rooms scenario (default 1000, 5 members each)
+  --rooms LIST         rooms in the rooms scenario, comma-separated sizes (default 2000,400; 5 members each)
   --missed N           publications missed per client in the storm (default 100)
   --clients N          document clients (default 500), --docs N documents (default 100)
   --doc-rate N         paced document mutations per second in total (default 1000)
@@ -75,7 +75,7 @@ const { values } = parseArgs({
     publications: { type: 'string' },
     rate: { type: 'string' },
     seconds: { type: 'string' },
-    rooms: { type: 'string', default: '1000' },
+    rooms: { type: 'string', default: '2000,400' },
     missed: { type: 'string', default: '100' },
     clients: { type: 'string' },
     docs: { type: 'string' },
@@ -182,12 +182,11 @@ for (const s of scenarios) {
       );
     }
   } else if (s === 'rooms') {
-    await add(() =>
-      runRooms(
-        { rooms: num(values.rooms, 1000), members: 5, intervalMs: 2000, seconds: num(values.seconds, 10) },
-        options,
-      ),
-    );
+    for (const size of values.rooms.split(',')) {
+      await add(() =>
+        runRooms({ rooms: num(size, 2000), members: 5, intervalMs: 2000, seconds: num(values.seconds, 10) }, options),
+      );
+    }
   } else if (s === 'docs') {
     await add(() =>
       runDocs(

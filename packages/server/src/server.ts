@@ -42,6 +42,7 @@ import { createSessionHost } from './session/session-host.js';
 import { SessionRegistry } from './session/session-registry.js';
 import { openDatabase, type SqliteDatabase } from './storage/sqlite.js';
 import { SqliteHistory } from './storage/sqlite-history.js';
+import { WalCheckpointer } from './storage/wal-checkpointer.js';
 import { HttpTransports } from './transport/http-transports.js';
 import type { Transport } from './transport/transport.js';
 import { WebSocketTransport } from './transport/websocket.js';
@@ -78,6 +79,8 @@ export function createServer(options: ServerOptions): SynclineServer {
       ? undefined
       : createAdmin(options.admin, { dev: options.dev === true, logger, trustProxyHops: settings.trustProxyHops });
   const db: SqliteDatabase = openDatabase(settings.dbFile);
+  // The WAL is copied into the database file on a thread of its own, off the event loop.
+  const checkpointer = settings.dbFile === ':memory:' ? undefined : new WalCheckpointer(db, settings.dbFile, logger);
   const revocationStore = options.revocations ?? new SqliteRevocationStore(db);
   const revocations = new RevocationCache(
     revocationStore,
@@ -344,6 +347,7 @@ export function createServer(options: ServerOptions): SynclineServer {
       await peers.close();
       await revocations.close();
       await broker.close();
+      await checkpointer?.stop();
       db.close();
     },
   });

@@ -1,5 +1,6 @@
 import * as v from 'valibot';
 import { type ClientCommand, COMMAND_SCHEMAS, type CommandType } from './commands.js';
+import { parseHotCommand } from './hot-commands.js';
 
 export * from './commands.js';
 export * from './common.js';
@@ -37,6 +38,8 @@ export function parseCommand(raw: unknown): ParseResult {
       ? { ok: false, code: 'unknown_command', message }
       : { ok: false, code: 'unknown_command', message, id };
   }
+  const hot = parseHotCommand(type, rec);
+  if (hot !== undefined) return { ok: true, command: hot };
   const schema = COMMAND_SCHEMAS[type as CommandType];
   const res = v.safeParse(schema, raw);
   if (res.success) return { ok: true, command: res.output as ClientCommand };

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   CLOSE_CODES,
   type ClientCommand,
@@ -15,6 +14,7 @@ import type { Principal } from '../auth/token-verifier.js';
 import type { Connection, ConnectionReceiver } from '../transport/transport.js';
 import { appendFrame, type Frame, frameSize, type Outbox, writeBatched } from './outbox.js';
 import { requestIdOf, requestIdsOf } from './request-ids.js';
+import { newSessionId } from './session-ids.js';
 import type { SessionSlot } from './session-slot.js';
 import type { SharedFrame } from './shared-frame.js';
 import { sharedFrames } from './shared-frames.js';
@@ -57,7 +57,7 @@ export interface SessionHost {
  */
 export class Session implements ConnectionReceiver {
   /** Unguessable id. */
-  readonly id = randomBytes(12).toString('base64url');
+  readonly id = newSessionId();
   readonly conn: Connection;
   readonly createdAt = Date.now();
   state: SessionState = 'connecting';

@@ -36,6 +36,24 @@ CREATE TABLE publication_keys (
 CREATE INDEX publication_keys_ts ON publication_keys (ts);
 `;
 
+/**
+ * The minutes in which each channel got publications, for the TTL trim
+ * (which finds expired channels here instead of in an index of every
+ * publication's time: that index cost one more page written per commit).
+ */
+const MINUTES_MIGRATION = `
+CREATE TABLE publication_minutes (
+  minute INTEGER NOT NULL,
+  channel TEXT NOT NULL,
+  PRIMARY KEY (minute, channel)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO publication_minutes (minute, channel) SELECT DISTINCT ts / 60000, channel FROM publications;
+DROP INDEX publications_ts;
+`;
+
+/** Length of a `publication_minutes` bucket, ms. */
+const MINUTE_MS = 60_000;
+
 interface Row {
   offset: number;
   data: string;
@@ -47,6 +65,8 @@ interface Row {
 interface Top {
   epoch: string;
   offset: number;
+  /** The last minute recorded in `publication_minutes` for this channel by this process (-1: none yet). */
+  minute: number;
 }
 
 /** Channel tops kept in memory; the cache starts over past this many channels. */
@@ -87,14 +107,19 @@ export class SqliteHistory {
   readonly #tops = new Map<string, Top>();
   readonly #stmts;
   readonly #appendListeners = new Set<AppendListener>();
+  /** `#appendRows` in one transaction (made once: better-sqlite3 builds a wrapper per `transaction` call). */
+  readonly #appendTx: (batch: readonly PublishInput[], now: number) => PublishOutcome[];
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
     migrate(db, '001_history', MIGRATION);
     migrate(db, '002_publication_keys', KEYS_MIGRATION);
+    migrate(db, '003_publication_minutes', MINUTES_MIGRATION);
+    this.#appendTx = db.transaction((batch: readonly PublishInput[], now: number) => this.#appendRows(batch, now));
     this.#stmts = {
+      // A channel's stored top is the larger of its row's and its newest retained publication's.
       getChannel: db.prepare<[string], { epoch: string; top: number }>(
-        'SELECT epoch, top FROM channels WHERE name = ?',
+        'SELECT epoch, MAX(top, COALESCE((SELECT MAX(offset) FROM publications WHERE channel = name), 0)) AS top FROM channels WHERE name = ?',
       ),
       upsertChannel: db.prepare(
         'INSERT INTO channels (name, epoch, top, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET epoch = excluded.epoch, top = excluded.top, updated_at = excluded.updated_at',
@@ -120,7 +145,16 @@ export class SqliteHistory {
       minOffset: db.prepare<[string, number], { m: number | null }>(
         'SELECT MIN(offset) AS m FROM publications WHERE channel = ? AND ts >= ?',
       ),
-      trimTtl: db.prepare('DELETE FROM publications WHERE channel >= ? AND channel < ? AND ts < ?'),
+      markMinute: db.prepare('INSERT OR IGNORE INTO publication_minutes (minute, channel) VALUES (?, ?)'),
+      expiredChannels: db.prepare<[number, string, string], { channel: string }>(
+        'SELECT DISTINCT channel FROM publication_minutes WHERE minute <= ? AND channel >= ? AND channel < ?',
+      ),
+      dropMinutes: db.prepare('DELETE FROM publication_minutes WHERE minute < ? AND channel >= ? AND channel < ?'),
+      trimChannel: db.prepare('DELETE FROM publications WHERE channel = ? AND ts < ?'),
+      // Before expired publications go, the channel's row takes its top (a channel may lose every row).
+      keepTop: db.prepare(
+        'UPDATE channels SET top = MAX(top, COALESCE((SELECT MAX(offset) FROM publications WHERE channel = ?), 0)) WHERE name = ?',
+      ),
       trimKeys: db.prepare('DELETE FROM publication_keys WHERE channel >= ? AND channel < ? AND ts < ?'),
     };
   }
@@ -145,7 +179,7 @@ export class SqliteHistory {
     let t = this.#tops.get(channel);
     if (!t) {
       const row = this.#stmts.getChannel.get(channel);
-      t = row ? { epoch: row.epoch, offset: row.top } : { epoch: newEpoch(), offset: 0 };
+      t = row ? { epoch: row.epoch, offset: row.top, minute: -1 } : { epoch: newEpoch(), offset: 0, minute: -1 };
       if (!row) this.#stmts.upsertChannel.run(channel, t.epoch, 0, Date.now());
       if (this.#tops.size >= MAX_CACHED_TOPS) this.#tops.clear();
       this.#tops.set(channel, t);
@@ -155,57 +189,66 @@ export class SqliteHistory {
 
   /** Appends a batch in one transaction; outcomes in input order. */
   appendBatch(inputs: readonly PublishInput[], now: number): PublishOutcome[] {
-    const run = this.#db.transaction((batch: readonly PublishInput[]) => {
-      const out: PublishOutcome[] = [];
-      const appended: AppendedPublication[] = [];
-      // Tops of this batch's channels, held here: the cache may be cleared mid-batch.
-      const touched = new Map<string, { t: Top; history: HistoryOptions }>();
-      for (const input of batch) {
-        const t = touched.get(input.channel)?.t ?? this.#entry(input.channel);
-        const keep = input.history.size > 0;
-        if (input.key !== undefined) {
-          // The key window is the retained history (size and TTL); without history, the TTL.
-          const prior = keep
-            ? this.#stmts.byKey.get(input.channel, input.key)
-            : this.#stmts.keyOnly.get(input.channel, input.key);
-          if (prior && prior.ts >= now - input.history.ttlMs) {
-            out.push({ offset: prior.offset, epoch: t.epoch, duplicate: true });
-            continue;
-          }
-          // Expired but not trimmed yet: the key may be used again.
-          if (prior && keep) this.#stmts.forgetKey.run(input.channel, input.key);
-        }
-        t.offset += 1;
-        if (keep) {
-          this.#stmts.insert.run(
-            input.channel,
-            t.offset,
-            JSON.stringify(input.data ?? null),
-            input.user ?? null,
-            input.key ?? null,
-            now,
-          );
-        } else if (input.key !== undefined) {
-          this.#stmts.putKey.run(input.channel, input.key, t.offset, now);
-        }
-        touched.set(input.channel, { t, history: input.history });
-        out.push({ offset: t.offset, epoch: t.epoch, duplicate: false });
-        appended.push({ input, offset: t.offset, epoch: t.epoch });
-      }
-      for (const [channel, { t, history }] of touched) {
-        this.#stmts.upsertChannel.run(channel, t.epoch, t.offset, now);
-        if (t.offset > history.size) this.#stmts.trimSize.run(channel, t.offset - history.size);
-      }
-      if (appended.length > 0) for (const listener of this.#appendListeners) listener(appended, now);
-      return out;
-    });
     try {
-      return run(inputs);
+      return this.#appendTx(inputs, now);
     } catch (err) {
       // The transaction rolled back: forget cached tops so they are reread.
       this.#tops.clear();
       throw err;
     }
+  }
+
+  /** The rows of one batch; run as one transaction by `#appendTx`. */
+  #appendRows(batch: readonly PublishInput[], now: number): PublishOutcome[] {
+    const out: PublishOutcome[] = [];
+    const appended: AppendedPublication[] = [];
+    // Tops of this batch's channels, held here: the cache may be cleared mid-batch.
+    const touched = new Map<string, { t: Top; history: HistoryOptions }>();
+    for (const input of batch) {
+      const t = touched.get(input.channel)?.t ?? this.#entry(input.channel);
+      const keep = input.history.size > 0;
+      if (input.key !== undefined) {
+        // The key window is the retained history (size and TTL); without history, the TTL.
+        const prior = keep
+          ? this.#stmts.byKey.get(input.channel, input.key)
+          : this.#stmts.keyOnly.get(input.channel, input.key);
+        if (prior && prior.ts >= now - input.history.ttlMs) {
+          out.push({ offset: prior.offset, epoch: t.epoch, duplicate: true });
+          continue;
+        }
+        // Expired but not trimmed yet: the key may be used again.
+        if (prior && keep) this.#stmts.forgetKey.run(input.channel, input.key);
+      }
+      t.offset += 1;
+      if (keep) {
+        const minute = Math.floor(now / MINUTE_MS);
+        if (t.minute !== minute) {
+          this.#stmts.markMinute.run(minute, input.channel);
+          t.minute = minute;
+        }
+        this.#stmts.insert.run(
+          input.channel,
+          t.offset,
+          JSON.stringify(input.data ?? null),
+          input.user ?? null,
+          input.key ?? null,
+          now,
+        );
+      } else if (input.key !== undefined) {
+        this.#stmts.putKey.run(input.channel, input.key, t.offset, now);
+      }
+      touched.set(input.channel, { t, history: input.history });
+      out.push({ offset: t.offset, epoch: t.epoch, duplicate: false });
+      appended.push({ input, offset: t.offset, epoch: t.epoch });
+    }
+    for (const [channel, { t, history }] of touched) {
+      // With history, the newest publication's row holds the top (it is never trimmed by size,
+      // and the TTL trim moves it to the channel's row first): one row written per publication.
+      if (history.size === 0) this.#stmts.upsertChannel.run(channel, t.epoch, t.offset, now);
+      else if (t.offset > history.size) this.#stmts.trimSize.run(channel, t.offset - history.size);
+    }
+    if (appended.length > 0) for (const listener of this.#appendListeners) listener(appended, now);
+    return out;
   }
 
   /** Publications after `since`, within TTL, oldest first. */
@@ -231,6 +274,17 @@ export class SqliteHistory {
     const from = `${namespace}:`;
     const to = `${namespace};`;
     const cutoff = now - ttlMs;
-    return this.#stmts.trimTtl.run(from, to, cutoff).changes + this.#stmts.trimKeys.run(from, to, cutoff).changes;
+    return this.#db.transaction(() => {
+      let removed = 0;
+      // Channels with publications in a minute that began before the cutoff.
+      const channels = this.#stmts.expiredChannels.all(Math.floor((cutoff - 1) / MINUTE_MS), from, to);
+      for (const { channel } of channels) {
+        this.#stmts.keepTop.run(channel, channel);
+        removed += this.#stmts.trimChannel.run(channel, cutoff).changes;
+      }
+      // Minutes that ended by the cutoff hold nothing any more.
+      this.#stmts.dropMinutes.run(Math.floor(cutoff / MINUTE_MS), from, to);
+      return removed + this.#stmts.trimKeys.run(from, to, cutoff).changes;
+    })();
   }
 }

@@ -108,11 +108,12 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
     namespace: string | undefined,
     data: Record<string, unknown>,
     now: number,
-    id = newEventId(),
+    id?: string,
   ): OutboxEntry | undefined => {
     const to = receivers(type, namespace);
     if (to.length === 0) return undefined;
-    const event: WebhookEvent = { id, type, time: new Date(now).toISOString(), data };
+    // The id is drawn only for an event some receiver gets (random bytes cost a system call).
+    const event: WebhookEvent = { id: id ?? newEventId(), type, time: new Date(now).toISOString(), data };
     return { event, stream, endpoints: to };
   };
 
@@ -275,8 +276,11 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
     const data = { user: session.user, connectionId: session.id, code, reason };
     addNow([entry('user.disconnected', `u/${session.user}`, undefined, data, Date.now())]);
   };
-  core.sessionEvents.connected.add(onConnected);
-  core.sessionEvents.closed.add(onClosed);
+  // Connections are followed only for receivers of their events.
+  if (wants('user.connected') || wants('user.disconnected')) {
+    core.sessionEvents.connected.add(onConnected);
+    core.sessionEvents.closed.add(onClosed);
+  }
   detach.push(() => {
     core.sessionEvents.connected.delete(onConnected);
     core.sessionEvents.closed.delete(onClosed);
