@@ -82,9 +82,11 @@ describe('mutator time budget', () => {
 
     expect(reply).toMatchObject({ type: 'error', code: 'mutation_timeout', details: { limitMs: 100 } });
     expect(answeredMs).toBeLessThan(1_000);
-    expect(Math.max(...rtts), `ping round trips ${rtts.map((r) => r.toFixed(0)).join(', ')} ms`).toBeLessThan(300);
+    // The mutator would hold the thread for 3 s: round trips far below that
+    // show it was stopped (the bound leaves room for a loaded machine).
+    expect(Math.max(...rtts), `ping round trips ${rtts.map((r) => r.toFixed(0)).join(', ')} ms`).toBeLessThan(800);
     expect(await health).toMatchObject({ status: 200 });
-    expect((await health).ms).toBeLessThan(300);
+    expect((await health).ms).toBeLessThan(800);
     // Nothing applied; the id is used up (a resend is a duplicate).
     expect(await server.docs.get('t:spin')).toMatchObject({ version: 0, state: { count: 0 } });
     attacker.send(JSON.stringify(mutate(11, 't:spin', 1, 'slow', { ms: 3_000 })));
@@ -157,14 +159,15 @@ describe('mutator time per user', () => {
     });
     const mallory = await connectedRawSocket(server, 'mallory');
     const bob = await connectedRawSocket(server, 'bob');
-    // 20 mutators of 40 ms: the 200 ms burst lets about five in, then the balance is spent.
+    // 20 mutators of 40 ms: the 200 ms burst lets about five in, then the
+    // balance is spent (fewer on a loaded machine, where each takes longer).
     const ids = Array.from({ length: 20 }, (_, i) => 100 + i);
     for (const [i, id] of ids.entries()) mallory.send(JSON.stringify(mutate(id, 't:hog', i + 1, 'slow', { ms: 40 })));
     const replies = await Promise.all(ids.map((id) => mallory.next((m) => m.id === id, 10_000)));
     const limited = replies.filter((r) => r.code === 'rate_limited');
     const applied = replies.filter((r) => r.type === 'reply');
     const verdicts = replies.map((r) => r.code ?? 'ok').join(',');
-    expect(applied.length, verdicts).toBeGreaterThanOrEqual(4);
+    expect(applied.length, verdicts).toBeGreaterThanOrEqual(2);
     expect(applied.length, verdicts).toBeLessThanOrEqual(8);
     // The first refused one is rate_limited; those behind it (ids now ahead) wait for it.
     expect(replies[applied.length], verdicts).toMatchObject({ code: 'rate_limited' });
