@@ -9,11 +9,20 @@ import {
 } from '@syncline/testing';
 import { describe, expect, it } from 'vitest';
 import { ChannelTraffic, readChannelHistory } from './cluster/chaos-channels.js';
+import { redisAdmin } from './cluster/chaos-faults.js';
 import { chaosSeed, seededRng, waitUntil } from './cluster/chaos-util.js';
-import { API_KEY, clusterClient, httpPublish, startCluster } from './cluster/cluster.js';
+import {
+  API_KEY,
+  clusterClient,
+  httpPublish,
+  nodeApi,
+  startCluster,
+  startNode,
+  tryConnect,
+} from './cluster/cluster.js';
 import { redisClusterService } from './cluster/redis-cluster-env.js';
 import { startPrivateRedis } from './cluster/redis-env.js';
-import { describeValue, waitFor } from './helpers.js';
+import { describeValue, token, waitFor } from './helpers.js';
 
 /** Channels of the instance that is killed, and of the two that stay up. */
 const LOST_CHANNELS = 3;
@@ -188,4 +197,82 @@ describe.runIf(redisClusterService.available)('one of three independent Redis in
       expect(told, `${name} on ${c} told recovered: false in the new epoch`).toBe(true);
     }
   }, 90_000);
+
+  it('the instance holding node-wide state killed and restarted empty: the other instances’ channels go on, revocations are written back and still refuse old tokens, counts come back', async () => {
+    const instances = await Promise.all([startPrivateRedis(), startPrivateRedis(), startPrivateRedis()]);
+    const urls = instances.map((i) => i.url);
+    const names = urls.map(shardName);
+    const home = pickShard(NODE_WIDE_NAME, names);
+    const homeRedis = instances[home];
+    const run = Date.now().toString(36);
+    const prefix = `syncline-shardhome-${run}:`;
+    let channel = '';
+    for (let k = 0; channel === '' || pickShard(channel, names) === home; k++) channel = `chat:shardhome-${run}-${k}`;
+    const { nodes, dir, config } = await startCluster({ nodes: 2, redisUrls: urls, prefix });
+    const [a, b] = nodes.map((n) => n.url) as [string, string];
+    const oldToken = await token('mallory');
+    const revoked = await nodeApi(a, 'POST', '/v1/users/mallory/revoke', { reason: 'suspended' });
+    const sub = await clusterClient([b], 'sub');
+    const got: ReceivedPublication[] = [];
+    await sub.subscribe(channel, { onPublication: (p) => got.push(p) }).ready;
+
+    await homeRedis?.kill();
+    // A new revocation cannot be stored: refused with a retryable code.
+    let answer: { status: number; code?: string } = { status: 0 };
+    await waitUntil(
+      async () => {
+        const res = await fetch(`${a}/v1/users/eve/revoke`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' },
+          body: '{}',
+        });
+        const body = (await res.json()) as { error?: { code?: string } };
+        answer =
+          body.error?.code === undefined ? { status: res.status } : { status: res.status, code: body.error.code };
+        return res.status === 503;
+      },
+      10_000,
+      'a revoke refused while the instance holding revocations is down',
+      () => describeValue(answer),
+    );
+    expect(answer).toEqual({ status: 503, code: 'unavailable' });
+    // The nodes keep enforcing the revocations they hold, and other instances' channels keep serving.
+    for (const url of [a, b]) expect(await tryConnect(url, oldToken)).toBe('revoked');
+    const during = await httpPublish(a, channel, { during: true });
+    expect(during.status, describeValue(during.body)).toBe(200);
+    await waitFor(
+      () => got.some((p) => p.offset === during.body.offset),
+      5_000,
+      () => `wanted offset ${during.body.offset} at the subscriber, saw ${describeValue(got.map((p) => p.offset))}`,
+    );
+
+    // Back empty: the next re-read of the revocations (every 5 s) finds them lost and writes back what the node holds.
+    await homeRedis?.start();
+    let stored: string | null = null;
+    await waitUntil(
+      async () => {
+        stored = homeRedis ? await redisAdmin(homeRedis, (r) => r.hget(`${prefix}revocations`, 'mallory')) : null;
+        return stored === String(revoked.before);
+      },
+      15_000,
+      `mallory's revocation written back as ${revoked.before}`,
+      () => String(stored),
+    );
+    // A node started now reads it and refuses the old token too.
+    const late = await startNode(2, dir, config, prefix, { redisUrls: urls });
+    expect(await tryConnect(late.url, oldToken)).toBe('revoked');
+    // Subscriber counts (node-wide, reported every second) come back: node A sees B's subscriber.
+    let seen: unknown;
+    await waitUntil(
+      async () => {
+        const r = await nodeApi(a, 'GET', `/v1/channels/${encodeURIComponent(channel)}`).catch((e: Error) => e);
+        seen = r instanceof Error ? r.message : r.subscribers;
+        return seen === 1;
+      },
+      10_000,
+      'the channel’s subscriber count through node A',
+      () => describeValue(seen),
+    );
+    expect(got.map((p) => p.offset)).toEqual(Array.from({ length: got.length }, (_, i) => i + 1));
+  }, 60_000);
 });
