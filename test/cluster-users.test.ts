@@ -1,29 +1,10 @@
 import type { StateChange } from '@syncline/client';
-import { CLOSE_CODES, PROTOCOL_VERSION } from '@syncline/protocol';
+import { CLOSE_CODES } from '@syncline/protocol';
 import { RedisRevocationStore } from '@syncline/redis';
 import { describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
-import { nodeApi as api, clusterClient, startCluster, startNode } from './cluster/cluster.js';
+import { nodeApi as api, clusterClient, startCluster, startNode, tryConnect } from './cluster/cluster.js';
 import { dropPrefix, REDIS_URL, redisBroker, redisService, testPrefix } from './cluster/redis-env.js';
 import { defer, describeValue, token, waitFor, waitForValue, waitState } from './helpers.js';
-
-/** Connects a raw socket with `tok`; resolves with `connected` or the error code of the refusal. */
-async function tryConnect(url: string, tok: string): Promise<string> {
-  const ws = new WebSocket(`${url.replace('http', 'ws')}/connect/ws`, ['syncline.json']);
-  defer(() => ws.terminate());
-  return new Promise((resolve, reject) => {
-    ws.on('error', reject);
-    ws.on('open', () => ws.send(JSON.stringify({ type: 'connect', id: 1, protocol: PROTOCOL_VERSION, token: tok })));
-    ws.on('message', (raw) => {
-      const parsed = JSON.parse(raw.toString()) as Record<string, unknown> | Record<string, unknown>[];
-      for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
-        if (m.type === 'error') resolve(String(m.code));
-        else if (m.id === 1) resolve('connected');
-      }
-      ws.close();
-    });
-  });
-}
 
 /** Reads the channel list of a node until it equals `expected` (the counts are reported once a second). */
 async function expectChannels(url: string, prefix: string, expected: unknown, what: string): Promise<void> {

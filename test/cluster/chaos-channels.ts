@@ -41,6 +41,8 @@ export interface ChannelTrafficOptions {
   readonly publishPauseMs: number;
   readonly rng: Rng;
   readonly recorder: HistoryRecorder;
+  /** Start of the subscriber and publisher names (default none), for several traffics on one recorder. */
+  readonly label?: string;
 }
 
 interface SubscriberChannel {
@@ -85,21 +87,22 @@ export class ChannelTraffic {
   static async start(options: ChannelTrafficOptions): Promise<ChannelTraffic> {
     const t = new ChannelTraffic(options);
     const { urls, channels, subscribers, channelsPerSubscriber, publishers } = options;
+    const label = options.label ?? '';
     const subClients = await Promise.all(
-      Array.from({ length: subscribers }, (_, i) => clusterClient(urls, `sub-${i}`, i % urls.length)),
+      Array.from({ length: subscribers }, (_, i) => clusterClient(urls, `${label}sub-${i}`, i % urls.length)),
     );
     const ready: Promise<void>[] = [];
     for (const [i, client] of subClients.entries()) {
       for (let k = 0; k < channelsPerSubscriber; k++) {
         const channel = channels[(i + k) % channels.length] as string;
-        const s = t.#subscribe(`sub-${i}`, channel, client);
+        const s = t.#subscribe(`${label}sub-${i}`, channel, client);
         ready.push(s.sub.ready);
       }
     }
     await Promise.all(ready);
     const pubClients = await Promise.all(
       Array.from({ length: publishers }, (_, i) =>
-        clusterClient(urls, `pub-${i}`, i % urls.length, { requestTimeoutMs: PUBLISHER_REQUEST_TIMEOUT_MS }),
+        clusterClient(urls, `${label}pub-${i}`, i % urls.length, { requestTimeoutMs: PUBLISHER_REQUEST_TIMEOUT_MS }),
       ),
     );
     t.#publishers.push(...pubClients);
@@ -109,7 +112,7 @@ export class ChannelTraffic {
       });
     }
     t.#running = true;
-    for (const [i, c] of pubClients.entries()) t.#loops.push(t.#publishLoop(c, `pub-${i}`));
+    for (const [i, c] of pubClients.entries()) t.#loops.push(t.#publishLoop(c, `${label}pub-${i}`));
     return t;
   }
 

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type ClientOptions, createClient, type SynclineClient } from '@syncline/client';
+import { PROTOCOL_VERSION } from '@syncline/protocol';
 import WebSocket from 'ws';
 import { awaitReady } from '../child-output.js';
 import { defer, SECRET, TEST_NAMESPACES, tempDir, token } from '../helpers.js';
@@ -193,4 +194,22 @@ export async function httpPublish(
     body: JSON.stringify(key === undefined ? { channel, data } : { channel, data, key }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+/** Connects a raw socket with `tok`; resolves with `connected` or the error code of the refusal. */
+export async function tryConnect(url: string, tok: string): Promise<string> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/connect/ws`, ['syncline.json']);
+  defer(() => ws.terminate());
+  return new Promise((resolve, reject) => {
+    ws.on('error', reject);
+    ws.on('open', () => ws.send(JSON.stringify({ type: 'connect', id: 1, protocol: PROTOCOL_VERSION, token: tok })));
+    ws.on('message', (raw) => {
+      const parsed = JSON.parse(raw.toString()) as Record<string, unknown> | Record<string, unknown>[];
+      for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+        if (m.type === 'error') resolve(String(m.code));
+        else if (m.id === 1) resolve('connected');
+      }
+      ws.close();
+    });
+  });
 }

@@ -48,6 +48,7 @@ export {
 } from './redis-revocation-store.js';
 export { RedisSessionForwarder, type RedisSessionForwarderOptions } from './redis-session-forwarder.js';
 export {
+  type InstanceHealthListener,
   MAX_REDIS_SHARDS,
   NODE_WIDE_NAME,
   pickShard,

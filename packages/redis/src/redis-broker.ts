@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { SynclineError } from '@syncline/protocol';
 import {
   type BackendHealth,
   type Broker,
   type BrokerEpochListener,
   type BrokerListener,
-  type BrokerPublication,
   type HealthListener,
   type HistoryOptions,
   type HistoryRead,
@@ -14,23 +12,23 @@ import {
   type StreamTop,
   withDeadline,
 } from '@syncline/server';
-import type { Cluster, Redis } from 'ioredis';
-import { HISTORY_BEFORE_SCRIPT, HISTORY_SCRIPT, PUBLISH_SCRIPT, parseEntry, type RawEntry } from './broker-scripts.js';
-import { channelTag } from './channel-tag.js';
-import { appendToFeed, confirmOnShard } from './cluster-publish.js';
+import { HISTORY_BEFORE_SCRIPT, HISTORY_SCRIPT, parseEntry, type RawEntry } from './broker-scripts.js';
+import { ChannelKeys, newEpoch } from './channel-keys.js';
+import { appendToFeed } from './cluster-publish.js';
 import { brokerUnavailable, toBrokerError } from './errors.js';
+import { FanoutSubscriptions } from './fanout-subscriptions.js';
 import { type FeedRecording, feedScriptParts, records } from './feed-recording.js';
+import { PublishConnection } from './publish-connection.js';
 import {
   checkClusterPrefix,
   checkTarget,
-  createCommandConnection,
   createNodeConnections,
   DEFAULT_COMMAND_TIMEOUT_MS,
   type RedisClient,
 } from './redis-connections.js';
 import { RedisHealth } from './redis-health.js';
 import { RedisIdentity } from './redis-identity.js';
-import { checkReplicaAckOptions, DEFAULT_ACK_TIMEOUT_MS, ReplicaAck } from './replica-ack.js';
+import { checkReplicaAckOptions, DEFAULT_ACK_TIMEOUT_MS } from './replica-ack.js';
 
 /** Options of the Redis broker. */
 export interface RedisBrokerOptions {
@@ -82,18 +80,6 @@ export const BROKER_READ_TIMEOUT_MS = 2_000;
 /** Default lifetime of a channel's meta key after its last publication. */
 export const DEFAULT_META_TTL_MS = 24 * 60 * 60_000;
 
-interface LocalChannel {
-  readonly listener: BrokerListener;
-  readonly onEpoch: BrokerEpochListener | undefined;
-  epoch: string;
-  /** Last offset handed to the listener. */
-  offset: number;
-}
-
-function newEpoch(): string {
-  return randomBytes(6).toString('base64url');
-}
-
 /**
  * A Broker on Redis for a cluster of nodes. Publish is one Lua script that
  * allocates the channel's next offset, appends to a capped stream (the
@@ -116,35 +102,26 @@ function newEpoch(): string {
 export class RedisBroker implements Broker {
   readonly #redis: RedisClient;
   readonly #sub: RedisClient;
-  readonly #prefix: string;
-  /** On a Redis Cluster: sharded fan-out, run_id read by the scripts, feed appended apart. */
-  readonly #cluster: boolean;
-  /** Fan-out channel name → channel, for the channels with local subscribers. */
-  readonly #byFanout = new Map<string, string>();
+  readonly #keys: ChannelKeys;
   readonly #metaTtlMs: number;
   readonly #onError: (err: unknown, channel?: string) => void;
-  readonly #channels = new Map<string, LocalChannel>();
   #closed = false;
-  #wasReady = false;
   /** The run_id of the Redis process behind the command connection. */
   readonly #identity: RedisIdentity;
-  /** With `ackReplicas` > 0: the connection publishes run on, followed by a WAIT. */
-  readonly #acked:
-    | { readonly redis: Redis; readonly identity: RedisIdentity; readonly ack: ReplicaAck }
-    | { readonly cluster: Cluster; readonly replicas: number; readonly timeoutMs: number }
-    | undefined;
+  readonly #publishes: PublishConnection;
+  readonly #fanout: FanoutSubscriptions;
   readonly #alsoClose: Array<() => Promise<void>> = [];
   readonly #health: RedisHealth;
   readonly #readTimeoutMs: number;
-  readonly #commandTimeoutMs: number;
   #feed: FeedRecording | undefined;
 
   /** Connects; use `RedisBroker.connect` to wait for the connection. */
   constructor(options: RedisBrokerOptions) {
-    this.#prefix = options.prefix ?? 'syncline:';
+    const prefix = options.prefix ?? 'syncline:';
     checkTarget(options);
-    this.#cluster = options.cluster !== undefined;
-    if (this.#cluster) checkClusterPrefix(this.#prefix);
+    const cluster = options.cluster !== undefined;
+    if (cluster) checkClusterPrefix(prefix);
+    this.#keys = new ChannelKeys(prefix, cluster);
     this.#readTimeoutMs = options.readTimeoutMs ?? BROKER_READ_TIMEOUT_MS;
     this.#metaTtlMs = options.metaTtlMs ?? DEFAULT_META_TTL_MS;
     this.#onError = options.onError ?? (() => undefined);
@@ -152,7 +129,6 @@ export class RedisBroker implements Broker {
     // (a resent publish could be applied twice); the fan-out connection
     // queues (re)subscriptions until Redis is back.
     const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
-    this.#commandTimeoutMs = commandTimeoutMs;
     const ackReplicas = options.ackReplicas ?? 0;
     const ackTimeoutMs = options.ackTimeoutMs ?? Math.min(DEFAULT_ACK_TIMEOUT_MS, commandTimeoutMs - 1);
     checkReplicaAckOptions(ackReplicas, ackTimeoutMs, commandTimeoutMs);
@@ -164,40 +140,26 @@ export class RedisBroker implements Broker {
     // (On a Redis Cluster the scripts read it themselves: the node does not
     // know which master runs them.)
     this.#identity = new RedisIdentity(commands);
+    this.#publishes = new PublishConnection(options, commands, this.#identity, {
+      commandTimeoutMs,
+      ackReplicas,
+      ackTimeoutMs,
+    });
     const connections: Array<readonly [string, RedisClient]> = [
       ['commands', commands],
       ['subscriber', subscriber],
     ];
-    if (ackReplicas > 0) {
-      const redis = createCommandConnection(options, commandTimeoutMs);
-      this.#acked = redis.isCluster
-        ? { cluster: redis as Cluster, replicas: ackReplicas, timeoutMs: ackTimeoutMs }
-        : {
-            redis: redis as Redis,
-            identity: new RedisIdentity(redis),
-            ack: new ReplicaAck(redis as Redis, ackReplicas, ackTimeoutMs),
-          };
-      connections.push(['replicated publishes', redis]);
-    } else {
-      this.#acked = undefined;
-    }
-    if (this.#cluster) {
-      this.#sub.on('smessageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
-      // After the sharded subscribers were rebuilt (a master failed over, slots
-      // moved, a subscriber connection was lost) and resubscribed.
-      this.#sub.on('subscribersReady', () => {
-        if (this.#wasReady) this.#catchUpAll();
-      });
-      this.#sub.on('ready', () => {
-        this.#wasReady = true;
-      });
-    } else {
-      this.#sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
-      this.#sub.on('ready', () => {
-        if (this.#wasReady) this.#catchUpAll();
-        this.#wasReady = true;
-      });
-    }
+    const own = this.#publishes.own;
+    if (own !== undefined) connections.push(['replicated publishes', own]);
+    this.#fanout = new FanoutSubscriptions({
+      sub: subscriber,
+      keys: this.#keys,
+      bounded: (work, op) => this.#bounded(work, op),
+      readSince: (channel, since, limit) =>
+        this.#runHistory(HISTORY_SCRIPT, channel, since, limit, { size: limit, ttlMs: Number.MAX_SAFE_INTEGER }),
+      closed: () => this.#closed,
+      onError: this.#onError,
+    });
     this.#health = new RedisHealth(connections, {
       pingIntervalMs: options.pingIntervalMs,
       pingTimeoutMs: options.pingTimeoutMs,
@@ -222,19 +184,6 @@ export class RedisBroker implements Broker {
     if (!h.up) throw brokerUnavailable(new Error(h.reason ?? 'Redis is down'));
   }
 
-  /**
-   * On a Redis Cluster, bounds a write by the command timeout: a command may
-   * wait in the cluster client's queue (a refresh of the slot map, a node
-   * connecting) or be redirected several times before a node runs it, and
-   * the per-node timeout covers only its last attempt. Past the bound its
-   * outcome is unknown (`timeout`). On one Redis the connection's own
-   * timeout bounds every command.
-   */
-  #bound<T>(work: Promise<T>): Promise<T> {
-    if (!this.#cluster) return work;
-    return withDeadline(work, this.#commandTimeoutMs, () => new Error('Command timed out (Redis Cluster)'));
-  }
-
   /** Bounds a read or subscribe: `unavailable` after `readTimeoutMs`. */
   #bounded<T>(work: Promise<T>, op: string): Promise<T> {
     return withDeadline(work, this.#readTimeoutMs, () =>
@@ -246,12 +195,7 @@ export class RedisBroker implements Broker {
   static async connect(options: RedisBrokerOptions): Promise<RedisBroker> {
     const broker = new RedisBroker(options);
     try {
-      const acked = broker.#acked;
-      await Promise.all([
-        broker.#redis.connect(),
-        broker.#sub.connect(),
-        acked === undefined ? undefined : 'cluster' in acked ? acked.cluster.connect() : acked.redis.connect(),
-      ]);
+      await Promise.all([broker.#redis.connect(), broker.#sub.connect(), broker.#publishes.own?.connect()]);
       broker.#health.start();
     } catch (err) {
       await broker.close();
@@ -267,27 +211,12 @@ export class RedisBroker implements Broker {
 
   /** Whether the broker runs on a Redis Cluster. */
   get cluster(): boolean {
-    return this.#cluster;
+    return this.#keys.cluster;
   }
 
   /** Key prefix of this deployment. */
   get prefix(): string {
-    return this.#prefix;
-  }
-
-  /** Common start of a channel's keys: `{prefix}{channel}` (on a cluster the channel's tag). */
-  #base(channel: string): string {
-    return `${this.#prefix}{${this.#cluster ? channelTag(channel) : channel}}`;
-  }
-
-  #keys(channel: string): [string, string] {
-    const base = this.#base(channel);
-    return [`${base}:m`, `${base}:s`];
-  }
-
-  /** The fan-out channel; on a cluster a shard channel in the slot of the channel's keys. */
-  #fanout(channel: string): string {
-    return this.#cluster ? `${this.#prefix}p:{${channelTag(channel)}}` : `${this.#prefix}p:${channel}`;
+    return this.#keys.prefix;
   }
 
   #metaTtl(history: HistoryOptions): number {
@@ -301,47 +230,34 @@ export class RedisBroker implements Broker {
 
   async publish(input: PublishInput): Promise<PublishOutcome> {
     this.#assertUp();
-    const [meta, stream] = this.#keys(input.channel);
-    const keyName = input.key === undefined ? `${meta}:k` : `${this.#base(input.channel)}:k:${input.key}`;
+    const keys = this.#keys;
+    const [meta, stream] = keys.keys(input.channel);
     const recording = this.#feed;
-    const feed = feedScriptParts(recording, this.#prefix, input.channel, this.#cluster);
-    const acked = this.#acked;
-    const single = acked === undefined || 'cluster' in acked ? undefined : acked;
-    let raw: unknown;
+    const feed = feedScriptParts(recording, keys.prefix, input.channel, keys.cluster);
+    let reply: [string, number, number, number];
     try {
-      // The identity is read on the connection the script runs on (on a
-      // cluster, by the script itself).
-      const identity = this.#cluster ? '' : await (single?.identity ?? this.#identity).get();
-      raw = await this.#bound(
-        PUBLISH_SCRIPT.run(
-          acked === undefined ? this.#redis : 'cluster' in acked ? acked.cluster : acked.redis,
-          [meta, stream, keyName, ...feed.keys],
-          [
-            newEpoch(),
-            identity,
-            input.history.size,
-            input.history.ttlMs,
-            this.#metaTtl(input.history),
-            JSON.stringify(input.data ?? null),
-            input.user === undefined ? '' : JSON.stringify(input.user),
-            this.#fanout(input.channel),
-            input.key === undefined ? '0' : '1',
-            acked ? '1' : '0',
-            ...feed.args,
-            this.#cluster ? '1' : '0',
-          ],
-        ),
+      reply = await this.#publishes.run(
+        [meta, stream, keys.idempotency(input.channel, input.key), ...feed.keys],
+        [
+          input.history.size,
+          input.history.ttlMs,
+          this.#metaTtl(input.history),
+          JSON.stringify(input.data ?? null),
+          input.user === undefined ? '' : JSON.stringify(input.user),
+          keys.fanout(input.channel),
+          input.key === undefined ? '0' : '1',
+          this.#publishes.acked ? '1' : '0',
+          ...feed.args,
+          keys.cluster ? '1' : '0',
+        ],
       );
     } catch (err) {
       throw toBrokerError(err, 'publish');
     }
     // Stored and fanned out: from here on a failure means "outcome unknown".
-    const [epoch, offset, duplicate, ts] = raw as [string, number, number, number];
-    if (acked !== undefined) {
-      if ('cluster' in acked) await confirmOnShard(acked.cluster, acked.replicas, acked.timeoutMs, meta);
-      else await acked.ack.confirm();
-    }
-    if (this.#cluster && duplicate !== 1 && records(recording, input.channel)) {
+    const [epoch, offset, duplicate, ts] = reply;
+    await this.#publishes.confirm(meta);
+    if (keys.cluster && duplicate !== 1 && records(recording, input.channel)) {
       await appendToFeed(this.#redis, recording, input, epoch, offset, ts).catch((err: unknown) =>
         this.#onError(toBrokerError(err, 'publication feed append'), input.channel),
       );
@@ -357,36 +273,11 @@ export class RedisBroker implements Broker {
    */
   async subscribe(channel: string, listener: BrokerListener, onEpoch?: BrokerEpochListener): Promise<void> {
     this.#assertUp();
-    const local: LocalChannel = { listener, onEpoch, epoch: '', offset: 0 };
-    const fanout = this.#fanout(channel);
-    this.#channels.set(channel, local);
-    this.#byFanout.set(fanout, channel);
-    try {
-      await this.#bounded(this.#cluster ? this.#sub.ssubscribe(fanout) : this.#sub.subscribe(fanout), 'subscribe');
-    } catch (err) {
-      if (this.#channels.get(channel) === local) {
-        this.#channels.delete(channel);
-        this.#byFanout.delete(fanout);
-        if (!this.#closed) this.#unsubscribeFanout(fanout).catch(() => undefined);
-      }
-      throw toBrokerError(err, 'subscribe');
-    }
+    await this.#fanout.subscribe(channel, listener, onEpoch);
   }
 
-  #unsubscribeFanout(fanout: string): Promise<unknown> {
-    return this.#cluster ? this.#sub.sunsubscribe(fanout) : this.#sub.unsubscribe(fanout);
-  }
-
-  async unsubscribe(channel: string): Promise<void> {
-    if (!this.#channels.delete(channel)) return;
-    const fanout = this.#fanout(channel);
-    this.#byFanout.delete(fanout);
-    if (this.#closed) return;
-    try {
-      await this.#unsubscribeFanout(fanout);
-    } catch (err) {
-      throw toBrokerError(err, 'unsubscribe');
-    }
+  unsubscribe(channel: string): Promise<void> {
+    return this.#fanout.unsubscribe(channel);
   }
 
   async history(
@@ -395,15 +286,8 @@ export class RedisBroker implements Broker {
   ): Promise<HistoryRead> {
     this.#assertUp();
     // A read may be cut short: running it again later is harmless.
-    return this.#bounded(this.#readHistory(channel, options), 'history');
-  }
-
-  /** Reads history without the health check or time bound (catch-up after a reconnect). */
-  #readHistory(
-    channel: string,
-    options: { since: number; limit: number; history: HistoryOptions },
-  ): Promise<HistoryRead> {
-    return this.#runHistory(HISTORY_SCRIPT, channel, options.since, options.limit, options.history);
+    const read = this.#runHistory(HISTORY_SCRIPT, channel, options.since, options.limit, options.history);
+    return this.#bounded(read, 'history');
   }
 
   async historyBefore(
@@ -416,7 +300,7 @@ export class RedisBroker implements Broker {
     return this.#bounded(read, 'history').then((r) => ({ ...r, publications: r.publications.reverse() }));
   }
 
-  /** Runs a history script (`from` is its `since` or `before`). */
+  /** Runs a history script (`from` is its `since` or `before`), without the health check or time bound. */
   async #runHistory(
     script: typeof HISTORY_SCRIPT,
     channel: string,
@@ -426,8 +310,8 @@ export class RedisBroker implements Broker {
   ): Promise<HistoryRead> {
     let raw: unknown;
     try {
-      const identity = this.#cluster ? '' : await this.#identity.get();
-      raw = await script.run(this.#redis, this.#keys(channel), [
+      const identity = this.#keys.cluster ? '' : await this.#identity.get();
+      raw = await script.run(this.#redis, this.#keys.keys(channel), [
         newEpoch(),
         identity,
         Math.min(Number.MAX_SAFE_INTEGER, Math.max(0, Math.floor(from))),
@@ -456,75 +340,10 @@ export class RedisBroker implements Broker {
     if (this.#closed) return;
     this.#closed = true;
     this.#health.stop();
-    this.#channels.clear();
-    this.#byFanout.clear();
+    this.#fanout.clear();
     for (const fn of this.#alsoClose.splice(0)) await fn().catch(this.#onError);
     this.#redis.disconnect();
     this.#sub.disconnect();
-    const acked = this.#acked;
-    if (acked !== undefined) ('cluster' in acked ? acked.cluster : acked.redis).disconnect();
-  }
-
-  #onMessage(fanout: Buffer, message: Buffer): void {
-    const channel = this.#byFanout.get(fanout.toString('utf8'));
-    if (channel === undefined) return;
-    const local = this.#channels.get(channel);
-    if (!local) return;
-    let pub: BrokerPublication;
-    try {
-      const [epoch, offset, ts, user, data] = JSON.parse(message.toString('utf8')) as [
-        string,
-        number,
-        number,
-        string | null,
-        unknown,
-      ];
-      pub = user === null ? { channel, epoch, offset, ts, data } : { channel, epoch, offset, ts, data, user };
-    } catch (err) {
-      this.#onError(err, channel);
-      return;
-    }
-    this.#hand(local, pub);
-  }
-
-  /** Hands a publication to the listener once, in offset order within an epoch. */
-  #hand(local: LocalChannel, pub: BrokerPublication): void {
-    if (pub.epoch !== local.epoch) {
-      local.epoch = pub.epoch;
-      local.offset = 0;
-    } else if (pub.offset <= local.offset) {
-      return;
-    }
-    local.offset = pub.offset;
-    local.listener(pub);
-  }
-
-  /** After the fan-out connection came back: read what was published meanwhile. */
-  #catchUpAll(): void {
-    for (const [channel, local] of this.#channels) {
-      if (local.offset === 0) continue;
-      const since = local.offset;
-      const epoch = local.epoch;
-      this.#readHistory(channel, {
-        since,
-        limit: 10_000,
-        history: { size: 10_000, ttlMs: Number.MAX_SAFE_INTEGER },
-      }).then(
-        (read) => {
-          if (this.#channels.get(channel) !== local) return;
-          if (read.epoch !== epoch) {
-            // Redis lost writes (or restarted): the channel has a new epoch. Its
-            // subscribers learn it now, not at the next publication.
-            if (local.epoch !== epoch) return;
-            local.epoch = read.epoch;
-            local.offset = read.offset;
-            local.onEpoch?.(read.epoch, read.offset);
-            return;
-          }
-          for (const p of read.publications) this.#hand(local, { ...p, channel, epoch });
-        },
-        (err: unknown) => this.#onError(err, channel),
-      );
-    }
+    this.#publishes.own?.disconnect();
   }
 }

@@ -183,9 +183,13 @@ async function connectShards(urls: readonly string[], options: RedisClusterOptio
     throw err;
   }
   const first = parts[home] as RedisClusterParts;
+  // An instance that is down fails only its own channels: said in the log, not by the node's readiness.
   const broker = new ShardedBroker(
     parts.map((p) => p.broker as RedisBroker),
     names,
+    (name, h) => {
+      if (!h.up) onError(new Error(`Redis instance down: ${h.reason ?? 'no answer'}`), `${name}: instance`);
+    },
   );
   const shared = {
     broker,
@@ -193,6 +197,7 @@ async function connectShards(urls: readonly string[], options: RedisClusterOptio
       store: new ShardedPresenceStore(
         parts.map((p) => p.presence.store),
         names,
+        (err, name) => onError(err, `${name}: presence`),
       ),
       fanout: new ShardedPresenceFanout(
         parts.map((p) => p.presence.fanout),

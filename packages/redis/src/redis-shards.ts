@@ -54,33 +54,56 @@ export function pickShard(name: string, shards: readonly string[]): number {
   return best;
 }
 
+/** Receives the health of one instance of a `ShardedBroker` on every change (`name` is its `shardName`). */
+export type InstanceHealthListener = (name: string, health: BackendHealth) => void;
+
 /**
  * A Broker over several independent Redis instances: each channel lives on
  * the instance `pickShard` chooses for it (its position, history, epoch,
  * idempotency keys and fan-out), so a channel's order and recovery are those
- * of one Redis. Health is down while any instance is down (a node cannot
- * serve the channels of a lost instance). Closing it closes every instance's
- * broker.
+ * of one Redis. An instance that is down fails only its own channels: their
+ * publishes, subscribes and reads answer `unavailable` (or `timeout` when a
+ * publish's outcome is unknown) at once, while the channels of the other
+ * instances go on as if nothing happened. The broker as a whole (`health()`,
+ * what the node's readiness and its refusals follow) is down only while
+ * every instance is down; each instance's own changes go to
+ * `onInstanceHealth`. Closing it closes every instance's broker.
  */
 export class ShardedBroker implements Broker {
   readonly #brokers: readonly RedisBroker[];
   readonly #names: readonly string[];
   readonly #signal = new HealthSignal();
 
-  /** `brokers[i]` serves the instance named `names[i]` (`shardName` of its URL). */
-  constructor(brokers: readonly RedisBroker[], names: readonly string[]) {
+  /**
+   * `brokers[i]` serves the instance named `names[i]` (`shardName` of its
+   * URL); `onInstanceHealth` hears of each instance going down and up.
+   */
+  constructor(brokers: readonly RedisBroker[], names: readonly string[], onInstanceHealth?: InstanceHealthListener) {
     if (brokers.length === 0 || brokers.length !== names.length) {
       throw new RangeError('ShardedBroker needs one name per broker, and at least one broker');
     }
     this.#brokers = brokers;
     this.#names = names;
     const update = (): void => {
-      const down = brokers.map((b, i) => [b.health(), names[i]] as const).find(([h]) => !h.up);
-      if (down) this.#signal.set(false, `Redis ${down[1]}: ${down[0].reason ?? 'down'}`);
-      else this.#signal.set(true);
+      const down = brokers.map((b, i) => [b.health(), names[i]] as const).filter(([h]) => !h.up);
+      if (down.length === brokers.length) {
+        this.#signal.set(false, down.map(([h, name]) => `Redis ${name}: ${h.reason ?? 'down'}`).join('; '));
+      } else {
+        this.#signal.set(true);
+      }
     };
-    for (const b of brokers) b.onHealth(update);
+    for (const [i, b] of brokers.entries()) {
+      b.onHealth((h) => {
+        onInstanceHealth?.(names[i] as string, h);
+        update();
+      });
+    }
     update();
+  }
+
+  /** Each instance's health, by `shardName`. */
+  instances(): ReadonlyMap<string, BackendHealth> {
+    return new Map(this.#brokers.map((b, i) => [this.#names[i] as string, b.health()]));
   }
 
   /** The broker of the instance that holds `channel`. */
@@ -133,14 +156,37 @@ export class ShardedBroker implements Broker {
   }
 }
 
-/** Presence over several instances: each channel's entries on its instance; heartbeats and expiry on all. */
+/**
+ * Presence over several instances: each channel's entries on its instance;
+ * heartbeats and expiry on all. An instance that is down fails the presence
+ * of its own channels only: heartbeats and expiry go on on the others (their
+ * failures on the lost instance go to `onError`, and that instance's dead
+ * entries are expired at the first tick after it is back).
+ */
 export class ShardedPresenceStore implements PresenceStore {
   readonly #stores: readonly PresenceStore[];
   readonly #names: readonly string[];
+  readonly #onError: (err: unknown, instance: string) => void;
 
-  constructor(stores: readonly PresenceStore[], names: readonly string[]) {
+  constructor(
+    stores: readonly PresenceStore[],
+    names: readonly string[],
+    onError: (err: unknown, instance: string) => void = () => undefined,
+  ) {
     this.#stores = stores;
     this.#names = names;
+    this.#onError = onError;
+  }
+
+  /** Runs `fn` on every instance; returns the results of those that answered, reports the others. */
+  async #onEach<T>(fn: (store: PresenceStore) => Promise<T>): Promise<T[]> {
+    const settled = await Promise.allSettled(this.#stores.map(fn));
+    const out: T[] = [];
+    for (const [i, r] of settled.entries()) {
+      if (r.status === 'fulfilled') out.push(r.value);
+      else this.#onError(r.reason, this.#names[i] as string);
+    }
+    return out;
   }
 
   #of(channel: string): PresenceStore {
@@ -186,11 +232,11 @@ export class ShardedPresenceStore implements PresenceStore {
   }
 
   async heartbeat(node: string, now: number): Promise<void> {
-    await Promise.all(this.#stores.map((s) => s.heartbeat(node, now)));
+    await this.#onEach((s) => s.heartbeat(node, now));
   }
 
   async expire(now: number, nodeTtlMs: number): Promise<PresenceChange[]> {
-    return (await Promise.all(this.#stores.map((s) => s.expire(now, nodeTtlMs)))).flat();
+    return (await this.#onEach((s) => s.expire(now, nodeTtlMs))).flat();
   }
 
   async close(): Promise<void> {
