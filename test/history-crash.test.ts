@@ -28,6 +28,7 @@ function writeConfig(dir: string): string {
   return file;
 }
 
+/** An SDK client over WebSocket that reconnects fast and gives up on an unanswered request after 4 s; closed after the test. */
 async function sdkClient(url: string, user: string): Promise<SynclineClient> {
   const c = createClient({
     url,
@@ -41,6 +42,7 @@ async function sdkClient(url: string, user: string): Promise<SynclineClient> {
   return c;
 }
 
+/** The `code` of a thrown value, or an empty string. */
 function codeOf(err: unknown): string {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : '';
 }
