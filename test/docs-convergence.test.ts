@@ -57,6 +57,13 @@ function delayedTransport(rng: () => number): TransportFactory {
   };
 }
 
+/**
+ * The mutators here are trivial; the time limit stays on but far from them,
+ * so a busy machine pausing the process mid-mutator cannot stop one (the
+ * limit has its own tests in docs-mutator-budget).
+ */
+const CONVERGENCE_LIMITS = { mutatorTimeoutMs: 2_000 };
+
 describe('document convergence (seeded)', () => {
   it('converges with random delays, dropped connections and a server restart', async () => {
     const seed = Number(process.env.SYNCLINE_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -64,7 +71,7 @@ describe('document convergence (seeded)', () => {
     const rng = prng(seed);
     const database = `${tempDir()}/docs.db`;
     const docs = { conv: testDocNamespace({ snapshotEvery: 25, opLogRetention: 50 }) };
-    let server: SynclineServer = await startServer({ docs, database });
+    let server: SynclineServer = await startServer({ docs, database, limits: CONVERGENCE_LIMITS });
     const port = server.port;
 
     const users = Array.from({ length: CLIENTS }, (_, i) => `u${i}`);
@@ -100,7 +107,7 @@ describe('document convergence (seeded)', () => {
       if (!restarted && n === Math.floor(total / 2)) {
         restarted = true;
         await server.close();
-        server = await startServer({ docs, database, port });
+        server = await startServer({ docs, database, port, limits: CONVERGENCE_LIMITS });
       }
       if (rng() < 0.3) await new Promise((res) => setTimeout(res, rng() * 10));
     }

@@ -54,7 +54,8 @@ describe('sign-in limiter', () => {
 
   it("falls back to the node's own count when the shared counters are down, and warns (not on every call)", async () => {
     const { logger, lines } = capturingLogger();
-    const limiter = new LoginLimiter({ shared: down, logger });
+    const now = Date.now();
+    const limiter = new LoginLimiter({ shared: down, logger, now: () => now });
     expect(await limiter.retryAfterMs('a')).toBe(0);
     for (let i = 0; i < ADMIN_LOGIN_FAILURES_PER_IP; i++) await limiter.failed('a');
     // The node's own count still closes the address: neither open to everyone nor closed to everyone.
