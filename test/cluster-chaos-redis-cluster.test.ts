@@ -1,21 +1,9 @@
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  CHANNEL_ANOMALY_KINDS,
-  checkChannelHistory,
-  checkDocHistory,
-  DOC_ANOMALY_KINDS,
-  DocHistoryRecorder,
-  describeChannelAnomaly,
-  describeDocAnomaly,
-  type FinalChannelHistory,
-  HistoryRecorder,
-} from '@syncline/testing';
+import { DocHistoryRecorder, HistoryRecorder } from '@syncline/testing';
 import { describe, expect, it } from 'vitest';
 import { ChannelTraffic } from './cluster/chaos-channels.js';
-import { DocTraffic, readDoc } from './cluster/chaos-docs.js';
-import { ChaosNodes, channelEpochs, channelHistories, startCutter } from './cluster/chaos-faults.js';
+import { checkChaos, settledChannels, settledDocs } from './cluster/chaos-check.js';
+import { DocTraffic } from './cluster/chaos-docs.js';
+import { ChaosNodes, channelEpochs, startCutter } from './cluster/chaos-faults.js';
 import { chaosSeed, seededRng, waitUntil } from './cluster/chaos-util.js';
 import { writeClusterConfig } from './cluster/cluster.js';
 import { DATABASE_URL, postgresService } from './cluster/postgres-env.js';
@@ -145,54 +133,28 @@ describe.runIf(services)('chaos: three nodes on a Redis Cluster (3 masters, 1 re
     step('quiet');
     await cutter.stop();
     await Promise.all([traffic.stop(), docTraffic.stop()]);
-    let finals = new Map<string, FinalChannelHistory>();
-    await waitUntil(
-      async () => {
-        finals = await channelHistories(nodes, channels);
-        return traffic.lagging(finals).length === 0;
-      },
-      30_000,
-      'every subscriber at its channel’s last position',
-      () => traffic.lagging(finals).slice(0, 10).join('; '),
-    );
-    const serverVersions = new Map<string, number>();
-    await waitUntil(
-      async () => {
-        for (const d of docs) serverVersions.set(d, (await readDoc(nodes.apiUrl(), d)).version);
-        return docTraffic.lagging(serverVersions).length === 0;
-      },
-      30_000,
-      'every document replica synced at the server’s version',
-      () => docTraffic.lagging(serverVersions).slice(0, 10).join('; '),
-    );
+    const finals = await settledChannels(nodes, channels, traffic);
+    await settledDocs(nodes, docs, docTraffic);
     for (const f of finals.values()) rec.finalHistory(f);
     await docTraffic.recordFinals(nodes.apiUrl(), DATABASE_URL);
 
-    const history = rec.history();
-    const docHistory = docRec.history();
-    const ch = checkChannelHistory(history);
-    const dh = checkDocHistory(docHistory);
     log(
       `done in ${((Date.now() - began) / 1000).toFixed(1)} s; ${nodes.kills} node kills, ${moved} slots moved, ${failovers} failovers, ${cutter.cuts} connections cut`,
     );
-    log(`publish failures by code: ${JSON.stringify(Object.fromEntries(traffic.failures))}`);
-    log(`document outcomes: ${JSON.stringify(Object.fromEntries(docTraffic.outcomes))}`);
-    log(`channels: ${ch.summary}`);
-    log(`channel stats: ${JSON.stringify(ch.stats)}`);
-    log(`channel anomalies: ${JSON.stringify(ch.counts)}`);
-    log(`documents: ${dh.summary}`);
-    log(`document anomalies: ${JSON.stringify(dh.counts)}`);
-    const problems = [
-      ...CHANNEL_ANOMALY_KINDS.flatMap((k) => ch.examples[k].map((a) => describeChannelAnomaly(a))),
-      ...DOC_ANOMALY_KINDS.flatMap((k) => dh.examples[k].map((a) => describeDocAnomaly(a))),
-      ...traffic.unavailableButApplied,
-      ...unchangedByFailover,
-    ];
-    if (problems.length > 0) {
-      const file = join(tmpdir(), `syncline-chaos-cluster-${seed}-${Date.now()}.json`);
-      writeFileSync(file, JSON.stringify({ seed, channels: history, docs: docHistory }));
-      log(`histories written to ${file}`);
-    }
+    const {
+      channels: ch,
+      docs: dh,
+      problems,
+    } = checkChaos({
+      name: 'chaos-cluster',
+      seed,
+      rec,
+      docRec,
+      channelTraffic: traffic,
+      docTraffic,
+      problems: unchangedByFailover,
+      log,
+    });
     expect(problems, `seed ${seed}`).toEqual([]);
     expect(ch.ok && dh.ok).toBe(true);
     // The run did what it claims: failovers and moves told subscribers to refetch.

@@ -1,21 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import {
-  CHANNEL_ANOMALY_KINDS,
-  canonicalJson,
-  checkChannelHistory,
-  checkDocHistory,
-  DOC_ANOMALY_KINDS,
-  DocHistoryRecorder,
-  describeChannelAnomaly,
-  describeDocAnomaly,
-  type FinalChannelHistory,
-  HistoryRecorder,
-} from '@syncline/testing';
+import { canonicalJson, DocHistoryRecorder, type FinalChannelHistory, HistoryRecorder } from '@syncline/testing';
 import { describe, expect, it } from 'vitest';
 import { type AckedPublish, ChannelTraffic } from './cluster/chaos-channels.js';
-import { DocTraffic, readDoc } from './cluster/chaos-docs.js';
+import { checkChaos, settledChannels, settledDocs } from './cluster/chaos-check.js';
+import { DocTraffic } from './cluster/chaos-docs.js';
 import {
   ChaosNodes,
   channelEpochs,
@@ -213,58 +200,30 @@ describe.runIf(services)('chaos: three nodes on Redis and PostgreSQL, checked by
       step('quiet');
       await cutter.stop();
       await Promise.all([traffic.stop(), docTraffic.stop()]);
-      let finals = new Map<string, FinalChannelHistory>();
-      await waitUntil(
-        async () => {
-          finals = await channelHistories(nodes, channels);
-          return traffic.lagging(finals).length === 0;
-        },
-        30_000,
-        'every subscriber at its channel’s last position',
-        () => traffic.lagging(finals).slice(0, 10).join('; '),
-      );
-      const serverVersions = new Map<string, number>();
-      await waitUntil(
-        async () => {
-          for (const d of docs) serverVersions.set(d, (await readDoc(nodes.apiUrl(), d)).version);
-          return docTraffic.lagging(serverVersions).length === 0;
-        },
-        30_000,
-        'every document replica synced at the server’s version',
-        () => docTraffic.lagging(serverVersions).slice(0, 10).join('; '),
-      );
+      const finals = await settledChannels(nodes, channels, traffic);
+      await settledDocs(nodes, docs, docTraffic);
       for (const f of finals.values()) rec.finalHistory(f);
       await docTraffic.recordFinals(nodes.apiUrl(), DATABASE_URL);
 
       // Check.
-      const history = rec.history();
-      const docHistory = docRec.history();
-      const ch = checkChannelHistory(history);
-      const dh = checkDocHistory(docHistory);
       const elapsed = ((Date.now() - began) / 1000).toFixed(1);
       log(`done in ${elapsed} s; ${nodes.kills} node kills, ${cutter.cuts} connections cut`);
       log(`AOF always: ${aofChecked} acknowledged publications checked after the restart, ${aofLost.length} missing`);
       log(`older snapshot: ${lostToRollback} acknowledged publications lost by the rollback (allowed: new epoch)`);
-      log(`publish failures by code: ${JSON.stringify(Object.fromEntries(traffic.failures))}`);
-      log(`document outcomes: ${JSON.stringify(Object.fromEntries(docTraffic.outcomes))}`);
-      log(`channels: ${ch.summary}`);
-      log(`channel stats: ${JSON.stringify(ch.stats)}`);
-      log(`channel anomalies: ${JSON.stringify(ch.counts)}`);
-      log(`documents: ${dh.summary}`);
-      log(`document stats: ${JSON.stringify(dh.stats)}`);
-      log(`document anomalies: ${JSON.stringify(dh.counts)}`);
-      const problems = [
-        ...CHANNEL_ANOMALY_KINDS.flatMap((k) => ch.examples[k].map((a) => describeChannelAnomaly(a))),
-        ...DOC_ANOMALY_KINDS.flatMap((k) => dh.examples[k].map((a) => describeDocAnomaly(a))),
-        ...aofLost,
-        ...traffic.unavailableButApplied,
-        ...epochChanges,
-      ];
-      if (problems.length > 0) {
-        const file = join(tmpdir(), `syncline-chaos-${seed}-${Date.now()}.json`);
-        writeFileSync(file, JSON.stringify({ seed, channels: history, docs: docHistory }));
-        log(`histories written to ${file}`);
-      }
+      const {
+        channels: ch,
+        docs: dh,
+        problems,
+      } = checkChaos({
+        name: 'chaos',
+        seed,
+        rec,
+        docRec,
+        channelTraffic: traffic,
+        docTraffic,
+        problems: [...aofLost, ...epochChanges],
+        log,
+      });
       // The guarantees table allows none of these in any of the Redis setups run here: lost acknowledgements
       // of a replaced epoch are not anomalies (the checker does not count them), every subscriber is told.
       expect(problems, `seed ${seed}`).toEqual([]);

@@ -3,12 +3,12 @@ import {
   canonicalJson,
   checkChannelHistory,
   describeChannelAnomaly,
-  type FinalChannelHistory,
   HistoryRecorder,
 } from '@syncline/testing';
 import { describe, expect, it } from 'vitest';
 import { ChannelTraffic } from './cluster/chaos-channels.js';
-import { ChaosNodes, channelEpochs, channelHistories } from './cluster/chaos-faults.js';
+import { settledChannels } from './cluster/chaos-check.js';
+import { ChaosNodes, channelEpochs } from './cluster/chaos-faults.js';
 import { chaosSeed, seededRng, waitUntil } from './cluster/chaos-util.js';
 import { writeClusterConfig } from './cluster/cluster.js';
 import { redisClusterService, withNode } from './cluster/redis-cluster-env.js';
@@ -82,16 +82,7 @@ describe.runIf(redisClusterService.available)('failover of a Redis Cluster shard
     const after = await channelEpochs(nodes, channels);
     await traffic.stop();
 
-    let finals = new Map<string, FinalChannelHistory>();
-    await waitUntil(
-      async () => {
-        finals = await channelHistories(nodes, channels);
-        return traffic.lagging(finals).length === 0;
-      },
-      30_000,
-      'every subscriber at its channel’s last position',
-      () => traffic.lagging(finals).slice(0, 10).join('; '),
-    );
+    const finals = await settledChannels(nodes, channels, traffic);
     // Every acknowledged publication, before and after the failover, is in the history at its offset.
     const lost: string[] = [];
     for (const a of traffic.acks) {
