@@ -195,7 +195,7 @@ export class Session implements ConnectionReceiver {
     this.#outboxBytes = 0;
     writeBatched(this.codec, out, (frame) => this.#write(frame));
     const sampledAt = this.#sampledAt;
-    this.#sampledAt = undefined;
+    if (sampledAt !== undefined) this.#sampledAt = undefined;
     this.#backlog = this.conn.bufferedAmount;
     if (this.#backlog > this.#host.maxQueueBytes) this.close('SLOW_CONSUMER', 'send queue limit exceeded');
     return sampledAt;
