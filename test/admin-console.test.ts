@@ -1,6 +1,7 @@
 /**
  * The operator console in a real browser (the machine's Chromium): sign-in
- * (a wrong key refused), the overview with this node, a connection count
+ * (a wrong key refused), the overview with this node and its charts (delivery
+ * latency under its precise title, with a measured total), a connection count
  * that changes live when a client connects (no reload), keyboard
  * navigation, sign-out, the sign-in rate limit, and no CSP violation.
  * Takes the screenshots docs/admin.png (1280×800) and docs/admin-narrow.png
@@ -71,7 +72,28 @@ describe.runIf(RUN_BROWSER)('operator console in Chromium', () => {
 
     // Some traffic for the charts, then the screenshots.
     for (let i = 0; i < 30; i++) await c.publish('chat:lobby', { text: `message ${i}` });
-    await poll(() => page.locator('.chart canvas').count()).toBe(7);
+    await poll(() => page.locator('.chart canvas').count()).toBe(8);
+    // Delivery latency is charted under its own precise title; the broker's publish time beside it.
+    const captions = await page.locator('.chart figcaption').allInnerTexts();
+    expect(captions.map((t) => t.split('\n')[0])).toEqual([
+      'Connections (open)',
+      'Publications (/s)',
+      'Deliveries (/s)',
+      'Mutations (/s)',
+      'p99 delivery latency (ms)',
+      'p99 broker publish time (ms)',
+      'Event-loop delay p99 (ms)',
+      'Errors sent to clients (/s)',
+    ]);
+    const delivery = page.locator('figure.chart', { hasText: 'p99 delivery latency' });
+    expect(await delivery.locator('.note').innerText()).toBe(
+      'Arrival on the node → subscribers’ socket writes, sampled',
+    );
+    expect(await delivery.getByRole('img').getAttribute('aria-label')).toBe(
+      'p99 delivery latency over time, one line per node',
+    );
+    // The total is a measured value (the publications above, and the console's own snapshots).
+    await poll(() => textOf(page, 'total-delivery-p99')).toMatch(/^\d+(\.\d+)? ms$/);
     await page.screenshot({ path: join(SHOTS, 'admin.png') });
     await page.setViewportSize({ width: 400, height: 800 });
     await poll(() => page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);

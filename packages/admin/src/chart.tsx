@@ -10,6 +10,8 @@ interface ChartProps {
   readonly title: string;
   /** Unit shown after values (`/s`, `ms`). */
   readonly unit: string;
+  /** What exactly is measured, shown under the title. */
+  readonly note?: string | undefined;
   readonly nodes: readonly string[];
   readonly data: AlignedData;
   /** The time window shown, seconds since the epoch: the whole range, even where there is no data yet. */
@@ -17,7 +19,7 @@ interface ChartProps {
 }
 
 /** One time-series chart (uPlot), one line per node; resizes with its box. */
-export function Chart({ title, unit, nodes, data, span }: ChartProps) {
+export function Chart({ title, unit, note, nodes, data, span }: ChartProps) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const range = useRef(span);
@@ -68,6 +70,7 @@ export function Chart({ title, unit, nodes, data, span }: ChartProps) {
     <figure className="chart">
       <figcaption>
         {title} <span className="unit">({unit})</span>
+        {note === undefined ? null : <span className="note">{note}</span>}
       </figcaption>
       <div ref={box} className="chart-box" role="img" aria-label={`${title} over time, one line per node`} />
     </figure>

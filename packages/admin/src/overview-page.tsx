@@ -8,12 +8,30 @@ import { alignSeries, errorsByCode } from './series';
 
 const RANGES_MIN = [15, 30, 60] as const;
 
-const CHARTS: readonly { title: string; unit: string; pick: (p: OverviewPoint) => number | null }[] = [
+const CHARTS: readonly {
+  title: string;
+  unit: string;
+  /** What exactly is measured, under the title. */
+  note?: string;
+  pick: (p: OverviewPoint) => number | null;
+}[] = [
   { title: 'Connections', unit: 'open', pick: (p) => p.connections },
   { title: 'Publications', unit: '/s', pick: (p) => p.publicationsPerSec },
   { title: 'Deliveries', unit: '/s', pick: (p) => p.deliveriesPerSec },
   { title: 'Mutations', unit: '/s', pick: (p) => p.mutationsPerSec },
-  { title: 'p99 publish latency', unit: 'ms', pick: (p) => p.p99PublishMs },
+  {
+    title: 'p99 delivery latency',
+    unit: 'ms',
+    note: 'Arrival on the node → subscribers’ socket writes, sampled',
+    // Nodes of an older version send none.
+    pick: (p) => p.p99DeliveryMs ?? null,
+  },
+  {
+    title: 'p99 broker publish time',
+    unit: 'ms',
+    note: 'Broker accepting and storing a publication',
+    pick: (p) => p.p99PublishMs,
+  },
   { title: 'Event-loop delay p99', unit: 'ms', pick: (p) => p.eventLoopP99Ms },
   { title: 'Errors sent to clients', unit: '/s', pick: (p) => p.errorsPerSec },
 ];
@@ -45,10 +63,11 @@ export function OverviewPage({ live }: { live: LiveOverview }) {
   const nodes = useMemo(() => [...state.nodes.values()].sort((a, b) => a.node.localeCompare(b.node)), [state.nodes]);
   const current = nodes.filter((n) => now - n.ts <= NODE_STALE_MS);
   const sum = (f: (n: NodeSnapshot) => number) => current.reduce((t, n) => t + f(n), 0);
-  const worstP99 = current.reduce<number | null>(
-    (w, n) => (n.p99PublishMs === null ? w : Math.max(w ?? 0, n.p99PublishMs)),
-    null,
-  );
+  const worst = (pick: (n: NodeSnapshot) => number | null | undefined) =>
+    current.reduce<number | null>((w, n) => {
+      const v = pick(n);
+      return v === null || v === undefined ? w : Math.max(w ?? 0, v);
+    }, null);
   const since = now - rangeMin * 60_000;
   const names = nodes.map((n) => n.node);
   const perNode = names.map((n) => state.points.get(n) ?? []);
@@ -71,7 +90,12 @@ export function OverviewPage({ live }: { live: LiveOverview }) {
         <Stat label="Publications/s" value={formatNumber(sum((n) => n.publicationsPerSec))} />
         <Stat label="Deliveries/s" value={formatNumber(sum((n) => n.deliveriesPerSec))} />
         <Stat label="Mutations/s" value={formatNumber(sum((n) => n.mutationsPerSec))} />
-        <Stat label="p99 publish latency" value={formatMs(worstP99)} />
+        <Stat
+          label="p99 delivery latency"
+          value={formatMs(worst((n) => n.p99DeliveryMs))}
+          testId="total-delivery-p99"
+        />
+        <Stat label="p99 broker publish time" value={formatMs(worst((n) => n.p99PublishMs))} />
       </dl>
       <h2>Nodes</h2>
       {nodes.length === 0 ? (
@@ -98,6 +122,7 @@ export function OverviewPage({ live }: { live: LiveOverview }) {
             key={c.title}
             title={c.title}
             unit={c.unit}
+            note={c.note}
             nodes={names}
             data={alignSeries(perNode, since, c.pick)}
             span={[windowStart / 1000, now / 1000]}

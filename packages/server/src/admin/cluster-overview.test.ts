@@ -9,6 +9,7 @@ const point = (ts: number) => ({
   deliveriesPerSec: 0,
   mutationsPerSec: 0,
   p99PublishMs: null,
+  p99DeliveryMs: 0.5,
   eventLoopP99Ms: 1,
   errors: {},
   errorsPerSec: 0,
@@ -35,6 +36,15 @@ describe('another node’s overview reply', () => {
     expect(parsed?.history[0]).toEqual(point(500));
   });
 
+  it('takes a node of an older version, which sends no delivery latency, as having none (null)', () => {
+    const { p99DeliveryMs: _, ...older } = point(1);
+    const { p99DeliveryMs: __, ...olderSnapshot } = snapshot;
+    expect(parseNodeOverview({ node: olderSnapshot, history: [older] })).toEqual({
+      node: { ...snapshot, p99DeliveryMs: null },
+      history: [{ ...point(1), p99DeliveryMs: null }],
+    });
+  });
+
   it('is refused when it is not an overview (an older node, a node without console, garbage)', () => {
     for (const reply of [
       null,
@@ -44,6 +54,7 @@ describe('another node’s overview reply', () => {
       { node: { ...snapshot, node: 3 }, history: [] },
       { node: { ...snapshot, ts: 'now' }, history: [] },
       { node: snapshot, history: [point(1), { ...point(2), errors: null }] },
+      { node: snapshot, history: [{ ...point(1), p99DeliveryMs: 'slow' }] },
       { node: snapshot, history: [{ ts: 1 }] },
     ]) {
       expect(parseNodeOverview(reply), JSON.stringify(reply)).toBeUndefined();

@@ -42,11 +42,17 @@ function isPoint(p: unknown): p is OverviewPoint {
       isNumber,
     ) &&
     (r.p99PublishMs === null || isNumber(r.p99PublishMs)) &&
+    // Nodes of an older version send no delivery latency (taken as null).
+    (r.p99DeliveryMs === undefined || r.p99DeliveryMs === null || isNumber(r.p99DeliveryMs)) &&
     isNumber(r.errorsPerSec) &&
     typeof r.errors === 'object' &&
     r.errors !== null
   );
 }
+
+/** A point with `p99DeliveryMs` null where a node of an older version sent none. */
+const withDelivery = <P extends OverviewPoint>(p: P): P =>
+  p.p99DeliveryMs === undefined ? { ...p, p99DeliveryMs: null } : p;
 
 /**
  * Another node's overview; undefined when the reply is not one. Its
@@ -60,7 +66,7 @@ export function parseNodeOverview(reply: unknown): NodeOverview | undefined {
   if (typeof node !== 'object' || node === null || typeof node.node !== 'string' || !isPoint(node)) return undefined;
   const history = r.history.slice(-OVERVIEW_POINTS);
   if (!history.every(isPoint)) return undefined;
-  return { node: node as NodeSnapshot, history };
+  return { node: withDelivery(node as NodeSnapshot), history: history.map(withDelivery) };
 }
 
 /**

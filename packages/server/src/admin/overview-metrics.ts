@@ -9,6 +9,8 @@ export interface MetricTotals {
   readonly errors: Readonly<Record<string, number>>;
   /** Broker publish latency histogram: cumulative count per upper bound (seconds). */
   readonly publishBuckets: ReadonlyMap<number, number>;
+  /** Delivery latency histogram (`syncline_delivery_latency_seconds`): cumulative count per upper bound (seconds). */
+  readonly deliveryBuckets: ReadonlyMap<number, number>;
 }
 
 interface MetricValue {
@@ -23,39 +25,50 @@ async function valuesOf(registry: Registry, name: string): Promise<readonly Metr
   return (await metric.get()).values as readonly MetricValue[];
 }
 
+/** A histogram's `_bucket` values (those that `keep` accepts) as cumulative count per upper bound, seconds. */
+function bucketsOf(
+  values: readonly MetricValue[],
+  name: string,
+  keep: (v: MetricValue) => boolean = () => true,
+): Map<number, number> {
+  const buckets = new Map<number, number>();
+  for (const v of values) {
+    if (v.metricName !== `${name}_bucket` || !keep(v)) continue;
+    const le = v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le);
+    buckets.set(le, (buckets.get(le) ?? 0) + v.value);
+  }
+  return buckets;
+}
+
 const sum = (values: readonly MetricValue[], keep: (v: MetricValue) => boolean = () => true): number =>
   values.reduce((n, v) => (keep(v) ? n + v.value : n), 0);
 
 /** Reads the totals the overview shows from a registry (at sampling time only: nothing on a hot path). */
 export async function readTotals(registry: Registry): Promise<MetricTotals> {
-  const [pubs, deliveries, mutations, errors, broker] = await Promise.all([
+  const [pubs, deliveries, mutations, errors, broker, delivery] = await Promise.all([
     valuesOf(registry, 'syncline_publications_in_total'),
     valuesOf(registry, 'syncline_deliveries_total'),
     valuesOf(registry, 'syncline_mutation_duration_seconds'),
     valuesOf(registry, 'syncline_error_replies_total'),
     valuesOf(registry, 'syncline_broker_duration_seconds'),
+    valuesOf(registry, 'syncline_delivery_latency_seconds'),
   ]);
   const byCode: Record<string, number> = {};
   for (const v of errors) {
     const code = String(v.labels.code ?? 'unknown');
     byCode[code] = (byCode[code] ?? 0) + v.value;
   }
-  const publishBuckets = new Map<number, number>();
-  for (const v of broker) {
-    if (v.metricName !== 'syncline_broker_duration_seconds_bucket' || v.labels.op !== 'publish') continue;
-    const le = v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le);
-    publishBuckets.set(le, (publishBuckets.get(le) ?? 0) + v.value);
-  }
   return {
     publications: sum(pubs),
     deliveries: sum(deliveries),
     mutations: sum(mutations, (v) => v.metricName === 'syncline_mutation_duration_seconds_count'),
     errors: byCode,
-    publishBuckets,
+    publishBuckets: bucketsOf(broker, 'syncline_broker_duration_seconds', (v) => v.labels.op === 'publish'),
+    deliveryBuckets: bucketsOf(delivery, 'syncline_delivery_latency_seconds'),
   };
 }
 
-/** What happened between two readings: per-second rates, errors by code, the p99 publish latency. */
+/** What happened between two readings: per-second rates, errors by code, the p99 delivery and publish latencies. */
 export interface MetricDelta {
   readonly publicationsPerSec: number;
   readonly deliveriesPerSec: number;
@@ -66,6 +79,12 @@ export interface MetricDelta {
   readonly errorsPerSec: number;
   /** 99th percentile of broker publish time in the interval, ms (upper bucket bound); null without publishes. */
   readonly p99PublishMs: number | null;
+  /**
+   * 99th percentile of delivery latency in the interval (a publication's
+   * arrival on the node to its subscribers' socket writes), ms (upper bucket
+   * bound); null when no sampled publication was delivered.
+   */
+  readonly p99DeliveryMs: number | null;
 }
 
 /** The 99th percentile (upper bucket bound, ms) of the observations between two cumulative histograms. */
@@ -99,5 +118,6 @@ export function deltaOf(a: MetricTotals, b: MetricTotals, seconds: number, ownPu
     errors,
     errorsPerSec: rate(0, errorCount),
     p99PublishMs: p99Ms(a.publishBuckets, b.publishBuckets),
+    p99DeliveryMs: p99Ms(a.deliveryBuckets, b.deliveryBuckets),
   };
 }

@@ -18,7 +18,16 @@ export interface OverviewPoint {
   readonly publicationsPerSec: number;
   readonly deliveriesPerSec: number;
   readonly mutationsPerSec: number;
+  /** 99th percentile of broker publish time in the interval, ms; null without publishes. */
   readonly p99PublishMs: number | null;
+  /**
+   * 99th percentile of delivery latency in the interval, ms: from a
+   * publication's arrival on this node to the socket writes of its local
+   * subscribers (`syncline_delivery_latency_seconds`); null when no sampled
+   * publication was delivered. Nodes of an older version send none:
+   * readers take it as null.
+   */
+  readonly p99DeliveryMs: number | null;
   /** 99th percentile of event-loop delay in the interval, ms. */
   readonly eventLoopP99Ms: number;
   /** Errors sent to clients in the interval, by code. */

@@ -1,5 +1,6 @@
 import type { PubMessage } from '@syncline/protocol';
 import type { Broker, BrokerPublication } from '../broker/broker.js';
+import type { DeliverySampler } from '../metrics/delivery-sampler.js';
 import type { HistoryOptions } from '../namespaces/namespaces.js';
 import { OrderedStream } from '../ordering/ordered-stream.js';
 import { FANOUT_SLICE_BUDGET_MS } from '../session/flush-scheduler.js';
@@ -44,6 +45,7 @@ export class ChannelHub {
   readonly #broker: Broker;
   readonly #channels = new Map<string, ChannelState>();
   readonly #onError: (err: unknown, channel: string) => void;
+  readonly #sampler: DeliverySampler | undefined;
   /** Publications fanned out to local subscribers since start (one per publication). */
   publicationsOut = 0;
   /** Publication frames queued on local connections since start. */
@@ -54,9 +56,11 @@ export class ChannelHub {
    */
   readonly occupancy = new Set<(channel: string, occupied: boolean) => void>();
 
-  constructor(broker: Broker, onError: (err: unknown, channel: string) => void) {
+  /** `sampler` times the delivery of some publications (from their arrival here to their subscribers' sockets). */
+  constructor(broker: Broker, onError: (err: unknown, channel: string) => void, sampler?: DeliverySampler) {
     this.#broker = broker;
     this.#onError = onError;
+    this.#sampler = sampler;
   }
 
   /** Number of channels with local subscribers. */
@@ -89,9 +93,13 @@ export class ChannelHub {
         history,
         outgoing: undefined,
       };
+      const sampler = this.#sampler;
       state.ready = this.#broker.subscribe(
         channel,
-        (pub) => state.stream.receive(pub),
+        (pub) => {
+          if (sampler?.armed) sampler.arrived(pub);
+          state.stream.receive(pub);
+        },
         (epoch, offset) => this.#epochChanged(state, epoch, offset),
       );
       ch = state;
@@ -214,6 +222,7 @@ export class ChannelHub {
       let frame = frames[i];
       if (frame === undefined) {
         frame = pubFrame(pub);
+        this.#sampler?.framed(pub, frame);
         frames[i] = frame;
       }
       sink.push(frame);

@@ -31,8 +31,10 @@ export interface ChannelsFeature extends ChannelContext, ChannelsService, Channe
  * refreshes its token, and the channel metrics.
  */
 export function registerChannels(core: ServerCore, policy?: ChannelPolicy): ChannelsFeature {
-  const hub = new ChannelHub(core.broker, (err, channel) =>
-    core.logger.error({ err, channel }, 'channel delivery failed'),
+  const hub = new ChannelHub(
+    core.broker,
+    (err, channel) => core.logger.error({ err, channel }, 'channel delivery failed'),
+    core.metrics.deliverySampler,
   );
   const feature: ChannelsFeature = {
     hub,

@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { DeliverySampler } from './delivery-sampler.js';
 
 /** Numbers the core keeps as plain counters (cheap on the hot path) and metrics read when scraped. */
 export interface MetricSources {
@@ -8,6 +9,9 @@ export interface MetricSources {
 
 /** Buckets for latencies in seconds, 0.5 ms … 10 s. */
 export const LATENCY_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Buckets for delivery latency in seconds, 0.1 ms … 10 s (a node's own part of a delivery is often under 1 ms). */
+export const DELIVERY_BUCKETS_S = [0.0001, 0.00025, ...LATENCY_BUCKETS_S];
 
 /** A counter whose value is read from a running total when scraped (features register theirs this way). */
 export function totalCounter(registry: Registry, name: string, help: string, read: () => number): Counter {
@@ -45,6 +49,14 @@ export class ServerMetrics {
   readonly brokerDuration: Histogram<'op' | 'outcome'>;
   /** 1 while a backend (`broker`, `docs`) is reachable, 0 while it is down. */
   readonly backendUp: Gauge<'backend'>;
+  /**
+   * Time from a sampled publication's arrival on this node to the socket
+   * writes of its subscribers, seconds (one observation per sampled
+   * publication per flush slice: see `FlushScheduler`).
+   */
+  readonly deliveryLatency: Histogram;
+  /** Picks the publications `deliveryLatency` times. */
+  readonly deliverySampler = new DeliverySampler();
 
   constructor(nodeId: string, sources: MetricSources) {
     this.registry.setDefaultLabels({ node: nodeId });
@@ -86,6 +98,14 @@ export class ServerMetrics {
       help: 'Latency of broker calls (publish, history, subscribe), by outcome.',
       labelNames: ['op', 'outcome'],
       buckets: LATENCY_BUCKETS_S,
+      registers: [r],
+    });
+    this.deliveryLatency = new Histogram({
+      name: 'syncline_delivery_latency_seconds',
+      help:
+        'Time from a publication arriving on this node (from the broker) to its write to the sockets of local subscribers, ' +
+        'sampled (at most one publication per 10 ms; one observation per publication per flush slice, taken when its last subscriber of the slice was written).',
+      buckets: DELIVERY_BUCKETS_S,
       registers: [r],
     });
     this.backendUp = new Gauge({

@@ -30,7 +30,7 @@ export const BACKEND_ERROR_LOG_INTERVAL_MS = 1_000;
  */
 export function createSessionHost(deps: SessionHostDeps): SessionHost {
   const { handlers, registry, sessionEvents, hooks, logger, metrics } = deps;
-  const flushes = new FlushScheduler();
+  const flushes = new FlushScheduler((seconds) => metrics.deliveryLatency.observe(seconds));
   const backendLog = { at: 0, suppressed: 0 };
   return {
     maxFrameBytes: deps.maxFrameBytes,

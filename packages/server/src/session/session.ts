@@ -80,6 +80,8 @@ export class Session implements ConnectionReceiver {
   /** The connection's `bufferedAmount` at the last flush. */
   #backlog = 0;
   #flushScheduled = false;
+  /** Arrival time of the oldest sampled frame in the outbox (`SharedFrame.sampledAt`). */
+  #sampledAt: number | undefined;
   /** Frames (or decoded commands of a batch) that arrived while `connect` was being verified. */
   #pendingFrames: Array<Pending> | undefined;
   #timers: NodeJS.Timeout[] | undefined;
@@ -156,6 +158,7 @@ export class Session implements ConnectionReceiver {
 
   /** Queues a message sent to many sessions, encoded once per codec (`SharedFrame`). */
   sendShared(frame: SharedFrame): void {
+    if (frame.sampledAt !== undefined) this.#sampledAt ??= frame.sampledAt;
     this.#queue(frame.frameFor(this.codec));
   }
 
@@ -179,16 +182,23 @@ export class Session implements ConnectionReceiver {
     }
   }
 
-  /** Writes the queued frames, batched (arrays of messages) in frames of bounded size. */
-  flush(): void {
+  /**
+   * Writes the queued frames, batched (arrays of messages) in frames of
+   * bounded size. Returns the arrival time of the oldest sampled publication
+   * among them (`SharedFrame.sampledAt`), if any.
+   */
+  flush(): number | undefined {
     this.#flushScheduled = false;
     const out = this.#outbox;
-    if (out === undefined) return;
+    if (out === undefined) return undefined;
     this.#outbox = undefined;
     this.#outboxBytes = 0;
     writeBatched(this.codec, out, (frame) => this.#write(frame));
+    const sampledAt = this.#sampledAt;
+    if (sampledAt !== undefined) this.#sampledAt = undefined;
     this.#backlog = this.conn.bufferedAmount;
     if (this.#backlog > this.#host.maxQueueBytes) this.close('SLOW_CONSUMER', 'send queue limit exceeded');
+    return sampledAt;
   }
 
   /** Writes one frame, as shared bytes when the transport takes them (text as its UTF-8 bytes). */

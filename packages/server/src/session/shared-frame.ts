@@ -8,6 +8,11 @@ import type { Codec } from '@syncline/protocol';
  */
 export class SharedFrame<M extends object = object> {
   readonly message: M;
+  /**
+   * When this frame's publication was sampled for delivery timing: the time
+   * (`performance.now()`, ms) it arrived on the node; undefined otherwise.
+   */
+  sampledAt: number | undefined = undefined;
   #codec: Codec | undefined;
   #frame: string | Uint8Array | undefined;
   /** Encodings for other codecs than the first one asked (sessions of mixed codecs). */
