@@ -70,6 +70,40 @@ describe('heartbeats', () => {
     expect(peer.closed).toBeUndefined();
   });
 
+  it('spreads the node pings over the interval: each peer is pinged once per interval, not all at once', async () => {
+    const interval = 1_000;
+    const server = await startServer({ pingIntervalMs: interval });
+    const peers = await Promise.all(Array.from({ length: 50 }, (_, i) => connectedRawSocket(server, `p${i}`)));
+    const pings = peers.map(() => [] as number[]);
+    peers.forEach((peer, i) => {
+      peer.ws.on('message', (d) => {
+        if (!d.toString().includes('"ping"')) return;
+        pings[i]?.push(performance.now());
+        peer.send('{"type":"pong"}');
+      });
+    });
+    await waitFor(
+      () => pings.every((p) => p.length >= 3),
+      10_000,
+      () => `pings per peer: ${pings.map((p) => p.length)}`,
+    );
+    // The first ping each peer saw after all were connected: spread over most of the interval.
+    const firsts = pings.map((p) => p[0] as number).sort((a, b) => a - b);
+    const spread = (firsts.at(-1) as number) - (firsts[0] as number);
+    expect(spread).toBeGreaterThan(interval / 2);
+    // No 100 ms window holds more than a fraction of them (25 groups of 2 peers, one every 40 ms).
+    let crowded = 0;
+    for (const t of firsts) crowded = Math.max(crowded, firsts.filter((u) => u >= t && u < t + 100).length);
+    expect(crowded).toBeLessThanOrEqual(25);
+    // Each peer is pinged once per interval.
+    for (const p of pings) {
+      const gap = (p[2] as number) - (p[1] as number);
+      expect(gap).toBeGreaterThan(interval * 0.8);
+      expect(gap).toBeLessThan(interval * 1.5);
+    }
+    for (const peer of peers) expect(peer.closed).toBeUndefined();
+  });
+
   it('answers a client ping with pong, before and after connect', async () => {
     const server = await startServer();
     const raw = await rawSocket(server);

@@ -9,41 +9,57 @@ export const HISTORY_TRIM_INTERVAL_MS = 60_000;
 
 const PING_FRAME = new SharedFrame({ type: 'ping' });
 
+/** Most groups a node's heartbeats are spread over (one timer tick per group per interval). */
+export const HEARTBEAT_GROUPS = 25;
+/** Shortest tick of the heartbeat timer, ms: short intervals use fewer groups. */
+const HEARTBEAT_MIN_TICK_MS = 20;
+
 /**
- * Heartbeats: one timer for the node. Each round pings every connected
- * session; a session still awaiting the pong of the previous round is dead
- * and closed with `HEARTBEAT_TIMEOUT`. The verdict waits for the I/O that is
- * already in (timers run before sockets are read in an event-loop turn): a
- * pong that arrived while the process was busy saves its session, which is
- * then pinged for this round. Returns the (unref'd) timer.
+ * Heartbeats: one timer for the node, its pings spread over the interval.
+ * Sessions fall into up to {@link HEARTBEAT_GROUPS} groups by their serial
+ * number, and each tick of the timer handles one group, so every session is
+ * pinged once per `intervalMs` but the node never writes a ping to every
+ * connection at once (10,000 pings in one round took the writes of ~200 ms
+ * and held up every delivery queued behind them). A session of the tick's
+ * group still awaiting the pong of its previous ping, one interval ago, is
+ * dead and closed with `HEARTBEAT_TIMEOUT`. The verdict waits for the I/O
+ * that is already in (timers run before sockets are read in an event-loop
+ * turn): a pong that arrived while the process was busy saves its session,
+ * which is then pinged for this round. Returns the (unref'd) timer.
  */
 export function startHeartbeats(sessions: ReadonlySet<Session>, intervalMs: number): NodeJS.Timeout {
-  const timer = setInterval(() => {
-    let suspects: Session[] | undefined;
-    for (const s of sessions) {
-      if (s.state !== 'connected') continue;
-      if (s.awaitingPong) {
-        suspects ??= [];
-        suspects.push(s);
-        continue;
-      }
-      s.awaitingPong = true;
-      s.sendShared(PING_FRAME);
-    }
-    if (!suspects) return;
-    const list = suspects;
-    setImmediate(() => {
-      for (const s of list) {
-        if (s.state !== 'connected') continue;
+  const groups = Math.max(1, Math.min(HEARTBEAT_GROUPS, Math.floor(intervalMs / HEARTBEAT_MIN_TICK_MS)));
+  let group = 0;
+  const ping = (s: Session): void => {
+    s.awaitingPong = true;
+    s.sendShared(PING_FRAME);
+  };
+  const timer = setInterval(
+    () => {
+      const current = group;
+      group = (group + 1) % groups;
+      let suspects: Session[] | undefined;
+      for (const s of sessions) {
+        if (s.state !== 'connected' || s.serial % groups !== current) continue;
         if (s.awaitingPong) {
-          s.close('HEARTBEAT_TIMEOUT', 'no pong');
+          suspects ??= [];
+          suspects.push(s);
           continue;
         }
-        s.awaitingPong = true;
-        s.sendShared(PING_FRAME);
+        ping(s);
       }
-    });
-  }, intervalMs);
+      if (!suspects) return;
+      const list = suspects;
+      setImmediate(() => {
+        for (const s of list) {
+          if (s.state !== 'connected') continue;
+          if (s.awaitingPong) s.close('HEARTBEAT_TIMEOUT', 'no pong');
+          else ping(s);
+        }
+      });
+    },
+    Math.ceil(intervalMs / groups),
+  );
   timer.unref();
   return timer;
 }

@@ -55,6 +55,12 @@ export interface SessionHost {
  * One client connection on the server: authentication state, per-feature state (slots),
  * the outgoing queue (coalesced per tick, bounded in bytes) and heartbeats.
  */
+let serials = 0;
+function nextSerial(): number {
+  serials = (serials + 1) & 0x3fffffff;
+  return serials;
+}
+
 export class Session implements ConnectionReceiver {
   /** Unguessable id. */
   readonly id = newSessionId();
@@ -64,6 +70,8 @@ export class Session implements ConnectionReceiver {
   principal: Principal | undefined;
   /** Set by the heartbeat when a ping is outstanding. */
   awaitingPong = false;
+  /** Order of creation on this node (wraps): spreads the node's heartbeats over their interval. */
+  readonly serial = nextSerial();
   /** App info sent in connect. */
   app: { version: string; build?: string } | undefined;
   protocol = 0;
