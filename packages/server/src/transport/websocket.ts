@@ -225,6 +225,8 @@ export class WebSocketTransport implements Transport {
   readonly #options: WebSocketTransportOptions;
   /** Subprotocols by codec, in the server's order: the plain one and the handshake connect's. */
   readonly #subprotocols: ReadonlyArray<{ readonly plain: string; readonly connect: string }>;
+  /** Takes a completed upgrade (one function for every upgrade: no closure per connection). */
+  readonly #upgraded: (ws: SynclineSocket, req: IncomingMessage) => void;
   /** The opening command of the upgrade being completed (set while `ws` selects the subprotocol). */
   #opening: OpeningCommand | undefined;
 
@@ -242,11 +244,11 @@ export class WebSocketTransport implements Transport {
         handshakeConnect && protocols.size > 2 ? this.#selectWithOpening(protocols, req) : this.#select(protocols),
     });
     const fallback = options.codecs[0] ?? jsonCodec;
-    this.#wss.on('connection', (ws: SynclineSocket, req: IncomingMessage) => {
+    this.#upgraded = (ws, req) => {
       const opening = this.#opening;
       this.#opening = undefined;
       onConnection(new WebSocketConnection(ws, req, codecOfSubprotocol(ws.protocol) ?? fallback, opening), req);
-    });
+    };
   }
 
   /** The first plain subprotocol of the server's codecs the client offers. */
@@ -289,7 +291,7 @@ export class WebSocketTransport implements Transport {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== this.#options.path) return false;
     this.#opening = undefined;
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
+    this.#wss.handleUpgrade(req, socket, head, this.#upgraded);
     return true;
   }
 
