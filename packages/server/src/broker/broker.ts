@@ -39,6 +39,12 @@ export interface HistoryRead extends StreamTop {
 export interface BrokerPublication extends Publication {
   readonly channel: string;
   readonly epoch: string;
+  /**
+   * `data` as JSON text (`JSON.stringify(data ?? null)`), when the broker
+   * already made it (the embedded broker, for its history row): the JSON
+   * `pub` frame embeds it instead of encoding the data again.
+   */
+  readonly json?: string | undefined;
 }
 
 /** Receives a node's publications for one channel, in offset order. */

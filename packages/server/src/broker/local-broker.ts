@@ -49,12 +49,13 @@ export class LocalBroker implements Broker {
     this.#queue = [];
     if (batch.length === 0) return;
     const now = Date.now();
+    const inputs: PublishInput[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) inputs[i] = (batch[i] as Pending).input;
+    // The JSON text of each stored publication, embedded as is in its JSON `pub` frame.
+    const texts: (string | undefined)[] = new Array(batch.length);
     let outcomes: PublishOutcome[];
     try {
-      outcomes = this.#history.appendBatch(
-        batch.map((p) => p.input),
-        now,
-      );
+      outcomes = this.#history.appendBatch(inputs, now, texts);
     } catch (err) {
       const e = new SynclineError('unavailable', 'History storage failed; nothing was published.', { cause: err });
       for (const p of batch) p.reject(e);
@@ -66,9 +67,10 @@ export class LocalBroker implements Broker {
       if (!o.duplicate) {
         const listener = this.#listeners.get(p.input.channel);
         if (listener) {
+          const json = texts[i];
           const pub: BrokerPublication =
             p.input.user === undefined
-              ? { channel: p.input.channel, epoch: o.epoch, offset: o.offset, data: p.input.data, ts: now }
+              ? { channel: p.input.channel, epoch: o.epoch, offset: o.offset, data: p.input.data, ts: now, json }
               : {
                   channel: p.input.channel,
                   epoch: o.epoch,
@@ -76,6 +78,7 @@ export class LocalBroker implements Broker {
                   data: p.input.data,
                   ts: now,
                   user: p.input.user,
+                  json,
                 };
           listener(pub);
         }

@@ -1,8 +1,8 @@
-import type { PubMessage } from '@syncline/protocol';
+import { jsonCodec, msgpackCodec, type PubMessage } from '@syncline/protocol';
 import { describe, expect, it } from 'vitest';
 import type { SharedFrame } from '../session/shared-frame.js';
 import { ScriptedBroker } from '../testing/scripted-broker.js';
-import { ChannelHub, FANOUT_SLICE_MIN_SINKS, type SubscriptionSink } from './channel-hub.js';
+import { ChannelHub, FANOUT_SLICE_MIN_SINKS, pubFrame, type SubscriptionSink } from './channel-hub.js';
 
 const HISTORY = { size: 100, ttlMs: 60_000 };
 const CH = 'chat:a';
@@ -224,5 +224,20 @@ describe('ChannelHub', () => {
     const wrong = (): string[] =>
       sinks.flatMap((s, i) => (s.offsets.join() === '1,2,3,4,5' ? [] : [`#${i}: ${s.offsets.join()}`])).slice(0, 3);
     await expect.poll(wrong).toEqual([]);
+  });
+});
+
+describe('pubFrame', () => {
+  it("embeds the broker's JSON text of the data: the same frame as encoding the message", () => {
+    const data = { text: 'hé "quoted"\n', n: [1, 2.5, null], nested: { ok: true } };
+    for (const user of [undefined, 'u"1']) {
+      const base = { channel: 'chat:"a"', epoch: 'e', offset: 7, ts: 1_733_300_000_123, data };
+      const plain = pubFrame(user === undefined ? base : { ...base, user });
+      const pub = { ...base, json: JSON.stringify(data) };
+      const reused = pubFrame(user === undefined ? pub : { ...pub, user });
+      expect(reused.frameFor(jsonCodec)).toBe(plain.frameFor(jsonCodec));
+      expect(reused.message).toEqual(plain.message);
+      expect(reused.frameFor(msgpackCodec)).toEqual(plain.frameFor(msgpackCodec));
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { PubMessage } from '@syncline/protocol';
+import { jsonCodec, type PubMessage } from '@syncline/protocol';
 import type { Broker, BrokerPublication } from '../broker/broker.js';
 import type { DeliverySampler } from '../metrics/delivery-sampler.js';
 import type { HistoryOptions } from '../namespaces/namespaces.js';
@@ -26,13 +26,21 @@ export const FANOUT_SLICE_MIN_SINKS = 512;
 /** Subscribers served between two looks at the clock. */
 const FANOUT_CLOCK_EVERY = 128;
 
-/** A publication's `pub` message, as one frame shared by every subscriber (encoded once per codec). */
+/**
+ * A publication's `pub` message, as one frame shared by every subscriber
+ * (encoded once per codec). When the broker has the data's JSON text, the
+ * JSON frame is made around it: the same text `jsonCodec.encode(message)`
+ * gives (same keys in the same order), without stringifying the data again.
+ */
 export function pubFrame(pub: BrokerPublication): SharedFrame<PubMessage> {
   const message: PubMessage =
     pub.user === undefined
       ? { type: 'pub', channel: pub.channel, offset: pub.offset, ts: pub.ts, data: pub.data ?? null }
       : { type: 'pub', channel: pub.channel, offset: pub.offset, ts: pub.ts, user: pub.user, data: pub.data ?? null };
-  return new SharedFrame(message);
+  if (pub.json === undefined) return new SharedFrame(message);
+  const head = `{"type":"pub","channel":${JSON.stringify(pub.channel)},"offset":${pub.offset},"ts":${pub.ts}`;
+  const user = pub.user === undefined ? '' : `,"user":${JSON.stringify(pub.user)}`;
+  return new SharedFrame(message, { codec: jsonCodec, frame: `${head}${user},"data":${pub.json}}` });
 }
 
 /**

@@ -10,6 +10,15 @@ import type {
 import type { HistoryOptions } from '../namespaces/namespaces.js';
 import type { ServerMetrics } from './metrics.js';
 
+// Label sets of the publish timing, made once (prom-client hashes what it is given on every call).
+const PUBLISH_OK = { op: 'publish', outcome: 'ok' } as const;
+const PUBLISH_ERROR = { op: 'publish', outcome: 'error' } as const;
+
+/** Seconds since `start` (`process.hrtime.bigint()`). */
+function secondsSince(start: bigint): number {
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
 /** Wraps a broker to time its calls and count accepted publications. */
 export class MeteredBroker implements Broker {
   readonly #inner: Broker;
@@ -37,10 +46,24 @@ export class MeteredBroker implements Broker {
     }
   }
 
-  async publish(input: PublishInput): Promise<PublishOutcome> {
-    const out = await this.#timed('publish', () => this.#inner.publish(input));
-    if (!out.duplicate) this.#metrics.publicationsIn.inc({ source: input.user === undefined ? 'server' : 'client' });
-    return out;
+  /** Timed like the other calls, without their closures and label merges: it runs once per publication. */
+  publish(input: PublishInput): Promise<PublishOutcome> {
+    const start = process.hrtime.bigint();
+    const metrics = this.#metrics;
+    return this.#inner.publish(input).then(
+      (out) => {
+        metrics.brokerDuration.observe(PUBLISH_OK, secondsSince(start));
+        if (!out.duplicate) {
+          if (input.user === undefined) metrics.published.server++;
+          else metrics.published.client++;
+        }
+        return out;
+      },
+      (err: unknown) => {
+        metrics.brokerDuration.observe(PUBLISH_ERROR, secondsSince(start));
+        throw err;
+      },
+    );
   }
 
   subscribe(channel: string, listener: BrokerListener, onEpoch?: BrokerEpochListener): Promise<void> {

@@ -37,8 +37,10 @@ export function totalCounter(registry: Registry, name: string, help: string, rea
 export class ServerMetrics {
   /** The registry `/metrics` serializes. */
   readonly registry = new Registry();
-  /** Publications accepted through this node (clients, server API, HTTP API). */
+  /** Publications accepted through this node (clients, server API, HTTP API); read from `published` when scraped. */
   readonly publicationsIn: Counter<'source'>;
+  /** Running totals behind `publicationsIn`, by source (plain integers: counted once per publication). */
+  readonly published = { client: 0, server: 0 };
   /** Connections refused at accept time, by reason. */
   readonly rejectedConnections: Counter<'reason'>;
   /** Connections closed because their send queue passed `maxQueueBytes`. */
@@ -62,6 +64,7 @@ export class ServerMetrics {
     this.registry.setDefaultLabels({ node: nodeId });
     collectDefaultMetrics({ register: this.registry, prefix: 'syncline_' });
     const r = this.registry;
+    const published = this.published;
     new Gauge({
       name: 'syncline_connections',
       help: 'Open client connections on this node (all transports).',
@@ -75,6 +78,12 @@ export class ServerMetrics {
       help: 'Publications accepted through this node, by source: client, or server (server API and HTTP API).',
       labelNames: ['source'],
       registers: [r],
+      collect() {
+        this.reset();
+        // A source shows once it published, as when the counter was counted directly.
+        if (published.client > 0) this.inc({ source: 'client' }, published.client);
+        if (published.server > 0) this.inc({ source: 'server' }, published.server);
+      },
     });
     this.rejectedConnections = new Counter({
       name: 'syncline_connections_rejected_total',

@@ -108,14 +108,21 @@ export class SqliteHistory {
   readonly #stmts;
   readonly #appendListeners = new Set<AppendListener>();
   /** `#appendRows` in one transaction (made once: better-sqlite3 builds a wrapper per `transaction` call). */
-  readonly #appendTx: (batch: readonly PublishInput[], now: number) => PublishOutcome[];
+  readonly #appendTx: (
+    batch: readonly PublishInput[],
+    now: number,
+    texts: (string | undefined)[] | undefined,
+  ) => PublishOutcome[];
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
     migrate(db, '001_history', MIGRATION);
     migrate(db, '002_publication_keys', KEYS_MIGRATION);
     migrate(db, '003_publication_minutes', MINUTES_MIGRATION);
-    this.#appendTx = db.transaction((batch: readonly PublishInput[], now: number) => this.#appendRows(batch, now));
+    this.#appendTx = db.transaction(
+      (batch: readonly PublishInput[], now: number, texts: (string | undefined)[] | undefined) =>
+        this.#appendRows(batch, now, texts),
+    );
     this.#stmts = {
       // A channel's stored top is the larger of its row's and its newest retained publication's.
       getChannel: db.prepare<[string], { epoch: string; top: number }>(
@@ -187,10 +194,14 @@ export class SqliteHistory {
     return t;
   }
 
-  /** Appends a batch in one transaction; outcomes in input order. */
-  appendBatch(inputs: readonly PublishInput[], now: number): PublishOutcome[] {
+  /**
+   * Appends a batch in one transaction; outcomes in input order. With
+   * `texts`, `texts[i]` is set to the JSON text stored for `inputs[i]` (left
+   * unset for a duplicate or a namespace that keeps no history).
+   */
+  appendBatch(inputs: readonly PublishInput[], now: number, texts?: (string | undefined)[]): PublishOutcome[] {
     try {
-      return this.#appendTx(inputs, now);
+      return this.#appendTx(inputs, now, texts);
     } catch (err) {
       // The transaction rolled back: forget cached tops so they are reread.
       this.#tops.clear();
@@ -199,12 +210,17 @@ export class SqliteHistory {
   }
 
   /** The rows of one batch; run as one transaction by `#appendTx`. */
-  #appendRows(batch: readonly PublishInput[], now: number): PublishOutcome[] {
+  #appendRows(
+    batch: readonly PublishInput[],
+    now: number,
+    texts: (string | undefined)[] | undefined,
+  ): PublishOutcome[] {
     const out: PublishOutcome[] = [];
     const appended: AppendedPublication[] = [];
     // Tops of this batch's channels, held here: the cache may be cleared mid-batch.
     const touched = new Map<string, { t: Top; history: HistoryOptions }>();
-    for (const input of batch) {
+    for (let i = 0; i < batch.length; i++) {
+      const input = batch[i] as PublishInput;
       const t = touched.get(input.channel)?.t ?? this.#entry(input.channel);
       const keep = input.history.size > 0;
       if (input.key !== undefined) {
@@ -226,14 +242,9 @@ export class SqliteHistory {
           this.#stmts.markMinute.run(minute, input.channel);
           t.minute = minute;
         }
-        this.#stmts.insert.run(
-          input.channel,
-          t.offset,
-          JSON.stringify(input.data ?? null),
-          input.user ?? null,
-          input.key ?? null,
-          now,
-        );
+        const text = JSON.stringify(input.data ?? null);
+        if (texts !== undefined) texts[i] = text;
+        this.#stmts.insert.run(input.channel, t.offset, text, input.user ?? null, input.key ?? null, now);
       } else if (input.key !== undefined) {
         this.#stmts.putKey.run(input.channel, input.key, t.offset, now);
       }
