@@ -73,15 +73,22 @@ describe('heartbeats', () => {
   it('spreads the node pings over the interval: each peer is pinged once per interval, not all at once', async () => {
     const interval = 1_000;
     const server = await startServer({ pingIntervalMs: interval });
-    const peers = await Promise.all(Array.from({ length: 50 }, (_, i) => connectedRawSocket(server, `p${i}`)));
-    const pings = peers.map(() => [] as number[]);
-    peers.forEach((peer, i) => {
-      peer.ws.on('message', (d) => {
-        if (!d.toString().includes('"ping"')) return;
-        pings[i]?.push(performance.now());
-        peer.send('{"type":"pong"}');
-      });
-    });
+    const pings = Array.from({ length: 50 }, () => [] as number[]);
+    // Each peer answers pings from the moment it is connected (one pinged before the others are
+    // connected must not miss its pong); the times count from when all are connected.
+    const peers = await Promise.all(
+      pings.map((times, i) =>
+        connectedRawSocket(server, `p${i}`).then((peer) => {
+          peer.ws.on('message', (d) => {
+            if (!d.toString().includes('"ping"')) return;
+            times.push(performance.now());
+            peer.send('{"type":"pong"}');
+          });
+          return peer;
+        }),
+      ),
+    );
+    for (const times of pings) times.length = 0;
     await waitFor(
       () => pings.every((p) => p.length >= 3),
       10_000,
