@@ -9,39 +9,11 @@ import {
 import type { SynclineServer } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { defer, startServer, token, waitFor } from './helpers.js';
+import { defer, type RawSocket, rawSocket, startServer, token, waitFor } from './helpers.js';
 
 /** A raw socket offering the handshake connect's subprotocols with the given `syncline.c.` entries. */
-async function offer(
-  server: SynclineServer,
-  entries: string[],
-): Promise<{
-  protocol: string;
-  messages: Array<Record<string, unknown>>;
-  closed: () => { code: number; reason: string } | undefined;
-}> {
-  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/connect/ws`, [
-    'syncline.json.connect',
-    'syncline.json',
-    ...entries,
-  ]);
-  defer(() => ws.terminate());
-  const messages: Array<Record<string, unknown>> = [];
-  let closed: { code: number; reason: string } | undefined;
-  ws.on('message', (data: Buffer) => {
-    const v = JSON.parse(data.toString()) as unknown;
-    if (Array.isArray(v)) messages.push(...(v as Array<Record<string, unknown>>));
-    else messages.push(v as Record<string, unknown>);
-  });
-  ws.on('close', (code, reason) => {
-    closed = { code, reason: reason.toString() };
-  });
-  ws.on('error', () => undefined);
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  return { protocol: ws.protocol, messages, closed: () => closed };
+function offer(server: SynclineServer, entries: string[]): Promise<RawSocket> {
+  return rawSocket(server, ['syncline.json.connect', 'syncline.json', ...entries]);
 }
 
 /** The `syncline.c.` entry carrying `value` as JSON. */
@@ -52,9 +24,9 @@ function carrying(value: unknown): string {
 /** Offers `entries`, waits for the close; returns the error and the close. */
 async function refused(server: SynclineServer, entries: string[]) {
   const raw = await offer(server, entries);
-  expect(raw.protocol).toBe('syncline.json.connect');
-  await waitFor(() => raw.closed() !== undefined, 5_000, 'close');
-  return { error: raw.messages.find((m) => m.type === 'error'), close: raw.closed() };
+  expect(raw.ws.protocol).toBe('syncline.json.connect');
+  const close = await raw.waitClosed(5_000);
+  return { error: raw.messages.find((m) => m.type === 'error'), close };
 }
 
 describe('handshake connect limits', () => {

@@ -236,9 +236,9 @@ export interface RawSocket {
   waitClosed(timeoutMs?: number): Promise<{ code: number; reason: string }>;
 }
 
-/** Opens a raw WebSocket (no client SDK) for bad-input tests. */
-export async function rawSocket(server: SynclineServer): Promise<RawSocket> {
-  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/connect/ws`, ['syncline.json']);
+/** Opens a raw WebSocket (no client SDK) for bad-input tests, offering `protocols`. */
+export async function rawSocket(server: SynclineServer, protocols: string[] = ['syncline.json']): Promise<RawSocket> {
+  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/connect/ws`, protocols);
   const messages: Array<Record<string, unknown>> = [];
   let closed: { code: number; reason: string } | undefined;
   ws.on('message', (data) => {
