@@ -3,7 +3,6 @@ import {
   type ClientCommand,
   CODECS,
   type Codec,
-  type CommandOf,
   type ConnectResult,
   closeCodeInfo,
   type ErrorMessage,
@@ -226,15 +225,13 @@ export class Connection {
     }
     if (generation !== this.#generation || this.#state !== 'connecting') return;
     let transport: ClientTransport;
-    // Offered to the transport to carry in its opening request (the handshake connect).
-    const carried = this.#options.handshakeConnect === false ? undefined : this.#nextConnect();
     try {
       transport = await this.#transportFactory(
         this.#options.url,
         {
-          onOpen: (taken) => {
+          onOpen: () => {
             if (generation !== this.#generation) return;
-            this.#sendConnect(carried, taken === true && carried !== undefined);
+            this.#sendConnect();
           },
           onFrame: (frame) => {
             if (generation !== this.#generation) return;
@@ -246,7 +243,6 @@ export class Connection {
           },
         },
         this.#codec,
-        carried,
       );
     } catch (err) {
       if (generation !== this.#generation) return;
@@ -262,21 +258,12 @@ export class Connection {
     this.#armWatchdog(this.#pingIntervalMs * 2 + OPEN_WATCHDOG_SLACK_MS);
   }
 
-  /** A `connect` command with a fresh request id. */
-  #nextConnect(): CommandOf<'connect'> {
-    return connectCommand(this.#options, this.#host.allocateId(), this.#tokens.token);
-  }
-
-  /**
-   * Sends `connect` as a frame (`cmd`, or a new one), unless the server took
-   * the one carried in the opening request (`taken`).
-   */
-  #sendConnect(cmd: CommandOf<'connect'> | undefined, taken: boolean): void {
-    const connect = cmd ?? this.#nextConnect();
-    this.#connectId = connect.id;
+  #sendConnect(): void {
+    this.#connectId = this.#host.allocateId();
+    const cmd = connectCommand(this.#options, this.#connectId, this.#tokens.token);
     this.#lastDisconnect = undefined;
     this.#connectRefusal = undefined;
-    if (!taken) this.#transport?.send(this.#codec.encode(connect));
+    this.#transport?.send(this.#codec.encode(cmd));
   }
 
   #onFrame(frame: ClientFrame): void {

@@ -212,12 +212,7 @@ export function createServer(options: ServerOptions): SynclineServer {
   });
   transports.push(
     new WebSocketTransport(
-      {
-        path: WEBSOCKET_PATH,
-        hardMaxFrameBytes: settings.hardMaxFrameBytes,
-        codecs,
-        handshakeConnect: options.handshakeConnect ?? true,
-      },
+      { path: WEBSOCKET_PATH, hardMaxFrameBytes: settings.hardMaxFrameBytes, codecs },
       acceptConnection,
     ),
   );
