@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PublishInput } from '../broker/broker.js';
 import { openDatabase } from './sqlite.js';
-import { SqliteHistory } from './sqlite-history.js';
+import { keyHash, SqliteHistory } from './sqlite-history.js';
 
 const history = { size: 3, ttlMs: 60_000 };
 
@@ -118,6 +118,123 @@ describe('SqliteHistory', () => {
     expect(again.read('chat:old', 0, 10, brief, Date.now()).publications.map((p) => p.data)).toEqual([2]);
     // Expired minutes are gone; the current one stays.
     expect(db.prepare('SELECT COUNT(*) AS n FROM publication_minutes').get()).toEqual({ n: 1 });
+    db.close();
+  });
+
+  it('finds idempotency keys within the retained history, across reopening, without an index of keys', () => {
+    const db = openDatabase(':memory:');
+    const h = new SqliteHistory(db);
+    const now = Date.now();
+    const publish = (hist: SqliteHistory, key: string, data: unknown, at = now) =>
+      hist.appendBatch([{ channel: 'chat:k', data, key, history }], at)[0];
+    expect(publish(h, 'a', 1)).toMatchObject({ offset: 1, duplicate: false });
+    // Twice in one batch: the second is the first's duplicate.
+    const both = h.appendBatch(
+      [
+        { channel: 'chat:k', data: 2, key: 'b', history },
+        { channel: 'chat:k', data: 2, key: 'b', history },
+      ],
+      now,
+    );
+    expect(both.map((o) => [o.offset, o.duplicate])).toEqual([
+      [2, false],
+      [2, true],
+    ]);
+    expect(publish(h, 'a', 'again')).toMatchObject({ offset: 1, duplicate: true });
+    // A reopened history (a restarted server) loads the channel's keys from its rows.
+    const reopened = new SqliteHistory(db);
+    expect(publish(reopened, 'b', 'again')).toMatchObject({ offset: 2, duplicate: true });
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'publications_key'").get()).toBeUndefined();
+    // Past the size window (3), a key counts as new; the newest publication with it is the one found.
+    for (const k of ['c', 'd', 'e']) publish(reopened, k, k);
+    expect(publish(reopened, 'a', 'new')).toMatchObject({ offset: 6, duplicate: false });
+    expect(publish(new SqliteHistory(db), 'a', 'dup')).toMatchObject({ offset: 6, duplicate: true });
+    // Past the TTL (trimmed or not yet), too.
+    const brief = { size: 100, ttlMs: 1_000 };
+    const old = h.appendBatch([{ channel: 'chat:t', data: 1, key: 'x', history: brief }], now - 5_000)[0];
+    expect(h.appendBatch([{ channel: 'chat:t', data: 2, key: 'x', history: brief }], now)[0]).toMatchObject({
+      offset: (old?.offset ?? 0) + 1,
+      duplicate: false,
+    });
+    expect(
+      new SqliteHistory(db).appendBatch([{ channel: 'chat:t', data: 3, key: 'x', history: brief }], now)[0],
+    ).toMatchObject({
+      offset: 2,
+      duplicate: true,
+    });
+    expect(reopened.read('chat:k', 0, 10, history, now).publications.map((p) => p.data)).toEqual(['d', 'e', 'new']);
+    db.close();
+  });
+
+  it('keeps the idempotency keys in memory bounded, and still finds duplicates past the bound', () => {
+    const db = openDatabase(':memory:');
+    const h = new SqliteHistory(db, { maxCachedKeys: 50 });
+    const big = { size: 1_000, ttlMs: 60_000 };
+    const now = Date.now();
+    // One channel: keys that left the size window are let go as it moves.
+    const small = { size: 5, ttlMs: 60_000 };
+    for (let i = 0; i < 40; i++) h.appendBatch([{ channel: 'chat:s', data: i, key: `s${i}`, history: small }], now);
+    expect(h.cachedKeys).toBeLessThanOrEqual(2 * small.size + 16);
+    // Many channels: past the cap every channel's keys are dropped, then reloaded from the rows.
+    for (let i = 0; i < 200; i++)
+      h.appendBatch([{ channel: `chat:m${i % 20}`, data: i, key: `m${i}`, history: big }], now);
+    expect(h.cachedKeys).toBeLessThanOrEqual(50);
+    for (let i = 0; i < 200; i += 7) {
+      const out = h.appendBatch([{ channel: `chat:m${i % 20}`, data: 'retry', key: `m${i}`, history: big }], now)[0];
+      expect(out).toMatchObject({ offset: Math.floor(i / 20) + 1, duplicate: true });
+    }
+    expect(h.cachedKeys).toBeLessThanOrEqual(50);
+    db.close();
+  });
+
+  it('forgets the keys of a batch that rolled back', () => {
+    const db = openDatabase(':memory:');
+    const h = new SqliteHistory(db);
+    const now = Date.now();
+    h.appendBatch([{ channel: 'chat:r', data: 0, key: 'first', history }], now);
+    const off = h.onAppend(() => {
+      throw new Error('storage refused');
+    });
+    expect(() => h.appendBatch([{ channel: 'chat:r', data: 1, key: 'lost', history }], now)).toThrow('storage refused');
+    off();
+    // Nothing of the failed batch was kept: its key is new, its offset is used again.
+    expect(h.appendBatch([{ channel: 'chat:r', data: 1, key: 'lost', history }], now)[0]).toMatchObject({
+      offset: 2,
+      duplicate: false,
+    });
+    expect(h.appendBatch([{ channel: 'chat:r', data: 0, key: 'first', history }], now)[0]).toMatchObject({
+      offset: 1,
+      duplicate: true,
+    });
+    db.close();
+  });
+
+  it('tells keys apart that share a hash', () => {
+    const db = openDatabase(':memory:');
+    const basis = 12_345;
+    // Two keys with one hash, found by trying keys.
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; pair === undefined; i++) {
+      const k = `user:${i}`;
+      const other = seen.get(keyHash(basis, k));
+      if (other !== undefined) pair = [other, k];
+      else seen.set(keyHash(basis, k), k);
+    }
+    const [a, b] = pair;
+    const big = { size: 1_000, ttlMs: 60_000 };
+    const h = new SqliteHistory(db, { hashBasis: basis });
+    const publish = (hist: SqliteHistory, key: string) =>
+      hist.appendBatch([{ channel: 'chat:h', data: key, key, history: big }], Date.now())[0];
+    expect(publish(h, a)).toMatchObject({ offset: 1, duplicate: false });
+    expect(publish(h, 'other')).toMatchObject({ offset: 2, duplicate: false });
+    expect(publish(h, b)).toMatchObject({ offset: 3, duplicate: false });
+    for (const hist of [h, new SqliteHistory(db, { hashBasis: basis })]) {
+      expect(publish(hist, a)).toMatchObject({ offset: 1, duplicate: true });
+      expect(publish(hist, b)).toMatchObject({ offset: 3, duplicate: true });
+      expect(publish(hist, 'other')).toMatchObject({ offset: 2, duplicate: true });
+    }
+    expect(publish(h, 'new')).toMatchObject({ offset: 4, duplicate: false });
     db.close();
   });
 });

@@ -51,6 +51,16 @@ INSERT OR IGNORE INTO publication_minutes (minute, channel) SELECT DISTINCT ts /
 DROP INDEX publications_ts;
 `;
 
+/**
+ * Idempotency keys of publications with history are found through the
+ * hashes of the channel's keys held in memory (`Top.keys`), loaded from the
+ * rows on a channel's first keyed publish: an index of every key cost one
+ * more page written per publication.
+ */
+const KEY_INDEX_MIGRATION = `
+DROP INDEX IF EXISTS publications_key;
+`;
+
 /** Length of a `publication_minutes` bucket, ms. */
 const MINUTE_MS = 60_000;
 
@@ -67,10 +77,30 @@ interface Top {
   offset: number;
   /** The last minute recorded in `publication_minutes` for this channel by this process (-1: none yet). */
   minute: number;
+  /**
+   * Hash of an idempotency key → offset of the newest of this channel's
+   * publications with a key of that hash, oldest first; loaded on the first
+   * keyed publish. Every retained keyed publication's hash is in it; it may
+   * hold hashes whose rows are gone.
+   */
+  keys: Map<number, number> | undefined;
 }
 
 /** Channel tops kept in memory; the cache starts over past this many channels. */
 const MAX_CACHED_TOPS = 100_000;
+/**
+ * Idempotency key hashes held in memory over all channels by default (about
+ * 37 MB); past this, every other channel's are dropped and reloaded on use.
+ */
+export const MAX_CACHED_KEYS = 1_000_000;
+
+/** Limits of a `SqliteHistory`. */
+export interface SqliteHistoryOptions {
+  /** Idempotency key hashes held in memory over all channels (default `MAX_CACHED_KEYS`). */
+  readonly maxCachedKeys?: number;
+  /** Start of the key hash (`keyHash`); random by default, so that keys cannot be made to share hashes on purpose. */
+  readonly hashBasis?: number;
+}
 
 /** A publication appended to history (or counted, in a namespace that keeps none), as append listeners see it. */
 export interface AppendedPublication {
@@ -93,6 +123,19 @@ function publicationOf(r: Row): Publication {
     : { offset: r.offset, data: JSON.parse(r.data), ts: r.ts, user: r.user };
 }
 
+/**
+ * A 30-bit hash of an idempotency key (FNV-1a from `basis`, then mixed),
+ * small enough that maps hold it unboxed.
+ */
+export function keyHash(basis: number, key: string): number {
+  let h = basis;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16_777_619);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return h & 0x3fffffff;
+}
+
 /** A new random epoch string. */
 export function newEpoch(): string {
   return randomBytes(6).toString('base64url');
@@ -105,6 +148,10 @@ export function newEpoch(): string {
 export class SqliteHistory {
   readonly #db: SqliteDatabase;
   readonly #tops = new Map<string, Top>();
+  /** Hashes held in the tops' `keys` maps. */
+  #cachedKeys = 0;
+  readonly #hashBasis: number;
+  readonly #maxCachedKeys: number;
   readonly #stmts;
   readonly #appendListeners = new Set<AppendListener>();
   /** `#appendRows` in one transaction (made once: better-sqlite3 builds a wrapper per `transaction` call). */
@@ -114,11 +161,14 @@ export class SqliteHistory {
     texts: (string | undefined)[] | undefined,
   ) => PublishOutcome[];
 
-  constructor(db: SqliteDatabase) {
+  constructor(db: SqliteDatabase, options: SqliteHistoryOptions = {}) {
     this.#db = db;
+    this.#maxCachedKeys = options.maxCachedKeys ?? MAX_CACHED_KEYS;
+    this.#hashBasis = options.hashBasis ?? randomBytes(4).readInt32LE(0);
     migrate(db, '001_history', MIGRATION);
     migrate(db, '002_publication_keys', KEYS_MIGRATION);
     migrate(db, '003_publication_minutes', MINUTES_MIGRATION);
+    migrate(db, '004_publication_keys_in_memory', KEY_INDEX_MIGRATION);
     this.#appendTx = db.transaction(
       (batch: readonly PublishInput[], now: number, texts: (string | undefined)[] | undefined) =>
         this.#appendRows(batch, now, texts),
@@ -132,10 +182,17 @@ export class SqliteHistory {
         'INSERT INTO channels (name, epoch, top, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET epoch = excluded.epoch, top = excluded.top, updated_at = excluded.updated_at',
       ),
       insert: db.prepare('INSERT INTO publications (channel, offset, data, user, key, ts) VALUES (?, ?, ?, ?, ?, ?)'),
-      byKey: db.prepare<[string, string], { offset: number; ts: number }>(
-        'SELECT offset, ts FROM publications WHERE channel = ? AND key = ?',
+      // Oldest first, so that a hash maps to the newest publication with it.
+      channelKeys: db.prepare<[string], { key: string; offset: number }>(
+        'SELECT key, offset FROM publications WHERE channel = ? AND key IS NOT NULL ORDER BY offset',
       ),
-      forgetKey: db.prepare('UPDATE publications SET key = NULL WHERE channel = ? AND key = ?'),
+      // Reads the channel's rows (no index of keys): only when a key's hash is shared or stale.
+      byKey: db.prepare<[string, string], { offset: number; ts: number }>(
+        'SELECT offset, ts FROM publications WHERE channel = ? AND key = ? ORDER BY offset DESC LIMIT 1',
+      ),
+      keyAt: db.prepare<[string, number], { key: string | null; ts: number }>(
+        'SELECT key, ts FROM publications WHERE channel = ? AND offset = ?',
+      ),
       keyOnly: db.prepare<[string, string], { offset: number; ts: number }>(
         'SELECT offset, ts FROM publication_keys WHERE channel = ? AND key = ?',
       ),
@@ -186,9 +243,11 @@ export class SqliteHistory {
     let t = this.#tops.get(channel);
     if (!t) {
       const row = this.#stmts.getChannel.get(channel);
-      t = row ? { epoch: row.epoch, offset: row.top, minute: -1 } : { epoch: newEpoch(), offset: 0, minute: -1 };
+      t = row
+        ? { epoch: row.epoch, offset: row.top, minute: -1, keys: undefined }
+        : { epoch: newEpoch(), offset: 0, minute: -1, keys: undefined };
       if (!row) this.#stmts.upsertChannel.run(channel, t.epoch, 0, Date.now());
-      if (this.#tops.size >= MAX_CACHED_TOPS) this.#tops.clear();
+      if (this.#tops.size >= MAX_CACHED_TOPS) this.#dropTops();
       this.#tops.set(channel, t);
     }
     return t;
@@ -203,8 +262,8 @@ export class SqliteHistory {
     try {
       return this.#appendTx(inputs, now, texts);
     } catch (err) {
-      // The transaction rolled back: forget cached tops so they are reread.
-      this.#tops.clear();
+      // The transaction rolled back: forget cached tops (and keys) so they are reread.
+      this.#dropTops();
       throw err;
     }
   }
@@ -226,14 +285,12 @@ export class SqliteHistory {
       if (input.key !== undefined) {
         // The key window is the retained history (size and TTL); without history, the TTL.
         const prior = keep
-          ? this.#stmts.byKey.get(input.channel, input.key)
+          ? this.#keyed(input.channel, t, input.key, input.history.size)
           : this.#stmts.keyOnly.get(input.channel, input.key);
         if (prior && prior.ts >= now - input.history.ttlMs) {
           out.push({ offset: prior.offset, epoch: t.epoch, duplicate: true });
           continue;
         }
-        // Expired but not trimmed yet: the key may be used again.
-        if (prior && keep) this.#stmts.forgetKey.run(input.channel, input.key);
       }
       t.offset += 1;
       if (keep) {
@@ -245,6 +302,7 @@ export class SqliteHistory {
         const text = JSON.stringify(input.data ?? null);
         if (texts !== undefined) texts[i] = text;
         this.#stmts.insert.run(input.channel, t.offset, text, input.user ?? null, input.key ?? null, now);
+        if (input.key !== undefined) this.#remember(t, input.key, input.history.size);
       } else if (input.key !== undefined) {
         this.#stmts.putKey.run(input.channel, input.key, t.offset, now);
       }
@@ -260,6 +318,81 @@ export class SqliteHistory {
     }
     if (appended.length > 0) for (const listener of this.#appendListeners) listener(appended, now);
     return out;
+  }
+
+  /**
+   * The newest retained publication of `channel` with idempotency key
+   * `key`, if any. The channel's key hashes in memory (loaded from its rows
+   * on first use) answer "not used" for almost every new key without reading
+   * the database; a hash that is there is checked against its row, and when
+   * that row is gone or holds another key (a collision), the channel's rows
+   * are searched.
+   */
+  #keyed(channel: string, t: Top, key: string, size: number): { offset: number; ts: number } | undefined {
+    if (t.keys === undefined) {
+      const keys = new Map<number, number>();
+      for (const r of this.#stmts.channelKeys.iterate(channel)) {
+        const h = this.#hash(r.key);
+        keys.delete(h);
+        keys.set(h, r.offset);
+      }
+      t.keys = keys;
+      this.#cachedKeys += keys.size;
+      this.#capKeys(t);
+    }
+    const h = this.#hash(key);
+    const offset = t.keys.get(h);
+    if (offset === undefined) return undefined;
+    const row = offset > t.offset - size ? this.#stmts.keyAt.get(channel, offset) : undefined;
+    if (row?.key === key) return { offset, ts: row.ts };
+    if (row === undefined) {
+      t.keys.delete(h);
+      this.#cachedKeys--;
+    }
+    return this.#stmts.byKey.get(channel, key);
+  }
+
+  #hash(key: string): number {
+    return keyHash(this.#hashBasis, key);
+  }
+
+  /** Adds a new publication's key hash to its channel's in memory, dropping those that left the retained history. */
+  #remember(t: Top, key: string, size: number): void {
+    const keys = t.keys;
+    // Keys not loaded yet are loaded (with this one) from the rows on first use.
+    if (keys === undefined) return;
+    const before = keys.size;
+    const h = this.#hash(key);
+    keys.delete(h);
+    keys.set(h, t.offset);
+    if (keys.size > 2 * size + 16) {
+      // Oldest first (insertion order): hashes at or below the size trim's cut have no row any more.
+      const cut = t.offset - size;
+      for (const [k, offset] of keys) {
+        if (offset > cut) break;
+        keys.delete(k);
+      }
+    }
+    this.#cachedKeys += keys.size - before;
+    this.#capKeys(t);
+  }
+
+  /** Idempotency key hashes held in memory now (over all channels). */
+  get cachedKeys(): number {
+    return this.#cachedKeys;
+  }
+
+  /** Starts the keys in memory over when they grew past their cap, keeping those of `current` (in use). */
+  #capKeys(current: Top): void {
+    if (this.#cachedKeys <= this.#maxCachedKeys) return;
+    for (const t of this.#tops.values()) if (t !== current) t.keys = undefined;
+    this.#cachedKeys = current.keys?.size ?? 0;
+  }
+
+  /** Forgets every cached top and key (they are reread from the database). */
+  #dropTops(): void {
+    this.#tops.clear();
+    this.#cachedKeys = 0;
   }
 
   /** Publications after `since`, within TTL, oldest first. */
