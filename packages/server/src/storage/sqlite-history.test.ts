@@ -237,4 +237,39 @@ describe('SqliteHistory', () => {
     expect(publish(h, 'new')).toMatchObject({ offset: 4, duplicate: false });
     db.close();
   });
+
+  it('trims by size in chunks, and reads never show more than the size', () => {
+    const db = openDatabase(':memory:');
+    const h = new SqliteHistory(db);
+    const sized = { size: 16, ttlMs: 60_000 };
+    const now = Date.now();
+    const rows = () =>
+      (db.prepare('SELECT COUNT(*) AS n FROM publications WHERE channel = ?').get('chat:z') as { n: number }).n;
+    let most = 0;
+    for (let i = 1; i <= 100; i++) {
+      h.appendBatch([{ channel: 'chat:z', data: i, key: `k${i}`, history: sized }], now);
+      most = Math.max(most, rows());
+      const read = h.read('chat:z', 0, 100, sized, now);
+      expect(read.publications.map((p) => p.offset)).toEqual(
+        Array.from({ length: Math.min(i, 16) }, (_, j) => Math.max(1, i - 15) + j),
+      );
+      expect(read.minOffset).toBe(Math.max(1, i - 15));
+      const before = h.readBefore('chat:z', i + 1, 100, sized, now);
+      expect(before.publications).toHaveLength(Math.min(i, 16));
+    }
+    // Rows past the size are deleted two (an eighth of it) at a time, so at most one waits.
+    expect(most).toBe(16 + 1);
+    // A reopened history hides the same rows, and their keys are new again.
+    const again = new SqliteHistory(db);
+    expect(again.read('chat:z', 0, 100, sized, now).publications).toHaveLength(16);
+    expect(again.appendBatch([{ channel: 'chat:z', data: 'k', key: 'k84', history: sized }], now)[0]).toMatchObject({
+      offset: 101,
+      duplicate: false,
+    });
+    expect(again.appendBatch([{ channel: 'chat:z', data: 'k', key: 'k86', history: sized }], now)[0]).toMatchObject({
+      offset: 86,
+      duplicate: true,
+    });
+    db.close();
+  });
 });

@@ -84,6 +84,8 @@ interface Top {
    * hold hashes whose rows are gone.
    */
   keys: Map<number, number> | undefined;
+  /** Offset up to which this process trimmed the channel's rows by size (-Infinity: not yet). */
+  cut: number;
 }
 
 /** Channel tops kept in memory; the cache starts over past this many channels. */
@@ -187,8 +189,8 @@ export class SqliteHistory {
         'SELECT key, offset FROM publications WHERE channel = ? AND key IS NOT NULL ORDER BY offset',
       ),
       // Reads the channel's rows (no index of keys): only when a key's hash is shared or stale.
-      byKey: db.prepare<[string, string], { offset: number; ts: number }>(
-        'SELECT offset, ts FROM publications WHERE channel = ? AND key = ? ORDER BY offset DESC LIMIT 1',
+      byKey: db.prepare<[string, string, number], { offset: number; ts: number }>(
+        'SELECT offset, ts FROM publications WHERE channel = ? AND key = ? AND offset > ? ORDER BY offset DESC LIMIT 1',
       ),
       keyAt: db.prepare<[string, number], { key: string | null; ts: number }>(
         'SELECT key, ts FROM publications WHERE channel = ? AND offset = ?',
@@ -200,14 +202,15 @@ export class SqliteHistory {
         'INSERT INTO publication_keys (channel, key, offset, ts) VALUES (?, ?, ?, ?) ON CONFLICT(channel, key) DO UPDATE SET offset = excluded.offset, ts = excluded.ts',
       ),
       trimSize: db.prepare('DELETE FROM publications WHERE channel = ? AND offset <= ?'),
+      // Reads see the last `size` offsets only: rows below them wait for the next size trim.
       read: db.prepare<[string, number, number, number], Row>(
         'SELECT offset, data, user, ts FROM publications WHERE channel = ? AND offset > ? AND ts >= ? ORDER BY offset LIMIT ?',
       ),
-      readBefore: db.prepare<[string, number, number, number], Row>(
-        'SELECT offset, data, user, ts FROM publications WHERE channel = ? AND offset < ? AND ts >= ? ORDER BY offset DESC LIMIT ?',
+      readBefore: db.prepare<[string, number, number, number, number], Row>(
+        'SELECT offset, data, user, ts FROM publications WHERE channel = ? AND offset < ? AND offset > ? AND ts >= ? ORDER BY offset DESC LIMIT ?',
       ),
-      minOffset: db.prepare<[string, number], { m: number | null }>(
-        'SELECT MIN(offset) AS m FROM publications WHERE channel = ? AND ts >= ?',
+      minOffset: db.prepare<[string, number, number], { m: number | null }>(
+        'SELECT MIN(offset) AS m FROM publications WHERE channel = ? AND offset > ? AND ts >= ?',
       ),
       markMinute: db.prepare('INSERT OR IGNORE INTO publication_minutes (minute, channel) VALUES (?, ?)'),
       expiredChannels: db.prepare<[number, string, string], { channel: string }>(
@@ -244,8 +247,8 @@ export class SqliteHistory {
     if (!t) {
       const row = this.#stmts.getChannel.get(channel);
       t = row
-        ? { epoch: row.epoch, offset: row.top, minute: -1, keys: undefined }
-        : { epoch: newEpoch(), offset: 0, minute: -1, keys: undefined };
+        ? { epoch: row.epoch, offset: row.top, minute: -1, keys: undefined, cut: Number.NEGATIVE_INFINITY }
+        : { epoch: newEpoch(), offset: 0, minute: -1, keys: undefined, cut: Number.NEGATIVE_INFINITY };
       if (!row) this.#stmts.upsertChannel.run(channel, t.epoch, 0, Date.now());
       if (this.#tops.size >= MAX_CACHED_TOPS) this.#dropTops();
       this.#tops.set(channel, t);
@@ -314,7 +317,15 @@ export class SqliteHistory {
       // With history, the newest publication's row holds the top (it is never trimmed by size,
       // and the TTL trim moves it to the channel's row first): one row written per publication.
       if (history.size === 0) this.#stmts.upsertChannel.run(channel, t.epoch, t.offset, now);
-      else if (t.offset > history.size) this.#stmts.trimSize.run(channel, t.offset - history.size);
+      else {
+        // Rows past the size go in chunks of an eighth of it: trimming the oldest row at every
+        // publication wrote one more page (the channel's oldest) per publication.
+        const cut = t.offset - history.size;
+        if (cut > 0 && cut - t.cut >= Math.max(1, history.size >> 3)) {
+          this.#stmts.trimSize.run(channel, cut);
+          t.cut = cut;
+        }
+      }
     }
     if (appended.length > 0) for (const listener of this.#appendListeners) listener(appended, now);
     return out;
@@ -349,7 +360,7 @@ export class SqliteHistory {
       t.keys.delete(h);
       this.#cachedKeys--;
     }
-    return this.#stmts.byKey.get(channel, key);
+    return this.#stmts.byKey.get(channel, key, t.offset - size);
   }
 
   #hash(key: string): number {
@@ -399,8 +410,9 @@ export class SqliteHistory {
   read(channel: string, since: number, limit: number, history: HistoryOptions, now: number): HistoryRead {
     const t = this.top(channel);
     const minTs = now - history.ttlMs;
-    const rows = this.#stmts.read.all(channel, since, minTs, limit);
-    const min = this.#stmts.minOffset.get(channel, minTs)?.m ?? 0;
+    const floor = t.offset - history.size;
+    const rows = this.#stmts.read.all(channel, Math.max(since, floor), minTs, limit);
+    const min = this.#stmts.minOffset.get(channel, floor, minTs)?.m ?? 0;
     return { epoch: t.epoch, offset: t.offset, minOffset: min, publications: rows.map(publicationOf) };
   }
 
@@ -408,8 +420,9 @@ export class SqliteHistory {
   readBefore(channel: string, before: number, limit: number, history: HistoryOptions, now: number): HistoryRead {
     const t = this.top(channel);
     const minTs = now - history.ttlMs;
-    const rows = limit > 0 ? this.#stmts.readBefore.all(channel, before, minTs, limit).reverse() : [];
-    const min = this.#stmts.minOffset.get(channel, minTs)?.m ?? 0;
+    const floor = t.offset - history.size;
+    const rows = limit > 0 ? this.#stmts.readBefore.all(channel, before, floor, minTs, limit).reverse() : [];
+    const min = this.#stmts.minOffset.get(channel, floor, minTs)?.m ?? 0;
     return { epoch: t.epoch, offset: t.offset, minOffset: min, publications: rows.map(publicationOf) };
   }
 
