@@ -21,7 +21,7 @@ import {
   type SynclineServer,
   signToken,
 } from '@syncline/server';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import WebSocket from 'ws';
 
 // Test servers log errors only (expected warnings, e.g. injected faults, would drown the output).
@@ -319,4 +319,39 @@ export function memoryStorage(): StorageLike {
       m.delete(k);
     },
   };
+}
+
+/** A node's `syncline_delivery_latency_seconds` histogram. */
+export interface LatencyHistogram {
+  readonly count: number;
+  readonly sum: number;
+  /** Cumulative count per upper bound, seconds. */
+  readonly buckets: ReadonlyMap<number, number>;
+}
+
+/** The delivery latency histogram as the node at `url` serves it on `/metrics`. */
+export async function scrapeDeliveryLatency(url: string): Promise<LatencyHistogram> {
+  const metric = 'syncline_delivery_latency_seconds';
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (suffix: string): number => {
+    const line = text.split('\n').find((l) => l.startsWith(`${metric}${suffix}`));
+    return Number(line?.split(' ').at(-1) ?? Number.NaN);
+  };
+  const buckets = new Map<number, number>();
+  for (const m of text.matchAll(new RegExp(`^${metric}_bucket\\{le="([^"]+)"[^}]*\\} (\\d+)$`, 'gm'))) {
+    buckets.set(m[1] === '+Inf' ? Number.POSITIVE_INFINITY : Number(m[1]), Number(m[2]));
+  }
+  return { count: value('_count'), sum: value('_sum'), buckets };
+}
+
+/**
+ * Checks a sampled delivery latency histogram after `publications` were
+ * delivered within `wallS` seconds: some (at least 5) were timed, never more
+ * than were published, and on average each took less than the whole run.
+ */
+export function expectPlausibleLatency(h: LatencyHistogram, publications: number, wallS: number): void {
+  expect(h.count).toBeGreaterThanOrEqual(5);
+  expect(h.count).toBeLessThanOrEqual(publications);
+  expect(h.sum).toBeGreaterThan(0);
+  expect(h.sum / h.count).toBeLessThan(wallS);
 }

@@ -6,7 +6,7 @@ import { type ChannelPosition, checkChannelHistory, HistoryRecorder } from '@syn
 import { describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startCli } from './cli/start-cli.js';
-import { readChannelHistory } from './cluster/chaos-channels.js';
+import { readChannelHistory, recordSubscription } from './cluster/chaos-channels.js';
 import { API_KEY } from './cluster/cluster.js';
 import { defer, SECRET, tempDir, token, waitFor } from './helpers.js';
 
@@ -58,30 +58,7 @@ describe('channel history across a crash of the embedded node', () => {
     const subs: Array<{ channel: string; sub: Subscription }> = [];
     for (const channel of CHANNELS) {
       const c = await sdkClient(first.url, `sub-${channel}`);
-      let since: ChannelPosition | undefined;
-      const sub: Subscription = c.subscribe(channel, {
-        onPublication: (p) =>
-          rec.delivered({
-            subscriber: `sub-${channel}`,
-            channel,
-            epoch: sub.position?.epoch ?? '',
-            offset: p.offset,
-            payload: p.data,
-          }),
-      });
-      sub.on('state', (e) => {
-        if (e.state === 'subscribing') since = sub.position;
-      });
-      sub.on('subscribed', (e) =>
-        rec.subscribed({
-          subscriber: `sub-${channel}`,
-          channel,
-          since,
-          epoch: e.epoch,
-          offset: e.offset,
-          recovered: e.recovered,
-        }),
-      );
+      const sub = recordSubscription(rec, c, `sub-${channel}`, channel);
       await sub.ready;
       subs.push({ channel, sub });
     }

@@ -4,6 +4,32 @@ import type { ChannelPosition, FinalChannelHistory, HistoryRecorder } from '@syn
 import { between, delay, errorCode, type Rng } from './chaos-util.js';
 import { API_KEY, clusterClient } from './cluster.js';
 
+/**
+ * Subscribes `client` to `channel` and records what `subscriber` gets in
+ * `rec`: every delivery, and every (re)subscribe with the position it asked
+ * to recover from (the one held when the subscription went back to
+ * subscribing).
+ */
+export function recordSubscription(
+  rec: HistoryRecorder,
+  client: SynclineClient,
+  subscriber: string,
+  channel: string,
+): Subscription {
+  let since: ChannelPosition | undefined;
+  const sub: Subscription = client.subscribe(channel, {
+    onPublication: (p) =>
+      rec.delivered({ subscriber, channel, epoch: sub.position?.epoch ?? '', offset: p.offset, payload: p.data }),
+  });
+  sub.on('state', (e) => {
+    if (e.state === 'subscribing') since = sub.position;
+  });
+  sub.on('subscribed', (e) =>
+    rec.subscribed({ subscriber, channel, since, epoch: e.epoch, offset: e.offset, recovered: e.recovered }),
+  );
+  return sub;
+}
+
 /** Codes after which a publish may or may not have been applied. */
 const UNKNOWN_OUTCOME_CODES = new Set(['timeout', 'request_timeout', 'connection_lost']);
 
@@ -157,25 +183,7 @@ export class ChannelTraffic {
   }
 
   #subscribe(name: string, channel: string, client: SynclineClient): SubscriberChannel {
-    const rec = this.#options.recorder;
-    // The position a resubscribe asks to recover from: the one held when the subscription went back to subscribing.
-    let since: ChannelPosition | undefined;
-    const sub: Subscription = client.subscribe(channel, {
-      onPublication: (p) =>
-        rec.delivered({
-          subscriber: name,
-          channel,
-          epoch: sub.position?.epoch ?? '',
-          offset: p.offset,
-          payload: p.data,
-        }),
-    });
-    sub.on('state', (e) => {
-      if (e.state === 'subscribing') since = sub.position;
-    });
-    sub.on('subscribed', (e) =>
-      rec.subscribed({ subscriber: name, channel, since, epoch: e.epoch, offset: e.offset, recovered: e.recovered }),
-    );
+    const sub = recordSubscription(this.#options.recorder, client, name, channel);
     const s: SubscriberChannel = { name, channel, client, sub };
     this.#subs.push(s);
     return s;
