@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { msgpackCodec, PROTOCOL_VERSION } from '@syncline/protocol';
 import { WebSocket } from 'ws';
 import { type BenchConn, Pending, type PubHandler, received } from './bench-conn.js';
@@ -120,14 +121,16 @@ export class SynclineConn implements BenchConn {
     await done;
   }
 
+  /** Publishes with a random idempotency key, as the SDK does for every publish. */
   publish(channel: string, json: string): Promise<void> {
     const { id, done } = this.#pending.open();
+    const key = randomUUID();
     if (this.#msgpack) {
       const data: unknown = JSON.parse(json);
-      this.#ws?.send(msgpackCodec.encode({ type: 'publish', id, channel, data }));
+      this.#ws?.send(msgpackCodec.encode({ type: 'publish', id, channel, key, data }));
       return done as Promise<never>;
     }
-    this.#ws?.send(`{"type":"publish","id":${id},"channel":${JSON.stringify(channel)},"data":${json}}`);
+    this.#ws?.send(`{"type":"publish","id":${id},"channel":${JSON.stringify(channel)},"key":"${key}","data":${json}}`);
     return done as Promise<never>;
   }
 
