@@ -278,7 +278,8 @@ export class SqliteHistory {
     texts: (string | undefined)[] | undefined,
   ): PublishOutcome[] {
     const out: PublishOutcome[] = [];
-    const appended: AppendedPublication[] = [];
+    // Only made when someone listens (webhooks' publication feed).
+    const appended: AppendedPublication[] | undefined = this.#appendListeners.size > 0 ? [] : undefined;
     // Tops of this batch's channels, held here: the cache may be cleared mid-batch.
     const touched = new Map<string, { t: Top; history: HistoryOptions }>();
     for (let i = 0; i < batch.length; i++) {
@@ -311,7 +312,7 @@ export class SqliteHistory {
       }
       touched.set(input.channel, { t, history: input.history });
       out.push({ offset: t.offset, epoch: t.epoch, duplicate: false });
-      appended.push({ input, offset: t.offset, epoch: t.epoch });
+      appended?.push({ input, offset: t.offset, epoch: t.epoch });
     }
     for (const [channel, { t, history }] of touched) {
       // With history, the newest publication's row holds the top (it is never trimmed by size,
@@ -327,7 +328,8 @@ export class SqliteHistory {
         }
       }
     }
-    if (appended.length > 0) for (const listener of this.#appendListeners) listener(appended, now);
+    if (appended !== undefined && appended.length > 0)
+      for (const listener of this.#appendListeners) listener(appended, now);
     return out;
   }
 
