@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PublishInput } from '../broker/broker.js';
+import { keyHash } from './key-hashes.js';
 import { openDatabase } from './sqlite.js';
-import { keyHash, SqliteHistory } from './sqlite-history.js';
+import { SqliteHistory } from './sqlite-history.js';
 
 const history = { size: 3, ttlMs: 60_000 };
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Publication } from '@syncline/protocol';
 import type { HistoryRead, PublishInput, PublishOutcome, StreamTop } from '../broker/broker.js';
 import type { HistoryOptions } from '../namespaces/namespaces.js';
+import { type KeyedChannel, KeyHashes, MAX_CACHED_KEYS } from './key-hashes.js';
 import { migrate, type SqliteDatabase } from './sqlite.js';
 
 const MIGRATION = `
@@ -72,17 +73,12 @@ interface Row {
 }
 
 /** A channel's epoch and last offset, as cached. */
-interface Top {
+interface Top extends KeyedChannel {
   epoch: string;
   offset: number;
   /** The last minute recorded in `publication_minutes` for this channel by this process (-1: none yet). */
   minute: number;
-  /**
-   * Hash of an idempotency key → offset of the newest of this channel's
-   * publications with a key of that hash, oldest first; loaded on the first
-   * keyed publish. Every retained keyed publication's hash is in it; it may
-   * hold hashes whose rows are gone.
-   */
+  /** Hashes of the idempotency keys of its retained publications (`KeyHashes`), loaded on its first keyed publish. */
   keys: Map<number, number> | undefined;
   /** Offset up to which this process trimmed the channel's rows by size (-Infinity: not yet). */
   cut: number;
@@ -90,11 +86,6 @@ interface Top {
 
 /** Channel tops kept in memory; the cache starts over past this many channels. */
 const MAX_CACHED_TOPS = 100_000;
-/**
- * Idempotency key hashes held in memory over all channels by default (about
- * 37 MB); past this, every other channel's are dropped and reloaded on use.
- */
-export const MAX_CACHED_KEYS = 1_000_000;
 
 /** Limits of a `SqliteHistory`. */
 export interface SqliteHistoryOptions {
@@ -125,19 +116,6 @@ function publicationOf(r: Row): Publication {
     : { offset: r.offset, data: JSON.parse(r.data), ts: r.ts, user: r.user };
 }
 
-/**
- * A 30-bit hash of an idempotency key (FNV-1a from `basis`, then mixed),
- * small enough that maps hold it unboxed.
- */
-export function keyHash(basis: number, key: string): number {
-  let h = basis;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16_777_619);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  h ^= h >>> 12;
-  return h & 0x3fffffff;
-}
-
 /** A new random epoch string. */
 export function newEpoch(): string {
   return randomBytes(6).toString('base64url');
@@ -150,10 +128,7 @@ export function newEpoch(): string {
 export class SqliteHistory {
   readonly #db: SqliteDatabase;
   readonly #tops = new Map<string, Top>();
-  /** Hashes held in the tops' `keys` maps. */
-  #cachedKeys = 0;
-  readonly #hashBasis: number;
-  readonly #maxCachedKeys: number;
+  readonly #keys: KeyHashes;
   readonly #stmts;
   readonly #appendListeners = new Set<AppendListener>();
   /** `#appendRows` in one transaction (made once: better-sqlite3 builds a wrapper per `transaction` call). */
@@ -165,8 +140,10 @@ export class SqliteHistory {
 
   constructor(db: SqliteDatabase, options: SqliteHistoryOptions = {}) {
     this.#db = db;
-    this.#maxCachedKeys = options.maxCachedKeys ?? MAX_CACHED_KEYS;
-    this.#hashBasis = options.hashBasis ?? randomBytes(4).readInt32LE(0);
+    this.#keys = new KeyHashes(
+      options.maxCachedKeys ?? MAX_CACHED_KEYS,
+      options.hashBasis ?? randomBytes(4).readInt32LE(0),
+    );
     migrate(db, '001_history', MIGRATION);
     migrate(db, '002_publication_keys', KEYS_MIGRATION);
     migrate(db, '003_publication_minutes', MINUTES_MIGRATION);
@@ -306,7 +283,7 @@ export class SqliteHistory {
         const text = JSON.stringify(input.data ?? null);
         if (texts !== undefined) texts[i] = text;
         this.#stmts.insert.run(input.channel, t.offset, text, input.user ?? null, input.key ?? null, now);
-        if (input.key !== undefined) this.#remember(t, input.key, input.history.size);
+        if (input.key !== undefined) this.#keys.remember(t, input.key, input.history.size, this.#tops.values());
       } else if (input.key !== undefined) {
         this.#stmts.putKey.run(input.channel, input.key, t.offset, now);
       }
@@ -342,70 +319,25 @@ export class SqliteHistory {
    * are searched.
    */
   #keyed(channel: string, t: Top, key: string, size: number): { offset: number; ts: number } | undefined {
-    if (t.keys === undefined) {
-      const keys = new Map<number, number>();
-      for (const r of this.#stmts.channelKeys.iterate(channel)) {
-        const h = this.#hash(r.key);
-        keys.delete(h);
-        keys.set(h, r.offset);
-      }
-      t.keys = keys;
-      this.#cachedKeys += keys.size;
-      this.#capKeys(t);
-    }
-    const h = this.#hash(key);
-    const offset = t.keys.get(h);
+    if (t.keys === undefined) this.#keys.load(t, this.#stmts.channelKeys.iterate(channel), this.#tops.values());
+    const h = this.#keys.hash(key);
+    const offset = t.keys?.get(h);
     if (offset === undefined) return undefined;
     const row = offset > t.offset - size ? this.#stmts.keyAt.get(channel, offset) : undefined;
     if (row?.key === key) return { offset, ts: row.ts };
-    if (row === undefined) {
-      t.keys.delete(h);
-      this.#cachedKeys--;
-    }
+    if (row === undefined) this.#keys.forget(t, h);
     return this.#stmts.byKey.get(channel, key, t.offset - size);
-  }
-
-  #hash(key: string): number {
-    return keyHash(this.#hashBasis, key);
-  }
-
-  /** Adds a new publication's key hash to its channel's in memory, dropping those that left the retained history. */
-  #remember(t: Top, key: string, size: number): void {
-    const keys = t.keys;
-    // Keys not loaded yet are loaded (with this one) from the rows on first use.
-    if (keys === undefined) return;
-    const before = keys.size;
-    const h = this.#hash(key);
-    keys.delete(h);
-    keys.set(h, t.offset);
-    if (keys.size > 2 * size + 16) {
-      // Oldest first (insertion order): hashes at or below the size trim's cut have no row any more.
-      const cut = t.offset - size;
-      for (const [k, offset] of keys) {
-        if (offset > cut) break;
-        keys.delete(k);
-      }
-    }
-    this.#cachedKeys += keys.size - before;
-    this.#capKeys(t);
   }
 
   /** Idempotency key hashes held in memory now (over all channels). */
   get cachedKeys(): number {
-    return this.#cachedKeys;
-  }
-
-  /** Starts the keys in memory over when they grew past their cap, keeping those of `current` (in use). */
-  #capKeys(current: Top): void {
-    if (this.#cachedKeys <= this.#maxCachedKeys) return;
-    for (const t of this.#tops.values()) if (t !== current) t.keys = undefined;
-    this.#cachedKeys = current.keys?.size ?? 0;
+    return this.#keys.size;
   }
 
   /** Forgets every cached top and key (they are reread from the database). */
   #dropTops(): void {
     this.#tops.clear();
-    this.#cachedKeys = 0;
+    this.#keys.reset();
   }
 
   /** Publications after `since`, within TTL, oldest first. */
