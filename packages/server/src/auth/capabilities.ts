@@ -60,6 +60,27 @@ export function shareCapabilities(caps: readonly Capability[]): SharedCapabiliti
   return out;
 }
 
+/**
+ * The shared capabilities of a token's `caps` claim (as `JSON.parse` made
+ * it), or undefined when the claim is malformed (`parseCapabilities`). A
+ * claim seen before, to the character, skips the validation: the result
+ * depends on the claim's JSON text alone. Bounded like the shared lists;
+ * long claims are validated every time.
+ */
+export function claimCapabilities(raw: unknown): SharedCapabilities | undefined {
+  const key = raw === undefined ? '' : JSON.stringify(raw);
+  const known = claimCache.get(key);
+  if (known !== undefined) return known;
+  const caps = parseCapabilities(raw);
+  if (!caps) return undefined;
+  const shared = shareCapabilities(caps);
+  if (key.length <= CLAIM_CACHE_MAX_LENGTH) {
+    if (claimCache.size >= SHARED_CACHE_SIZE) claimCache.clear();
+    claimCache.set(key, shared);
+  }
+  return shared;
+}
+
 /** Compiles a capability list (the compiled form is shared, see `shareCapabilities`). */
 export function compileCapabilities(caps: readonly Capability[]): CompiledCapabilities {
   return shareCapabilities(caps).can;
@@ -68,6 +89,10 @@ export function compileCapabilities(caps: readonly Capability[]): CompiledCapabi
 /** Distinct capability lists kept shared. */
 const SHARED_CACHE_SIZE = 1000;
 const sharedCache = new Map<string, SharedCapabilities>();
+/** Shared capabilities by the JSON text of the claim they were validated from (`claimCapabilities`). */
+const claimCache = new Map<string, SharedCapabilities>();
+/** Longest claim text kept in `claimCache`, characters. */
+const CLAIM_CACHE_MAX_LENGTH = 4096;
 
 /**
  * Prefix of the server's internal namespaces (the operator console's

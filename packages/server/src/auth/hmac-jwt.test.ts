@@ -30,9 +30,13 @@ async function viaJose(token: string, opts: { issuer?: string; audience?: string
   }
 }
 
-function viaHmac(token: string, opts: { issuer?: string; audience?: string }): Verdict {
+function viaHmac(
+  token: string,
+  opts: { issuer?: string; audience?: string },
+  verifier = new HmacJwtVerifier(SECRET, { clockToleranceSec: 5, ...opts }),
+): Verdict {
   try {
-    new HmacJwtVerifier(SECRET, { clockToleranceSec: 5, ...opts }).verify(token);
+    verifier.verify(token);
     return 'ok';
   } catch (err) {
     if (!(err instanceof HmacJwtError)) throw err;
@@ -93,6 +97,54 @@ describe('HmacJwtVerifier', () => {
     for (const v of verdicts) expect({ name: v.name, verdict: v.hmac }).toEqual({ name: v.name, verdict: v.jose });
     // The cases cover every verdict.
     expect(new Set(verdicts.map((v) => v.jose))).toEqual(new Set(['ok', 'expired', 'invalid']));
+  });
+
+  it('gives every token its own verdict when one verifier checks them all (remembered headers)', async () => {
+    const t = now();
+    const good = { sub: 'u', iat: t, exp: t + 60 };
+    const valid = await sign('HS256', good);
+    const [h, p, s] = valid.split('.') as [string, string, string];
+    const hs384 = await sign('HS384', good);
+    const forged = (header: unknown, payload: unknown): string => {
+      const input = `${b64(header)}.${b64(payload)}`;
+      return `${input}.${createHmac('sha256', OTHER).update(input).digest('base64url')}`;
+    };
+    // Tokens sharing a header that verified with tokens it must not vouch for.
+    const cases = [
+      valid,
+      hs384,
+      raw({ alg: 'HS384' }, good, 'sha256'),
+      raw({ alg: 'HS256', typ: 'JWT' }, good, 'sha256', OTHER),
+      `${h}.${b64({ ...good, sub: 'admin' })}.${s}`,
+      `${h}.${p}.${s.slice(0, -2)}`,
+      `${h}.${p}.`,
+      `${h}.${b64({ sub: 'u', exp: t - 60 })}.${s}`,
+      raw({ alg: 'HS256', typ: 'JWT' }, { sub: 'u', exp: t - 60 }),
+      raw({ alg: 'HS256', typ: 'JWT' }, { sub: 'u', nbf: t + 60 }),
+      raw({ alg: 'HS256', typ: 'JWT' }, { sub: 'u', exp: 'soon' }),
+      raw({ alg: 'HS256', crit: ['x'], x: 1 }, good),
+      forged({ alg: 'HS256', typ: 'JWT' }, good),
+      forged({ alg: 'HS256', kid: 'k' }, good),
+      raw({ alg: 'HS256', kid: 'k' }, good),
+      `${b64({ alg: 'none' })}.${b64(good)}.`,
+    ];
+    const expected = await Promise.all(cases.map((token) => viaJose(token, {})));
+    const shared = new HmacJwtVerifier(SECRET, { clockToleranceSec: 5 });
+    // Forward, backward and forward again: every order of first sightings.
+    for (const order of [cases, [...cases].reverse(), cases]) {
+      for (const token of order) {
+        expect({ token, verdict: viaHmac(token, {}, shared) }).toEqual({
+          token,
+          verdict: expected[cases.indexOf(token)],
+        });
+      }
+    }
+    // Many distinct valid headers (more than are remembered) change no verdict.
+    for (let i = 0; i < 300; i++) {
+      expect(viaHmac(raw({ alg: 'HS256', kid: `k${i}` }, good), {}, shared)).toBe('ok');
+      expect(viaHmac(forged({ alg: 'HS256', kid: `k${i}` }, good), {}, shared)).toBe('invalid');
+    }
+    for (const token of cases) expect(viaHmac(token, {}, shared)).toBe(expected[cases.indexOf(token)]);
   });
 
   it('refuses a signature that is not the canonical base64url encoding (other unused trailing bits)', async () => {

@@ -3,6 +3,11 @@ import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from 'no
 /** Hash of each HMAC algorithm. */
 const HASHES: Readonly<Record<string, string>> = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' };
 
+/** Distinct protected headers remembered per verifier (an issuer uses one or a few). */
+const HEADER_CACHE_SIZE = 64;
+/** Longest encoded header remembered, characters. */
+const HEADER_CACHE_MAX_LENGTH = 512;
+
 /** Why a token was refused: `expired` maps to `token_expired`, anything else to `unauthorized`. */
 export class HmacJwtError extends Error {
   readonly expired: boolean;
@@ -37,6 +42,15 @@ export interface HmacJwtOptions {
 export class HmacJwtVerifier {
   readonly #key: KeyObject;
   readonly #options: HmacJwtOptions;
+  /**
+   * Hash of each protected header seen, by its exact encoded text. The
+   * header's checks depend on its text alone (not on the payload, the
+   * signature or the time), and the tokens of an issuer share one header:
+   * it is decoded and checked once instead of on every connect. A header
+   * is remembered only once a token carrying it verified (only the
+   * secret's holders add entries), and only when short. Bounded.
+   */
+  readonly #headers = new Map<string, string>();
 
   constructor(secret: Uint8Array, options: HmacJwtOptions) {
     this.#key = createSecretKey(secret);
@@ -49,16 +63,9 @@ export class HmacJwtVerifier {
     const dot1 = token.indexOf('.');
     const dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
     if (dot1 < 0 || dot2 < 0 || token.indexOf('.', dot2 + 1) >= 0) throw new HmacJwtError('Invalid Compact JWS');
-    const header = parseSegment(token.slice(0, dot1), 'JWS Protected Header');
-    const alg = header.alg;
-    if (typeof alg !== 'string' || !alg)
-      throw new HmacJwtError('JWS "alg" (Algorithm) Header Parameter missing or invalid');
-    if (header.crit !== undefined) {
-      throw new HmacJwtError('Extension Header Parameter "crit" is not recognized');
-    }
-    if (header.b64 !== undefined && header.b64 !== true) throw new HmacJwtError('JWTs MUST NOT use unencoded payload');
-    const hash = HASHES[alg];
-    if (!hash) throw new HmacJwtError('"alg" (Algorithm) Header Parameter value not allowed');
+    const encodedHeader = token.slice(0, dot1);
+    const known = this.#headers.get(encodedHeader);
+    const hash = known ?? hashOf(encodedHeader);
 
     // Compared on the canonical encoding: a signature whose last character
     // carries other (unused) trailing bits decodes to the same bytes, but is
@@ -67,6 +74,10 @@ export class HmacJwtVerifier {
     const expected = Buffer.from(createHmac(hash, this.#key).update(token.slice(0, dot2)).digest('base64url'), 'utf8');
     if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) {
       throw new HmacJwtError('signature verification failed');
+    }
+    if (known === undefined && encodedHeader.length <= HEADER_CACHE_MAX_LENGTH) {
+      if (this.#headers.size >= HEADER_CACHE_SIZE) this.#headers.clear();
+      this.#headers.set(encodedHeader, hash);
     }
     const payload = parseSegment(token.slice(dot1 + 1, dot2), 'JWT Claims Set');
     this.#checkClaims(payload);
@@ -91,6 +102,21 @@ export class HmacJwtVerifier {
       if (!Array.isArray(aud) || !aud.includes(audience)) throw new HmacJwtError('unexpected "aud" claim value');
     }
   }
+}
+
+/** The hash named by a protected header, or throws when the header is refused. */
+function hashOf(encoded: string): string {
+  const header = parseSegment(encoded, 'JWS Protected Header');
+  const alg = header.alg;
+  if (typeof alg !== 'string' || !alg)
+    throw new HmacJwtError('JWS "alg" (Algorithm) Header Parameter missing or invalid');
+  if (header.crit !== undefined) {
+    throw new HmacJwtError('Extension Header Parameter "crit" is not recognized');
+  }
+  if (header.b64 !== undefined && header.b64 !== true) throw new HmacJwtError('JWTs MUST NOT use unencoded payload');
+  const hash = Object.hasOwn(HASHES, alg) ? HASHES[alg] : undefined;
+  if (!hash) throw new HmacJwtError('"alg" (Algorithm) Header Parameter value not allowed');
+  return hash;
 }
 
 function isNumericDate(v: unknown): v is number {

@@ -10,7 +10,7 @@ import {
   type JWTVerifyGetKey,
   jwtVerify,
 } from 'jose';
-import { type Capability, type CompiledCapabilities, parseCapabilities, shareCapabilities } from './capabilities.js';
+import { type Capability, type CompiledCapabilities, claimCapabilities } from './capabilities.js';
 import { HmacJwtError, HmacJwtVerifier } from './hmac-jwt.js';
 
 /** How connection tokens are verified. Give exactly one key source. */
@@ -142,9 +142,8 @@ function principalOf(payload: JWTPayload, graceMs: number): Principal {
   if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) {
     throw new SynclineError('unauthorized', 'The token has no valid "sub" claim.');
   }
-  const caps = parseCapabilities(payload.caps);
-  if (!caps) throw new SynclineError('unauthorized', 'The token\'s "caps" claim is malformed.');
-  const shared = shareCapabilities(caps);
+  const shared = claimCapabilities(payload.caps);
+  if (!shared) throw new SynclineError('unauthorized', 'The token\'s "caps" claim is malformed.');
   return {
     user: payload.sub,
     expiresAt: typeof payload.exp === 'number' ? payload.exp * 1000 : undefined,

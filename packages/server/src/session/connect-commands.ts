@@ -115,6 +115,16 @@ export function registerConnectCommands(core: ServerCore, options: ConnectOption
       `protocolRange must lie within ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION} with min <= max (got ${range.min}..${range.max}).`,
     );
   }
+  // The features a connect reply lists, one shared (frozen) array per protocol version.
+  const features = new Map<number, readonly string[]>();
+  const featuresOf = (protocol: number): readonly string[] => {
+    let list = features.get(protocol);
+    if (list === undefined) {
+      list = Object.freeze([...options.features, ...protocolFeatures(protocol)]);
+      features.set(protocol, list);
+    }
+    return list;
+  };
   core.command('connect', async (session, cmd) => {
     const min = options.protocol?.min ?? MIN_PROTOCOL_VERSION;
     const max = options.protocol?.max ?? PROTOCOL_VERSION;
@@ -176,23 +186,24 @@ export function registerConnectCommands(core: ServerCore, options: ConnectOption
     // From here the node's deadline sweep closes the session with
     // TOKEN_EXPIRED once its current token expires unrefreshed.
     session.state = 'connected';
-    const result: ConnectResult = {
+    const result: {
+      -readonly [K in keyof ConnectResult]: ConnectResult[K];
+    } = {
       session: session.id,
       user: principal.user,
       protocol,
       pingIntervalMs: options.pingIntervalMs,
       maxFrameBytes: session.maxFrameBytes,
-      features: [...options.features, ...protocolFeatures(protocol)],
+      features: featuresOf(protocol),
       node: core.nodeId,
-      ...(principal.expiresAt === undefined ? {} : { expiresAt: principal.expiresAt }),
-      ...(backendData === undefined ? {} : { data: backendData }),
     };
+    if (principal.expiresAt !== undefined) result.expiresAt = principal.expiresAt;
+    if (backendData !== undefined) result.data = backendData;
     const update = options.appUpdate?.(session);
     const status = options.status?.();
-    const withStatus: ConnectResult =
-      status?.degraded === true && protocol >= PROTOCOL_FEATURES.status ? { ...result, status } : result;
-    if (update && protocol >= 2) return { ...withStatus, update } satisfies ConnectResult;
-    return withStatus;
+    if (status?.degraded === true && protocol >= PROTOCOL_FEATURES.status) result.status = status;
+    if (update && protocol >= 2) result.update = update;
+    return result;
   });
 
   core.command('refresh', async (session, cmd) => {
