@@ -113,6 +113,35 @@ describe('heartbeats', () => {
     for (const peer of peers) expect(peer.closed).toBeUndefined();
   });
 
+  it('first pings a new session half an interval or more after it was accepted, and within 1.5 intervals', async () => {
+    const interval = 1_000;
+    const server = await startServer({ pingIntervalMs: interval });
+    const firsts: number[] = [];
+    await Promise.all(
+      Array.from({ length: 30 }, async (_, i) => {
+        const opened = performance.now();
+        const peer = await rawSocket(server);
+        let pinged = false;
+        peer.ws.on('message', (d) => {
+          if (!d.toString().includes('"ping"')) return;
+          if (!pinged) firsts.push(performance.now() - opened);
+          pinged = true;
+          peer.send('{"type":"pong"}');
+        });
+        peer.send(JSON.stringify({ type: 'connect', id: 1, protocol: 1, token: await token(`young${i}`) }));
+        expect((await peer.next((m) => m.id === 1)).type).toBe('reply');
+      }),
+    );
+    await waitFor(
+      () => firsts.length === 30,
+      5_000,
+      () => `first pings seen: ${firsts.length}`,
+    );
+    // Timed from before each socket was opened, so up to a little past the server's own 1.5 intervals.
+    expect(Math.min(...firsts)).toBeGreaterThanOrEqual(interval / 2);
+    expect(Math.max(...firsts)).toBeLessThan(interval * 1.5 + 250);
+  });
+
   it('answers a client ping with pong, before and after connect', async () => {
     const server = await startServer();
     const raw = await rawSocket(server);

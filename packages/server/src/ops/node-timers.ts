@@ -25,7 +25,10 @@ const HEARTBEAT_MIN_TICK_MS = 20;
  * dead and closed with `HEARTBEAT_TIMEOUT`. The verdict waits for the I/O
  * that is already in (timers run before sockets are read in an event-loop
  * turn): a pong that arrived while the process was busy saves its session,
- * which is then pinged for this round. Returns the (unref'd) timer.
+ * which is then pinged for this round. A session is first pinged in the
+ * first round of its group that comes half an interval or more after it
+ * was accepted (so within 1.5 intervals; the client allows two intervals
+ * of silence). Returns the (unref'd) timer.
  */
 export function startHeartbeats(sessions: ReadonlySet<Session>, intervalMs: number): NodeJS.Timeout {
   const groups = Math.max(1, Math.min(HEARTBEAT_GROUPS, Math.floor(intervalMs / HEARTBEAT_MIN_TICK_MS)));
@@ -38,9 +41,13 @@ export function startHeartbeats(sessions: ReadonlySet<Session>, intervalMs: numb
     () => {
       const current = group;
       group = (group + 1) % groups;
+      // Sessions accepted within the last half interval are left for the next round: their
+      // connect just showed the link works both ways, and during a reconnect storm their
+      // pings would be writes (and pongs reads) on top of the connects.
+      const youngAfter = Date.now() - intervalMs / 2;
       let suspects: Session[] | undefined;
       for (const s of sessions) {
-        if (s.state !== 'connected' || s.serial % groups !== current) continue;
+        if (s.state !== 'connected' || s.serial % groups !== current || s.createdAt > youngAfter) continue;
         if (s.awaitingPong) {
           suspects ??= [];
           suspects.push(s);
