@@ -64,6 +64,9 @@ describe('MessagePack codec', () => {
     const cut = (long as Uint8Array).subarray(0, (long as Uint8Array).byteLength - 10);
     expect(() => msgpackCodec.decode(cut)).toThrow();
     expect(() => msgpackCodec.decode(cut.slice())).toThrow();
+    // An ArrayBuffer (untyped callers) is still read.
+    const bytes = Uint8Array.from(long as Uint8Array);
+    expect(msgpackCodec.decode(bytes.buffer as unknown as Uint8Array)).toEqual(msgpackr.unpack(long as Uint8Array));
     // The frame handed in is left as it was.
     const copy = Buffer.from(long as Uint8Array);
     msgpackCodec.decode(long);

@@ -89,7 +89,8 @@ const readViews: (Uint8Array & { dataView?: DataView })[] = [];
  */
 function readable(frame: Uint8Array): Uint8Array {
   const n = frame.byteLength;
-  if (n > READ_AREA_BYTES) return frame;
+  // (Anything else msgpackr reads, such as an ArrayBuffer from untyped code, is handed over as is.)
+  if (n > READ_AREA_BYTES || !(frame instanceof Uint8Array)) return frame;
   let view = readViews[n];
   if (view === undefined) {
     view = new Uint8Array(readArea, 0, n);
