@@ -1,3 +1,4 @@
+import * as msgpackr from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { decodeBase64, encodeBase64 } from './base64.js';
 import { jsonCodec } from './codec.js';
@@ -52,6 +53,24 @@ describe('MessagePack codec', () => {
   it('fails cleanly on hostile nesting and keeps working afterwards', () => {
     expect(() => msgpackCodec.decode(new Uint8Array(200_000).fill(0x91))).toThrow();
     expect(msgpackCodec.decode(msgpackCodec.encode({ ok: true }))).toEqual({ ok: true });
+  });
+
+  it('decodes each frame on its own, whatever came before it (small frames are read from a copy)', () => {
+    const long = msgpackCodec.encode({ type: 'publish', id: 1, channel: 'chat:a', data: { x: 'y'.repeat(60) } });
+    const large = msgpackCodec.encode({ data: 'z'.repeat(3000) });
+    const frames = [long, large, long, msgpackCodec.encode({ ok: 1 })] as Uint8Array[];
+    for (const f of frames) expect(msgpackCodec.decode(f)).toEqual(msgpackr.unpack(f));
+    // A frame cut short after a longer one of the same start: its end is not read from the earlier frame.
+    const cut = (long as Uint8Array).subarray(0, (long as Uint8Array).byteLength - 10);
+    expect(() => msgpackCodec.decode(cut)).toThrow();
+    expect(() => msgpackCodec.decode(cut.slice())).toThrow();
+    // An ArrayBuffer (untyped callers) is still read.
+    const bytes = Uint8Array.from(long as Uint8Array);
+    expect(msgpackCodec.decode(bytes.buffer as unknown as Uint8Array)).toEqual(msgpackr.unpack(long as Uint8Array));
+    // The frame handed in is left as it was.
+    const copy = Buffer.from(long as Uint8Array);
+    msgpackCodec.decode(long);
+    expect(copy.equals(long as Uint8Array)).toBe(true);
   });
 
   it('never lets a key reach the prototype', () => {

@@ -41,11 +41,64 @@ function jsonCompatible(value: unknown): boolean {
   return true;
 }
 
-/** Bytes of the array header of a MessagePack array of `n` elements. */
-function arrayHeader(n: number): Uint8Array {
-  if (n < 16) return Uint8Array.of(0x90 | n);
-  if (n < 0x10000) return Uint8Array.of(0xdc, n >> 8, n & 0xff);
-  return Uint8Array.of(0xdd, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+/** Length of the array header of a MessagePack array of `n` elements. */
+function arrayHeaderLength(n: number): number {
+  return n < 16 ? 1 : n < 0x10000 ? 3 : 5;
+}
+
+/** Writes the array header of a MessagePack array of `n` elements at the start of `out`. */
+function writeArrayHeader(out: Uint8Array, n: number): void {
+  if (n < 16) out[0] = 0x90 | n;
+  else if (n < 0x10000) {
+    out[0] = 0xdc;
+    out[1] = n >> 8;
+    out[2] = n & 0xff;
+  } else {
+    out[0] = 0xdd;
+    out[1] = (n >>> 24) & 0xff;
+    out[2] = (n >>> 16) & 0xff;
+    out[3] = (n >>> 8) & 0xff;
+    out[4] = n & 0xff;
+  }
+}
+
+/**
+ * Bytes for a new frame, not zeroed: from Node's buffer pool where there is
+ * one (a small frame then costs no memory allocation of its own), else a
+ * new array.
+ */
+const allocFrame: (n: number) => Uint8Array = (() => {
+  const B = (globalThis as { Buffer?: { allocUnsafe(n: number): Uint8Array } }).Buffer;
+  return B === undefined ? (n: number) => new Uint8Array(n) : (n: number) => B.allocUnsafe(n);
+})();
+
+/** Frames up to this size are decoded from a copy in `readArea` (see `readable`). */
+const READ_AREA_BYTES = 1024;
+const readArea = new ArrayBuffer(READ_AREA_BYTES);
+/** One view of `readArea` per frame length, each with the `DataView` msgpackr looks for on its source. */
+const readViews: (Uint8Array & { dataView?: DataView })[] = [];
+
+/**
+ * `frame` as msgpackr reads it fastest. msgpackr makes a `DataView` of each
+ * source and stores it on it, which costs more than the decoding of a small
+ * command when every frame is a new buffer: a small frame is copied into a
+ * view of exactly its length over a buffer kept for this, whose `DataView`
+ * is made once. Decoding reads nothing past the view (as from the frame
+ * itself), and nothing of it is kept (strings are copied out; binary values
+ * are refused).
+ */
+function readable(frame: Uint8Array): Uint8Array {
+  const n = frame.byteLength;
+  // (Anything else msgpackr reads, such as an ArrayBuffer from untyped code, is handed over as is.)
+  if (n > READ_AREA_BYTES || !(frame instanceof Uint8Array)) return frame;
+  let view = readViews[n];
+  if (view === undefined) {
+    view = new Uint8Array(readArea, 0, n);
+    view.dataView = new DataView(readArea, 0, n);
+    readViews[n] = view;
+  }
+  view.set(frame);
+  return view;
 }
 
 /**
@@ -65,17 +118,16 @@ export const msgpackCodec: Codec = {
   },
   decode(frame) {
     if (typeof frame === 'string') throw new Error('A MessagePack frame must be binary.');
-    const value: unknown = packr.unpack(frame);
+    const value: unknown = packr.unpack(readable(frame));
     if (!jsonCompatible(value)) throw new Error('The frame holds a value JSON cannot carry.');
     return value;
   },
   join(frames) {
     let length = 0;
     for (const f of frames) length += (f as Uint8Array).byteLength;
-    const head = arrayHeader(frames.length);
-    const out = new Uint8Array(head.byteLength + length);
-    out.set(head, 0);
-    let at = head.byteLength;
+    let at = arrayHeaderLength(frames.length);
+    const out = allocFrame(at + length);
+    writeArrayHeader(out, frames.length);
     for (const f of frames) {
       out.set(f as Uint8Array, at);
       at += (f as Uint8Array).byteLength;

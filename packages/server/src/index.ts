@@ -99,7 +99,7 @@ export { createServer, type ServerOptions, type SynclineServer, WEBSOCKET_PATH }
 export { FANOUT_SLICE_BUDGET_MS } from './session/flush-scheduler.js';
 export { REPLIED, Session } from './session/session.js';
 export { defineSlot, type SessionSlot } from './session/session-slot.js';
-export { SharedFrame } from './session/shared-frame.js';
+export { type PreEncoded, SharedFrame } from './session/shared-frame.js';
 export type { SqlTransaction } from './storage/sql-transaction.js';
 export { migrate, openDatabase, type SqliteDatabase } from './storage/sqlite.js';
 export { newEpoch, SqliteHistory } from './storage/sqlite-history.js';

@@ -240,4 +240,18 @@ describe('pubFrame', () => {
       expect(reused.frameFor(msgpackCodec)).toEqual(plain.frameFor(msgpackCodec));
     }
   });
+
+  it('gives the same frames whichever codec asks first', () => {
+    const data = { text: 'hé', n: [1, 2.5, null] };
+    const pub = { channel: 'chat:a', epoch: 'e', offset: 3, ts: 1_733_300_000_456, user: 'u1', data };
+    const message = { type: 'pub', channel: 'chat:a', offset: 3, ts: 1_733_300_000_456, user: 'u1', data };
+    const frame = pubFrame({ ...pub, json: JSON.stringify(data) });
+    const packed = frame.frameFor(msgpackCodec);
+    expect(Buffer.from(packed as Uint8Array).equals(Buffer.from(msgpackCodec.encode(message) as Uint8Array))).toBe(
+      true,
+    );
+    expect(frame.frameFor(jsonCodec)).toBe(jsonCodec.encode(message));
+    expect(frame.frameFor(msgpackCodec)).toBe(packed);
+    expect(frame.frameFor(jsonCodec)).toBe(frame.frameFor(jsonCodec));
+  });
 });

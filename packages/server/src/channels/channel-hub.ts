@@ -31,16 +31,24 @@ const FANOUT_CLOCK_EVERY = 128;
  * (encoded once per codec). When the broker has the data's JSON text, the
  * JSON frame is made around it: the same text `jsonCodec.encode(message)`
  * gives (same keys in the same order), without stringifying the data again.
+ * That text is only made when a JSON session asks for the frame: a
+ * publication whose subscribers all speak MessagePack never builds it.
  */
 export function pubFrame(pub: BrokerPublication): SharedFrame<PubMessage> {
   const message: PubMessage =
     pub.user === undefined
       ? { type: 'pub', channel: pub.channel, offset: pub.offset, ts: pub.ts, data: pub.data ?? null }
       : { type: 'pub', channel: pub.channel, offset: pub.offset, ts: pub.ts, user: pub.user, data: pub.data ?? null };
-  if (pub.json === undefined) return new SharedFrame(message);
+  const json = pub.json;
+  if (json === undefined) return new SharedFrame(message);
+  return new SharedFrame(message, { codec: jsonCodec, frame: () => pubJson(pub, json) });
+}
+
+/** The JSON `pub` frame of `pub` around `json`, the JSON text of its data. */
+function pubJson(pub: BrokerPublication, json: string): string {
   const head = `{"type":"pub","channel":${JSON.stringify(pub.channel)},"offset":${pub.offset},"ts":${pub.ts}`;
   const user = pub.user === undefined ? '' : `,"user":${JSON.stringify(pub.user)}`;
-  return new SharedFrame(message, { codec: jsonCodec, frame: `${head}${user},"data":${pub.json}}` });
+  return `${head}${user},"data":${json}}`;
 }
 
 /**

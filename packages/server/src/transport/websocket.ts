@@ -62,7 +62,8 @@ class SynclineSocket extends WebSocket {
 function onSocketMessage(this: SynclineSocket, data: RawData, isBinary: boolean): void {
   const conn = this.connection;
   if (conn === undefined || conn.closed) return;
-  const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+  // `ws` hands a Buffer of its own (binaryType 'nodebuffer'), kept by no one else: used as is.
+  const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
   conn.receiver?.receiveFrame(isBinary ? buf : buf.toString('utf8'), buf.byteLength);
 }
 
