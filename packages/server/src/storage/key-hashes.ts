@@ -1,6 +1,7 @@
 /**
  * Idempotency key hashes held in memory over all channels by default (about
- * 37 MB); past this, every other channel's are dropped and reloaded on use.
+ * 37 MB); past this, the least recently used channels' are dropped (and
+ * reloaded from their rows on their next keyed publish).
  */
 export const MAX_CACHED_KEYS = 1_000_000;
 
@@ -34,13 +35,16 @@ export interface KeyedChannel {
  * The hashes of the idempotency keys of channels' retained publications,
  * held in memory so that a new key is known to be unused without an index
  * of every key in the database. A hash found is only a candidate: the
- * caller checks it against the row. Bounded over all channels.
+ * caller checks it against the row. Bounded over all channels: past the
+ * bound, the channels whose keys were used least recently let theirs go.
  */
 export class KeyHashes {
   readonly #max: number;
   readonly #basis: number;
   /** Hashes held in the channels' `keys` maps. */
   #count = 0;
+  /** The channels holding hashes, least recently used first. */
+  readonly #loaded = new Set<KeyedChannel>();
 
   constructor(max: number, basis: number) {
     this.#max = max;
@@ -56,8 +60,8 @@ export class KeyHashes {
     return keyHash(this.#basis, key);
   }
 
-  /** Fills `ch`'s hashes from its keyed rows (oldest first), making room among `all` if needed. */
-  load(ch: KeyedChannel, rows: Iterable<{ key: string; offset: number }>, all: Iterable<KeyedChannel>): void {
+  /** Fills `ch`'s hashes from its keyed rows (oldest first), making room if needed. */
+  load(ch: KeyedChannel, rows: Iterable<{ key: string; offset: number }>): void {
     const keys = new Map<number, number>();
     for (const r of rows) {
       const h = this.hash(r.key);
@@ -66,7 +70,8 @@ export class KeyHashes {
     }
     ch.keys = keys;
     this.#count += keys.size;
-    this.#cap(ch, all);
+    this.#touch(ch);
+    this.#cap(ch);
   }
 
   /** Forgets hash `h` of `ch` (its row is gone). */
@@ -79,7 +84,7 @@ export class KeyHashes {
    * that left its last `size` offsets; a channel not loaded yet is loaded
    * (with this key) from its rows on first use.
    */
-  remember(ch: KeyedChannel, key: string, size: number, all: Iterable<KeyedChannel>): void {
+  remember(ch: KeyedChannel, key: string, size: number): void {
     const keys = ch.keys;
     if (keys === undefined) return;
     const before = keys.size;
@@ -95,18 +100,30 @@ export class KeyHashes {
       }
     }
     this.#count += keys.size - before;
-    this.#cap(ch, all);
+    this.#touch(ch);
+    this.#cap(ch);
   }
 
   /** Every channel's hashes were dropped with them. */
   reset(): void {
+    this.#loaded.clear();
     this.#count = 0;
   }
 
-  /** Starts over when the hashes grew past their cap, keeping those of `current` (in use). */
-  #cap(current: KeyedChannel, all: Iterable<KeyedChannel>): void {
-    if (this.#count <= this.#max) return;
-    for (const ch of all) if (ch !== current) ch.keys = undefined;
-    this.#count = current.keys?.size ?? 0;
+  /** Marks `ch` as the most recently used. */
+  #touch(ch: KeyedChannel): void {
+    this.#loaded.delete(ch);
+    this.#loaded.add(ch);
+  }
+
+  /** Drops the least recently used channels' hashes while past the cap, never those of `current` (in use). */
+  #cap(current: KeyedChannel): void {
+    for (const ch of this.#loaded) {
+      if (this.#count <= this.#max) return;
+      if (ch === current) continue;
+      this.#count -= ch.keys?.size ?? 0;
+      ch.keys = undefined;
+      this.#loaded.delete(ch);
+    }
   }
 }

@@ -283,7 +283,7 @@ export class SqliteHistory {
         const text = JSON.stringify(input.data ?? null);
         if (texts !== undefined) texts[i] = text;
         this.#stmts.insert.run(input.channel, t.offset, text, input.user ?? null, input.key ?? null, now);
-        if (input.key !== undefined) this.#keys.remember(t, input.key, input.history.size, this.#tops.values());
+        if (input.key !== undefined) this.#keys.remember(t, input.key, input.history.size);
       } else if (input.key !== undefined) {
         this.#stmts.putKey.run(input.channel, input.key, t.offset, now);
       }
@@ -319,7 +319,7 @@ export class SqliteHistory {
    * are searched.
    */
   #keyed(channel: string, t: Top, key: string, size: number): { offset: number; ts: number } | undefined {
-    if (t.keys === undefined) this.#keys.load(t, this.#stmts.channelKeys.iterate(channel), this.#tops.values());
+    if (t.keys === undefined) this.#keys.load(t, this.#stmts.channelKeys.iterate(channel));
     const h = this.#keys.hash(key);
     const offset = t.keys?.get(h);
     if (offset === undefined) return undefined;
