@@ -34,13 +34,7 @@ export class SharedFrame<M extends object = object> {
 
   constructor(message: M, encoded?: PreEncoded) {
     this.message = message;
-    if (encoded !== undefined) {
-      if (typeof encoded.frame === 'function') this.#pre = encoded;
-      else {
-        this.#codec = encoded.codec;
-        this.#frame = encoded.frame;
-      }
-    }
+    this.#pre = encoded;
   }
 
   /** The message encoded by `codec` (the same value every time). */
