@@ -17,7 +17,7 @@ describe('KeyHashes', () => {
     expect(hashes.size).toBe(8);
     // `a` is used again, so `b` is now the least recently used.
     (a.ch as { offset: number }).offset = 5;
-    hashes.remember(a.ch, 'a-5', 100);
+    hashes.remember(a.ch, hashes.hash('a-5'), 100);
     const c = channel('c', 4);
     hashes.load(c.ch, c.rows);
     expect(b.ch.keys).toBeUndefined();
@@ -40,7 +40,7 @@ describe('KeyHashes', () => {
     const mutable = ch as { offset: number };
     for (let i = 1; i <= 200; i++) {
       mutable.offset = i;
-      hashes.remember(ch, `s-${i}`, 10);
+      hashes.remember(ch, hashes.hash(`s-${i}`), 10);
     }
     expect(hashes.size).toBeLessThanOrEqual(2 * 10 + 16);
     expect(ch.keys?.get(hashes.hash('s-200'))).toBe(200);

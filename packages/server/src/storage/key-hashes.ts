@@ -80,15 +80,14 @@ export class KeyHashes {
   }
 
   /**
-   * Adds the hash of `key` for `ch`'s newest publication, dropping hashes
-   * that left its last `size` offsets; a channel not loaded yet is loaded
-   * (with this key) from its rows on first use.
+   * Adds hash `h` (of a key, `hash`) for `ch`'s newest publication, dropping
+   * hashes that left its last `size` offsets; a channel not loaded yet is
+   * loaded (with this key) from its rows on first use.
    */
-  remember(ch: KeyedChannel, key: string, size: number): void {
+  remember(ch: KeyedChannel, h: number, size: number): void {
     const keys = ch.keys;
     if (keys === undefined) return;
     const before = keys.size;
-    const h = this.hash(key);
     keys.delete(h);
     keys.set(h, ch.offset);
     if (keys.size > 2 * size + 16) {

@@ -263,11 +263,15 @@ export class SqliteHistory {
       const input = batch[i] as PublishInput;
       const t = touched.get(input.channel)?.t ?? this.#entry(input.channel);
       const keep = input.history.size > 0;
+      // The key's hash, with history (made once: looked up, then remembered).
+      let hash: number | undefined;
       if (input.key !== undefined) {
         // The key window is the retained history (size and TTL); without history, the TTL.
-        const prior = keep
-          ? this.#keyed(input.channel, t, input.key, input.history.size)
-          : this.#stmts.keyOnly.get(input.channel, input.key);
+        if (keep) hash = this.#keys.hash(input.key);
+        const prior =
+          hash !== undefined
+            ? this.#keyed(input.channel, t, input.key, hash, input.history.size)
+            : this.#stmts.keyOnly.get(input.channel, input.key);
         if (prior && prior.ts >= now - input.history.ttlMs) {
           out.push({ offset: prior.offset, epoch: t.epoch, duplicate: true });
           continue;
@@ -283,7 +287,7 @@ export class SqliteHistory {
         const text = JSON.stringify(input.data ?? null);
         if (texts !== undefined) texts[i] = text;
         this.#stmts.insert.run(input.channel, t.offset, text, input.user ?? null, input.key ?? null, now);
-        if (input.key !== undefined) this.#keys.remember(t, input.key, input.history.size);
+        if (hash !== undefined) this.#keys.remember(t, hash, input.history.size);
       } else if (input.key !== undefined) {
         this.#stmts.putKey.run(input.channel, input.key, t.offset, now);
       }
@@ -312,15 +316,14 @@ export class SqliteHistory {
 
   /**
    * The newest retained publication of `channel` with idempotency key
-   * `key`, if any. The channel's key hashes in memory (loaded from its rows
+   * `key` (of hash `h`), if any. The channel's key hashes in memory (loaded from its rows
    * on first use) answer "not used" for almost every new key without reading
    * the database; a hash that is there is checked against its row, and when
    * that row is gone or holds another key (a collision), the channel's rows
    * are searched.
    */
-  #keyed(channel: string, t: Top, key: string, size: number): { offset: number; ts: number } | undefined {
+  #keyed(channel: string, t: Top, key: string, h: number, size: number): { offset: number; ts: number } | undefined {
     if (t.keys === undefined) this.#keys.load(t, this.#stmts.channelKeys.iterate(channel));
-    const h = this.#keys.hash(key);
     const offset = t.keys?.get(h);
     if (offset === undefined) return undefined;
     const row = offset > t.offset - size ? this.#stmts.keyAt.get(channel, offset) : undefined;
