@@ -5,6 +5,7 @@ import { eventually, uniqueName } from '@syncline/testing';
 import { describe, expect, it } from 'vitest';
 import { DATABASE_URL, postgresService } from './cluster/postgres-env.js';
 import { REDIS_URL, redisService, testPrefix } from './cluster/redis-env.js';
+import { startTcpProxy } from './cluster/tcp-proxy.js';
 import { defer, describeValue, waitFor } from './helpers.js';
 
 const services = redisService.available && postgresService.available;
@@ -69,6 +70,65 @@ describe.runIf(services)('document ops between nodes (Redis + PostgreSQL)', () =
       () => `wanted versions 1-7 at the reader, saw ${describeValue(got.map((m) => m.version))}`,
     );
     expect(got.map((m) => m.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(errors).toEqual([]);
+  }, 30_000);
+
+  it('after its bus connection came back, a node reads the ops it missed from PostgreSQL (the latest one for a document it had none of yet)', async () => {
+    const prefix = testPrefix();
+    const store = await PostgresDocStore.connect({ url: DATABASE_URL, maxConnections: 2 });
+    defer(() => store.close());
+    const errors: unknown[] = [];
+    const redis = new URL(REDIS_URL);
+    const proxy = await startTcpProxy(redis.hostname, Number(redis.port || 6379));
+    const fanout = async (url: string): Promise<RedisDocFanout> => {
+      const bus = new PubSubBus({ url });
+      await bus.connect();
+      defer(() => bus.close());
+      const f = new RedisDocFanout(bus, store, { prefix, onError: (err) => errors.push(err) });
+      defer(() => f.close());
+      return f;
+    };
+    const writer = await fanout(REDIS_URL);
+    // The reader reaches Redis through a link the test cuts.
+    const reader = await fanout(`redis://127.0.0.1:${proxy.port}`);
+    const seen = uniqueName('seen');
+    const fresh = uniqueName('fresh');
+    const got = new Map<string, number[]>([
+      [seen, []],
+      [fresh, []],
+    ]);
+    for (const [doc, versions] of got) reader.listen(doc, (m) => versions.push(m.version));
+    const commit = async (doc: string, version: number): Promise<DocPatchMessage> => {
+      const patches = [{ op: 'add' as const, path: [`v${version}`], value: version }];
+      const ts = 1_700_000_000_000 + version;
+      await store.commit({ doc, version, patches, ts, clientId: 'c1', mutationId: version });
+      return { type: 'doc.patch', doc, version, patches, ts, clientId: 'c1', mutationId: version };
+    };
+    const m1 = await commit(seen, 1);
+    await eventually(
+      () => {
+        writer.publish(m1);
+        return (got.get(seen)?.length ?? 0) > 0;
+      },
+      'the reader listens',
+      10_000,
+    );
+
+    proxy.cut('reset');
+    // Committed and published while the reader is away: the bus does not replay them.
+    for (const v of [2, 3]) writer.publish(await commit(seen, v));
+    for (const v of [1, 2]) writer.publish(await commit(fresh, v));
+    await new Promise((r) => setTimeout(r, 300));
+    proxy.restore();
+
+    await waitFor(
+      () => got.get(seen)?.length === 3 && got.get(fresh)?.length === 1,
+      10_000,
+      () => `saw ${describeValue([...got])}`,
+    );
+    expect(got.get(seen)).toEqual([1, 2, 3]);
+    // Nothing of it had reached the reader: the latest op (replicas behind it see the gap and resync).
+    expect(got.get(fresh)).toEqual([2]);
     expect(errors).toEqual([]);
   }, 30_000);
 });

@@ -1,7 +1,9 @@
 import type { BrokerEpochListener, BrokerListener, BrokerPublication, HistoryRead } from '@syncline/server';
 import type { ChannelKeys } from './channel-keys.js';
 import { toBrokerError } from './errors.js';
+import { QuietTimer, RECONNECT_MAX_WAIT_MS, RECONNECT_QUIET_MS } from './quiet-timer.js';
 import type { RedisClient } from './redis-connections.js';
+import { SubscriptionOrder } from './subscription-order.js';
 
 /** Most publications read back per channel after the fan-out connection came back. */
 const CATCH_UP_LIMIT = 10_000;
@@ -21,7 +23,7 @@ export interface FanoutSubscriptionsOptions {
   readonly keys: ChannelKeys;
   /** Bounds a subscribe by the read timeout (`unavailable` past it). */
   readonly bounded: <T>(work: Promise<T>, op: string) => Promise<T>;
-  /** Reads a channel's history after `since`, without health check or time bound (the catch-up). */
+  /** Reads a channel's history after `since`, without health check or time bound (the catch-up); `limit` 0 reads only its position. */
   readonly readSince: (channel: string, since: number, limit: number) => Promise<HistoryRead>;
   /** Whether the broker was closed (nothing is sent to Redis any more). */
   readonly closed: () => boolean;
@@ -35,7 +37,11 @@ export interface FanoutSubscriptionsOptions {
  * back (on a Redis Cluster: after the sharded subscribers were rebuilt, when
  * a master failed over or slots moved) reads what was published meanwhile
  * from history; a channel whose epoch changed meanwhile is announced to its
- * `onEpoch` at once.
+ * `onEpoch` at once. A channel that had no publication yet since the node
+ * subscribed gets its last one, so its subscribers see any gap and recover
+ * it. The read waits until the burst of reconnect events is over (the
+ * client's resubscribe commands are then in effect). A channel's subscribe
+ * and unsubscribe commands reach Redis in the order they were asked for.
  */
 export class FanoutSubscriptions {
   readonly #sub: RedisClient;
@@ -44,6 +50,8 @@ export class FanoutSubscriptions {
   /** Fan-out channel name → channel, for the channels with local subscribers. */
   readonly #byFanout = new Map<string, string>();
   readonly #channels = new Map<string, LocalChannel>();
+  readonly #order = new SubscriptionOrder();
+  readonly #catchUp = new QuietTimer(() => this.#catchUpAll(), RECONNECT_QUIET_MS, RECONNECT_MAX_WAIT_MS);
   #wasReady = false;
 
   constructor(options: FanoutSubscriptionsOptions) {
@@ -56,7 +64,7 @@ export class FanoutSubscriptions {
       // After the sharded subscribers were rebuilt (a master failed over, slots
       // moved, a subscriber connection was lost) and resubscribed.
       sub.on('subscribersReady', () => {
-        if (this.#wasReady) this.#catchUpAll();
+        if (this.#wasReady) this.#catchUp.poke();
       });
       sub.on('ready', () => {
         this.#wasReady = true;
@@ -64,7 +72,7 @@ export class FanoutSubscriptions {
     } else {
       sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
       sub.on('ready', () => {
-        if (this.#wasReady) this.#catchUpAll();
+        if (this.#wasReady) this.#catchUp.poke();
         this.#wasReady = true;
       });
     }
@@ -83,7 +91,9 @@ export class FanoutSubscriptions {
     this.#byFanout.set(fanout, channel);
     try {
       await this.#options.bounded(
-        this.#keys.cluster ? this.#sub.ssubscribe(fanout) : this.#sub.subscribe(fanout),
+        this.#order.run(fanout, () =>
+          this.#keys.cluster ? this.#sub.ssubscribe(fanout) : this.#sub.subscribe(fanout),
+        ),
         'subscribe',
       );
     } catch (err) {
@@ -110,12 +120,15 @@ export class FanoutSubscriptions {
 
   /** Forgets every subscription (the broker is closing). */
   clear(): void {
+    this.#catchUp.cancel();
     this.#channels.clear();
     this.#byFanout.clear();
   }
 
   #unsubscribeFanout(fanout: string): Promise<unknown> {
-    return this.#keys.cluster ? this.#sub.sunsubscribe(fanout) : this.#sub.unsubscribe(fanout);
+    return this.#order.run(fanout, () =>
+      this.#keys.cluster ? this.#sub.sunsubscribe(fanout) : this.#sub.unsubscribe(fanout),
+    );
   }
 
   #onMessage(fanout: Buffer, message: Buffer): void {
@@ -154,26 +167,40 @@ export class FanoutSubscriptions {
 
   /** After the fan-out connection came back: read what was published meanwhile. */
   #catchUpAll(): void {
+    if (this.#options.closed()) return;
     for (const [channel, local] of this.#channels) {
-      if (local.offset === 0) continue;
-      const since = local.offset;
-      const epoch = local.epoch;
-      this.#options.readSince(channel, since, CATCH_UP_LIMIT).then(
-        (read) => {
-          if (this.#channels.get(channel) !== local) return;
-          if (read.epoch !== epoch) {
-            // Redis lost writes (or restarted): the channel has a new epoch. Its
-            // subscribers learn it now, not at the next publication.
-            if (local.epoch !== epoch) return;
-            local.epoch = read.epoch;
-            local.offset = read.offset;
-            local.onEpoch?.(read.epoch, read.offset);
-            return;
-          }
-          for (const p of read.publications) this.#hand(local, { ...p, channel, epoch });
-        },
+      (local.offset === 0 ? this.#catchUpFresh(channel, local) : this.#catchUpSince(channel, local)).catch(
         (err: unknown) => this.#options.onError(err, channel),
       );
     }
+  }
+
+  /** A channel that had publications here: those after the last one handed, or its new epoch. */
+  async #catchUpSince(channel: string, local: LocalChannel): Promise<void> {
+    const epoch = local.epoch;
+    const read = await this.#options.readSince(channel, local.offset, CATCH_UP_LIMIT);
+    if (this.#channels.get(channel) !== local) return;
+    if (read.epoch !== epoch) {
+      // Redis lost writes (or restarted): the channel has a new epoch. Its
+      // subscribers learn it now, not at the next publication.
+      if (local.epoch !== epoch) return;
+      local.epoch = read.epoch;
+      local.offset = read.offset;
+      local.onEpoch?.(read.epoch, read.offset);
+      return;
+    }
+    for (const p of read.publications) this.#hand(local, { ...p, channel, epoch });
+  }
+
+  /**
+   * A channel with no publication here since the node subscribed: its last
+   * publication, if any (subscribers behind it see the gap and recover).
+   */
+  async #catchUpFresh(channel: string, local: LocalChannel): Promise<void> {
+    const top = await this.#options.readSince(channel, 0, 0);
+    if (top.offset === 0 || this.#channels.get(channel) !== local || local.offset !== 0) return;
+    const read = await this.#options.readSince(channel, top.offset - 1, 1);
+    if (this.#channels.get(channel) !== local || local.offset !== 0) return;
+    for (const p of read.publications) this.#hand(local, { ...p, channel, epoch: read.epoch });
   }
 }

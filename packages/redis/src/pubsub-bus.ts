@@ -1,6 +1,8 @@
 import { withDeadline } from '@syncline/server';
 import { brokerUnavailable } from './errors.js';
+import { QuietTimer, RECONNECT_MAX_WAIT_MS, RECONNECT_QUIET_MS } from './quiet-timer.js';
 import { createNodeConnections, type RedisClient } from './redis-connections.js';
+import { SubscriptionOrder } from './subscription-order.js';
 
 /** Receives the payloads of one bus channel. */
 export type BusListener = (payload: string) => void;
@@ -25,6 +27,10 @@ export interface PubSubBusOptions {
  * bus channel is a shard channel: a payload crosses only the shard that owns
  * its channel's slot, and the `reconnected` hooks run whenever the sharded
  * subscribers were rebuilt (a failover, moved slots, a lost connection).
+ * The hooks run once per burst of such events, once it is over (the
+ * client's resubscribe commands are then in effect), and a bus channel's
+ * subscribe and unsubscribe commands reach Redis in the order they were
+ * asked for.
  */
 export class PubSubBus {
   readonly #pub: RedisClient;
@@ -32,6 +38,8 @@ export class PubSubBus {
   readonly #cluster: boolean;
   readonly #listeners = new Map<string, BusListener>();
   readonly #reconnected = new Set<() => void>();
+  readonly #order = new SubscriptionOrder();
+  readonly #afterReconnect: QuietTimer;
   readonly #onError: (err: unknown) => void;
   #wasReady = false;
   #closed = false;
@@ -51,9 +59,15 @@ export class PubSubBus {
         this.#onError(err);
       }
     });
-    const reconnected = (): void => {
-      for (const fn of this.#reconnected) fn();
-    };
+    this.#afterReconnect = new QuietTimer(
+      () => {
+        if (this.#closed) return;
+        for (const fn of this.#reconnected) fn();
+      },
+      RECONNECT_QUIET_MS,
+      RECONNECT_MAX_WAIT_MS,
+    );
+    const reconnected = (): void => this.#afterReconnect.poke();
     if (this.#cluster) {
       this.#sub.on('subscribersReady', () => {
         if (this.#wasReady) reconnected();
@@ -94,7 +108,9 @@ export class PubSubBus {
     this.#listeners.set(channel, listener);
     const { timeoutMs } = options;
     try {
-      const done = this.#cluster ? this.#sub.ssubscribe(channel) : this.#sub.subscribe(channel);
+      const done = this.#order.run(channel, () =>
+        this.#cluster ? this.#sub.ssubscribe(channel) : this.#sub.subscribe(channel),
+      );
       await (timeoutMs === undefined
         ? done
         : withDeadline(done, timeoutMs, () =>
@@ -116,7 +132,9 @@ export class PubSubBus {
   }
 
   #unsubscribe(channel: string): Promise<unknown> {
-    return this.#cluster ? this.#sub.sunsubscribe(channel) : this.#sub.unsubscribe(channel);
+    return this.#order.run(channel, () =>
+      this.#cluster ? this.#sub.sunsubscribe(channel) : this.#sub.unsubscribe(channel),
+    );
   }
 
   /** Runs `fn` each time the subscriber connection is back after a loss. */
@@ -129,6 +147,7 @@ export class PubSubBus {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#afterReconnect.cancel();
     this.#listeners.clear();
     this.#pub.disconnect();
     this.#sub.disconnect();

@@ -6,6 +6,7 @@ import {
   OrderedStream,
   patchMessageOf,
   SharedFrame,
+  type StoredOp,
 } from '@syncline/server';
 import type { PubSubBus } from './pubsub-bus.js';
 
@@ -24,6 +25,12 @@ function patchOf(payload: string): Patch {
   return { message, frame: new SharedFrame(message, { codec: jsonCodec, frame: payload }) };
 }
 
+/** A patch made from an op read from the store. */
+function storedPatch(doc: string, op: StoredOp): Patch {
+  const message = patchMessageOf(doc, op);
+  return { message, frame: new SharedFrame(message) };
+}
+
 interface DocState {
   readonly listeners: Set<DocPatchListener>;
   /** The document's patches in version order, gaps filled from the store. */
@@ -38,7 +45,11 @@ interface DocState {
  * nodes' publications crossed, or the bus dropped one) the missing ops are
  * read from the shared `DocStore` before delivering past them (one attempt
  * per gap, as `OrderedStream` states; replicas recover what it could not
- * fill by resubscribing).
+ * fill by resubscribing). When the bus is back after a loss (a lost
+ * connection, a failover, moved slots), each document's ops committed since
+ * the last one delivered are read from the store; a document with no op
+ * delivered yet gets its latest one, so replicas behind it see the gap and
+ * resync.
  */
 export class RedisDocFanout implements DocFanout {
   readonly #bus: PubSubBus;
@@ -56,6 +67,27 @@ export class RedisDocFanout implements DocFanout {
     this.#store = store;
     this.#prefix = `${options.prefix ?? 'syncline:'}dp:`;
     this.#onError = options.onError ?? (() => undefined);
+    bus.onReconnected(() => {
+      for (const [doc, state] of this.#docs) {
+        this.#catchUp(doc, state).catch((err: unknown) => this.#onError(err, doc));
+      }
+    });
+  }
+
+  /** Reads what the bus may have missed of a document while it was away. */
+  async #catchUp(doc: string, state: DocState): Promise<void> {
+    const last = state.stream.last;
+    if (last > 0) {
+      const ops = await this.#store.opsSince(doc, last, MAX_REPAIR_OPS);
+      if (ops !== 'too_old') {
+        if (this.#docs.get(doc) !== state) return;
+        for (const op of ops) state.stream.receive(storedPatch(doc, op));
+        return;
+      }
+    }
+    // Nothing delivered yet, or more missed than one read brings: the latest op.
+    const [latest] = await this.#store.opsBefore(doc, Number.MAX_SAFE_INTEGER, 1);
+    if (latest !== undefined && this.#docs.get(doc) === state) state.stream.receive(storedPatch(doc, latest));
   }
 
   publish(message: DocPatchMessage): void {
@@ -101,8 +133,7 @@ export class RedisDocFanout implements DocFanout {
     const out: Patch[] = [];
     for (const op of ops) {
       if (op.version >= before.message.version) break;
-      const message = patchMessageOf(doc, op);
-      out.push({ message, frame: new SharedFrame(message) });
+      out.push(storedPatch(doc, op));
     }
     return out;
   }
