@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { msgpackCodec, PROTOCOL_VERSION } from '@syncline/protocol';
+import {
+  handshakeSubprotocolFor,
+  handshakeSubprotocols,
+  jsonCodec,
+  msgpackCodec,
+  PROTOCOL_VERSION,
+  subprotocolFor,
+} from '@syncline/protocol';
 import { WebSocket } from 'ws';
 import { type BenchConn, Pending, type PubHandler, received } from './bench-conn.js';
 
@@ -10,6 +17,9 @@ interface Position {
   epoch: string;
   offset: number;
 }
+
+/** Whether `connect` rides in the upgrade request (the handshake connect); `BENCH_HANDSHAKE_CONNECT=0` sends it as a frame. */
+const HANDSHAKE_CONNECT = process.env.BENCH_HANDSHAKE_CONNECT !== '0';
 
 /** `{"type":"pong"}` in MessagePack. */
 const PONG_MSGPACK = msgpackCodec.encode({ type: 'pong' });
@@ -81,15 +91,19 @@ export class SynclineConn implements BenchConn {
 
   open(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const ws = new WebSocket(this.#url, this.#msgpack ? 'syncline.msgpack' : 'syncline.json', {
-        perMessageDeflate: false,
-      });
+      const codec = this.#msgpack ? msgpackCodec : jsonCodec;
+      const { id, done } = this.#pending.open();
+      const connect = { type: 'connect', id, protocol: PROTOCOL_VERSION, token: this.#token };
+      // The handshake connect: `connect` rides in the upgrade request and its
+      // reply comes with the upgrade response (a server without it selects
+      // the plain subprotocol and gets the frame).
+      const protocols = (HANDSHAKE_CONNECT && handshakeSubprotocols(codec, connect)) || [subprotocolFor(codec)];
+      const ws = new WebSocket(this.#url, protocols, { perMessageDeflate: false });
       this.#ws = ws;
+      done.then(() => resolve(), reject);
       ws.on('open', () => {
-        this.#request({ type: 'connect', protocol: PROTOCOL_VERSION, token: this.#token }).then(
-          () => resolve(),
-          reject,
-        );
+        if (ws.protocol === handshakeSubprotocolFor(codec)) return;
+        ws.send(this.#msgpack ? msgpackCodec.encode(connect) : JSON.stringify(connect));
       });
       ws.on('message', (data: Buffer) => {
         received.bytes += data.length;

@@ -34,6 +34,14 @@ export interface ClientOptions extends ReloadGuardOptions {
   readonly transport?: TransportFactory;
   /** Transports to try, in order (default `['websocket', 'sse', 'longpoll']`); see docs/transports.md. */
   readonly transports?: readonly TransportName[];
+  /**
+   * Carry `connect` in the WebSocket upgrade request, so the server answers
+   * it with the upgrade (one round trip fewer; default true). The token then
+   * travels in the `Sec-WebSocket-Protocol` header (docs/security.md); a
+   * server without the feature gets a `connect` frame as usual. `false`
+   * always sends the `connect` frame. SSE and long-polling always do.
+   */
+  readonly handshakeConnect?: boolean;
   /** Timing and memory of the transport fallback. */
   readonly fallback?: FallbackOptions;
   /**

@@ -3,6 +3,7 @@ import {
   type ClientCommand,
   CODECS,
   type Codec,
+  type CommandOf,
   type ConnectResult,
   closeCodeInfo,
   type ErrorMessage,
@@ -225,13 +226,15 @@ export class Connection {
     }
     if (generation !== this.#generation || this.#state !== 'connecting') return;
     let transport: ClientTransport;
+    // Offered to the transport to carry in its opening request (the handshake connect).
+    const carried = this.#options.handshakeConnect === false ? undefined : this.#nextConnect();
     try {
       transport = await this.#transportFactory(
         this.#options.url,
         {
-          onOpen: () => {
+          onOpen: (taken) => {
             if (generation !== this.#generation) return;
-            this.#sendConnect();
+            this.#sendConnect(carried, taken === true && carried !== undefined);
           },
           onFrame: (frame) => {
             if (generation !== this.#generation) return;
@@ -243,6 +246,7 @@ export class Connection {
           },
         },
         this.#codec,
+        carried,
       );
     } catch (err) {
       if (generation !== this.#generation) return;
@@ -258,12 +262,21 @@ export class Connection {
     this.#armWatchdog(this.#pingIntervalMs * 2 + OPEN_WATCHDOG_SLACK_MS);
   }
 
-  #sendConnect(): void {
-    this.#connectId = this.#host.allocateId();
-    const cmd = connectCommand(this.#options, this.#connectId, this.#tokens.token);
+  /** A `connect` command with a fresh request id. */
+  #nextConnect(): CommandOf<'connect'> {
+    return connectCommand(this.#options, this.#host.allocateId(), this.#tokens.token);
+  }
+
+  /**
+   * Sends `connect` as a frame (`cmd`, or a new one), unless the server took
+   * the one carried in the opening request (`taken`).
+   */
+  #sendConnect(cmd: CommandOf<'connect'> | undefined, taken: boolean): void {
+    const connect = cmd ?? this.#nextConnect();
+    this.#connectId = connect.id;
     this.#lastDisconnect = undefined;
     this.#connectRefusal = undefined;
-    this.#transport?.send(this.#codec.encode(cmd));
+    if (!taken) this.#transport?.send(this.#codec.encode(connect));
   }
 
   #onFrame(frame: ClientFrame): void {

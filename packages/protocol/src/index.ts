@@ -5,6 +5,7 @@ export * from './codec.js';
 export * from './codecs.js';
 export * from './docs/index.js';
 export * from './errors.js';
+export * from './handshake-connect.js';
 export * from './json-depth.js';
 export * from './messages/index.js';
 export * from './msgpack-codec.js';

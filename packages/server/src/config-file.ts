@@ -100,6 +100,7 @@ export const ConfigFile = v.pipe(
     namespaces: v.exactOptional(v.record(Text(64), Namespace)),
     maxFrameBytes: v.exactOptional(PositiveInt),
     codecs: v.exactOptional(v.pipe(v.array(v.picklist(['json', 'msgpack'])), v.minLength(1))),
+    handshakeConnect: v.exactOptional(v.boolean()),
     maxQueueBytes: v.exactOptional(PositiveInt),
     pingIntervalMs: v.exactOptional(PositiveInt),
     connectTimeoutMs: v.exactOptional(PositiveInt),

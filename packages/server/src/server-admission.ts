@@ -41,6 +41,8 @@ export function createConnectionAcceptor(deps: ConnectionAdmissionDeps): Connect
         full ? 'node at connection limit' : 'node draining or closing',
         REJECTED_RETRY_MS + Math.floor(Math.random() * REJECTED_RETRY_MS),
       );
+      // A refused connection's opening command is not run.
+      conn.openingAnswered?.();
       return;
     }
     const ip = clientAddress(req, trustProxyHops);
@@ -50,9 +52,12 @@ export function createConnectionAcceptor(deps: ConnectionAdmissionDeps): Connect
       metrics.rejectedConnections.inc({ reason: 'ip_limit' });
       session.replyError(undefined, refused);
       session.close('TOO_MANY_CONNECTIONS', refused.message, refused.retryAfterMs);
+      conn.openingAnswered?.();
       return;
     }
     registry.add(session);
     ipSlots.add(session, ip);
+    const opening = conn.takeOpening?.();
+    if (opening !== undefined) session.receiveOpening(opening);
   };
 }

@@ -43,6 +43,13 @@ export interface ServerOptions {
    * 'msgpack']`). The first is used by clients that name none.
    */
   readonly codecs?: readonly CodecName[];
+  /**
+   * Whether WebSocket clients may carry their `connect` in the upgrade
+   * request, answered in the same write as the upgrade response (the
+   * handshake connect, docs/protocol.md); default true. Off, they send a
+   * `connect` frame as every other transport does.
+   */
+  readonly handshakeConnect?: boolean;
   /** Bytes queued for one connection before it is dropped as a slow consumer (default 4 MiB). */
   readonly maxQueueBytes?: number;
   /** Interval of server pings; a peer silent for a whole interval after a ping is closed (default 25 s). */

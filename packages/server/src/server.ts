@@ -212,7 +212,12 @@ export function createServer(options: ServerOptions): SynclineServer {
   });
   transports.push(
     new WebSocketTransport(
-      { path: WEBSOCKET_PATH, hardMaxFrameBytes: settings.hardMaxFrameBytes, codecs },
+      {
+        path: WEBSOCKET_PATH,
+        hardMaxFrameBytes: settings.hardMaxFrameBytes,
+        codecs,
+        handshakeConnect: options.handshakeConnect ?? true,
+      },
       acceptConnection,
     ),
   );

@@ -1,4 +1,4 @@
-import type { Codec } from '@syncline/protocol';
+import type { Codec, CommandOf } from '@syncline/protocol';
 import type { ClientFrame, ClientTransport, ClientTransportEvents, TransportFactory } from './transport.js';
 
 /** Close code reported when no transport of the list could connect. */
@@ -150,6 +150,8 @@ export class FallbackConnection implements ClientTransport {
   #firstFrameTimer: ReturnType<typeof setTimeout> | undefined;
   #probeTimer: ReturnType<typeof setTimeout> | undefined;
   #cancelProbe: (() => void) | undefined;
+  /** The `connect` a candidate may carry in its opening request. */
+  readonly #connect: CommandOf<'connect'> | undefined;
 
   constructor(
     candidates: readonly NamedTransport[],
@@ -158,7 +160,9 @@ export class FallbackConnection implements ClientTransport {
     url: string,
     events: ClientTransportEvents,
     codec: Codec,
+    connect?: CommandOf<'connect'>,
   ) {
+    this.#connect = connect;
     this.#candidates = candidates;
     this.#memory = memory;
     this.#timing = timing;
@@ -223,8 +227,8 @@ export class FallbackConnection implements ClientTransport {
       .factory(
         this.#url,
         {
-          onOpen: () => {
-            if (live()) this.#events.onOpen();
+          onOpen: (carried) => {
+            if (live()) this.#events.onOpen(carried);
           },
           onFrame: (frame) => {
             if (!live()) return;
@@ -248,6 +252,7 @@ export class FallbackConnection implements ClientTransport {
           },
         },
         this.#codec,
+        this.#connect,
       )
       .then(
         (t) => {

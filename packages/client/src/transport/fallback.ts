@@ -66,7 +66,8 @@ export function fallbackTransport(
   if (candidates.length === 0) throw new Error('The transport list is empty.');
   const timing = { timeoutMs: options.timeoutMs ?? 6_000, probeIntervalMs: options.probeIntervalMs ?? 120_000 };
   const memory = new TransportMemory(candidates, options.storage ?? defaultStorage());
-  return async (url, events, codec) => new FallbackConnection(candidates, memory, timing, url, events, codec);
+  return async (url, events, codec, connect) =>
+    new FallbackConnection(candidates, memory, timing, url, events, codec, connect);
 }
 
 /** What the client passes to build its transport. */

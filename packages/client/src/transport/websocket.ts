@@ -1,4 +1,4 @@
-import { subprotocolFor } from '@syncline/protocol';
+import { handshakeSubprotocolFor, handshakeSubprotocols, subprotocolFor } from '@syncline/protocol';
 import type { ClientFrame, ClientTransport, TransportFactory } from './transport.js';
 
 /** Minimal WebSocket surface shared by browsers and the `ws` package. */
@@ -62,9 +62,12 @@ function frameOf(data: unknown): ClientFrame {
 
 /** Creates the WebSocket transport factory. */
 export function websocketTransport(ctor?: WebSocketConstructor): TransportFactory {
-  return async (baseUrl, events, codec): Promise<ClientTransport> => {
+  return async (baseUrl, events, codec, connect): Promise<ClientTransport> => {
     const Ctor = ctor ?? (await defaultWebSocket());
-    const ws = new Ctor(websocketUrl(baseUrl), [subprotocolFor(codec)]);
+    // The handshake connect: `connect` rides in the upgrade request; a server
+    // that takes it selects the `.connect` subprotocol, an older one the plain.
+    const protocols = (connect && handshakeSubprotocols(codec, connect)) ?? [subprotocolFor(codec)];
+    const ws = new Ctor(websocketUrl(baseUrl), protocols);
     ws.binaryType = 'arraybuffer';
     let closed = false;
     const finish = (code: number, reason: string): void => {
@@ -75,7 +78,7 @@ export function websocketTransport(ctor?: WebSocketConstructor): TransportFactor
       ws.onerror = () => undefined;
       events.onClose(code, reason);
     };
-    ws.onopen = () => events.onOpen();
+    ws.onopen = () => events.onOpen(protocols.length > 1 && ws.protocol === handshakeSubprotocolFor(codec));
     ws.onmessage = (ev) => {
       if (closed) return;
       events.onFrame(frameOf(ev.data));

@@ -11,7 +11,7 @@ import {
   toSynclineError,
 } from '@syncline/protocol';
 import type { Principal } from '../auth/token-verifier.js';
-import type { Connection, ConnectionReceiver } from '../transport/transport.js';
+import type { Connection, ConnectionReceiver, OpeningCommand } from '../transport/transport.js';
 import { appendFrame, type Frame, frameSize, type Outbox, writeBatched } from './outbox.js';
 import { requestIdOf, requestIdsOf } from './request-ids.js';
 import { newSessionId } from './session-ids.js';
@@ -93,6 +93,8 @@ export class Session implements ConnectionReceiver {
   /** Frames (or decoded commands of a batch) that arrived while `connect` was being verified. */
   #pendingFrames: Array<Pending> | undefined;
   #timers: NodeJS.Timeout[] | undefined;
+  /** The `connect` carried in the opening request is being answered. */
+  #openingConnect = false;
 
   constructor(conn: Connection, host: SessionHost) {
     this.conn = conn;
@@ -264,6 +266,37 @@ export class Session implements ConnectionReceiver {
     this.#processFrame(frame, bytes);
   }
 
+  /**
+   * Runs the command the client carried in the request that opened the
+   * connection (the WebSocket handshake connect) as its first frame: same
+   * checks, same replies. Its reply is written as soon as it is ready, not
+   * at the next flush, and the connection is told (`openingAnswered`).
+   */
+  receiveOpening(opening: OpeningCommand): void {
+    if ('error' in opening) this.#badInput(undefined, opening.error);
+    else if (opening.bytes > this.#host.maxFrameBytes) {
+      const limit = this.#host.maxFrameBytes;
+      const err = new SynclineError(
+        'frame_too_large',
+        `Frame of ${opening.bytes} bytes exceeds the limit of ${limit}.`,
+        { details: { limit } },
+      );
+      this.#badInput(requestIdOf(opening.command), err);
+    } else {
+      this.#openingConnect = true;
+      this.#processOne(opening.command, opening.textLength);
+      if (this.state === 'authenticating') return;
+    }
+    this.#openingAnswered();
+  }
+
+  /** Writes the opening command's reply now and tells the connection. */
+  #openingAnswered(): void {
+    this.#openingConnect = false;
+    this.flush();
+    this.conn.openingAnswered?.();
+  }
+
   #processFrame(frame: string | Uint8Array, bytes: number): void {
     if (bytes > this.#host.maxFrameBytes) {
       const limit = this.#host.maxFrameBytes;
@@ -374,7 +407,9 @@ export class Session implements ConnectionReceiver {
 
   #replyResult(cmd: ClientCommand, result: unknown): void {
     if (result !== REPLIED && 'id' in cmd) this.reply(cmd.id, result);
-    if (cmd.type === 'connect') this.#drainPending();
+    if (cmd.type !== 'connect') return;
+    if (this.#openingConnect) this.#openingAnswered();
+    this.#drainPending();
   }
 
   #replyFailure(cmd: ClientCommand, err: unknown): void {
@@ -384,7 +419,9 @@ export class Session implements ConnectionReceiver {
       this.#host.logBackendError?.(e, this);
     }
     if ('id' in cmd) this.replyError(cmd.id, e);
-    if (cmd.type === 'connect' && this.state === 'authenticating') this.state = 'connecting';
+    if (cmd.type !== 'connect') return;
+    if (this.state === 'authenticating') this.state = 'connecting';
+    if (this.#openingConnect) this.#openingAnswered();
   }
 
   /** Processes frames that arrived while `connect` was being verified. */

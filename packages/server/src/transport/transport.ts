@@ -1,5 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import type { Codec } from '@syncline/protocol';
+import type { Codec, SynclineError } from '@syncline/protocol';
+
+/**
+ * A command the client carried in the request that opened its connection
+ * (the WebSocket handshake connect), decoded; or why it was refused unread.
+ */
+export type OpeningCommand =
+  | { readonly command: object; readonly bytes: number; readonly textLength: number }
+  | { readonly error: SynclineError };
 
 /**
  * One client connection as the core sees it, whatever carries it
@@ -24,6 +32,18 @@ export interface Connection {
    * must not modify them.
    */
   sendBytes?(frame: Uint8Array, binary: boolean): void;
+  /**
+   * Hands over (once; the connection keeps nothing of it) the command
+   * carried in the opening request, if any: the session runs it before any
+   * frame.
+   */
+  takeOpening?(): OpeningCommand | undefined;
+  /**
+   * Called by the session once the opening command is answered and its
+   * reply queued on the connection: the transport may now write what it
+   * held back (the upgrade response) together with that reply.
+   */
+  openingAnswered?(): void;
   /** Bytes queued and not yet handed to the kernel; used for slow-consumer detection. */
   readonly bufferedAmount: number;
   /** Closes with a code and reason; the receiver's `connectionClosed` runs once afterwards. */

@@ -1,9 +1,19 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { CLOSE_CODES, type Codec, codecOfSubprotocol, jsonCodec, subprotocolFor } from '@syncline/protocol';
+import {
+  CLOSE_CODES,
+  type Codec,
+  codecOfSubprotocol,
+  HANDSHAKE_COMMAND_PREFIX,
+  handshakeSubprotocolFor,
+  jsonCodec,
+  MAX_HANDSHAKE_CONNECT_CHARS,
+  SynclineError,
+  subprotocolFor,
+} from '@syncline/protocol';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import type { Connection, ConnectionHandler, Transport } from './transport.js';
+import type { Connection, ConnectionHandler, OpeningCommand, Transport } from './transport.js';
 
 /** Options of the WebSocket transport. */
 export interface WebSocketTransportOptions {
@@ -17,6 +27,53 @@ export interface WebSocketTransportOptions {
    * A client that offers no Syncline subprotocol speaks the first codec.
    */
   readonly codecs: readonly Codec[];
+  /**
+   * Whether a client may carry its `connect` in the upgrade request (the
+   * handshake connect, see `HANDSHAKE_COMMAND_PREFIX`); default true. Off,
+   * the `.connect` subprotocols are never selected and clients send a
+   * `connect` frame.
+   */
+  readonly handshakeConnect?: boolean;
+}
+
+const BASE64URL_RE = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * The `connect` carried in a `syncline.c.…` subprotocol entry, decoded; or
+ * the error it is refused with. The length is checked first: nothing of an
+ * oversized entry is decoded.
+ */
+function openingOf(entry: string): OpeningCommand {
+  const encoded = entry.slice(HANDSHAKE_COMMAND_PREFIX.length);
+  if (encoded.length > MAX_HANDSHAKE_CONNECT_CHARS) {
+    return {
+      error: new SynclineError(
+        'frame_too_large',
+        `The handshake connect of ${encoded.length} characters exceeds the limit of ${MAX_HANDSHAKE_CONNECT_CHARS}.`,
+        { details: { limit: MAX_HANDSHAKE_CONNECT_CHARS } },
+      ),
+    };
+  }
+  if (encoded.length % 4 === 1 || !BASE64URL_RE.test(encoded)) {
+    return { error: new SynclineError('bad_frame', 'The handshake connect is not base64url.') };
+  }
+  const bytes = Buffer.from(encoded, 'base64url');
+  const text = bytes.toString('utf8');
+  let command: unknown;
+  try {
+    command = JSON.parse(text);
+  } catch {
+    return { error: new SynclineError('bad_frame', 'The handshake connect is not valid JSON.') };
+  }
+  if (typeof command !== 'object' || command === null || Array.isArray(command)) {
+    return { error: new SynclineError('bad_frame', 'The handshake connect is not a JSON object.') };
+  }
+  return { command, bytes: bytes.byteLength, textLength: text.length };
+}
+
+/** Writes the upgrade response if the opening command was not answered by now (an asynchronous verifier). */
+function uncorkOpening(conn: WebSocketConnection): void {
+  conn.openingAnswered();
 }
 
 /** The last frame built by `wireFrame`, and the payload it carries. */
@@ -83,15 +140,34 @@ class WebSocketConnection implements Connection {
   /** Read on demand: asking the socket early makes it keep its peer address per connection. */
   readonly #socket: Socket;
   #closed = false;
+  #opening: OpeningCommand | undefined;
+  /** The socket is corked, holding the upgrade response until the opening command is answered. */
+  #corked: boolean;
 
-  constructor(ws: SynclineSocket, req: IncomingMessage, codec: Codec) {
+  constructor(ws: SynclineSocket, req: IncomingMessage, codec: Codec, opening: OpeningCommand | undefined) {
     this.#ws = ws;
     this.codec = codec;
     this.#socket = req.socket;
+    this.#opening = opening;
+    this.#corked = opening !== undefined;
+    if (opening !== undefined) setImmediate(uncorkOpening, this);
     ws.connection = this;
     ws.on('message', onSocketMessage);
     ws.on('close', onSocketClose);
     ws.on('error', onSocketError);
+  }
+
+  takeOpening(): OpeningCommand | undefined {
+    const opening = this.#opening;
+    this.#opening = undefined;
+    return opening;
+  }
+
+  /** Writes the upgrade response and the opening command's reply, held since the upgrade, in one write. */
+  openingAnswered(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.#socket.uncork();
   }
 
   get remoteAddress(): string {
@@ -148,30 +224,75 @@ export class WebSocketTransport implements Transport {
   readonly name = 'websocket';
   readonly #wss: WebSocketServer;
   readonly #options: WebSocketTransportOptions;
+  /** Subprotocols by codec, in the server's order: the plain one and the handshake connect's. */
+  readonly #subprotocols: ReadonlyArray<{ readonly plain: string; readonly connect: string }>;
+  /** Takes a completed upgrade (one function for every upgrade: no closure per connection). */
+  readonly #upgraded: (ws: SynclineSocket, req: IncomingMessage) => void;
+  /** The opening command of the upgrade being completed (set while `ws` selects the subprotocol). */
+  #opening: OpeningCommand | undefined;
 
   constructor(options: WebSocketTransportOptions, onConnection: ConnectionHandler) {
     this.#options = options;
+    this.#subprotocols = options.codecs.map((c) => ({ plain: subprotocolFor(c), connect: handshakeSubprotocolFor(c) }));
+    const handshakeConnect = options.handshakeConnect ?? true;
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: options.hardMaxFrameBytes,
       perMessageDeflate: false,
       clientTracking: true,
       WebSocket: SynclineSocket,
-      handleProtocols: (protocols) => {
-        for (const c of options.codecs) if (protocols.has(subprotocolFor(c))) return subprotocolFor(c);
-        return false;
-      },
+      handleProtocols: (protocols, req) =>
+        handshakeConnect && protocols.size > 2 ? this.#selectWithOpening(protocols, req) : this.#select(protocols),
     });
     const fallback = options.codecs[0] ?? jsonCodec;
-    this.#wss.on('connection', (ws: SynclineSocket, req: IncomingMessage) => {
-      onConnection(new WebSocketConnection(ws, req, codecOfSubprotocol(ws.protocol) ?? fallback), req);
-    });
+    this.#upgraded = (ws, req) => {
+      const opening = this.#opening;
+      this.#opening = undefined;
+      onConnection(new WebSocketConnection(ws, req, codecOfSubprotocol(ws.protocol) ?? fallback, opening), req);
+    };
+  }
+
+  /** The first plain subprotocol of the server's codecs the client offers. */
+  #select(protocols: Set<string>): string | false {
+    for (const p of this.#subprotocols) if (protocols.has(p.plain)) return p.plain;
+    return false;
+  }
+
+  /**
+   * Selects the handshake connect's subprotocol when the client offers it
+   * with exactly one `syncline.c.` entry for one of the server's codecs (an
+   * entry that is invalid, or several, still select it: the session answers
+   * with the error and closes). The socket is corked until the session has
+   * answered the carried `connect`, so the upgrade response and the reply
+   * leave in one write.
+   */
+  #selectWithOpening(protocols: Set<string>, req: IncomingMessage): string | false {
+    let carried: string | undefined;
+    let several = false;
+    for (const p of protocols) {
+      if (!p.startsWith(HANDSHAKE_COMMAND_PREFIX)) continue;
+      if (carried !== undefined) several = true;
+      carried = p;
+    }
+    if (carried === undefined) return this.#select(protocols);
+    for (const p of this.#subprotocols) {
+      if (protocols.has(p.connect)) {
+        this.#opening = several
+          ? { error: new SynclineError('bad_frame', 'The handshake may carry one connect only.') }
+          : openingOf(carried);
+        req.socket.cork();
+        return p.connect;
+      }
+      if (protocols.has(p.plain)) return p.plain;
+    }
+    return false;
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== this.#options.path) return false;
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit('connection', ws, req));
+    this.#opening = undefined;
+    this.#wss.handleUpgrade(req, socket, head, this.#upgraded);
     return true;
   }
 
