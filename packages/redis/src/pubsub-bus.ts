@@ -108,9 +108,7 @@ export class PubSubBus {
     this.#listeners.set(channel, listener);
     const { timeoutMs } = options;
     try {
-      const done = this.#order.run(channel, () =>
-        this.#cluster ? this.#sub.ssubscribe(channel) : this.#sub.subscribe(channel),
-      );
+      const done = this.#order.run(channel, () => this.#subscribeCommand(channel));
       await (timeoutMs === undefined
         ? done
         : withDeadline(done, timeoutMs, () =>
@@ -123,6 +121,30 @@ export class PubSubBus {
       }
       throw err;
     }
+  }
+
+  /**
+   * Subscribes a channel again and resolves once Redis confirmed it (its
+   * listener stays): an unsubscribe then a subscribe, in order. For a check
+   * after a reconnect that the subscription is in effect: subscribing alone
+   * would do on Redis, but a Redis Cluster client keeps one more entry of
+   * the channel in its own list (and resends them all) at each call. Skips
+   * the subscribe when the channel was unsubscribed meanwhile; rejects when
+   * Redis does not answer (without a time bound).
+   */
+  async renew(channel: string): Promise<void> {
+    if (!this.#listeners.has(channel) || this.#closed) return;
+    const dropped = this.#unsubscribe(channel);
+    const subscribed = this.#order.run(channel, async () => {
+      if (!this.#listeners.has(channel) || this.#closed) return;
+      await this.#subscribeCommand(channel);
+    });
+    await dropped.catch(() => undefined);
+    await subscribed;
+  }
+
+  #subscribeCommand(channel: string): Promise<unknown> {
+    return this.#cluster ? this.#sub.ssubscribe(channel) : this.#sub.subscribe(channel);
   }
 
   /** Stops delivering a channel. */

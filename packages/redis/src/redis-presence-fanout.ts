@@ -10,8 +10,10 @@ import { BROKER_READ_TIMEOUT_MS } from './redis-broker.js';
  *
  * Changes published while this node's subscriber connection is down are lost
  * to it (Redis pub/sub does not replay). When the connection is back, the
- * fanout confirms its subscriptions and then calls the `onResync` listeners,
- * so the server re-reads the lists of its watched channels.
+ * fanout renews its subscriptions (`PubSubBus.renew`: changes published
+ * between its unsubscribe and subscribe are covered by what follows) and
+ * then calls the `onResync` listeners, so the server re-reads the lists of
+ * its watched channels.
  */
 export class RedisPresenceFanout implements PresenceFanout {
   readonly #bus: PubSubBus;
@@ -33,7 +35,7 @@ export class RedisPresenceFanout implements PresenceFanout {
   /** Waits until every subscription is active again, then tells the resync listeners. */
   async #resubscribed(): Promise<void> {
     const results = await Promise.allSettled(
-      [...this.#handlers].map(([channel, handler]) => this.#bus.subscribe(this.#prefix + channel, handler)),
+      [...this.#handlers.keys()].map((channel) => this.#bus.renew(this.#prefix + channel)),
     );
     for (const r of results) if (r.status === 'rejected') this.#onError(r.reason);
     for (const fn of this.#resync) {
