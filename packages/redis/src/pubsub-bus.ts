@@ -4,6 +4,10 @@ import { QuietTimer, RECONNECT_MAX_WAIT_MS, RECONNECT_QUIET_MS } from './quiet-t
 import { createNodeConnections, type RedisClient } from './redis-connections.js';
 import { SubscriptionOrder } from './subscription-order.js';
 
+/** First and longest wait before `renew` sends a refused subscribe again, ms. */
+const RENEW_RETRY_MIN_MS = 100;
+const RENEW_RETRY_MAX_MS = 2_000;
+
 /** Receives the payloads of one bus channel. */
 export type BusListener = (payload: string) => void;
 
@@ -128,16 +132,26 @@ export class PubSubBus {
    * listener stays): an unsubscribe then a subscribe, in order. For a check
    * after a reconnect that the subscription is in effect: subscribing alone
    * would do on Redis, but a Redis Cluster client keeps one more entry of
-   * the channel in its own list (and resends them all) at each call. Skips
-   * the subscribe when the channel was unsubscribed meanwhile; rejects when
-   * Redis does not answer (without a time bound).
+   * the channel in its own list (and resends them all) at each call. Once
+   * unsubscribed, the channel is in no list that a reconnect would
+   * resubscribe, so a refused subscribe (mid-failover: too many redirections,
+   * a closed connection) is sent again, with a backoff from 100 ms to 2 s,
+   * until Redis confirms it, the channel is unsubscribed or the bus closes.
    */
   async renew(channel: string): Promise<void> {
     if (!this.#listeners.has(channel) || this.#closed) return;
     const dropped = this.#unsubscribe(channel);
     const subscribed = this.#order.run(channel, async () => {
-      if (!this.#listeners.has(channel) || this.#closed) return;
-      await this.#subscribeCommand(channel);
+      for (let delayMs = RENEW_RETRY_MIN_MS; ; delayMs = Math.min(RENEW_RETRY_MAX_MS, delayMs * 2)) {
+        if (!this.#listeners.has(channel) || this.#closed) return;
+        try {
+          await this.#subscribeCommand(channel);
+          return;
+        } catch (err) {
+          this.#onError(err);
+        }
+        await new Promise((resolve) => setTimeout(resolve, delayMs).unref());
+      }
     });
     await dropped.catch(() => undefined);
     await subscribed;
