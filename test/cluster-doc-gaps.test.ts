@@ -4,7 +4,7 @@ import { PubSubBus, RedisDocFanout } from '@syncline/redis';
 import { eventually, uniqueName } from '@syncline/testing';
 import { describe, expect, it } from 'vitest';
 import { DATABASE_URL, postgresService } from './cluster/postgres-env.js';
-import { REDIS_URL, redisService, testPrefix } from './cluster/redis-env.js';
+import { REDIS_URL, redisService, testPrefix, waitForNoSubscriber } from './cluster/redis-env.js';
 import { startTcpProxy } from './cluster/tcp-proxy.js';
 import { defer, describeValue, waitFor } from './helpers.js';
 
@@ -80,17 +80,17 @@ describe.runIf(services)('document ops between nodes (Redis + PostgreSQL)', () =
     const errors: unknown[] = [];
     const redis = new URL(REDIS_URL);
     const proxy = await startTcpProxy(redis.hostname, Number(redis.port || 6379));
-    const fanout = async (url: string): Promise<RedisDocFanout> => {
+    const fanout = async (url: string): Promise<{ bus: PubSubBus; fanout: RedisDocFanout }> => {
       const bus = new PubSubBus({ url });
       await bus.connect();
       defer(() => bus.close());
       const f = new RedisDocFanout(bus, store, { prefix, onError: (err) => errors.push(err) });
       defer(() => f.close());
-      return f;
+      return { bus, fanout: f };
     };
-    const writer = await fanout(REDIS_URL);
+    const { bus: writerBus, fanout: writer } = await fanout(REDIS_URL);
     // The reader reaches Redis through a link the test cuts.
-    const reader = await fanout(`redis://127.0.0.1:${proxy.port}`);
+    const { fanout: reader } = await fanout(`redis://127.0.0.1:${proxy.port}`);
     const seen = uniqueName('seen');
     const fresh = uniqueName('fresh');
     const got = new Map<string, number[]>([
@@ -115,10 +115,13 @@ describe.runIf(services)('document ops between nodes (Redis + PostgreSQL)', () =
     );
 
     proxy.cut('reset');
+    // The reader is away once Redis no longer counts its subscriptions.
+    await waitForNoSubscriber([`${prefix}dp:${seen}`, `${prefix}dp:${fresh}`]);
     // Committed and published while the reader is away: the bus does not replay them.
     for (const v of [2, 3]) writer.publish(await commit(seen, v));
     for (const v of [1, 2]) writer.publish(await commit(fresh, v));
-    await new Promise((r) => setTimeout(r, 300));
+    // Redis answers a connection's commands in order: the publishes above were handled before this one.
+    await writerBus.publish(`${prefix}flush`, '');
     proxy.restore();
 
     await waitFor(

@@ -1,6 +1,13 @@
 import type { BrokerPublication } from '@syncline/server';
 import { describe, expect, it } from 'vitest';
-import { dropPrefix, REDIS_URL, redisBroker, redisService, testPrefix } from './cluster/redis-env.js';
+import {
+  dropPrefix,
+  REDIS_URL,
+  redisBroker,
+  redisService,
+  testPrefix,
+  waitForNoSubscriber,
+} from './cluster/redis-env.js';
 import { startTcpProxy } from './cluster/tcp-proxy.js';
 import { defer, describeValue, waitFor } from './helpers.js';
 
@@ -28,11 +35,11 @@ describe.runIf(redisService.available)('a node’s fan-out after its Redis conne
     await waitFor(() => (got.get('chat:seen')?.length ?? 0) === 1, 5_000, 'the first publication');
 
     proxy.cut('reset');
+    // The node is away once Redis no longer counts its subscriptions.
+    await waitForNoSubscriber([`${prefix}p:chat:seen`, `${prefix}p:chat:fresh`]);
     // Published while the node is away: pub/sub does not replay them.
     for (const n of [2, 3]) await publish('chat:seen', n);
     for (const n of [1, 2]) await publish('chat:fresh', n);
-    // Still away: nothing reached the node.
-    await new Promise((r) => setTimeout(r, 300));
     expect(got.get('chat:fresh')).toEqual([]);
     proxy.restore();
 

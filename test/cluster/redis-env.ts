@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { RedisBroker } from '@syncline/redis';
-import { requireService } from '@syncline/testing';
+import { eventually, requireService } from '@syncline/testing';
 import { Redis } from 'ioredis';
 import { defer, freePort, tempDir } from '../helpers.js';
 
@@ -15,6 +15,25 @@ export function testPrefix(url = REDIS_URL): string {
   const prefix = `syncline-test:${randomBytes(5).toString('hex')}:`;
   defer(() => dropPrefix(url, prefix));
   return prefix;
+}
+
+/** Waits until Redis counts no subscriber of `channels` (a cut node's connection is gone on the Redis side). */
+export async function waitForNoSubscriber(channels: readonly string[], url = REDIS_URL): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    await eventually(
+      async () => {
+        const counts = (await r.call('PUBSUB', 'NUMSUB', ...channels)) as Array<string | number>;
+        return counts.filter((_, i) => i % 2 === 1).every((n) => Number(n) === 0);
+      },
+      `no subscriber of ${channels.join(', ')}`,
+      10_000,
+    );
+  } finally {
+    r.disconnect();
+  }
 }
 
 /** Deletes every key under a prefix. */
