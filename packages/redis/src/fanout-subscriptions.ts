@@ -1,7 +1,7 @@
 import type { BrokerEpochListener, BrokerListener, BrokerPublication, HistoryRead } from '@syncline/server';
 import type { ChannelKeys } from './channel-keys.js';
 import { toBrokerError } from './errors.js';
-import { QuietTimer, RECONNECT_MAX_WAIT_MS, RECONNECT_QUIET_MS } from './quiet-timer.js';
+import { afterResubscribes, type QuietTimer } from './quiet-timer.js';
 import type { RedisClient } from './redis-connections.js';
 import { SubscriptionOrder } from './subscription-order.js';
 
@@ -51,8 +51,7 @@ export class FanoutSubscriptions {
   readonly #byFanout = new Map<string, string>();
   readonly #channels = new Map<string, LocalChannel>();
   readonly #order = new SubscriptionOrder();
-  readonly #catchUp = new QuietTimer(() => this.#catchUpAll(), RECONNECT_QUIET_MS, RECONNECT_MAX_WAIT_MS);
-  #wasReady = false;
+  readonly #catchUp: QuietTimer;
 
   constructor(options: FanoutSubscriptionsOptions) {
     this.#options = options;
@@ -61,21 +60,10 @@ export class FanoutSubscriptions {
     const sub = options.sub;
     if (options.keys.cluster) {
       sub.on('smessageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
-      // After the sharded subscribers were rebuilt (a master failed over, slots
-      // moved, a subscriber connection was lost) and resubscribed.
-      sub.on('subscribersReady', () => {
-        if (this.#wasReady) this.#catchUp.poke();
-      });
-      sub.on('ready', () => {
-        this.#wasReady = true;
-      });
     } else {
       sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#onMessage(channel, message));
-      sub.on('ready', () => {
-        if (this.#wasReady) this.#catchUp.poke();
-        this.#wasReady = true;
-      });
     }
+    this.#catchUp = afterResubscribes(sub, () => this.#catchUpAll());
   }
 
   /**

@@ -1,6 +1,6 @@
 import { withDeadline } from '@syncline/server';
 import { brokerUnavailable } from './errors.js';
-import { QuietTimer, RECONNECT_MAX_WAIT_MS, RECONNECT_QUIET_MS } from './quiet-timer.js';
+import { afterResubscribes, type QuietTimer } from './quiet-timer.js';
 import { createNodeConnections, type RedisClient } from './redis-connections.js';
 import { SubscriptionOrder } from './subscription-order.js';
 
@@ -45,7 +45,6 @@ export class PubSubBus {
   readonly #order = new SubscriptionOrder();
   readonly #afterReconnect: QuietTimer;
   readonly #onError: (err: unknown) => void;
-  #wasReady = false;
   #closed = false;
 
   constructor(options: PubSubBusOptions) {
@@ -63,28 +62,10 @@ export class PubSubBus {
         this.#onError(err);
       }
     });
-    this.#afterReconnect = new QuietTimer(
-      () => {
-        if (this.#closed) return;
-        for (const fn of this.#reconnected) fn();
-      },
-      RECONNECT_QUIET_MS,
-      RECONNECT_MAX_WAIT_MS,
-    );
-    const reconnected = (): void => this.#afterReconnect.poke();
-    if (this.#cluster) {
-      this.#sub.on('subscribersReady', () => {
-        if (this.#wasReady) reconnected();
-      });
-      this.#sub.on('ready', () => {
-        this.#wasReady = true;
-      });
-    } else {
-      this.#sub.on('ready', () => {
-        if (this.#wasReady) reconnected();
-        this.#wasReady = true;
-      });
-    }
+    this.#afterReconnect = afterResubscribes(this.#sub, () => {
+      if (this.#closed) return;
+      for (const fn of this.#reconnected) fn();
+    });
   }
 
   /** Connects both connections. */

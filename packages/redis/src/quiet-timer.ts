@@ -1,3 +1,5 @@
+import type { RedisClient } from './redis-connections.js';
+
 /** Work after a reconnect or topology change runs this long after its last sign… */
 export const RECONNECT_QUIET_MS = 200;
 /** …and at the latest this long after the first one. */
@@ -47,4 +49,30 @@ export class QuietTimer {
     this.#burstStart = 0;
     this.#task();
   }
+}
+
+/**
+ * Runs `task` once per burst of resubscribes of a subscriber connection
+ * (not at its first connect): on a Redis Cluster after the sharded
+ * subscribers were rebuilt (a master failed over, slots moved, a subscriber
+ * connection was lost), on one Redis after the connection came back. Returns
+ * the timer (`cancel` it on close).
+ */
+export function afterResubscribes(sub: RedisClient, task: () => void): QuietTimer {
+  const timer = new QuietTimer(task, RECONNECT_QUIET_MS, RECONNECT_MAX_WAIT_MS);
+  let wasReady = false;
+  if (sub.isCluster) {
+    sub.on('subscribersReady', () => {
+      if (wasReady) timer.poke();
+    });
+    sub.on('ready', () => {
+      wasReady = true;
+    });
+  } else {
+    sub.on('ready', () => {
+      if (wasReady) timer.poke();
+      wasReady = true;
+    });
+  }
+  return timer;
 }
