@@ -87,7 +87,13 @@ export function createServer(options: ServerOptions): SynclineServer {
     logger,
     revocationStore instanceof SqliteRevocationStore ? revocationStore.snapshot() : undefined,
   );
-  const history = new SqliteHistory(db);
+  // Publications are logged beside the database before they are acknowledged, and moved into it in bulk.
+  const history = new SqliteHistory(db, {
+    logFile: settings.dbFile === ':memory:' ? undefined : `${settings.dbFile}-publog`,
+    onMoveError: (err) => logger.error({ err }, 'moving logged publications into the database failed; retrying'),
+  });
+  if (history.readBack.publications > 0 || history.readBack.skipped > 0)
+    logger.info(history.readBack, 'read back publications acknowledged before the last stop and not yet stored');
   const registry = new SessionRegistry();
   const sessions = registry.all;
   // Metric sources are plain counters of the core, read when scraped.
@@ -352,6 +358,7 @@ export function createServer(options: ServerOptions): SynclineServer {
       await peers.close();
       await revocations.close();
       await broker.close();
+      history.close();
       await checkpointer?.stop();
       db.close();
     },

@@ -80,6 +80,7 @@ describe('SqliteHistory', () => {
     const then = Date.now() - 5_000;
     for (let i = 1; i <= 4; i++) h.appendBatch([{ channel: 'chat:gone', data: i, history: brief }], then);
     // Publications made before the trim carry the top in their rows; a reopened history reads it from them.
+    h.flush();
     expect(new SqliteHistory(db).top('chat:gone').offset).toBe(4);
     expect(h.trimExpired('chat', brief.ttlMs, Date.now())).toBe(4);
     expect(db.prepare('SELECT COUNT(*) AS n FROM publications').get()).toEqual({ n: 0 });
@@ -94,11 +95,13 @@ describe('SqliteHistory', () => {
     const h = new SqliteHistory(db);
     h.appendBatch([{ channel: 'chat:one', data: 1, history }], Date.now());
     h.appendBatch([{ channel: 'chat:one', data: 2, history }], Date.now());
+    h.flush();
     expect(db.prepare('SELECT top FROM channels WHERE name = ?').get('chat:one')).toEqual({ top: 0 });
     expect(new SqliteHistory(db).top('chat:one').offset).toBe(2);
     // Without history nothing else holds the top: the channel row does.
     const none = { size: 0, ttlMs: 1_000 };
     h.appendBatch([{ channel: 'nohist:one', data: 1, history: none }], Date.now());
+    h.flush();
     expect(db.prepare('SELECT top FROM channels WHERE name = ?').get('nohist:one')).toEqual({ top: 1 });
     db.close();
   });
@@ -109,6 +112,7 @@ describe('SqliteHistory', () => {
     const h = new SqliteHistory(db);
     const then = Date.now() - 120_000;
     h.appendBatch([{ channel: 'chat:old', data: 1, history: brief }], then);
+    h.flush();
     // The schema as it was: an index of every publication's time, no minutes table.
     db.exec(`DROP TABLE publication_minutes; CREATE INDEX publications_ts ON publications (ts);
       DELETE FROM schema_migrations WHERE name = '003_publication_minutes';`);
@@ -143,12 +147,14 @@ describe('SqliteHistory', () => {
     ]);
     expect(publish(h, 'a', 'again')).toMatchObject({ offset: 1, duplicate: true });
     // A reopened history (a restarted server) loads the channel's keys from its rows.
+    h.flush();
     const reopened = new SqliteHistory(db);
     expect(publish(reopened, 'b', 'again')).toMatchObject({ offset: 2, duplicate: true });
     expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'publications_key'").get()).toBeUndefined();
     // Past the size window (3), a key counts as new; the newest publication with it is the one found.
     for (const k of ['c', 'd', 'e']) publish(reopened, k, k);
     expect(publish(reopened, 'a', 'new')).toMatchObject({ offset: 6, duplicate: false });
+    reopened.flush();
     expect(publish(new SqliteHistory(db), 'a', 'dup')).toMatchObject({ offset: 6, duplicate: true });
     // Past the TTL (trimmed or not yet), too.
     const brief = { size: 100, ttlMs: 1_000 };
@@ -157,6 +163,7 @@ describe('SqliteHistory', () => {
       offset: (old?.offset ?? 0) + 1,
       duplicate: false,
     });
+    h.flush();
     expect(
       new SqliteHistory(db).appendBatch([{ channel: 'chat:t', data: 3, key: 'x', history: brief }], now)[0],
     ).toMatchObject({
@@ -188,25 +195,36 @@ describe('SqliteHistory', () => {
     db.close();
   });
 
-  it('forgets the keys of a batch that rolled back', () => {
+  it('keeps publications waiting when their move fails, and moves each once after', () => {
     const db = openDatabase(':memory:');
     const h = new SqliteHistory(db);
     const now = Date.now();
     h.appendBatch([{ channel: 'chat:r', data: 0, key: 'first', history }], now);
-    const off = h.onAppend(() => {
-      throw new Error('storage refused');
+    h.flush();
+    const seen: number[] = [];
+    let refuse = true;
+    h.onAppend((appended) => {
+      if (refuse) throw new Error('storage refused');
+      seen.push(...appended.map((p) => p.offset));
     });
-    expect(() => h.appendBatch([{ channel: 'chat:r', data: 1, key: 'lost', history }], now)).toThrow('storage refused');
-    off();
-    // Nothing of the failed batch was kept: its key is new, its offset is used again.
-    expect(h.appendBatch([{ channel: 'chat:r', data: 1, key: 'lost', history }], now)[0]).toMatchObject({
+    // Acknowledged (logged) even though the database refuses it for now.
+    expect(h.appendBatch([{ channel: 'chat:r', data: 1, key: 'second', history }], now)[0]).toMatchObject({
       offset: 2,
       duplicate: false,
     });
-    expect(h.appendBatch([{ channel: 'chat:r', data: 0, key: 'first', history }], now)[0]).toMatchObject({
-      offset: 1,
+    expect(() => h.flush()).toThrow('storage refused');
+    expect(() => h.read('chat:r', 0, 10, history, now)).toThrow('storage refused');
+    // Its key is known while it waits, and offsets go on.
+    expect(h.appendBatch([{ channel: 'chat:r', data: 1, key: 'second', history }], now)[0]).toMatchObject({
+      offset: 2,
       duplicate: true,
     });
+    expect(h.appendBatch([{ channel: 'chat:r', data: 2, history }], now)[0]).toMatchObject({ offset: 3 });
+    refuse = false;
+    expect(h.read('chat:r', 0, 10, history, now).publications.map((p) => p.data)).toEqual([0, 1, 2]);
+    expect(seen).toEqual([2, 3]);
+    h.flush();
+    expect(seen).toEqual([2, 3]);
     db.close();
   });
 
@@ -230,6 +248,7 @@ describe('SqliteHistory', () => {
     expect(publish(h, a)).toMatchObject({ offset: 1, duplicate: false });
     expect(publish(h, 'other')).toMatchObject({ offset: 2, duplicate: false });
     expect(publish(h, b)).toMatchObject({ offset: 3, duplicate: false });
+    h.flush();
     for (const hist of [h, new SqliteHistory(db, { hashBasis: basis })]) {
       expect(publish(hist, a)).toMatchObject({ offset: 1, duplicate: true });
       expect(publish(hist, b)).toMatchObject({ offset: 3, duplicate: true });

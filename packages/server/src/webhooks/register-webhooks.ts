@@ -201,16 +201,12 @@ export function registerWebhooks(core: ServerCore, options: RegisterWebhooksOpti
             appended.map((p) =>
               entry(
                 'publication',
-                `c/${p.input.channel}`,
-                namespaceOf(p.input.channel),
-                {
-                  channel: p.input.channel,
-                  offset: p.offset,
-                  epoch: p.epoch,
-                  user: p.input.user ?? null,
-                  data: p.input.data ?? null,
-                },
-                now,
+                `c/${p.channel}`,
+                namespaceOf(p.channel),
+                { channel: p.channel, offset: p.offset, epoch: p.epoch, user: p.user, data: p.data },
+                p.ts,
+                // The same id if the publication is handed again (read back from the log after a crash).
+                publicationEventId(p.channel, p.epoch, p.offset),
               ),
             ),
             now,

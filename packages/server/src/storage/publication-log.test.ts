@@ -1,0 +1,184 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { type LoggedPublication, logLine, PublicationLog } from './publication-log.js';
+import { openDatabase, type SqliteDatabase } from './sqlite.js';
+import { type AppendedPublication, MOVE_AT_COUNT, SqliteHistory } from './sqlite-history.js';
+
+const history = { size: 100, ttlMs: 60_000 };
+const none = { size: 0, ttlMs: 60_000 };
+
+const dirs: string[] = [];
+const open: SqliteDatabase[] = [];
+afterEach(() => {
+  for (const db of open.splice(0)) if (db.open) db.close();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A database file and its log in a fresh folder; `reopen` opens them again as a restarted process would. */
+function files(): { db: string; log: string; reopen: () => { db: SqliteDatabase; h: SqliteHistory } } {
+  const dir = mkdtempSync(join(tmpdir(), 'syncline-publog-'));
+  dirs.push(dir);
+  const paths = { db: join(dir, 'syncline.db'), log: join(dir, 'syncline.db-publog') };
+  return {
+    ...paths,
+    reopen: () => {
+      const db = openDatabase(paths.db);
+      open.push(db);
+      return { db, h: new SqliteHistory(db, { logFile: paths.log }) };
+    },
+  };
+}
+
+const count = (db: SqliteDatabase, sql: string, ...args: unknown[]): number =>
+  (db.prepare(sql).get(...args) as { n: number }).n;
+
+describe('PublicationLog', () => {
+  it('writes records as lines and reads them back, skipping lines a power loss tore', () => {
+    const f = files();
+    const log = new PublicationLog(f.log);
+    const records: LoggedPublication[] = [
+      {
+        channel: 'chat:"a"\n',
+        epoch: 'e1',
+        offset: 1,
+        ts: 5,
+        user: 'u',
+        key: 'k',
+        kept: true,
+        text: '{"x":[1,"\\n"]}',
+      },
+      { channel: 'nohist:b', epoch: 'e2', offset: 7, ts: 6, user: null, key: null, kept: false, text: undefined },
+      { channel: 'nohist:b', epoch: 'e2', offset: 8, ts: 6, user: null, key: 'q', kept: false, text: '"seen"' },
+    ];
+    log.append(records.map(logLine).join(''));
+    log.close();
+    // A last line cut short, as a write interrupted by a power loss leaves it.
+    writeFileSync(f.log, `${readFileSync(f.log, 'utf8')}["chat:c","e3",2,`, { flag: 'w' });
+    const again = new PublicationLog(f.log);
+    expect(again.read()).toEqual({ records, skipped: 1 });
+    again.clear();
+    expect(statSync(f.log).size).toBe(0);
+    again.close();
+  });
+});
+
+describe('SqliteHistory with its log', () => {
+  it('acknowledges before storing, and a process started after a kill stores what was acknowledged, once', () => {
+    const f = files();
+    const first = f.reopen();
+    const now = Date.now();
+    const out = first.h.appendBatch(
+      [
+        { channel: 'chat:a', data: { n: 1 }, key: 'k1', user: 'ann', history },
+        { channel: 'chat:a', data: { n: 2 }, history },
+        { channel: 'nohist:a', data: 'gone', key: 'k1', history: none },
+      ],
+      now,
+    );
+    expect(out.map((o) => [o.offset, o.duplicate])).toEqual([
+      [1, false],
+      [2, false],
+      [1, false],
+    ]);
+    // Logged, not stored yet.
+    expect(count(first.db, 'SELECT COUNT(*) AS n FROM publications')).toBe(0);
+    expect(statSync(f.log).size).toBeGreaterThan(0);
+    // The process dies here (no close, no move): a new one opens the same files.
+    const second = f.reopen();
+    expect(second.h.readBack).toEqual({ publications: 3, skipped: 0 });
+    const appended: AppendedPublication[] = [];
+    second.h.onAppend((a) => appended.push(...a));
+    const read = second.h.read('chat:a', 0, 10, history, Date.now());
+    expect(read.publications).toEqual([
+      { offset: 1, data: { n: 1 }, ts: now, user: 'ann' },
+      { offset: 2, data: { n: 2 }, ts: now },
+    ]);
+    expect(read.epoch).toBe(out[0]?.epoch);
+    // Listeners added before the first read see the publications read back (for webhooks' at-least-once).
+    expect(appended.map((p) => [p.channel, p.offset, p.data])).toEqual([
+      ['chat:a', 1, { n: 1 }],
+      ['chat:a', 2, { n: 2 }],
+      ['nohist:a', 1, null],
+    ]);
+    expect(statSync(f.log).size).toBe(0);
+    // Offsets go on, and keys of both kinds are known.
+    const next = second.h.appendBatch(
+      [
+        { channel: 'chat:a', data: 'again', key: 'k1', user: 'ann', history },
+        { channel: 'nohist:a', data: 'again', key: 'k1', history: none },
+        { channel: 'chat:a', data: 3, history },
+        { channel: 'nohist:a', data: 2, history: none },
+      ],
+      Date.now(),
+    );
+    expect(next.map((o) => [o.offset, o.duplicate])).toEqual([
+      [1, true],
+      [1, true],
+      [3, false],
+      [2, false],
+    ]);
+    second.h.close();
+    expect(count(second.db, 'SELECT COUNT(*) AS n FROM publications')).toBe(3);
+    expect(count(second.db, "SELECT top AS n FROM channels WHERE name = 'nohist:a'")).toBe(2);
+  });
+
+  it('stores a publication read back from the log once when it had been stored before the stop', () => {
+    const f = files();
+    const first = f.reopen();
+    const [o] = first.h.appendBatch([{ channel: 'chat:b', data: 'x', history }], Date.now());
+    first.h.flush();
+    // Stopped between the move's commit and emptying the log: the log holds a stored publication.
+    const log = new PublicationLog(f.log);
+    log.append(
+      logLine({
+        channel: 'chat:b',
+        epoch: o?.epoch ?? '',
+        offset: 1,
+        ts: Date.now(),
+        user: null,
+        key: null,
+        kept: true,
+        text: '"x"',
+      }),
+    );
+    log.close();
+    const second = f.reopen();
+    const seen: number[] = [];
+    second.h.onAppend((a) => seen.push(...a.map((p) => p.offset)));
+    expect(second.h.read('chat:b', 0, 10, history, Date.now()).publications.map((p) => p.data)).toEqual(['x']);
+    expect(seen).toEqual([]);
+    expect(second.h.appendBatch([{ channel: 'chat:b', data: 'y', history }], Date.now())[0]?.offset).toBe(2);
+  });
+
+  it('moves logged publications into the database within moments, and at once past a count', async () => {
+    const f = files();
+    const { db, h } = f.reopen();
+    h.appendBatch([{ channel: 'chat:t', data: 1, history }], Date.now());
+    expect(count(db, 'SELECT COUNT(*) AS n FROM publications')).toBe(0);
+    await vi.waitFor(() => expect(count(db, 'SELECT COUNT(*) AS n FROM publications')).toBe(1), { timeout: 2_000 });
+    expect(statSync(f.log).size).toBe(0);
+    // A full batch is moved at the end of the turn, without waiting for the timer.
+    const many = Array.from({ length: MOVE_AT_COUNT }, (_, i) => ({ channel: `chat:m${i % 7}`, data: i, history }));
+    h.appendBatch(many, Date.now());
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(count(db, 'SELECT COUNT(*) AS n FROM publications')).toBe(1 + MOVE_AT_COUNT);
+    h.close();
+  });
+
+  it('refuses a batch it cannot log and keeps nothing of it', () => {
+    // Writes to /dev/full fail with ENOSPC, as on a full disk.
+    if (!existsSync('/dev/full')) throw new Error('this test needs /dev/full');
+    const db = openDatabase(':memory:');
+    open.push(db);
+    const h = new SqliteHistory(db, { logFile: '/dev/full' });
+    expect(() => h.appendBatch([{ channel: 'chat:f', data: 1, key: 'k', history }], Date.now())).toThrow(/ENOSPC/);
+    expect(h.top('chat:f').offset).toBe(0);
+    expect(h.read('chat:f', 0, 10, history, Date.now()).publications).toEqual([]);
+    expect(() => h.appendBatch([{ channel: 'chat:f', data: 1, key: 'k', history }], Date.now())).toThrow(/ENOSPC/);
+    expect(count(db, 'SELECT COUNT(*) AS n FROM publications')).toBe(0);
+    h.close();
+  });
+});
