@@ -148,11 +148,11 @@ function publicationOf(r: Row): Publication {
     : { offset: r.offset, data: JSON.parse(r.data), ts: r.ts, user: r.user };
 }
 
-/** The newest publication with history of `channel` with idempotency key `key` in `list`, if any. */
-function newestKept(list: readonly Waiting[], channel: string, key: string): Waiting | undefined {
+/** The newest publication of `channel` with idempotency key `key` in `list`, kept in history or not, if any. */
+function newestKeyed(list: readonly Waiting[], channel: string, key: string, kept: boolean): Waiting | undefined {
   for (let i = list.length - 1; i >= 0; i--) {
     const w = list[i] as Waiting;
-    if (w.key === key && w.kept && w.channel === channel) return w;
+    if (w.key === key && w.kept === kept && w.channel === channel) return w;
   }
   return undefined;
 }
@@ -488,11 +488,11 @@ export class SqliteHistory {
 
   /** The newest publication of `channel` with `key` in a namespace without history, if any: waiting, then stored. */
   #keyOnly(channel: string, key: string, added: readonly Waiting[]): { offset: number; ts: number } | undefined {
-    for (let i = added.length - 1; i >= 0; i--) {
-      const a = added[i] as Waiting;
-      if (a.key === key && !a.kept && a.channel === channel) return a;
-    }
-    return this.#waitingKeys.get(`${channel}\n${key}`) ?? this.#stmts.keyOnly.get(channel, key);
+    return (
+      newestKeyed(added, channel, key, false) ??
+      this.#waitingKeys.get(`${channel}\n${key}`) ??
+      this.#stmts.keyOnly.get(channel, key)
+    );
   }
 
   /**
@@ -518,7 +518,7 @@ export class SqliteHistory {
     const offset = t.keys?.get(h);
     if (offset === undefined) return undefined;
     // Published earlier in this batch (not logged yet), or waiting to be moved, or stored.
-    const found = newestKept(added, channel, key) ?? newestKept(this.#waiting, channel, key);
+    const found = newestKeyed(added, channel, key, true) ?? newestKeyed(this.#waiting, channel, key, true);
     if (found !== undefined) return found.offset > t.offset - size ? found : undefined;
     this.flush();
     const row = offset > t.offset - size ? this.#stmts.keyAt.get(channel, offset) : undefined;
