@@ -89,8 +89,13 @@ export class WalCheckpointer {
     if (this.#stopped) return;
     this.#stopped = true;
     const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
+    // Held until the thread is gone: with nothing else to do, the process would otherwise end
+    // here, and whoever awaits `close()` would never go on (the database would stay open).
+    this.#worker.ref();
     this.#worker.postMessage('stop');
-    await Promise.race([exited, new Promise<void>((resolve) => setTimeout(resolve, 2_000).unref())]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+    clearTimeout(timer);
     await this.#worker.terminate();
   }
 }
