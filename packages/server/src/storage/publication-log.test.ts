@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type LoggedPublication, logLine, PublicationLog } from './publication-log.js';
+import { LOG_MAP_BYTES, type LoggedPublication, type LogMode, PublicationLog, recordText } from './publication-log.js';
 import { openDatabase, type SqliteDatabase } from './sqlite.js';
 import { type AppendedPublication, MOVE_AT_COUNT, SqliteHistory } from './sqlite-history.js';
 
@@ -34,33 +34,113 @@ function files(): { db: string; log: string; reopen: () => { db: SqliteDatabase;
 const count = (db: SqliteDatabase, sql: string, ...args: unknown[]): number =>
   (db.prepare(sql).get(...args) as { n: number }).n;
 
+/** The records a log file holds, read as a process starting on it would. */
+function logged(file: string): LoggedPublication[] {
+  const log = new PublicationLog(file, 'write');
+  const { records } = log.read();
+  log.close();
+  return records;
+}
+
+/** Where the log's lines end in `file` (the first newline followed by nothing, a zero or an empty line). */
+function linesEnd(file: string): number {
+  const text = readFileSync(file, 'latin1');
+  let end = 0;
+  for (let nl = text.indexOf('\n'); nl >= 0 && nl + 1 < text.length; nl = text.indexOf('\n', nl + 1)) {
+    end = nl + 1;
+    const next = text.charCodeAt(nl + 1);
+    if (next === 0 || next === 0x0a) break;
+  }
+  return text.endsWith('\n') && !text.includes('\0') ? text.length : end;
+}
+
+const record = (offset: number, text = `{"n":${offset}}`): LoggedPublication => ({
+  channel: 'chat:r',
+  epoch: 'e',
+  offset,
+  ts: 5,
+  user: null,
+  key: null,
+  kept: true,
+  text,
+});
+
 describe('PublicationLog', () => {
-  it('writes records as lines and reads them back, skipping lines a power loss tore', () => {
+  it('maps its file into memory where the native addon is built (npm run build builds it)', () => {
     const f = files();
     const log = new PublicationLog(f.log);
-    const records: LoggedPublication[] = [
-      {
-        channel: 'chat:"a"\n',
-        epoch: 'e1',
-        offset: 1,
-        ts: 5,
-        user: 'u',
-        key: 'k',
-        kept: true,
-        text: '{"x":[1,"\\n"]}',
-      },
-      { channel: 'nohist:b', epoch: 'e2', offset: 7, ts: 6, user: null, key: null, kept: false, text: undefined },
-      { channel: 'nohist:b', epoch: 'e2', offset: 8, ts: 6, user: null, key: 'q', kept: false, text: '"seen"' },
-    ];
-    log.append(records.map(logLine).join(''));
+    expect(log.mode).toBe('map');
+    log.append([record(1)]);
+    // The record is in the file as soon as it was copied, for a process that opens it next.
+    expect(logged(f.log)).toEqual([record(1)]);
     log.close();
-    // A last line cut short, as a write interrupted by a power loss leaves it.
-    writeFileSync(f.log, `${readFileSync(f.log, 'utf8')}["chat:c","e3",2,`, { flag: 'w' });
-    const again = new PublicationLog(f.log);
-    expect(again.read()).toEqual({ records, skipped: 1 });
-    again.clear();
-    expect(statSync(f.log).size).toBe(0);
-    again.close();
+    expect(readFileSync(f.log).length).toBe(LOG_MAP_BYTES);
+    expect(new PublicationLog(f.log, 'write').mode).toBe('write');
+  });
+
+  describe.each<LogMode>(['map', 'write'])('written with %s', (mode) => {
+    it('reads records back, stopping at a line a kill or a power loss tore', () => {
+      const f = files();
+      const log = new PublicationLog(f.log, mode);
+      const records: LoggedPublication[] = [
+        { ...record(1), channel: 'chat:"a"\n', user: 'u', key: 'k', text: '{"x":[1,"\\n","é"]}' },
+        { channel: 'nohist:b', epoch: 'e2', offset: 7, ts: 6, user: null, key: null, kept: false, text: undefined },
+        { channel: 'nohist:b', epoch: 'e2', offset: 8, ts: 6, user: null, key: 'q', kept: false, text: '"seen"' },
+      ];
+      log.append(records);
+      log.close();
+      // A line cut short after the last one, as a write or a copy interrupted by the end of the process leaves it.
+      const fd = openSync(f.log, 'r+');
+      writeSync(fd, Buffer.from('9 1234abcd ["chat:c","e3",2,'), 0, undefined, linesEnd(f.log));
+      closeSync(fd);
+      const again = new PublicationLog(f.log, mode);
+      expect(again.read()).toEqual({ records, skipped: 1 });
+      // The next record overwrites the torn line.
+      again.append([record(9)]);
+      again.close();
+      expect(logged(f.log)).toEqual([...records, record(9)]);
+    });
+
+    it('once emptied, reads back none of the older lines left behind the new ones', () => {
+      const f = files();
+      const log = new PublicationLog(f.log, mode);
+      log.append([record(1, `"${'x'.repeat(100)}"`), record(2), record(3)]);
+      log.clear();
+      expect(logged(f.log)).toEqual([]);
+      log.append([record(4)]);
+      expect(logged(f.log)).toEqual([record(4)]);
+      log.append([record(5)]);
+      log.clear();
+      log.close();
+      expect(logged(f.log)).toEqual([]);
+    });
+
+    it('goes on after the records a stopped process left, above their generation', () => {
+      const f = files();
+      const first = new PublicationLog(f.log, mode);
+      first.append([record(1), record(2)]);
+      first.close();
+      const second = new PublicationLog(f.log, mode);
+      expect(second.read().records).toEqual([record(1), record(2)]);
+      second.append([record(3)]);
+      second.close();
+      const third = new PublicationLog(f.log, mode);
+      expect(third.read().records).toEqual([record(1), record(2), record(3)]);
+      third.clear();
+      third.append([record(4)]);
+      third.close();
+      expect(logged(f.log)).toEqual([record(4)]);
+    });
+  });
+
+  it('reads a log written by the earlier version of the format (records alone, one per line)', () => {
+    const f = files();
+    writeFileSync(f.log, `${recordText(record(1))}\n${recordText(record(2))}\n`);
+    const log = new PublicationLog(f.log);
+    expect(log.read()).toEqual({ records: [record(1), record(2)], skipped: 0 });
+    log.append([record(3)]);
+    log.close();
+    expect(logged(f.log)).toEqual([record(1), record(2), record(3)]);
   });
 });
 
@@ -84,7 +164,7 @@ describe('SqliteHistory with its log', () => {
     ]);
     // Logged, not stored yet.
     expect(count(first.db, 'SELECT COUNT(*) AS n FROM publications')).toBe(0);
-    expect(statSync(f.log).size).toBeGreaterThan(0);
+    expect(logged(f.log)).toHaveLength(3);
     // The process dies here (no close, no move): a new one opens the same files.
     const second = f.reopen();
     expect(second.h.readBack).toEqual({ publications: 3, skipped: 0 });
@@ -102,7 +182,7 @@ describe('SqliteHistory with its log', () => {
       ['chat:a', 2, { n: 2 }],
       ['nohist:a', 1, null],
     ]);
-    expect(statSync(f.log).size).toBe(0);
+    expect(logged(f.log)).toEqual([]);
     // Offsets go on, and keys of both kinds are known.
     const next = second.h.appendBatch(
       [
@@ -131,8 +211,8 @@ describe('SqliteHistory with its log', () => {
     first.h.flush();
     // Stopped between the move's commit and emptying the log: the log holds a stored publication.
     const log = new PublicationLog(f.log);
-    log.append(
-      logLine({
+    log.append([
+      {
         channel: 'chat:b',
         epoch: o?.epoch ?? '',
         offset: 1,
@@ -141,8 +221,8 @@ describe('SqliteHistory with its log', () => {
         key: null,
         kept: true,
         text: '"x"',
-      }),
-    );
+      },
+    ]);
     log.close();
     const second = f.reopen();
     const seen: number[] = [];
@@ -158,7 +238,7 @@ describe('SqliteHistory with its log', () => {
     h.appendBatch([{ channel: 'chat:t', data: 1, history }], Date.now());
     expect(count(db, 'SELECT COUNT(*) AS n FROM publications')).toBe(0);
     await vi.waitFor(() => expect(count(db, 'SELECT COUNT(*) AS n FROM publications')).toBe(1), { timeout: 2_000 });
-    expect(statSync(f.log).size).toBe(0);
+    expect(logged(f.log)).toEqual([]);
     // A full batch is moved at the end of the turn, without waiting for the timer.
     const many = Array.from({ length: MOVE_AT_COUNT }, (_, i) => ({ channel: `chat:m${i % 7}`, data: i, history }));
     h.appendBatch(many, Date.now());

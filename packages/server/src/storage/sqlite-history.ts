@@ -3,7 +3,7 @@ import type { Publication } from '@syncline/protocol';
 import type { HistoryRead, PublishInput, PublishOutcome, StreamTop } from '../broker/broker.js';
 import type { HistoryOptions } from '../namespaces/namespaces.js';
 import { type KeyedChannel, KeyHashes, MAX_CACHED_KEYS } from './key-hashes.js';
-import { type LoggedPublication, logLine, PublicationLog } from './publication-log.js';
+import { type LoggedPublication, type LogMode, PublicationLog } from './publication-log.js';
 import { migrate, type SqliteDatabase } from './sqlite.js';
 
 const MIGRATION = `
@@ -107,6 +107,8 @@ export interface SqliteHistoryOptions {
    * (an in-memory database) they wait in memory only.
    */
   readonly logFile?: string | undefined;
+  /** How the log writes (`PublicationLog`): mapped into memory when the native addon is built (default), or `write` calls. */
+  readonly logMode?: LogMode | undefined;
   /** Told when moving publications into the database failed (they stay logged and are moved again later). */
   readonly onMoveError?: ((err: unknown) => void) | undefined;
 }
@@ -256,7 +258,7 @@ export class SqliteHistory {
       trimKeys: db.prepare('DELETE FROM publication_keys WHERE channel >= ? AND channel < ? AND ts < ?'),
     };
     if (options.logFile !== undefined) {
-      this.#log = new PublicationLog(options.logFile);
+      this.#log = new PublicationLog(options.logFile, options.logMode);
       // What a previous process acknowledged and did not move waits again, moved at the first
       // read or after `MOVE_AFTER_MS` (append listeners added meanwhile see it).
       const { records, skipped } = this.#log.read();
@@ -310,11 +312,7 @@ export class SqliteHistory {
     let out: PublishOutcome[];
     try {
       out = this.#appendRows(inputs, now, texts, added);
-      if (this.#log !== undefined && added.length > 0) {
-        let lines = '';
-        for (const w of added) lines += logLine(w);
-        this.#log.append(lines);
-      }
+      if (this.#log !== undefined && added.length > 0) this.#log.append(added);
     } catch (err) {
       // Offsets and keys of the batch were taken in memory only: forget cached tops (and keys) so they are reread.
       this.#dropTops();
