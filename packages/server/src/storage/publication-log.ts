@@ -192,6 +192,9 @@ export class PublicationLog {
   }
 }
 
+/** How a line of the log begins (a generation, a checksum, a record), or a line of the earlier format. */
+const LINE_START = /^(\d+ [0-9a-f]+ )?\[/;
+
 /**
  * The log's lines in `text` (the file read as bytes, one character each):
  * the records, the torn lines that ended them (0 or 1), where the next line
@@ -216,8 +219,9 @@ function readLines(text: string): LogContents & { end: number; newest: number } 
         end = nl + 1;
       } else {
         reading = false;
-        // A line begun and not finished (a write cut short), not the end of the log or zeros.
-        if (line.length > 0 && line.charCodeAt(0) !== 0) skipped++;
+        // A line begun and not finished (a write or copy cut short); not the end of the log, zeros,
+        // an older intact line or the rest of one left behind the current lines.
+        if (parsed === undefined && LINE_START.test(line)) skipped++;
       }
     }
     if (nl < 0) break;
