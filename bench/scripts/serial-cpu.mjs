@@ -32,6 +32,7 @@ const { Child } = await import(dist('ipc.js'));
 const { SynclineConn } = await import(dist('clients/syncline-conn.js'));
 const { WsConn } = await import(dist('clients/ws-conn.js'));
 const { BENCH_SECRET } = await import(dist('servers/bench-server.js'));
+const { median } = await import(dist('results.js'));
 const { signToken } = await import('@syncline/server');
 
 const { values } = parseArgs({
@@ -141,12 +142,6 @@ async function setUp(spec) {
   };
   return { server, run, close };
 }
-
-const median = (xs) => {
-  const v = [...xs].sort((a, b) => a - b);
-  const m = v.length >> 1;
-  return v.length % 2 === 1 ? v[m] : (v[m - 1] + v[m]) / 2;
-};
 
 const rigs = new Map();
 try {
