@@ -251,6 +251,24 @@ describe('SqliteHistory with its log', () => {
     h.close();
   });
 
+  it('moves what waits before reading a channel only when some of it is for that channel', () => {
+    const f = files();
+    const { db, h } = f.reopen();
+    const now = Date.now();
+    h.appendBatch([{ channel: 'chat:w', data: 1, key: 'k', history }], now);
+    // New channels, a read of another channel: what waits stays logged.
+    h.appendBatch([{ channel: 'chat:x', data: 2, history }], now);
+    h.appendBatch([{ channel: 'chat:y', data: 3, key: 'k', history }], now);
+    expect(h.read('chat:z', 0, 10, history, now).publications).toEqual([]);
+    expect(count(db, 'SELECT COUNT(*) AS n FROM publications')).toBe(0);
+    expect(logged(f.log)).toHaveLength(3);
+    // A read of a channel with a publication waiting sees it.
+    expect(h.read('chat:x', 0, 10, history, now).publications.map((p) => p.data)).toEqual([2]);
+    expect(count(db, 'SELECT COUNT(*) AS n FROM publications')).toBe(3);
+    expect(logged(f.log)).toEqual([]);
+    h.close();
+  });
+
   it('refuses a batch it cannot log and keeps nothing of it', () => {
     // Writes to /dev/full fail with ENOSPC, as on a full disk.
     if (!existsSync('/dev/full')) throw new Error('this test needs /dev/full');

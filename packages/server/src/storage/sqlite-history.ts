@@ -169,8 +169,8 @@ export function newEpoch(): string {
  * publications (one tick of the broker) is written to the append log with
  * one `write` and acknowledged; the logged publications are moved into the
  * database in bulk (one transaction per `MOVE_AFTER_MS` or `MOVE_AT_COUNT`),
- * and any read of the database moves those waiting first, so reads see every
- * acknowledged publication.
+ * and a read of a channel's rows moves those waiting first when some are that
+ * channel's, so reads see every acknowledged publication.
  */
 export class SqliteHistory {
   readonly #db: SqliteDatabase;
@@ -289,7 +289,7 @@ export class SqliteHistory {
     let t = this.#tops.get(channel);
     if (!t) {
       // A waiting publication may be the channel's newest: its stored top is read after the move.
-      this.flush();
+      this.#flushFor(channel);
       const row = this.#stmts.getChannel.get(channel);
       t = row
         ? { epoch: row.epoch, offset: row.top, minute: -1, keys: undefined, cut: Number.NEGATIVE_INFINITY }
@@ -425,6 +425,21 @@ export class SqliteHistory {
     this.#log?.clear();
   }
 
+  /**
+   * Moves what waits before a read of `channel`'s rows, when some of it is
+   * that channel's: a read of another channel sees the same rows either way
+   * (a first publication to each of many channels would otherwise cost a
+   * move each).
+   */
+  #flushFor(channel: string): void {
+    for (const w of this.#waiting) {
+      if (w.channel === channel) {
+        this.flush();
+        return;
+      }
+    }
+  }
+
   /** The rows of the waiting publications, run as one transaction by `#moveTx`. */
   #moveRows(waiting: readonly Waiting[], now: number): void {
     // Only made when someone listens (webhooks' publication feed).
@@ -510,7 +525,7 @@ export class SqliteHistory {
     added: readonly Waiting[],
   ): { offset: number; ts: number } | undefined {
     if (t.keys === undefined) {
-      this.flush();
+      this.#flushFor(channel);
       this.#keys.load(t, this.#stmts.channelKeys.iterate(channel));
     }
     const offset = t.keys?.get(h);
@@ -518,7 +533,7 @@ export class SqliteHistory {
     // Published earlier in this batch (not logged yet), or waiting to be moved, or stored.
     const found = newestKeyed(added, channel, key, true) ?? newestKeyed(this.#waiting, channel, key, true);
     if (found !== undefined) return found.offset > t.offset - size ? found : undefined;
-    this.flush();
+    this.#flushFor(channel);
     const row = offset > t.offset - size ? this.#stmts.keyAt.get(channel, offset) : undefined;
     if (row?.key === key) return { offset, ts: row.ts };
     if (row === undefined) this.#keys.forget(t, h);
@@ -538,7 +553,7 @@ export class SqliteHistory {
 
   /** Publications after `since`, within TTL, oldest first. */
   read(channel: string, since: number, limit: number, history: HistoryOptions, now: number): HistoryRead {
-    this.flush();
+    this.#flushFor(channel);
     const t = this.top(channel);
     const minTs = now - history.ttlMs;
     const floor = t.offset - history.size;
@@ -549,7 +564,7 @@ export class SqliteHistory {
 
   /** The newest publications below `before` (exclusive), within TTL, returned oldest first; `limit` 0: the position only. */
   readBefore(channel: string, before: number, limit: number, history: HistoryOptions, now: number): HistoryRead {
-    this.flush();
+    this.#flushFor(channel);
     const t = this.top(channel);
     const minTs = now - history.ttlMs;
     const floor = t.offset - history.size;
