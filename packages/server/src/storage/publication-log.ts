@@ -133,7 +133,7 @@ export class PublicationLog {
     this.#fd = openSync(file, existsSync(file) ? 'r+' : 'w+');
     // Only a regular file is read and mapped (a device such as /dev/full is written to, never read).
     const regular = fstatSync(this.#fd).isFile();
-    const { records, skipped, end, newest } = readLines(regular ? readFileSync(this.#fd, 'latin1') : '');
+    const { records, skipped, end, newest } = readLines(regular ? readFileSync(this.#fd) : Buffer.alloc(0));
     this.#read = { records, skipped };
     this.#pos = end;
     this.#generation = newest + 1;
@@ -196,20 +196,21 @@ export class PublicationLog {
 const LINE_START = /^(\d+ [0-9a-f]+ )?\[/;
 
 /**
- * The log's lines in `text` (the file read as bytes, one character each):
- * the records, the torn lines that ended them (0 or 1), where the next line
- * goes, and the highest generation of any intact line in the file.
+ * The log's lines in `file` (its bytes): the records, the torn lines that
+ * ended them (0 or 1), where the next line goes, and the highest generation
+ * of any intact line in the file. A line beginning with a zero byte is past
+ * anything ever written to a mapped log: nothing after it is read.
  */
-function readLines(text: string): LogContents & { end: number; newest: number } {
+function readLines(file: Buffer): LogContents & { end: number; newest: number } {
   const records: LoggedPublication[] = [];
   let skipped = 0;
   let end = 0;
   let newest = 0;
   let last = 0;
   let reading = true;
-  for (let at = 0; at < text.length; ) {
-    const nl = text.indexOf('\n', at);
-    const line = Buffer.from(text.slice(at, nl < 0 ? text.length : nl), 'latin1').toString('utf8');
+  for (let at = 0; at < file.length && file[at] !== 0; ) {
+    const nl = file.indexOf(0x0a, at);
+    const line = file.toString('utf8', at, nl < 0 ? file.length : nl);
     const parsed = nl < 0 ? undefined : parseLine(line);
     if (parsed !== undefined) newest = Math.max(newest, parsed.generation);
     if (reading) {
