@@ -124,13 +124,14 @@ export const msgpackCodec: Codec = {
   },
   join(frames) {
     let length = 0;
-    for (const f of frames) length += (f as Uint8Array).byteLength;
+    // (`length`, a Uint8Array's byte count, is cheaper to read than `byteLength`.)
+    for (const f of frames) length += (f as Uint8Array).length;
     let at = arrayHeaderLength(frames.length);
     const out = allocFrame(at + length);
     writeArrayHeader(out, frames.length);
     for (const f of frames) {
       out.set(f as Uint8Array, at);
-      at += (f as Uint8Array).byteLength;
+      at += (f as Uint8Array).length;
     }
     return out;
   },

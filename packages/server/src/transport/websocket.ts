@@ -89,7 +89,7 @@ let lastFrame: Buffer = Buffer.alloc(0);
  */
 function wireFrame(payload: Uint8Array, binary: boolean): Buffer {
   if (payload === lastPayload && (lastFrame[0] === 0x82) === binary) return lastFrame;
-  const n = payload.byteLength;
+  const n = payload.length;
   const head = n < 126 ? 2 : n < 65_536 ? 4 : 10;
   const frame = Buffer.allocUnsafe(head + n);
   frame[0] = binary ? 0x82 : 0x81;
@@ -121,7 +121,7 @@ function onSocketMessage(this: SynclineSocket, data: RawData, isBinary: boolean)
   if (conn === undefined || conn.closed) return;
   // `ws` hands a Buffer of its own (binaryType 'nodebuffer'), kept by no one else: used as is.
   const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-  conn.receiver?.receiveFrame(isBinary ? buf : buf.toString('utf8'), buf.byteLength);
+  conn.receiver?.receiveFrame(isBinary ? buf : buf.toString('utf8'), buf.length);
 }
 
 function onSocketClose(this: SynclineSocket, code: number, reason: Buffer): void {
