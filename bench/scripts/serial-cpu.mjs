@@ -6,21 +6,27 @@
 //   goes out, reaches its room and is acknowledged before the next is sent
 //   (the server sees one publication per event-loop turn, as in the paced
 //   rooms scenario). Reported per publication.
+// - `--shape fanout`: one channel of `--subscribers`, published to by one
+//   more connection; with `--window 1` each publication reaches every
+//   subscriber before the next (the paced fan-out, one publication per
+//   event-loop turn), with `--window W` W publications are in flight at a
+//   time and the round ends when all are delivered (the burst). Reported per
+//   delivery.
 // - `--shape connect`: one connection at a time (the handshake connect for
 //   Syncline), each open before the next; closed after the round, unmeasured.
 //   Reported per connection.
 //
 // The server's CPU time comes from its own process (the benchmark's
 // `server-main`), marked before and read after each round; the servers take
-// turns round by round, and ratios are taken round by round before their
-// median, so that the machine's drift cancels out (two servers of the same
-// code come out within ~1% of each other).
+// turns round by round (each round started by the next one, so that each
+// takes every place in the order), and ratios are taken round by round
+// before their median, so that the machine's drift cancels out.
 //
 //   npm run build -w @syncline/bench
-//   node bench/scripts/serial-cpu.mjs [--shape rooms] [--rooms 400] [--members 5] [--ops 2000] [--rounds 15]
-//        [--targets syncline,ws] [--profile-dir DIR]
+//   node bench/scripts/serial-cpu.mjs [--shape rooms|fanout|connect] [--rooms 400] [--members 5]
+//        [--subscribers 1000] [--window 1] [--ops 2000] [--rounds 15] [--targets syncline,ws] [--profile-dir DIR]
 //
-// A target is `syncline` or `ws`, optionally followed by `@PATH` (another
+// A target is `syncline`, `syncline-msgpack` (its clients speak MessagePack) or `ws`, optionally followed by `@PATH` (another
 // build's `bench/dist/server-main.js`, to compare two versions of the code)
 // and `+NAME=VALUE` (an environment variable of that server). Bounded: every
 // wait has a timeout and the servers are stopped at the end.
@@ -39,6 +45,8 @@ const { values } = parseArgs({
   options: {
     rooms: { type: 'string', default: '400' },
     members: { type: 'string', default: '5' },
+    subscribers: { type: 'string', default: '1000' },
+    window: { type: 'string', default: '1' },
     shape: { type: 'string', default: 'rooms' },
     ops: { type: 'string', default: '2000' },
     rounds: { type: 'string', default: '15' },
@@ -50,20 +58,29 @@ const { values } = parseArgs({
 const rooms = Number(values.rooms);
 const members = Number(values.members);
 const shape = values.shape;
-if (shape !== 'rooms' && shape !== 'connect') throw new Error(`unknown shape ${shape}`);
+if (shape !== 'rooms' && shape !== 'fanout' && shape !== 'connect') throw new Error(`unknown shape ${shape}`);
+const subscribers = Number(values.subscribers);
+const window = Number(values.window);
 const ops = Number(values.ops);
-const unit = shape === 'rooms' ? 'publication' : 'connection';
+const unit = shape === 'connect' ? 'connection' : 'publication';
+/** Deliveries per publication. */
+const fan = shape === 'rooms' ? members : subscribers;
 const rounds = Number(values.rounds);
 const specs = values.targets.split(',');
+if (new Set(specs).size !== specs.length) {
+  throw new Error('each target once: for two servers of the same code, give one an environment switch (syncline+A=1)');
+}
 const pad = 'x'.repeat(40);
 
 /** A signed token of user `i` that may do anything in the benchmark's channels. */
 const tokenOf = (i) =>
   signToken(BENCH_SECRET, { sub: `u${i}`, caps: [{ match: 'bench:*', allow: ['*'] }], ttlSec: 3600 });
 
-/** A client of `target` (`syncline` speaks JSON). */
+/** A client of `target` (`syncline` speaks JSON, `syncline-msgpack` MessagePack). */
 const connOf = async (target, url, i, onPub) =>
-  target === 'ws' ? new WsConn(url, onPub) : new SynclineConn(url, await tokenOf(i), onPub, 'json');
+  target === 'ws'
+    ? new WsConn(url, onPub)
+    : new SynclineConn(url, await tokenOf(i), onPub, target === 'syncline-msgpack' ? 'msgpack' : 'json');
 
 /**
  * Starts a server process for `spec` and, for the rooms shape, opens the
@@ -100,6 +117,17 @@ async function setUp(spec) {
       conns.push({ conn, channel, seq: 0, id: i + 1 });
     }
   }
+  if (shape === 'fanout') {
+    for (let i = 0; i < subscribers; i++) {
+      const conn = await connOf(target, url, i, onPub);
+      await conn.open();
+      await conn.subscribe('bench:fan');
+      conns.push({ conn });
+    }
+    const conn = await connOf(target, url, subscribers, onPub);
+    await conn.open();
+    conns.push({ conn, channel: 'bench:fan', seq: 0, id: subscribers + 1 });
+  }
   /** Publishes `n` times, one at a time, each reaching its room before the next. */
   const publish = async (n) => {
     for (let k = 0; k < n; k++) {
@@ -114,6 +142,39 @@ async function setUp(spec) {
       if (arrived < expected) await delivered;
     }
   };
+  /** Publishes `n` times to the fan-out channel, `window` at a time (one at a time: each reaches every subscriber first). */
+  const publishFan = async (n) => {
+    const c = conns[conns.length - 1];
+    const all = (count) => {
+      expected = arrived + count;
+      return new Promise((resolve, reject) => {
+        wake = resolve;
+        setTimeout(() => reject(new Error(`${spec}: publications not delivered`)), 30_000).unref();
+      });
+    };
+    const one = () => {
+      c.seq++;
+      return c.conn.publish(c.channel, `{"p":${c.id},"s":${c.seq},"t":${performance.now()},"x":"${pad}"}`);
+    };
+    if (window === 1) {
+      for (let k = 0; k < n; k++) {
+        const delivered = all(subscribers);
+        await one();
+        if (arrived < expected) await delivered;
+      }
+      return;
+    }
+    const delivered = all(n * subscribers);
+    let sent = 0;
+    const lane = async () => {
+      while (sent < n) {
+        sent++;
+        await one();
+      }
+    };
+    await Promise.all(Array.from({ length: window }, lane));
+    if (arrived < expected) await delivered;
+  };
   // Tokens are signed before the round: signing is the client's work.
   let next = 0;
   /** Opens `n` connections, one at a time; returns a function that closes them. */
@@ -124,6 +185,7 @@ async function setUp(spec) {
   };
   const run = async (n) => {
     if (shape === 'rooms') return publish(n);
+    if (shape === 'fanout') return publishFan(n);
     const made = await connect(n);
     await server.call('mark', {});
     for (const conn of made) await conn.open();
@@ -148,34 +210,45 @@ try {
   for (const spec of specs) {
     const rig = await setUp(spec);
     rigs.set(spec, rig);
-    await rig.run(Math.min(ops * 2, rooms * members * 2)); // warm-up
+    await rig.run(shape === 'fanout' ? Math.min(ops, 200) : Math.min(ops * 2, rooms * members * 2)); // warm-up
   }
   const perPub = new Map(specs.map((s) => [s, []]));
+  const sysPerPub = new Map(specs.map((s) => [s, []]));
   for (let r = 1; r <= rounds; r++) {
     const line = [];
-    for (const spec of specs) {
+    // Each round starts with the next target: a target's place in the round moves its CPU by a few
+    // percent (the one after another runs warmer), so every target takes every place in turn.
+    const order = specs.map((_, i) => specs[(i + r - 1) % specs.length]);
+    for (const spec of order) {
       const rig = rigs.get(spec);
       let stats;
-      if (shape === 'rooms') {
+      if (shape !== 'connect') {
         await rig.server.call('mark', {});
         await rig.run(ops);
         stats = await rig.server.call('stats', {});
       } else stats = await rig.run(ops);
       perPub.get(spec).push(stats.cpuUs / ops);
-      line.push(`${spec} ${(stats.cpuUs / ops).toFixed(1)}`);
+      sysPerPub.get(spec).push(stats.systemUs / ops);
+      line[specs.indexOf(spec)] =
+        `${spec} ${(stats.cpuUs / ops).toFixed(1)} (system ${(stats.systemUs / ops).toFixed(1)})`;
     }
     process.stdout.write(`round ${r}: ${line.join(', ')} µs per ${unit}\n`);
   }
   // Ratios are taken round by round (the specs of one round ran seconds apart), then their median.
   const base = specs[0];
   const ws = specs.find((s) => s.split(/[@+]/)[0] === 'ws');
-  const what = shape === 'rooms' ? `publications, ${rooms} rooms x ${members}` : 'connections';
+  const what =
+    shape === 'rooms'
+      ? `publications, ${rooms} rooms x ${members}`
+      : shape === 'fanout'
+        ? `publications to ${subscribers} subscribers, ${window} in flight`
+        : 'connections';
   process.stdout.write(`\nmedians over ${rounds} rounds of ${ops} ${what}:\n`);
   for (const spec of specs) {
     const xs = perPub.get(spec);
     const ratio = (other) => median(xs.map((x, i) => x / perPub.get(other)[i])).toFixed(3);
     process.stdout.write(
-      `  ${spec}: ${median(xs).toFixed(2)} µs per ${unit}${shape === 'rooms' ? `, ${(median(xs) / members).toFixed(2)} per delivery` : ''}` +
+      `  ${spec}: ${median(xs).toFixed(2)} µs per ${unit} (system ${median(sysPerPub.get(spec)).toFixed(2)})${shape === 'connect' ? '' : `, ${(median(xs) / fan).toFixed(2)} per delivery`}` +
         `${ws !== undefined && spec !== ws ? `, ${ratio(ws)}x ws` : ''}${spec !== base ? `, ${ratio(base)}x ${base}` : ''}\n`,
     );
   }

@@ -13,6 +13,8 @@ import { startWsPeer } from './servers/ws-peer.js';
 export interface ServerStats {
   /** CPU time (user + system) since the last `mark`, µs. */
   readonly cpuUs: number;
+  /** The system (kernel) part of `cpuUs`, µs. */
+  readonly systemUs: number;
   /** Wall time since the last `mark`, ms. */
   readonly wallMs: number;
   readonly rssBytes: number;
@@ -58,6 +60,7 @@ serveRpc({
     const mem = process.memoryUsage();
     return {
       cpuUs: cpu.user + cpu.system,
+      systemUs: cpu.system,
       wallMs: performance.now() - markAt,
       rssBytes: mem.rss,
       heapUsedBytes: mem.heapUsed,
