@@ -108,68 +108,59 @@ async function setUp(spec) {
     arrived++;
     if (arrived === expected && wake) wake();
   };
+  /** Opens connection `i`, subscribed to `channel`. */
+  const subscriber = async (i, channel) => {
+    const conn = await connOf(target, url, i, onPub);
+    await conn.open();
+    await conn.subscribe(channel);
+    return conn;
+  };
   if (shape === 'rooms') {
     for (let i = 0; i < rooms * members; i++) {
       const channel = `bench:room-${Math.floor(i / members)}`;
-      const conn = await connOf(target, url, i, onPub);
-      await conn.open();
-      await conn.subscribe(channel);
-      conns.push({ conn, channel, seq: 0, id: i + 1 });
+      conns.push({ conn: await subscriber(i, channel), channel, seq: 0, id: i + 1 });
     }
   }
   if (shape === 'fanout') {
-    for (let i = 0; i < subscribers; i++) {
-      const conn = await connOf(target, url, i, onPub);
-      await conn.open();
-      await conn.subscribe('bench:fan');
-      conns.push({ conn });
-    }
+    for (let i = 0; i < subscribers; i++) conns.push({ conn: await subscriber(i, 'bench:fan') });
     const conn = await connOf(target, url, subscribers, onPub);
     await conn.open();
     conns.push({ conn, channel: 'bench:fan', seq: 0, id: subscribers + 1 });
   }
-  /** Publishes `n` times, one at a time, each reaching its room before the next. */
-  const publish = async (n) => {
-    for (let k = 0; k < n; k++) {
-      const c = conns[k % conns.length];
-      expected = arrived + members;
-      const delivered = new Promise((resolve, reject) => {
-        wake = resolve;
-        setTimeout(() => reject(new Error(`${spec}: publication ${k} not delivered`)), 10_000).unref();
-      });
-      c.seq++;
-      await c.conn.publish(c.channel, `{"p":${c.id},"s":${c.seq},"t":${performance.now()},"x":"${pad}"}`);
-      if (arrived < expected) await delivered;
-    }
+  /** Resolves once `count` more publications have arrived at subscribers (rejects after 30 s). */
+  const arrivals = (count) => {
+    expected = arrived + count;
+    return new Promise((resolve, reject) => {
+      wake = resolve;
+      setTimeout(() => reject(new Error(`${spec}: publications not delivered`)), 30_000).unref();
+    });
   };
-  /** Publishes `n` times to the fan-out channel, `window` at a time (one at a time: each reaches every subscriber first). */
-  const publishFan = async (n) => {
-    const c = conns[conns.length - 1];
-    const all = (count) => {
-      expected = arrived + count;
-      return new Promise((resolve, reject) => {
-        wake = resolve;
-        setTimeout(() => reject(new Error(`${spec}: publications not delivered`)), 30_000).unref();
-      });
-    };
-    const one = () => {
-      c.seq++;
-      return c.conn.publish(c.channel, `{"p":${c.id},"s":${c.seq},"t":${performance.now()},"x":"${pad}"}`);
-    };
-    if (window === 1) {
+  /** Publishes from connection `c`; resolves when it is acknowledged. */
+  const publishFrom = (c) => {
+    c.seq++;
+    return c.conn.publish(c.channel, `{"p":${c.id},"s":${c.seq},"t":${performance.now()},"x":"${pad}"}`);
+  };
+  /**
+   * Publishes `n` times, one at a time, each reaching its `fan` subscribers
+   * before the next: round the rooms' members, or from the fan-out's
+   * publisher. With the fan-out's `window` above 1, that many are in flight
+   * and the round waits for all of them at its end.
+   */
+  const publish = async (n) => {
+    if (shape === 'rooms' || window === 1) {
       for (let k = 0; k < n; k++) {
-        const delivered = all(subscribers);
-        await one();
+        const delivered = arrivals(fan);
+        await publishFrom(shape === 'rooms' ? conns[k % conns.length] : conns[conns.length - 1]);
         if (arrived < expected) await delivered;
       }
       return;
     }
-    const delivered = all(n * subscribers);
+    const delivered = arrivals(n * fan);
     let sent = 0;
     const lane = async () => {
       while (sent < n) {
         sent++;
-        await one();
+        await publishFrom(conns[conns.length - 1]);
       }
     };
     await Promise.all(Array.from({ length: window }, lane));
@@ -184,8 +175,7 @@ async function setUp(spec) {
     return made;
   };
   const run = async (n) => {
-    if (shape === 'rooms') return publish(n);
-    if (shape === 'fanout') return publishFan(n);
+    if (shape !== 'connect') return publish(n);
     const made = await connect(n);
     await server.call('mark', {});
     for (const conn of made) await conn.open();
